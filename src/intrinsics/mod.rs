@@ -19,7 +19,11 @@ pub struct IntrinsicSyntaxError {
 
 impl fmt::Display for IntrinsicSyntaxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid intrinsic function call `{}`: {}", self.text, self.message)
+        write!(
+            f,
+            "invalid intrinsic function call `{}`: {}",
+            self.text, self.message
+        )
     }
 }
 
