@@ -651,6 +651,14 @@ impl StateMachine {
         Self::check_text(text, Some(machine_type))
     }
 
+    /// As [`validate`](Self::validate) over bytes (UTF-8 JSON).
+    pub fn validate_slice(bytes: &[u8], machine_type: StateMachineType) -> Validation {
+        match parse::parse_slice(bytes) {
+            Ok(value) => Self::check_value(&value, Some(machine_type)),
+            Err(d) => Validation::rejected(vec![d]),
+        }
+    }
+
     /// As [`validate`](Self::validate) over a JSON value.
     pub fn validate_value(value: &Value, machine_type: StateMachineType) -> Validation {
         Self::check_value(value, Some(machine_type))
