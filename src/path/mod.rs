@@ -164,7 +164,10 @@ impl fmt::Display for PathError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PathError::NoResults { path, normalized } => {
-                write!(f, "Invalid path '{path}' : No results for path: {normalized}")
+                write!(
+                    f,
+                    "Invalid path '{path}' : No results for path: {normalized}"
+                )
             }
             PathError::UndefinedVariable { name } => write!(f, "undefined variable `${name}`"),
             PathError::CannotWrite { path } => write!(f, "cannot apply path `{path}`"),
