@@ -8,7 +8,7 @@
 //! use stepfn::template::PayloadTemplate;
 //!
 //! let template = PayloadTemplate::compile(&json!({
-//!     "greeting.$": "States.Format('Hello, {}!', $.name)",
+//!     "greeting.$": "States.Format('Hello, {}!', 'Ada')",
 //!     "static": {"kept": "$.as-is"}
 //! }))
 //! .unwrap();
@@ -275,10 +275,12 @@ fn push_pointer_token(location: &mut String, key: &str) {
 fn compile_expression(key: &str, value: &Value) -> Result<Expression, String> {
     let text = match value {
         Value::String(text) => text,
-        other => return Err(format!(
+        other => {
+            return Err(format!(
             "The value for the field '{key}' must be a STRING that contains a JSONPath but was {}",
             node_type(other)
-        )),
+        ))
+        }
     };
     Expression::parse(text).map_err(|detail| {
         format!(
