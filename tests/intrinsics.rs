@@ -71,8 +71,15 @@ fn grammar_string_escapes() {
     gives(r"States.Array('\{\}')", json!(["{}"]));
     gives(r"States.Array('back\\slash')", json!(["back\\slash"]));
     gives(r"States.Array('\\')", json!(["\\"]));
-    // other backslashes are kept as written
-    gives(r"States.Array('C:\new')", json!(["C:\\new"]));
+    // any other backslash is an error (AWS: "an open escape backslash")
+    rejects(
+        r"States.Array('C:\new')",
+        r"invalid escape `\n` in the string starting at position 13: only \', \{, \} and \\ are allowed",
+    );
+    rejects(
+        r"States.Array('a\')",
+        "unterminated string starting at position 13",
+    );
     // braces need no escape outside States.Format (AWS: JsonMerge escaped-argument case)
     gives(
         r#"States.StringToJson('{"constant_in_literal": "false"}')"#,
@@ -361,9 +368,14 @@ fn array_partition() {
         "States.ArrayPartition(States.Array(0), -1)",
         "States.ArrayPartition: the chunk size must be a positive integer, got -1",
     );
+    // non-integers are rounded half up (AWS docs)
+    gives(
+        "States.ArrayPartition(States.Array(0, 1, 2), 1.5)",
+        json!([[0, 1], [2]]),
+    );
     fails(
-        "States.ArrayPartition(States.Array(0), 1.5)",
-        "States.ArrayPartition: the second argument must be an integer, got 1.5",
+        "States.ArrayPartition(States.Array(0), 0.4)",
+        "States.ArrayPartition: the chunk size must be a positive integer, got 0",
     );
     fails(
         "States.ArrayPartition('abc', 1)",
@@ -447,9 +459,11 @@ fn array_range() {
         "States.ArrayRange(0, 9, 0)",
         "States.ArrayRange: the step must not be 0",
     );
+    // non-integers are rounded half up (AWS docs)
+    gives("States.ArrayRange(0.5, 3.4, 1.5)", json!([1, 3]));
     fails(
-        "States.ArrayRange(0, 9.5, 1)",
-        "States.ArrayRange: the second argument must be an integer, got 9.5",
+        "States.ArrayRange(0, 9, 0.4)",
+        "States.ArrayRange: the step must not be 0",
     );
     fails(
         "States.ArrayRange(0, 9, 'x')",
@@ -477,9 +491,10 @@ fn array_get_item() {
         "States.ArrayGetItem(States.Array(), 0)",
         "States.ArrayGetItem: index 0 is out of bounds for an array of length 0",
     );
-    fails(
-        "States.ArrayGetItem(States.Array(1), 0.5)",
-        "States.ArrayGetItem: the second argument must be an integer, got 0.5",
+    // a non-integer index is rounded half up, like other integer arguments
+    gives(
+        "States.ArrayGetItem(States.Array('a', 'b'), 0.5)",
+        json!("b"),
     );
     fails(
         "States.ArrayGetItem('abc', 0)",
@@ -675,14 +690,18 @@ fn math_add() {
     // Java Math.round corner: the largest double below 0.5 rounds down
     gives("States.MathAdd(0.49999999999999994, 0)", json!(0));
     gives("States.MathAdd(111, -1)", json!(110));
+    // arguments must fit a 32-bit integer (AWS docs); the sum need not
+    gives("States.MathAdd(2147483647, 1)", json!(2147483648i64));
     gives(
-        "States.MathAdd(9007199254740993, 0)",
-        json!(9007199254740993i64),
+        "States.MathAdd(-2147483648, -2147483648)",
+        json!(-4294967296i64),
     );
+    gives("States.MathAdd(2147483647.4, 0)", json!(2147483647));
     fails(
-        "States.MathAdd(9223372036854775807, 1)",
-        "States.MathAdd: the sum of 9223372036854775807 and 1 is out of range",
+        "States.MathAdd(2147483648, 0)",
+        "States.MathAdd: the first argument 2147483648 is out of range (-2147483648 to 2147483647)",
     );
+    fails("States.MathAdd(0, -2147483648.6)", "States.MathAdd: the second argument -2147483649 is out of range (-2147483648 to 2147483647)");
     fails(
         "States.MathAdd(18446744073709551615, 0)",
         "States.MathAdd: the first argument 18446744073709551615 is out of range",

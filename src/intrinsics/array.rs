@@ -23,7 +23,8 @@ pub fn array(args: Args<'_>) -> Result<Value, String> {
 }
 
 /// `States.ArrayPartition(array, size)`: the array cut into chunks of
-/// `size` items (a positive integer); the last chunk may be shorter.
+/// `size` items (a positive integer; other numbers are rounded); the last
+/// chunk may be shorter.
 ///
 /// ```text
 /// input:  {"items": [1, 2, 3, 4, 5]}
@@ -65,7 +66,7 @@ pub fn contains(args: Args<'_>) -> Result<Value, String> {
 
 /// `States.ArrayRange(start, end, step)`: integers from `start` towards
 /// `end` by `step` (not zero), including `end` when a step lands on it;
-/// at most 1000 items.
+/// at most 1000 items. Non-integer arguments are rounded.
 ///
 /// ```text
 /// "range.$": "States.ArrayRange(1, 9, 2)"
@@ -98,7 +99,8 @@ pub fn range(args: Args<'_>) -> Result<Value, String> {
     ))
 }
 
-/// `States.ArrayGetItem(array, index)`: the item at a zero-based index.
+/// `States.ArrayGetItem(array, index)`: the item at a zero-based index (a
+/// non-integer index is rounded).
 ///
 /// ```text
 /// input:  {"list": [1, 2, 3, 4, 5, 6, 7, 8, 9], "index": 5}

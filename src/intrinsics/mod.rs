@@ -17,7 +17,15 @@
 //! ```
 //!
 //! Whitespace is allowed around arguments. Calls nest at most
-//! [`MAX_NESTING`] levels deep.
+//! [`MAX_NESTING`] levels deep. In a string, a backslash must start one of
+//! the four escapes (AWS reserves `'`, `{`, `}` and `\`); any other
+//! backslash is a syntax error (AWS reports it only when the call runs).
+//! Braces need no escape except in the template of `States.Format`, where
+//! `\{` and `\}` keep a `{}` from being a placeholder.
+//!
+//! Where a function wants an integer (`ArrayPartition`, `ArrayRange`,
+//! `ArrayGetItem`, `MathRandom`, `MathAdd`), other numbers are rounded as
+//! Java's `Math.round` does: halves go up, towards positive infinity.
 //!
 //! # Errors
 //!
@@ -166,6 +174,9 @@ struct Call {
     /// Index into [`FUNCTIONS`].
     function: usize,
     args: Vec<Arg>,
+    /// For `States.Format` with a literal template: the template split at
+    /// its placeholders, so that evaluating does not scan it again.
+    format_pieces: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -228,8 +239,10 @@ impl IntrinsicCall {
 
 impl Call {
     fn eval(&self, env: &Env<'_>, field: &str) -> Result<Value, StatesError> {
+        // a precompiled template stands for the first argument
+        let skip = usize::from(self.format_pieces.is_some());
         let mut args: Args<'_> = Vec::with_capacity(self.args.len());
-        for arg in &self.args {
+        for arg in &self.args[skip..] {
             args.push(match arg {
                 Arg::Literal(value) => Cow::Borrowed(value),
                 Arg::Path(path) => path
@@ -239,7 +252,11 @@ impl Call {
             });
         }
         let (name, _, function) = FUNCTIONS[self.function];
-        function(args).map_err(|cause| StatesError::intrinsic(format!("{name}: {cause}")))
+        let result = match &self.format_pieces {
+            Some(pieces) => string::format_pieces(pieces, &args),
+            None => function(args),
+        };
+        result.map_err(|cause| StatesError::intrinsic(format!("{name}: {cause}")))
     }
 }
 
@@ -336,7 +353,17 @@ impl Parser<'_> {
             return Err(format!("`{name}` takes {arity}, got {}", args.len()));
         }
         check_literals(function, &args)?;
-        Ok(Call { function, args })
+        let format_pieces = match (function, args.first()) {
+            (FORMAT, Some(Arg::Literal(Value::String(template)))) => {
+                Some(string::template_pieces(template))
+            }
+            _ => None,
+        };
+        Ok(Call {
+            function,
+            args,
+            format_pieces,
+        })
     }
 
     fn argument(&mut self, depth: usize, raw_string: bool) -> Result<Arg, String> {
@@ -389,10 +416,11 @@ impl Parser<'_> {
                         out.push(e);
                     }
                     Some((_, other)) => {
-                        out.push('\\');
-                        out.push(other);
+                        return Err(format!(
+                            "invalid escape `\\{other}` in the string starting at position {start}: only \\', \\{{, \\}} and \\\\ are allowed"
+                        ))
                     }
-                    None => out.push('\\'),
+                    None => break,
                 },
                 c => out.push(c),
             }
@@ -458,7 +486,7 @@ fn check_literals(function: usize, args: &[Arg]) -> Result<(), String> {
                     type_name(template)
                 ));
             };
-            let placeholders = string::count_placeholders(template);
+            let placeholders = string::template_pieces(template).len() - 1;
             if placeholders != rest.len() {
                 return Err(string::placeholder_mismatch(placeholders, rest.len()));
             }
@@ -530,18 +558,25 @@ pub(crate) fn number_arg(args: &Args<'_>, index: usize) -> Result<Number, String
     }
 }
 
-/// An integer argument; floats with no fractional part count as integers.
+/// An integer argument: a number rounded as Java's `Math.round` does
+/// (halves towards positive infinity: `2.5` → `3`, `-2.5` → `-2`), which is
+/// how AWS treats non-integer values where it wants integers.
 pub(crate) fn integer_arg(args: &Args<'_>, index: usize) -> Result<i64, String> {
     let n = number_arg(args, index)?;
     if let Some(i) = n.as_i64() {
         return Ok(i);
     }
-    match n.as_f64() {
-        Some(f) if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 => Ok(f as i64),
-        _ => Err(format!(
-            "the {} argument must be an integer, got {n}",
-            ordinal(index)
-        )),
+    let out_of_range = || format!("the {} argument {n} is out of range", ordinal(index));
+    if n.is_u64() {
+        return Err(out_of_range());
+    }
+    let f = n.as_f64().ok_or_else(out_of_range)?;
+    let floor = f.floor();
+    let rounded = if f - floor >= 0.5 { floor + 1.0 } else { floor };
+    if rounded >= i64::MIN as f64 && rounded < i64::MAX as f64 {
+        Ok(rounded as i64)
+    } else {
+        Err(out_of_range())
     }
 }
 

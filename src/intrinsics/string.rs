@@ -2,28 +2,51 @@
 
 use super::{string_arg, type_name, Args};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::fmt::Write;
 
-/// How many `{}` placeholders a `States.Format` template holds (escaped
-/// braces `\{` `\}` do not count).
-pub(crate) fn count_placeholders(template: &str) -> usize {
-    let mut count = 0;
+/// Splits a `States.Format` template at its `{}` placeholders, resolving
+/// the escapes `\{`, `\}`, `\'` and `\\`: `n` placeholders give `n + 1`
+/// pieces of text.
+pub(crate) fn template_pieces(template: &str) -> Vec<String> {
+    let mut pieces = Vec::new();
+    let mut piece = String::new();
     let mut chars = template.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => {
-                if matches!(chars.peek(), Some('{' | '}' | '\\' | '\'')) {
+            '\\' => match chars.peek() {
+                Some(&e @ ('{' | '}' | '\\' | '\'')) => {
                     chars.next();
+                    piece.push(e);
                 }
-            }
+                _ => piece.push('\\'),
+            },
             '{' if chars.peek() == Some(&'}') => {
                 chars.next();
-                count += 1;
+                pieces.push(std::mem::take(&mut piece));
             }
-            _ => {}
+            c => piece.push(c),
         }
     }
-    count
+    pieces.push(piece);
+    pieces
+}
+
+/// Fills the pieces of a template with `values` (one fewer than pieces).
+pub(crate) fn format_pieces(pieces: &[String], values: &[Cow<'_, Value>]) -> Result<Value, String> {
+    let placeholders = pieces.len().saturating_sub(1);
+    if placeholders != values.len() {
+        return Err(placeholder_mismatch(placeholders, values.len()));
+    }
+    let mut out =
+        String::with_capacity(pieces.iter().map(String::len).sum::<usize>() + 16 * values.len());
+    for (i, piece) in pieces.iter().enumerate() {
+        if i > 0 {
+            render(&values[i - 1], &mut out);
+        }
+        out.push_str(piece);
+    }
+    Ok(Value::String(out))
 }
 
 pub(crate) fn placeholder_mismatch(placeholders: usize, values: usize) -> String {
@@ -93,33 +116,7 @@ pub fn format(args: Args<'_>) -> Result<Value, String> {
         }
         None => return Err("the template (first argument) is missing".to_owned()),
     };
-    let values = &args[1..];
-    let placeholders = count_placeholders(template);
-    if placeholders != values.len() {
-        return Err(placeholder_mismatch(placeholders, values.len()));
-    }
-    let mut out = String::with_capacity(template.len());
-    let mut values = values.iter();
-    let mut chars = template.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.peek() {
-                Some(&e @ ('{' | '}' | '\\' | '\'')) => {
-                    chars.next();
-                    out.push(e);
-                }
-                _ => out.push('\\'),
-            },
-            '{' if chars.peek() == Some(&'}') => {
-                chars.next();
-                if let Some(value) = values.next() {
-                    render(value, &mut out);
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    Ok(Value::String(out))
+    format_pieces(&template_pieces(template), &args[1..])
 }
 
 /// `States.StringSplit(string, delimiters)`: the string split at every
