@@ -155,17 +155,17 @@ enum EntryValue {
 impl PayloadTemplate {
     /// Compiles a template, reporting every problem.
     pub fn compile(value: &Value) -> Result<PayloadTemplate, Vec<TemplateError>> {
-        let mut errors = Vec::new();
-        let mut location = String::new();
-        let root = compile_node(value, &mut location, &mut errors);
-        if errors.is_empty() {
-            Ok(PayloadTemplate {
-                source: value.clone(),
-                root,
-            })
-        } else {
-            Err(errors)
+        let mut compiler = Compiler {
+            location: String::new(),
+            errors: Vec::new(),
+        };
+        let root = compiler.node(value, 0);
+        if !compiler.errors.is_empty() {
+            return Err(compiler.errors);
         }
+        let source = value.clone();
+        let root = root.unwrap_or_else(|| Node::Literal(source.clone()));
+        Ok(PayloadTemplate { source, root })
     }
 
     /// The template as written.
@@ -184,80 +184,99 @@ impl PayloadTemplate {
     }
 }
 
-fn compile_node(value: &Value, location: &mut String, errors: &mut Vec<TemplateError>) -> Node {
-    match value {
-        Value::Object(map) => {
-            let mut entries = Vec::with_capacity(map.len());
-            let mut dynamic = false;
-            let mut seen: HashSet<&str> = HashSet::with_capacity(map.len());
-            for (key, item) in map {
-                let len = location.len();
-                location.push('/');
-                push_pointer_token(location, key);
-                let stripped = key.strip_suffix(".$");
-                let name = stripped.unwrap_or(key);
-                if !seen.insert(name) {
-                    errors.push(TemplateError {
-                        location: location.clone(),
-                        message: format!(
+/// How deeply a template may nest objects and arrays.
+pub const MAX_DEPTH: usize = 512;
+
+struct Compiler {
+    location: String,
+    errors: Vec<TemplateError>,
+}
+
+impl Compiler {
+    fn error(&mut self, message: String) {
+        self.errors.push(TemplateError {
+            location: self.location.clone(),
+            message,
+        });
+    }
+
+    /// Compiles `value`; `None` when it holds no `.$` key at any depth (the
+    /// caller then copies it whole, so each literal is cloned only once).
+    fn node(&mut self, value: &Value, depth: usize) -> Option<Node> {
+        if depth > MAX_DEPTH && (value.is_object() || value.is_array()) {
+            self.error(format!("the template nests deeper than {MAX_DEPTH} levels"));
+            return None;
+        }
+        match value {
+            Value::Object(map) => {
+                let mut compiled = Vec::with_capacity(map.len());
+                let mut dynamic = false;
+                let mut seen: HashSet<&str> = HashSet::with_capacity(map.len());
+                for (key, item) in map {
+                    let len = self.location.len();
+                    self.location.push('/');
+                    push_pointer_token(&mut self.location, key);
+                    let stripped = key.strip_suffix(".$");
+                    let name = stripped.unwrap_or(key);
+                    if !seen.insert(name) {
+                        self.error(format!(
                             "A duplicate field will exist after renaming to strip the \".$\" suffix: '{name}'"
-                        ),
-                    });
-                }
-                let value = match stripped {
-                    Some(_) => {
-                        dynamic = true;
-                        match compile_expression(key, item) {
-                            Ok(expression) => EntryValue::Expression {
+                        ));
+                    }
+                    let entry = match stripped {
+                        Some(_) => match compile_expression(key, item) {
+                            Ok(expression) => Some(EntryValue::Expression {
                                 expression,
                                 field: key.clone(),
-                            },
+                            }),
                             Err(message) => {
-                                errors.push(TemplateError {
-                                    location: location.clone(),
-                                    message,
-                                });
-                                EntryValue::Node(Node::Literal(Value::Null))
+                                self.error(message);
+                                None
                             }
-                        }
-                    }
-                    None => {
-                        let node = compile_node(item, location, errors);
-                        dynamic |= !matches!(node, Node::Literal(_));
-                        EntryValue::Node(node)
-                    }
-                };
-                location.truncate(len);
-                entries.push(Entry {
-                    key: name.to_owned(),
-                    value,
-                });
+                        },
+                        None => self.node(item, depth + 1).map(EntryValue::Node),
+                    };
+                    dynamic |= stripped.is_some() || entry.is_some();
+                    self.location.truncate(len);
+                    compiled.push((name, item, entry));
+                }
+                dynamic.then(|| {
+                    Node::Object(
+                        compiled
+                            .into_iter()
+                            .map(|(name, item, entry)| Entry {
+                                key: name.to_owned(),
+                                value: entry.unwrap_or_else(|| {
+                                    EntryValue::Node(Node::Literal(item.clone()))
+                                }),
+                            })
+                            .collect(),
+                    )
+                })
             }
-            if dynamic {
-                Node::Object(entries)
-            } else {
-                Node::Literal(value.clone())
+            Value::Array(items) => {
+                let mut compiled = Vec::with_capacity(items.len());
+                let mut dynamic = false;
+                for (i, item) in items.iter().enumerate() {
+                    let len = self.location.len();
+                    self.location.push('/');
+                    self.location.push_str(&i.to_string());
+                    let node = self.node(item, depth + 1);
+                    self.location.truncate(len);
+                    dynamic |= node.is_some();
+                    compiled.push((item, node));
+                }
+                dynamic.then(|| {
+                    Node::Array(
+                        compiled
+                            .into_iter()
+                            .map(|(item, node)| node.unwrap_or_else(|| Node::Literal(item.clone())))
+                            .collect(),
+                    )
+                })
             }
+            _ => None,
         }
-        Value::Array(items) => {
-            let mut nodes = Vec::with_capacity(items.len());
-            let mut dynamic = false;
-            for (i, item) in items.iter().enumerate() {
-                let len = location.len();
-                location.push('/');
-                location.push_str(&i.to_string());
-                let node = compile_node(item, location, errors);
-                location.truncate(len);
-                dynamic |= !matches!(node, Node::Literal(_));
-                nodes.push(node);
-            }
-            if dynamic {
-                Node::Array(nodes)
-            } else {
-                Node::Literal(value.clone())
-            }
-        }
-        other => Node::Literal(other.clone()),
     }
 }
 

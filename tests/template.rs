@@ -139,6 +139,25 @@ fn reports_every_problem_with_escaped_locations() {
 }
 
 #[test]
+fn hostile_nesting_is_an_error() {
+    let nest = |depth: usize| {
+        let mut value = json!({"x.$": "States.UUID()"});
+        for _ in 0..depth {
+            value = json!([value]);
+        }
+        value
+    };
+    assert!(PayloadTemplate::compile(&nest(512)).is_ok());
+    let errors = PayloadTemplate::compile(&nest(600)).unwrap_err();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(
+        errors[0].message,
+        "the template nests deeper than 512 levels"
+    );
+    assert_eq!(errors[0].location, "/0".repeat(513));
+}
+
+#[test]
 fn template_error_displays_its_location() {
     let error = TemplateError {
         location: "/a.$".into(),
