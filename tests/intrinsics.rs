@@ -560,10 +560,24 @@ fn base64() {
     gives("States.Base64Encode('héllo ✓')", json!("aMOpbGxvIOKckw=="));
     gives("States.Base64Decode('aMOpbGxvIOKckw==')", json!("héllo ✓"));
     gives("States.Base64Decode('')", json!(""));
+    fails(
+        "States.Base64Decode('QUJDR')",
+        "States.Base64Decode: the input is not valid base64: its length is wrong",
+    );
+    fails(
+        "States.Base64Decode('QQ=A')",
+        "States.Base64Decode: the input is not valid base64: the character `=` is not allowed",
+    );
+    // MIME-style line breaks are skipped; unused trailing bits are ignored
+    gives(
+        "States.Base64Decode('RGF0YSB0\r\nbyBlbmNvZGU=')",
+        json!("Data to encode"),
+    );
+    gives("States.Base64Decode('QR==')", json!("A"));
     gives("States.Base64Decode('/w==')", json!("\u{fffd}"));
     fails(
         "States.Base64Decode('not base64!')",
-        "States.Base64Decode: the input is not valid base64: Invalid symbol 32, offset 3.",
+        "States.Base64Decode: the input is not valid base64: the character `!` is not allowed",
     );
     fails(
         "States.Base64Encode(1)",

@@ -4,17 +4,20 @@ use super::{string_arg, Args};
 use base64::alphabet::STANDARD;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
+use base64::DecodeError;
 use base64::Engine;
 use serde_json::Value;
 
 /// The longest string (in characters) the encoding functions accept.
 pub const MAX_INPUT_CHARS: usize = 10_000;
 
-// standard alphabet, padded output, padding optional on input (as Java's
-// basic decoder)
+// standard alphabet, padded output; on input padding is optional and unused
+// trailing bits are ignored, as by Java's decoders
 const ENGINE: GeneralPurpose = GeneralPurpose::new(
     &STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
 );
 
 pub(crate) fn check_length(text: &str) -> Result<(), String> {
@@ -42,7 +45,8 @@ pub fn base64_encode(args: Args<'_>) -> Result<Value, String> {
 }
 
 /// `States.Base64Decode(string)`: decodes standard base64 (at most 10,000
-/// characters) into a UTF-8 string; invalid UTF-8 sequences become U+FFFD.
+/// characters; line breaks and other whitespace are skipped, as in MIME)
+/// into a UTF-8 string; invalid UTF-8 sequences become U+FFFD.
 ///
 /// ```text
 /// input:  {"base64": "RGF0YSB0byBlbmNvZGU="}
@@ -52,8 +56,24 @@ pub fn base64_encode(args: Args<'_>) -> Result<Value, String> {
 pub fn base64_decode(args: Args<'_>) -> Result<Value, String> {
     let text = string_arg(&args, 0)?;
     check_length(text)?;
-    let bytes = ENGINE
-        .decode(text)
-        .map_err(|e| format!("the input is not valid base64: {e}"))?;
+    let compact: String;
+    let text = if text.contains(|c: char| c.is_ascii_whitespace()) {
+        compact = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        &compact
+    } else {
+        text
+    };
+    let bytes = ENGINE.decode(text).map_err(|e| {
+        let what = match e {
+            DecodeError::InvalidByte(_, byte) => {
+                format!("the character `{}` is not allowed", char::from(byte))
+            }
+            DecodeError::InvalidLength(_) => "its length is wrong".to_owned(),
+            DecodeError::InvalidLastSymbol(_, _) | DecodeError::InvalidPadding => {
+                "its padding is wrong".to_owned()
+            }
+        };
+        format!("the input is not valid base64: {what}")
+    })?;
     Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
 }
