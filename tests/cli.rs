@@ -50,7 +50,7 @@ fn seed_002_as_printed_fails() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stdout(&out),
-        "FAIL: fixtures/machines/002_api_call_from_templates.invalid.json\n  ERROR INVALID_JSON_DESCRIPTION at line: 1, column: 11: trailing characters at line 1 column 11\n"
+        "FAIL: fixtures/machines/002_api_call_from_templates.invalid.json\n  ERROR INVALID_JSON_DESCRIPTION at line: 1, column: 10: trailing characters at line 1 column 10\n"
     );
 }
 

@@ -85,8 +85,8 @@ fn seed_002_as_printed_is_rejected_with_line_and_column() {
     let diags = err.diagnostics();
     assert_eq!(diags.len(), 1);
     assert_eq!(diags[0].code, "INVALID_JSON_DESCRIPTION");
-    assert_eq!(diags[0].message, "trailing characters at line 1 column 11");
-    assert_eq!(diags[0].location.as_deref(), Some("line: 1, column: 11"));
+    assert_eq!(diags[0].message, "trailing characters at line 1 column 10");
+    assert_eq!(diags[0].location.as_deref(), Some("line: 1, column: 10"));
 }
 
 #[test]

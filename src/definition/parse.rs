@@ -898,8 +898,9 @@ fn state(cx: &mut Cx, name: &str, v: &Value, loc: &str, depth: usize) -> (Option
     let mut transition = None;
     if fields.contains(&"Next") {
         match (&raw.next, raw.end) {
-            (Some(_), Some(true)) => {
+            (Some(next), Some(true)) => {
                 cx.schema("There should only be one of the following fields: [Next, End]", loc);
+                node.edges.push((next.clone(), format!("{loc}/Next")));
                 ok = false;
             }
             (Some(next), _) => {
