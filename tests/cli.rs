@@ -46,7 +46,10 @@ fn every_seed_workflow_is_ok() {
 
 #[test]
 fn seed_002_as_printed_fails() {
-    let out = stepfn(&["validate", "fixtures/machines/002_api_call_from_templates.invalid.json"]);
+    let out = stepfn(&[
+        "validate",
+        "fixtures/machines/002_api_call_from_templates.invalid.json",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stdout(&out),
@@ -64,14 +67,27 @@ fn json_output_has_aws_shape() {
         json!({"result": "FAIL", "truncated": false, "diagnostics": [{"severity": "ERROR",
             "code": "SCHEMA_VALIDATION_FAILED", "message": "These fields are required: [StartAt]", "location": "/"}]})
     );
-    let out = stepfn(&["validate", "fixtures/machines/004_hello_world.json", "--json"]);
+    let out = stepfn(&[
+        "validate",
+        "fixtures/machines/004_hello_world.json",
+        "--json",
+    ]);
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(json_of(&out), json!({"result": "OK", "diagnostics": [], "truncated": false}));
+    assert_eq!(
+        json_of(&out),
+        json!({"result": "OK", "diagnostics": [], "truncated": false})
+    );
 }
 
 #[test]
 fn express_type_applies_its_restrictions() {
-    let out = stepfn(&["validate", "fixtures/machines/callbacks.json", "--type", "EXPRESS", "--json"]);
+    let out = stepfn(&[
+        "validate",
+        "fixtures/machines/callbacks.json",
+        "--type",
+        "EXPRESS",
+        "--json",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let locations: Vec<Value> = json_of(&out)["diagnostics"]
         .as_array()
@@ -81,15 +97,27 @@ fn express_type_applies_its_restrictions() {
         .collect();
     assert_eq!(
         locations,
-        [json!("/States/AskApproval/Resource"), json!("/States/RunChild/Resource"), json!("/States/ManualStep/Resource")]
+        [
+            json!("/States/AskApproval/Resource"),
+            json!("/States/RunChild/Resource"),
+            json!("/States/ManualStep/Resource")
+        ]
     );
-    let out = stepfn(&["validate", "fixtures/machines/callbacks.json", "--type", "STANDARD"]);
+    let out = stepfn(&[
+        "validate",
+        "fixtures/machines/callbacks.json",
+        "--type",
+        "STANDARD",
+    ]);
     assert_eq!(out.status.code(), Some(0));
 }
 
 #[test]
 fn warnings_only_with_severity_warning() {
-    let file = temp_file("warn.json", r#"{"StartAt": "S", "States": {"S": {"Type": "Pass", "Parameters": {"a": "$.a"}, "End": true}}}"#);
+    let file = temp_file(
+        "warn.json",
+        r#"{"StartAt": "S", "States": {"S": {"Type": "Pass", "Parameters": {"a": "$.a"}, "End": true}}}"#,
+    );
     let path = file.to_str().unwrap();
     let out = stepfn(&["validate", path, "--json"]);
     assert_eq!(json_of(&out)["diagnostics"], json!([]));
@@ -97,16 +125,41 @@ fn warnings_only_with_severity_warning() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(json_of(&out)["diagnostics"][0]["code"], json!("NO_DOLLAR"));
     let out = stepfn(&["validate", path]);
-    assert!(stdout(&out).contains("WARNING NO_DOLLAR at /States/S/Parameters/a"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("WARNING NO_DOLLAR at /States/S/Parameters/a"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
 fn usage_errors_exit_2() {
     let out = stepfn(&["validate", "no/such/file.json"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).starts_with("stepfn: cannot read no/such/file.json"));
-    assert_eq!(stepfn(&["validate", "fixtures/machines/004_hello_world.json", "--type", "FAST"]).status.code(), Some(2));
-    assert_eq!(stepfn(&["validate", "fixtures/machines/004_hello_world.json", "--bogus"]).status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).starts_with("stepfn: cannot read no/such/file.json")
+    );
+    assert_eq!(
+        stepfn(&[
+            "validate",
+            "fixtures/machines/004_hello_world.json",
+            "--type",
+            "FAST"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+    assert_eq!(
+        stepfn(&[
+            "validate",
+            "fixtures/machines/004_hello_world.json",
+            "--bogus"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
     assert_eq!(stepfn(&["validate"]).status.code(), Some(2));
     assert_eq!(stepfn(&[]).status.code(), Some(2));
     assert_eq!(stepfn(&["--help"]).status.code(), Some(0));
@@ -114,7 +167,13 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn garbage_input_never_panics() {
-    for contents in ["", "null", "[1,2", "{\"StartAt\": 5, \"States\": []}", "\u{feff}{}"] {
+    for contents in [
+        "",
+        "null",
+        "[1,2",
+        "{\"StartAt\": 5, \"States\": []}",
+        "\u{feff}{}",
+    ] {
         let file = temp_file("garbage.json", contents);
         let out = stepfn(&["validate", file.to_str().unwrap(), "--json"]);
         assert_eq!(out.status.code(), Some(1), "{contents:?}");

@@ -7,9 +7,9 @@
 //! line and pass.
 
 use serde_json::Value;
+use std::path::PathBuf;
 use stepfn::definition::StateMachineType;
 use stepfn::StateMachine;
-use std::path::PathBuf;
 
 /// Cases whose verdict we do not reproduce, each with its reason.
 const VERDICT_EXCEPTIONS: &[(&str, &str)] = &[(
@@ -25,7 +25,10 @@ fn corpus() -> Option<PathBuf> {
     if dir.join("validation.jsonl").exists() {
         Some(dir)
     } else {
-        println!("conformance corpus not found at {} (set STEPFN_CONFORMANCE_DIR); skipped", dir.display());
+        println!(
+            "conformance corpus not found at {} (set STEPFN_CONFORMANCE_DIR); skipped",
+            dir.display()
+        );
         None
     }
 }
@@ -42,12 +45,18 @@ fn machine_type(text: Option<&str>) -> StateMachineType {
 fn expected(case: &Value) -> (String, Option<String>, Option<String>) {
     let ev = &case["expected_validation"];
     if let Some(error) = ev.get("Error") {
-        let message = error["Message"].as_str().or(ev["message"].as_str()).unwrap_or("");
+        let message = error["Message"]
+            .as_str()
+            .or(ev["message"].as_str())
+            .unwrap_or("");
         let code = message
             .strip_prefix("Invalid State Machine Definition: '")
             .and_then(|rest| rest.split_once(':'))
             .map(|(code, _)| code.to_owned())
-            .filter(|c| c.chars().all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '_'));
+            .filter(|c| {
+                c.chars()
+                    .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '_')
+            });
         let location = message
             .trim_end()
             .strip_suffix('\'')
@@ -57,7 +66,10 @@ fn expected(case: &Value) -> (String, Option<String>, Option<String>) {
         return ("FAIL".into(), code, location);
     }
     let first = &ev["diagnostics"][0];
-    let location = first["location"].as_str().filter(|l| l.starts_with('/')).map(str::to_owned);
+    let location = first["location"]
+        .as_str()
+        .filter(|l| l.starts_with('/'))
+        .map(str::to_owned);
     (
         ev["result"].as_str().unwrap_or("").to_owned(),
         first["code"].as_str().map(str::to_owned),
@@ -69,7 +81,8 @@ fn expected(case: &Value) -> (String, Option<String>, Option<String>) {
 fn aws_validation_verdicts() {
     let Some(dir) = corpus() else { return };
     let text = std::fs::read_to_string(dir.join("validation.jsonl")).expect("readable corpus");
-    let (mut cases, mut verdicts, mut codes, mut code_cases, mut locations, mut location_cases) = (0, 0, 0, 0, 0, 0);
+    let (mut cases, mut verdicts, mut codes, mut code_cases, mut locations, mut location_cases) =
+        (0, 0, 0, 0, 0, 0);
     let mut failures = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let case: Value = serde_json::from_str(line).expect("corpus line is JSON");
@@ -86,7 +99,11 @@ fn aws_validation_verdicts() {
         if verdict_ok {
             verdicts += 1;
         } else if !VERDICT_EXCEPTIONS.iter().any(|(part, _)| id.contains(part)) {
-            failures.push(format!("{id}: expected {verdict}, got {} {:?}", report.result(), report.diagnostics));
+            failures.push(format!(
+                "{id}: expected {verdict}, got {} {:?}",
+                report.result(),
+                report.diagnostics
+            ));
         }
         if let Some(code) = code {
             code_cases += 1;
@@ -104,7 +121,11 @@ fn aws_validation_verdicts() {
     println!(
         "validation corpus: {cases} cases; verdicts agree {verdicts}/{cases}, codes {codes}/{code_cases}, locations {locations}/{location_cases}"
     );
-    assert!(failures.is_empty(), "verdicts differ from AWS:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "verdicts differ from AWS:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -126,10 +147,21 @@ fn every_definition_aws_ran_loads() {
             count += 1;
             if !report.is_ok() {
                 let errors: Vec<String> = report.errors().map(|d| d.to_string()).collect();
-                failures.push(format!("{}: {}", case["id"].as_str().unwrap_or(""), errors.join("; ")));
+                failures.push(format!(
+                    "{}: {}",
+                    case["id"].as_str().unwrap_or(""),
+                    errors.join("; ")
+                ));
             }
         }
     }
-    println!("recorded executions: {} of {count} definitions load", count - failures.len());
-    assert!(failures.is_empty(), "definitions AWS ran were rejected:\n{}", failures.join("\n"));
+    println!(
+        "recorded executions: {} of {count} definitions load",
+        count - failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "definitions AWS ran were rejected:\n{}",
+        failures.join("\n")
+    );
 }

@@ -145,6 +145,9 @@ pub struct State {
 }
 
 /// The eight state types.
+// Built once at load time and only ever read by reference, so the size of
+// the largest variant (Map) costs nothing on the hot path.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum StateKind {
     /// `"Type": "Pass"`
@@ -682,11 +685,18 @@ impl StateMachine {
         let machine = match definition {
             Some(definition) if !has_errors => Some(StateMachine {
                 definition,
-                warnings: diagnostics.iter().filter(|d| !d.is_error()).cloned().collect(),
+                warnings: diagnostics
+                    .iter()
+                    .filter(|d| !d.is_error())
+                    .cloned()
+                    .collect(),
             }),
             _ => None,
         };
-        Validation { diagnostics, machine }
+        Validation {
+            diagnostics,
+            machine,
+        }
     }
 
     /// The typed definition.

@@ -7,7 +7,9 @@
 //! `/States/M/ItemProcessor/States/<State>`. AWS reports unknown fields and
 //! query-language mismatches at the state, not at the field.
 
-use super::raw::{RawCatcher, RawItemBatcher, RawItemReader, RawResultWriter, RawRetrier, RawState};
+use super::raw::{
+    RawCatcher, RawItemBatcher, RawItemReader, RawResultWriter, RawRetrier, RawState,
+};
 use super::{
     Assign, Catcher, Choice, Credentials, Definition, Fail, FailField, IntegrationPattern, Io,
     ItemBatcher, ItemReader, JitterStrategy, Map, NumberOrPath, Parallel, Pass, ProcessingMode,
@@ -37,40 +39,137 @@ pub(crate) const MAX_STATE_NAME: usize = 80;
 /// The longest Map `Label` AWS accepts.
 pub(crate) const MAX_LABEL: usize = 40;
 
-const TOP_FIELDS: &[&str] = &["Comment", "StartAt", "States", "Version", "TimeoutSeconds", "QueryLanguage"];
+const TOP_FIELDS: &[&str] = &[
+    "Comment",
+    "StartAt",
+    "States",
+    "Version",
+    "TimeoutSeconds",
+    "QueryLanguage",
+];
 const SUB_FIELDS: &[&str] = &["Comment", "StartAt", "States"];
 const PROCESSOR_FIELDS: &[&str] = &["Comment", "StartAt", "States", "ProcessorConfig"];
 const COMMON: &[&str] = &["Type", "Comment", "QueryLanguage"];
-const PASS: &[&str] = &["Next", "End", "InputPath", "OutputPath", "Parameters", "Result", "ResultPath", "Assign", "Output"];
-const TASK: &[&str] = &[
-    "Next", "End", "Resource", "InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath",
-    "Retry", "Catch", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath",
-    "Credentials", "Assign", "Arguments", "Output",
+const PASS: &[&str] = &[
+    "Next",
+    "End",
+    "InputPath",
+    "OutputPath",
+    "Parameters",
+    "Result",
+    "ResultPath",
+    "Assign",
+    "Output",
 ];
-const CHOICE: &[&str] = &["Choices", "Default", "InputPath", "OutputPath", "Assign", "Output"];
+const TASK: &[&str] = &[
+    "Next",
+    "End",
+    "Resource",
+    "InputPath",
+    "OutputPath",
+    "Parameters",
+    "ResultSelector",
+    "ResultPath",
+    "Retry",
+    "Catch",
+    "TimeoutSeconds",
+    "TimeoutSecondsPath",
+    "HeartbeatSeconds",
+    "HeartbeatSecondsPath",
+    "Credentials",
+    "Assign",
+    "Arguments",
+    "Output",
+];
+const CHOICE: &[&str] = &[
+    "Choices",
+    "Default",
+    "InputPath",
+    "OutputPath",
+    "Assign",
+    "Output",
+];
 const WAIT: &[&str] = &[
-    "Next", "End", "Seconds", "Timestamp", "SecondsPath", "TimestampPath", "InputPath", "OutputPath", "Assign",
+    "Next",
+    "End",
+    "Seconds",
+    "Timestamp",
+    "SecondsPath",
+    "TimestampPath",
+    "InputPath",
+    "OutputPath",
+    "Assign",
     "Output",
 ];
 const SUCCEED: &[&str] = &["InputPath", "OutputPath", "Output"];
 const FAIL: &[&str] = &["Error", "ErrorPath", "Cause", "CausePath"];
 const PARALLEL: &[&str] = &[
-    "Next", "End", "Branches", "InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "Retry",
-    "Catch", "Assign", "Arguments", "Output",
+    "Next",
+    "End",
+    "Branches",
+    "InputPath",
+    "OutputPath",
+    "Parameters",
+    "ResultSelector",
+    "ResultPath",
+    "Retry",
+    "Catch",
+    "Assign",
+    "Arguments",
+    "Output",
 ];
 const MAP: &[&str] = &[
-    "Next", "End", "ItemProcessor", "Iterator", "ItemsPath", "Items", "ItemSelector", "Parameters",
-    "MaxConcurrency", "MaxConcurrencyPath", "ItemReader", "ItemBatcher", "ResultWriter", "ToleratedFailureCount",
-    "ToleratedFailureCountPath", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "Label",
-    "InputPath", "OutputPath", "ResultSelector", "ResultPath", "Retry", "Catch", "Assign", "Output",
+    "Next",
+    "End",
+    "ItemProcessor",
+    "Iterator",
+    "ItemsPath",
+    "Items",
+    "ItemSelector",
+    "Parameters",
+    "MaxConcurrency",
+    "MaxConcurrencyPath",
+    "ItemReader",
+    "ItemBatcher",
+    "ResultWriter",
+    "ToleratedFailureCount",
+    "ToleratedFailureCountPath",
+    "ToleratedFailurePercentage",
+    "ToleratedFailurePercentagePath",
+    "Label",
+    "InputPath",
+    "OutputPath",
+    "ResultSelector",
+    "ResultPath",
+    "Retry",
+    "Catch",
+    "Assign",
+    "Output",
 ];
 const RETRIER: &[&str] = &[
-    "ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment",
+    "ErrorEquals",
+    "IntervalSeconds",
+    "MaxAttempts",
+    "BackoffRate",
+    "MaxDelaySeconds",
+    "JitterStrategy",
+    "Comment",
 ];
-const CATCHER: &[&str] = &["ErrorEquals", "Next", "ResultPath", "Assign", "Output", "Comment"];
+const CATCHER: &[&str] = &[
+    "ErrorEquals",
+    "Next",
+    "ResultPath",
+    "Assign",
+    "Output",
+    "Comment",
+];
 const ITEM_READER: &[&str] = &["Resource", "Parameters", "Arguments", "ReaderConfig"];
 const ITEM_BATCHER: &[&str] = &[
-    "BatchInput", "MaxItemsPerBatch", "MaxItemsPerBatchPath", "MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath",
+    "BatchInput",
+    "MaxItemsPerBatch",
+    "MaxItemsPerBatchPath",
+    "MaxInputBytesPerBatch",
+    "MaxInputBytesPerBatchPath",
 ];
 const RESULT_WRITER: &[&str] = &["Resource", "Parameters", "Arguments", "WriterConfig"];
 
@@ -78,9 +177,23 @@ const RESULT_WRITER: &[&str] = &["Resource", "Parameters", "Arguments", "WriterC
 const JSONATA_ONLY: &[&str] = &["Arguments", "Output", "Items"];
 /// Fields only JSONPath states may use.
 const JSONPATH_ONLY: &[&str] = &[
-    "InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "ItemsPath", "TimeoutSecondsPath",
-    "HeartbeatSecondsPath", "SecondsPath", "TimestampPath", "ErrorPath", "CausePath", "MaxConcurrencyPath",
-    "ToleratedFailureCountPath", "ToleratedFailurePercentagePath", "MaxItemsPath", "MaxItemsPerBatchPath",
+    "InputPath",
+    "OutputPath",
+    "Parameters",
+    "ResultSelector",
+    "ResultPath",
+    "ItemsPath",
+    "TimeoutSecondsPath",
+    "HeartbeatSecondsPath",
+    "SecondsPath",
+    "TimestampPath",
+    "ErrorPath",
+    "CausePath",
+    "MaxConcurrencyPath",
+    "ToleratedFailureCountPath",
+    "ToleratedFailurePercentagePath",
+    "MaxItemsPath",
+    "MaxItemsPerBatchPath",
     "MaxInputBytesPerBatchPath",
 ];
 
@@ -134,11 +247,18 @@ impl Cx {
     }
 
     fn schema(&mut self, message: impl Into<String>, location: impl Into<String>) {
-        self.diags.push(Diagnostic::error(SCHEMA, message, location));
+        self.diags
+            .push(Diagnostic::error(SCHEMA, message, location));
     }
 
-    fn warn(&mut self, code: &'static str, message: impl Into<String>, location: impl Into<String>) {
-        self.diags.push(Diagnostic::warning(code, message, location));
+    fn warn(
+        &mut self,
+        code: &'static str,
+        message: impl Into<String>,
+        location: impl Into<String>,
+    ) {
+        self.diags
+            .push(Diagnostic::warning(code, message, location));
     }
 }
 
@@ -164,7 +284,10 @@ pub(crate) fn parse_slice(bytes: &[u8]) -> Result<Value, Diagnostic> {
 
 fn json_error(e: &serde_json::Error) -> Diagnostic {
     let full = e.to_string();
-    let message = full.rsplit_once(" at line ").map(|(m, _)| m).unwrap_or(&full);
+    let message = full
+        .rsplit_once(" at line ")
+        .map(|(m, _)| m)
+        .unwrap_or(&full);
     let (line, column) = (e.line(), e.column());
     let code = if message.starts_with("recursion limit exceeded") {
         "TOO_DEEPLY_NESTED"
@@ -218,11 +341,18 @@ fn type_name(v: &Value) -> &'static str {
 
 /// Reports the fields of `fields` that `obj` lacks, in that order, as AWS does.
 fn required(cx: &mut Cx, obj: &Object, fields: &[&str], loc: &str) -> bool {
-    let missing: Vec<&str> = fields.iter().copied().filter(|f| !obj.contains_key(*f)).collect();
+    let missing: Vec<&str> = fields
+        .iter()
+        .copied()
+        .filter(|f| !obj.contains_key(*f))
+        .collect();
     if missing.is_empty() {
         return true;
     }
-    cx.schema(format!("These fields are required: [{}]", missing.join(", ")), here(loc));
+    cx.schema(
+        format!("These fields are required: [{}]", missing.join(", ")),
+        here(loc),
+    );
     false
 }
 
@@ -239,12 +369,21 @@ fn unsupported(cx: &mut Cx, obj: &Object, allowed: &[&[&str]], loc: &str) -> boo
 }
 
 /// Reports fields of the other query language at `loc`.
-fn query_language_fields(cx: &mut Cx, keys: impl Iterator<Item = String>, ql: QueryLanguage, loc: &str) -> bool {
+fn query_language_fields(
+    cx: &mut Cx,
+    keys: impl Iterator<Item = String>,
+    ql: QueryLanguage,
+    loc: &str,
+) -> bool {
     let mut ok = true;
     for key in keys {
         let (set, other) = match ql {
-            QueryLanguage::JsonPath if JSONATA_ONLY.contains(&key.as_str()) => ("JSONPath", "JSONata"),
-            QueryLanguage::Jsonata if JSONPATH_ONLY.contains(&key.as_str()) => ("JSONata", "JSONPath"),
+            QueryLanguage::JsonPath if JSONATA_ONLY.contains(&key.as_str()) => {
+                ("JSONPath", "JSONata")
+            }
+            QueryLanguage::Jsonata if JSONPATH_ONLY.contains(&key.as_str()) => {
+                ("JSONata", "JSONPath")
+            }
             _ => continue,
         };
         cx.schema(
@@ -258,10 +397,17 @@ fn query_language_fields(cx: &mut Cx, keys: impl Iterator<Item = String>, ql: Qu
 
 /// Two fields of which at most one may be present.
 fn exclusive(cx: &mut Cx, obj: &Object, fields: &[&str], loc: &str) -> bool {
-    let present: Vec<&str> = fields.iter().copied().filter(|f| obj.contains_key(*f)).collect();
+    let present: Vec<&str> = fields
+        .iter()
+        .copied()
+        .filter(|f| obj.contains_key(*f))
+        .collect();
     if present.len() > 1 {
         cx.schema(
-            format!("There should only be one of the following fields: [{}]", present.join(", ")),
+            format!(
+                "There should only be one of the following fields: [{}]",
+                present.join(", ")
+            ),
             here(loc),
         );
         return false;
@@ -315,7 +461,10 @@ fn int_field(cx: &mut Cx, v: &Value, min: u64, max: Option<u64>, loc: &str) -> O
     let n = match v {
         Value::Number(n) => n,
         other => {
-            cx.schema(format!("expected an integer, found {}", type_name(other)), loc);
+            cx.schema(
+                format!("expected an integer, found {}", type_name(other)),
+                loc,
+            );
             return None;
         }
     };
@@ -404,9 +553,18 @@ struct Roots {
     variables: bool,
 }
 
-const DATA_ONLY: Roots = Roots { context: false, variables: false };
-const NO_CONTEXT: Roots = Roots { context: false, variables: true };
-const ANY_ROOT: Roots = Roots { context: true, variables: true };
+const DATA_ONLY: Roots = Roots {
+    context: false,
+    variables: false,
+};
+const NO_CONTEXT: Roots = Roots {
+    context: false,
+    variables: true,
+};
+const ANY_ROOT: Roots = Roots {
+    context: true,
+    variables: true,
+};
 
 fn reference_path(cx: &mut Cx, text: &str, roots: Roots, at: &str) -> Option<ReferencePath> {
     match ReferencePath::parse(text) {
@@ -431,14 +589,23 @@ fn reference_path(cx: &mut Cx, text: &str, roots: Roots, at: &str) -> Option<Ref
 }
 
 /// ResultPath-like: absent = `$`, `null` = `None`, else a Reference Path.
-fn reference_field(cx: &mut Cx, v: Option<&Value>, field: &str, roots: Roots, loc: &str) -> Option<Option<ReferencePath>> {
+fn reference_field(
+    cx: &mut Cx,
+    v: Option<&Value>,
+    field: &str,
+    roots: Roots,
+    loc: &str,
+) -> Option<Option<ReferencePath>> {
     let at = format!("{loc}/{field}");
     match v {
         None => root_reference().map(Some),
         Some(Value::Null) => Some(None),
         Some(Value::String(s)) => reference_path(cx, s, roots, &at).map(Some),
         Some(other) => {
-            cx.schema(format!("expected a string or null, found {}", type_name(other)), at);
+            cx.schema(
+                format!("expected a string or null, found {}", type_name(other)),
+                at,
+            );
             None
         }
     }
@@ -536,7 +703,10 @@ fn assign(cx: &mut Cx, v: Option<&Value>, ql: QueryLanguage, loc: &str) -> Optio
             QueryLanguage::Jsonata => Some(Some(Assign::Jsonata(v.clone()))),
         },
         Some(other) => {
-            cx.schema(format!("expected an object, found {}", type_name(other)), at);
+            cx.schema(
+                format!("expected an object, found {}", type_name(other)),
+                at,
+            );
             None
         }
     }
@@ -570,7 +740,9 @@ fn number_or_path(
     if let Some(v) = obj.get(path) {
         let at = format!("{loc}/{path}");
         return match v {
-            Value::String(s) => reference_path(cx, s, roots, &at).map(|p| Some(NumberOrPath::Path(p))),
+            Value::String(s) => {
+                reference_path(cx, s, roots, &at).map(|p| Some(NumberOrPath::Path(p)))
+            }
             other => {
                 cx.schema(format!("expected a string, found {}", type_name(other)), at);
                 None
@@ -580,8 +752,16 @@ fn number_or_path(
     Some(None)
 }
 
-fn percentage_or_path(cx: &mut Cx, obj: &Object, ql: QueryLanguage, loc: &str) -> Option<Option<NumberOrPath<f64>>> {
-    let (literal, path) = ("ToleratedFailurePercentage", "ToleratedFailurePercentagePath");
+fn percentage_or_path(
+    cx: &mut Cx,
+    obj: &Object,
+    ql: QueryLanguage,
+    loc: &str,
+) -> Option<Option<NumberOrPath<f64>>> {
+    let (literal, path) = (
+        "ToleratedFailurePercentage",
+        "ToleratedFailurePercentagePath",
+    );
     if !exclusive(cx, obj, &[literal, path], loc) {
         return None;
     }
@@ -597,7 +777,9 @@ fn percentage_or_path(cx: &mut Cx, obj: &Object, ql: QueryLanguage, loc: &str) -
     if let Some(v) = obj.get(path) {
         let at = format!("{loc}/{path}");
         return match v {
-            Value::String(s) => reference_path(cx, s, NO_CONTEXT, &at).map(|p| Some(NumberOrPath::Path(p))),
+            Value::String(s) => {
+                reference_path(cx, s, NO_CONTEXT, &at).map(|p| Some(NumberOrPath::Path(p)))
+            }
             other => {
                 cx.schema(format!("expected a string, found {}", type_name(other)), at);
                 None
@@ -611,7 +793,10 @@ fn as_object<'v>(cx: &mut Cx, v: &'v Value, loc: &str) -> Option<&'v Object> {
     match v {
         Value::Object(m) => Some(m),
         other => {
-            cx.schema(format!("expected an object, found {}", type_name(other)), here(loc));
+            cx.schema(
+                format!("expected an object, found {}", type_name(other)),
+                here(loc),
+            );
             None
         }
     }
@@ -623,7 +808,9 @@ fn query_language_value(cx: &mut Cx, v: &Value, at: &str) -> QueryLanguage {
         Some("JSONata") => QueryLanguage::Jsonata,
         _ => {
             cx.schema(
-                format!("Instance value ({v}) not found in enum (possible values: [JSONPath, JSONata])"),
+                format!(
+                    "Instance value ({v}) not found in enum (possible values: [JSONPath, JSONata])"
+                ),
                 at,
             );
             // AWS goes on as if the value were JSONata.
@@ -637,7 +824,9 @@ pub(crate) fn definition(cx: &mut Cx, v: &Value) -> Option<Definition> {
     if too_deep(v, MAX_JSON_DEPTH) {
         cx.diags.push(Diagnostic::error(
             "TOO_DEEPLY_NESTED",
-            format!("the definition nests arrays and objects more than {MAX_JSON_DEPTH} levels deep"),
+            format!(
+                "the definition nests arrays and objects more than {MAX_JSON_DEPTH} levels deep"
+            ),
             "/",
         ));
         return None;
@@ -666,7 +855,10 @@ pub(crate) fn definition(cx: &mut Cx, v: &Value) -> Option<Definition> {
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(other) => {
-            cx.schema(format!("expected a string, found {}", type_name(other)), "/Version");
+            cx.schema(
+                format!("expected a string, found {}", type_name(other)),
+                "/Version",
+            );
             ok = false;
             None
         }
@@ -699,7 +891,10 @@ fn sub_body(cx: &mut Cx, obj: &Object, loc: &str, depth: usize) -> Option<SubMac
     let start_at = match obj.get("StartAt") {
         Some(Value::String(s)) => Some(s.clone()),
         Some(other) => {
-            cx.schema(format!("expected a string, found {}", type_name(other)), format!("{loc}/StartAt"));
+            cx.schema(
+                format!("expected a string, found {}", type_name(other)),
+                format!("{loc}/StartAt"),
+            );
             None
         }
         None => None,
@@ -708,7 +903,10 @@ fn sub_body(cx: &mut Cx, obj: &Object, loc: &str, depth: usize) -> Option<SubMac
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(other) => {
-            cx.schema(format!("expected a string, found {}", type_name(other)), format!("{loc}/Comment"));
+            cx.schema(
+                format!("expected a string, found {}", type_name(other)),
+                format!("{loc}/Comment"),
+            );
             ok = false;
             None
         }
@@ -724,7 +922,10 @@ fn sub_body(cx: &mut Cx, obj: &Object, loc: &str, depth: usize) -> Option<SubMac
     match obj.get("States") {
         Some(Value::Object(m)) => {
             if m.is_empty() {
-                cx.schema("Field 'States' must contain at least one state", format!("{loc}/States"));
+                cx.schema(
+                    "Field 'States' must contain at least one state",
+                    format!("{loc}/States"),
+                );
                 ok = false;
             }
             for (name, v) in m {
@@ -738,7 +939,10 @@ fn sub_body(cx: &mut Cx, obj: &Object, loc: &str, depth: usize) -> Option<SubMac
             }
         }
         Some(other) => {
-            cx.schema(format!("expected an object, found {}", type_name(other)), format!("{loc}/States"));
+            cx.schema(
+                format!("expected an object, found {}", type_name(other)),
+                format!("{loc}/States"),
+            );
             ok = false;
         }
         None => ok = false,
@@ -753,10 +957,25 @@ fn sub_body(cx: &mut Cx, obj: &Object, loc: &str, depth: usize) -> Option<SubMac
 }
 
 /// A Parallel branch or a Map ItemProcessor/Iterator.
-fn nested(cx: &mut Cx, v: &Value, loc: &str, depth: usize, processor: bool) -> Option<(SubMachine, ProcessorConfig)> {
+fn nested(
+    cx: &mut Cx,
+    v: &Value,
+    loc: &str,
+    depth: usize,
+    processor: bool,
+) -> Option<(SubMachine, ProcessorConfig)> {
     let obj = as_object(cx, v, loc)?;
     let mut ok = required(cx, obj, &["States", "StartAt"], loc);
-    ok &= unsupported(cx, obj, &[if processor { PROCESSOR_FIELDS } else { SUB_FIELDS }], loc);
+    ok &= unsupported(
+        cx,
+        obj,
+        &[if processor {
+            PROCESSOR_FIELDS
+        } else {
+            SUB_FIELDS
+        }],
+        loc,
+    );
     let config = match obj.get("ProcessorConfig") {
         None => Some(ProcessorConfig::default()),
         Some(v) => processor_config(cx, v, &format!("{loc}/ProcessorConfig")),
@@ -797,7 +1016,10 @@ fn processor_config(cx: &mut Cx, v: &Value, loc: &str) -> Option<ProcessorConfig
             None
         }
     };
-    ok.then_some(ProcessorConfig { mode, execution_type })
+    ok.then_some(ProcessorConfig {
+        mode,
+        execution_type,
+    })
 }
 
 fn state_name(cx: &mut Cx, name: &str, loc: &str) {
@@ -838,7 +1060,10 @@ fn state(cx: &mut Cx, name: &str, v: &Value, loc: &str, depth: usize) -> (Option
         }
         Some(Value::String(s)) => s.as_str(),
         Some(other) => {
-            cx.schema(format!("expected a string, found {}", type_name(other)), format!("{loc}/Type"));
+            cx.schema(
+                format!("expected a string, found {}", type_name(other)),
+                format!("{loc}/Type"),
+            );
             return (None, node);
         }
     };
@@ -870,7 +1095,9 @@ fn state(cx: &mut Cx, name: &str, v: &Value, loc: &str, depth: usize) -> (Option
             Some(ql)
         }
     };
-    if cx.machine_ql == QueryLanguage::Jsonata && obj.get("QueryLanguage").and_then(Value::as_str) == Some("JSONPath") {
+    if cx.machine_ql == QueryLanguage::Jsonata
+        && obj.get("QueryLanguage").and_then(Value::as_str) == Some("JSONPath")
+    {
         cx.schema(
             "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine",
             loc,
@@ -899,7 +1126,10 @@ fn state(cx: &mut Cx, name: &str, v: &Value, loc: &str, depth: usize) -> (Option
     if fields.contains(&"Next") {
         match (&raw.next, raw.end) {
             (Some(next), Some(true)) => {
-                cx.schema("There should only be one of the following fields: [Next, End]", loc);
+                cx.schema(
+                    "There should only be one of the following fields: [Next, End]",
+                    loc,
+                );
                 node.edges.push((next.clone(), format!("{loc}/Next")));
                 ok = false;
             }
@@ -913,14 +1143,16 @@ fn state(cx: &mut Cx, name: &str, v: &Value, loc: &str, depth: usize) -> (Option
                 ok = false;
             }
         }
-        node.terminal = matches!(transition, Some(Transition::End)) || (!ok && transition.is_none());
+        node.terminal =
+            matches!(transition, Some(Transition::End)) || (!ok && transition.is_none());
     } else {
         node.terminal = terminal_type;
     }
     if let Some(catchers) = &raw.catch {
         for (i, c) in catchers.iter().enumerate() {
             if let Some(next) = c.get("Next").and_then(Value::as_str) {
-                node.edges.push((next.to_owned(), format!("{loc}/Catch[{i}]/Next")));
+                node.edges
+                    .push((next.to_owned(), format!("{loc}/Catch[{i}]/Next")));
             }
         }
     }
@@ -928,7 +1160,8 @@ fn state(cx: &mut Cx, name: &str, v: &Value, loc: &str, depth: usize) -> (Option
         if let Some(choices) = &raw.choices {
             for (i, c) in choices.iter().enumerate() {
                 if let Some(next) = c.get("Next").and_then(Value::as_str) {
-                    node.edges.push((next.to_owned(), format!("{loc}/Choices[{i}]/Next")));
+                    node.edges
+                        .push((next.to_owned(), format!("{loc}/Choices[{i}]/Next")));
                 }
             }
         }
@@ -975,7 +1208,13 @@ fn io(cx: &mut Cx, raw: &RawState, loc: &str) -> Option<Io> {
     })
 }
 
-fn pass(cx: &mut Cx, raw: &RawState, ql: QueryLanguage, transition: Transition, loc: &str) -> Option<Pass> {
+fn pass(
+    cx: &mut Cx,
+    raw: &RawState,
+    ql: QueryLanguage,
+    transition: Transition,
+    loc: &str,
+) -> Option<Pass> {
     let io = io(cx, raw, loc);
     let parameters = opt_template(cx, raw.parameters.as_ref(), &format!("{loc}/Parameters"));
     if let Some(result) = &raw.result {
@@ -1006,7 +1245,9 @@ fn express_check(cx: &mut Cx, resource: &Resource, loc: &str) -> bool {
     }
     let at = format!("{loc}/Resource");
     let message = match (&resource.kind, resource.pattern()) {
-        (ResourceKind::Activity { .. }, _) => "Express state machine does not support Activity ARN".to_owned(),
+        (ResourceKind::Activity { .. }, _) => {
+            "Express state machine does not support Activity ARN".to_owned()
+        }
         (_, IntegrationPattern::RequestResponse) => return true,
         (_, pattern) => format!(
             "Express state machine does not support '{}' service integration ",
@@ -1017,7 +1258,14 @@ fn express_check(cx: &mut Cx, resource: &Resource, loc: &str) -> bool {
     false
 }
 
-fn task(cx: &mut Cx, raw: &RawState, obj: &Object, ql: QueryLanguage, transition: Transition, loc: &str) -> Option<Task> {
+fn task(
+    cx: &mut Cx,
+    raw: &RawState,
+    obj: &Object,
+    ql: QueryLanguage,
+    transition: Transition,
+    loc: &str,
+) -> Option<Task> {
     let resource = raw.resource.as_deref().map(Resource::parse);
     let mut ok = resource.is_some();
     if let Some(r) = &resource {
@@ -1025,7 +1273,11 @@ fn task(cx: &mut Cx, raw: &RawState, obj: &Object, ql: QueryLanguage, transition
     }
     let io = io(cx, raw, loc);
     let parameters = opt_template(cx, raw.parameters.as_ref(), &format!("{loc}/Parameters"));
-    let result_selector = opt_template(cx, raw.result_selector.as_ref(), &format!("{loc}/ResultSelector"));
+    let result_selector = opt_template(
+        cx,
+        raw.result_selector.as_ref(),
+        &format!("{loc}/ResultSelector"),
+    );
     let result_path = reference_field(cx, raw.result_path.as_ref(), "ResultPath", DATA_ONLY, loc);
     let retry = retriers(cx, raw.retry.as_deref(), loc);
     let catch = catchers(cx, raw.catch.as_deref(), ql, loc);
@@ -1085,7 +1337,10 @@ fn credentials(cx: &mut Cx, v: &Value, loc: &str) -> Option<Credentials> {
             return None;
         }
         (Some(_), Some(_)) => {
-            cx.schema("There should only be one of the following fields: [RoleArn, RoleArn.$]", loc);
+            cx.schema(
+                "There should only be one of the following fields: [RoleArn, RoleArn.$]",
+                loc,
+            );
             None
         }
         (Some(Value::String(s)), None) => Some(Credentials::RoleArn(s.clone())),
@@ -1097,7 +1352,10 @@ fn credentials(cx: &mut Cx, v: &Value, loc: &str) -> Option<Credentials> {
             }
         },
         (Some(other), None) | (None, Some(other)) => {
-            cx.schema(format!("expected a string, found {}", type_name(other)), loc);
+            cx.schema(
+                format!("expected a string, found {}", type_name(other)),
+                loc,
+            );
             None
         }
     };
@@ -1109,11 +1367,19 @@ fn credentials(cx: &mut Cx, v: &Value, loc: &str) -> Option<Credentials> {
     }
 }
 
-fn error_equals(cx: &mut Cx, list: Option<&Vec<String>>, last: bool, loc: &str) -> Option<Vec<ErrorName>> {
+fn error_equals(
+    cx: &mut Cx,
+    list: Option<&Vec<String>>,
+    last: bool,
+    loc: &str,
+) -> Option<Vec<ErrorName>> {
     let at = format!("{loc}/ErrorEquals");
     let list = list?;
     if list.is_empty() {
-        cx.schema("Field 'ErrorEquals' must contain at least one error name", at);
+        cx.schema(
+            "Field 'ErrorEquals' must contain at least one error name",
+            at,
+        );
         return None;
     }
     let mut ok = true;
@@ -1154,15 +1420,30 @@ fn retrier(cx: &mut Cx, v: &Value, last: bool, loc: &str) -> Option<Retrier> {
     let (raw, raw_ok) = read_raw::<RawRetrier>(cx, obj, loc);
     ok &= raw_ok;
     let errors = error_equals(cx, raw.error_equals.as_ref(), last, loc);
-    let number = |cx: &mut Cx, v: &Option<Value>, field: &str, min: u64, max: u64, default: Option<u64>| {
-        match v {
-            None => Some(default),
-            Some(v) => int_field(cx, v, min, Some(max), &format!("{loc}/{field}")).map(Some),
-        }
-    };
-    let interval = number(cx, &raw.interval_seconds, "IntervalSeconds", 1, 99_999_999, Some(1));
+    let number =
+        |cx: &mut Cx, v: &Option<Value>, field: &str, min: u64, max: u64, default: Option<u64>| {
+            match v {
+                None => Some(default),
+                Some(v) => int_field(cx, v, min, Some(max), &format!("{loc}/{field}")).map(Some),
+            }
+        };
+    let interval = number(
+        cx,
+        &raw.interval_seconds,
+        "IntervalSeconds",
+        1,
+        99_999_999,
+        Some(1),
+    );
     let attempts = number(cx, &raw.max_attempts, "MaxAttempts", 0, 99_999_999, Some(3));
-    let max_delay = number(cx, &raw.max_delay_seconds, "MaxDelaySeconds", 1, 31_622_400, None);
+    let max_delay = number(
+        cx,
+        &raw.max_delay_seconds,
+        "MaxDelaySeconds",
+        1,
+        31_622_400,
+        None,
+    );
     let backoff = match &raw.backoff_rate {
         None => Some(2.0),
         Some(v) => float_field(cx, v, 1.0, None, &format!("{loc}/BackoffRate")),
@@ -1192,7 +1473,12 @@ fn retrier(cx: &mut Cx, v: &Value, last: bool, loc: &str) -> Option<Retrier> {
     })
 }
 
-fn catchers(cx: &mut Cx, list: Option<&[Value]>, ql: QueryLanguage, loc: &str) -> Option<Vec<Catcher>> {
+fn catchers(
+    cx: &mut Cx,
+    list: Option<&[Value]>,
+    ql: QueryLanguage,
+    loc: &str,
+) -> Option<Vec<Catcher>> {
     let list = match list {
         None => return Some(Vec::new()),
         Some(l) => l,
@@ -1238,12 +1524,19 @@ fn choice(cx: &mut Cx, raw: &RawState, ql: QueryLanguage, loc: &str) -> Option<C
     let mut ok = true;
     match &raw.choices {
         Some(list) if list.is_empty() => {
-            cx.schema("Field 'Choices' must contain at least one rule", format!("{loc}/Choices"));
+            cx.schema(
+                "Field 'Choices' must contain at least one rule",
+                format!("{loc}/Choices"),
+            );
             ok = false;
         }
         Some(list) => {
             for (i, v) in list.iter().enumerate() {
-                match ChoiceRule::compile(v, &format!("{loc}/Choices[{i}]"), ql == QueryLanguage::Jsonata) {
+                match ChoiceRule::compile(
+                    v,
+                    &format!("{loc}/Choices[{i}]"),
+                    ql == QueryLanguage::Jsonata,
+                ) {
                     Ok(rule) => rules.push(rule),
                     Err(diags) => {
                         cx.diags.extend(diags);
@@ -1271,7 +1564,14 @@ fn rfc3339(text: &str) -> bool {
     time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).is_ok()
 }
 
-fn wait(cx: &mut Cx, raw: &RawState, obj: &Object, ql: QueryLanguage, transition: Transition, loc: &str) -> Option<Wait> {
+fn wait(
+    cx: &mut Cx,
+    raw: &RawState,
+    obj: &Object,
+    ql: QueryLanguage,
+    transition: Transition,
+    loc: &str,
+) -> Option<Wait> {
     let io = io(cx, raw, loc);
     let fields = ["Seconds", "Timestamp", "SecondsPath", "TimestampPath"];
     let present = fields.iter().filter(|f| obj.contains_key(**f)).count();
@@ -1285,13 +1585,18 @@ fn wait(cx: &mut Cx, raw: &RawState, obj: &Object, ql: QueryLanguage, transition
         None
     } else if let Some(v) = &raw.seconds {
         match v {
-            Value::String(s) if ql == QueryLanguage::Jsonata && is_jsonata(s) => Some(WaitFor::SecondsJsonata(s.clone())),
-            v => int_field(cx, v, 0, Some(99_999_999), &format!("{loc}/Seconds")).map(WaitFor::Seconds),
+            Value::String(s) if ql == QueryLanguage::Jsonata && is_jsonata(s) => {
+                Some(WaitFor::SecondsJsonata(s.clone()))
+            }
+            v => int_field(cx, v, 0, Some(99_999_999), &format!("{loc}/Seconds"))
+                .map(WaitFor::Seconds),
         }
     } else if let Some(v) = &raw.timestamp {
         let at = format!("{loc}/Timestamp");
         match v {
-            Value::String(s) if ql == QueryLanguage::Jsonata && is_jsonata(s) => Some(WaitFor::TimestampJsonata(s.clone())),
+            Value::String(s) if ql == QueryLanguage::Jsonata && is_jsonata(s) => {
+                Some(WaitFor::TimestampJsonata(s.clone()))
+            }
             Value::String(s) if rfc3339(s) => Some(WaitFor::Timestamp(s.clone())),
             Value::String(_) => {
                 cx.schema("String does not match RFC3339 timestamp", at);
@@ -1305,7 +1610,8 @@ fn wait(cx: &mut Cx, raw: &RawState, obj: &Object, ql: QueryLanguage, transition
     } else if let Some(p) = &raw.seconds_path {
         reference_path(cx, p, NO_CONTEXT, &format!("{loc}/SecondsPath")).map(WaitFor::SecondsPath)
     } else if let Some(p) = &raw.timestamp_path {
-        reference_path(cx, p, NO_CONTEXT, &format!("{loc}/TimestampPath")).map(WaitFor::TimestampPath)
+        reference_path(cx, p, NO_CONTEXT, &format!("{loc}/TimestampPath"))
+            .map(WaitFor::TimestampPath)
     } else {
         None
     };
@@ -1354,8 +1660,22 @@ fn fail_field(
 fn fail(cx: &mut Cx, raw: &RawState, obj: &Object, ql: QueryLanguage, loc: &str) -> Option<Fail> {
     let a = exclusive(cx, obj, &["Error", "ErrorPath"], loc);
     let b = exclusive(cx, obj, &["Cause", "CausePath"], loc);
-    let error = fail_field(cx, raw.error.as_ref(), raw.error_path.as_ref(), "ErrorPath", ql, loc);
-    let cause = fail_field(cx, raw.cause.as_ref(), raw.cause_path.as_ref(), "CausePath", ql, loc);
+    let error = fail_field(
+        cx,
+        raw.error.as_ref(),
+        raw.error_path.as_ref(),
+        "ErrorPath",
+        ql,
+        loc,
+    );
+    let cause = fail_field(
+        cx,
+        raw.cause.as_ref(),
+        raw.cause_path.as_ref(),
+        "CausePath",
+        ql,
+        loc,
+    );
     if !(a && b) {
         return None;
     }
@@ -1378,7 +1698,10 @@ fn parallel(
     let mut branches = Vec::new();
     match &raw.branches {
         Some(list) if list.is_empty() => {
-            cx.schema("Field 'Branches' must contain at least one branch", format!("{loc}/Branches"));
+            cx.schema(
+                "Field 'Branches' must contain at least one branch",
+                format!("{loc}/Branches"),
+            );
             ok = false;
         }
         Some(list) => {
@@ -1392,7 +1715,11 @@ fn parallel(
         None => ok = false,
     }
     let parameters = opt_template(cx, raw.parameters.as_ref(), &format!("{loc}/Parameters"));
-    let result_selector = opt_template(cx, raw.result_selector.as_ref(), &format!("{loc}/ResultSelector"));
+    let result_selector = opt_template(
+        cx,
+        raw.result_selector.as_ref(),
+        &format!("{loc}/ResultSelector"),
+    );
     let result_path = reference_field(cx, raw.result_path.as_ref(), "ResultPath", DATA_ONLY, loc);
     let retry = retriers(cx, raw.retry.as_deref(), loc);
     let catch = catchers(cx, raw.catch.as_deref(), ql, loc);
@@ -1419,7 +1746,11 @@ fn label(cx: &mut Cx, text: &str, loc: &str) -> bool {
     let at = format!("{loc}/Label");
     let mut ok = true;
     if text.is_empty() {
-        cx.diags.push(Diagnostic::error("INVALID_LABEL_NAME", "Label must not be empty", at.clone()));
+        cx.diags.push(Diagnostic::error(
+            "INVALID_LABEL_NAME",
+            "Label must not be empty",
+            at.clone(),
+        ));
         ok = false;
     } else if text.chars().count() > MAX_LABEL {
         cx.diags.push(Diagnostic::error(
@@ -1466,7 +1797,17 @@ fn item_reader(cx: &mut Cx, v: &Value, ql: QueryLanguage, loc: &str) -> Option<I
             match as_object(cx, config, &at) {
                 Some(c) => {
                     ok &= query_language_fields(cx, c.keys().cloned(), ql, &at);
-                    number_or_path(cx, c, "MaxItems", "MaxItemsPath", ql, 0, Some(100_000_000), NO_CONTEXT, &at)
+                    number_or_path(
+                        cx,
+                        c,
+                        "MaxItems",
+                        "MaxItemsPath",
+                        ql,
+                        0,
+                        Some(100_000_000),
+                        NO_CONTEXT,
+                        &at,
+                    )
                 }
                 None => None,
             }
@@ -1492,7 +1833,9 @@ fn item_batcher(cx: &mut Cx, v: &Value, ql: QueryLanguage, loc: &str) -> Option<
     ok &= raw_ok;
     let batch_input = match (&raw.batch_input, ql) {
         (None, _) => Some(None),
-        (Some(v), QueryLanguage::JsonPath) => template(cx, v, &format!("{loc}/BatchInput")).map(Some),
+        (Some(v), QueryLanguage::JsonPath) => {
+            template(cx, v, &format!("{loc}/BatchInput")).map(Some)
+        }
         (Some(v), QueryLanguage::Jsonata) => PayloadTemplate::compile(v).ok().map(Some),
     };
     let per_batch = number_or_path(
@@ -1559,7 +1902,10 @@ fn map(
     let io = io(cx, raw, loc);
     let processor = match (&raw.item_processor, &raw.iterator) {
         (Some(_), Some(_)) => {
-            cx.schema("There should only be one of the following fields: [ItemProcessor, Iterator]", loc);
+            cx.schema(
+                "There should only be one of the following fields: [ItemProcessor, Iterator]",
+                loc,
+            );
             None
         }
         (Some(v), None) => nested(cx, v, &format!("{loc}/ItemProcessor"), depth, true),
@@ -1579,9 +1925,14 @@ fn map(
     let item_selector = opt_template(cx, selector_value, &selector_loc);
     let items_path = match &raw.items_path {
         None => root_reference().map(Some),
-        Some(Value::String(s)) => reference_path(cx, s, ANY_ROOT, &format!("{loc}/ItemsPath")).map(Some),
+        Some(Value::String(s)) => {
+            reference_path(cx, s, ANY_ROOT, &format!("{loc}/ItemsPath")).map(Some)
+        }
         Some(other) => {
-            cx.schema(format!("expected a string, found {}", type_name(other)), format!("{loc}/ItemsPath"));
+            cx.schema(
+                format!("expected a string, found {}", type_name(other)),
+                format!("{loc}/ItemsPath"),
+            );
             None
         }
     };
@@ -1623,7 +1974,11 @@ fn map(
     if let Some(text) = &raw.label {
         ok &= label(cx, text, loc);
     }
-    let result_selector = opt_template(cx, raw.result_selector.as_ref(), &format!("{loc}/ResultSelector"));
+    let result_selector = opt_template(
+        cx,
+        raw.result_selector.as_ref(),
+        &format!("{loc}/ResultSelector"),
+    );
     let result_path = reference_field(cx, raw.result_path.as_ref(), "ResultPath", DATA_ONLY, loc);
     let retry = retriers(cx, raw.retry.as_deref(), loc);
     let catch = catchers(cx, raw.catch.as_deref(), ql, loc);

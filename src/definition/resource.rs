@@ -30,7 +30,9 @@ impl Resource {
     /// activities and other URIs).
     pub fn pattern(&self) -> IntegrationPattern {
         match &self.kind {
-            ResourceKind::Service { pattern, .. } | ResourceKind::AwsSdk { pattern, .. } => *pattern,
+            ResourceKind::Service { pattern, .. } | ResourceKind::AwsSdk { pattern, .. } => {
+                *pattern
+            }
             _ => IntegrationPattern::RequestResponse,
         }
     }
@@ -122,25 +124,44 @@ mod tests {
 
     #[test]
     fn lambda_arns() {
-        let f = |name: &str| ResourceKind::Lambda { function: name.into() };
-        assert_eq!(kind("arn:aws:lambda:us-east-1:123456789012:function:Hello"), f("Hello"));
-        assert_eq!(kind("arn:aws:lambda:us-east-1:123456789012:function:Hello:$LATEST"), f("Hello"));
-        assert_eq!(kind("arn:aws:lambda:us-east-1:123456789012:layer:x"), ResourceKind::Other);
+        let f = |name: &str| ResourceKind::Lambda {
+            function: name.into(),
+        };
+        assert_eq!(
+            kind("arn:aws:lambda:us-east-1:123456789012:function:Hello"),
+            f("Hello")
+        );
+        assert_eq!(
+            kind("arn:aws:lambda:us-east-1:123456789012:function:Hello:$LATEST"),
+            f("Hello")
+        );
+        assert_eq!(
+            kind("arn:aws:lambda:us-east-1:123456789012:layer:x"),
+            ResourceKind::Other
+        );
     }
 
     #[test]
     fn activity_arns() {
         assert_eq!(
             kind("arn:aws:states:us-east-1:111111111111:activity:work"),
-            ResourceKind::Activity { name: "work".into() }
+            ResourceKind::Activity {
+                name: "work".into()
+            }
         );
     }
 
     #[test]
     fn service_integrations_and_patterns() {
         use IntegrationPattern::*;
-        assert_eq!(kind("arn:aws:states:::lambda:invoke"), service("lambda", "invoke", RequestResponse));
-        assert_eq!(kind("arn:aws:states:::ecs:runTask.sync"), service("ecs", "runTask", Sync));
+        assert_eq!(
+            kind("arn:aws:states:::lambda:invoke"),
+            service("lambda", "invoke", RequestResponse)
+        );
+        assert_eq!(
+            kind("arn:aws:states:::ecs:runTask.sync"),
+            service("ecs", "runTask", Sync)
+        );
         assert_eq!(
             kind("arn:aws:states:::states:startExecution.sync:2"),
             service("states", "startExecution", Sync2)
@@ -157,7 +178,10 @@ mod tests {
                 pattern: RequestResponse
             }
         );
-        assert_eq!(Resource::parse("arn:aws:states:::ecs:runTask.sync").pattern(), Sync);
+        assert_eq!(
+            Resource::parse("arn:aws:states:::ecs:runTask.sync").pattern(),
+            Sync
+        );
     }
 
     #[test]

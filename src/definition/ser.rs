@@ -2,8 +2,9 @@
 //! model (defaults may be written out explicitly).
 
 use super::{
-    Assign, Catcher, Credentials, Definition, FailField, Io, NumberOrPath, ProcessingMode, ProcessorConfig,
-    QueryLanguage, Retrier, State, StateKind, StateMachineType, SubMachine, Transition, WaitFor,
+    Assign, Catcher, Credentials, Definition, FailField, Io, NumberOrPath, ProcessingMode,
+    ProcessorConfig, QueryLanguage, Retrier, State, StateKind, StateMachineType, SubMachine,
+    Transition, WaitFor,
 };
 use crate::path::{Path, ReferencePath};
 use crate::template::PayloadTemplate;
@@ -36,7 +37,11 @@ fn body(m: &mut Object, s: &SubMachine, with_comment: bool) {
         }
     }
     m.insert("StartAt".into(), json!(s.start_at));
-    let states: Object = s.states.iter().map(|st| (st.name.clone(), state(st))).collect();
+    let states: Object = s
+        .states
+        .iter()
+        .map(|st| (st.name.clone(), state(st)))
+        .collect();
     m.insert("States".into(), Value::Object(states));
 }
 
@@ -102,7 +107,12 @@ fn assign(m: &mut Object, a: &Option<Assign>) {
     );
 }
 
-fn number<T: Into<Value> + Copy>(m: &mut Object, literal: &str, path: &str, n: &Option<NumberOrPath<T>>) {
+fn number<T: Into<Value> + Copy>(
+    m: &mut Object,
+    literal: &str,
+    path: &str,
+    n: &Option<NumberOrPath<T>>,
+) {
     match n {
         None => {}
         Some(NumberOrPath::Value(v)) => {
@@ -119,7 +129,14 @@ fn number<T: Into<Value> + Copy>(m: &mut Object, literal: &str, path: &str, n: &
 
 fn retrier(r: &Retrier) -> Value {
     let mut m = Object::new();
-    m.insert("ErrorEquals".into(), json!(r.error_equals.iter().map(|e| e.as_str()).collect::<Vec<_>>()));
+    m.insert(
+        "ErrorEquals".into(),
+        json!(r
+            .error_equals
+            .iter()
+            .map(|e| e.as_str())
+            .collect::<Vec<_>>()),
+    );
     m.insert("IntervalSeconds".into(), json!(r.interval_seconds));
     m.insert("MaxAttempts".into(), json!(r.max_attempts));
     m.insert("BackoffRate".into(), json!(r.backoff_rate));
@@ -133,7 +150,14 @@ fn retrier(r: &Retrier) -> Value {
 
 fn catcher(c: &Catcher) -> Value {
     let mut m = Object::new();
-    m.insert("ErrorEquals".into(), json!(c.error_equals.iter().map(|e| e.as_str()).collect::<Vec<_>>()));
+    m.insert(
+        "ErrorEquals".into(),
+        json!(c
+            .error_equals
+            .iter()
+            .map(|e| e.as_str())
+            .collect::<Vec<_>>()),
+    );
     m.insert("Next".into(), json!(c.next));
     put(&mut m, "ResultPath", reference_value(&c.result_path));
     assign(&mut m, &c.assign);
@@ -144,10 +168,16 @@ fn catcher(c: &Catcher) -> Value {
 
 fn errors(m: &mut Object, retry: &[Retrier], catch: &[Catcher]) {
     if !retry.is_empty() {
-        m.insert("Retry".into(), Value::Array(retry.iter().map(retrier).collect()));
+        m.insert(
+            "Retry".into(),
+            Value::Array(retry.iter().map(retrier).collect()),
+        );
     }
     if !catch.is_empty() {
-        m.insert("Catch".into(), Value::Array(catch.iter().map(catcher).collect()));
+        m.insert(
+            "Catch".into(),
+            Value::Array(catch.iter().map(catcher).collect()),
+        );
     }
 }
 
@@ -189,7 +219,11 @@ fn state(s: &State) -> Value {
     let mut m = Object::new();
     m.insert("Type".into(), json!(s.kind.type_name()));
     put(&mut m, "Comment", s.comment.clone());
-    put(&mut m, "QueryLanguage", s.declared_query_language.map(ql_name));
+    put(
+        &mut m,
+        "QueryLanguage",
+        s.declared_query_language.map(ql_name),
+    );
     match &s.kind {
         StateKind::Pass(p) => {
             transition(&mut m, &p.transition);
@@ -208,8 +242,18 @@ fn state(s: &State) -> Value {
             template(&mut m, "ResultSelector", &t.result_selector);
             put(&mut m, "ResultPath", reference_value(&t.result_path));
             errors(&mut m, &t.retry, &t.catch);
-            number(&mut m, "TimeoutSeconds", "TimeoutSecondsPath", &t.timeout_seconds);
-            number(&mut m, "HeartbeatSeconds", "HeartbeatSecondsPath", &t.heartbeat_seconds);
+            number(
+                &mut m,
+                "TimeoutSeconds",
+                "TimeoutSecondsPath",
+                &t.timeout_seconds,
+            );
+            number(
+                &mut m,
+                "HeartbeatSeconds",
+                "HeartbeatSecondsPath",
+                &t.heartbeat_seconds,
+            );
             if let Some(c) = &t.credentials {
                 let c = match c {
                     Credentials::RoleArn(s) => json!({ "RoleArn": s }),
@@ -222,7 +266,10 @@ fn state(s: &State) -> Value {
             put(&mut m, "Output", t.output.clone());
         }
         StateKind::Choice(c) => {
-            m.insert("Choices".into(), Value::Array(c.choices.iter().map(|r| r.to_value()).collect()));
+            m.insert(
+                "Choices".into(),
+                Value::Array(c.choices.iter().map(|r| r.to_value()).collect()),
+            );
             put(&mut m, "Default", c.default.clone());
             io(&mut m, &c.io);
             assign(&mut m, &c.assign);
@@ -231,7 +278,9 @@ fn state(s: &State) -> Value {
         StateKind::Wait(w) => {
             match &w.wait {
                 WaitFor::Seconds(n) => m.insert("Seconds".into(), json!(n)),
-                WaitFor::Timestamp(t) | WaitFor::TimestampJsonata(t) => m.insert("Timestamp".into(), json!(t)),
+                WaitFor::Timestamp(t) | WaitFor::TimestampJsonata(t) => {
+                    m.insert("Timestamp".into(), json!(t))
+                }
                 WaitFor::SecondsJsonata(s) => m.insert("Seconds".into(), json!(s)),
                 WaitFor::SecondsPath(p) => m.insert("SecondsPath".into(), json!(p.as_str())),
                 WaitFor::TimestampPath(p) => m.insert("TimestampPath".into(), json!(p.as_str())),
@@ -250,7 +299,10 @@ fn state(s: &State) -> Value {
             fail_field(&mut m, "Cause", "CausePath", &f.cause);
         }
         StateKind::Parallel(p) => {
-            m.insert("Branches".into(), Value::Array(p.branches.iter().map(sub).collect()));
+            m.insert(
+                "Branches".into(),
+                Value::Array(p.branches.iter().map(sub).collect()),
+            );
             transition(&mut m, &p.transition);
             io(&mut m, &p.io);
             template(&mut m, "Parameters", &p.parameters);
@@ -262,8 +314,15 @@ fn state(s: &State) -> Value {
             put(&mut m, "Output", p.output.clone());
         }
         StateKind::Map(map) => {
-            let key = if map.legacy_iterator { "Iterator" } else { "ItemProcessor" };
-            m.insert(key.into(), processor(&map.item_processor, &map.processor_config));
+            let key = if map.legacy_iterator {
+                "Iterator"
+            } else {
+                "ItemProcessor"
+            };
+            m.insert(
+                key.into(),
+                processor(&map.item_processor, &map.processor_config),
+            );
             transition(&mut m, &map.transition);
             io(&mut m, &map.io);
             match &map.items_path {
@@ -273,9 +332,18 @@ fn state(s: &State) -> Value {
                 _ => {}
             }
             put(&mut m, "Items", map.items.clone());
-            let key = if map.legacy_parameters { "Parameters" } else { "ItemSelector" };
+            let key = if map.legacy_parameters {
+                "Parameters"
+            } else {
+                "ItemSelector"
+            };
             template(&mut m, key, &map.item_selector);
-            number(&mut m, "MaxConcurrency", "MaxConcurrencyPath", &map.max_concurrency);
+            number(
+                &mut m,
+                "MaxConcurrency",
+                "MaxConcurrencyPath",
+                &map.max_concurrency,
+            );
             if let Some(r) = &map.item_reader {
                 let mut o = Object::new();
                 o.insert("Resource".into(), json!(r.resource));
@@ -287,7 +355,12 @@ fn state(s: &State) -> Value {
             if let Some(b) = &map.item_batcher {
                 let mut o = Object::new();
                 template(&mut o, "BatchInput", &b.batch_input);
-                number(&mut o, "MaxItemsPerBatch", "MaxItemsPerBatchPath", &b.max_items_per_batch);
+                number(
+                    &mut o,
+                    "MaxItemsPerBatch",
+                    "MaxItemsPerBatchPath",
+                    &b.max_items_per_batch,
+                );
                 number(
                     &mut o,
                     "MaxInputBytesPerBatch",
@@ -304,7 +377,12 @@ fn state(s: &State) -> Value {
                 put(&mut o, "WriterConfig", w.writer_config.clone());
                 m.insert("ResultWriter".into(), Value::Object(o));
             }
-            number(&mut m, "ToleratedFailureCount", "ToleratedFailureCountPath", &map.tolerated_failure_count);
+            number(
+                &mut m,
+                "ToleratedFailureCount",
+                "ToleratedFailureCountPath",
+                &map.tolerated_failure_count,
+            );
             number(
                 &mut m,
                 "ToleratedFailurePercentage",

@@ -13,7 +13,12 @@ pub struct Args {
     /// The definition file (ASL JSON).
     file: PathBuf,
     /// The workflow type: EXPRESS also rejects activities, `.sync` and `.waitForTaskToken`.
-    #[arg(long = "type", value_enum, ignore_case = true, default_value = "STANDARD")]
+    #[arg(
+        long = "type",
+        value_enum,
+        ignore_case = true,
+        default_value = "STANDARD"
+    )]
     machine_type: TypeArg,
     /// Print AWS's response shape: {"result", "diagnostics", "truncated"}.
     #[arg(long)]
@@ -43,7 +48,11 @@ pub fn run(args: Args) -> ExitCode {
     let bytes = match std::fs::read(&args.file) {
         Ok(bytes) => bytes,
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "stepfn: cannot read {}: {e}", args.file.display());
+            let _ = writeln!(
+                std::io::stderr(),
+                "stepfn: cannot read {}: {e}",
+                args.file.display()
+            );
             return ExitCode::from(2);
         }
     };
