@@ -2,7 +2,7 @@
 //! builder for options, the [`ExecutionHandle`] to abort an execution and
 //! answer its callbacks, and the [`Outcome`].
 //!
-//! ```ignore
+//! ```
 //! # futures::executor::block_on(async {
 //! use serde_json::json;
 //! use stepfn::{sync_task_fn, StateMachine, Status};
@@ -17,7 +17,7 @@
 //! assert_eq!(outcome.output, Some(json!({"greeting": "hello world"})));
 //! # Ok::<(), stepfn::Error>(())
 //! # }).unwrap();
-//! ```ignore
+//! ```
 
 use crate::clock::{Clock, SystemClock, VirtualClock};
 use crate::definition::{StateMachine, StateMachineType};
@@ -245,12 +245,14 @@ impl ExecutionIdentity {
         let machine_type = match text("type")?.as_deref() {
             None | Some("STANDARD") => StateMachineType::Standard,
             Some("EXPRESS") => StateMachineType::Express,
-            Some(other) => return Err(Error::new(
-                ErrorKind::InvalidInput,
-                format!(
+            Some(other) => {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!(
                     "`type` of the execution identity must be STANDARD or EXPRESS, not `{other}`"
                 ),
-            )),
+                ))
+            }
         };
         Ok(ExecutionIdentity {
             state_machine_name: text("stateMachineName")?,
@@ -267,7 +269,7 @@ impl ExecutionIdentity {
 /// One execution to run, with its options: a consuming builder started by
 /// [`StateMachine::execution`] and finished by [`run`](Execution::run).
 ///
-/// ```ignore
+/// ```
 /// # futures::executor::block_on(async {
 /// use serde_json::json;
 /// use stepfn::{sync_task_fn, StateMachine, Status};
@@ -410,9 +412,10 @@ fn resolve_identity(identity: &ExecutionIdentity, now: SystemTime) -> run::Ident
                 .map(str::to_owned)
         })
         .unwrap_or_else(|| "StateMachine".to_owned());
-    let sm_arn = identity.state_machine_arn.clone().unwrap_or_else(|| {
-        format!("arn:aws:states:us-east-1:123456789012:stateMachine:{sm_name}")
-    });
+    let sm_arn = identity
+        .state_machine_arn
+        .clone()
+        .unwrap_or_else(|| format!("arn:aws:states:us-east-1:123456789012:stateMachine:{sm_name}"));
     let exec_name = identity
         .execution_name
         .clone()
@@ -544,13 +547,22 @@ async fn drive_execution(
         exec_input,
         exec_context: Default::default(),
     };
-    sink.emit(clock, 0, "ExecutionStarted", Some("executionStartedEventDetails"), || {
-        let mut d = serde_json::Map::new();
-        d.insert("input".into(), Value::String(input.to_string()));
-        d.insert("inputDetails".into(), serde_json::json!({"truncated": false}));
-        d.insert("roleArn".into(), Value::from(run.ident.role_arn.as_str()));
-        d
-    });
+    sink.emit(
+        clock,
+        0,
+        "ExecutionStarted",
+        Some("executionStartedEventDetails"),
+        || {
+            let mut d = serde_json::Map::new();
+            d.insert("input".into(), Value::String(input.to_string()));
+            d.insert(
+                "inputDetails".into(),
+                serde_json::json!({"truncated": false}),
+            );
+            d.insert("roleArn".into(), Value::from(run.ident.role_arn.as_str()));
+            d
+        },
+    );
     let thread = run::Thread {
         cursor: 0,
         vars: run::Vars::root(),
@@ -592,7 +604,10 @@ async fn drive_execution(
                     || {
                         let mut d = serde_json::Map::new();
                         d.insert("output".into(), Value::String(output.to_string()));
-                        d.insert("outputDetails".into(), serde_json::json!({"truncated": false}));
+                        d.insert(
+                            "outputDetails".into(),
+                            serde_json::json!({"truncated": false}),
+                        );
                         d
                     },
                 );

@@ -3,8 +3,7 @@
 //! history events of each Task.
 
 use crate::definition::{
-    Assign, Credentials, FailField, ResourceKind, State, StateKind, SubMachine, Transition,
-    WaitFor,
+    Assign, Credentials, FailField, ResourceKind, State, StateKind, SubMachine, Transition, WaitFor,
 };
 use crate::path::{Path, ReferencePath};
 use crate::template::{Expression, PayloadTemplate};
@@ -84,7 +83,11 @@ pub(crate) fn plan(sm: &SubMachine) -> SubPlan {
         .enumerate()
         .map(|(i, s)| (s.name.as_str(), i))
         .collect();
-    let states = sm.states.iter().map(|s| plan_state(sm, &index, s)).collect();
+    let states = sm
+        .states
+        .iter()
+        .map(|s| plan_state(sm, &index, s))
+        .collect();
     SubPlan {
         start: resolve(sm, &index, &sm.start_at),
         states,
@@ -112,7 +115,11 @@ fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> S
         }
         StateKind::Task(s) => {
             p.next = transition(sm, index, &s.transition);
-            p.catch_next = s.catch.iter().map(|c| resolve(sm, index, &c.next)).collect();
+            p.catch_next = s
+                .catch
+                .iter()
+                .map(|c| resolve(sm, index, &c.next))
+                .collect();
             ctx |= io_ctx(&s.io.input_path, &s.io.output_path);
             ctx |= tpl_ctx(s.parameters.as_ref()) || tpl_ctx(s.result_selector.as_ref());
             ctx |= assign_ctx(s.assign.as_ref());
@@ -123,7 +130,11 @@ fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> S
             p.task = Some(task_names(&s.resource));
         }
         StateKind::Choice(s) => {
-            p.choice_next = s.choices.iter().map(|r| resolve(sm, index, &r.next)).collect();
+            p.choice_next = s
+                .choices
+                .iter()
+                .map(|r| resolve(sm, index, &r.next))
+                .collect();
             p.default = s.default.as_deref().map(|d| resolve(sm, index, d));
             ctx |= io_ctx(&s.io.input_path, &s.io.output_path);
             ctx |= assign_ctx(s.assign.as_ref());
@@ -150,7 +161,11 @@ fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> S
         }
         StateKind::Parallel(s) => {
             p.next = transition(sm, index, &s.transition);
-            p.catch_next = s.catch.iter().map(|c| resolve(sm, index, &c.next)).collect();
+            p.catch_next = s
+                .catch
+                .iter()
+                .map(|c| resolve(sm, index, &c.next))
+                .collect();
             ctx |= io_ctx(&s.io.input_path, &s.io.output_path);
             ctx |= tpl_ctx(s.parameters.as_ref()) || tpl_ctx(s.result_selector.as_ref());
             ctx |= assign_ctx(s.assign.as_ref());
@@ -159,7 +174,11 @@ fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> S
         }
         StateKind::Map(s) => {
             p.next = transition(sm, index, &s.transition);
-            p.catch_next = s.catch.iter().map(|c| resolve(sm, index, &c.next)).collect();
+            p.catch_next = s
+                .catch
+                .iter()
+                .map(|c| resolve(sm, index, &c.next))
+                .collect();
             ctx |= io_ctx(&s.io.input_path, &s.io.output_path);
             ctx |= tpl_ctx(s.result_selector.as_ref());
             ctx |= s.items_path.as_ref().is_some_and(ref_ctx);

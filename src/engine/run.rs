@@ -118,6 +118,7 @@ pub(crate) struct Ident {
     pub role_arn: String,
     pub start_time: SystemTime,
     pub region: String,
+    #[allow(dead_code)] // the context object does not show it (yet)
     pub machine_type: StateMachineType,
 }
 
@@ -540,7 +541,8 @@ async fn enter<'x>(
         StateKind::Succeed(s) => {
             let scope = here.scope(&th.vars);
             let out = (|| {
-                let effective = data_flow::input_path_owned(s.io.input_path.as_ref(), input, &scope)?;
+                let effective =
+                    data_flow::input_path_owned(s.io.input_path.as_ref(), input, &scope)?;
                 data_flow::output_path(s.io.output_path.as_ref(), effective, &scope)
             })()
             .map_err(|e| here.error(e, th.cursor))?;
@@ -556,18 +558,26 @@ fn uses_jsonata(kind: &StateKind) -> bool {
     match kind {
         StateKind::Pass(s) => s.output.is_some() || matches!(s.assign, Some(Assign::Jsonata(_))),
         StateKind::Task(s) => {
-            s.output.is_some() || s.arguments.is_some() || matches!(s.assign, Some(Assign::Jsonata(_)))
+            s.output.is_some()
+                || s.arguments.is_some()
+                || matches!(s.assign, Some(Assign::Jsonata(_)))
         }
         StateKind::Choice(s) => {
-            s.output.is_some() || matches!(s.assign, Some(Assign::Jsonata(_))) || !s.choices.is_empty()
+            s.output.is_some()
+                || matches!(s.assign, Some(Assign::Jsonata(_)))
+                || !s.choices.is_empty()
         }
         StateKind::Wait(s) => {
             s.output.is_some()
-                || matches!(s.wait, WaitFor::SecondsJsonata(_) | WaitFor::TimestampJsonata(_))
+                || matches!(
+                    s.wait,
+                    WaitFor::SecondsJsonata(_) | WaitFor::TimestampJsonata(_)
+                )
         }
         StateKind::Succeed(s) => s.output.is_some(),
         StateKind::Fail(s) => {
-            matches!(s.error, Some(FailField::Jsonata(_))) || matches!(s.cause, Some(FailField::Jsonata(_)))
+            matches!(s.error, Some(FailField::Jsonata(_)))
+                || matches!(s.cause, Some(FailField::Jsonata(_)))
         }
         StateKind::Parallel(s) => s.output.is_some() || s.arguments.is_some(),
         StateKind::Map(s) => s.output.is_some() || s.items.is_some(),
@@ -602,18 +612,23 @@ fn finish(
             th.vars.local.insert(k, v);
         }
     }
-    run.emit_next(th, exited_type(&state.kind), Some("stateExitedEventDetails"), || {
-        let mut d = details([
-            ("name", Value::from(state.name.as_str())),
-            ("output", text(&output)),
-            ("outputDetails", not_truncated()),
-        ]);
-        if let Some(a) = assigned_text {
-            d.insert("assignedVariables".into(), Value::Object(a));
-            d.insert("assignedVariablesDetails".into(), not_truncated());
-        }
-        d
-    });
+    run.emit_next(
+        th,
+        exited_type(&state.kind),
+        Some("stateExitedEventDetails"),
+        || {
+            let mut d = details([
+                ("name", Value::from(state.name.as_str())),
+                ("output", text(&output)),
+                ("outputDetails", not_truncated()),
+            ]);
+            if let Some(a) = assigned_text {
+                d.insert("assignedVariables".into(), Value::Object(a));
+                d.insert("assignedVariablesDetails".into(), not_truncated());
+            }
+            d
+        },
+    );
     Ok(Step { output, next })
 }
 
@@ -636,7 +651,10 @@ fn assign(
     }
 }
 
-fn merge_assign(a: Option<Map<String, Value>>, b: Option<Map<String, Value>>) -> Option<Map<String, Value>> {
+fn merge_assign(
+    a: Option<Map<String, Value>>,
+    b: Option<Map<String, Value>>,
+) -> Option<Map<String, Value>> {
     match (a, b) {
         (None, b) => b,
         (a, None) => a,
@@ -715,9 +733,15 @@ fn pass(
         let (result, raw) = if let Some(result) = &s.result {
             (result.clone(), input)
         } else if keeps_input {
-            (effective_input(&s.io, s.parameters.as_ref(), &input, &scope)?, input)
+            (
+                effective_input(&s.io, s.parameters.as_ref(), &input, &scope)?,
+                input,
+            )
         } else if s.parameters.is_some() || !is_identity(s.io.input_path.as_ref()) {
-            (effective_input(&s.io, s.parameters.as_ref(), &input, &scope)?, Value::Null)
+            (
+                effective_input(&s.io, s.parameters.as_ref(), &input, &scope)?,
+                Value::Null,
+            )
         } else {
             (input, Value::Null)
         };
@@ -989,7 +1013,10 @@ macro_rules! retry_loop {
             let failed: Option<&'static str> = $failed;
             if let Some(ty) = failed {
                 let id = $run.emit_next($th, ty, None, Map::new);
-                break 'retry Err(Failure { event: id, ..failure });
+                break 'retry Err(Failure {
+                    event: id,
+                    ..failure
+                });
             }
             Err(failure)
         }
@@ -1009,7 +1036,9 @@ fn resolve_seconds(
         None => Ok(None),
         Some(NumberOrPath::Value(v)) => Ok(Some(*v)),
         Some(NumberOrPath::Path(p)) => {
-            let v = p.eval(&scope.env(input)).map_err(|e| StatesError::runtime(e.to_string()))?;
+            let v = p
+                .eval(&scope.env(input))
+                .map_err(|e| StatesError::runtime(e.to_string()))?;
             match v.as_u64() {
                 Some(n) if n > 0 => Ok(Some(n)),
                 _ => Err(StatesError::runtime(format!(
@@ -1101,10 +1130,12 @@ async fn task<'x>(
             let role = match &s.credentials {
                 None => None,
                 Some(Credentials::RoleArn(r)) => Some(r.clone()),
-                Some(Credentials::RoleArnPath(e)) => match e.eval(&scope.env(&effective), "RoleArn.$")? {
-                    Value::String(s) => Some(s),
-                    other => Some(other.to_string()),
-                },
+                Some(Credentials::RoleArnPath(e)) => {
+                    match e.eval(&scope.env(&effective), "RoleArn.$")? {
+                        Value::String(s) => Some(s),
+                        other => Some(other.to_string()),
+                    }
+                }
             };
             Ok::<_, StatesError>((timeout, heartbeat, role))
         })()
@@ -1247,7 +1278,10 @@ async fn task_attempt<'x>(
     let key = |suffix: &'static str| -> &'static str { event_key(prefix, suffix) };
     let resource_pair = |d: &mut Map<String, Value>| {
         if !lambda && !activity {
-            d.insert("resourceType".into(), Value::from(names.resource_type.as_str()));
+            d.insert(
+                "resourceType".into(),
+                Value::from(names.resource_type.as_str()),
+            );
             d.insert("resource".into(), Value::from(names.resource.as_str()));
         }
     };
@@ -1294,13 +1328,22 @@ async fn task_attempt<'x>(
             token: t.as_str().into(),
         }
     });
-    let _unregister = token.as_deref().filter(|_| callback).map(|t| CallbackGuard {
-        shared: run.shared,
-        token: t,
-    });
+    let _unregister = token
+        .as_deref()
+        .filter(|_| callback)
+        .map(|t| CallbackGuard {
+            shared: run.shared,
+            token: t,
+        });
     let lazy_context = || {
         context.clone().unwrap_or_else(|| {
-            run.context(here.name, here.entered_time, Some(retry_count), token.as_deref(), None)
+            run.context(
+                here.name,
+                here.entered_time,
+                Some(retry_count),
+                token.as_deref(),
+                None,
+            )
         })
     };
     let end = {
@@ -1322,7 +1365,10 @@ async fn task_attempt<'x>(
                 .await
             {
                 Ok(r) => r,
-                Err(panic) => Err(StatesError::new(ErrorName::TaskFailed, panic_message(panic))),
+                Err(panic) => Err(StatesError::new(
+                    ErrorName::TaskFailed,
+                    panic_message(panic),
+                )),
             }
         };
         let call = async {
@@ -1496,10 +1542,9 @@ async fn parallel<'x>(
             .map_err(|e| here.error(e, th.cursor))?
     };
     let branch_input = &branch_input;
-    let outcome: Result<Vec<Value>, Failure> =
-        retry_loop!(run, &s.retry, Some("ParallelStateFailed"), th, _retry_count => {
-            parallel_attempt(run, sp, s, branch_input, th).await
-        });
+    let outcome: Result<Vec<Value>, Failure> = retry_loop!(run, &s.retry, Some("ParallelStateFailed"), th, _retry_count => {
+        parallel_attempt(run, sp, s, branch_input, th).await
+    });
     let results = match outcome {
         Ok(r) => Value::Array(r),
         Err(failure) => return catch(run, state, sp, &s.catch, here, &input, th, failure),
@@ -1661,7 +1706,9 @@ fn map_prepare(
         "integer",
     )
     .and_then(|c| match c {
-        Some(c) if c < 0 => Err(StatesError::runtime("ToleratedFailureCount cannot be negative.")),
+        Some(c) if c < 0 => Err(StatesError::runtime(
+            "ToleratedFailureCount cannot be negative.",
+        )),
         other => Ok(other.map(|c| c as u64)),
     })?;
     let tolerated_percentage = number_field(
@@ -1693,10 +1740,13 @@ fn map_prepare(
             let taken = match &s.items_path {
                 None => std::mem::take(&mut effective),
                 Some(p) if p.as_str() == "$" => std::mem::take(&mut effective),
-                Some(p) if p.as_str().starts_with("$$") || !p.as_str().starts_with('$') => {
-                    p.eval(&scope.env(&effective)).cloned().unwrap_or(Value::Null)
-                }
-                Some(p) => p.take(std::mem::take(&mut effective)).unwrap_or(Value::Null),
+                Some(p) if p.as_str().starts_with("$$") || !p.as_str().starts_with('$') => p
+                    .eval(&scope.env(&effective))
+                    .cloned()
+                    .unwrap_or(Value::Null),
+                Some(p) => p
+                    .take(std::mem::take(&mut effective))
+                    .unwrap_or(Value::Null),
             };
             match taken {
                 Value::Array(a) => a,
@@ -1710,11 +1760,21 @@ fn map_prepare(
             )))
         }
         None => {
-            let p = s.items_path.as_ref().map(ReferencePath::as_str).unwrap_or("$");
-            return Err(match s.items_path.as_ref().map(|p| p.eval(&scope.env(&effective))) {
-                Some(Err(e)) => StatesError::runtime(e.to_string()),
-                _ => StatesError::runtime(format!("Invalid path '{p}'")),
-            });
+            let p = s
+                .items_path
+                .as_ref()
+                .map(ReferencePath::as_str)
+                .unwrap_or("$");
+            return Err(
+                match s
+                    .items_path
+                    .as_ref()
+                    .map(|p| p.eval(&scope.env(&effective)))
+                {
+                    Some(Err(e)) => StatesError::runtime(e.to_string()),
+                    _ => StatesError::runtime(format!("Invalid path '{p}'")),
+                },
+            );
         }
     };
     Ok(MapPrep {
@@ -1752,19 +1812,18 @@ async fn map<'x>(
     let effective = &effective;
     let mut items = Some(items);
     let retries = !s.retry.is_empty();
-    let outcome: Result<Vec<Value>, Failure> =
-        retry_loop!(run, &s.retry, Some("MapStateFailed"), th, _retry_count => {
-            let these = if retries {
-                items.clone().unwrap_or_default()
-            } else {
-                items.take().unwrap_or_default()
-            };
-            if distributed {
-                distributed_attempt(run, state, sp, s, here, effective, these, max_concurrency, tolerated_count, tolerated_percentage, th).await
-            } else {
-                map_attempt(run, state, sp, s, here, effective, these, max_concurrency, th).await
-            }
-        });
+    let outcome: Result<Vec<Value>, Failure> = retry_loop!(run, &s.retry, Some("MapStateFailed"), th, _retry_count => {
+        let these = if retries {
+            items.clone().unwrap_or_default()
+        } else {
+            items.take().unwrap_or_default()
+        };
+        if distributed {
+            distributed_attempt(run, state, sp, s, here, effective, these, max_concurrency, tolerated_count, tolerated_percentage, th).await
+        } else {
+            map_attempt(run, state, sp, s, here, effective, these, max_concurrency, th).await
+        }
+    });
     let results = match outcome {
         Ok(r) => Value::Array(r),
         Err(failure) => return catch(run, state, sp, &s.catch, here, &input, th, failure),
@@ -1787,6 +1846,7 @@ async fn map<'x>(
 }
 
 /// The input of iteration `index`: the item, or the ItemSelector over it.
+#[allow(clippy::too_many_arguments)]
 fn item_input(
     run: &Run<'_>,
     sp: &StatePlan,
@@ -1801,7 +1861,13 @@ fn item_input(
         None => Ok(item),
         Some(t) => {
             let context = if sp.selector_needs_context {
-                run.context(here.name, here.entered_time, None, None, Some((index, &item)))
+                run.context(
+                    here.name,
+                    here.entered_time,
+                    None,
+                    None,
+                    Some((index, &item)),
+                )
             } else {
                 Value::Null
             };
@@ -1827,10 +1893,17 @@ async fn map_attempt<'x>(
     th: &mut Thread<'x>,
 ) -> Result<Vec<Value>, Failure> {
     let n = items.len();
-    let started = run.emit_next(th, "MapStateStarted", Some("mapStateStartedEventDetails"), || {
-        details([("length", Value::from(n))])
-    });
-    let limit = if max_concurrency == 0 { usize::MAX } else { max_concurrency };
+    let started = run.emit_next(
+        th,
+        "MapStateStarted",
+        Some("mapStateStartedEventDetails"),
+        || details([("length", Value::from(n))]),
+    );
+    let limit = if max_concurrency == 0 {
+        usize::MAX
+    } else {
+        max_concurrency
+    };
     let (Some(processor), Some(plan)) = (Some(&s.item_processor), sp.children.first()) else {
         return Ok(Vec::new());
     };
@@ -1852,7 +1925,9 @@ async fn map_attempt<'x>(
     let mut failure: Option<(usize, Failure)> = None;
     loop {
         while running.len() < limit && failure.is_none() {
-            let Some((index, item)) = pending.next() else { break };
+            let Some((index, item)) = pending.next() else {
+                break;
+            };
             let input = match item_input(run, sp, s, here, effective, vars, index, item) {
                 Ok(v) => v,
                 Err(e) => {
@@ -1877,7 +1952,9 @@ async fn map_attempt<'x>(
         if failure.is_some() {
             break;
         }
-        let Some((index, outcome)) = running.next().await else { break };
+        let Some((index, outcome)) = running.next().await else {
+            break;
+        };
         match outcome.result {
             Ok(v) => {
                 results[index] = v;
@@ -1922,7 +1999,10 @@ async fn map_attempt<'x>(
                 }
             }
         }
-        return Err(Failure { in_task: false, ..f });
+        return Err(Failure {
+            in_task: false,
+            ..f
+        });
     }
     th.cursor = last_succeeded;
     run.emit(th, last_succeeded, "MapStateSucceeded", None, Map::new);
@@ -1961,24 +2041,32 @@ async fn distributed_attempt<'x>(
     th: &mut Thread<'x>,
 ) -> Result<Vec<Value>, Failure> {
     let n = items.len();
-    run.emit_next(th, "MapStateStarted", Some("mapStateStartedEventDetails"), || {
-        details([("length", Value::from(n))])
-    });
+    run.emit_next(
+        th,
+        "MapStateStarted",
+        Some("mapStateStartedEventDetails"),
+        || details([("length", Value::from(n))]),
+    );
     let map_run_arn = format!(
         "{}/{}:{}",
-        run.ident
-            .sm_arn
-            .replacen(":stateMachine:", ":mapRun:", 1),
+        run.ident.sm_arn.replacen(":stateMachine:", ":mapRun:", 1),
         s.label.as_deref().unwrap_or(here.name),
         uuid::Uuid::new_v4()
     );
-    run.emit_next(th, "MapRunStarted", Some("mapRunStartedEventDetails"), || {
-        details([("mapRunArn", Value::from(map_run_arn.as_str()))])
-    });
+    run.emit_next(
+        th,
+        "MapRunStarted",
+        Some("mapRunStartedEventDetails"),
+        || details([("mapRunArn", Value::from(map_run_arn.as_str()))]),
+    );
     let (Some(processor), Some(plan)) = (Some(&s.item_processor), sp.children.first()) else {
         return Ok(Vec::new());
     };
-    let limit = if max_concurrency == 0 { usize::MAX } else { max_concurrency };
+    let limit = if max_concurrency == 0 {
+        usize::MAX
+    } else {
+        max_concurrency
+    };
     let empty_vars = Vars::root();
     let mut results: Vec<Value> = vec![Value::Null; n];
     let mut failures = 0u64;
@@ -1988,7 +2076,9 @@ async fn distributed_attempt<'x>(
         let mut running = FuturesUnordered::new();
         loop {
             while running.len() < limit {
-                let Some((index, item)) = pending.next() else { break };
+                let Some((index, item)) = pending.next() else {
+                    break;
+                };
                 let input = item_input(run, sp, s, here, effective, &empty_vars, index, item)
                     .map_err(|e| here.error(e, th.cursor))?;
                 let fut = async move {
@@ -2004,7 +2094,9 @@ async fn distributed_attempt<'x>(
                 };
                 running.push(fut.boxed());
             }
-            let Some((index, result)) = running.next().await else { break };
+            let Some((index, result)) = running.next().await else {
+                break;
+            };
             match result {
                 Ok(v) => results[index] = v,
                 Err(f) => {
@@ -2020,7 +2112,8 @@ async fn distributed_attempt<'x>(
     }
     let tolerated = failures == 0
         || tolerated_count.is_some_and(|c| failures <= c)
-        || tolerated_percentage.is_some_and(|p| n > 0 && (failures as f64) * 100.0 / (n as f64) <= p);
+        || tolerated_percentage
+            .is_some_and(|p| n > 0 && (failures as f64) * 100.0 / (n as f64) <= p);
     if !tolerated {
         let error = StatesError::new(
             ErrorName::ExceedToleratedFailureThreshold,
