@@ -356,6 +356,27 @@ fn a_missing_variable_is_a_runtime_error() {
 }
 
 #[test]
+fn a_missing_property_on_the_way_is_the_same_runtime_error() {
+    let cause =
+        "Invalid path '$.a.b.c': The choice state's condition path references an invalid value.";
+    let rule = json!({"Variable": "$.a.b.c", "IsNull": true, "Next": "N"});
+    assert_eq!(eval_rule(rule.clone(), json!({})), Err(runtime(cause)));
+    assert_eq!(eval_rule(rule, json!({"a": 1})), Err(runtime(cause)));
+    let present = json!({"Variable": "$.a.b.c", "IsPresent": true, "Next": "N"});
+    assert_eq!(eval_rule(present, json!({"a": {}})), Ok(false));
+}
+
+#[test]
+fn an_undefined_variable_is_the_same_runtime_error() {
+    let cause =
+        "Invalid path '$nope': The choice state's condition path references an invalid value.";
+    let rule = json!({"Variable": "$nope", "IsNull": true, "Next": "N"});
+    assert_eq!(eval_rule(rule, json!({})), Err(runtime(cause)));
+    let present = json!({"Variable": "$nope", "IsPresent": true, "Next": "N"});
+    assert_eq!(eval_rule(present, json!({})), Ok(false));
+}
+
+#[test]
 fn a_missing_path_operand_is_a_runtime_error() {
     let cause =
         "Invalid path '$.w': The choice state's condition path references an invalid value.";
