@@ -44,7 +44,10 @@ fn failing(n: u32, error: &'static str) -> impl TaskExecutor {
     let calls = AtomicU32::new(0);
     sync_task_fn(move |r: TaskRequest<'_>| {
         if calls.fetch_add(1, Ordering::SeqCst) < n {
-            Err(StatesError::new(error, format!("attempt {}", r.retry_count)))
+            Err(StatesError::new(
+                error,
+                format!("attempt {}", r.retry_count),
+            ))
         } else {
             Ok(json!({"attempts": r.retry_count + 1}))
         }
@@ -81,18 +84,22 @@ fn each_retrier_keeps_its_own_counter() {
     // A, B, A, B: two retriers with one attempt each would stop at the
     // third failure if they shared a counter
     let calls = AtomicU32::new(0);
-    let executor = sync_task_fn(move |_r: TaskRequest<'_>| {
-        match calls.fetch_add(1, Ordering::SeqCst) {
-            0 | 2 => Err(StatesError::new("A", "a")),
-            1 | 3 => Err(StatesError::new("B", "b")),
-            _ => Ok(json!("done")),
-        }
-    });
+    let executor =
+        sync_task_fn(
+            move |_r: TaskRequest<'_>| match calls.fetch_add(1, Ordering::SeqCst) {
+                0 | 2 => Err(StatesError::new("A", "a")),
+                1 | 3 => Err(StatesError::new("B", "b")),
+                _ => Ok(json!("done")),
+            },
+        );
     let def = task(json!({"Retry": [
         {"ErrorEquals": ["A"], "MaxAttempts": 2},
         {"ErrorEquals": ["B"], "MaxAttempts": 2}
     ]}));
-    assert_eq!(run_with(def, &executor, json!({})).output, Some(json!("done")));
+    assert_eq!(
+        run_with(def, &executor, json!({})).output,
+        Some(json!("done"))
+    );
 }
 
 #[test]
@@ -106,8 +113,15 @@ fn retry_waits_interval_times_backoff_capped_by_max_delay() {
         times.lock().unwrap().push(t.as_secs_f64());
         Err(StatesError::new("Boom", "x"))
     });
-    let def = task(json!({"Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 2, "BackoffRate": 3.0, "MaxAttempts": 4, "MaxDelaySeconds": 30}]}));
-    let o = futures::executor::block_on(machine(def).execution().with_clock(clock).run(&executor, json!({})));
+    let def = task(
+        json!({"Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 2, "BackoffRate": 3.0, "MaxAttempts": 4, "MaxDelaySeconds": 30}]}),
+    );
+    let o = futures::executor::block_on(
+        machine(def)
+            .execution()
+            .with_clock(clock)
+            .run(&executor, json!({})),
+    );
     assert_eq!(o.error.as_deref(), Some("Boom"));
     // waits 2, 6, 18, then 54 capped to 30
     assert_eq!(*times.lock().unwrap(), vec![0.0, 2.0, 8.0, 26.0, 56.0]);
@@ -116,7 +130,9 @@ fn retry_waits_interval_times_backoff_capped_by_max_delay() {
 #[test]
 fn full_jitter_waits_no_longer_than_the_interval() {
     let clock = VirtualClock::starting_at(SystemTime::UNIX_EPOCH);
-    let def = task(json!({"Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 10, "MaxAttempts": 1, "JitterStrategy": "FULL"}]}));
+    let def = task(
+        json!({"Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 10, "MaxAttempts": 1, "JitterStrategy": "FULL"}]}),
+    );
     let o = futures::executor::block_on(
         machine(def)
             .execution()
@@ -132,24 +148,38 @@ fn full_jitter_waits_no_longer_than_the_interval() {
 
 #[test]
 fn catch_writes_error_and_cause_into_the_raw_input() {
-    let def = task(json!({"InputPath": "$.x", "Catch": [{"ErrorEquals": ["Boom"], "ResultPath": "$.err", "Next": "Handler"}]}));
+    let def = task(
+        json!({"InputPath": "$.x", "Catch": [{"ErrorEquals": ["Boom"], "ResultPath": "$.err", "Next": "Handler"}]}),
+    );
     let o = run_with(def, &failing(9, "Boom"), json!({"x": 1}));
-    assert_eq!(o.output, Some(json!({"x": 1, "err": {"Error": "Boom", "Cause": "attempt 0"}})));
+    assert_eq!(
+        o.output,
+        Some(json!({"x": 1, "err": {"Error": "Boom", "Cause": "attempt 0"}}))
+    );
 }
 
 #[test]
 fn task_failed_matches_task_errors_but_not_timeouts() {
     let def = task(json!({"Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "Handler"}]}));
     let o = run_with(def.clone(), &failing(9, "Custom.Error"), json!({}));
-    assert_eq!(o.output, Some(json!({"Error": "Custom.Error", "Cause": "attempt 0"})));
+    assert_eq!(
+        o.output,
+        Some(json!({"Error": "Custom.Error", "Cause": "attempt 0"}))
+    );
     let o = run_with(def, &failing(9, "States.Timeout"), json!({}));
     assert_eq!(o.error.as_deref(), Some("States.Timeout"));
 }
 
 #[test]
 fn states_runtime_is_never_caught() {
-    let def = task(json!({"OutputPath": "$.no.such", "Catch": [{"ErrorEquals": ["States.Runtime"], "Next": "Handler"}, {"ErrorEquals": ["States.ALL"], "Next": "Handler"}]}));
-    let o = run_with(def, &sync_task_fn(|_r: TaskRequest<'_>| Ok(json!({}))), json!({}));
+    let def = task(
+        json!({"OutputPath": "$.no.such", "Catch": [{"ErrorEquals": ["States.Runtime"], "Next": "Handler"}, {"ErrorEquals": ["States.ALL"], "Next": "Handler"}]}),
+    );
+    let o = run_with(
+        def,
+        &sync_task_fn(|_r: TaskRequest<'_>| Ok(json!({}))),
+        json!({}),
+    );
     assert_eq!(
         error_of(&o),
         (
@@ -164,7 +194,10 @@ fn a_panicking_executor_is_a_task_failure() {
     let def = task(json!({"Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "Handler"}]}));
     let executor = sync_task_fn(|_r: TaskRequest<'_>| -> stepfn::TaskResult { panic!("kaboom") });
     let o = run_with(def, &executor, json!({}));
-    assert_eq!(o.output, Some(json!({"Error": "States.TaskFailed", "Cause": "kaboom"})));
+    assert_eq!(
+        o.output,
+        Some(json!({"Error": "States.TaskFailed", "Cause": "kaboom"}))
+    );
 }
 
 #[test]
@@ -270,10 +303,18 @@ fn fuel_stops_an_endless_choice_loop() {
     let def = json!({"StartAt": "C", "States": {
         "C": {"Type": "Choice", "Choices": [{"Variable": "$.go", "BooleanEquals": true, "Next": "C"}], "Default": "D"},
         "D": {"Type": "Succeed"}}});
-    let o = futures::executor::block_on(machine(def).execution().with_fuel(100).run(&failing(0, "x"), json!({"go": true})));
+    let o = futures::executor::block_on(
+        machine(def)
+            .execution()
+            .with_fuel(100)
+            .run(&failing(0, "x"), json!({"go": true})),
+    );
     assert_eq!(
         error_of(&o),
-        (Some("States.Runtime"), Some("the execution exceeded its budget of 100 state transitions"))
+        (
+            Some("States.Runtime"),
+            Some("the execution exceeded its budget of 100 state transitions")
+        )
     );
 }
 
@@ -283,9 +324,17 @@ fn history_event_limit_fails_the_execution() {
         "C": {"Type": "Choice", "Choices": [{"Variable": "$.go", "BooleanEquals": true, "Next": "C"}], "Default": "D"},
         "D": {"Type": "Succeed"}}});
     let limits = Limits::default().with_max_history_events(Some(50));
-    let o = futures::executor::block_on(machine(def).execution().with_limits(limits).run(&failing(0, "x"), json!({"go": true})));
+    let o = futures::executor::block_on(
+        machine(def)
+            .execution()
+            .with_limits(limits)
+            .run(&failing(0, "x"), json!({"go": true})),
+    );
     assert_eq!(
         error_of(&o),
-        (Some("States.Runtime"), Some("the execution exceeded the limit of 50 history events"))
+        (
+            Some("States.Runtime"),
+            Some("the execution exceeded the limit of 50 history events")
+        )
     );
 }

@@ -49,13 +49,19 @@ fn one(state: Value) -> Value {
 
 #[test]
 fn pass_passes_its_input_through() {
-    assert_eq!(output(one(json!({"Type": "Pass", "End": true})), json!({"a": 1})), json!({"a": 1}));
+    assert_eq!(
+        output(one(json!({"Type": "Pass", "End": true})), json!({"a": 1})),
+        json!({"a": 1})
+    );
 }
 
 #[test]
 fn pass_result_lands_at_result_path() {
     let state = json!({"Type": "Pass", "Result": {"x": 1}, "ResultPath": "$.r", "End": true});
-    assert_eq!(output(one(state), json!({"a": 1})), json!({"a": 1, "r": {"x": 1}}));
+    assert_eq!(
+        output(one(state), json!({"a": 1})),
+        json!({"a": 1, "r": {"x": 1}})
+    );
 }
 
 #[test]
@@ -64,7 +70,10 @@ fn pass_parameters_input_path_and_output_path_apply_in_order() {
         "Type": "Pass", "InputPath": "$.in", "Parameters": {"v.$": "$.value", "k": "lit"},
         "ResultPath": "$.out", "OutputPath": "$.out", "End": true
     });
-    assert_eq!(output(one(state), json!({"in": {"value": 7}})), json!({"v": 7, "k": "lit"}));
+    assert_eq!(
+        output(one(state), json!({"in": {"value": 7}})),
+        json!({"v": 7, "k": "lit"})
+    );
 }
 
 #[test]
@@ -79,9 +88,15 @@ fn pass_reads_the_context_object() {
     let executor = sync_task_fn(handler);
     let identity = ExecutionIdentity::from_value(&json!({"executionName": "run-1"})).unwrap();
     let outcome = futures::executor::block_on(
-        machine(one(state)).execution().with_identity(identity).run(&executor, json!({"q": 1})),
+        machine(one(state))
+            .execution()
+            .with_identity(identity)
+            .run(&executor, json!({"q": 1})),
     );
-    assert_eq!(outcome.output, Some(json!({"name": "S", "exec": "run-1", "input": {"q": 1}})));
+    assert_eq!(
+        outcome.output,
+        Some(json!({"name": "S", "exec": "run-1", "input": {"q": 1}}))
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -94,7 +109,10 @@ fn task_result_goes_through_result_selector_result_path_output_path() {
         "InputPath": "$.state", "ResultSelector": {"c.$": "$.count", "h.$": "$.handled"},
         "ResultPath": "$.wrap.state", "OutputPath": "$.wrap", "End": true
     });
-    assert_eq!(output(one(state), json!({"state": {"count": 1}})), json!({"state": {"c": 2, "h": true}}));
+    assert_eq!(
+        output(one(state), json!({"state": {"count": 1}})),
+        json!({"state": {"c": 2, "h": true}})
+    );
 }
 
 #[test]
@@ -105,7 +123,10 @@ fn task_request_carries_resource_state_name_and_parameters() {
         "Credentials": {"RoleArn": "arn:aws:iam::1:role/r"}, "TimeoutSeconds": 30, "End": true
     }));
     let executor = sync_task_fn(|r: TaskRequest<'_>| {
-        let ResourceKind::Service { service, action, .. } = &r.resource.kind else {
+        let ResourceKind::Service {
+            service, action, ..
+        } = &r.resource.kind
+        else {
             return Err(StatesError::new("Wrong", "not a service integration"));
         };
         Ok(json!({
@@ -127,7 +148,9 @@ fn task_request_carries_resource_state_name_and_parameters() {
 
 #[test]
 fn executors_work_by_reference_box_arc_and_dyn() {
-    let def = one(json!({"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f", "End": true}));
+    let def = one(
+        json!({"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f", "End": true}),
+    );
     let m = machine(def);
     let plain = sync_task_fn(handler);
     let boxed: Box<dyn TaskExecutor> = Box::new(sync_task_fn(handler));
@@ -144,7 +167,9 @@ fn executors_work_by_reference_box_arc_and_dyn() {
 
 #[test]
 fn async_closures_are_executors() {
-    let def = one(json!({"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f", "End": true}));
+    let def = one(
+        json!({"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f", "End": true}),
+    );
     let executor = task_fn(|r: TaskRequest<'_>| {
         let p = r.parameters;
         async move { Ok(json!({"got": p})) }
@@ -181,14 +206,25 @@ fn choice_falls_back_to_default() {
 #[test]
 fn fail_state_sets_error_and_cause() {
     let outcome = run(choice_machine(), json!({"n": -1}));
-    assert_eq!((outcome.status, outcome.error.as_deref(), outcome.cause.as_deref()), (Status::Failed, Some("Negative"), Some("n < 0")));
+    assert_eq!(
+        (
+            outcome.status,
+            outcome.error.as_deref(),
+            outcome.cause.as_deref()
+        ),
+        (Status::Failed, Some("Negative"), Some("n < 0"))
+    );
 }
 
 #[test]
 fn fail_state_error_path_and_cause_path() {
-    let state = json!({"Type": "Fail", "ErrorPath": "$.e", "CausePath": "States.Format('bad {}', $.c)"});
+    let state =
+        json!({"Type": "Fail", "ErrorPath": "$.e", "CausePath": "States.Format('bad {}', $.c)"});
     let outcome = run(one(state), json!({"e": "E1", "c": 7}));
-    assert_eq!((outcome.error.as_deref(), outcome.cause.as_deref()), (Some("E1"), Some("bad 7")));
+    assert_eq!(
+        (outcome.error.as_deref(), outcome.cause.as_deref()),
+        (Some("E1"), Some("bad 7"))
+    );
 }
 
 #[test]
@@ -197,7 +233,10 @@ fn choice_without_match_or_default_fails_no_choice_matched() {
         "C": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericEquals": 1, "Next": "D"}]},
         "D": {"Type": "Succeed"}}});
     let outcome = run(def, json!({"n": 2}));
-    assert_eq!((outcome.error.as_deref(), outcome.cause.as_deref()), (Some("States.NoChoiceMatched"), Some("No Matches!")));
+    assert_eq!(
+        (outcome.error.as_deref(), outcome.cause.as_deref()),
+        (Some("States.NoChoiceMatched"), Some("No Matches!"))
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -206,15 +245,33 @@ fn choice_without_match_or_default_fails_no_choice_matched() {
 #[test]
 fn wait_an_hour_completes_at_once_on_virtual_time() {
     let start = std::time::Instant::now();
-    assert_eq!(output(one(json!({"Type": "Wait", "Seconds": 3600, "End": true})), json!({"a": 1})), json!({"a": 1}));
+    assert_eq!(
+        output(
+            one(json!({"Type": "Wait", "Seconds": 3600, "End": true})),
+            json!({"a": 1})
+        ),
+        json!({"a": 1})
+    );
     assert!(start.elapsed() < std::time::Duration::from_secs(60));
 }
 
 #[test]
 fn wait_seconds_path_and_timestamp_path() {
-    assert_eq!(output(one(json!({"Type": "Wait", "SecondsPath": "$.s", "End": true})), json!({"s": 5})), json!({"s": 5}));
+    assert_eq!(
+        output(
+            one(json!({"Type": "Wait", "SecondsPath": "$.s", "End": true})),
+            json!({"s": 5})
+        ),
+        json!({"s": 5})
+    );
     let past = json!({"t": "2001-01-01T00:00:00Z"});
-    assert_eq!(output(one(json!({"Type": "Wait", "TimestampPath": "$.t", "End": true})), past.clone()), past);
+    assert_eq!(
+        output(
+            one(json!({"Type": "Wait", "TimestampPath": "$.t", "End": true})),
+            past.clone()
+        ),
+        past
+    );
 }
 
 #[test]
@@ -226,10 +283,17 @@ fn wait_advances_the_entered_time_of_later_states() {
     }});
     let clock = stepfn::VirtualClock::starting_at(std::time::SystemTime::UNIX_EPOCH);
     let executor = sync_task_fn(handler);
-    let outcome = futures::executor::block_on(machine(def).execution().with_clock(clock).run(&executor, json!({})));
+    let outcome = futures::executor::block_on(
+        machine(def)
+            .execution()
+            .with_clock(clock)
+            .run(&executor, json!({})),
+    );
     assert_eq!(
         outcome.output,
-        Some(json!({"a": {"t": "1970-01-01T00:00:00.000Z"}, "b": {"t": "1970-01-02T00:00:00.000Z"}}))
+        Some(
+            json!({"a": {"t": "1970-01-01T00:00:00.000Z"}, "b": {"t": "1970-01-02T00:00:00.000Z"}})
+        )
     );
 }
 
@@ -263,7 +327,9 @@ fn map_runs_items_with_item_selector_and_keeps_index_order() {
 
 #[test]
 fn map_over_a_non_array_is_a_runtime_error() {
-    let def = one(json!({"Type": "Map", "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true}));
+    let def = one(
+        json!({"Type": "Map", "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true}),
+    );
     let outcome = run(def, json!({"a": 1}));
     assert_eq!(outcome.error.as_deref(), Some("States.Runtime"));
     assert_eq!(
@@ -280,25 +346,36 @@ fn distributed_map_runs_items_as_child_executions() {
             "StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f", "End": true}}},
         "End": true
     }));
-    assert_eq!(output(def, json!([{"count": 1}, {"count": 5}])), json!([{"count": 2, "handled": true}, {"count": 6, "handled": true}]));
+    assert_eq!(
+        output(def, json!([{"count": 1}, {"count": 5}])),
+        json!([{"count": 2, "handled": true}, {"count": 6, "handled": true}])
+    );
 }
 
 #[test]
 fn distributed_map_tolerates_failures_up_to_the_count() {
-    let def = |tolerated: u64| one(json!({
-        "Type": "Map", "ToleratedFailureCount": tolerated,
-        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-            "StartAt": "C", "States": {
-                "C": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 0, "Next": "F"}], "Default": "P"},
-                "F": {"Type": "Fail", "Error": "Zero", "Cause": "zero"},
-                "P": {"Type": "Pass", "End": true}}},
-        "End": true
-    }));
-    assert_eq!(output(def(1), json!([0, 1])), json!([{"Error": "Zero", "Cause": "zero"}, 1]));
+    let def = |tolerated: u64| {
+        one(json!({
+            "Type": "Map", "ToleratedFailureCount": tolerated,
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "C", "States": {
+                    "C": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 0, "Next": "F"}], "Default": "P"},
+                    "F": {"Type": "Fail", "Error": "Zero", "Cause": "zero"},
+                    "P": {"Type": "Pass", "End": true}}},
+            "End": true
+        }))
+    };
+    assert_eq!(
+        output(def(1), json!([0, 1])),
+        json!([{"Error": "Zero", "Cause": "zero"}, 1])
+    );
     let outcome = run(def(0), json!([0, 1]));
     assert_eq!(
         (outcome.error.as_deref(), outcome.cause.as_deref()),
-        (Some("States.ExceedToleratedFailureThreshold"), Some("The specified tolerated failure threshold was exceeded"))
+        (
+            Some("States.ExceedToleratedFailureThreshold"),
+            Some("The specified tolerated failure threshold was exceeded")
+        )
     );
 }
 
@@ -324,7 +401,10 @@ fn branch_and_iteration_scopes_read_outer_variables_and_keep_their_own() {
           "Next": "After"},
         "After": {"Type": "Pass", "Parameters": {"o.$": "$outer", "r.$": "$"}, "End": true}
     }});
-    assert_eq!(output(def, json!([1, 2])), json!({"o": 10, "r": [{"o": 10, "i": 1}, {"o": 10, "i": 2}]}));
+    assert_eq!(
+        output(def, json!([1, 2])),
+        json!({"o": 10, "r": [{"o": 10, "i": 1}, {"o": 10, "i": 2}]})
+    );
 }
 
 #[test]
