@@ -8,7 +8,7 @@
 //! use stepfn::template::PayloadTemplate;
 //!
 //! let template = PayloadTemplate::compile(&json!({
-//!     "greeting.$": "States.Format('Hello, {}!', 'Ada')",
+//!     "greeting.$": "States.Format('Hello, {}!', $.name)",
 //!     "static": {"kept": "$.as-is"}
 //! }))
 //! .unwrap();

@@ -31,6 +31,7 @@
 //! bracket form always starts with `$`, also for `$$` and `$name` paths (the
 //! rest of the path is evaluated against the context object or the variable).
 
+mod check;
 mod jsonpath;
 mod reference;
 
