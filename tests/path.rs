@@ -435,6 +435,21 @@ fn missing_property_before_the_last_step() {
 }
 
 #[test]
+fn no_match_errors() {
+    let err = |p: &str| {
+        ReferencePath::parse(p)
+            .unwrap()
+            .eval(&Env::data(&json!({"a": 1})))
+            .unwrap_err()
+    };
+    assert!(err("$.b").is_no_match());
+    assert!(err("$.b.c").is_no_match());
+    assert!(err("$.a.c").is_no_match());
+    assert!(!err("$x").is_no_match());
+    assert!(!PathError::CannotWrite { path: "$.a".into() }.is_no_match());
+}
+
+#[test]
 fn no_results_error_fields() {
     let path = ReferencePath::parse("$.a['b']").unwrap();
     assert_eq!(

@@ -209,6 +209,16 @@ pub enum PathError {
 }
 
 impl PathError {
+    /// True when the path matched nothing ([`PathError::NoResults`] or
+    /// [`PathError::MissingProperty`]): the case payload templates,
+    /// ErrorPath and CausePath report with their own AWS wording.
+    pub fn is_no_match(&self) -> bool {
+        matches!(
+            self,
+            PathError::NoResults { .. } | PathError::MissingProperty { .. }
+        )
+    }
+
     /// The path as written, when the error names one.
     pub fn path(&self) -> Option<&str> {
         match self {
