@@ -783,3 +783,53 @@ fn jsonata_rule_problems() {
         ]
     );
 }
+
+// ---- properties ----
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use std::cmp::Ordering;
+    use stepfn::choice::compare_numbers;
+
+    fn number(v: Value) -> serde_json::Number {
+        match v {
+            Value::Number(n) => n,
+            other => panic!("not a number: {other}"),
+        }
+    }
+
+    /// Escapes `*` and `\` so the text matches itself literally.
+    fn literal(text: &str) -> String {
+        text.replace('\\', "\\\\").replace('*', "\\*")
+    }
+
+    proptest! {
+        #[test]
+        fn a_pattern_with_a_star_in_place_of_any_substring_matches(
+            s in "[a-c*\\\\]{0,12}", cut in any::<(prop::sample::Index, prop::sample::Index)>()
+        ) {
+            let chars: Vec<char> = s.chars().collect();
+            let (mut i, mut j) = (cut.0.index(chars.len() + 1), cut.1.index(chars.len() + 1));
+            if i > j { std::mem::swap(&mut i, &mut j); }
+            let prefix: String = chars[..i].iter().collect();
+            let suffix: String = chars[j..].iter().collect();
+            let pattern = format!("{}*{}", literal(&prefix), literal(&suffix));
+            prop_assert!(eval("StringMatches", json!(pattern), json!(s)));
+            prop_assert!(eval("StringMatches", json!(literal(&s)), json!(s)));
+        }
+
+        #[test]
+        fn integers_compare_like_integers(a in any::<i64>(), b in any::<u64>()) {
+            let expected = i128::from(a).cmp(&i128::from(b));
+            prop_assert_eq!(compare_numbers(&number(json!(a)), &number(json!(b))), Some(expected));
+        }
+
+        #[test]
+        fn an_integer_and_a_float_compare_exactly(a in -1_000_000i64..1_000_000, f in -1.0e6f64..1.0e6) {
+            // Both are exact in f64 here, so f64 comparison is the reference.
+            let expected = (a as f64).partial_cmp(&f).unwrap_or(Ordering::Equal);
+            prop_assert_eq!(compare_numbers(&number(json!(a)), &number(json!(f))), Some(expected));
+        }
+    }
+}
