@@ -621,6 +621,9 @@ pub struct Catcher {
 pub struct StateMachine {
     definition: Definition,
     warnings: Vec<Diagnostic>,
+    /// What the engine precomputes from the definition, built on the
+    /// first execution (owned by the engine).
+    pub(crate) engine_plan: crate::engine::PlanCache,
 }
 
 impl StateMachine {
@@ -684,6 +687,7 @@ impl StateMachine {
         let has_errors = diagnostics.iter().any(Diagnostic::is_error);
         let machine = match definition {
             Some(definition) if !has_errors => Some(StateMachine {
+                engine_plan: Default::default(),
                 definition,
                 warnings: diagnostics
                     .iter()

@@ -36,6 +36,34 @@ mod run;
 
 pub use history::HistoryEvent;
 
+/// The engine's precomputed plan of a machine, cached in the
+/// [`StateMachine`] on its first execution.
+#[derive(Clone, Default)]
+pub(crate) struct PlanCache(std::sync::OnceLock<Arc<plan::MachinePlan>>);
+
+impl fmt::Debug for PlanCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "PlanCache(built)"
+        } else {
+            "PlanCache(empty)"
+        })
+    }
+}
+
+impl PlanCache {
+    fn get(&self, definition: &crate::definition::Definition) -> &plan::MachinePlan {
+        self.0.get_or_init(|| {
+            let root = plan::plan(&definition.machine);
+            let wants_context = wants_context(&definition.machine, &root);
+            Arc::new(plan::MachinePlan {
+                root,
+                wants_context,
+            })
+        })
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Outcome
 
@@ -527,9 +555,10 @@ async fn drive_execution(
     use rand::SeedableRng;
     let definition = execution.machine.definition();
     let clock: &dyn Clock = &*execution.clock;
-    let plan = plan::plan(&definition.machine);
+    let machine_plan = execution.machine.engine_plan.get(definition);
+    let plan = &machine_plan.root;
     let ident = resolve_identity(&execution.identity, clock.now());
-    let exec_input = wants_context(&definition.machine, &plan).then(|| input.clone());
+    let exec_input = machine_plan.wants_context.then(|| input.clone());
     let rng = match execution.random_seed {
         Some(seed) => rand::rngs::SmallRng::seed_from_u64(seed),
         None => rand::rngs::SmallRng::from_entropy(),
@@ -569,7 +598,7 @@ async fn drive_execution(
         sink: &sink,
         slot: None,
     };
-    let body = run::run_sub(&run, &definition.machine, &plan, input, thread);
+    let body = run::run_sub(&run, &definition.machine, plan, input, thread);
     let timeout = definition.timeout_seconds;
     let body = async {
         match timeout {

@@ -20,6 +20,15 @@ pub(crate) enum Next {
     Missing,
 }
 
+/// The plan of a whole machine.
+#[derive(Debug)]
+pub(crate) struct MachinePlan {
+    pub root: SubPlan,
+    /// Some state reads `$$` or is a Task: keep the execution input for
+    /// `$$.Execution.Input`.
+    pub wants_context: bool,
+}
+
 #[derive(Debug)]
 pub(crate) struct SubPlan {
     pub start: Next,
@@ -44,6 +53,124 @@ pub(crate) struct StatePlan {
     pub children: Vec<SubPlan>,
     /// Task history naming.
     pub task: Option<TaskNames>,
+    /// When a Task may move its effective input out of the state input.
+    pub task_move: Option<Move>,
+    /// A Pass whose Parameters may take their values out of the state
+    /// input instead of copying them.
+    pub pass_move: Option<MoveTemplate>,
+}
+
+/// A flat Parameters template of literals and `$.a.b` paths, evaluated by
+/// moving values out of an input nobody reads afterwards.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct MoveTemplate {
+    /// InputPath as keys (empty for `$`).
+    pub input: Vec<String>,
+    pub fields: Vec<(String, MoveField)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum MoveField {
+    Literal(Value),
+    Take(Vec<String>),
+}
+
+fn pass_move(s: &crate::definition::Pass) -> Option<MoveTemplate> {
+    if s.result.is_some() {
+        return None;
+    }
+    let input = simple_steps(s.io.input_path.as_ref()?.as_str())?;
+    let result = simple_steps(s.result_path.as_ref()?.as_str())?;
+    // the effective input must be overwritten by the result
+    if !is_prefix(&result, &input) {
+        return None;
+    }
+    let Value::Object(template) = s.parameters.as_ref()?.to_value() else {
+        return None;
+    };
+    let mut fields = Vec::new();
+    let mut taken: Vec<Vec<String>> = Vec::new();
+    for (key, value) in template {
+        match key.strip_suffix(".$") {
+            Some(name) => {
+                let steps = simple_steps(value.as_str()?)?;
+                if steps.is_empty()
+                    || taken
+                        .iter()
+                        .any(|t| is_prefix(t, &steps) || is_prefix(&steps, t))
+                {
+                    return None;
+                }
+                taken.push(steps.clone());
+                fields.push((name.to_owned(), MoveField::Take(steps)));
+            }
+            None => {
+                if value_ctx(&value) || matches!(value, Value::Object(_) | Value::Array(_)) {
+                    return None;
+                }
+                fields.push((key, MoveField::Literal(value)));
+            }
+        }
+    }
+    Some(MoveTemplate { input, fields })
+}
+
+/// How a Task takes its effective input without copying it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Move {
+    /// The whole state input (`InputPath` and `ResultPath` are `$`).
+    Whole,
+    /// The node at these keys (`InputPath` `$.a.b`).
+    Node(Vec<String>),
+}
+
+/// `$.a.b` as `["a", "b"]`; `Some([])` for `$`; `None` for anything else.
+fn simple_steps(text: &str) -> Option<Vec<String>> {
+    if text == "$" {
+        return Some(Vec::new());
+    }
+    let rest = text.strip_prefix("$.")?;
+    let steps: Vec<String> = rest.split('.').map(str::to_owned).collect();
+    steps
+        .iter()
+        .all(|s| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        })
+        .then_some(steps)
+}
+
+fn is_prefix(a: &[String], b: &[String]) -> bool {
+    a.len() <= b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// Whether moving the effective input out of the state input is invisible:
+/// no Retry (it needs the input again), no Catch (it merges into the raw
+/// input), and the moved node is overwritten by ResultPath or outside
+/// what OutputPath keeps.
+fn task_move(s: &crate::definition::Task) -> Option<Move> {
+    if !s.retry.is_empty() || !s.catch.is_empty() || s.parameters.is_some() {
+        return None;
+    }
+    let input = simple_steps(s.io.input_path.as_ref()?.as_str())?;
+    let result = s.result_path.as_ref().map(|p| simple_steps(p.as_str()));
+    match result {
+        // ResultPath `$`: the state input is not needed after the call
+        Some(Some(r)) if r.is_empty() => Some(if input.is_empty() {
+            Move::Whole
+        } else {
+            Move::Node(input)
+        }),
+        Some(Some(r)) if !input.is_empty() && !is_prefix(&input, &r) => {
+            let output = simple_steps(s.io.output_path.as_ref()?.as_str())?;
+            let overwritten = is_prefix(&r, &input);
+            let dropped =
+                !output.is_empty() && !is_prefix(&output, &input) && !is_prefix(&input, &output);
+            (overwritten || dropped).then_some(Move::Node(input))
+        }
+        _ => None,
+    }
 }
 
 /// How a Task's events are named in the history.
@@ -104,6 +231,8 @@ fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> S
         selector_needs_context: false,
         children: Vec::new(),
         task: None,
+        task_move: None,
+        pass_move: None,
     };
     let mut ctx = false;
     match &state.kind {
@@ -112,6 +241,9 @@ fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> S
             ctx |= io_ctx(&s.io.input_path, &s.io.output_path);
             ctx |= tpl_ctx(s.parameters.as_ref());
             ctx |= assign_ctx(s.assign.as_ref());
+            if state.query_language == crate::definition::QueryLanguage::JsonPath {
+                p.pass_move = pass_move(s);
+            }
         }
         StateKind::Task(s) => {
             p.next = transition(sm, index, &s.transition);
@@ -128,6 +260,9 @@ fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> S
                 ctx |= expr_ctx(e);
             }
             p.task = Some(task_names(&s.resource));
+            if state.query_language == crate::definition::QueryLanguage::JsonPath {
+                p.task_move = task_move(s);
+            }
         }
         StateKind::Choice(s) => {
             p.choice_next = s

@@ -25,6 +25,7 @@ use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
+use std::task::Poll;
 use std::time::{Duration, SystemTime};
 
 // ---------------------------------------------------------------------------
@@ -352,31 +353,70 @@ impl<'a> Run<'a> {
     }
 }
 
-/// True when the JSON text of `value` is longer than `limit` bytes
-/// (counted without building the text; stops early).
+/// True when the JSON text of `value` (compact, as serde_json writes it)
+/// is longer than `limit` bytes: counted without building the text, and
+/// stopping as soon as the limit is passed.
 pub(crate) fn exceeds(value: &Value, limit: usize) -> bool {
-    struct Counter {
-        n: usize,
-        limit: usize,
+    json_len(value, limit) > limit
+}
+
+fn str_len(s: &str) -> usize {
+    let mut n = s.len() + 2;
+    for &b in s.as_bytes() {
+        if b < 0x20 {
+            n += match b {
+                b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
+                _ => 5,
+            };
+        } else if b == b'"' || b == b'\\' {
+            n += 1;
+        }
     }
-    impl std::io::Write for Counter {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.n += buf.len();
-            if self.n > self.limit {
-                return Err(std::io::Error::other("limit"));
+    n
+}
+
+fn number_len(n: &serde_json::Number) -> usize {
+    if let Some(u) = n.as_u64() {
+        u.checked_ilog10().map_or(1, |d| d as usize + 1)
+    } else if let Some(i) = n.as_i64() {
+        i.unsigned_abs()
+            .checked_ilog10()
+            .map_or(1, |d| d as usize + 1)
+            + 1
+    } else {
+        n.to_string().len()
+    }
+}
+
+/// The length of the JSON text of `value`, or some number above `limit`.
+fn json_len(value: &Value, limit: usize) -> usize {
+    match value {
+        Value::Null => 4,
+        Value::Bool(true) => 4,
+        Value::Bool(false) => 5,
+        Value::Number(n) => number_len(n),
+        Value::String(s) => str_len(s),
+        Value::Array(a) => {
+            let mut n = 2 + a.len().saturating_sub(1);
+            for v in a {
+                n += json_len(v, limit);
+                if n > limit {
+                    return n;
+                }
             }
-            Ok(buf.len())
+            n
         }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
+        Value::Object(o) => {
+            let mut n = 2 + o.len().saturating_sub(1);
+            for (k, v) in o {
+                n += str_len(k) + 1 + json_len(v, limit);
+                if n > limit {
+                    return n;
+                }
+            }
+            n
         }
     }
-    // cheap lower bound first: small scalars never exceed
-    if !matches!(value, Value::Object(_) | Value::Array(_) | Value::String(_)) {
-        return false;
-    }
-    let mut counter = Counter { n: 0, limit };
-    serde_json::to_writer(&mut counter, value).is_err()
 }
 
 // ---------------------------------------------------------------------------
@@ -535,9 +575,11 @@ async fn enter<'x>(
     }
     match &state.kind {
         StateKind::Pass(s) => pass(run, state, sp, s, &here, input, th),
-        StateKind::Task(s) => task(run, state, sp, s, &here, input, th).await,
+        // the handlers that wait are boxed so that the future of a line of
+        // Pass/Choice states (a Map iteration, say) stays small
+        StateKind::Task(s) => Box::pin(task(run, state, sp, s, &here, input, th)).await,
         StateKind::Choice(s) => choice(run, state, sp, s, &here, input, th),
-        StateKind::Wait(s) => wait(run, state, sp, s, &here, input, th).await,
+        StateKind::Wait(s) => Box::pin(wait(run, state, sp, s, &here, input, th)).await,
         StateKind::Succeed(s) => {
             let scope = here.scope(&th.vars);
             let out = (|| {
@@ -549,8 +591,8 @@ async fn enter<'x>(
             finish(run, state, &here, out, Next::End, None, th)
         }
         StateKind::Fail(s) => Err(fail(s, &here, &input, th)),
-        StateKind::Parallel(s) => parallel(run, state, sp, s, &here, input, th).await,
-        StateKind::Map(s) => map(run, state, sp, s, &here, input, th).await,
+        StateKind::Parallel(s) => Box::pin(parallel(run, state, sp, s, &here, input, th)).await,
+        StateKind::Map(s) => Box::pin(map(run, state, sp, s, &here, input, th)).await,
     }
 }
 
@@ -727,6 +769,20 @@ fn pass(
     input: Value,
     th: &mut Thread<'_>,
 ) -> Result<Step, Failure> {
+    let mut input = input;
+    if let Some(m) = &sp.pass_move {
+        if let Some(result) = take_template(&mut input, m) {
+            let scope = here.scope(&th.vars);
+            let r = (|| {
+                let assigned = assign(s.assign.as_ref(), &result, &scope)?;
+                let out = data_flow::result_path(s.result_path.as_ref(), input, result)?;
+                let out = data_flow::output_path(s.io.output_path.as_ref(), out, &scope)?;
+                Ok::<_, StatesError>((out, assigned))
+            })();
+            let (out, assigned) = r.map_err(|e| here.error(e, th.cursor))?;
+            return finish(run, state, here, out, sp.next, assigned, th);
+        }
+    }
     let scope = here.scope(&th.vars);
     let r = (|| {
         let keeps_input = !ref_is_identity(s.result_path.as_ref());
@@ -1142,18 +1198,95 @@ async fn task<'x>(
     };
     let (timeout, heartbeat, role) = prep.map_err(|e| here.error(e, th.cursor))?;
 
-    let input = &input;
+    // without Retry or Catch, the effective input can be moved out of the
+    // state input when nothing reads it afterwards
+    let mut input = input;
+    let mut taken = match &sp.task_move {
+        Some(super::plan::Move::Whole) => Some(std::mem::take(&mut input)),
+        Some(super::plan::Move::Node(steps)) => take_node(&mut input, steps),
+        None => None,
+    };
     let role = role.as_deref();
-    let outcome: Result<_, Failure> = retry_loop!(run, &s.retry, None, th, retry_count => {
-        task_attempt(
-            run, state, s, names, here, input, th, retry_count, timeout, heartbeat, role,
-        )
-        .await
-    });
-    match outcome {
-        Ok((out, assigned)) => finish(run, state, here, out, sp.next, assigned, th),
-        Err(failure) => catch(run, state, sp, &s.catch, here, input, th, failure),
+    let outcome: Result<_, Failure> = {
+        let input = &input;
+        retry_loop!(run, &s.retry, None, th, retry_count => {
+            task_attempt(
+                run, state, s, names, here, input, taken.take(), th, retry_count, timeout, heartbeat, role,
+            )
+            .await
+        })
+    };
+    let (selected, assigned) = match outcome {
+        Ok(r) => r,
+        Err(failure) => return catch(run, state, sp, &s.catch, here, &input, th, failure),
+    };
+    // ResultPath, written in place
+    let out = match &s.result_path {
+        None => input,
+        Some(p) if p.is_identity() => selected,
+        Some(p) => match p.write(&mut input, selected) {
+            Ok(()) => input,
+            Err(_) => {
+                let e = StatesError::new(
+                    ErrorName::ResultPathMatchFailure,
+                    data_flow::result_path_cause(p.as_str(), &input),
+                );
+                let failure = here.error(e, th.cursor);
+                return catch(run, state, sp, &s.catch, here, &input, th, failure);
+            }
+        },
+    };
+    let out = {
+        let scope = here.scope(&th.vars);
+        data_flow::output_path(s.io.output_path.as_ref(), out, &scope)
     }
+    .map_err(|e| here.error(e, th.cursor))?;
+    finish(run, state, here, out, sp.next, assigned, th)
+}
+
+/// Evaluates a [`MoveTemplate`](super::plan::MoveTemplate) by moving its
+/// values out of `input`; `None` (input untouched) when a path does not
+/// resolve, so that the regular evaluation reports it.
+fn take_template(input: &mut Value, m: &super::plan::MoveTemplate) -> Option<Value> {
+    use super::plan::MoveField;
+    let mut node = &mut *input;
+    for step in &m.input {
+        node = node.as_object_mut()?.get_mut(step.as_str())?;
+    }
+    let resolves = |steps: &[String]| {
+        let mut n: &Value = node;
+        for step in steps {
+            match n.as_object().and_then(|o| o.get(step.as_str())) {
+                Some(v) => n = v,
+                None => return false,
+            }
+        }
+        true
+    };
+    if !m.fields.iter().all(|(_, f)| match f {
+        MoveField::Take(steps) => resolves(steps),
+        MoveField::Literal(_) => true,
+    }) {
+        return None;
+    }
+    let mut out = Map::with_capacity(m.fields.len());
+    for (key, field) in &m.fields {
+        let value = match field {
+            MoveField::Literal(v) => v.clone(),
+            MoveField::Take(steps) => take_node(node, steps).unwrap_or_default(),
+        };
+        out.insert(key.clone(), value);
+    }
+    Some(Value::Object(out))
+}
+
+/// Moves the node at `steps` (object keys) out of `value`.
+fn take_node(value: &mut Value, steps: &[String]) -> Option<Value> {
+    let mut node = value;
+    for step in steps {
+        node = node.as_object_mut()?.get_mut(step.as_str())?;
+    }
+    Some(std::mem::take(node))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1209,6 +1342,7 @@ async fn task_attempt<'x>(
     names: Option<&'x TaskNames>,
     here: &Here<'_>,
     raw: &Value,
+    taken: Option<Value>,
     th: &mut Thread<'x>,
     retry_count: u32,
     timeout: Option<u64>,
@@ -1240,8 +1374,11 @@ async fn task_attempt<'x>(
             context: context.as_ref().unwrap_or(&Value::Null),
             variables: &th.vars,
         };
-        effective_input(&s.io, s.parameters.as_ref(), raw, &scope)
-            .map_err(|e| here.error(e, th.cursor))?
+        match taken {
+            Some(effective) => template(s.parameters.as_ref(), Cow::Owned(effective), &scope),
+            None => effective_input(&s.io, s.parameters.as_ref(), raw, &scope),
+        }
+        .map_err(|e| here.error(e, th.cursor))?
     };
 
     // Scheduled / Started
@@ -1421,9 +1558,7 @@ async fn task_attempt<'x>(
                     Some(t) => t.eval(&scope.env(&result))?,
                     None => result,
                 };
-                let out = data_flow::result_path(s.result_path.as_ref(), raw.clone(), selected)?;
-                let out = data_flow::output_path(s.io.output_path.as_ref(), out, &scope)?;
-                Ok::<_, StatesError>((out, assigned))
+                Ok::<_, StatesError>((selected, assigned))
             })();
             r.map_err(|e| {
                 if e.name == ErrorName::DataLimitExceeded {
@@ -1682,11 +1817,22 @@ struct MapPrep {
 
 fn map_prepare(
     s: &MapState,
-    input: &Value,
+    input: Value,
     keep_input: bool,
     scope: &Scope<'_>,
-) -> Result<MapPrep, StatesError> {
-    let selected = select(s.io.input_path.as_ref(), input, scope)?;
+) -> Result<(MapPrep, Value), StatesError> {
+    // the raw input survives only when ResultPath merges into it
+    let (selected, raw) = if keep_input {
+        (
+            select(s.io.input_path.as_ref(), &input, scope)?.into_owned(),
+            input,
+        )
+    } else {
+        (
+            data_flow::input_path_owned(s.io.input_path.as_ref(), input, scope)?,
+            Value::Null,
+        )
+    };
     let max_concurrency = number_field(
         s.max_concurrency.as_ref(),
         "MaxConcurrencyPath",
@@ -1731,8 +1877,8 @@ fn map_prepare(
         Ok((tolerated_count, tolerated_percentage))
     })();
     // the items; moved out of the effective input when nothing else reads it
-    let needs_effective = s.item_selector.is_some() || keep_input;
-    let mut effective = selected.into_owned();
+    let needs_effective = s.item_selector.is_some();
+    let mut effective = selected;
     let items_value = match &s.items_path {
         None => Some(&effective),
         Some(p) if p.as_str() == "$" => Some(&effective),
@@ -1781,12 +1927,15 @@ fn map_prepare(
             );
         }
     };
-    Ok(MapPrep {
-        effective,
-        items,
-        max_concurrency: usize::try_from(max_concurrency).unwrap_or(usize::MAX),
-        tolerance,
-    })
+    Ok((
+        MapPrep {
+            effective,
+            items,
+            max_concurrency: usize::try_from(max_concurrency).unwrap_or(usize::MAX),
+            tolerance,
+        },
+        raw,
+    ))
 }
 
 async fn map<'x>(
@@ -1798,12 +1947,12 @@ async fn map<'x>(
     input: Value,
     th: &mut Thread<'x>,
 ) -> Result<Step, Failure> {
-    let keep_input = !ref_is_identity(s.result_path.as_ref());
-    let prep = {
+    // the raw input is needed again by ResultPath or a catcher
+    let keep_input = !ref_is_identity(s.result_path.as_ref()) || !s.catch.is_empty();
+    let (prep, input) = {
         let scope = here.scope(&th.vars);
-        map_prepare(s, &input, keep_input, &scope).map_err(|e| here.error(e, th.cursor))?
+        map_prepare(s, input, keep_input, &scope).map_err(|e| here.error(e, th.cursor))?
     };
-    let input = if keep_input { input } else { Value::Null };
     let distributed = s.processor_config.mode == ProcessingMode::Distributed;
     let MapPrep {
         effective,
@@ -1926,8 +2075,11 @@ async fn map_attempt<'x>(
     let mut prev_start = started;
     let mut last_succeeded = started;
     let mut failure: Option<(usize, Failure)> = None;
+    // iterations are launched in batches, each polled once at once: one that
+    // completes without waiting never enters the FuturesUnordered
+    let mut batch = Vec::new();
     loop {
-        while running.len() < limit && failure.is_none() {
+        while running.len() + batch.len() < limit && failure.is_none() {
             let Some((index, item)) = pending.next() else {
                 break;
             };
@@ -1950,31 +2102,52 @@ async fn map_attempt<'x>(
                 sink,
                 slot: Some(&slots[index]),
             };
-            running.push(run_sub(run, processor, plan, input, child).map(move |o| (index, o)));
+            batch.push((index, run_sub(run, processor, plan, input, child)));
+        }
+        let mut completed: Vec<(usize, SubOutcome)> = Vec::new();
+        let launched = !batch.is_empty();
+        let mut batch_failed = false;
+        for (index, mut fut) in batch.drain(..) {
+            if failure.is_some() || batch_failed {
+                break;
+            }
+            match futures::poll!(&mut fut) {
+                Poll::Ready(outcome) => {
+                    batch_failed = outcome.result.is_err();
+                    completed.push((index, outcome));
+                }
+                Poll::Pending => running.push(fut.map(move |o| (index, o))),
+            }
+        }
+        if completed.is_empty() && failure.is_none() {
+            match running.next().await {
+                Some(done_one) => completed.push(done_one),
+                None if launched => continue,
+                None => break,
+            }
+        }
+        for (index, outcome) in completed {
+            match outcome.result {
+                Ok(v) => {
+                    results[index] = v;
+                    done[index] = true;
+                    last_succeeded = iteration_event(
+                        "MapIterationSucceeded",
+                        "mapIterationSucceededEventDetails",
+                        outcome.cursor,
+                        index,
+                    )(sink);
+                    prev_start = outcome.cursor;
+                }
+                Err(f) => {
+                    done[index] = true;
+                    failure = Some((index, f));
+                    break;
+                }
+            }
         }
         if failure.is_some() {
             break;
-        }
-        let Some((index, outcome)) = running.next().await else {
-            break;
-        };
-        match outcome.result {
-            Ok(v) => {
-                results[index] = v;
-                done[index] = true;
-                last_succeeded = iteration_event(
-                    "MapIterationSucceeded",
-                    "mapIterationSucceededEventDetails",
-                    outcome.cursor,
-                    index,
-                )(sink);
-                prev_start = outcome.cursor;
-            }
-            Err(f) => {
-                done[index] = true;
-                failure = Some((index, f));
-                break;
-            }
         }
     }
     drop(running);
@@ -2139,4 +2312,37 @@ async fn distributed_attempt<'x>(
     let id = run.emit_next(th, "MapRunSucceeded", None, Map::new);
     run.emit(th, id, "MapStateSucceeded", None, Map::new);
     Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_len_matches_serde_json() {
+        let samples = [
+            json!(null),
+            json!(true),
+            json!(false),
+            json!(0),
+            json!(-12),
+            json!(18446744073709551615u64),
+            json!(-9223372036854775808i64),
+            json!(1.5),
+            json!(1e300),
+            json!("a\"b\\c\n\u{1}é"),
+            json!({"k\"": [1, {"x": null}], "": ""}),
+            json!([]),
+            json!({}),
+        ];
+        for v in samples {
+            assert_eq!(
+                json_len(&v, usize::MAX),
+                serde_json::to_string(&v).unwrap().len(),
+                "{v}"
+            );
+        }
+        assert!(exceeds(&json!("x".repeat(100)), 50));
+        assert!(!exceeds(&json!("x".repeat(10)), 50));
+    }
 }
