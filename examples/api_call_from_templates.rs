@@ -29,7 +29,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let api = api_templates::serve_demo_api().await?;
     println!("demo API on http://{api}");
-    let db = Arc::new(seeds::db::Db::create("api-templates", api_templates::SCHEMA)?);
+    let db = Arc::new(seeds::db::Db::create(
+        "api-templates",
+        api_templates::SCHEMA,
+    )?);
     api_templates::put_demo_templates(&db, api)?;
     let machine = api_templates::machine()?;
     let tasks = api_templates::tasks(db.clone());
@@ -39,13 +42,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "method": "POST",
         "params": {"name": "Ada Lovelace", "requestId": "req-0001"}
     });
-    print_outcome("POST createUser: 200 -> Success", &run(&machine, &tasks, create).await);
+    print_outcome(
+        "POST createUser: 200 -> Success",
+        &run(&machine, &tasks, create).await,
+    );
 
     let missing = json!({
         "templateName": "getUser",
         "method": "GET",
         "params": {"userId": 42}
     });
-    print_outcome("GET getUser 42: 404 -> HandleFailure", &run(&machine, &tasks, missing).await);
+    print_outcome(
+        "GET getUser 42: 404 -> HandleFailure",
+        &run(&machine, &tasks, missing).await,
+    );
     Ok(())
 }

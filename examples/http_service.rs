@@ -19,7 +19,7 @@
 
 mod seeds;
 
-use seeds::service::{schema, serve, App};
+use seeds::service::{router, schema, App};
 use std::sync::Arc;
 
 #[tokio::main]
@@ -32,6 +32,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!("database: {}", db.path().display());
     println!("listening on http://{}", listener.local_addr()?);
-    serve(app, listener).await?;
+    // Ctrl-C stops the server; the database directory is removed on the way out.
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
     Ok(())
 }

@@ -20,10 +20,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("database: {}", db.path().display());
 
     let order = orders::sample_order("ORD-1001", 49.99);
-    print_outcome("order ORD-1001: recorded", &run(&machine, &tasks, order).await);
+    print_outcome(
+        "order ORD-1001: recorded",
+        &run(&machine, &tasks, order).await,
+    );
 
     let free = orders::sample_order("ORD-1002", 0.0);
-    print_outcome("amount 0: refused by Validate", &run(&machine, &tasks, free).await);
+    print_outcome(
+        "amount 0: refused by Validate",
+        &run(&machine, &tasks, free).await,
+    );
 
     println!("== orders table");
     for row in orders::rows(&db)? {

@@ -21,13 +21,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("database: {}", db.path().display());
 
     let valid = json!({"data": {"user_id": 123, "name": "John Doe"}});
-    print_outcome("valid data: stored", &run(&machine, &tasks, valid.clone()).await);
+    print_outcome(
+        "valid data: stored",
+        &run(&machine, &tasks, valid.clone()).await,
+    );
 
     let invalid = json!({"data": {"user_id": 124}});
-    print_outcome("no name: ValidationFailed", &run(&machine, &tasks, invalid).await);
+    print_outcome(
+        "no name: ValidationFailed",
+        &run(&machine, &tasks, invalid).await,
+    );
 
     // The same user again: the users table's primary key refuses the row.
-    print_outcome("user 123 again: StorageFailed", &run(&machine, &tasks, valid).await);
+    print_outcome(
+        "user 123 again: StorageFailed",
+        &run(&machine, &tasks, valid).await,
+    );
 
     println!("== users table");
     for (user_id, user_name) in user_data::users(&db)? {

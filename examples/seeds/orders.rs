@@ -130,9 +130,8 @@ pub struct OrderRow {
 /// The `orders` rows, by id.
 pub fn rows(db: &Db) -> rusqlite::Result<Vec<OrderRow>> {
     let conn = db.conn();
-    let mut statement = conn.prepare(
-        "SELECT order_id, amount, payment_id, created_at FROM orders ORDER BY order_id",
-    )?;
+    let mut statement = conn
+        .prepare("SELECT order_id, amount, payment_id, created_at FROM orders ORDER BY order_id")?;
     let rows = statement.query_map([], |row| {
         Ok(OrderRow {
             order_id: row.get(0)?,

@@ -162,15 +162,15 @@ fn message(status: StatusCode, text: impl Into<String>) -> Response {
     (status, Json(json!({ "message": text.into() }))).into_response()
 }
 
-fn parse_body(body: &Bytes) -> Result<Value, Response> {
-    serde_json::from_slice(body)
-        .map_err(|e| message(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
+/// The body as JSON, or the 400 answer saying why it is not.
+fn parse_body(body: &Bytes) -> Result<Value, String> {
+    serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))
 }
 
 async fn create_store_item(State(app): State<Arc<App>>, body: Bytes) -> Response {
     let body = match parse_body(&body) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(e) => return message(StatusCode::BAD_REQUEST, e),
     };
     match shop::create_store_item(&app.db, &body) {
         Ok(Some(())) => message(StatusCode::OK, "Store item created"),
@@ -185,15 +185,17 @@ async fn create_store_item(State(app): State<Arc<App>>, body: Bytes) -> Response
 async fn create_order(State(app): State<Arc<App>>, body: Bytes) -> Response {
     match parse_body(&body) {
         // As the tutorial's API Gateway mapping template: {"order": <body>}.
-        Ok(order) => Json(app.start(|a| &a.shopping_cart, json!({ "order": order }))).into_response(),
-        Err(response) => response,
+        Ok(order) => {
+            Json(app.start(|a| &a.shopping_cart, json!({ "order": order }))).into_response()
+        }
+        Err(e) => message(StatusCode::BAD_REQUEST, e),
     }
 }
 
 async fn process_data(State(app): State<Arc<App>>, body: Bytes) -> Response {
     match parse_body(&body) {
         Ok(input) => Json(app.start(|a| &a.user_data, input)).into_response(),
-        Err(response) => response,
+        Err(e) => message(StatusCode::BAD_REQUEST, e),
     }
 }
 

@@ -133,10 +133,7 @@ fn update_item_stock(db: &Db, invocation: Invocation) -> Result<Value, StatesErr
 /// notes the execution that created it, so that orders can be traced back.
 fn create_order(db: &Db, invocation: Invocation) -> Result<Value, StatesError> {
     let Some(order) = invocation.event.get("order").filter(|o| o.is_array()) else {
-        return Err(node_error(
-            "TypeError",
-            "order.map is not a function",
-        ));
+        return Err(node_error("TypeError", "order.map is not a function"));
     };
     db.conn()
         .execute(
@@ -180,9 +177,8 @@ pub struct OrderRow {
 /// Every order, oldest first.
 pub fn orders(db: &Db) -> rusqlite::Result<Vec<OrderRow>> {
     let conn = db.conn();
-    let mut statement = conn.prepare(
-        "SELECT order_id, items, execution_arn FROM store_orders ORDER BY rowid",
-    )?;
+    let mut statement =
+        conn.prepare("SELECT order_id, items, execution_arn FROM store_orders ORDER BY rowid")?;
     let rows = statement.query_map([], |row| {
         let items: String = row.get(1)?;
         Ok(OrderRow {

@@ -86,6 +86,9 @@ impl TaskRouter {
 #[async_trait::async_trait]
 impl TaskExecutor for TaskRouter {
     async fn execute(&self, request: TaskRequest<'_>) -> TaskResult {
+        // A Lambda call is a round trip: let other executions run meanwhile,
+        // so that concurrent executions interleave as they would on AWS.
+        tokio::task::yield_now().await;
         let execution_arn = request
             .context()
             .pointer("/Execution/Id")
@@ -166,6 +169,10 @@ pub fn node_error(error_type: &str, message: &str) -> StatesError {
 pub fn error_message(cause: &str) -> String {
     serde_json::from_str::<Value>(cause)
         .ok()
-        .and_then(|v| v.get("errorMessage").and_then(Value::as_str).map(str::to_owned))
+        .and_then(|v| {
+            v.get("errorMessage")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
         .unwrap_or_else(|| cause.to_owned())
 }

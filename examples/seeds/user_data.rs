@@ -128,8 +128,8 @@ fn body_data(event: &Value) -> Result<Value, StatesError> {
     let Some(body) = event.get("body").and_then(Value::as_str) else {
         return Err(python_error("KeyError", "'body'"));
     };
-    let mut body: Value = serde_json::from_str(body)
-        .map_err(|e| python_error("JSONDecodeError", &e.to_string()))?;
+    let mut body: Value =
+        serde_json::from_str(body).map_err(|e| python_error("JSONDecodeError", &e.to_string()))?;
     match body.get_mut("data") {
         Some(data) => Ok(data.take()),
         None => Err(python_error("KeyError", "'data'")),
