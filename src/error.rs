@@ -62,9 +62,18 @@ impl ErrorName {
         ("States.HeartbeatTimeout", ErrorName::HeartbeatTimeout),
         ("States.TaskFailed", ErrorName::TaskFailed),
         ("States.Permissions", ErrorName::Permissions),
-        ("States.ResultPathMatchFailure", ErrorName::ResultPathMatchFailure),
-        ("States.ParameterPathFailure", ErrorName::ParameterPathFailure),
-        ("States.QueryEvaluationError", ErrorName::QueryEvaluationError),
+        (
+            "States.ResultPathMatchFailure",
+            ErrorName::ResultPathMatchFailure,
+        ),
+        (
+            "States.ParameterPathFailure",
+            ErrorName::ParameterPathFailure,
+        ),
+        (
+            "States.QueryEvaluationError",
+            ErrorName::QueryEvaluationError,
+        ),
         ("States.BranchFailed", ErrorName::BranchFailed),
         ("States.NoChoiceMatched", ErrorName::NoChoiceMatched),
         ("States.IntrinsicFailure", ErrorName::IntrinsicFailure),
@@ -333,10 +342,7 @@ impl Error {
     }
 
     /// Attaches the underlying error.
-    pub fn with_source(
-        mut self,
-        source: impl std::error::Error + Send + Sync + 'static,
-    ) -> Self {
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.repr.source = Some(Box::new(source));
         self
     }
@@ -360,7 +366,12 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.repr.kind, self.repr.detail)?;
-        let more = self.repr.diagnostics.iter().filter(|d| d.is_error()).count();
+        let more = self
+            .repr
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .count();
         if more > 1 {
             write!(f, " (and {} more)", more - 1)?;
         }

@@ -6,14 +6,45 @@
 //! JSONata fields (`Arguments`, `Output`, `Items`, `Condition`, `{% %}`
 //! values) are kept as written.
 //!
-//! SKELETON: the types are the contract other modules code against;
-//! loading and validation are filled in by the definition work.
+//! # Loading
+//!
+//! [`StateMachine::from_str`], [`from_slice`](StateMachine::from_slice) and
+//! [`from_value`](StateMachine::from_value) read a definition the way
+//! AWS's `CreateStateMachine` does: either every check passes and you get
+//! the compiled machine, or you get an [`Error`] of kind
+//! [`InvalidDefinition`](crate::ErrorKind::InvalidDefinition) carrying
+//! *every* problem found as a [`Diagnostic`] (AWS's code, message and
+//! location). [`StateMachine::validate`] is AWS's
+//! `ValidateStateMachineDefinition`: it also applies the restrictions of a
+//! workflow type (Express) and returns a [`Validation`] report.
+//!
+//! ```
+//! use stepfn::definition::{StateMachineType, Validation};
+//! use stepfn::StateMachine;
+//!
+//! let report: Validation = StateMachine::validate(
+//!     r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}"#,
+//!     StateMachineType::Standard,
+//! );
+//! assert!(!report.is_ok());
+//! let first = &report.diagnostics[0];
+//! assert_eq!(first.code, "MISSING_TRANSITION_TARGET");
+//! assert_eq!(first.message, "Missing 'Next' target: B");
+//! assert_eq!(first.location.as_deref(), Some("/States/A/Next"));
+//! ```
+
+mod parse;
+mod raw;
+mod resource;
+mod ser;
+mod validate;
 
 use crate::choice::ChoiceRule;
-use crate::error::{Diagnostic, ErrorName};
+use crate::error::{Diagnostic, Error, ErrorName, Severity};
 use crate::path::{Path, ReferencePath};
 use crate::template::{Expression, PayloadTemplate};
 use serde_json::Value;
+use std::collections::HashMap;
 
 /// Which query language a state uses.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -61,17 +92,40 @@ pub struct SubMachine {
     pub start_at: String,
     /// The states, in definition order.
     pub states: Vec<State>,
+    /// Name -> position in `states`, built once so that following a `Next`
+    /// is one hash lookup.
+    index: HashMap<String, usize>,
 }
 
 impl SubMachine {
-    /// The position of the state named `name` in [`states`](Self::states).
+    /// A machine over `states` (names are indexed for [`index_of`](Self::index_of)).
+    pub fn new(comment: Option<String>, start_at: String, states: Vec<State>) -> SubMachine {
+        let index = states
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.clone(), i))
+            .collect();
+        SubMachine {
+            comment,
+            start_at,
+            states,
+            index,
+        }
+    }
+
+    /// The position of the state named `name` in [`states`](Self::states). O(1).
     pub fn index_of(&self, name: &str) -> Option<usize> {
-        self.states.iter().position(|s| s.name == name)
+        self.index.get(name).copied()
     }
 
     /// The state named `name`.
     pub fn get(&self, name: &str) -> Option<&State> {
-        self.states.iter().find(|s| s.name == name)
+        self.index_of(name).and_then(|i| self.states.get(i))
+    }
+
+    /// The position of the `StartAt` state.
+    pub fn start_index(&self) -> Option<usize> {
+        self.index_of(&self.start_at)
     }
 }
 
@@ -91,6 +145,9 @@ pub struct State {
 }
 
 /// The eight state types.
+// Built once at load time and only ever read by reference, so the size of
+// the largest variant (Map) costs nothing on the hot path.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum StateKind {
     /// `"Type": "Pass"`
@@ -567,6 +624,81 @@ pub struct StateMachine {
 }
 
 impl StateMachine {
+    /// Loads a definition from ASL text.
+    ///
+    /// Malformed JSON is an `INVALID_JSON_DESCRIPTION` diagnostic with line
+    /// and column; every other problem is reported with its location.
+    #[allow(clippy::should_implement_trait)] // also implemented: FromStr
+    pub fn from_str(text: &str) -> Result<StateMachine, Error> {
+        Self::check_text(text, None).into_result()
+    }
+
+    /// Loads a definition from ASL bytes (UTF-8 JSON).
+    pub fn from_slice(bytes: &[u8]) -> Result<StateMachine, Error> {
+        match parse::parse_slice(bytes) {
+            Ok(value) => Self::check_value(&value, None).into_result(),
+            Err(d) => Validation::rejected(vec![d]).into_result(),
+        }
+    }
+
+    /// Loads a definition from a JSON value.
+    pub fn from_value(value: Value) -> Result<StateMachine, Error> {
+        Self::check_value(&value, None).into_result()
+    }
+
+    /// Validates ASL text as AWS's `ValidateStateMachineDefinition` does for
+    /// a workflow of type `machine_type` (Express rejects activities, `.sync`
+    /// and `.waitForTaskToken`). The report holds every problem found and,
+    /// when there is no error, the loaded machine.
+    pub fn validate(text: &str, machine_type: StateMachineType) -> Validation {
+        Self::check_text(text, Some(machine_type))
+    }
+
+    /// As [`validate`](Self::validate) over bytes (UTF-8 JSON).
+    pub fn validate_slice(bytes: &[u8], machine_type: StateMachineType) -> Validation {
+        match parse::parse_slice(bytes) {
+            Ok(value) => Self::check_value(&value, Some(machine_type)),
+            Err(d) => Validation::rejected(vec![d]),
+        }
+    }
+
+    /// As [`validate`](Self::validate) over a JSON value.
+    pub fn validate_value(value: &Value, machine_type: StateMachineType) -> Validation {
+        Self::check_value(value, Some(machine_type))
+    }
+
+    fn check_text(text: &str, machine_type: Option<StateMachineType>) -> Validation {
+        match parse::parse_text(text) {
+            Ok(value) => Self::check_value(&value, machine_type),
+            Err(d) => Validation::rejected(vec![d]),
+        }
+    }
+
+    fn check_value(value: &Value, machine_type: Option<StateMachineType>) -> Validation {
+        let mut cx = parse::Cx::new(machine_type);
+        let definition = parse::definition(&mut cx, value);
+        validate::graphs(&mut cx);
+        let mut diagnostics = cx.diags;
+        // Errors first (in the order found), then warnings.
+        diagnostics.sort_by_key(|d| d.severity);
+        let has_errors = diagnostics.iter().any(Diagnostic::is_error);
+        let machine = match definition {
+            Some(definition) if !has_errors => Some(StateMachine {
+                definition,
+                warnings: diagnostics
+                    .iter()
+                    .filter(|d| !d.is_error())
+                    .cloned()
+                    .collect(),
+            }),
+            _ => None,
+        };
+        Validation {
+            diagnostics,
+            machine,
+        }
+    }
+
     /// The typed definition.
     pub fn definition(&self) -> &Definition {
         &self.definition
@@ -575,5 +707,121 @@ impl StateMachine {
     /// Warnings found while loading (`NO_DOLLAR`, `PASS_RESULT_IS_STATIC`, ...).
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
+    }
+
+    /// The definition as ASL JSON. Loading it again gives an equal
+    /// [`Definition`] (defaults such as a retrier's `MaxAttempts` are written
+    /// out).
+    pub fn to_value(&self) -> Value {
+        ser::definition(&self.definition)
+    }
+}
+
+impl std::str::FromStr for StateMachine {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<StateMachine, Error> {
+        StateMachine::from_str(text)
+    }
+}
+
+impl serde::Serialize for StateMachine {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_value().serialize(serializer)
+    }
+}
+
+/// The answer of [`StateMachine::validate`], shaped like AWS's
+/// `ValidateStateMachineDefinition` response.
+#[derive(Clone, Debug)]
+pub struct Validation {
+    /// Every problem found: errors first, in the order found, then warnings.
+    pub diagnostics: Vec<Diagnostic>,
+    machine: Option<StateMachine>,
+}
+
+impl Validation {
+    fn rejected(diagnostics: Vec<Diagnostic>) -> Validation {
+        Validation {
+            diagnostics,
+            machine: None,
+        }
+    }
+
+    /// True when no diagnostic is an error (warnings allowed).
+    pub fn is_ok(&self) -> bool {
+        self.machine.is_some()
+    }
+
+    /// `"OK"` or `"FAIL"`, as AWS's `result`.
+    pub fn result(&self) -> &'static str {
+        if self.is_ok() {
+            "OK"
+        } else {
+            "FAIL"
+        }
+    }
+
+    /// The error diagnostics.
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.is_error())
+    }
+
+    /// The warning diagnostics.
+    pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| !d.is_error())
+    }
+
+    /// The loaded machine, when the definition is valid.
+    pub fn state_machine(&self) -> Option<&StateMachine> {
+        self.machine.as_ref()
+    }
+
+    /// The loaded machine, or an [`InvalidDefinition`](crate::ErrorKind::InvalidDefinition)
+    /// error carrying every diagnostic.
+    pub fn into_result(self) -> Result<StateMachine, Error> {
+        match self.machine {
+            Some(machine) => Ok(machine),
+            None => Err(Error::invalid_definition(self.diagnostics)),
+        }
+    }
+
+    /// AWS's response shape: `{"result", "diagnostics": [{"severity",
+    /// "code", "message", "location"}], "truncated": false}`. Like AWS's
+    /// default (`severity: ERROR`), warnings are included only when asked for.
+    pub fn to_json(&self, include_warnings: bool) -> Value {
+        let diagnostics: Vec<Value> = self
+            .diagnostics
+            .iter()
+            .filter(|d| include_warnings || d.severity == Severity::Error)
+            .map(|d| {
+                let mut m = serde_json::Map::new();
+                m.insert("severity".into(), d.severity.as_str().into());
+                m.insert("code".into(), d.code.into());
+                m.insert("message".into(), d.message.clone().into());
+                if let Some(location) = &d.location {
+                    m.insert("location".into(), location.clone().into());
+                }
+                Value::Object(m)
+            })
+            .collect();
+        serde_json::json!({
+            "result": self.result(),
+            "diagnostics": diagnostics,
+            "truncated": false,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn state_machine_is_send_and_sync() {
+        assert_send_sync::<StateMachine>();
+        assert_send_sync::<Validation>();
     }
 }

@@ -1,11 +1,67 @@
 //! The 18 intrinsic functions (`States.Format`, `States.Hash`, ...): the
 //! call grammar, one table of (name, arity, function), the functions.
 //!
-//! SKELETON: signatures are the contract; bodies are filled in by the intrinsics work.
+//! A call is parsed once, when the definition is loaded, into an
+//! [`IntrinsicCall`]: the function is looked up in [`FUNCTIONS`], the number
+//! of arguments is checked against its [`Arity`], and every argument is
+//! already a literal [`Value`], a compiled [`Path`] or a nested call.
+//! Evaluating the call then only resolves paths and runs the functions.
+//!
+//! # Grammar
+//!
+//! ```text
+//! call     = "States." name "(" [ argument { "," argument } ] ")"
+//! argument = call | path | string | number | "true" | "false" | "null"
+//! path     = "$" ...            (a Path: `$.a`, `$$.Execution.Id`, `$var.x`, `$`)
+//! string   = "'" { char | "\'" | "\{" | "\}" | "\\" } "'"
+//! ```
+//!
+//! Whitespace is allowed around arguments. Calls nest at most
+//! [`MAX_NESTING`] levels deep. In a string, a backslash must start one of
+//! the four escapes (AWS reserves `'`, `{`, `}` and `\`); any other
+//! backslash is a syntax error (AWS reports it only when the call runs).
+//! Braces need no escape except in the template of `States.Format`, where
+//! `\{` and `\}` keep a `{}` from being a placeholder.
+//!
+//! Where a function wants an integer (`ArrayPartition`, `ArrayRange`,
+//! `ArrayGetItem`, `MathRandom`, `MathAdd`), other numbers are rounded as
+//! Java's `Math.round` does: halves go up, towards positive infinity.
+//!
+//! # Errors
+//!
+//! A call that does not parse, names an unknown function or has the wrong
+//! number of arguments is an [`IntrinsicSyntaxError`] at load time. A
+//! function that fails at run time (an argument of the wrong type, an index
+//! out of bounds, ...) fails the state with `States.IntrinsicFailure` and a
+//! cause `<function name>: <what is wrong>`, for example
+//! `States.ArrayGetItem: index 5 is out of bounds for an array of length 3`.
+//! A path argument that matches nothing fails with `States.Runtime`, as for
+//! any other path in a payload template.
+//!
+//! AWS documents `States.IntrinsicFailure` for failing intrinsics; no
+//! recording shows which name real AWS reports, so this is a divergence
+//! candidate.
+
+mod array;
+mod encoding;
+mod hash;
+mod json;
+mod math;
+mod string;
+mod unique_id;
+
+pub use array::{array, contains, get_item, length, partition, range, unique};
+pub use encoding::{base64_decode, base64_encode};
+pub use hash::hash;
+pub use json::{json_merge, json_to_string, string_to_json};
+pub use math::{add, random};
+pub use string::{format, string_split};
+pub use unique_id::uuid;
 
 use crate::error::StatesError;
-use crate::path::Env;
-use serde_json::Value;
+use crate::path::{Env, Path};
+use serde_json::{Number, Value};
+use std::borrow::Cow;
 use std::fmt;
 
 /// An intrinsic call that failed to parse.
@@ -19,16 +75,115 @@ pub struct IntrinsicSyntaxError {
 
 impl fmt::Display for IntrinsicSyntaxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid intrinsic function call `{}`: {}", self.text, self.message)
+        write!(
+            f,
+            "invalid intrinsic function call `{}`: {}",
+            self.text, self.message
+        )
     }
 }
 
 impl std::error::Error for IntrinsicSyntaxError {}
 
+/// The arguments a function receives: literals are borrowed from the
+/// compiled call, path results are borrowed from the data where possible.
+pub type Args<'a> = Vec<Cow<'a, Value>>;
+
+/// An intrinsic function: its evaluated arguments in, its result or a
+/// lowercase description of what is wrong out.
+pub type IntrinsicFn = fn(Args<'_>) -> Result<Value, String>;
+
+/// How many arguments a function takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arity {
+    /// Exactly this many.
+    Exact(usize),
+    /// From `.0` to `.1`, both included.
+    Between(usize, usize),
+    /// This many or more.
+    AtLeast(usize),
+}
+
+impl Arity {
+    /// True when `n` arguments are allowed.
+    pub fn allows(self, n: usize) -> bool {
+        match self {
+            Arity::Exact(m) => n == m,
+            Arity::Between(lo, hi) => (lo..=hi).contains(&n),
+            Arity::AtLeast(m) => n >= m,
+        }
+    }
+}
+
+impl fmt::Display for Arity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plural = |n: usize| if n == 1 { "argument" } else { "arguments" };
+        match *self {
+            Arity::Exact(n) => write!(f, "{n} {}", plural(n)),
+            Arity::Between(lo, hi) => write!(f, "{lo} to {hi} arguments"),
+            Arity::AtLeast(n) => write!(f, "at least {n} {}", plural(n)),
+        }
+    }
+}
+
+/// Every intrinsic function: name as written in ASL, arity, implementation.
+pub static FUNCTIONS: [(&str, Arity, IntrinsicFn); 18] = [
+    ("States.Format", Arity::AtLeast(1), string::format),
+    ("States.StringToJson", Arity::Exact(1), json::string_to_json),
+    ("States.JsonToString", Arity::Exact(1), json::json_to_string),
+    ("States.Array", Arity::AtLeast(0), array::array),
+    ("States.ArrayPartition", Arity::Exact(2), array::partition),
+    ("States.ArrayContains", Arity::Exact(2), array::contains),
+    ("States.ArrayRange", Arity::Exact(3), array::range),
+    ("States.ArrayGetItem", Arity::Exact(2), array::get_item),
+    ("States.ArrayLength", Arity::Exact(1), array::length),
+    ("States.ArrayUnique", Arity::Exact(1), array::unique),
+    (
+        "States.Base64Encode",
+        Arity::Exact(1),
+        encoding::base64_encode,
+    ),
+    (
+        "States.Base64Decode",
+        Arity::Exact(1),
+        encoding::base64_decode,
+    ),
+    ("States.Hash", Arity::Exact(2), hash::hash),
+    ("States.JsonMerge", Arity::Exact(3), json::json_merge),
+    ("States.MathRandom", Arity::Between(2, 3), math::random),
+    ("States.MathAdd", Arity::Exact(2), math::add),
+    ("States.StringSplit", Arity::Exact(2), string::string_split),
+    ("States.UUID", Arity::Exact(0), unique_id::uuid),
+];
+
+/// How deep calls may nest inside one another (AWS: 10).
+pub const MAX_NESTING: usize = 10;
+
+const FORMAT: usize = 0;
+const JSON_MERGE: usize = 13;
+
 /// A parsed intrinsic call, arguments included (nested calls, paths, literals).
 #[derive(Clone, Debug, PartialEq)]
 pub struct IntrinsicCall {
-    _todo: (),
+    text: String,
+    call: Call,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Call {
+    /// Index into [`FUNCTIONS`].
+    function: usize,
+    args: Vec<Arg>,
+    /// For `States.Format` with a literal template: the template split at
+    /// its placeholders, so that evaluating does not scan it again.
+    format_pieces: Option<Vec<String>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Arg {
+    Literal(Value),
+    Path(Path),
+    Call(Call),
 }
 
 impl IntrinsicCall {
@@ -36,16 +191,413 @@ impl IntrinsicCall {
     pub fn looks_like_call(text: &str) -> bool {
         text.starts_with("States.")
     }
+
     /// Parses a call.
-    pub fn parse(_text: &str) -> Result<IntrinsicCall, IntrinsicSyntaxError> {
-        todo!()
+    pub fn parse(text: &str) -> Result<IntrinsicCall, IntrinsicSyntaxError> {
+        let error = |message: String| IntrinsicSyntaxError {
+            text: text.to_owned(),
+            message,
+        };
+        let mut parser = Parser { text, pos: 0 };
+        parser.skip_whitespace();
+        let call = parser.call(1).map_err(error)?;
+        parser.skip_whitespace();
+        if parser.pos < text.len() {
+            return Err(error(format!(
+                "unexpected `{}` after the call at position {}",
+                parser.rest_token(),
+                parser.pos
+            )));
+        }
+        Ok(IntrinsicCall {
+            text: text.to_owned(),
+            call,
+        })
     }
+
     /// The call as written.
     pub fn as_str(&self) -> &str {
-        todo!()
+        &self.text
     }
+
+    /// The function's name, e.g. `States.Format`.
+    pub fn name(&self) -> &'static str {
+        FUNCTIONS[self.call.function].0
+    }
+
     /// Evaluates the call.
-    pub fn eval(&self, _env: &Env<'_>) -> Result<Value, StatesError> {
-        todo!()
+    pub fn eval(&self, env: &Env<'_>) -> Result<Value, StatesError> {
+        self.eval_for_field(env, &self.text)
+    }
+
+    /// Evaluates the call as the value of `field` (the key as written, e.g.
+    /// `value.$`, or `ErrorPath`), which path failures name in their cause.
+    pub fn eval_for_field(&self, env: &Env<'_>, field: &str) -> Result<Value, StatesError> {
+        self.call.eval(env, field)
+    }
+}
+
+impl Call {
+    fn eval(&self, env: &Env<'_>, field: &str) -> Result<Value, StatesError> {
+        // a precompiled template stands for the first argument
+        let skip = usize::from(self.format_pieces.is_some());
+        let mut args: Args<'_> = Vec::with_capacity(self.args.len());
+        for arg in &self.args[skip..] {
+            args.push(match arg {
+                Arg::Literal(value) => Cow::Borrowed(value),
+                Arg::Path(path) => path
+                    .eval(env)
+                    .map_err(|e| crate::template::path_failure(path, e, env, field))?,
+                Arg::Call(call) => Cow::Owned(call.eval(env, field)?),
+            });
+        }
+        let (name, _, function) = FUNCTIONS[self.function];
+        let result = match &self.format_pieces {
+            Some(pieces) => string::format_pieces(pieces, &args),
+            None => function(args),
+        };
+        result.map_err(|cause| StatesError::intrinsic(format!("{name}: {cause}")))
+    }
+}
+
+/// Looks a function up by its name as written (`States.Format`).
+pub fn lookup(name: &str) -> Option<(&'static str, Arity, IntrinsicFn)> {
+    FUNCTIONS.iter().find(|(n, _, _)| *n == name).copied()
+}
+
+struct Parser<'t> {
+    text: &'t str,
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    fn skip_whitespace(&mut self) {
+        while self.peek().is_some_and(|b| b.is_ascii_whitespace()) {
+            self.pos += 1;
+        }
+    }
+
+    fn rest_token(&self) -> &str {
+        let rest = &self.text[self.pos..];
+        let end = rest
+            .char_indices()
+            .nth(20)
+            .map(|(i, _)| i)
+            .unwrap_or(rest.len());
+        &rest[..end]
+    }
+
+    fn call(&mut self, depth: usize) -> Result<Call, String> {
+        if depth > MAX_NESTING {
+            return Err(format!(
+                "intrinsic calls are nested more than {MAX_NESTING} levels deep"
+            ));
+        }
+        let start = self.pos;
+        if !self.text[self.pos..].starts_with("States.") {
+            return Err(format!("expected `States.` at position {start}"));
+        }
+        self.pos += "States.".len();
+        while self.peek().is_some_and(|b| b.is_ascii_alphanumeric()) {
+            self.pos += 1;
+        }
+        let name = &self.text[start..self.pos];
+        let function = FUNCTIONS
+            .iter()
+            .position(|(n, _, _)| *n == name)
+            .ok_or_else(|| format!("unknown intrinsic function `{name}`"))?;
+        self.skip_whitespace();
+        if self.peek() != Some(b'(') {
+            return Err(format!(
+                "expected `(` after `{name}` at position {}",
+                self.pos
+            ));
+        }
+        self.pos += 1;
+        self.skip_whitespace();
+        let mut args = Vec::new();
+        if self.peek() == Some(b')') {
+            self.pos += 1;
+        } else {
+            loop {
+                self.skip_whitespace();
+                if self.peek().is_none() {
+                    return Err(format!("missing `)` to close `{name}(`"));
+                }
+                let raw_string = function == FORMAT && args.is_empty();
+                args.push(self.argument(depth, raw_string)?);
+                self.skip_whitespace();
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b')') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    Some(_) => {
+                        return Err(format!(
+                            "expected `,` or `)` at position {}, found `{}`",
+                            self.pos,
+                            self.rest_token()
+                        ))
+                    }
+                    None => return Err(format!("missing `)` to close `{name}(`")),
+                }
+            }
+        }
+        let (_, arity, _) = FUNCTIONS[function];
+        if !arity.allows(args.len()) {
+            return Err(format!("`{name}` takes {arity}, got {}", args.len()));
+        }
+        check_literals(function, &args)?;
+        let format_pieces = match (function, args.first()) {
+            (FORMAT, Some(Arg::Literal(Value::String(template)))) => {
+                Some(string::template_pieces(template))
+            }
+            _ => None,
+        };
+        Ok(Call {
+            function,
+            args,
+            format_pieces,
+        })
+    }
+
+    fn argument(&mut self, depth: usize, raw_string: bool) -> Result<Arg, String> {
+        let start = self.pos;
+        match self.peek() {
+            Some(b'\'') => self.string(raw_string).map(Arg::Literal),
+            Some(b'$') => {
+                let end = path_end(self.text, start);
+                let text = self.text[start..end].trim_end();
+                self.pos = end;
+                Path::parse(text)
+                    .map(Arg::Path)
+                    .map_err(|e| format!("invalid path `{}`: {}", e.path, e.message))
+            }
+            Some(_) if self.text[start..].starts_with("States.") => {
+                self.call(depth + 1).map(Arg::Call)
+            }
+            Some(b',' | b')') | None => Err(format!("expected an argument at position {start}")),
+            Some(_) => {
+                while self
+                    .peek()
+                    .is_some_and(|b| !matches!(b, b',' | b')') && !b.is_ascii_whitespace())
+                {
+                    self.pos += 1;
+                }
+                let token = &self.text[start..self.pos];
+                literal(token).ok_or_else(|| format!("unexpected argument `{token}`"))
+            }
+        }
+    }
+
+    /// A single-quoted string. `raw` keeps the escapes of `{`, `}` and `\`
+    /// (for the template of `States.Format`, which interprets them).
+    fn string(&mut self, raw: bool) -> Result<Value, String> {
+        let start = self.pos;
+        self.pos += 1;
+        let mut out = String::new();
+        let mut chars = self.text[self.pos..].char_indices();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '\'' => {
+                    self.pos += i + 1;
+                    return Ok(Value::String(out));
+                }
+                '\\' => match chars.next() {
+                    Some((_, e @ ('\'' | '{' | '}' | '\\'))) => {
+                        if raw && e != '\'' {
+                            out.push('\\');
+                        }
+                        out.push(e);
+                    }
+                    Some((_, other)) => {
+                        return Err(format!(
+                            "invalid escape `\\{other}` in the string starting at position {start}: only \\', \\{{, \\}} and \\\\ are allowed"
+                        ))
+                    }
+                    None => break,
+                },
+                c => out.push(c),
+            }
+        }
+        Err(format!("unterminated string starting at position {start}"))
+    }
+}
+
+/// Where a path argument starting at `start` ends: at the first `,` or `)`
+/// outside brackets, parentheses and quotes.
+fn path_end(text: &str, start: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    let mut i = start;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(q) => {
+                if b == b'\\' {
+                    i += 1;
+                } else if b == q {
+                    quote = None;
+                }
+            }
+            None => match b {
+                b'\'' | b'"' if depth > 0 => quote = Some(b),
+                b'[' | b'(' => depth += 1,
+                b']' | b')' if depth > 0 => depth -= 1,
+                b',' | b')' => return i,
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    bytes.len()
+}
+
+/// `true`, `false`, `null` or a JSON number.
+fn literal(token: &str) -> Option<Arg> {
+    let value = match token {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        "null" => Value::Null,
+        _ if token.starts_with(|c: char| c == '-' || c.is_ascii_digit()) => {
+            match serde_json::from_str::<Value>(token).ok()? {
+                Value::Number(n) => Value::Number(n),
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    Some(Arg::Literal(value))
+}
+
+/// Load-time checks of literal arguments that are certain to fail.
+fn check_literals(function: usize, args: &[Arg]) -> Result<(), String> {
+    match (function, args) {
+        (FORMAT, [Arg::Literal(template), rest @ ..]) => {
+            let Value::String(template) = template else {
+                return Err(format!(
+                    "the template of `States.Format` must be a string, got {}",
+                    type_name(template)
+                ));
+            };
+            let placeholders = string::template_pieces(template).len() - 1;
+            if placeholders != rest.len() {
+                return Err(string::placeholder_mismatch(placeholders, rest.len()));
+            }
+            Ok(())
+        }
+        (JSON_MERGE, [_, _, Arg::Literal(Value::Bool(true))]) => Err(
+            "`States.JsonMerge` supports only shallow merging: its third argument must be `false`"
+                .to_owned(),
+        ),
+        _ => Ok(()),
+    }
+}
+
+// argument helpers shared by the functions
+
+/// `"a string"`, `"an array"`, ... for messages.
+pub(crate) fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn ordinal(index: usize) -> &'static str {
+    match index {
+        0 => "first",
+        1 => "second",
+        2 => "third",
+        _ => "an",
+    }
+}
+
+fn wrong_type(index: usize, expected: &str, got: &Value) -> String {
+    format!(
+        "the {} argument must be {expected}, got {}",
+        ordinal(index),
+        type_name(got)
+    )
+}
+
+fn arg<'a>(args: &'a Args<'_>, index: usize) -> Result<&'a Value, String> {
+    args.get(index)
+        .map(|a| a.as_ref())
+        .ok_or_else(|| format!("the {} argument is missing", ordinal(index)))
+}
+
+pub(crate) fn string_arg<'a>(args: &'a Args<'_>, index: usize) -> Result<&'a str, String> {
+    match arg(args, index)? {
+        Value::String(s) => Ok(s),
+        other => Err(wrong_type(index, "a string", other)),
+    }
+}
+
+pub(crate) fn array_arg<'a>(args: &'a Args<'_>, index: usize) -> Result<&'a [Value], String> {
+    match arg(args, index)? {
+        Value::Array(a) => Ok(a),
+        other => Err(wrong_type(index, "an array", other)),
+    }
+}
+
+pub(crate) fn number_arg(args: &Args<'_>, index: usize) -> Result<Number, String> {
+    match arg(args, index)? {
+        Value::Number(n) => Ok(n.clone()),
+        other => Err(wrong_type(index, "a number", other)),
+    }
+}
+
+/// An integer argument: a number rounded as Java's `Math.round` does
+/// (halves towards positive infinity: `2.5` → `3`, `-2.5` → `-2`), which is
+/// how AWS treats non-integer values where it wants integers.
+pub(crate) fn integer_arg(args: &Args<'_>, index: usize) -> Result<i64, String> {
+    let n = number_arg(args, index)?;
+    if let Some(i) = n.as_i64() {
+        return Ok(i);
+    }
+    let out_of_range = || format!("the {} argument {n} is out of range", ordinal(index));
+    if n.is_u64() {
+        return Err(out_of_range());
+    }
+    let f = n.as_f64().ok_or_else(out_of_range)?;
+    let floor = f.floor();
+    let rounded = if f - floor >= 0.5 { floor + 1.0 } else { floor };
+    if rounded >= i64::MIN as f64 && rounded < i64::MAX as f64 {
+        Ok(rounded as i64)
+    } else {
+        Err(out_of_range())
+    }
+}
+
+/// Deep equality where numbers compare by value (`1` equals `1.0`).
+pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(i), Some(j)) => i == j,
+            _ => match (x.as_u64(), y.as_u64()) {
+                (Some(i), Some(j)) => i == j,
+                _ => x.as_f64() == y.as_f64(),
+            },
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| deep_equal(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
+        }
+        _ => a == b,
     }
 }

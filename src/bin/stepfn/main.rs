@@ -1,1 +1,43 @@
-fn main(){}
+//! `stepfn`: the command-line face of the stepfn library.
+//!
+//! One subcommand per file (`validate.rs`, ...); each exposes an `Args`
+//! struct for clap and a `run(args) -> ExitCode`. Exit codes: 0 success,
+//! 1 a negative answer (FAIL, a failed execution), 2 a usage error or an
+//! unreadable input. The tool uses only the library's public API.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+mod validate;
+
+/// Run and check Amazon States Language state machines locally.
+#[derive(Debug, Parser)]
+#[command(name = "stepfn", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a definition as AWS's ValidateStateMachineDefinition does.
+    Validate(validate::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help / --version print and succeed; anything else is a usage error.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match cli.command {
+        Command::Validate(args) => validate::run(args),
+    }
+}

@@ -1,0 +1,193 @@
+//! Task `Resource` strings: Lambda and activity ARNs, optimized service
+//! integrations and AWS SDK integrations with their integration pattern.
+
+use super::{IntegrationPattern, Resource, ResourceKind};
+
+impl Resource {
+    /// Reads a `Resource` string. Never fails: a URI that is none of the
+    /// known forms is [`ResourceKind::Other`], passed to the executor as written.
+    ///
+    /// ```
+    /// use stepfn::definition::{IntegrationPattern, Resource, ResourceKind};
+    /// let r = Resource::parse("arn:aws:states:::sqs:sendMessage.waitForTaskToken");
+    /// assert_eq!(
+    ///     r.kind,
+    ///     ResourceKind::Service {
+    ///         service: "sqs".into(),
+    ///         action: "sendMessage".into(),
+    ///         pattern: IntegrationPattern::WaitForTaskToken,
+    ///     }
+    /// );
+    /// ```
+    pub fn parse(arn: &str) -> Resource {
+        Resource {
+            arn: arn.to_owned(),
+            kind: kind_of(arn),
+        }
+    }
+
+    /// The integration pattern (`RequestResponse` for Lambda ARNs,
+    /// activities and other URIs).
+    pub fn pattern(&self) -> IntegrationPattern {
+        match &self.kind {
+            ResourceKind::Service { pattern, .. } | ResourceKind::AwsSdk { pattern, .. } => {
+                *pattern
+            }
+            _ => IntegrationPattern::RequestResponse,
+        }
+    }
+}
+
+fn kind_of(arn: &str) -> ResourceKind {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    // arn : partition : service : region : account : rest
+    if parts.len() < 6 || parts[0] != "arn" {
+        return ResourceKind::Other;
+    }
+    let (service, region, account, rest) = (parts[2], parts[3], parts[4], parts[5]);
+    match service {
+        "lambda" => match rest.split_once(':') {
+            Some(("function", tail)) if !tail.is_empty() => ResourceKind::Lambda {
+                function: tail.split(':').next().unwrap_or(tail).to_owned(),
+            },
+            _ => ResourceKind::Other,
+        },
+        "states" if region.is_empty() && account.is_empty() => {
+            let (service, action) = match rest.split_once(':') {
+                Some(pair) => pair,
+                None => return ResourceKind::Other,
+            };
+            if service == "aws-sdk" {
+                let (sdk_service, action) = match action.split_once(':') {
+                    Some(pair) => pair,
+                    None => return ResourceKind::Other,
+                };
+                let (action, pattern) = split_pattern(action);
+                if sdk_service.is_empty() || action.is_empty() {
+                    return ResourceKind::Other;
+                }
+                ResourceKind::AwsSdk {
+                    service: sdk_service.to_owned(),
+                    action: action.to_owned(),
+                    pattern,
+                }
+            } else {
+                let (action, pattern) = split_pattern(action);
+                if service.is_empty() || action.is_empty() {
+                    return ResourceKind::Other;
+                }
+                ResourceKind::Service {
+                    service: service.to_owned(),
+                    action: action.to_owned(),
+                    pattern,
+                }
+            }
+        }
+        "states" => match rest.split_once(':') {
+            Some(("activity", name)) if !name.is_empty() => ResourceKind::Activity {
+                name: name.to_owned(),
+            },
+            _ => ResourceKind::Other,
+        },
+        _ => ResourceKind::Other,
+    }
+}
+
+fn split_pattern(action: &str) -> (&str, IntegrationPattern) {
+    for pattern in [
+        IntegrationPattern::Sync2,
+        IntegrationPattern::Sync,
+        IntegrationPattern::WaitForTaskToken,
+    ] {
+        if let Some(stripped) = action.strip_suffix(pattern.suffix()) {
+            return (stripped, pattern);
+        }
+    }
+    (action, IntegrationPattern::RequestResponse)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(arn: &str) -> ResourceKind {
+        Resource::parse(arn).kind
+    }
+
+    fn service(service: &str, action: &str, pattern: IntegrationPattern) -> ResourceKind {
+        ResourceKind::Service {
+            service: service.into(),
+            action: action.into(),
+            pattern,
+        }
+    }
+
+    #[test]
+    fn lambda_arns() {
+        let f = |name: &str| ResourceKind::Lambda {
+            function: name.into(),
+        };
+        assert_eq!(
+            kind("arn:aws:lambda:us-east-1:123456789012:function:Hello"),
+            f("Hello")
+        );
+        assert_eq!(
+            kind("arn:aws:lambda:us-east-1:123456789012:function:Hello:$LATEST"),
+            f("Hello")
+        );
+        assert_eq!(
+            kind("arn:aws:lambda:us-east-1:123456789012:layer:x"),
+            ResourceKind::Other
+        );
+    }
+
+    #[test]
+    fn activity_arns() {
+        assert_eq!(
+            kind("arn:aws:states:us-east-1:111111111111:activity:work"),
+            ResourceKind::Activity {
+                name: "work".into()
+            }
+        );
+    }
+
+    #[test]
+    fn service_integrations_and_patterns() {
+        use IntegrationPattern::*;
+        assert_eq!(
+            kind("arn:aws:states:::lambda:invoke"),
+            service("lambda", "invoke", RequestResponse)
+        );
+        assert_eq!(
+            kind("arn:aws:states:::ecs:runTask.sync"),
+            service("ecs", "runTask", Sync)
+        );
+        assert_eq!(
+            kind("arn:aws:states:::states:startExecution.sync:2"),
+            service("states", "startExecution", Sync2)
+        );
+        assert_eq!(
+            kind("arn:aws:states:::sqs:sendMessage.waitForTaskToken"),
+            service("sqs", "sendMessage", WaitForTaskToken)
+        );
+        assert_eq!(
+            kind("arn:aws:states:::aws-sdk:s3:getObject"),
+            ResourceKind::AwsSdk {
+                service: "s3".into(),
+                action: "getObject".into(),
+                pattern: RequestResponse
+            }
+        );
+        assert_eq!(
+            Resource::parse("arn:aws:states:::ecs:runTask.sync").pattern(),
+            Sync
+        );
+    }
+
+    #[test]
+    fn other_uris() {
+        assert_eq!(kind("my-handler"), ResourceKind::Other);
+        assert_eq!(kind("arn:aws:states:::nothing"), ResourceKind::Other);
+        assert_eq!(kind("arn:aws:sns:us-east-1:1:topic"), ResourceKind::Other);
+    }
+}

@@ -1,0 +1,581 @@
+//! Running executions: [`StateMachine::execute`], the [`Execution`]
+//! builder for options, the [`ExecutionHandle`] to abort an execution and
+//! answer its callbacks, and the [`Outcome`].
+//!
+//! ```ignore
+//! # futures::executor::block_on(async {
+//! use serde_json::json;
+//! use stepfn::{sync_task_fn, StateMachine, Status};
+//!
+//! let machine: StateMachine = r#"{
+//!     "StartAt": "Greet",
+//!     "States": {"Greet": {"Type": "Pass", "Parameters": {"greeting.$": "States.Format('hello {}', $.name)"}, "End": true}}
+//! }"#.parse()?;
+//! let executor = sync_task_fn(|request| Ok(request.parameters));
+//! let outcome = machine.execute(&executor, json!({"name": "world"})).await;
+//! assert_eq!(outcome.status, Status::Succeeded);
+//! assert_eq!(outcome.output, Some(json!({"greeting": "hello world"})));
+//! # Ok::<(), stepfn::Error>(())
+//! # }).unwrap();
+//! ```ignore
+
+use crate::clock::{Clock, SystemClock, VirtualClock};
+use crate::definition::{StateMachine, StateMachineType};
+use crate::error::{Error, ErrorKind, StatesError};
+use crate::executor::TaskExecutor;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+mod history;
+
+pub use history::HistoryEvent;
+
+// ---------------------------------------------------------------------------
+// Outcome
+
+/// How an execution ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// `SUCCEEDED`: it reached a Succeed state or an `End`.
+    Succeeded,
+    /// `FAILED`: an error nobody caught, or a Fail state.
+    Failed,
+    /// `TIMED_OUT`: the definition's top-level `TimeoutSeconds` passed.
+    TimedOut,
+    /// `ABORTED`: the host aborted it through its [`ExecutionHandle`].
+    Aborted,
+}
+
+impl Status {
+    /// `"SUCCEEDED"`, `"FAILED"`, `"TIMED_OUT"` or `"ABORTED"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Succeeded => "SUCCEEDED",
+            Status::Failed => "FAILED",
+            Status::TimedOut => "TIMED_OUT",
+            Status::Aborted => "ABORTED",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The end of an execution: status, output or error and cause, and the
+/// history when it was asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    /// How it ended.
+    pub status: Status,
+    /// The execution output (SUCCEEDED only).
+    pub output: Option<Value>,
+    /// The error name (FAILED, TIMED_OUT, and ABORTED when given one).
+    pub error: Option<String>,
+    /// The cause, when AWS would report one.
+    pub cause: Option<String>,
+    /// The `GetExecutionHistory` events, when the execution was run with
+    /// [`Execution::with_history`].
+    pub history: Option<Vec<HistoryEvent>>,
+}
+
+impl Outcome {
+    /// True when the execution succeeded.
+    pub fn is_success(&self) -> bool {
+        self.status == Status::Succeeded
+    }
+
+    /// The error as a [`StatesError`], for a failed execution.
+    pub fn states_error(&self) -> Option<StatesError> {
+        self.error.as_deref().map(|name| StatesError {
+            name: name.into(),
+            cause: self.cause.clone(),
+        })
+    }
+
+    /// The outcome as one JSON object, the shape `stepfn run` prints:
+    /// `{"status", "output"?, "error"?, "cause"?, "history"?}`.
+    pub fn to_json(&self) -> Value {
+        let mut map = serde_json::Map::new();
+        map.insert("status".into(), Value::from(self.status.as_str()));
+        if let Some(output) = &self.output {
+            map.insert("output".into(), output.clone());
+        }
+        if let Some(error) = &self.error {
+            map.insert("error".into(), Value::from(error.as_str()));
+        }
+        if let Some(cause) = &self.cause {
+            map.insert("cause".into(), Value::from(cause.as_str()));
+        }
+        if let Some(history) = &self.history {
+            map.insert(
+                "history".into(),
+                Value::Array(history.iter().map(HistoryEvent::to_json).collect()),
+            );
+        }
+        Value::Object(map)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Options
+
+/// Bounds on one execution. The defaults are AWS's: 256 KiB payloads and
+/// 25,000 history events, plus a budget of 1,000,000 state transitions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Largest state input/output, task result or execution input in bytes
+    /// of JSON text (AWS: 262,144). `None` turns the check off.
+    pub max_payload_bytes: Option<usize>,
+    /// Most history events one execution may produce (AWS: 25,000),
+    /// counted whether or not the history is recorded. `None`: no limit.
+    pub max_history_events: Option<u64>,
+    /// Most state transitions (states entered) one execution may make, so
+    /// that a Choice loop cannot spin forever. `None`: no limit.
+    pub max_transitions: Option<u64>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_payload_bytes: Some(262_144),
+            max_history_events: Some(25_000),
+            max_transitions: Some(1_000_000),
+        }
+    }
+}
+
+impl Limits {
+    /// No limits at all.
+    pub fn unlimited() -> Self {
+        Limits {
+            max_payload_bytes: None,
+            max_history_events: None,
+            max_transitions: None,
+        }
+    }
+
+    /// Sets the payload limit (`None`: unchecked).
+    pub fn with_max_payload_bytes(mut self, bytes: Option<usize>) -> Self {
+        self.max_payload_bytes = bytes;
+        self
+    }
+
+    /// Sets the history-event limit (`None`: unlimited).
+    pub fn with_max_history_events(mut self, events: Option<u64>) -> Self {
+        self.max_history_events = events;
+        self
+    }
+
+    /// Sets the transition budget (`None`: unlimited).
+    pub fn with_max_transitions(mut self, transitions: Option<u64>) -> Self {
+        self.max_transitions = transitions;
+        self
+    }
+}
+
+/// Who an execution is, as the context object (`$$.Execution`,
+/// `$$.StateMachine`) and the history show it. Unset fields get defaults:
+/// a state machine named `StateMachine` in account `123456789012`,
+/// `us-east-1`, a random execution name, the start time from the clock.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExecutionIdentity {
+    /// `stateMachineName`.
+    pub state_machine_name: Option<String>,
+    /// `stateMachineArn`.
+    pub state_machine_arn: Option<String>,
+    /// `executionName`.
+    pub execution_name: Option<String>,
+    /// `executionArn`.
+    pub execution_arn: Option<String>,
+    /// `roleArn`.
+    pub role_arn: Option<String>,
+    /// `startTime`.
+    pub start_time: Option<SystemTime>,
+    /// `type`: STANDARD or EXPRESS.
+    pub machine_type: StateMachineType,
+}
+
+impl ExecutionIdentity {
+    /// An identity with every field defaulted.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads the `execution` object of a conformance case (any of
+    /// `stateMachineName`, `stateMachineArn`, `executionName`,
+    /// `executionArn`, `roleArn`, `startTime` (RFC 3339), `type`); other
+    /// keys are ignored.
+    pub fn from_value(value: &Value) -> Result<Self, Error> {
+        let Some(object) = value.as_object() else {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "the execution identity must be a JSON object",
+            ));
+        };
+        let text = |key: &str| -> Result<Option<String>, Error> {
+            match object.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("`{key}` of the execution identity must be a string"),
+                )),
+            }
+        };
+        let start_time = match text("startTime")? {
+            None => None,
+            Some(s) => Some(history::parse_rfc3339(&s).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("`startTime` of the execution identity is not an RFC 3339 time: `{s}`"),
+                )
+            })?),
+        };
+        let machine_type = match text("type")?.as_deref() {
+            None | Some("STANDARD") => StateMachineType::Standard,
+            Some("EXPRESS") => StateMachineType::Express,
+            Some(other) => return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "`type` of the execution identity must be STANDARD or EXPRESS, not `{other}`"
+                ),
+            )),
+        };
+        Ok(ExecutionIdentity {
+            state_machine_name: text("stateMachineName")?,
+            state_machine_arn: text("stateMachineArn")?,
+            execution_name: text("executionName")?,
+            execution_arn: text("executionArn")?,
+            role_arn: text("roleArn")?,
+            start_time,
+            machine_type,
+        })
+    }
+}
+
+/// One execution to run, with its options: a consuming builder started by
+/// [`StateMachine::execution`] and finished by [`run`](Execution::run).
+///
+/// ```ignore
+/// # futures::executor::block_on(async {
+/// use serde_json::json;
+/// use stepfn::{sync_task_fn, StateMachine, Status};
+///
+/// let machine: StateMachine = r#"{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": true}}}"#.parse()?;
+/// let executor = sync_task_fn(|request| Ok(request.parameters));
+/// let outcome = machine
+///     .execution()
+///     .with_virtual_time()
+///     .with_history(true)
+///     .run(&executor, json!({}))
+///     .await;
+/// assert_eq!(outcome.status, Status::Succeeded);
+/// assert_eq!(outcome.history.unwrap().len(), 4);
+/// # Ok::<(), stepfn::Error>(())
+/// # }).unwrap();
+/// ```
+pub struct Execution<'m> {
+    machine: &'m StateMachine,
+    clock: Arc<dyn Clock>,
+    limits: Limits,
+    identity: ExecutionIdentity,
+    history: bool,
+    random_seed: Option<u64>,
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Execution<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Execution")
+            .field("limits", &self.limits)
+            .field("identity", &self.identity)
+            .field("history", &self.history)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StateMachine {
+    /// Runs one execution with default options (system clock, AWS limits,
+    /// no history) to its end.
+    pub async fn execute<E>(&self, executor: &E, input: Value) -> Outcome
+    where
+        E: TaskExecutor + ?Sized,
+    {
+        self.execution().run(executor, input).await
+    }
+
+    /// Starts configuring an execution; see [`Execution`].
+    pub fn execution(&self) -> Execution<'_> {
+        Execution {
+            machine: self,
+            clock: Arc::new(SystemClock),
+            limits: Limits::default(),
+            identity: ExecutionIdentity::default(),
+            history: false,
+            random_seed: None,
+            shared: Arc::new(Shared::default()),
+        }
+    }
+}
+
+impl<'m> Execution<'m> {
+    /// Runs on `clock` (default: [`SystemClock`]).
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Runs on a shared clock.
+    pub fn with_shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Runs on a fresh [`VirtualClock`] starting now: no real waiting.
+    pub fn with_virtual_time(self) -> Self {
+        self.with_clock(VirtualClock::new())
+    }
+
+    /// Sets the limits (default: [`Limits::default`]).
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets the transition budget alone.
+    pub fn with_fuel(mut self, max_transitions: u64) -> Self {
+        self.limits.max_transitions = Some(max_transitions);
+        self
+    }
+
+    /// Sets who the execution is (context object, ARNs in the history).
+    pub fn with_identity(mut self, identity: ExecutionIdentity) -> Self {
+        self.identity = identity;
+        self
+    }
+
+    /// Records the `GetExecutionHistory` events into
+    /// [`Outcome::history`] (default: off, and then free).
+    pub fn with_history(mut self, history: bool) -> Self {
+        self.history = history;
+        self
+    }
+
+    /// Seeds the random source used for `JitterStrategy: FULL` (default:
+    /// from entropy), for reproducible back-off.
+    pub fn with_random_seed(mut self, seed: u64) -> Self {
+        self.random_seed = Some(seed);
+        self
+    }
+
+    /// A handle to abort this execution and answer its callbacks; clone it
+    /// and move it wherever the answers come from.
+    pub fn handle(&self) -> ExecutionHandle {
+        ExecutionHandle {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Runs the execution to its end.
+    pub async fn run<E>(self, executor: &E, input: Value) -> Outcome
+    where
+        E: TaskExecutor + ?Sized,
+    {
+        let _ = (executor, input, self.machine, self.random_seed);
+        Outcome {
+            status: Status::Failed,
+            error: Some("States.Runtime".into()),
+            cause: Some("the execution engine is not implemented yet".into()),
+            output: None,
+            history: None,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Handle and callbacks
+
+/// State shared between a running execution and its handles.
+#[derive(Default)]
+pub(crate) struct Shared {
+    aborted: AtomicBool,
+    abort_reason: Mutex<Option<(Option<String>, Option<String>)>>,
+    waker: futures::task::AtomicWaker,
+    callbacks: Mutex<HashMap<String, CallbackSlot>>,
+}
+
+/// What a host said about one task token.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum CallbackMessage {
+    Success(Value),
+    Failure(StatesError),
+    Heartbeat,
+}
+
+#[derive(Default)]
+struct CallbackSlot {
+    messages: Vec<CallbackMessage>,
+}
+
+impl Shared {
+    fn send(&self, token: &str, message: CallbackMessage) -> Result<(), CallbackError> {
+        let mut callbacks = self.callbacks.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(slot) = callbacks.get_mut(token) else {
+            return Err(CallbackError::TaskDoesNotExist);
+        };
+        slot.messages.push(message);
+        drop(callbacks);
+        self.waker.wake();
+        Ok(())
+    }
+}
+
+/// Why a callback was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CallbackError {
+    /// No task of this execution waits for this token (unknown token, or
+    /// the task already finished, timed out or was aborted).
+    TaskDoesNotExist,
+}
+
+impl fmt::Display for CallbackError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallbackError::TaskDoesNotExist => {
+                f.write_str("no task of this execution waits for this token")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CallbackError {}
+
+/// Controls a running execution from outside: abort it, answer its
+/// `.waitForTaskToken` tasks. Cheap to clone; `Send + Sync`.
+#[derive(Clone)]
+pub struct ExecutionHandle {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for ExecutionHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExecutionHandle")
+            .field("aborted", &self.shared.aborted.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl ExecutionHandle {
+    /// Aborts the execution (AWS's StopExecution): it ends ABORTED, its
+    /// in-flight task futures, Map iterations and branches are dropped.
+    /// Aborting before the run starts aborts it at once; aborting a
+    /// finished execution does nothing.
+    pub fn abort(&self) {
+        self.abort_with(None, None);
+    }
+
+    /// Aborts with an error and cause, as StopExecution's `error`/`cause`.
+    pub fn abort_with(&self, error: Option<&str>, cause: Option<&str>) {
+        {
+            let mut reason = self
+                .shared
+                .abort_reason
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if reason.is_none() {
+                *reason = Some((error.map(str::to_owned), cause.map(str::to_owned)));
+            }
+        }
+        self.shared.aborted.store(true, Ordering::SeqCst);
+        self.shared.waker.wake();
+    }
+
+    /// True once [`abort`](Self::abort) was called.
+    pub fn is_aborted(&self) -> bool {
+        self.shared.aborted.load(Ordering::SeqCst)
+    }
+
+    /// Completes the task waiting for `token` with `output` (AWS's
+    /// SendTaskSuccess).
+    pub fn send_task_success(&self, token: &str, output: Value) -> Result<(), CallbackError> {
+        self.shared.send(token, CallbackMessage::Success(output))
+    }
+
+    /// Fails the task waiting for `token` (AWS's SendTaskFailure); Retry
+    /// and Catch see `error` (default `States.TaskFailed`... as AWS: an
+    /// empty name when `None`) and `cause`.
+    pub fn send_task_failure(
+        &self,
+        token: &str,
+        error: Option<&str>,
+        cause: Option<&str>,
+    ) -> Result<(), CallbackError> {
+        let error = StatesError {
+            name: error.unwrap_or("").into(),
+            cause: cause.map(str::to_owned),
+        };
+        self.shared.send(token, CallbackMessage::Failure(error))
+    }
+
+    /// Keeps the task waiting for `token` alive (AWS's SendTaskHeartbeat):
+    /// its `HeartbeatSeconds` starts over.
+    pub fn send_task_heartbeat(&self, token: &str) -> Result<(), CallbackError> {
+        self.shared.send(token, CallbackMessage::Heartbeat)
+    }
+}
+
+/// Completes one `.waitForTaskToken` task from inside a [`TaskExecutor`];
+/// see [`TaskRequest::callback`](crate::TaskRequest::callback).
+#[derive(Clone)]
+pub struct CallbackSender {
+    shared: Arc<Shared>,
+    token: Arc<str>,
+}
+
+impl fmt::Debug for CallbackSender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallbackSender")
+            .field("token", &self.token)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CallbackSender {
+    /// The task token.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// As [`ExecutionHandle::send_task_success`].
+    pub fn send_success(&self, output: Value) -> Result<(), CallbackError> {
+        self.shared
+            .send(&self.token, CallbackMessage::Success(output))
+    }
+
+    /// As [`ExecutionHandle::send_task_failure`].
+    pub fn send_failure(
+        &self,
+        error: Option<&str>,
+        cause: Option<&str>,
+    ) -> Result<(), CallbackError> {
+        ExecutionHandle {
+            shared: self.shared.clone(),
+        }
+        .send_task_failure(&self.token, error, cause)
+    }
+
+    /// As [`ExecutionHandle::send_task_heartbeat`].
+    pub fn send_heartbeat(&self) -> Result<(), CallbackError> {
+        self.shared.send(&self.token, CallbackMessage::Heartbeat)
+    }
+}

@@ -1,0 +1,354 @@
+//! The seam between a state machine and the work it orders: [`TaskExecutor`].
+//!
+//! # What a Task state asks of you
+//!
+//! stepfn walks the states of a definition itself: Pass, Choice, Wait,
+//! Parallel, Map, Retry, Catch, timeouts, data flow. The one thing it cannot
+//! do is the *work* of a `Task` state: call a Lambda function, send an SQS
+//! message, run a job. For that it calls your [`TaskExecutor`] with a
+//! [`TaskRequest`] and waits for its answer.
+//!
+//! A request carries:
+//!
+//! * [`resource`](TaskRequest::resource): the `Resource` of the state,
+//!   already parsed ([`ResourceKind`](crate::definition::ResourceKind)): a
+//!   Lambda ARN, an optimized integration `arn:aws:states:::sqs:sendMessage`
+//!   with its integration pattern, an AWS SDK integration, an activity;
+//! * [`parameters`](TaskRequest::parameters): the effective parameters,
+//!   i.e. the state input after `InputPath` and `Parameters` (yours to keep:
+//!   the engine does not need them back);
+//! * [`state_name`](TaskRequest::state_name) and
+//!   [`retry_count`](TaskRequest::retry_count) (0 on the first attempt, then
+//!   1, 2, ... as `Retry` runs the state again);
+//! * [`timeout_seconds`](TaskRequest::timeout_seconds) and
+//!   [`heartbeat_seconds`](TaskRequest::heartbeat_seconds), resolved; the
+//!   engine enforces both itself, you need not;
+//! * [`task_token`](TaskRequest::task_token) for `.waitForTaskToken`
+//!   resources and activities;
+//! * [`credentials`](TaskRequest::credentials): the role ARN of the state's
+//!   `Credentials`, resolved;
+//! * the context object (`$$`) through [`context()`](TaskRequest::context).
+//!
+//! Answer with `Ok(result)`: the raw task result, before `ResultSelector`
+//! and `ResultPath`. Or fail with a [`StatesError`]: its name is what
+//! `Retry` and `Catch` match (`ErrorEquals`), its cause what AWS would show.
+//! A Lambda function that throws is `StatesError::new("MyError", cause)`;
+//! `States.TaskFailed` is the generic name when you have no better one. A
+//! panic inside your future is caught and becomes `States.TaskFailed` with
+//! the panic message as the cause: it never unwinds through the host.
+//!
+//! # Writing one
+//!
+//! The quickest way is a closure through [`task_fn`]. Take what you need
+//! from the request (it borrows from the running execution), then return a
+//! future that owns its data:
+//!
+//! ```
+//! use serde_json::{json, Value};
+//! use stepfn::{task_fn, StatesError, TaskRequest};
+//!
+//! let executor = task_fn(|request: TaskRequest<'_>| {
+//!     let mut input = request.parameters;
+//!     async move {
+//!         match input.get("count").and_then(Value::as_i64) {
+//!             Some(n) => {
+//!                 input["count"] = json!(n + 1);
+//!                 Ok(input)
+//!             }
+//!             None => Err(StatesError::new("MissingCount", "the input has no count")),
+//!         }
+//!     }
+//! });
+//! # let _ = executor;
+//! ```
+//!
+//! For anything with state of its own (an HTTP client, a map from function
+//! name to handler), implement the trait. It is an `async-trait` with
+//! `&self`: Map and Parallel states call one executor many times at once,
+//! so it must be `Send + Sync` and keep mutable state behind a lock or an
+//! atomic.
+//!
+//! ```
+//! use serde_json::Value;
+//! use stepfn::definition::ResourceKind;
+//! use stepfn::{StatesError, TaskExecutor, TaskRequest};
+//!
+//! struct Lambdas;
+//!
+//! #[async_trait::async_trait]
+//! impl TaskExecutor for Lambdas {
+//!     async fn execute(&self, request: TaskRequest<'_>) -> Result<Value, StatesError> {
+//!         match &request.resource.kind {
+//!             ResourceKind::Lambda { function } if function == "echo" => Ok(request.parameters),
+//!             _ => Err(StatesError::new("States.TaskFailed", "no such function")),
+//!         }
+//!     }
+//! }
+//! ```
+//!
+//! References, `Box` and `Arc` of an executor are executors too, and so is
+//! `dyn TaskExecutor`: keep one `Arc<dyn TaskExecutor>` and share it among
+//! all your executions.
+//!
+//! # Callbacks
+//!
+//! For a `.waitForTaskToken` resource your executor *submits* the work (say,
+//! sends the token in an SQS message) and returns; its result is recorded as
+//! `TaskSubmitted` and otherwise ignored. The state then waits until the
+//! token comes back through
+//! [`ExecutionHandle::send_task_success`](crate::ExecutionHandle::send_task_success)
+//! (or `_failure`, or `_heartbeat` to keep it alive). An executor that can
+//! answer at once (a test double, say) may complete the callback itself
+//! with [`TaskRequest::callback`].
+
+use crate::definition::Resource;
+use crate::engine::CallbackSender;
+use crate::error::StatesError;
+use async_trait::async_trait;
+use serde_json::Value;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+/// What a task answers: its raw result, or an error with a name and cause.
+pub type TaskResult = Result<Value, StatesError>;
+
+/// The work of one attempt of one Task state. See the [module
+/// docs](crate::executor) for a guide.
+#[non_exhaustive]
+pub struct TaskRequest<'a> {
+    /// The state's `Resource`, parsed.
+    pub resource: &'a Resource,
+    /// The effective parameters: the state input after `InputPath` and
+    /// `Parameters`. Owned: move it into your result if you echo it.
+    pub parameters: Value,
+    /// The name of the Task state.
+    pub state_name: &'a str,
+    /// 0 on the first attempt, then 1, 2, ... on retries (as
+    /// `$$.State.RetryCount`).
+    pub retry_count: u32,
+    /// `TimeoutSeconds(Path)` resolved, if the state has one. The engine
+    /// enforces it through its clock.
+    pub timeout_seconds: Option<u64>,
+    /// `HeartbeatSeconds(Path)` resolved, if the state has one.
+    pub heartbeat_seconds: Option<u64>,
+    /// The task token, for `.waitForTaskToken` resources and activities.
+    pub task_token: Option<&'a str>,
+    /// The role ARN of the state's `Credentials`, resolved.
+    pub credentials: Option<&'a str>,
+    context: ContextSource<'a>,
+    callback: Option<CallbackSender>,
+}
+
+#[derive(Clone, Copy)]
+#[allow(dead_code)]
+enum ContextSource<'a> {
+    None,
+    Value(&'a Value),
+    Lazy(&'a (dyn Fn() -> Value + Sync)),
+}
+
+impl<'a> TaskRequest<'a> {
+    /// A request for `resource` with `parameters`; everything else empty.
+    /// The engine builds requests itself: this is for testing executors.
+    pub fn new(resource: &'a Resource, parameters: Value) -> TaskRequest<'a> {
+        TaskRequest {
+            resource,
+            parameters,
+            state_name: "",
+            retry_count: 0,
+            timeout_seconds: None,
+            heartbeat_seconds: None,
+            task_token: None,
+            credentials: None,
+            context: ContextSource::None,
+            callback: None,
+        }
+    }
+
+    /// Sets the state name.
+    pub fn with_state_name(mut self, name: &'a str) -> Self {
+        self.state_name = name;
+        self
+    }
+
+    /// Sets the retry count.
+    pub fn with_retry_count(mut self, retry_count: u32) -> Self {
+        self.retry_count = retry_count;
+        self
+    }
+
+    /// Sets the task token.
+    pub fn with_task_token(mut self, token: &'a str) -> Self {
+        self.task_token = Some(token);
+        self
+    }
+
+    /// Sets the context object.
+    pub fn with_context(mut self, context: &'a Value) -> Self {
+        self.context = ContextSource::Value(context);
+        self
+    }
+
+    #[allow(dead_code)] // used by the engine as it lands
+    pub(crate) fn with_lazy_context(mut self, context: &'a (dyn Fn() -> Value + Sync)) -> Self {
+        self.context = ContextSource::Lazy(context);
+        self
+    }
+
+    #[allow(dead_code)]
+    pub(crate) fn with_callback(mut self, callback: CallbackSender) -> Self {
+        self.callback = Some(callback);
+        self
+    }
+
+    /// The context object (`$$`) as the state sees it: `Execution`,
+    /// `StateMachine`, `State`, `Task` (with the token) and, inside a Map
+    /// iteration, `Map`. Built on demand; `null` when the request was made
+    /// without one.
+    pub fn context(&self) -> Value {
+        match self.context {
+            ContextSource::None => Value::Null,
+            ContextSource::Value(v) => v.clone(),
+            ContextSource::Lazy(f) => f(),
+        }
+    }
+
+    /// For a `.waitForTaskToken` task: a sender that completes this task's
+    /// callback (the same as the execution handle's `send_task_*` with this
+    /// token). `None` for other tasks.
+    pub fn callback(&self) -> Option<&CallbackSender> {
+        self.callback.as_ref()
+    }
+}
+
+impl fmt::Debug for TaskRequest<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskRequest")
+            .field("resource", &self.resource.arn)
+            .field("parameters", &self.parameters)
+            .field("state_name", &self.state_name)
+            .field("retry_count", &self.retry_count)
+            .field("timeout_seconds", &self.timeout_seconds)
+            .field("heartbeat_seconds", &self.heartbeat_seconds)
+            .field("task_token", &self.task_token)
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Does the work of Task states. See the [module docs](crate::executor) for
+/// a guide.
+#[async_trait]
+pub trait TaskExecutor: Send + Sync {
+    /// Runs one attempt of a Task state: the raw result, or an error whose
+    /// name `Retry`/`Catch` match.
+    async fn execute(&self, request: TaskRequest<'_>) -> TaskResult;
+}
+
+#[async_trait]
+impl<T: TaskExecutor + ?Sized> TaskExecutor for &T {
+    async fn execute(&self, request: TaskRequest<'_>) -> TaskResult {
+        (**self).execute(request).await
+    }
+}
+
+#[async_trait]
+impl<T: TaskExecutor + ?Sized> TaskExecutor for Box<T> {
+    async fn execute(&self, request: TaskRequest<'_>) -> TaskResult {
+        (**self).execute(request).await
+    }
+}
+
+#[async_trait]
+impl<T: TaskExecutor + ?Sized> TaskExecutor for Arc<T> {
+    async fn execute(&self, request: TaskRequest<'_>) -> TaskResult {
+        (**self).execute(request).await
+    }
+}
+
+// `dyn TaskExecutor` must stay a type: executors are shared as
+// `Arc<dyn TaskExecutor>`.
+#[allow(dead_code)]
+fn _object_safe(_: &dyn TaskExecutor) {}
+
+/// An executor made from an async closure; see [`task_fn`].
+#[derive(Clone, Copy)]
+pub struct TaskFn<F> {
+    f: F,
+}
+
+impl<F> fmt::Debug for TaskFn<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskFn").finish_non_exhaustive()
+    }
+}
+
+/// Makes a [`TaskExecutor`] from a closure returning a future.
+///
+/// The closure gets the request by value; it takes what it needs from it
+/// and returns a future owning its data (`async move`).
+///
+/// ```
+/// use stepfn::{task_fn, TaskRequest};
+/// let echo = task_fn(|request: TaskRequest<'_>| {
+///     let input = request.parameters;
+///     async move { Ok(input) }
+/// });
+/// # let _ = echo;
+/// ```
+pub fn task_fn<F, Fut>(f: F) -> TaskFn<F>
+where
+    F: Fn(TaskRequest<'_>) -> Fut + Send + Sync,
+    Fut: Future<Output = TaskResult> + Send,
+{
+    TaskFn { f }
+}
+
+#[async_trait]
+impl<F, Fut> TaskExecutor for TaskFn<F>
+where
+    F: Fn(TaskRequest<'_>) -> Fut + Send + Sync,
+    Fut: Future<Output = TaskResult> + Send,
+{
+    async fn execute(&self, request: TaskRequest<'_>) -> TaskResult {
+        (self.f)(request).await
+    }
+}
+
+/// An executor made from a synchronous closure; see [`sync_task_fn`].
+#[derive(Clone, Copy)]
+pub struct SyncTaskFn<F> {
+    f: F,
+}
+
+impl<F> fmt::Debug for SyncTaskFn<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SyncTaskFn").finish_non_exhaustive()
+    }
+}
+
+/// Makes a [`TaskExecutor`] from a synchronous closure: for work that does
+/// not wait (test doubles, pure transformations).
+///
+/// ```
+/// use stepfn::{sync_task_fn, TaskRequest};
+/// let echo = sync_task_fn(|request: TaskRequest<'_>| Ok(request.parameters));
+/// # let _ = echo;
+/// ```
+pub fn sync_task_fn<F>(f: F) -> SyncTaskFn<F>
+where
+    F: Fn(TaskRequest<'_>) -> TaskResult + Send + Sync,
+{
+    SyncTaskFn { f }
+}
+
+#[async_trait]
+impl<F> TaskExecutor for SyncTaskFn<F>
+where
+    F: Fn(TaskRequest<'_>) -> TaskResult + Send + Sync,
+{
+    async fn execute(&self, request: TaskRequest<'_>) -> TaskResult {
+        (self.f)(request)
+    }
+}

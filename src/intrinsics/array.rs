@@ -1,0 +1,153 @@
+//! `States.Array`, `States.ArrayPartition`, `States.ArrayContains`,
+//! `States.ArrayRange`, `States.ArrayGetItem`, `States.ArrayLength`,
+//! `States.ArrayUnique`.
+
+use super::{array_arg, deep_equal, integer_arg, Args};
+use serde_json::Value;
+use std::borrow::Cow;
+
+/// The most items `States.ArrayRange` may produce.
+pub const MAX_RANGE_ITEMS: i64 = 1000;
+
+/// `States.Array(v, ...)`: an array of its arguments, in order.
+///
+/// ```text
+/// input:  {"Id": 123456, "name": "a"}
+/// "BuildId.$": "States.Array($.Id, $.name, 'x')"
+/// output: {"BuildId": [123456, "a", "x"]}
+/// ```
+pub fn array(args: Args<'_>) -> Result<Value, String> {
+    Ok(Value::Array(
+        args.into_iter().map(Cow::into_owned).collect(),
+    ))
+}
+
+/// `States.ArrayPartition(array, size)`: the array cut into chunks of
+/// `size` items (a positive integer; other numbers are rounded); the last
+/// chunk may be shorter.
+///
+/// ```text
+/// input:  {"items": [1, 2, 3, 4, 5]}
+/// "chunks.$": "States.ArrayPartition($.items, 2)"
+/// output: {"chunks": [[1, 2], [3, 4], [5]]}
+/// ```
+pub fn partition(args: Args<'_>) -> Result<Value, String> {
+    let items = array_arg(&args, 0)?;
+    let size = integer_arg(&args, 1)?;
+    if size <= 0 {
+        return Err(format!(
+            "the chunk size must be a positive integer, got {size}"
+        ));
+    }
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    Ok(Value::Array(
+        items
+            .chunks(size)
+            .map(|chunk| Value::Array(chunk.to_vec()))
+            .collect(),
+    ))
+}
+
+/// `States.ArrayContains(array, value)`: whether the array holds the value,
+/// compared deeply (objects and arrays structurally, numbers by value).
+///
+/// ```text
+/// input:  {"list": [1, {"a": [2]}], "look": {"a": [2]}}
+/// "found.$": "States.ArrayContains($.list, $.look)"
+/// output: {"found": true}
+/// ```
+pub fn contains(args: Args<'_>) -> Result<Value, String> {
+    let items = array_arg(&args, 0)?;
+    let needle = args.get(1).ok_or("the second argument is missing")?;
+    Ok(Value::Bool(
+        items.iter().any(|item| deep_equal(item, needle)),
+    ))
+}
+
+/// `States.ArrayRange(start, end, step)`: integers from `start` towards
+/// `end` by `step` (not zero), including `end` when a step lands on it;
+/// at most 1000 items. Non-integer arguments are rounded.
+///
+/// ```text
+/// "range.$": "States.ArrayRange(1, 9, 2)"
+/// output: {"range": [1, 3, 5, 7, 9]}
+/// "range.$": "States.ArrayRange(0, 10, 3)"
+/// output: {"range": [0, 3, 6, 9]}
+/// ```
+pub fn range(args: Args<'_>) -> Result<Value, String> {
+    let start = integer_arg(&args, 0)?;
+    let end = integer_arg(&args, 1)?;
+    let step = integer_arg(&args, 2)?;
+    if step == 0 {
+        return Err("the step must not be 0".to_owned());
+    }
+    let (start, end, step) = (i128::from(start), i128::from(end), i128::from(step));
+    let count = if (step > 0 && start > end) || (step < 0 && start < end) {
+        0
+    } else {
+        (end - start) / step + 1
+    };
+    if count > i128::from(MAX_RANGE_ITEMS) {
+        return Err(format!(
+            "the range would have {count} items, more than the limit of {MAX_RANGE_ITEMS}"
+        ));
+    }
+    Ok(Value::Array(
+        (0..count)
+            .map(|i| Value::from((start + i * step) as i64))
+            .collect(),
+    ))
+}
+
+/// `States.ArrayGetItem(array, index)`: the item at a zero-based index (a
+/// non-integer index is rounded).
+///
+/// ```text
+/// input:  {"list": [1, 2, 3, 4, 5, 6, 7, 8, 9], "index": 5}
+/// "item.$": "States.ArrayGetItem($.list, $.index)"
+/// output: {"item": 6}
+/// ```
+pub fn get_item(args: Args<'_>) -> Result<Value, String> {
+    let items = array_arg(&args, 0)?;
+    let index = integer_arg(&args, 1)?;
+    usize::try_from(index)
+        .ok()
+        .and_then(|i| items.get(i))
+        .cloned()
+        .ok_or_else(|| {
+            format!(
+                "index {index} is out of bounds for an array of length {}",
+                items.len()
+            )
+        })
+}
+
+/// `States.ArrayLength(array)`: the number of items.
+///
+/// ```text
+/// input:  {"list": [1, 2, 3, 4, 5, 6, 7, 8, 9]}
+/// "length.$": "States.ArrayLength($.list)"
+/// output: {"length": 9}
+/// ```
+pub fn length(args: Args<'_>) -> Result<Value, String> {
+    Ok(Value::from(array_arg(&args, 0)?.len()))
+}
+
+/// `States.ArrayUnique(array)`: the array without duplicates (compared
+/// deeply), keeping the first occurrence of each value.
+///
+/// ```text
+/// input:  {"list": [1, 2, 3, 3, 3, 3, 3, 3, 4]}
+/// "unique.$": "States.ArrayUnique($.list)"
+/// output: {"unique": [1, 2, 3, 4]}
+/// ```
+pub fn unique(args: Args<'_>) -> Result<Value, String> {
+    let items = array_arg(&args, 0)?;
+    let mut kept: Vec<Value> = Vec::with_capacity(items.len());
+    for item in items {
+        if !kept.iter().any(|k| deep_equal(k, item)) {
+            kept.push(item.clone());
+        }
+    }
+    Ok(Value::Array(kept))
+}

@@ -1,0 +1,86 @@
+//! `States.StringToJson`, `States.JsonToString`, `States.JsonMerge`.
+
+use super::{arg, string_arg, wrong_type, Args};
+use serde_json::Value;
+use std::borrow::Cow;
+
+/// `States.StringToJson(string)`: parses JSON text. An empty or blank
+/// string gives `null`.
+///
+/// ```text
+/// input:  {"escaped": "{\"foo\": \"bar\"}"}
+/// "unescaped.$": "States.StringToJson($.escaped)"
+/// output: {"unescaped": {"foo": "bar"}}
+/// ```
+pub fn string_to_json(args: Args<'_>) -> Result<Value, String> {
+    let text = string_arg(&args, 0)?.trim();
+    if text.is_empty() {
+        return Ok(Value::Null);
+    }
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| format!("the string is not valid JSON: {e}"))?;
+    Ok(match value {
+        // `-0` parses as the float -0.0; AWS answers 0
+        Value::Number(n)
+            if n.as_f64() == Some(0.0) && n.is_f64() && !text.contains(['.', 'e', 'E']) =>
+        {
+            Value::from(0)
+        }
+        other => other,
+    })
+}
+
+/// `States.JsonToString(value)`: the value as compact JSON text, object keys
+/// in their order.
+///
+/// ```text
+/// input:  {"unescaped": {"foo": "bar", "n": [1, 2]}}
+/// "escaped.$": "States.JsonToString($.unescaped)"
+/// output: {"escaped": "{\"foo\":\"bar\",\"n\":[1,2]}"}
+/// ```
+pub fn json_to_string(args: Args<'_>) -> Result<Value, String> {
+    let value = arg(&args, 0)?;
+    serde_json::to_string(value)
+        .map(Value::String)
+        .map_err(|e| format!("the value cannot be written as JSON: {e}"))
+}
+
+/// `States.JsonMerge(left, right, false)`: a shallow merge of two objects;
+/// on a key present in both, the right value wins (in the left key's
+/// position). The third argument must be `false`: deep merging is not
+/// supported. The arguments are not modified.
+///
+/// ```text
+/// input:  {"a": {"x": 1, "both": "left"}, "b": {"both": "right", "y": 2}}
+/// "merged.$": "States.JsonMerge($.a, $.b, false)"
+/// output: {"merged": {"x": 1, "both": "right", "y": 2}}
+/// ```
+pub fn json_merge(mut args: Args<'_>) -> Result<Value, String> {
+    match arg(&args, 2)? {
+        Value::Bool(false) => {}
+        Value::Bool(true) => {
+            return Err(
+                "only shallow merging is supported: the third argument must be false".to_owned(),
+            )
+        }
+        other => return Err(wrong_type(2, "a boolean", other)),
+    }
+    for index in [0, 1] {
+        let value = arg(&args, index)?;
+        if !value.is_object() {
+            return Err(wrong_type(index, "an object", value));
+        }
+    }
+    args.truncate(2);
+    let right = args.pop().map(Cow::into_owned);
+    let left = args.pop().map(Cow::into_owned);
+    match (left, right) {
+        (Some(Value::Object(mut left)), Some(Value::Object(right))) => {
+            for (key, value) in right {
+                left.insert(key, value);
+            }
+            Ok(Value::Object(left))
+        }
+        _ => Err("both arguments must be objects".to_owned()),
+    }
+}

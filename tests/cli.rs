@@ -1,0 +1,182 @@
+//! The `stepfn` command line: `validate`.
+#![cfg(feature = "cli")]
+
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn stepfn(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stepfn"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn json_of(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).expect("stdout is one JSON value")
+}
+
+fn temp_file(name: &str, contents: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("stepfn-cli-{}-{name}", std::process::id()));
+    std::fs::write(&path, contents).expect("temp file");
+    path
+}
+
+#[test]
+fn every_seed_workflow_is_ok() {
+    for file in [
+        "000_user_data_processing.json",
+        "001_order_processing.json",
+        "002_api_call_from_templates.json",
+        "003_shopping_cart.json",
+        "004_hello_world.json",
+        "004_hello_lambda.json",
+    ] {
+        let path = format!("fixtures/machines/{file}");
+        let out = stepfn(&["validate", &path]);
+        assert_eq!(out.status.code(), Some(0), "{file}: {}", stdout(&out));
+        assert_eq!(stdout(&out), format!("OK: {path}\n"));
+    }
+}
+
+#[test]
+fn seed_002_as_printed_fails() {
+    let out = stepfn(&[
+        "validate",
+        "fixtures/machines/002_api_call_from_templates.invalid.json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stdout(&out),
+        "FAIL: fixtures/machines/002_api_call_from_templates.invalid.json\n  ERROR INVALID_JSON_DESCRIPTION at line: 1, column: 10: trailing characters at line 1 column 10\n"
+    );
+}
+
+#[test]
+fn json_output_has_aws_shape() {
+    let file = temp_file("missing.json", r#"{"States": {"S": {"Type": "Succeed"}}}"#);
+    let out = stepfn(&["validate", file.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        json_of(&out),
+        json!({"result": "FAIL", "truncated": false, "diagnostics": [{"severity": "ERROR",
+            "code": "SCHEMA_VALIDATION_FAILED", "message": "These fields are required: [StartAt]", "location": "/"}]})
+    );
+    let out = stepfn(&[
+        "validate",
+        "fixtures/machines/004_hello_world.json",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        json_of(&out),
+        json!({"result": "OK", "diagnostics": [], "truncated": false})
+    );
+}
+
+#[test]
+fn express_type_applies_its_restrictions() {
+    let out = stepfn(&[
+        "validate",
+        "fixtures/machines/callbacks.json",
+        "--type",
+        "EXPRESS",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let locations: Vec<Value> = json_of(&out)["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["location"].clone())
+        .collect();
+    assert_eq!(
+        locations,
+        [
+            json!("/States/AskApproval/Resource"),
+            json!("/States/RunChild/Resource"),
+            json!("/States/ManualStep/Resource")
+        ]
+    );
+    let out = stepfn(&[
+        "validate",
+        "fixtures/machines/callbacks.json",
+        "--type",
+        "STANDARD",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn warnings_only_with_severity_warning() {
+    let file = temp_file(
+        "warn.json",
+        r#"{"StartAt": "S", "States": {"S": {"Type": "Pass", "Parameters": {"a": "$.a"}, "End": true}}}"#,
+    );
+    let path = file.to_str().unwrap();
+    let out = stepfn(&["validate", path, "--json"]);
+    assert_eq!(json_of(&out)["diagnostics"], json!([]));
+    let out = stepfn(&["validate", path, "--json", "--severity", "WARNING"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json_of(&out)["diagnostics"][0]["code"], json!("NO_DOLLAR"));
+    let out = stepfn(&["validate", path]);
+    assert!(
+        stdout(&out).contains("WARNING NO_DOLLAR at /States/S/Parameters/a"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = stepfn(&["validate", "no/such/file.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).starts_with("stepfn: cannot read no/such/file.json")
+    );
+    assert_eq!(
+        stepfn(&[
+            "validate",
+            "fixtures/machines/004_hello_world.json",
+            "--type",
+            "FAST"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+    assert_eq!(
+        stepfn(&[
+            "validate",
+            "fixtures/machines/004_hello_world.json",
+            "--bogus"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+    assert_eq!(stepfn(&["validate"]).status.code(), Some(2));
+    assert_eq!(stepfn(&[]).status.code(), Some(2));
+    assert_eq!(stepfn(&["--help"]).status.code(), Some(0));
+}
+
+#[test]
+fn garbage_input_never_panics() {
+    for contents in [
+        "",
+        "null",
+        "[1,2",
+        "{\"StartAt\": 5, \"States\": []}",
+        "\u{feff}{}",
+    ] {
+        let file = temp_file("garbage.json", contents);
+        let out = stepfn(&["validate", file.to_str().unwrap(), "--json"]);
+        assert_eq!(out.status.code(), Some(1), "{contents:?}");
+        assert_eq!(json_of(&out)["result"], json!("FAIL"));
+    }
+}

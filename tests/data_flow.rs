@@ -1,0 +1,198 @@
+//! The JSONPath data-flow pipeline: InputPath, templates, ResultPath, OutputPath.
+
+use serde_json::{json, Value};
+use stepfn::data_flow::{apply_template, input_path, input_path_owned, output_path, result_path};
+use stepfn::path::{Path, ReferencePath, Scope};
+use stepfn::template::PayloadTemplate;
+use stepfn::{ErrorName, StatesError};
+
+fn path(text: &str) -> Path {
+    Path::parse(text).expect("valid path")
+}
+
+fn reference(text: &str) -> ReferencePath {
+    ReferencePath::parse(text).expect("valid reference path")
+}
+
+fn scope() -> Scope<'static> {
+    Scope::empty()
+}
+
+fn input(p: Option<&str>, data: Value) -> Result<Value, StatesError> {
+    let p = p.map(path);
+    let borrowed = input_path(p.as_ref(), &data, &scope());
+    let owned = input_path_owned(p.as_ref(), data, &scope());
+    assert_eq!(borrowed, owned, "input_path and input_path_owned agree");
+    owned
+}
+
+fn output(p: Option<&str>, data: Value) -> Result<Value, StatesError> {
+    output_path(p.map(path).as_ref(), data, &scope())
+}
+
+fn result(p: Option<&str>, raw: Value, res: Value) -> Result<Value, StatesError> {
+    result_path(p.map(reference).as_ref(), raw, res)
+}
+
+fn template(t: Option<Value>, data: Value) -> Result<Value, StatesError> {
+    let t = t.map(|v| PayloadTemplate::compile(&v).expect("valid template"));
+    apply_template(t.as_ref(), data, &scope())
+}
+
+fn runtime(cause: &str) -> Result<Value, StatesError> {
+    Err(StatesError::runtime(cause))
+}
+
+#[test]
+fn input_path_null_gives_an_empty_object() {
+    assert_eq!(input(None, json!({"a": 1})), Ok(json!({})));
+}
+
+#[test]
+fn input_path_root_passes_everything() {
+    assert_eq!(
+        input(Some("$"), json!({"a": [1, 2]})),
+        Ok(json!({"a": [1, 2]}))
+    );
+    assert_eq!(input(Some("$"), json!("text")), Ok(json!("text")));
+}
+
+#[test]
+fn input_path_selects_a_node() {
+    assert_eq!(
+        input(Some("$.a.b"), json!({"a": {"b": [1]}, "c": 2})),
+        Ok(json!([1]))
+    );
+    assert_eq!(
+        input(Some("$.a[1]"), json!({"a": [1, {"x": 2}]})),
+        Ok(json!({"x": 2}))
+    );
+    assert_eq!(
+        input(Some("$['a b']"), json!({"a b": null})),
+        Ok(json!(null))
+    );
+}
+
+#[test]
+fn input_path_selects_many_nodes_as_an_array() {
+    assert_eq!(
+        input(
+            Some("$.items[?(@.n > 1)].n"),
+            json!({"items": [{"n": 1}, {"n": 2}, {"n": 3}]})
+        ),
+        Ok(json!([2, 3]))
+    );
+}
+
+#[test]
+fn input_path_reads_the_context_object() {
+    let context = json!({"Execution": {"Name": "e1"}});
+    let s = Scope {
+        context: &context,
+        variables: &stepfn::path::NoVariables,
+    };
+    let p = path("$$.Execution.Name");
+    assert_eq!(input_path_owned(Some(&p), json!({}), &s), Ok(json!("e1")));
+    assert_eq!(input_path(Some(&p), &json!({}), &s), Ok(json!("e1")));
+}
+
+#[test]
+fn input_path_miss_is_a_runtime_error() {
+    assert_eq!(
+        input(Some("$.NoSuchInputPath"), json!({"a": 1})),
+        runtime("Invalid path '$.NoSuchInputPath' : No results for path: $['NoSuchInputPath']")
+    );
+}
+
+#[test]
+fn template_absent_passes_data_through() {
+    assert_eq!(template(None, json!({"a": 1})), Ok(json!({"a": 1})));
+}
+
+#[test]
+fn template_builds_the_payload() {
+    assert_eq!(
+        template(Some(json!({"x.$": "$.a", "lit": "$.a"})), json!({"a": [1]})),
+        Ok(json!({"x": [1], "lit": "$.a"}))
+    );
+}
+
+#[test]
+fn result_path_null_keeps_the_input() {
+    assert_eq!(
+        result(None, json!({"in": 1}), json!("r")),
+        Ok(json!({"in": 1}))
+    );
+}
+
+#[test]
+fn result_path_root_replaces_the_input() {
+    assert_eq!(
+        result(Some("$"), json!({"in": 1}), json!("r")),
+        Ok(json!("r"))
+    );
+}
+
+#[test]
+fn result_path_merges_into_the_input() {
+    assert_eq!(
+        result(Some("$.out"), json!({"in": 1}), json!("r")),
+        Ok(json!({"in": 1, "out": "r"}))
+    );
+    assert_eq!(
+        result(Some("$.in"), json!({"in": 1}), json!({"r": 2})),
+        Ok(json!({"in": {"r": 2}}))
+    );
+}
+
+#[test]
+fn result_path_creates_missing_objects() {
+    assert_eq!(
+        result(Some("$.a.b.c"), json!({"a": {"x": 1}}), json!(true)),
+        Ok(json!({"a": {"x": 1, "b": {"c": true}}}))
+    );
+}
+
+#[test]
+fn result_path_on_a_non_object_input_fails() {
+    // AWS: States.ResultPathMatchFailure, "Unable to apply ReferencePath <path> to input <json>".
+    let err = result(Some("$.out"), json!("text"), json!(1)).unwrap_err();
+    assert_eq!(err.name, ErrorName::ResultPathMatchFailure);
+    assert_eq!(
+        err.cause_str(),
+        "Unable to apply ReferencePath $.out to input \"text\""
+    );
+}
+
+#[test]
+fn output_path_null_gives_an_empty_object() {
+    assert_eq!(output(None, json!({"a": 1})), Ok(json!({})));
+}
+
+#[test]
+fn output_path_root_passes_through() {
+    assert_eq!(output(Some("$"), json!([1, 2])), Ok(json!([1, 2])));
+}
+
+#[test]
+fn output_path_selects_a_node() {
+    assert_eq!(output(Some("$.a.b"), json!({"a": {"b": 7}})), Ok(json!(7)));
+}
+
+#[test]
+fn output_path_miss_is_a_runtime_error() {
+    assert_eq!(
+        output(Some("$.NoSuchOutputPath"), json!({})),
+        runtime("Invalid path '$.NoSuchOutputPath' : No results for path: $['NoSuchOutputPath']")
+    );
+}
+
+#[test]
+fn the_whole_pipeline_runs_in_order() {
+    let raw = json!({"order": {"id": 7, "qty": 2}, "keep": true});
+    let effective = input(Some("$.order"), raw.clone()).unwrap();
+    let parameters = template(Some(json!({"orderId.$": "$.id"})), effective).unwrap();
+    assert_eq!(parameters, json!({"orderId": 7}));
+    let merged = result(Some("$.result"), raw, json!({"status": "ok"})).unwrap();
+    assert_eq!(output(Some("$.result.status"), merged), Ok(json!("ok")));
+}
