@@ -124,7 +124,8 @@ fn load_cases(dir: &Path) -> Vec<Value> {
 }
 
 fn expected_failures() -> BTreeMap<String, String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/conformance-expected-failures.txt");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/conformance-expected-failures.txt");
     let text = std::fs::read_to_string(path).unwrap_or_default();
     parse_expected_failures(&text)
 }
@@ -187,7 +188,9 @@ impl CaseResult {
 }
 
 fn run_all(cases: Vec<Value>, threads: usize) -> Vec<CaseResult> {
-    let queue = Arc::new(Mutex::new(cases.into_iter().enumerate().collect::<Vec<_>>()));
+    let queue = Arc::new(Mutex::new(
+        cases.into_iter().enumerate().collect::<Vec<_>>(),
+    ));
     let results = Arc::new(Mutex::new(Vec::new()));
     let mut handles = Vec::new();
     for _ in 0..threads {
@@ -249,25 +252,15 @@ fn execute(case: &Value) -> Outcome {
         Ok(m) => m,
         Err(e) => return Outcome::Rejected(e.to_string()),
     };
-    let mut options = stepfn::testing::RunOptions::new(case.get("input").cloned().unwrap_or(json!({})));
+    let mut options =
+        stepfn::testing::RunOptions::new(case.get("input").cloned().unwrap_or(json!({})));
     options.virtual_time = true;
     options.history = true;
-    if let Some(execution) = case.get("execution").and_then(Value::as_object) {
-        let mut identity = Map::new();
-        for key in [
-            "stateMachineName",
-            "stateMachineArn",
-            "executionName",
-            "executionArn",
-            "roleArn",
-            "startTime",
-            "type",
-        ] {
-            if let Some(v) = execution.get(key) {
-                identity.insert(key.to_owned(), v.clone());
-            }
+    if let Some(execution) = case.get("execution") {
+        match stepfn::ExecutionIdentity::from_value(execution) {
+            Ok(identity) => options.identity = identity,
+            Err(e) => return Outcome::Crash(format!("execution identity rejected: {e}")),
         }
-        options.execution = Value::Object(identity);
     }
     if let Some(mocks) = case.get("mocks").filter(|m| !m.is_null()) {
         match stepfn::testing::MockConfig::from_value(mocks) {
@@ -289,7 +282,8 @@ fn score(case: &Value, outcome: Outcome) -> CaseResult {
     let expected = &case["expected"];
     let exp_status = str_of(expected, "status");
     let has_history = case.get("history").is_some_and(|h| !h.is_null());
-    let mut metrics: BTreeMap<&'static str, Option<bool>> = METRICS.iter().map(|m| (*m, None)).collect();
+    let mut metrics: BTreeMap<&'static str, Option<bool>> =
+        METRICS.iter().map(|m| (*m, None)).collect();
     metrics.insert("status", Some(false));
     metrics.insert("result", Some(false));
     if exp_status != "SUCCEEDED" {
@@ -367,7 +361,11 @@ fn score(case: &Value, outcome: Outcome) -> CaseResult {
                 ),
                 (e, a) => Err((
                     "cause".to_owned(),
-                    format!("expected {} got {}", short(e), short(a.as_ref().map(|(v, _)| v))),
+                    format!(
+                        "expected {} got {}",
+                        short(e),
+                        short(a.as_ref().map(|(v, _)| v))
+                    ),
                 )),
             };
             metrics.insert("cause", Some(ok && cause_ok.is_ok()));
@@ -380,7 +378,8 @@ fn score(case: &Value, outcome: Outcome) -> CaseResult {
         let multiset = case["flags"]
             .as_array()
             .is_some_and(|f| f.iter().any(|x| x == "parallel-branch-events-sorted"));
-        let (ah, ah_alt) = norm.actual_history(actual["history"].as_array().cloned().unwrap_or_default());
+        let (ah, ah_alt) =
+            norm.actual_history(actual["history"].as_array().cloned().unwrap_or_default());
         let ah = norm.symmetric(&Value::Array(ah));
         let ah_alt = norm.symmetric(&Value::Array(ah_alt));
         let eh = norm.symmetric(&case["history"]);
@@ -512,8 +511,12 @@ struct Normaliser<'a> {
 
 impl<'a> Normaliser<'a> {
     fn new(case: &'a Value) -> Self {
-        let text = serde_json::to_string(&json!([case["definition"], case["input"], case["execution"]]))
-            .unwrap_or_default();
+        let text = serde_json::to_string(&json!([
+            case["definition"],
+            case["input"],
+            case["execution"]
+        ]))
+        .unwrap_or_default();
         let mut literal: HashSet<String> = placeholders(&text).into_iter().collect();
         literal.insert("<region>".to_owned());
         literal.insert("<partition>".to_owned());
@@ -531,7 +534,10 @@ impl<'a> Normaliser<'a> {
                         && t.get("jsonpath").is_some_and(Value::is_string)
                         && t.get("replacement").is_some_and(|r| !r.is_null()) =>
                 {
-                    fixed_words.push(FixedWord::JsonPath(str_of(t, "jsonpath").to_owned(), t["replacement"].clone()))
+                    fixed_words.push(FixedWord::JsonPath(
+                        str_of(t, "jsonpath").to_owned(),
+                        t["replacement"].clone(),
+                    ))
                 }
                 "KeyValueBasedTransformer"
                     if t.get("replace_reference") == Some(&Value::Bool(false))
@@ -599,7 +605,10 @@ impl<'a> Normaliser<'a> {
 
     fn actual_result(&self, actual: &Value, has_history: bool) -> ActualResult {
         let prim = self.actual_result_once(actual, has_history, true);
-        let alt = if self.case["normalize"].as_array().is_some_and(|a| !a.is_empty()) {
+        let alt = if self.case["normalize"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+        {
             self.actual_result_once(actual, has_history, false)
         } else {
             prim.clone()
@@ -610,14 +619,22 @@ impl<'a> Normaliser<'a> {
             Some((p, a))
         };
         ActualResult {
-            status: actual.get("status").and_then(Value::as_str).map(str::to_owned),
+            status: actual
+                .get("status")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             output: pair("output"),
             error: pair("error"),
             cause: pair("cause"),
         }
     }
 
-    fn actual_result_once(&self, actual: &Value, has_history: bool, apply_normalize: bool) -> Map<String, Value> {
+    fn actual_result_once(
+        &self,
+        actual: &Value,
+        has_history: bool,
+        apply_normalize: bool,
+    ) -> Map<String, Value> {
         let status = actual.get("status").and_then(Value::as_str).unwrap_or("");
         let mut det = Map::new();
         if status == "SUCCEEDED" {
@@ -645,7 +662,10 @@ impl<'a> Normaliser<'a> {
             let root = json!({"events": [{"id": 1, "previousEventId": 0, "timestamp": "timestamp",
                                           "type": etype, key.clone(): det}]});
             let root = self.record_like(&root, apply_normalize);
-            root["events"][0][&key].as_object().cloned().unwrap_or_default()
+            root["events"][0][&key]
+                .as_object()
+                .cloned()
+                .unwrap_or_default()
         } else {
             det.insert("status".into(), json!(status));
             self.record_like(&Value::Object(det), apply_normalize)
@@ -682,7 +702,10 @@ impl<'a> Normaliser<'a> {
             events
         };
         let prim = fix(self.record_like(&root, true));
-        let alt = if self.case["normalize"].as_array().is_some_and(|a| !a.is_empty()) {
+        let alt = if self.case["normalize"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+        {
             fix(self.record_like(&root, false))
         } else {
             prim.clone()
@@ -690,7 +713,13 @@ impl<'a> Normaliser<'a> {
         (prim, alt)
     }
 
-    fn compare_history_full(&self, exp: &[Value], act: &[Value], alt: &[Value], multiset: bool) -> Result<(), String> {
+    fn compare_history_full(
+        &self,
+        exp: &[Value],
+        act: &[Value],
+        alt: &[Value],
+        multiset: bool,
+    ) -> Result<(), String> {
         let mut b = Bindings::new(&self.literal);
         let (ei, ai, alti) = if multiset {
             (blocks(exp), blocks(act), blocks(alt))
@@ -709,7 +738,10 @@ impl<'a> Normaliser<'a> {
             match (x, y) {
                 (Item::Block(xs), Item::Block(ys)) => {
                     if xs.len() != ys.len() {
-                        return Err(format!("item #{}: sorted-branch block differs in size", i + 1));
+                        return Err(format!(
+                            "item #{}: sorted-branch block differs in size",
+                            i + 1
+                        ));
                     }
                     let alts: Vec<Value> = match y_alt {
                         Some(Item::Block(a)) if a.len() == ys.len() => a.clone(),
@@ -749,11 +781,18 @@ impl<'a> Normaliser<'a> {
                         Some(Item::One(a)) => strip_ts(a),
                         _ => strip_ts(y),
                     };
-                    if let Err((p, r)) = self.matches(&strip_ts(x), &strip_ts(y), Some(&ya), &mut b, "$") {
+                    if let Err((p, r)) =
+                        self.matches(&strip_ts(x), &strip_ts(y), Some(&ya), &mut b, "$")
+                    {
                         return Err(format!("event #{} ({}) {p}: {r}", i + 1, str_of(x, "type")));
                     }
                 }
-                _ => return Err(format!("item #{}: sorted-branch block vs single event", i + 1)),
+                _ => {
+                    return Err(format!(
+                        "item #{}: sorted-branch block vs single event",
+                        i + 1
+                    ))
+                }
             }
         }
         Ok(())
@@ -761,8 +800,20 @@ impl<'a> Normaliser<'a> {
 
     /// Compares an expected value with an actual one (`alt`: the actual
     /// value normalised without the case's `normalize` pairs).
-    fn matches(&self, e: &Value, a: &Value, alt: Option<&Value>, b: &mut Bindings, path: &str) -> Result<(), (String, String)> {
-        let fail = || Err((path.to_owned(), format!("expected {} got {}", short(Some(e)), short(Some(a)))));
+    fn matches(
+        &self,
+        e: &Value,
+        a: &Value,
+        alt: Option<&Value>,
+        b: &mut Bindings,
+        path: &str,
+    ) -> Result<(), (String, String)> {
+        let fail = || {
+            Err((
+                path.to_owned(),
+                format!("expected {} got {}", short(Some(e)), short(Some(a))),
+            ))
+        };
         match (e, a) {
             (Value::Bool(x), Value::Bool(y)) if x == y => Ok(()),
             (Value::Bool(_), _) | (_, Value::Bool(_)) => fail(),
@@ -780,7 +831,10 @@ impl<'a> Normaliser<'a> {
                 }
                 if is_cause_path(path) {
                     if let Some(je) = json_text(es) {
-                        for cand in [Some(as_.as_str()), alt.and_then(Value::as_str)].into_iter().flatten() {
+                        for cand in [Some(as_.as_str()), alt.and_then(Value::as_str)]
+                            .into_iter()
+                            .flatten()
+                        {
                             if let Some(ja) = json_text(cand) {
                                 let mut trial = b.clone();
                                 if self.matches(&je, &ja, None, &mut trial, path).is_ok() {
@@ -795,21 +849,35 @@ impl<'a> Normaliser<'a> {
             }
             (Value::String(_), _) => fail(),
             (Value::Null, Value::Null) => Ok(()),
-            (Value::Null, _) => Err((path.to_owned(), format!("expected null got {}", short(Some(a))))),
+            (Value::Null, _) => Err((
+                path.to_owned(),
+                format!("expected null got {}", short(Some(a))),
+            )),
             (Value::Array(ea), Value::Array(aa)) => {
                 if ea.len() != aa.len() {
                     return Err((
                         path.to_owned(),
-                        format!("array length {} != {}: expected {} got {}", ea.len(), aa.len(), short(Some(e)), short(Some(a))),
+                        format!(
+                            "array length {} != {}: expected {} got {}",
+                            ea.len(),
+                            aa.len(),
+                            short(Some(e)),
+                            short(Some(a))
+                        ),
                     ));
                 }
-                let alt_arr = alt.and_then(Value::as_array).filter(|x| x.len() == aa.len());
+                let alt_arr = alt
+                    .and_then(Value::as_array)
+                    .filter(|x| x.len() == aa.len());
                 for (i, (x, y)) in ea.iter().zip(aa).enumerate() {
                     self.matches(x, y, alt_arr.map(|v| &v[i]), b, &format!("{path}[{i}]"))?;
                 }
                 Ok(())
             }
-            (Value::Array(_), _) => Err((path.to_owned(), format!("expected array got {}", short(Some(a))))),
+            (Value::Array(_), _) => Err((
+                path.to_owned(),
+                format!("expected array got {}", short(Some(a))),
+            )),
             (Value::Object(eo), Value::Object(ao)) => {
                 let alt_obj = alt
                     .and_then(Value::as_object)
@@ -817,7 +885,13 @@ impl<'a> Normaliser<'a> {
                 let mut left_a: Vec<&String> = ao.keys().filter(|k| !eo.contains_key(*k)).collect();
                 for (k, ev) in eo {
                     if let Some(av) = ao.get(k) {
-                        self.matches(ev, av, alt_obj.and_then(|m| m.get(k)), b, &format!("{path}.{k}"))?;
+                        self.matches(
+                            ev,
+                            av,
+                            alt_obj.and_then(|m| m.get(k)),
+                            b,
+                            &format!("{path}.{k}"),
+                        )?;
                     }
                 }
                 for (k, ev) in eo.iter().filter(|(k, _)| !ao.contains_key(*k)) {
@@ -825,7 +899,9 @@ impl<'a> Normaliser<'a> {
                     for (j, ka) in left_a.iter().enumerate() {
                         let mut trial = b.clone();
                         if match_str(k, ka, &mut trial)
-                            && self.matches(ev, &ao[*ka], None, &mut trial, &format!("{path}.{k}")).is_ok()
+                            && self
+                                .matches(ev, &ao[*ka], None, &mut trial, &format!("{path}.{k}"))
+                                .is_ok()
                         {
                             *b = trial;
                             found = Some(j);
@@ -839,16 +915,25 @@ impl<'a> Normaliser<'a> {
                         None => {
                             let mut keys: Vec<&String> = ao.keys().collect();
                             keys.sort();
-                            return Err((format!("{path}.{k}"), format!("missing key (actual keys {keys:?})")));
+                            return Err((
+                                format!("{path}.{k}"),
+                                format!("missing key (actual keys {keys:?})"),
+                            ));
                         }
                     }
                 }
                 if let Some(k) = left_a.first() {
-                    return Err((format!("{path}.{k}"), format!("unexpected key(s) {left_a:?}")));
+                    return Err((
+                        format!("{path}.{k}"),
+                        format!("unexpected key(s) {left_a:?}"),
+                    ));
                 }
                 Ok(())
             }
-            (Value::Object(_), _) => Err((path.to_owned(), format!("expected object got {}", short(Some(a))))),
+            (Value::Object(_), _) => Err((
+                path.to_owned(),
+                format!("expected object got {}", short(Some(a))),
+            )),
         }
     }
 }
@@ -871,7 +956,9 @@ fn is_cause_path(path: &str) -> bool {
 fn json_text(s: &str) -> Option<Value> {
     let t = s.trim_start();
     if t.starts_with('{') || t.starts_with('[') {
-        serde_json::from_str::<Value>(s).ok().filter(|v| v.is_object() || v.is_array())
+        serde_json::from_str::<Value>(s)
+            .ok()
+            .filter(|v| v.is_object() || v.is_array())
     } else {
         None
     }
@@ -934,7 +1021,10 @@ fn parallel_normalise(events: &mut Vec<Value>) {
     let mut block: Vec<Value> = Vec::new();
     let mut position = 0;
     while position < events.len() {
-        let kind = events[position].get("type").and_then(Value::as_str).map(str::to_owned);
+        let kind = events[position]
+            .get("type")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         match kind.as_deref() {
             None => collecting = false,
             Some("ParallelStateStarted") => {
@@ -986,7 +1076,11 @@ fn parse_jsonpath(path: &str) -> Option<Vec<JsonPathSeg>> {
     let mut segs = Vec::new();
     while !rest.is_empty() {
         let descendant = rest.starts_with("..");
-        rest = if descendant { &rest[2..] } else { rest.strip_prefix('.')? };
+        rest = if descendant {
+            &rest[2..]
+        } else {
+            rest.strip_prefix('.')?
+        };
         let end = rest.find(['.', '[', ']']).unwrap_or(rest.len());
         if end == 0 {
             return None;
@@ -1008,9 +1102,13 @@ fn parse_jsonpath(path: &str) -> Option<Vec<JsonPathSeg>> {
 /// Sets every value matched by a `$..a.b` style path (jsonpath_ng
 /// semantics: descendants include the node itself, arrays are traversed).
 fn jsonpath_set(root: &mut Value, path: &str, replacement: &Value) {
-    let Some(segs) = parse_jsonpath(path) else { return };
+    let Some(segs) = parse_jsonpath(path) else {
+        return;
+    };
     fn walk(node: &mut Value, segs: &[JsonPathSeg], replacement: &Value) {
-        let Some((first, rest)) = segs.split_first() else { return };
+        let Some((first, rest)) = segs.split_first() else {
+            return;
+        };
         let (name, descendant) = match first {
             JsonPathSeg::Child(n) => (n, false),
             JsonPathSeg::Descendant(n) => (n, true),
@@ -1052,12 +1150,16 @@ fn kv_transform(v: &mut Value, key: &str, replacement: &Value) {
         let matched = k == key && !val.is_null() && val.as_str() != Some("");
         if matched {
             *val = replacement.clone();
-        } else if let Value::Array(items) = val {
-            for item in items.iter_mut().filter(|i| i.is_object()) {
-                kv_transform(item, key, replacement);
+        } else {
+            match val {
+                Value::Array(items) => {
+                    for item in items.iter_mut().filter(|i| i.is_object()) {
+                        kv_transform(item, key, replacement);
+                    }
+                }
+                Value::Object(_) => kv_transform(val, key, replacement),
+                _ => {}
             }
-        } else if val.is_object() {
-            kv_transform(val, key, replacement);
         }
     }
 }
@@ -1065,19 +1167,25 @@ fn kv_transform(v: &mut Value, key: &str, replacement: &Value) {
 fn kv_timestamp(v: &mut Value) {
     let Value::Object(map) = v else { return };
     for (k, val) in map.iter_mut() {
-        let key_matches = k.to_ascii_lowercase().contains("timestamp") || k == "creationTime" || k == "ingestionTime";
-        let text = match val {
+        let key_matches = k.to_ascii_lowercase().contains("timestamp")
+            || k == "creationTime"
+            || k == "ingestionTime";
+        let text = match &*val {
             Value::String(s) => s.clone(),
             other => python_str(other),
         };
         if key_matches && iso_datetime_at(text.as_bytes(), 0).is_none() {
             *val = json!("timestamp");
-        } else if let Value::Array(items) = val {
-            for item in items.iter_mut().filter(|i| i.is_object()) {
-                kv_timestamp(item);
+        } else {
+            match val {
+                Value::Array(items) => {
+                    for item in items.iter_mut().filter(|i| i.is_object()) {
+                        kv_timestamp(item);
+                    }
+                }
+                Value::Object(_) => kv_timestamp(val),
+                _ => {}
             }
-        } else if val.is_object() {
-            kv_timestamp(val);
         }
     }
 }
@@ -1113,7 +1221,9 @@ fn response_metadata(v: &mut Value) {
     let Value::Object(map) = v else { return };
     for (k, val) in map.iter_mut() {
         if k == "ResponseMetadata" && val.is_object() {
-            let Some(hh) = val.get("HTTPHeaders").and_then(Value::as_object) else { continue };
+            let Some(hh) = val.get("HTTPHeaders").and_then(Value::as_object) else {
+                continue;
+            };
             let mut headers = Map::new();
             if let Some(ct) = hh.get("content_type").filter(|c| truthy(c)) {
                 headers.insert("content_type".into(), ct.clone());
@@ -1167,7 +1277,11 @@ fn extractor_history_fixup(events: &mut [Value]) {
 /// calendar-valid date, `T`, hh:mm:ss (hh < 24), an optional 1-9 digit
 /// fraction, then `Z` or `±hh[:][mm]` (hh < 20).
 fn iso_datetime_at(s: &[u8], at: usize) -> Option<usize> {
-    let digit = |i: usize| s.get(i).filter(|c| c.is_ascii_digit()).map(|c| (c - b'0') as u32);
+    let digit = |i: usize| {
+        s.get(i)
+            .filter(|c| c.is_ascii_digit())
+            .map(|c| (c - b'0') as u32)
+    };
     let num = |i: usize, n: usize| -> Option<u32> {
         let mut v = 0;
         for k in 0..n {
@@ -1189,7 +1303,12 @@ fn iso_datetime_at(s: &[u8], at: usize) -> Option<usize> {
         return None;
     }
     let hour = num(at + 11, 2)?;
-    if hour > 23 || !ch(at + 13, b':') || num(at + 14, 2)? > 59 || !ch(at + 16, b':') || num(at + 17, 2)? > 59 {
+    if hour > 23
+        || !ch(at + 13, b':')
+        || num(at + 14, 2)? > 59
+        || !ch(at + 16, b':')
+        || num(at + 17, 2)? > 59
+    {
         return None;
     }
     let mut i = at + 19;
@@ -1225,7 +1344,20 @@ fn iso_datetime_at(s: &[u8], at: usize) -> Option<usize> {
         return None;
     }
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][(month - 1) as usize];
+    let days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ][(month - 1) as usize];
     (day <= days).then_some(end)
 }
 
@@ -1416,11 +1548,15 @@ fn match_pieces(pieces: &[Piece], a: &str, found: &mut Vec<(String, String)>) ->
         return a.is_empty();
     };
     match first {
-        Piece::Lit(l) => a.strip_prefix(l.as_str()).is_some_and(|r| match_pieces(rest, r, found)),
+        Piece::Lit(l) => a
+            .strip_prefix(l.as_str())
+            .is_some_and(|r| match_pieces(rest, r, found)),
         Piece::Group(name) => {
             if let Some((_, bound)) = found.iter().find(|(n, _)| n == name) {
                 let bound = bound.clone();
-                return a.strip_prefix(bound.as_str()).is_some_and(|r| match_pieces(rest, r, found));
+                return a
+                    .strip_prefix(bound.as_str())
+                    .is_some_and(|r| match_pieces(rest, r, found));
             }
             // non-greedy: shortest non-empty first
             let mut ends: Vec<usize> = a.char_indices().map(|(i, _)| i).skip(1).collect();
@@ -1464,7 +1600,8 @@ fn blocks(events: &[Value]) -> Vec<Item> {
 }
 
 fn compare_history_types(exp: &[Value], act: &[Value], multiset: bool) -> Result<(), String> {
-    let types = |v: &[Value]| -> Vec<String> { v.iter().map(|e| str_of(e, "type").to_owned()).collect() };
+    let types =
+        |v: &[Value]| -> Vec<String> { v.iter().map(|e| str_of(e, "type").to_owned()).collect() };
     if !multiset {
         let (et, at) = (types(exp), types(act));
         if et == at {
@@ -1485,7 +1622,11 @@ fn compare_history_types(exp: &[Value], act: &[Value], multiset: bool) -> Result
     }
     let (ei, ai) = (blocks(exp), blocks(act));
     if ei.len() != ai.len() {
-        return Err(format!("{} history items expected, {} got", ei.len(), ai.len()));
+        return Err(format!(
+            "{} history items expected, {} got",
+            ei.len(),
+            ai.len()
+        ));
     }
     for (i, (x, y)) in ei.iter().zip(&ai).enumerate() {
         match (x, y) {
@@ -1495,7 +1636,10 @@ fn compare_history_types(exp: &[Value], act: &[Value], multiset: bool) -> Result
                 cx.sort();
                 cy.sort();
                 if cx != cy {
-                    return Err(format!("branch block #{}: expected {cx:?} got {cy:?}", i + 1));
+                    return Err(format!(
+                        "branch block #{}: expected {cx:?} got {cy:?}",
+                        i + 1
+                    ));
                 }
             }
             (Item::One(x), Item::One(y)) => {
@@ -1508,7 +1652,12 @@ fn compare_history_types(exp: &[Value], act: &[Value], multiset: bool) -> Result
                     ));
                 }
             }
-            _ => return Err(format!("item #{}: sorted-branch block vs single event", i + 1)),
+            _ => {
+                return Err(format!(
+                    "item #{}: sorted-branch block vs single event",
+                    i + 1
+                ))
+            }
         }
     }
     Ok(())
@@ -1518,31 +1667,59 @@ fn compare_history_types(exp: &[Value], act: &[Value], multiset: bool) -> Result
 
 #[test]
 fn iso_datetimes_are_replaced_like_the_recorder() {
-    assert_eq!(replace_iso_datetimes("at 2024-02-29T10:00:00Z."), "at date.");
-    assert_eq!(replace_iso_datetimes("2023-02-29T10:00:00Z"), "2023-02-29T10:00:00Z");
-    assert_eq!(replace_iso_datetimes("2024-01-01T10:00:00.123+01:00x"), "datex");
-    assert_eq!(replace_iso_datetimes("2024-01-01T24:00:00Z"), "2024-01-01T24:00:00Z");
-    assert_eq!(replace_iso_datetimes("2024-01-01T10:00:00"), "2024-01-01T10:00:00");
+    assert_eq!(
+        replace_iso_datetimes("at 2024-02-29T10:00:00Z."),
+        "at date."
+    );
+    assert_eq!(
+        replace_iso_datetimes("2023-02-29T10:00:00Z"),
+        "2023-02-29T10:00:00Z"
+    );
+    assert_eq!(
+        replace_iso_datetimes("2024-01-01T10:00:00.123+01:00x"),
+        "datex"
+    );
+    assert_eq!(
+        replace_iso_datetimes("2024-01-01T24:00:00Z"),
+        "2024-01-01T24:00:00Z"
+    );
+    assert_eq!(
+        replace_iso_datetimes("2024-01-01T10:00:00"),
+        "2024-01-01T10:00:00"
+    );
 }
 
 #[test]
 fn placeholders_are_consistent_wildcards() {
     let lit: HashSet<String> = ["<region>".to_owned()].into_iter().collect();
     let mut b = Bindings::new(&lit);
-    assert!(match_str("arn:<region>:<uuid:1>", "arn:<region>:abc", &mut b));
+    assert!(match_str(
+        "arn:<region>:<uuid:1>",
+        "arn:<region>:abc",
+        &mut b
+    ));
     assert!(match_str("<uuid:1>/x", "abc/x", &mut b));
     assert!(!match_str("<uuid:1>", "abd", &mut b));
-    assert!(!match_str("<uuid:2>", "abc", &mut b), "two placeholders of one kind differ");
+    assert!(
+        !match_str("<uuid:2>", "abc", &mut b),
+        "two placeholders of one kind differ"
+    );
     assert!(!match_str("arn:<region>:x", "arn:us-east-1:x", &mut b));
     assert_eq!(Bindings::kind("<uuid:12>"), "uuid");
     assert_eq!(Bindings::kind("<<task_token>:1>"), "task_token");
-    assert_eq!(placeholders("a<b:1>c<<d>:2>e<f>"), vec!["<b:1>", "<<d>:2>", "<f>"]);
+    assert_eq!(
+        placeholders("a<b:1>c<<d>:2>e<f>"),
+        vec!["<b:1>", "<<d>:2>", "<f>"]
+    );
 }
 
 #[test]
 fn expected_failures_file_format() {
     let list = parse_expected_failures("# group\nfoo.py::T::t[x]#key  # reason here\n\nbar#k\n");
-    assert_eq!(list.get("foo.py::T::t[x]#key").map(String::as_str), Some("reason here"));
+    assert_eq!(
+        list.get("foo.py::T::t[x]#key").map(String::as_str),
+        Some("reason here")
+    );
     assert_eq!(list.get("bar#k").map(String::as_str), Some(""));
     assert_eq!(list.len(), 2);
 }
@@ -1555,8 +1732,14 @@ fn jsonpath_and_key_transforms() {
     assert_eq!(v["l"][0]["Date"], 1);
     let mut v = json!({"k": [{"MD5OfBody": "x"}], "MD5OfBody": ""});
     kv_transform(&mut v, "MD5OfBody", &json!("<md5-hash>"));
-    assert_eq!(v, json!({"k": [{"MD5OfBody": "<md5-hash>"}], "MD5OfBody": ""}));
+    assert_eq!(
+        v,
+        json!({"k": [{"MD5OfBody": "<md5-hash>"}], "MD5OfBody": ""})
+    );
     let mut v = json!({"TimestampValue": 5, "o": {"timestamp": "2024-01-01T00:00:00Z"}});
     kv_timestamp(&mut v);
-    assert_eq!(v, json!({"TimestampValue": "timestamp", "o": {"timestamp": "2024-01-01T00:00:00Z"}}));
+    assert_eq!(
+        v,
+        json!({"TimestampValue": "timestamp", "o": {"timestamp": "2024-01-01T00:00:00Z"}})
+    );
 }

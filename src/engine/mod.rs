@@ -243,12 +243,14 @@ impl ExecutionIdentity {
         let machine_type = match text("type")?.as_deref() {
             None | Some("STANDARD") => StateMachineType::Standard,
             Some("EXPRESS") => StateMachineType::Express,
-            Some(other) => return Err(Error::new(
-                ErrorKind::InvalidInput,
-                format!(
+            Some(other) => {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!(
                     "`type` of the execution identity must be STANDARD or EXPRESS, not `{other}`"
                 ),
-            )),
+                ))
+            }
         };
         Ok(ExecutionIdentity {
             state_machine_name: text("stateMachineName")?,

@@ -22,9 +22,12 @@ use std::sync::Arc;
 /// every mocked response.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MockConfig {
-    state_machines: Vec<(String, Vec<(String, Vec<(String, String)>)>)>,
+    state_machines: Vec<(String, Vec<TestCaseEntry>)>,
     responses: HashMap<String, Arc<MockedResponse>>,
 }
+
+/// A test case as written: its name and (state, mocked response name) pairs.
+type TestCaseEntry = (String, Vec<(String, String)>);
 
 /// What one invocation of a mocked Task answers.
 #[derive(Clone, Debug, PartialEq)]
@@ -149,6 +152,7 @@ fn object<'a>(value: &'a Value, what: &str) -> Result<&'a Map<String, Value>, Er
 
 impl MockConfig {
     /// Reads a mock configuration from JSON text.
+    #[allow(clippy::should_implement_trait)] // also implemented: FromStr
     pub fn from_str(text: &str) -> Result<MockConfig, Error> {
         let value: Value = serde_json::from_str(text).map_err(|e| {
             config_error(format!("mock config: not valid JSON: {e}")).with_source(e)
@@ -262,6 +266,14 @@ impl MockConfig {
             name: test_case.to_owned(),
             states,
         })
+    }
+}
+
+impl std::str::FromStr for MockConfig {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<MockConfig, Error> {
+        MockConfig::from_str(text)
     }
 }
 
