@@ -292,11 +292,10 @@ fn invalid_path(path: &Path) -> StatesError {
     ))
 }
 
+/// Every way a choice path can miss (no results, a missing property on the
+/// way, an undefined variable) is the same error on AWS.
 fn lookup<'v>(path: &Path, env: &Env<'v>) -> Result<std::borrow::Cow<'v, Value>, StatesError> {
-    path.eval(env).map_err(|e| match e {
-        PathError::NoResults { .. } | PathError::UndefinedVariable { .. } => invalid_path(path),
-        other => StatesError::runtime(other.to_string()),
-    })
+    path.eval(env).map_err(|_: PathError| invalid_path(path))
 }
 
 impl Condition {

@@ -8,7 +8,7 @@
 //! use stepfn::template::PayloadTemplate;
 //!
 //! let template = PayloadTemplate::compile(&json!({
-//!     "greeting.$": "States.Format('Hello, {}!', 'Ada')",
+//!     "greeting.$": "States.Format('Hello, {}!', $.name)",
 //!     "static": {"kept": "$.as-is"}
 //! }))
 //! .unwrap();
@@ -84,7 +84,7 @@ pub(crate) fn path_failure(
     field: &str,
 ) -> StatesError {
     match error {
-        PathError::NoResults { .. } => StatesError::runtime(format!(
+        e if e.is_no_match() => StatesError::runtime(format!(
             "The JSONPath '{}' specified for the field '{}' could not be found in the input '{}'",
             path.as_str(),
             field,

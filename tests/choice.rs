@@ -356,6 +356,27 @@ fn a_missing_variable_is_a_runtime_error() {
 }
 
 #[test]
+fn a_missing_property_on_the_way_is_the_same_runtime_error() {
+    let cause =
+        "Invalid path '$.a.b.c': The choice state's condition path references an invalid value.";
+    let rule = json!({"Variable": "$.a.b.c", "IsNull": true, "Next": "N"});
+    assert_eq!(eval_rule(rule.clone(), json!({})), Err(runtime(cause)));
+    assert_eq!(eval_rule(rule, json!({"a": 1})), Err(runtime(cause)));
+    let present = json!({"Variable": "$.a.b.c", "IsPresent": true, "Next": "N"});
+    assert_eq!(eval_rule(present, json!({"a": {}})), Ok(false));
+}
+
+#[test]
+fn an_undefined_variable_is_the_same_runtime_error() {
+    let cause =
+        "Invalid path '$nope': The choice state's condition path references an invalid value.";
+    let rule = json!({"Variable": "$nope", "IsNull": true, "Next": "N"});
+    assert_eq!(eval_rule(rule, json!({})), Err(runtime(cause)));
+    let present = json!({"Variable": "$nope", "IsPresent": true, "Next": "N"});
+    assert_eq!(eval_rule(present, json!({})), Ok(false));
+}
+
+#[test]
 fn a_missing_path_operand_is_a_runtime_error() {
     let cause =
         "Invalid path '$.w': The choice state's condition path references an invalid value.";
@@ -761,4 +782,54 @@ fn jsonata_rule_problems() {
             ("A Choice Rule must have a comparison operator or one of the fields [And, Or, Not]".to_owned(), LOC.to_owned()),
         ]
     );
+}
+
+// ---- properties ----
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use std::cmp::Ordering;
+    use stepfn::choice::compare_numbers;
+
+    fn number(v: Value) -> serde_json::Number {
+        match v {
+            Value::Number(n) => n,
+            other => panic!("not a number: {other}"),
+        }
+    }
+
+    /// Escapes `*` and `\` so the text matches itself literally.
+    fn literal(text: &str) -> String {
+        text.replace('\\', "\\\\").replace('*', "\\*")
+    }
+
+    proptest! {
+        #[test]
+        fn a_pattern_with_a_star_in_place_of_any_substring_matches(
+            s in "[a-c*\\\\]{0,12}", cut in any::<(prop::sample::Index, prop::sample::Index)>()
+        ) {
+            let chars: Vec<char> = s.chars().collect();
+            let (mut i, mut j) = (cut.0.index(chars.len() + 1), cut.1.index(chars.len() + 1));
+            if i > j { std::mem::swap(&mut i, &mut j); }
+            let prefix: String = chars[..i].iter().collect();
+            let suffix: String = chars[j..].iter().collect();
+            let pattern = format!("{}*{}", literal(&prefix), literal(&suffix));
+            prop_assert!(eval("StringMatches", json!(pattern), json!(s)));
+            prop_assert!(eval("StringMatches", json!(literal(&s)), json!(s)));
+        }
+
+        #[test]
+        fn integers_compare_like_integers(a in any::<i64>(), b in any::<u64>()) {
+            let expected = i128::from(a).cmp(&i128::from(b));
+            prop_assert_eq!(compare_numbers(&number(json!(a)), &number(json!(b))), Some(expected));
+        }
+
+        #[test]
+        fn an_integer_and_a_float_compare_exactly(a in -1_000_000i64..1_000_000, f in -1.0e6f64..1.0e6) {
+            // Both are exact in f64 here, so f64 comparison is the reference.
+            let expected = (a as f64).partial_cmp(&f).unwrap_or(Ordering::Equal);
+            prop_assert_eq!(compare_numbers(&number(json!(a)), &number(json!(f))), Some(expected));
+        }
+    }
 }

@@ -196,3 +196,12 @@ fn the_whole_pipeline_runs_in_order() {
     let merged = result(Some("$.result"), raw, json!({"status": "ok"})).unwrap();
     assert_eq!(output(Some("$.result.status"), merged), Ok(json!("ok")));
 }
+
+#[test]
+fn output_path_missing_property_on_the_way_is_a_runtime_error() {
+    // Recorded on AWS (scenarios/test_catch_states_runtime).
+    assert_eq!(
+        output(Some("$.no.such.result.path"), json!({})),
+        runtime("Invalid path '$.no.such.result.path' : Missing property in path $['no']")
+    );
+}

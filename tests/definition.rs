@@ -853,3 +853,121 @@ fn validation_report_has_aws_shape() {
     );
     assert!(ok.state_machine().is_some());
 }
+
+// ---------------------------------------------------------------- owned by other modules, reported here
+
+#[test]
+fn template_and_choice_problems_are_located() {
+    assert_eq!(
+        diags(one(
+            json!({"Type": "Pass", "Parameters": {"a": 1, "a.$": "$.b"}, "End": true})
+        )),
+        [schema(
+            "A duplicate field will exist after renaming to strip the \".$\" suffix: 'a'",
+            "/States/S/Parameters/a.$"
+        )]
+    );
+    let choice = |rule: Value| json!({"StartAt": "C", "States": {"C": {"Type": "Choice", "Choices": [rule]}, "D": {"Type": "Succeed"}}});
+    assert_eq!(
+        diags(choice(
+            json!({"Variable": "$.a", "IsNull": true, "IsString": true, "Next": "D"})
+        )),
+        [schema(
+            "Each Choice Rule can only have one comparison operator",
+            "/States/C/Choices[0]"
+        )]
+    );
+    assert_eq!(
+        diags(choice(
+            json!({"And": [{"Variable": "$.a", "IsNull": true, "Next": "D"}], "Next": "D"})
+        )),
+        [schema(
+            "Field 'Next' is not supported",
+            "/States/C/Choices[0]/And/0"
+        )]
+    );
+    assert_eq!(
+        diags(one(json!({"Type": "Fail", "ErrorPath": "$.a[*]"}))),
+        [schema(
+            "Value is not a Reference Path",
+            "/States/S/ErrorPath"
+        )]
+    );
+}
+
+// ---------------------------------------------------------------- robustness
+
+/// Every node of every fixture replaced by values of every JSON type: the
+/// validator answers (OK or diagnostics) and never panics.
+#[test]
+fn mutated_fixtures_never_panic() {
+    let replacements = [
+        json!(null),
+        json!(-1),
+        json!(1.5),
+        json!("$$"),
+        json!("{% x %}"),
+        json!([]),
+        json!({}),
+        json!(true),
+    ];
+    for entry in std::fs::read_dir(fixtures()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.to_string_lossy().into_owned();
+        if !name.ends_with(".json") || name.ends_with(".invalid.json") {
+            continue;
+        }
+        let original: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let mut pointers = Vec::new();
+        let mut stack = vec![(String::new(), &original)];
+        while let Some((at, v)) = stack.pop() {
+            pointers.push(at.clone());
+            match v {
+                Value::Object(m) => stack.extend(m.iter().map(|(k, c)| {
+                    (
+                        format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+                        c,
+                    )
+                })),
+                Value::Array(a) => {
+                    stack.extend(a.iter().enumerate().map(|(i, c)| (format!("{at}/{i}"), c)))
+                }
+                _ => {}
+            }
+        }
+        for pointer in &pointers {
+            for replacement in &replacements {
+                let mut mutated = original.clone();
+                if pointer.is_empty() {
+                    mutated = replacement.clone();
+                } else {
+                    *mutated.pointer_mut(pointer).unwrap() = replacement.clone();
+                }
+                let report = StateMachine::validate_value(&mutated, StateMachineType::Standard);
+                if let Some(machine) = report.state_machine() {
+                    // What loads also round-trips.
+                    let again = StateMachine::from_value(machine.to_value()).unwrap();
+                    assert_eq!(again.definition(), machine.definition(), "{name} {pointer}");
+                }
+            }
+        }
+    }
+}
+
+/// Every prefix of every fixture's text is answered without a panic.
+#[test]
+fn truncated_text_never_panics() {
+    for entry in std::fs::read_dir(fixtures()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let complete = String::from_utf8_lossy(&bytes).trim_end().len();
+        for end in (0..complete).step_by(3) {
+            let report = StateMachine::validate_slice(&bytes[..end], StateMachineType::Standard);
+            assert!(!report.is_ok(), "{} cut at {end}", path.display());
+        }
+    }
+}

@@ -849,7 +849,6 @@ fn functions_are_callable_directly() {
 /// MathRandom results are random: they are checked for being an integer in
 /// range.
 #[test]
-#[ignore = "needs the path module (not on main yet)"]
 fn conformance_single_pass_states() {
     let dir = std::env::var_os("STEPFN_CONFORMANCE_DIR")
         .map(std::path::PathBuf::from)

@@ -211,7 +211,6 @@ fn expression_parses_intrinsics() {
 // templates with paths
 
 #[test]
-#[ignore = "needs the path module (not on main yet)"]
 fn paths_select_from_the_data() {
     let input = json!({"a": {"b": [1, 2, 3]}, "s": "x"});
     builds(
@@ -228,7 +227,6 @@ fn paths_select_from_the_data() {
 }
 
 #[test]
-#[ignore = "needs the path module (not on main yet)"]
 fn paths_in_intrinsic_arguments() {
     let input =
         json!({"name": "Ada", "n": {"a": 1.5, "b": 2}, "list": [1, 2, 3, 4, 5], "tpl": "{} + {}"});
@@ -270,7 +268,6 @@ fn paths_in_intrinsic_arguments() {
 }
 
 #[test]
-#[ignore = "needs the path module (not on main yet)"]
 fn context_and_variables() {
     let data = json!({"d": 1});
     let context =
@@ -298,7 +295,6 @@ fn context_and_variables() {
 }
 
 #[test]
-#[ignore = "needs the path module (not on main yet)"]
 fn missing_paths_fail_with_aws_causes() {
     let input = json!({"int-literal": 0, "s": "it's"});
     fails(
@@ -331,7 +327,6 @@ fn missing_paths_fail_with_aws_causes() {
 }
 
 #[test]
-#[ignore = "needs the path module (not on main yet)"]
 fn rejects_bad_paths() {
     let errors = PayloadTemplate::compile(
         &json!({"a.$": "not a path", "b.$": "$.ok", "c.$": "States.Array($..[)"}),
@@ -343,7 +338,6 @@ fn rejects_bad_paths() {
 }
 
 #[test]
-#[ignore = "needs the path module (not on main yet)"]
 fn expression_parses_paths() {
     let expression = Expression::parse("$.a").unwrap();
     assert!(matches!(expression, Expression::Path(_)));

@@ -422,7 +422,7 @@ fn read_raw<T: DeserializeOwned + Default>(cx: &mut Cx, obj: &Object, loc: &str)
     let mut ok = true;
     for _ in 0..=obj.len() {
         let current = owned.as_ref().unwrap_or(obj);
-        let err = match serde_path_to_error::deserialize::<_, T>(&Value::Object(current.clone())) {
+        let err = match serde_path_to_error::deserialize::<_, T>(current) {
             Ok(raw) => return (raw, ok),
             Err(err) => err,
         };

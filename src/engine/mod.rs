@@ -2,7 +2,7 @@
 //! builder for options, the [`ExecutionHandle`] to abort an execution and
 //! answer its callbacks, and the [`Outcome`].
 //!
-//! ```ignore
+//! ```
 //! # futures::executor::block_on(async {
 //! use serde_json::json;
 //! use stepfn::{sync_task_fn, StateMachine, Status};
@@ -17,7 +17,7 @@
 //! assert_eq!(outcome.output, Some(json!({"greeting": "hello world"})));
 //! # Ok::<(), stepfn::Error>(())
 //! # }).unwrap();
-//! ```ignore
+//! ```
 
 use crate::clock::{Clock, SystemClock, VirtualClock};
 use crate::definition::{StateMachine, StateMachineType};
@@ -31,6 +31,8 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 mod history;
+mod plan;
+mod run;
 
 pub use history::HistoryEvent;
 
@@ -267,7 +269,7 @@ impl ExecutionIdentity {
 /// One execution to run, with its options: a consuming builder started by
 /// [`StateMachine::execution`] and finished by [`run`](Execution::run).
 ///
-/// ```ignore
+/// ```
 /// # futures::executor::block_on(async {
 /// use serde_json::json;
 /// use stepfn::{sync_task_fn, StateMachine, Status};
@@ -392,15 +394,305 @@ impl<'m> Execution<'m> {
     where
         E: TaskExecutor + ?Sized,
     {
-        let _ = (executor, input, self.machine, self.random_seed);
-        Outcome {
-            status: Status::Failed,
-            error: Some("States.Runtime".into()),
-            cause: Some("the execution engine is not implemented yet".into()),
-            output: None,
-            history: None,
+        let executor_ref: &E = executor;
+        let executor: &dyn TaskExecutor = &executor_ref;
+        drive_execution(self, executor, input).await
+    }
+}
+
+fn resolve_identity(identity: &ExecutionIdentity, now: SystemTime) -> run::Ident {
+    let sm_name = identity
+        .state_machine_name
+        .clone()
+        .or_else(|| {
+            identity
+                .state_machine_arn
+                .as_deref()
+                .and_then(|a| a.rsplit(':').next())
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "StateMachine".to_owned());
+    let sm_arn = identity
+        .state_machine_arn
+        .clone()
+        .unwrap_or_else(|| format!("arn:aws:states:us-east-1:123456789012:stateMachine:{sm_name}"));
+    let exec_name = identity
+        .execution_name
+        .clone()
+        .or_else(|| {
+            identity
+                .execution_arn
+                .as_deref()
+                .and_then(|a| a.rsplit(':').next())
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let exec_arn = identity.execution_arn.clone().unwrap_or_else(|| {
+        format!(
+            "{}:{exec_name}",
+            sm_arn.replacen(":stateMachine:", ":execution:", 1)
+        )
+    });
+    let region = sm_arn
+        .split(':')
+        .nth(3)
+        .filter(|r| !r.is_empty())
+        .unwrap_or("us-east-1")
+        .to_owned();
+    let role_arn = identity
+        .role_arn
+        .clone()
+        .unwrap_or_else(|| "arn:aws:iam::123456789012:role/stepfn".to_owned());
+    run::Ident {
+        sm_name,
+        sm_arn,
+        exec_name,
+        exec_arn,
+        role_arn,
+        start_time: identity.start_time.unwrap_or(now),
+        region,
+        machine_type: identity.machine_type,
+    }
+}
+
+/// True when some state of `plan` reads `$$` or is a Task (whose request
+/// can give the context object).
+fn wants_context(sm: &crate::definition::SubMachine, plan: &plan::SubPlan) -> bool {
+    sm.states.iter().zip(&plan.states).any(|(state, sp)| {
+        sp.needs_context
+            || sp.selector_needs_context
+            || matches!(state.kind, crate::definition::StateKind::Task(_))
+            || match &state.kind {
+                crate::definition::StateKind::Parallel(p) => p
+                    .branches
+                    .iter()
+                    .zip(&sp.children)
+                    .any(|(b, bp)| wants_context(b, bp)),
+                crate::definition::StateKind::Map(m) => sp
+                    .children
+                    .first()
+                    .is_some_and(|cp| wants_context(&m.item_processor, cp)),
+                _ => false,
+            }
+    })
+}
+
+enum Ended<T> {
+    Done(T),
+    TimedOut,
+    Aborted,
+}
+
+/// Polls an execution: stops it when aborted, and moves a virtual clock
+/// when nothing but time can make progress.
+struct Drive<'r, F> {
+    future: std::pin::Pin<Box<F>>,
+    shared: &'r Shared,
+    busy: &'r std::sync::atomic::AtomicUsize,
+    clock: &'r dyn Clock,
+}
+
+impl<F: std::future::Future> std::future::Future for Drive<'_, F> {
+    type Output = Option<F::Output>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        use std::task::Poll;
+        loop {
+            if self.shared.aborted.load(Ordering::SeqCst) {
+                return Poll::Ready(None);
+            }
+            self.shared.waker.register(cx.waker());
+            if self.shared.aborted.load(Ordering::SeqCst) {
+                return Poll::Ready(None);
+            }
+            if let Poll::Ready(v) = self.future.as_mut().poll(cx) {
+                return Poll::Ready(Some(v));
+            }
+            if self.busy.load(Ordering::SeqCst) == 0 && self.clock.advance_when_idle() {
+                continue;
+            }
+            return Poll::Pending;
         }
     }
+}
+
+async fn drive_execution(
+    execution: Execution<'_>,
+    executor: &dyn TaskExecutor,
+    input: Value,
+) -> Outcome {
+    use rand::SeedableRng;
+    let definition = execution.machine.definition();
+    let clock: &dyn Clock = &*execution.clock;
+    let plan = plan::plan(&definition.machine);
+    let ident = resolve_identity(&execution.identity, clock.now());
+    let exec_input = wants_context(&definition.machine, &plan).then(|| input.clone());
+    let rng = match execution.random_seed {
+        Some(seed) => rand::rngs::SmallRng::seed_from_u64(seed),
+        None => rand::rngs::SmallRng::from_entropy(),
+    };
+    let sink = run::EventSink::new(execution.history);
+    let run = run::Run {
+        executor,
+        clock,
+        limits: &execution.limits,
+        shared: &execution.shared,
+        rng: Mutex::new(rng),
+        busy: Default::default(),
+        transitions: Default::default(),
+        ident,
+        exec_input,
+        exec_context: Default::default(),
+    };
+    sink.emit(
+        clock,
+        0,
+        "ExecutionStarted",
+        Some("executionStartedEventDetails"),
+        || {
+            let mut d = serde_json::Map::new();
+            d.insert("input".into(), Value::String(input.to_string()));
+            d.insert(
+                "inputDetails".into(),
+                serde_json::json!({"truncated": false}),
+            );
+            d.insert("roleArn".into(), Value::from(run.ident.role_arn.as_str()));
+            d
+        },
+    );
+    let thread = run::Thread {
+        cursor: 0,
+        vars: run::Vars::root(),
+        sink: &sink,
+        slot: None,
+    };
+    let body = run::run_sub(&run, &definition.machine, &plan, input, thread);
+    let timeout = definition.timeout_seconds;
+    let body = async {
+        match timeout {
+            None => Ended::Done(body.await),
+            Some(t) => {
+                let sleep = clock.sleep(std::time::Duration::from_secs(t));
+                match futures::future::select(body, sleep).await {
+                    futures::future::Either::Left((o, _)) => Ended::Done(o),
+                    futures::future::Either::Right(_) => Ended::TimedOut,
+                }
+            }
+        }
+    };
+    let ended = Drive {
+        future: Box::pin(body),
+        shared: &execution.shared,
+        busy: &run.busy,
+        clock,
+    }
+    .await
+    .unwrap_or(Ended::Aborted);
+    execution.shared.finished.store(true, Ordering::SeqCst);
+    let last = sink.count();
+    let mut outcome = match ended {
+        Ended::Done(sub) => match sub.result {
+            Ok(output) => {
+                sink.emit(
+                    clock,
+                    sub.cursor,
+                    "ExecutionSucceeded",
+                    Some("executionSucceededEventDetails"),
+                    || {
+                        let mut d = serde_json::Map::new();
+                        d.insert("output".into(), Value::String(output.to_string()));
+                        d.insert(
+                            "outputDetails".into(),
+                            serde_json::json!({"truncated": false}),
+                        );
+                        d
+                    },
+                );
+                Outcome {
+                    status: Status::Succeeded,
+                    output: Some(output),
+                    error: None,
+                    cause: None,
+                    history: None,
+                }
+            }
+            Err(failure) => {
+                let error = failure.error.name.as_str().to_owned();
+                let error = (!error.is_empty()).then_some(error);
+                let cause = failure.error.cause;
+                sink.emit(
+                    clock,
+                    failure.event,
+                    "ExecutionFailed",
+                    Some("executionFailedEventDetails"),
+                    || error_details(error.as_deref(), cause.as_deref()),
+                );
+                Outcome {
+                    status: Status::Failed,
+                    output: None,
+                    error,
+                    cause,
+                    history: None,
+                }
+            }
+        },
+        Ended::TimedOut => {
+            sink.emit(
+                clock,
+                last,
+                "ExecutionTimedOut",
+                Some("executionTimedOutEventDetails"),
+                || error_details(Some("States.Timeout"), None),
+            );
+            Outcome {
+                status: Status::TimedOut,
+                output: None,
+                error: Some("States.Timeout".into()),
+                cause: None,
+                history: None,
+            }
+        }
+        Ended::Aborted => {
+            let (error, cause) = execution
+                .shared
+                .abort_reason
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+                .unwrap_or((None, None));
+            sink.emit(
+                clock,
+                last,
+                "ExecutionAborted",
+                Some("executionAbortedEventDetails"),
+                || error_details(error.as_deref(), cause.as_deref()),
+            );
+            Outcome {
+                status: Status::Aborted,
+                output: None,
+                error,
+                cause,
+                history: None,
+            }
+        }
+    };
+    drop(run);
+    outcome.history = sink.take();
+    outcome
+}
+
+fn error_details(error: Option<&str>, cause: Option<&str>) -> serde_json::Map<String, Value> {
+    let mut d = serde_json::Map::new();
+    if let Some(e) = error {
+        d.insert("error".into(), Value::from(e));
+    }
+    if let Some(c) = cause {
+        d.insert("cause".into(), Value::from(c));
+    }
+    d
 }
 
 // ---------------------------------------------------------------------------
@@ -410,6 +702,7 @@ impl<'m> Execution<'m> {
 #[derive(Default)]
 pub(crate) struct Shared {
     aborted: AtomicBool,
+    finished: AtomicBool,
     abort_reason: Mutex<Option<(Option<String>, Option<String>)>>,
     waker: futures::task::AtomicWaker,
     callbacks: Mutex<HashMap<String, CallbackSlot>>,
@@ -425,19 +718,54 @@ pub(crate) enum CallbackMessage {
 
 #[derive(Default)]
 struct CallbackSlot {
-    messages: Vec<CallbackMessage>,
+    messages: std::collections::VecDeque<CallbackMessage>,
+    waker: Option<std::task::Waker>,
 }
 
 impl Shared {
+    fn lock_callbacks(&self) -> std::sync::MutexGuard<'_, HashMap<String, CallbackSlot>> {
+        self.callbacks.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn send(&self, token: &str, message: CallbackMessage) -> Result<(), CallbackError> {
-        let mut callbacks = self.callbacks.lock().unwrap_or_else(|e| e.into_inner());
+        let mut callbacks = self.lock_callbacks();
         let Some(slot) = callbacks.get_mut(token) else {
             return Err(CallbackError::TaskDoesNotExist);
         };
-        slot.messages.push(message);
-        drop(callbacks);
-        self.waker.wake();
+        slot.messages.push_back(message);
+        if let Some(w) = slot.waker.take() {
+            w.wake();
+        }
         Ok(())
+    }
+
+    pub(crate) fn register(&self, token: &str) {
+        self.lock_callbacks()
+            .insert(token.to_owned(), CallbackSlot::default());
+    }
+
+    pub(crate) fn unregister(&self, token: &str) {
+        self.lock_callbacks().remove(token);
+    }
+
+    /// The next message for `token` (pending until one arrives).
+    pub(crate) fn next_message<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> impl std::future::Future<Output = CallbackMessage> + 'a {
+        futures::future::poll_fn(move |cx| {
+            let mut callbacks = self.lock_callbacks();
+            match callbacks.get_mut(token) {
+                Some(slot) => match slot.messages.pop_front() {
+                    Some(m) => std::task::Poll::Ready(m),
+                    None => {
+                        slot.waker = Some(cx.waker().clone());
+                        std::task::Poll::Pending
+                    }
+                },
+                None => std::task::Poll::Pending,
+            }
+        })
     }
 }
 

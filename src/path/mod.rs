@@ -31,6 +31,7 @@
 //! bracket form always starts with `$`, also for `$$` and `$name` paths (the
 //! rest of the path is evaluated against the context object or the variable).
 
+mod check;
 mod jsonpath;
 mod reference;
 
@@ -208,6 +209,16 @@ pub enum PathError {
 }
 
 impl PathError {
+    /// True when the path matched nothing ([`PathError::NoResults`] or
+    /// [`PathError::MissingProperty`]): the case payload templates,
+    /// ErrorPath and CausePath report with their own AWS wording.
+    pub fn is_no_match(&self) -> bool {
+        matches!(
+            self,
+            PathError::NoResults { .. } | PathError::MissingProperty { .. }
+        )
+    }
+
     /// The path as written, when the error names one.
     pub fn path(&self) -> Option<&str> {
         match self {

@@ -1,0 +1,292 @@
+//! What the engine precomputes from a definition: transitions resolved to
+//! state indexes, which states need the context object, the names of the
+//! history events of each Task.
+
+use crate::definition::{
+    Assign, Credentials, FailField, ResourceKind, State, StateKind, SubMachine, Transition, WaitFor,
+};
+use crate::path::{Path, ReferencePath};
+use crate::template::{Expression, PayloadTemplate};
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Where a state goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Next {
+    State(usize),
+    End,
+    /// A name that is not a state of this sub-machine (a definition the
+    /// validator should have refused): a runtime error if taken.
+    Missing,
+}
+
+#[derive(Debug)]
+pub(crate) struct SubPlan {
+    pub start: Next,
+    pub states: Vec<StatePlan>,
+}
+
+#[derive(Debug)]
+pub(crate) struct StatePlan {
+    /// `Next`/`End`.
+    pub next: Next,
+    /// The `Next` of each catcher.
+    pub catch_next: Vec<Next>,
+    /// The `Next` of each choice rule.
+    pub choice_next: Vec<Next>,
+    /// The Choice `Default`.
+    pub default: Option<Next>,
+    /// Some field reads `$$`: build the context object for this state.
+    pub needs_context: bool,
+    /// The ItemSelector reads `$$` (Map only).
+    pub selector_needs_context: bool,
+    /// Parallel branches, or the Map item processor.
+    pub children: Vec<SubPlan>,
+    /// Task history naming.
+    pub task: Option<TaskNames>,
+}
+
+/// How a Task's events are named in the history.
+#[derive(Debug, Clone)]
+pub(crate) struct TaskNames {
+    pub family: TaskFamily,
+    /// `resourceType` (e.g. `lambda`, `aws-sdk:s3`).
+    pub resource_type: String,
+    /// `resource` (action with its pattern suffix, or the ARN).
+    pub resource: String,
+    pub callback: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TaskFamily {
+    Lambda,
+    Activity,
+    Service,
+}
+
+fn resolve(sm: &SubMachine, index: &HashMap<&str, usize>, name: &str) -> Next {
+    let _ = sm;
+    index.get(name).map_or(Next::Missing, |&i| Next::State(i))
+}
+
+fn transition(sm: &SubMachine, index: &HashMap<&str, usize>, t: &Transition) -> Next {
+    match t {
+        Transition::End => Next::End,
+        Transition::Next(name) => resolve(sm, index, name),
+    }
+}
+
+pub(crate) fn plan(sm: &SubMachine) -> SubPlan {
+    let index: HashMap<&str, usize> = sm
+        .states
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), i))
+        .collect();
+    let states = sm
+        .states
+        .iter()
+        .map(|s| plan_state(sm, &index, s))
+        .collect();
+    SubPlan {
+        start: resolve(sm, &index, &sm.start_at),
+        states,
+    }
+}
+
+fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> StatePlan {
+    let mut p = StatePlan {
+        next: Next::End,
+        catch_next: Vec::new(),
+        choice_next: Vec::new(),
+        default: None,
+        needs_context: false,
+        selector_needs_context: false,
+        children: Vec::new(),
+        task: None,
+    };
+    let mut ctx = false;
+    match &state.kind {
+        StateKind::Pass(s) => {
+            p.next = transition(sm, index, &s.transition);
+            ctx |= io_ctx(&s.io.input_path, &s.io.output_path);
+            ctx |= tpl_ctx(s.parameters.as_ref());
+            ctx |= assign_ctx(s.assign.as_ref());
+        }
+        StateKind::Task(s) => {
+            p.next = transition(sm, index, &s.transition);
+            p.catch_next = s
+                .catch
+                .iter()
+                .map(|c| resolve(sm, index, &c.next))
+                .collect();
+            ctx |= io_ctx(&s.io.input_path, &s.io.output_path);
+            ctx |= tpl_ctx(s.parameters.as_ref()) || tpl_ctx(s.result_selector.as_ref());
+            ctx |= assign_ctx(s.assign.as_ref());
+            ctx |= s.catch.iter().any(|c| assign_ctx(c.assign.as_ref()));
+            if let Some(Credentials::RoleArnPath(e)) = &s.credentials {
+                ctx |= expr_ctx(e);
+            }
+            p.task = Some(task_names(&s.resource));
+        }
+        StateKind::Choice(s) => {
+            p.choice_next = s
+                .choices
+                .iter()
+                .map(|r| resolve(sm, index, &r.next))
+                .collect();
+            p.default = s.default.as_deref().map(|d| resolve(sm, index, d));
+            ctx |= io_ctx(&s.io.input_path, &s.io.output_path);
+            ctx |= assign_ctx(s.assign.as_ref());
+            ctx |= s.choices.iter().any(|r| value_ctx(&r.to_value()));
+        }
+        StateKind::Wait(s) => {
+            p.next = transition(sm, index, &s.transition);
+            ctx |= io_ctx(&s.io.input_path, &s.io.output_path);
+            ctx |= assign_ctx(s.assign.as_ref());
+            ctx |= match &s.wait {
+                WaitFor::SecondsPath(r) | WaitFor::TimestampPath(r) => ref_ctx(r),
+                _ => false,
+            };
+        }
+        StateKind::Succeed(s) => {
+            ctx |= io_ctx(&s.io.input_path, &s.io.output_path);
+        }
+        StateKind::Fail(s) => {
+            for f in [&s.error, &s.cause].into_iter().flatten() {
+                if let FailField::Path(e) = f {
+                    ctx |= expr_ctx(e);
+                }
+            }
+        }
+        StateKind::Parallel(s) => {
+            p.next = transition(sm, index, &s.transition);
+            p.catch_next = s
+                .catch
+                .iter()
+                .map(|c| resolve(sm, index, &c.next))
+                .collect();
+            ctx |= io_ctx(&s.io.input_path, &s.io.output_path);
+            ctx |= tpl_ctx(s.parameters.as_ref()) || tpl_ctx(s.result_selector.as_ref());
+            ctx |= assign_ctx(s.assign.as_ref());
+            ctx |= s.catch.iter().any(|c| assign_ctx(c.assign.as_ref()));
+            p.children = s.branches.iter().map(plan).collect();
+        }
+        StateKind::Map(s) => {
+            p.next = transition(sm, index, &s.transition);
+            p.catch_next = s
+                .catch
+                .iter()
+                .map(|c| resolve(sm, index, &c.next))
+                .collect();
+            ctx |= io_ctx(&s.io.input_path, &s.io.output_path);
+            ctx |= tpl_ctx(s.result_selector.as_ref());
+            ctx |= s.items_path.as_ref().is_some_and(ref_ctx);
+            ctx |= assign_ctx(s.assign.as_ref());
+            ctx |= s.catch.iter().any(|c| assign_ctx(c.assign.as_ref()));
+            p.selector_needs_context = tpl_ctx(s.item_selector.as_ref());
+            p.children = vec![plan(&s.item_processor)];
+        }
+    }
+    p.needs_context = ctx;
+    p
+}
+
+fn text_ctx(s: &str) -> bool {
+    s.contains("$$")
+}
+
+fn io_ctx(input: &Option<Path>, output: &Option<Path>) -> bool {
+    input.as_ref().is_some_and(|p| text_ctx(p.as_str()))
+        || output.as_ref().is_some_and(|p| text_ctx(p.as_str()))
+}
+
+fn ref_ctx(r: &ReferencePath) -> bool {
+    text_ctx(r.as_str())
+}
+
+fn expr_ctx(e: &Expression) -> bool {
+    text_ctx(e.as_str())
+}
+
+fn tpl_ctx(t: Option<&PayloadTemplate>) -> bool {
+    t.is_some_and(|t| value_ctx(&t.to_value()))
+}
+
+fn assign_ctx(a: Option<&Assign>) -> bool {
+    match a {
+        Some(Assign::JsonPath(t)) => value_ctx(&t.to_value()),
+        Some(Assign::Jsonata(_)) | None => false,
+    }
+}
+
+/// True when some string in `v` mentions `$$` (conservative: literal
+/// strings count too).
+fn value_ctx(v: &Value) -> bool {
+    match v {
+        Value::String(s) => text_ctx(s),
+        Value::Array(a) => a.iter().any(value_ctx),
+        Value::Object(o) => o.iter().any(|(k, v)| text_ctx(k) || value_ctx(v)),
+        _ => false,
+    }
+}
+
+pub(crate) fn task_names(resource: &crate::definition::Resource) -> TaskNames {
+    match &resource.kind {
+        ResourceKind::Lambda { .. } => TaskNames {
+            family: TaskFamily::Lambda,
+            resource_type: "lambda".into(),
+            resource: resource.arn.clone(),
+            callback: false,
+        },
+        ResourceKind::Activity { .. } => TaskNames {
+            family: TaskFamily::Activity,
+            resource_type: "activity".into(),
+            resource: resource.arn.clone(),
+            callback: false,
+        },
+        ResourceKind::Service {
+            service,
+            action,
+            pattern,
+        } => TaskNames {
+            family: TaskFamily::Service,
+            resource_type: service.clone(),
+            resource: format!("{action}{}", pattern.suffix()),
+            callback: *pattern == crate::definition::IntegrationPattern::WaitForTaskToken,
+        },
+        ResourceKind::AwsSdk {
+            service,
+            action,
+            pattern,
+        } => TaskNames {
+            family: TaskFamily::Service,
+            resource_type: format!("aws-sdk:{service}"),
+            resource: format!("{action}{}", pattern.suffix()),
+            callback: *pattern == crate::definition::IntegrationPattern::WaitForTaskToken,
+        },
+        _ => {
+            // arn:aws:states:::<service>:<action> that the loader did not
+            // classify, or any other URI
+            let arn = resource.arn.as_str();
+            let callback = arn.ends_with(".waitForTaskToken");
+            match arn.strip_prefix("arn:aws:states:::") {
+                Some(rest) => {
+                    let (service, action) = rest.split_once(':').unwrap_or((rest, ""));
+                    TaskNames {
+                        family: TaskFamily::Service,
+                        resource_type: service.to_owned(),
+                        resource: action.to_owned(),
+                        callback,
+                    }
+                }
+                None => TaskNames {
+                    family: TaskFamily::Service,
+                    resource_type: String::new(),
+                    resource: arn.to_owned(),
+                    callback,
+                },
+            }
+        }
+    }
+}

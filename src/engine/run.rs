@@ -1,0 +1,2134 @@
+//! The state loop: one execution walking its states, with Map and
+//! Parallel concurrency from polling many futures at once.
+
+use super::history::{write_rfc3339_millis, HistoryEvent};
+use super::plan::{Next, StatePlan, SubPlan, TaskFamily, TaskNames};
+use super::{CallbackMessage, CallbackSender, Limits, Shared};
+use crate::clock::Clock;
+use crate::data_flow;
+use crate::definition::{
+    Assign, Catcher, Credentials, Fail, FailField, Io, Map as MapState, NumberOrPath, Parallel,
+    Pass, ProcessingMode, QueryLanguage, Retrier, State, StateKind, StateMachineType, SubMachine,
+    Task, Wait, WaitFor,
+};
+use crate::error::{ErrorName, StatesError};
+use crate::executor::{TaskExecutor, TaskRequest};
+use crate::path::{Path, ReferencePath, Scope, Variables};
+use crate::retry;
+use crate::template::PayloadTemplate;
+use futures::future::{BoxFuture, Either, FutureExt};
+use futures::stream::{FuturesUnordered, StreamExt};
+use rand::rngs::SmallRng;
+use rand::Rng;
+use serde_json::{json, Map, Value};
+use std::borrow::Cow;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, SystemTime};
+
+// ---------------------------------------------------------------------------
+// Events
+
+/// Where the events of one execution go: ids, the limit, and the history
+/// when it is recorded. A distributed Map child has its own.
+pub(crate) struct EventSink {
+    count: AtomicU64,
+    history: Option<Mutex<Vec<HistoryEvent>>>,
+}
+
+impl EventSink {
+    pub(crate) fn new(record: bool) -> Self {
+        EventSink {
+            count: AtomicU64::new(0),
+            history: record.then(|| Mutex::new(Vec::new())),
+        }
+    }
+
+    pub(crate) fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn recording(&self) -> bool {
+        self.history.is_some()
+    }
+
+    pub(crate) fn take(self) -> Option<Vec<HistoryEvent>> {
+        self.history.map(|h| {
+            let mut events = h.into_inner().unwrap_or_else(|e| e.into_inner());
+            events.sort_by_key(|e| e.id);
+            events
+        })
+    }
+
+    /// Records one event; `details` is only built when the history is on.
+    pub(crate) fn emit(
+        &self,
+        clock: &dyn Clock,
+        prev: u64,
+        event_type: &'static str,
+        details_key: Option<&'static str>,
+        details: impl FnOnce() -> Map<String, Value>,
+    ) -> u64 {
+        let id = self.count.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(history) = &self.history {
+            let event = HistoryEvent {
+                id,
+                previous_event_id: prev,
+                timestamp: clock.now(),
+                event_type,
+                details_key,
+                details: if details_key.is_some() {
+                    details()
+                } else {
+                    Map::new()
+                },
+            };
+            history
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(event);
+        }
+        id
+    }
+}
+
+/// JSON text, as AWS puts payloads in events.
+fn text(v: &Value) -> Value {
+    Value::String(serde_json::to_string(v).unwrap_or_default())
+}
+
+fn details(pairs: impl IntoIterator<Item = (&'static str, Value)>) -> Map<String, Value> {
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+fn not_truncated() -> Value {
+    json!({"truncated": false})
+}
+
+// ---------------------------------------------------------------------------
+// The execution
+
+/// The resolved identity of an execution.
+pub(crate) struct Ident {
+    pub sm_name: String,
+    pub sm_arn: String,
+    pub exec_name: String,
+    pub exec_arn: String,
+    pub role_arn: String,
+    pub start_time: SystemTime,
+    pub region: String,
+    #[allow(dead_code)] // the context object does not show it (yet)
+    pub machine_type: StateMachineType,
+}
+
+/// Everything one execution shares between its states.
+pub(crate) struct Run<'a> {
+    pub executor: &'a dyn TaskExecutor,
+    pub clock: &'a dyn Clock,
+    pub limits: &'a Limits,
+    pub shared: &'a std::sync::Arc<Shared>,
+    pub rng: Mutex<SmallRng>,
+    /// Task calls in flight: a virtual clock does not move while any is.
+    pub busy: AtomicUsize,
+    pub transitions: AtomicU64,
+    pub ident: Ident,
+    /// The execution input, kept for `$$.Execution.Input` when some state
+    /// may read it.
+    pub exec_input: Option<Value>,
+    pub exec_context: OnceLock<Value>,
+}
+
+/// A failure travelling up: the error, and the event it happened at (for
+/// `previousEventId` linkage).
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub error: StatesError,
+    pub event: u64,
+    /// A heartbeat expiry (raised as `States.Timeout`).
+    pub heartbeat: bool,
+    /// The failing state was a Task that did not exit.
+    pub in_task: bool,
+}
+
+impl Failure {
+    fn new(error: StatesError, event: u64) -> Self {
+        Failure {
+            error,
+            event,
+            heartbeat: false,
+            in_task: false,
+        }
+    }
+}
+
+/// Workflow variables of one scope: the top level, a Parallel branch or a
+/// Map iteration (which read their parents' variables).
+pub(crate) struct Vars<'p> {
+    local: Map<String, Value>,
+    parent: Option<&'p Vars<'p>>,
+}
+
+impl<'p> Vars<'p> {
+    pub(crate) fn root() -> Self {
+        Vars {
+            local: Map::new(),
+            parent: None,
+        }
+    }
+
+    fn child(parent: &'p Vars<'p>) -> Self {
+        Vars {
+            local: Map::new(),
+            parent: Some(parent),
+        }
+    }
+}
+
+impl Variables for Vars<'_> {
+    fn get(&self, name: &str) -> Option<&Value> {
+        match self.local.get(name) {
+            Some(v) => Some(v),
+            None => self.parent.and_then(|p| p.get(name)),
+        }
+    }
+}
+
+/// One line of states being walked: the top level, a branch, an
+/// iteration.
+pub(crate) struct Thread<'x> {
+    pub cursor: u64,
+    pub vars: Vars<'x>,
+    pub sink: &'x EventSink,
+    /// The kind of state this thread is in (for the `...StateAborted`
+    /// events of a cancelled sibling).
+    pub slot: Option<&'x AtomicU8>,
+}
+
+const KIND_NONE: u8 = 0;
+const KIND_TASK: u8 = 1;
+const KIND_WAIT: u8 = 2;
+const KIND_OTHER: u8 = 3;
+
+/// What a finished sub-machine gives back.
+pub(crate) struct SubOutcome {
+    pub result: Result<Value, Failure>,
+    pub cursor: u64,
+}
+
+struct Step {
+    output: Value,
+    next: Next,
+}
+
+/// Per-state values used by the helpers.
+struct Here<'s> {
+    name: &'s str,
+    entered: u64,
+    entered_time: SystemTime,
+    context: Option<Value>,
+}
+
+impl Here<'_> {
+    fn scope<'v>(&'v self, vars: &'v Vars<'_>) -> Scope<'v> {
+        Scope {
+            context: self.context.as_ref().unwrap_or(&Value::Null),
+            variables: vars,
+        }
+    }
+
+    /// A runtime error of this state, with AWS's prefix.
+    fn error(&self, error: StatesError, event: u64) -> Failure {
+        Failure::new(prefixed(self.name, self.entered, error), event)
+    }
+}
+
+/// Adds `An error occurred while executing the state ...` to errors the
+/// engine raises while evaluating a state.
+pub(crate) fn prefixed(state: &str, entered: u64, mut error: StatesError) -> StatesError {
+    if error.name == ErrorName::DataLimitExceeded {
+        return error;
+    }
+    let cause = error.cause.take().unwrap_or_default();
+    error.cause = Some(format!(
+        "An error occurred while executing the state '{state}' (entered at the event id #{entered}). {cause}"
+    ));
+    error
+}
+
+impl<'a> Run<'a> {
+    fn emit(
+        &self,
+        th: &Thread<'_>,
+        prev: u64,
+        ty: &'static str,
+        key: Option<&'static str>,
+        details: impl FnOnce() -> Map<String, Value>,
+    ) -> u64 {
+        th.sink.emit(self.clock, prev, ty, key, details)
+    }
+
+    /// Emits on the thread's line and moves its cursor.
+    fn emit_next(
+        &self,
+        th: &mut Thread<'_>,
+        ty: &'static str,
+        key: Option<&'static str>,
+        details: impl FnOnce() -> Map<String, Value>,
+    ) -> u64 {
+        let id = th.sink.emit(self.clock, th.cursor, ty, key, details);
+        th.cursor = id;
+        id
+    }
+
+    fn exec_context(&self) -> &Value {
+        self.exec_context.get_or_init(|| {
+            let mut start = String::with_capacity(24);
+            write_rfc3339_millis(&mut start, self.ident.start_time);
+            json!({
+                "Execution": {
+                    "Id": self.ident.exec_arn,
+                    "Input": self.exec_input.clone().unwrap_or(Value::Null),
+                    "StartTime": start,
+                    "Name": self.ident.exec_name,
+                    "RoleArn": self.ident.role_arn,
+                    "RedriveCount": 0,
+                },
+                "StateMachine": {"Id": self.ident.sm_arn, "Name": self.ident.sm_name},
+            })
+        })
+    }
+
+    /// The context object of a state.
+    fn context(
+        &self,
+        state: &str,
+        entered: SystemTime,
+        retry_count: Option<u32>,
+        token: Option<&str>,
+        item: Option<(usize, &Value)>,
+    ) -> Value {
+        let mut ctx = self.exec_context().clone();
+        let mut entered_text = String::with_capacity(24);
+        write_rfc3339_millis(&mut entered_text, entered);
+        let mut st = Map::new();
+        st.insert("Name".into(), Value::from(state));
+        st.insert("EnteredTime".into(), Value::String(entered_text));
+        if let Some(n) = retry_count {
+            st.insert("RetryCount".into(), Value::from(n));
+        }
+        if let Value::Object(o) = &mut ctx {
+            o.insert("State".into(), Value::Object(st));
+            if let Some(token) = token {
+                o.insert("Task".into(), json!({ "Token": token }));
+            }
+            if let Some((index, value)) = item {
+                o.insert(
+                    "Map".into(),
+                    json!({"Item": {"Index": index, "Value": value.clone()}}),
+                );
+            }
+        }
+        ctx
+    }
+
+    fn check_size(&self, state: &str, value: &Value) -> Result<(), StatesError> {
+        match self.limits.max_payload_bytes {
+            Some(limit) if exceeds(value, limit) => Err(StatesError::new(
+                ErrorName::DataLimitExceeded,
+                format!(
+                    "The state/task '{state}' returned a result with a size exceeding the maximum number of bytes service limit."
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn random(&self) -> f64 {
+        self.rng
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .gen::<f64>()
+    }
+}
+
+/// True when the JSON text of `value` is longer than `limit` bytes
+/// (counted without building the text; stops early).
+pub(crate) fn exceeds(value: &Value, limit: usize) -> bool {
+    struct Counter {
+        n: usize,
+        limit: usize,
+    }
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.n += buf.len();
+            if self.n > self.limit {
+                return Err(std::io::Error::other("limit"));
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    // cheap lower bound first: small scalars never exceed
+    if !matches!(value, Value::Object(_) | Value::Array(_) | Value::String(_)) {
+        return false;
+    }
+    let mut counter = Counter { n: 0, limit };
+    serde_json::to_writer(&mut counter, value).is_err()
+}
+
+// ---------------------------------------------------------------------------
+// The state loop
+
+/// Runs a sub-machine from its start to its end.
+pub(crate) fn run_sub<'x>(
+    run: &'x Run<'x>,
+    sm: &'x SubMachine,
+    plan: &'x SubPlan,
+    input: Value,
+    mut th: Thread<'x>,
+) -> BoxFuture<'x, SubOutcome> {
+    Box::pin(async move {
+        let result = walk(run, sm, plan, input, &mut th).await;
+        if let Some(slot) = th.slot {
+            if result.is_ok() {
+                slot.store(KIND_NONE, Ordering::Relaxed);
+            }
+        }
+        SubOutcome {
+            result,
+            cursor: th.cursor,
+        }
+    })
+}
+
+async fn walk<'x>(
+    run: &'x Run<'x>,
+    sm: &'x SubMachine,
+    plan: &'x SubPlan,
+    mut input: Value,
+    th: &mut Thread<'x>,
+) -> Result<Value, Failure> {
+    let mut next = plan.start;
+    loop {
+        let index = match next {
+            Next::End => return Ok(input),
+            Next::State(i) => i,
+            Next::Missing => {
+                return Err(Failure::new(
+                    StatesError::runtime("the next state is not defined in this state machine"),
+                    th.cursor,
+                ))
+            }
+        };
+        let (Some(state), Some(sp)) = (sm.states.get(index), plan.states.get(index)) else {
+            return Err(Failure::new(
+                StatesError::runtime("the next state is not defined in this state machine"),
+                th.cursor,
+            ));
+        };
+        let step = enter(run, state, sp, input, th).await?;
+        input = step.output;
+        next = step.next;
+    }
+}
+
+fn entered_type(kind: &StateKind) -> &'static str {
+    match kind {
+        StateKind::Pass(_) => "PassStateEntered",
+        StateKind::Task(_) => "TaskStateEntered",
+        StateKind::Choice(_) => "ChoiceStateEntered",
+        StateKind::Wait(_) => "WaitStateEntered",
+        StateKind::Succeed(_) => "SucceedStateEntered",
+        StateKind::Fail(_) => "FailStateEntered",
+        StateKind::Parallel(_) => "ParallelStateEntered",
+        StateKind::Map(_) => "MapStateEntered",
+    }
+}
+
+fn exited_type(kind: &StateKind) -> &'static str {
+    match kind {
+        StateKind::Pass(_) => "PassStateExited",
+        StateKind::Task(_) => "TaskStateExited",
+        StateKind::Choice(_) => "ChoiceStateExited",
+        StateKind::Wait(_) => "WaitStateExited",
+        StateKind::Succeed(_) => "SucceedStateExited",
+        StateKind::Fail(_) => "FailStateExited",
+        StateKind::Parallel(_) => "ParallelStateExited",
+        StateKind::Map(_) => "MapStateExited",
+    }
+}
+
+async fn enter<'x>(
+    run: &'x Run<'x>,
+    state: &'x State,
+    sp: &'x StatePlan,
+    input: Value,
+    th: &mut Thread<'x>,
+) -> Result<Step, Failure> {
+    // limits
+    let transitions = run.transitions.fetch_add(1, Ordering::Relaxed) + 1;
+    if let Some(max) = run.limits.max_transitions {
+        if transitions > max {
+            return Err(Failure::new(
+                StatesError::runtime(format!(
+                    "the execution exceeded its budget of {max} state transitions"
+                )),
+                th.cursor,
+            ));
+        }
+    }
+    if let Some(max) = run.limits.max_history_events {
+        if th.sink.count() >= max {
+            return Err(Failure::new(
+                StatesError::runtime(format!(
+                    "the execution exceeded the limit of {max} history events"
+                )),
+                th.cursor,
+            ));
+        }
+    }
+    if let Some(slot) = th.slot {
+        let kind = match state.kind {
+            StateKind::Task(_) => KIND_TASK,
+            StateKind::Wait(_) => KIND_WAIT,
+            _ => KIND_OTHER,
+        };
+        slot.store(kind, Ordering::Relaxed);
+    }
+    let entered = run.emit_next(
+        th,
+        entered_type(&state.kind),
+        Some("stateEnteredEventDetails"),
+        || {
+            details([
+                ("name", Value::from(state.name.as_str())),
+                ("input", text(&input)),
+                ("inputDetails", not_truncated()),
+            ])
+        },
+    );
+    let entered_time = if sp.needs_context || run.exec_input.is_some() {
+        run.clock.now()
+    } else {
+        SystemTime::UNIX_EPOCH
+    };
+    let context = sp
+        .needs_context
+        .then(|| run.context(&state.name, entered_time, None, None, None));
+    let here = Here {
+        name: &state.name,
+        entered,
+        entered_time,
+        context,
+    };
+    if state.query_language == QueryLanguage::Jsonata && uses_jsonata(&state.kind) {
+        return Err(here.error(
+            StatesError::new(
+                ErrorName::QueryEvaluationError,
+                "JSONata expressions are not supported by this version of stepfn",
+            ),
+            th.cursor,
+        ));
+    }
+    match &state.kind {
+        StateKind::Pass(s) => pass(run, state, sp, s, &here, input, th),
+        StateKind::Task(s) => task(run, state, sp, s, &here, input, th).await,
+        StateKind::Choice(s) => choice(run, state, sp, s, &here, input, th),
+        StateKind::Wait(s) => wait(run, state, sp, s, &here, input, th).await,
+        StateKind::Succeed(s) => {
+            let scope = here.scope(&th.vars);
+            let out = (|| {
+                let effective =
+                    data_flow::input_path_owned(s.io.input_path.as_ref(), input, &scope)?;
+                data_flow::output_path(s.io.output_path.as_ref(), effective, &scope)
+            })()
+            .map_err(|e| here.error(e, th.cursor))?;
+            finish(run, state, &here, out, Next::End, None, th)
+        }
+        StateKind::Fail(s) => Err(fail(s, &here, &input, th)),
+        StateKind::Parallel(s) => parallel(run, state, sp, s, &here, input, th).await,
+        StateKind::Map(s) => map(run, state, sp, s, &here, input, th).await,
+    }
+}
+
+fn uses_jsonata(kind: &StateKind) -> bool {
+    match kind {
+        StateKind::Pass(s) => s.output.is_some() || matches!(s.assign, Some(Assign::Jsonata(_))),
+        StateKind::Task(s) => {
+            s.output.is_some()
+                || s.arguments.is_some()
+                || matches!(s.assign, Some(Assign::Jsonata(_)))
+        }
+        StateKind::Choice(s) => {
+            s.output.is_some()
+                || matches!(s.assign, Some(Assign::Jsonata(_)))
+                || !s.choices.is_empty()
+        }
+        StateKind::Wait(s) => {
+            s.output.is_some()
+                || matches!(
+                    s.wait,
+                    WaitFor::SecondsJsonata(_) | WaitFor::TimestampJsonata(_)
+                )
+        }
+        StateKind::Succeed(s) => s.output.is_some(),
+        StateKind::Fail(s) => {
+            matches!(s.error, Some(FailField::Jsonata(_)))
+                || matches!(s.cause, Some(FailField::Jsonata(_)))
+        }
+        StateKind::Parallel(s) => s.output.is_some() || s.arguments.is_some(),
+        StateKind::Map(s) => s.output.is_some() || s.items.is_some(),
+    }
+}
+
+/// Checks the size, commits the variables, emits `...StateExited`.
+fn finish(
+    run: &Run<'_>,
+    state: &State,
+    here: &Here<'_>,
+    output: Value,
+    next: Next,
+    assigned: Option<Map<String, Value>>,
+    th: &mut Thread<'_>,
+) -> Result<Step, Failure> {
+    run.check_size(&state.name, &output)
+        .map_err(|e| Failure::new(e, th.cursor))?;
+    let _ = here;
+    let recording = th.sink.recording();
+    let assigned_text = if recording {
+        assigned.as_ref().map(|a| {
+            a.iter()
+                .map(|(k, v)| (k.clone(), text(v)))
+                .collect::<Map<String, Value>>()
+        })
+    } else {
+        None
+    };
+    if let Some(assigned) = assigned {
+        for (k, v) in assigned {
+            th.vars.local.insert(k, v);
+        }
+    }
+    run.emit_next(
+        th,
+        exited_type(&state.kind),
+        Some("stateExitedEventDetails"),
+        || {
+            let mut d = details([
+                ("name", Value::from(state.name.as_str())),
+                ("output", text(&output)),
+                ("outputDetails", not_truncated()),
+            ]);
+            if let Some(a) = assigned_text {
+                d.insert("assignedVariables".into(), Value::Object(a));
+                d.insert("assignedVariablesDetails".into(), not_truncated());
+            }
+            d
+        },
+    );
+    Ok(Step { output, next })
+}
+
+/// Evaluates an `Assign` over `data` (committed later).
+fn assign(
+    a: Option<&Assign>,
+    data: &Value,
+    scope: &Scope<'_>,
+) -> Result<Option<Map<String, Value>>, StatesError> {
+    match a {
+        None => Ok(None),
+        Some(Assign::JsonPath(t)) => match t.eval(&scope.env(data))? {
+            Value::Object(o) => Ok(Some(o)),
+            _ => Ok(None),
+        },
+        Some(Assign::Jsonata(_)) => Err(StatesError::new(
+            ErrorName::QueryEvaluationError,
+            "JSONata expressions are not supported by this version of stepfn",
+        )),
+    }
+}
+
+fn merge_assign(
+    a: Option<Map<String, Value>>,
+    b: Option<Map<String, Value>>,
+) -> Option<Map<String, Value>> {
+    match (a, b) {
+        (None, b) => b,
+        (a, None) => a,
+        (Some(mut a), Some(b)) => {
+            a.extend(b);
+            Some(a)
+        }
+    }
+}
+
+fn is_identity(path: Option<&Path>) -> bool {
+    path.is_some_and(|p| p.as_str() == "$")
+}
+
+fn ref_is_identity(path: Option<&ReferencePath>) -> bool {
+    path.is_some_and(|p| p.as_str() == "$")
+}
+
+/// InputPath over a borrowed input (no copy for `$` or a definite path).
+fn select<'v>(
+    path: Option<&Path>,
+    raw: &'v Value,
+    scope: &Scope<'v>,
+) -> Result<Cow<'v, Value>, StatesError> {
+    match path {
+        None => Ok(Cow::Owned(Value::Object(Map::new()))),
+        Some(p) if p.as_str() == "$" => Ok(Cow::Borrowed(raw)),
+        Some(p) => match p.eval(&scope.env(raw)) {
+            Ok(v) => Ok(v),
+            Err(e) => Err(data_flow::input_path(Some(p), raw, scope)
+                .err()
+                .unwrap_or_else(|| StatesError::runtime(e.to_string()))),
+        },
+    }
+}
+
+/// Parameters over borrowed data.
+fn template(
+    t: Option<&PayloadTemplate>,
+    data: Cow<'_, Value>,
+    scope: &Scope<'_>,
+) -> Result<Value, StatesError> {
+    match t {
+        None => Ok(data.into_owned()),
+        Some(t) => t.eval(&scope.env(&data)),
+    }
+}
+
+/// InputPath then Parameters, consuming the raw input when ResultPath
+/// will not need it.
+fn effective_input(
+    io: &Io,
+    parameters: Option<&PayloadTemplate>,
+    raw: &Value,
+    scope: &Scope<'_>,
+) -> Result<Value, StatesError> {
+    let selected = select(io.input_path.as_ref(), raw, scope)?;
+    template(parameters, selected, scope)
+}
+
+// ---------------------------------------------------------------------------
+// Pass
+
+fn pass(
+    run: &Run<'_>,
+    state: &State,
+    sp: &StatePlan,
+    s: &Pass,
+    here: &Here<'_>,
+    input: Value,
+    th: &mut Thread<'_>,
+) -> Result<Step, Failure> {
+    let scope = here.scope(&th.vars);
+    let r = (|| {
+        let keeps_input = !ref_is_identity(s.result_path.as_ref());
+        let (result, raw) = if let Some(result) = &s.result {
+            (result.clone(), input)
+        } else if keeps_input {
+            (
+                effective_input(&s.io, s.parameters.as_ref(), &input, &scope)?,
+                input,
+            )
+        } else if s.parameters.is_some() || !is_identity(s.io.input_path.as_ref()) {
+            (
+                effective_input(&s.io, s.parameters.as_ref(), &input, &scope)?,
+                Value::Null,
+            )
+        } else {
+            (input, Value::Null)
+        };
+        let assigned = assign(s.assign.as_ref(), &result, &scope)?;
+        let out = data_flow::result_path(s.result_path.as_ref(), raw, result)?;
+        let out = data_flow::output_path(s.io.output_path.as_ref(), out, &scope)?;
+        Ok::<_, StatesError>((out, assigned))
+    })();
+    let (out, assigned) = r.map_err(|e| here.error(e, th.cursor))?;
+    finish(run, state, here, out, sp.next, assigned, th)
+}
+
+// ---------------------------------------------------------------------------
+// Choice
+
+fn choice(
+    run: &Run<'_>,
+    state: &State,
+    sp: &StatePlan,
+    s: &crate::definition::Choice,
+    here: &Here<'_>,
+    input: Value,
+    th: &mut Thread<'_>,
+) -> Result<Step, Failure> {
+    let scope = here.scope(&th.vars);
+    let r = (|| {
+        let effective = data_flow::input_path_owned(s.io.input_path.as_ref(), input, &scope)?;
+        let env = scope.env(&effective);
+        let mut chosen = None;
+        for (i, rule) in s.choices.iter().enumerate() {
+            if rule.condition.eval(&env)? {
+                chosen = Some(i);
+                break;
+            }
+        }
+        let (next, rule_assign) = match chosen {
+            Some(i) => {
+                let rule = &s.choices[i];
+                let a = match &rule.assign {
+                    Some(t) => match t.eval(&env)? {
+                        Value::Object(o) => Some(o),
+                        _ => None,
+                    },
+                    None => None,
+                };
+                (sp.choice_next.get(i).copied().unwrap_or(Next::Missing), a)
+            }
+            None => match sp.default {
+                Some(d) => (d, None),
+                None => {
+                    return Err(StatesError::new(ErrorName::NoChoiceMatched, "No Matches!"));
+                }
+            },
+        };
+        let assigned = merge_assign(assign(s.assign.as_ref(), &effective, &scope)?, rule_assign);
+        let out = data_flow::output_path(s.io.output_path.as_ref(), effective, &scope)?;
+        Ok((out, next, assigned))
+    })();
+    match r {
+        Ok((out, next, assigned)) => finish(run, state, here, out, next, assigned, th),
+        Err(e) if e.name == ErrorName::NoChoiceMatched => {
+            // AWS reports it without the runtime prefix
+            Err(Failure::new(e, th.cursor))
+        }
+        Err(e) => Err(here.error(e, th.cursor)),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Fail
+
+fn fail(s: &Fail, here: &Here<'_>, input: &Value, th: &Thread<'_>) -> Failure {
+    let scope = here.scope(&th.vars);
+    let field = |f: &Option<FailField>, name: &str| -> Result<Option<String>, StatesError> {
+        match f {
+            None => Ok(None),
+            Some(FailField::Literal(s)) => Ok(Some(s.clone())),
+            Some(FailField::Path(e)) => match e.eval(&scope.env(input), name)? {
+                Value::String(s) => Ok(Some(s)),
+                other => Err(StatesError::runtime(format!(
+                    "The {name} parameter must resolve to a string value: {}",
+                    serde_json::to_string(&other).unwrap_or_default()
+                ))),
+            },
+            Some(FailField::Jsonata(_)) => Err(StatesError::new(
+                ErrorName::QueryEvaluationError,
+                "JSONata expressions are not supported by this version of stepfn",
+            )),
+        }
+    };
+    let error = field(&s.error, "ErrorPath");
+    let cause = field(&s.cause, "CausePath");
+    match (error, cause) {
+        (Ok(error), Ok(cause)) => Failure::new(
+            StatesError {
+                name: ErrorName::Custom(String::new()).with_text(error),
+                cause,
+            },
+            th.cursor,
+        ),
+        (Err(e), _) | (_, Err(e)) => here.error(e, th.cursor),
+    }
+}
+
+trait WithText {
+    fn with_text(self, text: Option<String>) -> ErrorName;
+}
+
+impl WithText for ErrorName {
+    fn with_text(self, text: Option<String>) -> ErrorName {
+        match text {
+            Some(t) => ErrorName::new(&t),
+            None => self,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Wait
+
+async fn wait<'x>(
+    run: &'x Run<'x>,
+    state: &'x State,
+    sp: &'x StatePlan,
+    s: &'x Wait,
+    here: &Here<'_>,
+    input: Value,
+    th: &mut Thread<'x>,
+) -> Result<Step, Failure> {
+    let computed = {
+        let scope = here.scope(&th.vars);
+        (|| {
+            let effective = data_flow::input_path_owned(s.io.input_path.as_ref(), input, &scope)?;
+            let now = run.clock.now();
+            let delay = wait_duration(&s.wait, &effective, &scope, now)?;
+            let assigned = assign(s.assign.as_ref(), &effective, &scope)?;
+            Ok::<_, StatesError>((effective, delay, assigned))
+        })()
+    };
+    let (effective, delay, assigned) = computed.map_err(|e| here.error(e, th.cursor))?;
+    if !delay.is_zero() {
+        run.clock.sleep(delay).await;
+    }
+    let scope = here.scope(&th.vars);
+    let out = data_flow::output_path(s.io.output_path.as_ref(), effective, &scope)
+        .map_err(|e| here.error(e, th.cursor))?;
+    finish(run, state, here, out, sp.next, assigned, th)
+}
+
+const MAX_WAIT_SECONDS: u64 = 1 << 31;
+
+fn wait_duration(
+    w: &WaitFor,
+    input: &Value,
+    scope: &Scope<'_>,
+    now: SystemTime,
+) -> Result<Duration, StatesError> {
+    let until = |t: SystemTime| -> Result<Duration, StatesError> {
+        let d = t.duration_since(now).unwrap_or(Duration::ZERO);
+        if d.as_secs() >= MAX_WAIT_SECONDS {
+            return Err(StatesError::runtime("Wait state delay is too long."));
+        }
+        Ok(d)
+    };
+    match w {
+        WaitFor::Seconds(n) => Ok(Duration::from_secs(*n)),
+        WaitFor::Timestamp(t) => match super::history::parse_rfc3339(t) {
+            Some(t) => until(t),
+            None => Err(StatesError::runtime(format!(
+                "The Timestamp parameter does not reference a valid ISO-8601 extended offset date-time format string: {t}"
+            ))),
+        },
+        WaitFor::SecondsPath(p) => {
+            let v = p.eval(&scope.env(input)).map_err(|_| {
+                StatesError::runtime(format!(
+                    "The SecondsPath parameter does not reference an input value: {}",
+                    p.as_str()
+                ))
+            })?;
+            let shown = || match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            match v.as_i64() {
+                Some(n) if n < 0 => Err(StatesError::runtime(format!(
+                    "The SecondsPath parameter references a negative value: {} == {}",
+                    p.as_str(),
+                    shown()
+                ))),
+                Some(n) => Ok(Duration::from_secs(n as u64)),
+                None => match v.as_u64() {
+                    Some(n) => Ok(Duration::from_secs(n)),
+                    None => Err(StatesError::runtime(format!(
+                        "The SecondsPath parameter cannot be parsed as a long value: {} == {}",
+                        p.as_str(),
+                        shown()
+                    ))),
+                },
+            }
+        }
+        WaitFor::TimestampPath(p) => {
+            let v = p.eval(&scope.env(input)).map_err(|_| {
+                StatesError::runtime(format!(
+                    "The TimestampPath parameter does not reference an input value: {}",
+                    p.as_str()
+                ))
+            })?;
+            let parsed = v.as_str().and_then(super::history::parse_rfc3339);
+            match parsed {
+                Some(t) => until(t),
+                None => {
+                    let shown = match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    Err(StatesError::runtime(format!(
+                        "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",
+                        p.as_str(),
+                        shown
+                    )))
+                }
+            }
+        }
+        WaitFor::SecondsJsonata(_) | WaitFor::TimestampJsonata(_) => Err(StatesError::new(
+            ErrorName::QueryEvaluationError,
+            "JSONata expressions are not supported by this version of stepfn",
+        )),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Retry and Catch
+
+/// Runs `$attempt` (an expression awaiting one attempt, with `$rc` the
+/// retry count) under `$retriers`, each with its own attempt counter,
+/// until it succeeds or no retrier takes the error; then emits `$failed`
+/// (Map/Parallel) and gives the final failure.
+macro_rules! retry_loop {
+    ($run:expr, $retriers:expr, $failed:expr, $th:ident, $rc:ident => $attempt:expr) => {
+        'retry: {
+            let retriers: &[Retrier] = $retriers;
+            let mut counters = vec![0u64; retriers.len()];
+            #[allow(unused_mut)]
+            let mut $rc: u32 = 0;
+            let failure: Failure = loop {
+                let failure = match $attempt {
+                    Ok(v) => break 'retry Ok(v),
+                    Err(f) => f,
+                };
+                $th.cursor = failure.event;
+                if failure.error.name.is_terminal() {
+                    break 'retry Err(failure);
+                }
+                let Some(i) = retry::find_retrier(retriers, &failure.error, failure.heartbeat)
+                else {
+                    break failure;
+                };
+                let r = &retriers[i];
+                if counters[i] >= r.max_attempts {
+                    break failure;
+                }
+                let delay = retry::delay(r, counters[i], $run.random());
+                counters[i] += 1;
+                $rc = $rc.saturating_add(1);
+                if !delay.is_zero() {
+                    $run.clock.sleep(delay).await;
+                }
+            };
+            let failed: Option<&'static str> = $failed;
+            if let Some(ty) = failed {
+                let id = $run.emit_next($th, ty, None, Map::new);
+                break 'retry Err(Failure {
+                    event: id,
+                    ..failure
+                });
+            }
+            Err(failure)
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------
+// Task
+
+fn resolve_seconds(
+    n: Option<&NumberOrPath<u64>>,
+    field: &str,
+    input: &Value,
+    scope: &Scope<'_>,
+) -> Result<Option<u64>, StatesError> {
+    match n {
+        None => Ok(None),
+        Some(NumberOrPath::Value(v)) => Ok(Some(*v)),
+        Some(NumberOrPath::Path(p)) => {
+            let v = p
+                .eval(&scope.env(input))
+                .map_err(|e| StatesError::runtime(e.to_string()))?;
+            match v.as_u64() {
+                Some(n) if n > 0 => Ok(Some(n)),
+                _ => Err(StatesError::runtime(format!(
+                    "The {field} field refers to value \"{}\" which is not a valid positive integer: {}",
+                    match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    },
+                    p.as_str()
+                ))),
+            }
+        }
+        Some(NumberOrPath::Jsonata(_)) => Err(StatesError::new(
+            ErrorName::QueryEvaluationError,
+            "JSONata expressions are not supported by this version of stepfn",
+        )),
+    }
+}
+
+struct BusyGuard<'a>(&'a AtomicUsize);
+
+impl<'a> BusyGuard<'a> {
+    fn new(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::SeqCst);
+        BusyGuard(counter)
+    }
+}
+
+impl Drop for BusyGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Removes a callback registration when the waiting task ends.
+struct CallbackGuard<'a> {
+    shared: &'a Shared,
+    token: &'a str,
+}
+
+impl Drop for CallbackGuard<'_> {
+    fn drop(&mut self) {
+        self.shared.unregister(self.token);
+    }
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "the task panicked".to_owned()
+    }
+}
+
+enum TaskEnd {
+    Done(Result<Value, StatesError>),
+    TimedOut { heartbeat: bool },
+}
+
+async fn task<'x>(
+    run: &'x Run<'x>,
+    state: &'x State,
+    sp: &'x StatePlan,
+    s: &'x Task,
+    here: &Here<'_>,
+    input: Value,
+    th: &mut Thread<'x>,
+) -> Result<Step, Failure> {
+    let names = sp.task.as_ref();
+    // resolve timeouts and credentials once, against the state input
+    let prep = {
+        let scope = here.scope(&th.vars);
+        (|| {
+            let effective = select(s.io.input_path.as_ref(), &input, &scope)?;
+            let timeout = resolve_seconds(
+                s.timeout_seconds.as_ref(),
+                "TimeoutSecondsPath",
+                &effective,
+                &scope,
+            )?;
+            let heartbeat = resolve_seconds(
+                s.heartbeat_seconds.as_ref(),
+                "HeartbeatSecondsPath",
+                &effective,
+                &scope,
+            )?;
+            let role = match &s.credentials {
+                None => None,
+                Some(Credentials::RoleArn(r)) => Some(r.clone()),
+                Some(Credentials::RoleArnPath(e)) => {
+                    match e.eval(&scope.env(&effective), "RoleArn.$")? {
+                        Value::String(s) => Some(s),
+                        other => Some(other.to_string()),
+                    }
+                }
+            };
+            Ok::<_, StatesError>((timeout, heartbeat, role))
+        })()
+    };
+    let (timeout, heartbeat, role) = prep.map_err(|e| here.error(e, th.cursor))?;
+
+    let input = &input;
+    let role = role.as_deref();
+    let outcome: Result<_, Failure> = retry_loop!(run, &s.retry, None, th, retry_count => {
+        task_attempt(
+            run, state, s, names, here, input, th, retry_count, timeout, heartbeat, role,
+        )
+        .await
+    });
+    match outcome {
+        Ok((out, assigned)) => finish(run, state, here, out, sp.next, assigned, th),
+        Err(failure) => catch(run, state, sp, &s.catch, here, input, th, failure),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn catch(
+    run: &Run<'_>,
+    state: &State,
+    sp: &StatePlan,
+    catchers: &[Catcher],
+    here: &Here<'_>,
+    raw_input: &Value,
+    th: &mut Thread<'_>,
+    failure: Failure,
+) -> Result<Step, Failure> {
+    let Some(ci) = retry::find_catcher(catchers, &failure.error, failure.heartbeat) else {
+        return Err(Failure {
+            event: th.cursor,
+            ..failure
+        });
+    };
+    let catcher = &catchers[ci];
+    let error_output = json!({
+        "Error": if failure.error.name.as_str().is_empty() { Value::Null } else { Value::from(failure.error.name.as_str()) },
+        "Cause": failure.error.cause.as_deref().map_or(Value::Null, Value::from),
+    });
+    let scope = here.scope(&th.vars);
+    let r = (|| {
+        let assigned = assign(catcher.assign.as_ref(), &error_output, &scope)?;
+        let out = data_flow::result_path(
+            catcher.result_path.as_ref(),
+            raw_input.clone(),
+            error_output,
+        )?;
+        Ok::<_, StatesError>((out, assigned))
+    })();
+    let (out, assigned) = r.map_err(|e| here.error(e, th.cursor))?;
+    let next = sp.catch_next.get(ci).copied().unwrap_or(Next::Missing);
+    finish(run, state, here, out, next, assigned, th)
+}
+
+fn new_token() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn task_attempt<'x>(
+    run: &'x Run<'x>,
+    state: &'x State,
+    s: &'x Task,
+    names: Option<&'x TaskNames>,
+    here: &Here<'_>,
+    raw: &Value,
+    th: &mut Thread<'x>,
+    retry_count: u32,
+    timeout: Option<u64>,
+    heartbeat: Option<u64>,
+    role: Option<&str>,
+) -> Result<(Value, Option<Map<String, Value>>), Failure> {
+    let fallback;
+    let names = match names {
+        Some(n) => n,
+        None => {
+            fallback = super::plan::task_names(&s.resource);
+            &fallback
+        }
+    };
+    let callback = names.callback;
+    let token = (callback || names.family == TaskFamily::Activity).then(new_token);
+    // the context object of this attempt (RetryCount, Task.Token)
+    let context = here.context.as_ref().map(|_| {
+        run.context(
+            here.name,
+            here.entered_time,
+            Some(retry_count),
+            token.as_deref(),
+            None,
+        )
+    });
+    let parameters = {
+        let scope = Scope {
+            context: context.as_ref().unwrap_or(&Value::Null),
+            variables: &th.vars,
+        };
+        effective_input(&s.io, s.parameters.as_ref(), raw, &scope)
+            .map_err(|e| here.error(e, th.cursor))?
+    };
+
+    // Scheduled / Started
+    let lambda = names.family == TaskFamily::Lambda;
+    let activity = names.family == TaskFamily::Activity;
+    let (sched, started, succeeded, failed, timed_out, prefix) = if lambda {
+        (
+            "LambdaFunctionScheduled",
+            "LambdaFunctionStarted",
+            "LambdaFunctionSucceeded",
+            "LambdaFunctionFailed",
+            "LambdaFunctionTimedOut",
+            "lambdaFunction",
+        )
+    } else if activity {
+        (
+            "ActivityScheduled",
+            "ActivityStarted",
+            "ActivitySucceeded",
+            "ActivityFailed",
+            "ActivityTimedOut",
+            "activity",
+        )
+    } else {
+        (
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSucceeded",
+            "TaskFailed",
+            "TaskTimedOut",
+            "task",
+        )
+    };
+    let key = |suffix: &'static str| -> &'static str { event_key(prefix, suffix) };
+    let resource_pair = |d: &mut Map<String, Value>| {
+        if !lambda && !activity {
+            d.insert(
+                "resourceType".into(),
+                Value::from(names.resource_type.as_str()),
+            );
+            d.insert("resource".into(), Value::from(names.resource.as_str()));
+        }
+    };
+    run.emit_next(th, sched, Some(key("Scheduled")), || {
+        let mut d = Map::new();
+        if lambda || activity {
+            d.insert("resource".into(), Value::from(s.resource.arn.as_str()));
+            d.insert("input".into(), text(&parameters));
+            d.insert("inputDetails".into(), not_truncated());
+        } else {
+            resource_pair(&mut d);
+            d.insert("region".into(), Value::from(run.ident.region.as_str()));
+            d.insert("parameters".into(), text(&parameters));
+        }
+        if let Some(t) = timeout {
+            d.insert("timeoutInSeconds".into(), Value::from(t));
+        }
+        if let Some(h) = heartbeat {
+            if !lambda {
+                d.insert("heartbeatInSeconds".into(), Value::from(h));
+            }
+        }
+        if let Some(role) = role {
+            d.insert("taskCredentials".into(), json!({ "roleArn": role }));
+        }
+        d
+    });
+    let started_key = if lambda { None } else { Some(key("Started")) };
+    run.emit_next(th, started, started_key, || {
+        let mut d = Map::new();
+        if activity {
+            d.insert("workerName".into(), Value::from("stepfn"));
+        } else {
+            resource_pair(&mut d);
+        }
+        d
+    });
+
+    // the call
+    let callback_sender = token.as_ref().filter(|_| callback).map(|t| {
+        run.shared.register(t);
+        CallbackSender {
+            shared: run.shared.clone(),
+            token: t.as_str().into(),
+        }
+    });
+    let _unregister = token
+        .as_deref()
+        .filter(|_| callback)
+        .map(|t| CallbackGuard {
+            shared: run.shared,
+            token: t,
+        });
+    let lazy_context = || {
+        context.clone().unwrap_or_else(|| {
+            run.context(
+                here.name,
+                here.entered_time,
+                Some(retry_count),
+                token.as_deref(),
+                None,
+            )
+        })
+    };
+    let end = {
+        let mut request = TaskRequest::new(&s.resource, parameters)
+            .with_state_name(&state.name)
+            .with_retry_count(retry_count)
+            .with_lazy_context(&lazy_context);
+        request.timeout_seconds = timeout;
+        request.heartbeat_seconds = heartbeat;
+        request.task_token = token.as_deref();
+        request.credentials = role;
+        if let Some(cb) = callback_sender {
+            request = request.with_callback(cb);
+        }
+        let call = async {
+            let _busy = BusyGuard::new(&run.busy);
+            match AssertUnwindSafe(run.executor.execute(request))
+                .catch_unwind()
+                .await
+            {
+                Ok(r) => r,
+                Err(panic) => Err(StatesError::new(
+                    ErrorName::TaskFailed,
+                    panic_message(panic),
+                )),
+            }
+        };
+        let call = async {
+            let submitted = call.await;
+            if !callback {
+                return TaskEnd::Done(submitted);
+            }
+            match submitted {
+                Err(e) => TaskEnd::Done(Err(e)),
+                Ok(out) => {
+                    run.emit_next(th, "TaskSubmitted", Some(key("Submitted")), || {
+                        let mut d = Map::new();
+                        resource_pair(&mut d);
+                        d.insert("output".into(), text(&out));
+                        d.insert("outputDetails".into(), not_truncated());
+                        d
+                    });
+                    let token = token.as_deref().unwrap_or_default();
+                    wait_callback(run, token, heartbeat).await
+                }
+            }
+        };
+        match timeout {
+            None => call.await,
+            Some(t) => {
+                let sleep = run.clock.sleep(Duration::from_secs(t));
+                futures::pin_mut!(call);
+                match futures::future::select(call, sleep).await {
+                    Either::Left((end, _)) => end,
+                    Either::Right(((), _)) => TaskEnd::TimedOut { heartbeat: false },
+                }
+            }
+        }
+    };
+    match end {
+        TaskEnd::Done(Ok(result)) => {
+            run.emit_next(th, succeeded, Some(key("Succeeded")), || {
+                let mut d = Map::new();
+                resource_pair(&mut d);
+                d.insert("output".into(), text(&result));
+                d.insert("outputDetails".into(), not_truncated());
+                d
+            });
+            let scope = here.scope(&th.vars);
+            #[allow(clippy::redundant_closure_call)]
+            let r = (|| {
+                run.check_size(&state.name, &result)?;
+                let assigned = assign(s.assign.as_ref(), &result, &scope)?;
+                let selected = match &s.result_selector {
+                    Some(t) => t.eval(&scope.env(&result))?,
+                    None => result,
+                };
+                let out = data_flow::result_path(s.result_path.as_ref(), raw.clone(), selected)?;
+                let out = data_flow::output_path(s.io.output_path.as_ref(), out, &scope)?;
+                Ok::<_, StatesError>((out, assigned))
+            })();
+            r.map_err(|e| {
+                if e.name == ErrorName::DataLimitExceeded {
+                    Failure::new(e, th.cursor)
+                } else {
+                    here.error(e, th.cursor)
+                }
+            })
+        }
+        TaskEnd::Done(Err(error)) => {
+            let id = run.emit_next(th, failed, Some(key("Failed")), || {
+                let mut d = Map::new();
+                resource_pair(&mut d);
+                if !error.name.as_str().is_empty() {
+                    d.insert("error".into(), Value::from(error.name.as_str()));
+                }
+                if let Some(c) = &error.cause {
+                    d.insert("cause".into(), Value::from(c.as_str()));
+                }
+                d
+            });
+            Err(Failure {
+                error,
+                event: id,
+                heartbeat: false,
+                in_task: true,
+            })
+        }
+        TaskEnd::TimedOut { heartbeat } => {
+            let id = run.emit_next(th, timed_out, Some(key("TimedOut")), || {
+                let mut d = Map::new();
+                resource_pair(&mut d);
+                d.insert("error".into(), Value::from("States.Timeout"));
+                d
+            });
+            Err(Failure {
+                error: StatesError::without_cause(ErrorName::Timeout),
+                event: id,
+                heartbeat,
+                in_task: true,
+            })
+        }
+    }
+}
+
+fn event_key(prefix: &str, suffix: &str) -> &'static str {
+    match (prefix, suffix) {
+        ("lambdaFunction", "Scheduled") => "lambdaFunctionScheduledEventDetails",
+        ("lambdaFunction", "Started") => "lambdaFunctionStartedEventDetails",
+        ("lambdaFunction", "Succeeded") => "lambdaFunctionSucceededEventDetails",
+        ("lambdaFunction", "Failed") => "lambdaFunctionFailedEventDetails",
+        ("lambdaFunction", "TimedOut") => "lambdaFunctionTimedOutEventDetails",
+        ("activity", "Scheduled") => "activityScheduledEventDetails",
+        ("activity", "Started") => "activityStartedEventDetails",
+        ("activity", "Succeeded") => "activitySucceededEventDetails",
+        ("activity", "Failed") => "activityFailedEventDetails",
+        ("activity", "TimedOut") => "activityTimedOutEventDetails",
+        ("task", "Scheduled") => "taskScheduledEventDetails",
+        ("task", "Started") => "taskStartedEventDetails",
+        ("task", "Submitted") => "taskSubmittedEventDetails",
+        ("task", "Succeeded") => "taskSucceededEventDetails",
+        ("task", "Failed") => "taskFailedEventDetails",
+        _ => "taskTimedOutEventDetails",
+    }
+}
+
+/// Waits for the callback of `token`: success, failure, or heartbeat
+/// expiry.
+async fn wait_callback(run: &Run<'_>, token: &str, heartbeat: Option<u64>) -> TaskEnd {
+    loop {
+        let message = run.shared.next_message(token);
+        let message = match heartbeat {
+            None => message.await,
+            Some(h) => {
+                let sleep = run.clock.sleep(Duration::from_secs(h));
+                futures::pin_mut!(message);
+                match futures::future::select(message, sleep).await {
+                    Either::Left((m, _)) => m,
+                    Either::Right(((), _)) => return TaskEnd::TimedOut { heartbeat: true },
+                }
+            }
+        };
+        match message {
+            CallbackMessage::Success(v) => return TaskEnd::Done(Ok(v)),
+            CallbackMessage::Failure(e) => return TaskEnd::Done(Err(e)),
+            CallbackMessage::Heartbeat => continue,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Parallel
+
+/// Emits the `...StateAborted` events of cancelled children.
+fn abort_events(run: &Run<'_>, sink: &EventSink, prev: u64, kind: u8) {
+    let ty = match kind {
+        KIND_TASK => "TaskStateAborted",
+        KIND_WAIT => "WaitStateAborted",
+        _ => return,
+    };
+    sink.emit(run.clock, prev, ty, None, Map::new);
+}
+
+async fn parallel<'x>(
+    run: &'x Run<'x>,
+    state: &'x State,
+    sp: &'x StatePlan,
+    s: &'x Parallel,
+    here: &Here<'_>,
+    input: Value,
+    th: &mut Thread<'x>,
+) -> Result<Step, Failure> {
+    let branch_input = {
+        let scope = here.scope(&th.vars);
+        effective_input(&s.io, s.parameters.as_ref(), &input, &scope)
+            .map_err(|e| here.error(e, th.cursor))?
+    };
+    let branch_input = &branch_input;
+    let outcome: Result<Vec<Value>, Failure> = retry_loop!(run, &s.retry, Some("ParallelStateFailed"), th, _retry_count => {
+        parallel_attempt(run, sp, s, branch_input, th).await
+    });
+    let results = match outcome {
+        Ok(r) => Value::Array(r),
+        Err(failure) => return catch(run, state, sp, &s.catch, here, &input, th, failure),
+    };
+    let scope = here.scope(&th.vars);
+    let r = (|| {
+        let assigned = assign(s.assign.as_ref(), &results, &scope)?;
+        let selected = match &s.result_selector {
+            Some(t) => t.eval(&scope.env(&results))?,
+            None => results,
+        };
+        let out = data_flow::result_path(s.result_path.as_ref(), input, selected)?;
+        let out = data_flow::output_path(s.io.output_path.as_ref(), out, &scope)?;
+        Ok::<_, StatesError>((out, assigned))
+    })();
+    match r {
+        Ok((out, assigned)) => finish(run, state, here, out, sp.next, assigned, th),
+        Err(e) => Err(here.error(e, th.cursor)),
+    }
+}
+
+async fn parallel_attempt<'x>(
+    run: &'x Run<'x>,
+    sp: &'x StatePlan,
+    s: &'x Parallel,
+    input: &Value,
+    th: &mut Thread<'x>,
+) -> Result<Vec<Value>, Failure> {
+    let started = run.emit_next(th, "ParallelStateStarted", None, Map::new);
+    let n = s.branches.len();
+    let slots: Vec<AtomicU8> = (0..n).map(|_| AtomicU8::new(KIND_NONE)).collect();
+    let mut results: Vec<Option<Value>> = vec![None; n];
+    let mut last = started;
+    let failure = {
+        let vars = &th.vars;
+        let sink = th.sink;
+        let slots = &slots;
+        let mut running: FuturesUnordered<_> = s
+            .branches
+            .iter()
+            .zip(&sp.children)
+            .enumerate()
+            .map(|(i, (branch, plan))| {
+                let child = Thread {
+                    cursor: started,
+                    vars: Vars::child(vars),
+                    sink,
+                    slot: Some(&slots[i]),
+                };
+                let input = input.clone();
+                run_sub(run, branch, plan, input, child).map(move |o| (i, o))
+            })
+            .collect();
+        let mut failure = None;
+        while let Some((i, outcome)) = running.next().await {
+            match outcome.result {
+                Ok(v) => {
+                    results[i] = Some(v);
+                    last = outcome.cursor;
+                }
+                Err(f) => {
+                    failure = Some((i, f));
+                    break;
+                }
+            }
+        }
+        failure
+    };
+    if let Some((i, f)) = failure {
+        if f.in_task {
+            abort_events(run, th.sink, f.event, KIND_TASK);
+        }
+        for (j, slot) in slots.iter().enumerate() {
+            if j != i && results[j].is_none() {
+                abort_events(run, th.sink, f.event, slot.load(Ordering::Relaxed));
+            }
+        }
+        return Err(Failure {
+            in_task: false,
+            ..f
+        });
+    }
+    th.cursor = last;
+    let id = run.emit(th, last, "ParallelStateSucceeded", None, Map::new);
+    let _ = id;
+    Ok(results.into_iter().map(Option::unwrap_or_default).collect())
+}
+
+// ---------------------------------------------------------------------------
+// Map
+
+fn number_field<T: Copy, R>(
+    n: Option<&NumberOrPath<T>>,
+    field: &str,
+    input: &Value,
+    scope: &Scope<'_>,
+    literal: impl Fn(T) -> R,
+    read: impl Fn(&Value) -> Option<R>,
+    kind: &str,
+) -> Result<Option<R>, StatesError> {
+    match n {
+        None => Ok(None),
+        Some(NumberOrPath::Value(v)) => Ok(Some(literal(*v))),
+        Some(NumberOrPath::Path(p)) => {
+            let v = p
+                .eval(&scope.env(input))
+                .map_err(|e| StatesError::runtime(e.to_string()))?;
+            match read(v) {
+                Some(n) => Ok(Some(n)),
+                None => Err(StatesError::runtime(format!(
+                    "The {field} field refers to value \"{}\" which is not a valid {kind}: {}",
+                    match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    },
+                    p.as_str()
+                ))),
+            }
+        }
+        Some(NumberOrPath::Jsonata(_)) => Err(StatesError::new(
+            ErrorName::QueryEvaluationError,
+            "JSONata expressions are not supported by this version of stepfn",
+        )),
+    }
+}
+
+struct MapPrep {
+    effective: Value,
+    items: Vec<Value>,
+    max_concurrency: usize,
+    tolerated_count: Option<u64>,
+    tolerated_percentage: Option<f64>,
+}
+
+fn map_prepare(
+    s: &MapState,
+    input: &Value,
+    keep_input: bool,
+    scope: &Scope<'_>,
+) -> Result<MapPrep, StatesError> {
+    let selected = select(s.io.input_path.as_ref(), input, scope)?;
+    let max_concurrency = number_field(
+        s.max_concurrency.as_ref(),
+        "MaxConcurrencyPath",
+        &selected,
+        scope,
+        |v| v,
+        Value::as_u64,
+        "integer",
+    )?
+    .unwrap_or(0);
+    let tolerated_count = number_field(
+        s.tolerated_failure_count.as_ref(),
+        "ToleratedFailureCountPath",
+        &selected,
+        scope,
+        |v| i64::try_from(v).unwrap_or(i64::MAX),
+        Value::as_i64,
+        "integer",
+    )
+    .and_then(|c| match c {
+        Some(c) if c < 0 => Err(StatesError::runtime(
+            "ToleratedFailureCount cannot be negative.",
+        )),
+        other => Ok(other.map(|c| c as u64)),
+    })?;
+    let tolerated_percentage = number_field(
+        s.tolerated_failure_percentage.as_ref(),
+        "ToleratedFailurePercentagePath",
+        &selected,
+        scope,
+        |v| v,
+        Value::as_f64,
+        "float",
+    )
+    .and_then(|p| match p {
+        Some(p) if !(0.0..=100.0).contains(&p) => Err(StatesError::runtime(
+            "ToleratedFailurePercentage must be between 0 and 100.",
+        )),
+        other => Ok(other),
+    })?;
+    // the items; moved out of the effective input when nothing else reads it
+    let needs_effective = s.item_selector.is_some() || keep_input;
+    let mut effective = selected.into_owned();
+    let items_value = match &s.items_path {
+        None => Some(&effective),
+        Some(p) if p.as_str() == "$" => Some(&effective),
+        Some(p) => p.eval(&scope.env(&effective)).ok(),
+    };
+    let items = match items_value {
+        Some(Value::Array(a)) if needs_effective => a.clone(),
+        Some(Value::Array(_)) => {
+            let taken = match &s.items_path {
+                None => std::mem::take(&mut effective),
+                Some(p) if p.as_str() == "$" => std::mem::take(&mut effective),
+                Some(p) if p.as_str().starts_with("$$") || !p.as_str().starts_with('$') => p
+                    .eval(&scope.env(&effective))
+                    .cloned()
+                    .unwrap_or(Value::Null),
+                Some(p) => p
+                    .take(std::mem::take(&mut effective))
+                    .unwrap_or(Value::Null),
+            };
+            match taken {
+                Value::Array(a) => a,
+                _ => Vec::new(),
+            }
+        }
+        Some(other) => {
+            return Err(StatesError::runtime(format!(
+                "Map state input must be an array but was: {}",
+                serde_json::to_string(other).unwrap_or_default()
+            )))
+        }
+        None => {
+            let p = s
+                .items_path
+                .as_ref()
+                .map(ReferencePath::as_str)
+                .unwrap_or("$");
+            return Err(
+                match s
+                    .items_path
+                    .as_ref()
+                    .map(|p| p.eval(&scope.env(&effective)))
+                {
+                    Some(Err(e)) => StatesError::runtime(e.to_string()),
+                    _ => StatesError::runtime(format!("Invalid path '{p}'")),
+                },
+            );
+        }
+    };
+    Ok(MapPrep {
+        effective,
+        items,
+        max_concurrency: usize::try_from(max_concurrency).unwrap_or(usize::MAX),
+        tolerated_count,
+        tolerated_percentage,
+    })
+}
+
+async fn map<'x>(
+    run: &'x Run<'x>,
+    state: &'x State,
+    sp: &'x StatePlan,
+    s: &'x MapState,
+    here: &Here<'_>,
+    input: Value,
+    th: &mut Thread<'x>,
+) -> Result<Step, Failure> {
+    let keep_input = !ref_is_identity(s.result_path.as_ref());
+    let prep = {
+        let scope = here.scope(&th.vars);
+        map_prepare(s, &input, keep_input, &scope).map_err(|e| here.error(e, th.cursor))?
+    };
+    let input = if keep_input { input } else { Value::Null };
+    let distributed = s.processor_config.mode == ProcessingMode::Distributed;
+    let MapPrep {
+        effective,
+        items,
+        max_concurrency,
+        tolerated_count,
+        tolerated_percentage,
+    } = prep;
+    let effective = &effective;
+    let mut items = Some(items);
+    let retries = !s.retry.is_empty();
+    let outcome: Result<Vec<Value>, Failure> = retry_loop!(run, &s.retry, Some("MapStateFailed"), th, _retry_count => {
+        let these = if retries {
+            items.clone().unwrap_or_default()
+        } else {
+            items.take().unwrap_or_default()
+        };
+        if distributed {
+            distributed_attempt(run, state, sp, s, here, effective, these, max_concurrency, tolerated_count, tolerated_percentage, th).await
+        } else {
+            map_attempt(run, state, sp, s, here, effective, these, max_concurrency, th).await
+        }
+    });
+    let results = match outcome {
+        Ok(r) => Value::Array(r),
+        Err(failure) => return catch(run, state, sp, &s.catch, here, &input, th, failure),
+    };
+    let scope = here.scope(&th.vars);
+    let r = (|| {
+        let assigned = assign(s.assign.as_ref(), &results, &scope)?;
+        let selected = match &s.result_selector {
+            Some(t) => t.eval(&scope.env(&results))?,
+            None => results,
+        };
+        let out = data_flow::result_path(s.result_path.as_ref(), input, selected)?;
+        let out = data_flow::output_path(s.io.output_path.as_ref(), out, &scope)?;
+        Ok::<_, StatesError>((out, assigned))
+    })();
+    match r {
+        Ok((out, assigned)) => finish(run, state, here, out, sp.next, assigned, th),
+        Err(e) => Err(here.error(e, th.cursor)),
+    }
+}
+
+/// The input of iteration `index`: the item, or the ItemSelector over it.
+#[allow(clippy::too_many_arguments)]
+fn item_input(
+    run: &Run<'_>,
+    sp: &StatePlan,
+    s: &MapState,
+    here: &Here<'_>,
+    effective: &Value,
+    vars: &Vars<'_>,
+    index: usize,
+    item: Value,
+) -> Result<Value, StatesError> {
+    match &s.item_selector {
+        None => Ok(item),
+        Some(t) => {
+            let context = if sp.selector_needs_context {
+                run.context(
+                    here.name,
+                    here.entered_time,
+                    None,
+                    None,
+                    Some((index, &item)),
+                )
+            } else {
+                Value::Null
+            };
+            let scope = Scope {
+                context: &context,
+                variables: vars,
+            };
+            t.eval(&scope.env(effective))
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn map_attempt<'x>(
+    run: &'x Run<'x>,
+    _state: &'x State,
+    sp: &'x StatePlan,
+    s: &'x MapState,
+    here: &Here<'_>,
+    effective: &Value,
+    items: Vec<Value>,
+    max_concurrency: usize,
+    th: &mut Thread<'x>,
+) -> Result<Vec<Value>, Failure> {
+    let n = items.len();
+    let started = run.emit_next(
+        th,
+        "MapStateStarted",
+        Some("mapStateStartedEventDetails"),
+        || details([("length", Value::from(n))]),
+    );
+    let limit = if max_concurrency == 0 {
+        usize::MAX
+    } else {
+        max_concurrency
+    };
+    let (Some(processor), Some(plan)) = (Some(&s.item_processor), sp.children.first()) else {
+        return Ok(Vec::new());
+    };
+    let name = Value::from(here.name);
+    let iteration_event = |ty: &'static str, key: &'static str, prev: u64, index: usize| {
+        th_sink_emit(run, ty, key, prev, index, &name)
+    };
+    let sink = th.sink;
+    let vars = &th.vars;
+    let slots: Vec<AtomicU8> = (0..n).map(|_| AtomicU8::new(KIND_NONE)).collect();
+    let slots = &slots;
+    let mut results: Vec<Value> = Vec::with_capacity(n);
+    results.resize(n, Value::Null);
+    let mut done = vec![false; n];
+    let mut pending = items.into_iter().enumerate();
+    let mut running = FuturesUnordered::new();
+    let mut prev_start = started;
+    let mut last_succeeded = started;
+    let mut failure: Option<(usize, Failure)> = None;
+    loop {
+        while running.len() < limit && failure.is_none() {
+            let Some((index, item)) = pending.next() else {
+                break;
+            };
+            let input = match item_input(run, sp, s, here, effective, vars, index, item) {
+                Ok(v) => v,
+                Err(e) => {
+                    failure = Some((usize::MAX, here.error(e, prev_start)));
+                    break;
+                }
+            };
+            let id = iteration_event(
+                "MapIterationStarted",
+                "mapIterationStartedEventDetails",
+                prev_start,
+                index,
+            )(sink);
+            let child = Thread {
+                cursor: id,
+                vars: Vars::child(vars),
+                sink,
+                slot: Some(&slots[index]),
+            };
+            running.push(run_sub(run, processor, plan, input, child).map(move |o| (index, o)));
+        }
+        if failure.is_some() {
+            break;
+        }
+        let Some((index, outcome)) = running.next().await else {
+            break;
+        };
+        match outcome.result {
+            Ok(v) => {
+                results[index] = v;
+                done[index] = true;
+                last_succeeded = iteration_event(
+                    "MapIterationSucceeded",
+                    "mapIterationSucceededEventDetails",
+                    outcome.cursor,
+                    index,
+                )(sink);
+                prev_start = outcome.cursor;
+            }
+            Err(f) => {
+                done[index] = true;
+                failure = Some((index, f));
+                break;
+            }
+        }
+    }
+    drop(running);
+    if let Some((index, f)) = failure {
+        if index != usize::MAX {
+            iteration_event(
+                "MapIterationFailed",
+                "mapIterationFailedEventDetails",
+                f.event,
+                index,
+            )(sink);
+            if f.in_task {
+                abort_events(run, sink, f.event, KIND_TASK);
+            }
+            for (j, slot) in slots.iter().enumerate() {
+                let kind = slot.load(Ordering::Relaxed);
+                if !done[j] && kind != KIND_NONE {
+                    iteration_event(
+                        "MapIterationAborted",
+                        "mapIterationAbortedEventDetails",
+                        f.event,
+                        j,
+                    )(sink);
+                    abort_events(run, sink, f.event, kind);
+                }
+            }
+        }
+        return Err(Failure {
+            in_task: false,
+            ..f
+        });
+    }
+    th.cursor = last_succeeded;
+    run.emit(th, last_succeeded, "MapStateSucceeded", None, Map::new);
+    Ok(results)
+}
+
+fn th_sink_emit<'r>(
+    run: &'r Run<'_>,
+    ty: &'static str,
+    key: &'static str,
+    prev: u64,
+    index: usize,
+    name: &'r Value,
+) -> impl FnOnce(&EventSink) -> u64 + 'r {
+    move |sink: &EventSink| {
+        sink.emit(run.clock, prev, ty, Some(key), || {
+            details([("index", Value::from(index)), ("name", name.clone())])
+        })
+    }
+}
+
+/// A distributed Map: every item runs as a child execution with its own
+/// history and no access to the parent's variables.
+#[allow(clippy::too_many_arguments)]
+async fn distributed_attempt<'x>(
+    run: &'x Run<'x>,
+    _state: &'x State,
+    sp: &'x StatePlan,
+    s: &'x MapState,
+    here: &Here<'_>,
+    effective: &Value,
+    items: Vec<Value>,
+    max_concurrency: usize,
+    tolerated_count: Option<u64>,
+    tolerated_percentage: Option<f64>,
+    th: &mut Thread<'x>,
+) -> Result<Vec<Value>, Failure> {
+    let n = items.len();
+    run.emit_next(
+        th,
+        "MapStateStarted",
+        Some("mapStateStartedEventDetails"),
+        || details([("length", Value::from(n))]),
+    );
+    let map_run_arn = format!(
+        "{}/{}:{}",
+        run.ident.sm_arn.replacen(":stateMachine:", ":mapRun:", 1),
+        s.label.as_deref().unwrap_or(here.name),
+        uuid::Uuid::new_v4()
+    );
+    run.emit_next(
+        th,
+        "MapRunStarted",
+        Some("mapRunStartedEventDetails"),
+        || details([("mapRunArn", Value::from(map_run_arn.as_str()))]),
+    );
+    let (Some(processor), Some(plan)) = (Some(&s.item_processor), sp.children.first()) else {
+        return Ok(Vec::new());
+    };
+    let limit = if max_concurrency == 0 {
+        usize::MAX
+    } else {
+        max_concurrency
+    };
+    let empty_vars = Vars::root();
+    let mut results: Vec<Value> = vec![Value::Null; n];
+    let mut failures = 0u64;
+    let mut first_failure: Option<StatesError> = None;
+    {
+        let mut pending = items.into_iter().enumerate();
+        let mut running = FuturesUnordered::new();
+        loop {
+            while running.len() < limit {
+                let Some((index, item)) = pending.next() else {
+                    break;
+                };
+                let input = item_input(run, sp, s, here, effective, &empty_vars, index, item)
+                    .map_err(|e| here.error(e, th.cursor))?;
+                let fut = async move {
+                    let sink = EventSink::new(false);
+                    let child = Thread {
+                        cursor: 0,
+                        vars: Vars::root(),
+                        sink: &sink,
+                        slot: None,
+                    };
+                    let outcome = run_sub(run, processor, plan, input, child).await;
+                    (index, outcome.result)
+                };
+                running.push(fut.boxed());
+            }
+            let Some((index, result)) = running.next().await else {
+                break;
+            };
+            match result {
+                Ok(v) => results[index] = v,
+                Err(f) => {
+                    failures += 1;
+                    results[index] = json!({
+                        "Error": f.error.name.as_str(),
+                        "Cause": f.error.cause.as_deref().map_or(Value::Null, Value::from),
+                    });
+                    first_failure.get_or_insert(f.error);
+                }
+            }
+        }
+    }
+    let tolerated = failures == 0
+        || tolerated_count.is_some_and(|c| failures <= c)
+        || tolerated_percentage
+            .is_some_and(|p| n > 0 && (failures as f64) * 100.0 / (n as f64) <= p);
+    if !tolerated {
+        let error = StatesError::new(
+            ErrorName::ExceedToleratedFailureThreshold,
+            "The specified tolerated failure threshold was exceeded",
+        );
+        let id = run.emit_next(th, "MapRunFailed", Some("mapRunFailedEventDetails"), || {
+            details([
+                ("error", Value::from(error.name.as_str())),
+                ("cause", Value::from(error.cause_str())),
+            ])
+        });
+        let _ = first_failure;
+        return Err(Failure::new(error, id));
+    }
+    let id = run.emit_next(th, "MapRunSucceeded", None, Map::new);
+    run.emit(th, id, "MapStateSucceeded", None, Map::new);
+    Ok(results)
+}
