@@ -54,6 +54,23 @@ fn conformance() {
         std::fs::write(path, text).expect("write failures");
     }
 
+    if let Ok(path) = std::env::var("STEPFN_CONFORMANCE_RESULTS_OUT") {
+        // one JSON line per case: id and metrics (for comparing with the scorer)
+        let mut text = String::new();
+        for r in &results {
+            let metrics: Map<String, Value> = r
+                .metrics
+                .iter()
+                .map(|(k, v)| (k.to_string(), json!(v)))
+                .collect();
+            text.push_str(&format!(
+                "{}\n",
+                json!({"id": r.id, "metrics": metrics, "diff": r.diff})
+            ));
+        }
+        std::fs::write(path, text).expect("write results");
+    }
+
     let expected = expected_failures();
     let mut unexpected = Vec::new();
     let mut fixed = Vec::new();
@@ -1017,7 +1034,8 @@ const PARALLEL_CLOSING: [&str; 4] = [
 /// quirk (see score.py `sfn_parallel_normalise`).
 fn parallel_normalise(events: &mut Vec<Value>) {
     let mut collecting = false;
-    let mut block_begin = 0;
+    // None until the first ParallelStateStarted (Python's slice from None)
+    let mut block_begin: Option<usize> = None;
     let mut block: Vec<Value> = Vec::new();
     let mut position = 0;
     while position < events.len() {
@@ -1030,13 +1048,18 @@ fn parallel_normalise(events: &mut Vec<Value>) {
             Some("ParallelStateStarted") => {
                 collecting = true;
                 block.clear();
-                block_begin = position + 1;
+                block_begin = Some(position + 1);
             }
             Some(k) if PARALLEL_CLOSING.contains(&k) => {
-                let mut ordered = std::mem::take(&mut block);
+                // the block is not cleared: a second closing event (e.g.
+                // ParallelStateExited after ParallelStateSucceeded) replaces
+                // the slice again, dropping the events in between
+                let mut ordered = block.clone();
                 ordered.sort_by_key(canonical_text);
-                let end = position.max(block_begin);
-                events.splice(block_begin..end, ordered);
+                let len = events.len();
+                let begin = block_begin.unwrap_or(0).min(len);
+                let end = position.min(len).max(begin);
+                events.splice(begin..end, ordered);
                 collecting = false;
             }
             Some(_) if collecting => {

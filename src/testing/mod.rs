@@ -60,7 +60,7 @@ pub use test_state::{
 
 use crate::definition::{IntegrationPattern, ResourceKind, StateMachine};
 use crate::engine::{ExecutionIdentity, Outcome};
-use crate::error::{Error, StatesError};
+use crate::error::{Error, ErrorName, StatesError};
 use crate::executor::{TaskExecutor, TaskRequest, TaskResult};
 use async_trait::async_trait;
 use serde_json::Value;
@@ -165,6 +165,17 @@ impl TaskExecutor for MockExecutor {
 pub(crate) fn answer_task(request: &TaskRequest<'_>, answer: MockAnswer) -> TaskResult {
     if is_callback(request) {
         if let Some(callback) = request.callback() {
+            // a mocked timeout of a callback task with a timeout or heartbeat:
+            // send nothing, so the task times out as on AWS (TaskTimedOut)
+            if let MockAnswer::Throw(error) = &answer {
+                let timeout_name =
+                    matches!(error.name, ErrorName::Timeout | ErrorName::HeartbeatTimeout);
+                if timeout_name
+                    && (request.timeout_seconds.is_some() || request.heartbeat_seconds.is_some())
+                {
+                    return Ok(Value::Object(Default::default()));
+                }
+            }
             // an unknown token only means the task is already gone
             let _ = match answer {
                 MockAnswer::Return(value) => callback.send_success(value),
