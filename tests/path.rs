@@ -370,6 +370,18 @@ fn evaluates() {
 }
 
 #[test]
+fn evaluates_in_small_and_large_objects() {
+    let large: Map<String, Value> = (0..20).map(|i| (format!("k{i}"), json!(i))).collect();
+    assert_eq!(get("$.k0", Value::Object(large.clone())), json!(0));
+    assert_eq!(get("$.k19", Value::Object(large.clone())), json!(19));
+    assert_eq!(
+        fails("$.k20", Value::Object(large)),
+        "Invalid path '$.k20' : No results for path: $['k20']"
+    );
+    assert_eq!(get("$.c", json!({"a": 1, "b": 2, "c": 3})), json!(3));
+}
+
+#[test]
 fn quoted_names_are_taken_as_written() {
     // Recorded on AWS (scenarios: ESCAPE_SEQUENCES_JSONPATH): the backslash is
     // part of the key.
