@@ -554,6 +554,27 @@ fn variable_root() {
 }
 
 #[test]
+fn variables_from_std_maps() {
+    let data = json!(null);
+    let hash: std::collections::HashMap<String, Value> = [("h".to_owned(), json!(1))].into();
+    let tree: std::collections::BTreeMap<String, Value> = [("t".to_owned(), json!(2))].into();
+    let eval = |p: &str, variables: &dyn stepfn::path::Variables| {
+        let env = Env {
+            data: &data,
+            context: &data,
+            variables,
+        };
+        ReferencePath::parse(p).unwrap().eval(&env).cloned()
+    };
+    assert_eq!(eval("$h", &hash), Ok(json!(1)));
+    assert_eq!(eval("$t", &tree), Ok(json!(2)));
+    assert_eq!(
+        eval("$t", &hash),
+        Err(PathError::UndefinedVariable { name: "t".into() })
+    );
+}
+
+#[test]
 fn no_variables_by_default() {
     assert_eq!(
         ReferencePath::parse("$x")
