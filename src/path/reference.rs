@@ -274,12 +274,28 @@ pub(crate) struct Miss {
     pub missing_field: bool,
 }
 
+/// Objects up to this size are searched by comparing keys, which beats
+/// hashing the name for the small objects states pass around.
+const SCAN_LIMIT: usize = 8;
+
+/// The value of field `name` in `map`.
+#[inline]
+fn field<'v>(map: &'v serde_json::Map<String, Value>, name: &str) -> Option<&'v Value> {
+    if map.len() <= SCAN_LIMIT {
+        map.iter()
+            .find(|(key, _)| key.as_str() == name)
+            .map(|(_, v)| v)
+    } else {
+        map.get(name)
+    }
+}
+
 /// Walks `steps` from `node`.
 #[inline]
 pub(crate) fn walk<'v>(steps: &[Step], mut node: &'v Value) -> Result<&'v Value, Miss> {
     for (i, step) in steps.iter().enumerate() {
         let next = match (step, node) {
-            (Step::Field(name), Value::Object(map)) => map.get(name.as_str()).ok_or(Miss {
+            (Step::Field(name), Value::Object(map)) => field(map, name).ok_or(Miss {
                 step: i,
                 missing_field: true,
             })?,
@@ -330,9 +346,15 @@ pub(crate) fn write(steps: &[Step], target: &mut Value, value: Value) -> bool {
     let mut node = target;
     for step in parents {
         node = match (step, node) {
-            (Step::Field(name), Value::Object(map)) => map
-                .entry(name.as_str())
-                .or_insert_with(|| Value::Object(serde_json::Map::new())),
+            (Step::Field(name), Value::Object(map)) => {
+                if !map.contains_key(name.as_str()) {
+                    map.insert(name.clone(), Value::Object(serde_json::Map::new()));
+                }
+                match map.get_mut(name.as_str()) {
+                    Some(child) => child,
+                    None => return false,
+                }
+            }
             (Step::Index(index), Value::Array(items)) => {
                 let Some(j) = resolve_index(*index, items.len()) else {
                     return false;
@@ -344,7 +366,12 @@ pub(crate) fn write(steps: &[Step], target: &mut Value, value: Value) -> bool {
     }
     match (last, node) {
         (Step::Field(name), Value::Object(map)) => {
-            map.insert(name.clone(), value);
+            match map.get_mut(name.as_str()) {
+                Some(slot) => *slot = value,
+                None => {
+                    map.insert(name.clone(), value);
+                }
+            }
             true
         }
         (Step::Index(index), Value::Array(items)) => match resolve_index(*index, items.len()) {
