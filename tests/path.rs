@@ -554,6 +554,27 @@ fn variable_root() {
 }
 
 #[test]
+fn variables_from_std_maps() {
+    let data = json!(null);
+    let hash: std::collections::HashMap<String, Value> = [("h".to_owned(), json!(1))].into();
+    let tree: std::collections::BTreeMap<String, Value> = [("t".to_owned(), json!(2))].into();
+    let eval = |p: &str, variables: &dyn stepfn::path::Variables| {
+        let env = Env {
+            data: &data,
+            context: &data,
+            variables,
+        };
+        ReferencePath::parse(p).unwrap().eval(&env).cloned()
+    };
+    assert_eq!(eval("$h", &hash), Ok(json!(1)));
+    assert_eq!(eval("$t", &tree), Ok(json!(2)));
+    assert_eq!(
+        eval("$t", &hash),
+        Err(PathError::UndefinedVariable { name: "t".into() })
+    );
+}
+
+#[test]
 fn no_variables_by_default() {
     assert_eq!(
         ReferencePath::parse("$x")
@@ -1071,4 +1092,66 @@ fn eval_does_not_allocate() {
     // The counter works: an error message is allocated.
     let null = Value::Null;
     assert!(allocations(|| assert!(paths[1].eval(&Env::data(&null)).is_err())) > 0);
+}
+
+// ------------------------------------------------------- properties
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn doc() -> Value {
+        json!({"a": [1, {"a": 2, "b": [3, {"a": true}]}, null, "s"], "b": {"a": 1, "c": [[1, 2], [3]]}})
+    }
+
+    proptest! {
+        #[test]
+        fn parsing_and_evaluating_never_panics(text in r#"\$[$.\[\]*?()@a-c0-9:,'" =<>!&|\\-]{0,24}"#) {
+            let data = doc();
+            if let Ok(path) = ReferencePath::parse(&text) {
+                let _ = path.eval(&Env::data(&data));
+                let _ = path.normalized();
+                let _ = path.write(&mut data.clone(), json!(0));
+            }
+            if let Ok(path) = Path::parse(&text) {
+                let _ = path.eval(&Env::data(&data));
+            }
+        }
+
+        #[test]
+        fn any_text_parses_or_fails_cleanly(text in any::<String>()) {
+            let _ = ReferencePath::parse(&text);
+            let _ = Path::parse(&text);
+        }
+
+        #[test]
+        fn normalized_form_reparses_to_the_same_steps(
+            steps in prop::collection::vec(
+                prop_oneof![
+                    "[a-zA-Z_][a-zA-Z0-9_-]{0,6}".prop_map(|n| format!(".{n}")),
+                    "[a-z .:*?]{0,6}".prop_map(|n| format!("['{n}']")),
+                    (-5i64..50).prop_map(|i| format!("[{i}]")),
+                ],
+                0..6,
+            )
+        ) {
+            let text = format!("${}", steps.concat());
+            let path = ReferencePath::parse(&text).unwrap();
+            let again = ReferencePath::parse(&path.normalized()).unwrap();
+            prop_assert_eq!(path.steps(), again.steps());
+        }
+
+        #[test]
+        fn a_written_value_can_be_read_back(
+            names in prop::collection::vec("[a-d]", 1..5),
+            start in prop_oneof![Just(json!({})), Just(json!({"a": {"b": 1}})), Just(json!({"a": 1}))],
+        ) {
+            let path = ReferencePath::parse(&format!("$.{}", names.join("."))).unwrap();
+            let mut data = start.clone();
+            match path.write(&mut data, json!("new")) {
+                Ok(()) => prop_assert_eq!(path.get(&data), Some(&json!("new"))),
+                Err(_) => prop_assert_eq!(data, start),
+            }
+        }
+    }
 }

@@ -645,12 +645,13 @@ async fn drive_execution(
                 last,
                 "ExecutionTimedOut",
                 Some("executionTimedOutEventDetails"),
-                || error_details(Some("States.Timeout"), None),
+                || error_details(None, None),
             );
+            // AWS reports a timed-out execution without error or cause
             Outcome {
                 status: Status::TimedOut,
                 output: None,
-                error: Some("States.Timeout".into()),
+                error: None,
                 cause: None,
                 history: None,
             }

@@ -1675,8 +1675,9 @@ struct MapPrep {
     effective: Value,
     items: Vec<Value>,
     max_concurrency: usize,
-    tolerated_count: Option<u64>,
-    tolerated_percentage: Option<f64>,
+    /// ToleratedFailureCount/Percentage; an error in them shows after
+    /// MapStateStarted, as on AWS.
+    tolerance: Result<(Option<u64>, Option<f64>), StatesError>,
 }
 
 fn map_prepare(
@@ -1696,36 +1697,39 @@ fn map_prepare(
         "integer",
     )?
     .unwrap_or(0);
-    let tolerated_count = number_field(
-        s.tolerated_failure_count.as_ref(),
-        "ToleratedFailureCountPath",
-        &selected,
-        scope,
-        |v| i64::try_from(v).unwrap_or(i64::MAX),
-        Value::as_i64,
-        "integer",
-    )
-    .and_then(|c| match c {
-        Some(c) if c < 0 => Err(StatesError::runtime(
-            "ToleratedFailureCount cannot be negative.",
-        )),
-        other => Ok(other.map(|c| c as u64)),
-    })?;
-    let tolerated_percentage = number_field(
-        s.tolerated_failure_percentage.as_ref(),
-        "ToleratedFailurePercentagePath",
-        &selected,
-        scope,
-        |v| v,
-        Value::as_f64,
-        "float",
-    )
-    .and_then(|p| match p {
-        Some(p) if !(0.0..=100.0).contains(&p) => Err(StatesError::runtime(
-            "ToleratedFailurePercentage must be between 0 and 100.",
-        )),
-        other => Ok(other),
-    })?;
+    let tolerance = (|| {
+        let tolerated_count = number_field(
+            s.tolerated_failure_count.as_ref(),
+            "ToleratedFailureCountPath",
+            &selected,
+            scope,
+            |v| i64::try_from(v).unwrap_or(i64::MAX),
+            Value::as_i64,
+            "integer",
+        )
+        .and_then(|c| match c {
+            Some(c) if c < 0 => Err(StatesError::runtime(
+                "ToleratedFailureCount cannot be negative.",
+            )),
+            other => Ok(other.map(|c| c as u64)),
+        })?;
+        let tolerated_percentage = number_field(
+            s.tolerated_failure_percentage.as_ref(),
+            "ToleratedFailurePercentagePath",
+            &selected,
+            scope,
+            |v| v,
+            Value::as_f64,
+            "float",
+        )
+        .and_then(|p| match p {
+            Some(p) if !(0.0..=100.0).contains(&p) => Err(StatesError::runtime(
+                "ToleratedFailurePercentage must be between 0 and 100.",
+            )),
+            other => Ok(other),
+        })?;
+        Ok((tolerated_count, tolerated_percentage))
+    })();
     // the items; moved out of the effective input when nothing else reads it
     let needs_effective = s.item_selector.is_some() || keep_input;
     let mut effective = selected.into_owned();
@@ -1781,8 +1785,7 @@ fn map_prepare(
         effective,
         items,
         max_concurrency: usize::try_from(max_concurrency).unwrap_or(usize::MAX),
-        tolerated_count,
-        tolerated_percentage,
+        tolerance,
     })
 }
 
@@ -1806,9 +1809,9 @@ async fn map<'x>(
         effective,
         items,
         max_concurrency,
-        tolerated_count,
-        tolerated_percentage,
+        tolerance,
     } = prep;
+    let tolerance = &tolerance;
     let effective = &effective;
     let mut items = Some(items);
     let retries = !s.retry.is_empty();
@@ -1819,7 +1822,7 @@ async fn map<'x>(
             items.take().unwrap_or_default()
         };
         if distributed {
-            distributed_attempt(run, state, sp, s, here, effective, these, max_concurrency, tolerated_count, tolerated_percentage, th).await
+            distributed_attempt(run, state, sp, s, here, effective, these, max_concurrency, tolerance, th).await
         } else {
             map_attempt(run, state, sp, s, here, effective, these, max_concurrency, th).await
         }
@@ -2036,8 +2039,7 @@ async fn distributed_attempt<'x>(
     effective: &Value,
     items: Vec<Value>,
     max_concurrency: usize,
-    tolerated_count: Option<u64>,
-    tolerated_percentage: Option<f64>,
+    tolerance: &Result<(Option<u64>, Option<f64>), StatesError>,
     th: &mut Thread<'x>,
 ) -> Result<Vec<Value>, Failure> {
     let n = items.len();
@@ -2047,6 +2049,10 @@ async fn distributed_attempt<'x>(
         Some("mapStateStartedEventDetails"),
         || details([("length", Value::from(n))]),
     );
+    let (tolerated_count, tolerated_percentage) = match tolerance {
+        Ok(t) => *t,
+        Err(e) => return Err(here.error(e.clone(), th.cursor)),
+    };
     let map_run_arn = format!(
         "{}/{}:{}",
         run.ident.sm_arn.replacen(":stateMachine:", ":mapRun:", 1),
@@ -2128,6 +2134,8 @@ async fn distributed_attempt<'x>(
         let _ = first_failure;
         return Err(Failure::new(error, id));
     }
+    // MapStateSucceeded and MapStateExited both follow MapRunSucceeded
+    // (AWS recorded MapStateExited after MapRunStarted a few times too)
     let id = run.emit_next(th, "MapRunSucceeded", None, Map::new);
     run.emit(th, id, "MapStateSucceeded", None, Map::new);
     Ok(results)

@@ -30,6 +30,23 @@
 //! missing, `Invalid path '$.a.b' : Missing property in path $['a']`. The
 //! bracket form always starts with `$`, also for `$$` and `$name` paths (the
 //! rest of the path is evaluated against the context object or the variable).
+//!
+//! # Differences from AWS
+//!
+//! AWS evaluates paths with Jayway JsonPath; where its behaviour is not
+//! recorded or depends on Java details, stepfn does this:
+//!
+//! * Stepping into a value of the wrong type (`$.a.b` where `a` is a number,
+//!   `$.a[0]` where `a` is an object) and an index out of range fail with
+//!   the "No results for path" wording; Jayway's messages for the first two
+//!   name Java classes.
+//! * A union of names (`$['a','b']`) yields each value in an array; Jayway
+//!   merges them into one object.
+//! * Filters take `@`/`$` paths of `.name` and `['name']` steps, numbers,
+//!   quoted strings, `true`/`false`, `==` `!=` `<` `<=` `>` `>=`, `&&`, `||`
+//!   and parentheses. Array indexes inside a filter, `=~`, `!`, `null`,
+//!   `in`-style operators and functions (`length()`) are rejected at parse
+//!   time. In a `$$` or `$name` path, `$` inside a filter is that root value.
 
 mod check;
 mod jsonpath;
@@ -60,6 +77,18 @@ impl Variables for NoVariables {
 impl Variables for Map<String, Value> {
     fn get(&self, name: &str) -> Option<&Value> {
         Map::get(self, name)
+    }
+}
+
+impl<S: std::hash::BuildHasher> Variables for std::collections::HashMap<String, Value, S> {
+    fn get(&self, name: &str) -> Option<&Value> {
+        std::collections::HashMap::get(self, name)
+    }
+}
+
+impl Variables for std::collections::BTreeMap<String, Value> {
+    fn get(&self, name: &str) -> Option<&Value> {
+        std::collections::BTreeMap::get(self, name)
     }
 }
 
