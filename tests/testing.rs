@@ -349,6 +349,53 @@ fn test_state_pass_with_variables_and_context() {
 }
 
 #[test]
+fn test_state_assign_sees_the_raw_task_result_and_catcher_error_output() {
+    let m = StateMachine::from_state(
+        "Call",
+        &lambda_state(json!({"ResultSelector": {"s.$": "$.Payload"}, "Assign": {"raw.$": "$.Payload"},
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "H", "Assign": {"err.$": "$.Error"}}]})),
+    )
+    .unwrap();
+    let mut r = ts(json!(null), "Call", json!({}));
+    r.mock = Some(TestStateMock::Result(json!({"Payload": 3})));
+    let vars = test_state(&m, &r, None)
+        .unwrap()
+        .inspection_data
+        .unwrap()
+        .variables;
+    assert_eq!(vars, Some(json!({"raw": 3})));
+    r.mock = Some(TestStateMock::Error(StatesError::new("Boom", "c")));
+    let vars = test_state(&m, &r, None)
+        .unwrap()
+        .inspection_data
+        .unwrap()
+        .variables;
+    assert_eq!(vars, Some(json!({"err": "Boom"})));
+}
+
+#[test]
+fn test_state_choice_rule_assign_and_no_match() {
+    let m = machine(json!({"StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Assign": {"a": 1},
+              "Choices": [{"Variable": "$.n", "NumericEquals": 1, "Next": "One", "Assign": {"b.$": "$.n"}}]},
+        "One": {"Type": "Succeed"}}}));
+    let one = test_state(&m, &ts(json!(null), "C", json!({"n": 1})), None).unwrap();
+    assert_eq!(
+        one.inspection_data.unwrap().variables,
+        Some(json!({"a": 1, "b": 1}))
+    );
+    let none = test_state(&m, &ts(json!(null), "C", json!({"n": 2})), None).unwrap();
+    assert_eq!(
+        (none.status, none.error.as_deref(), none.cause.as_deref()),
+        (
+            TestStateStatus::Failed,
+            Some("States.NoChoiceMatched"),
+            Some("No Matches!")
+        )
+    );
+}
+
+#[test]
 fn test_state_fail_state_reports_error_and_cause() {
     let m = StateMachine::from_state(
         "F",
@@ -374,6 +421,11 @@ fn test_state_refuses_map_and_parallel_without_mock() {
     let mut r = TestStateRequest::new(json!({}));
     r.mock = Some(TestStateMock::Result(json!([1])));
     assert_eq!(test_state(&m, &r, None).unwrap().output, Some(json!([1])));
+    r.mock = Some(TestStateMock::Result(json!([1, 2])));
+    assert_eq!(
+        test_state(&m, &r, None).unwrap_err().detail(),
+        "the mock result of a Parallel state must be an array with one element per branch (1 branches, 2 elements)"
+    );
 }
 
 #[test]

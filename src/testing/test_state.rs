@@ -265,6 +265,27 @@ pub fn test_state(
             "TestState API does not support Map or Parallel states. Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]",
         ));
     }
+    if let Some(TestStateMock::Result(result)) = &request.mock {
+        let shape_error = match (&state.kind, result) {
+            (StateKind::Parallel(p), Value::Array(items)) if items.len() != p.branches.len() => {
+                Some(format!(
+                    "the mock result of a Parallel state must be an array with one element per branch ({} branches, {} elements)",
+                    p.branches.len(),
+                    items.len()
+                ))
+            }
+            (StateKind::Parallel(_), v) if !v.is_array() => {
+                Some("the mock result of a Parallel state must be an array".to_owned())
+            }
+            (StateKind::Map(m), v) if m.result_writer.is_none() && !v.is_array() => {
+                Some("the mock result of a Map state must be an array".to_owned())
+            }
+            _ => None,
+        };
+        if let Some(detail) = shape_error {
+            return Err(Error::new(ErrorKind::InvalidInput, detail));
+        }
+    }
     let mut run = Run {
         request,
         data: InspectionData {
@@ -416,26 +437,29 @@ impl Run<'_> {
                 let effective =
                     self.input_path(choice.io.input_path.as_ref(), input.clone(), scope)?;
                 let env = scope.env(&effective);
-                let mut next = None;
+                let mut chosen = None;
                 for rule in &choice.choices {
                     if rule.matches(&env)? {
-                        next = Some(rule.next.clone());
+                        chosen = Some(rule);
                         break;
                     }
                 }
-                let next = match next.or_else(|| choice.default.clone()) {
+                let next = match chosen
+                    .map(|r| r.next.clone())
+                    .or_else(|| choice.default.clone())
+                {
                     Some(next) => next,
                     None => {
-                        return Err(StatesError::new(
-                            ErrorName::NoChoiceMatched,
-                            format!(
-                                "No Matches! on state {} with input {}",
-                                state.name, effective
-                            ),
-                        ))
+                        return Err(StatesError::new(ErrorName::NoChoiceMatched, "No Matches!"))
                     }
                 };
-                self.assign(choice.assign.as_ref(), &effective, scope)?;
+                let mut assigned = self.assigned(choice.assign.as_ref(), &effective, scope)?;
+                if let Some(template) = chosen.and_then(|r| r.assign.as_ref()) {
+                    if let Value::Object(rule) = template.eval(&env)? {
+                        assigned.get_or_insert_with(Map::new).extend(rule);
+                    }
+                }
+                self.commit(assigned);
                 let output =
                     data_flow::output_path(choice.io.output_path.as_ref(), effective, scope)?;
                 Ok(done(output, Some(next)))
@@ -503,25 +527,47 @@ impl Run<'_> {
         Ok(effective)
     }
 
-    /// JSONPath `Assign`: evaluated over `data` (the state's result, or
-    /// its effective input for Choice and Wait), merged into the request's
-    /// variables for the inspection data.
+    /// JSONPath `Assign`: evaluated over `data` (as the engine does: the
+    /// raw result of Task, Map and Parallel, the result of Pass, the
+    /// effective input of Choice and Wait, the error output of a catcher)
+    /// and recorded in the inspection data.
     fn assign(
         &mut self,
         assign: Option<&Assign>,
         data: &Value,
         scope: &Scope<'_>,
     ) -> Result<(), StatesError> {
-        let Some(Assign::JsonPath(template)) = assign else {
-            return Ok(());
-        };
-        let assigned = template.eval(&scope.env(data))?;
-        let mut variables = self.request.variables.clone();
-        if let Value::Object(assigned) = assigned {
-            variables.extend(assigned);
-        }
-        self.data.variables = Some(Value::Object(variables));
+        let assigned = self.assigned(assign, data, scope)?;
+        self.commit(assigned);
         Ok(())
+    }
+
+    fn assigned(
+        &self,
+        assign: Option<&Assign>,
+        data: &Value,
+        scope: &Scope<'_>,
+    ) -> Result<Option<Map<String, Value>>, StatesError> {
+        match assign {
+            Some(Assign::JsonPath(template)) => match template.eval(&scope.env(data))? {
+                Value::Object(assigned) => Ok(Some(assigned)),
+                _ => Ok(None),
+            },
+            Some(Assign::Jsonata(_)) => Err(StatesError::new(
+                ErrorName::QueryEvaluationError,
+                "JSONata expressions are not supported by TestState",
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// The variables after the state: the request's, then the assigned.
+    fn commit(&mut self, assigned: Option<Map<String, Value>>) {
+        if let Some(assigned) = assigned {
+            let mut variables = self.request.variables.clone();
+            variables.extend(assigned);
+            self.data.variables = Some(Value::Object(variables));
+        }
     }
 
     fn work_state(
@@ -542,14 +588,17 @@ impl Run<'_> {
         })();
         let result = match attempt {
             Ok(result) => result,
-            Err(error) => return self.handle_error(error, work.retry, work.catch, raw_input),
+            Err(error) => {
+                return self.handle_error(error, work.retry, work.catch, raw_input, scope)
+            }
         };
         self.data.result = Some(result.clone());
+        let assigned = self.assigned(work.assign, &result, scope)?;
         let selected = data_flow::apply_template(work.result_selector, result, scope)?;
         if work.result_selector.is_some() {
             self.data.after_result_selector = Some(selected.clone());
         }
-        self.assign(work.assign, &selected, scope)?;
+        self.commit(assigned);
         let output = data_flow::result_path(work.result_path, raw_input, selected)?;
         self.data.after_result_path = Some(output.clone());
         let output = data_flow::output_path(work.output_path, output, scope)?;
@@ -562,6 +611,7 @@ impl Run<'_> {
         retriers: &[Retrier],
         catchers: &[Catcher],
         raw_input: Value,
+        scope: &Scope<'_>,
     ) -> Result<TestStateResult, StatesError> {
         if let Some(index) = retry::find_retrier(retriers, &error, false) {
             let retrier = &retriers[index];
@@ -589,6 +639,8 @@ impl Run<'_> {
                 "Error": error.name.as_str(),
                 "Cause": error.cause.clone().unwrap_or_default(),
             });
+            let assigned = self.assigned(catcher.assign.as_ref(), &error_output, scope)?;
+            self.commit(assigned);
             let output =
                 data_flow::result_path(catcher.result_path.as_ref(), raw_input, error_output)?;
             self.data.after_result_path = Some(output.clone());
