@@ -548,7 +548,7 @@ fn compile_condition(
                 Some(items) if !items.is_empty() => {
                     let mut all = Vec::with_capacity(items.len());
                     for (i, item) in items.iter().enumerate() {
-                        let at = format!("{here}/{i}");
+                        let at = format!("{here}[{i}]");
                         if let Some(c) = compile_condition(item, &at, depth + 1, false, diagnostics)
                         {
                             all.push(c);
@@ -715,7 +715,7 @@ pub struct ChoiceRule {
 
 impl ChoiceRule {
     /// Compiles one top-level rule found at `location`
-    /// (`/States/C/Choices/0`); `jsonata` selects the rule grammar.
+    /// (`/States/C/Choices[0]`); `jsonata` selects the rule grammar.
     pub fn compile(
         value: &Value,
         location: &str,

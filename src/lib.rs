@@ -55,6 +55,7 @@ pub mod intrinsics;
 pub mod path;
 pub mod retry;
 pub mod template;
+pub mod testing;
 
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use definition::StateMachine;

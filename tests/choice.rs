@@ -664,12 +664,12 @@ fn nested_problems_are_all_reported_with_their_location() {
         vec![
             (
                 "The value for the field 'IsNull' must be a boolean".to_owned(),
-                "/States/C/Choices/0/And/0/IsNull".to_owned()
+                "/States/C/Choices/0/And[0]/IsNull".to_owned()
             ),
             (
                 "A Choice Rule must have a comparison operator or one of the fields [And, Or, Not]"
                     .to_owned(),
-                "/States/C/Choices/0/And/1".to_owned()
+                "/States/C/Choices/0/And[1]".to_owned()
             ),
         ]
     );

@@ -883,7 +883,7 @@ fn template_and_choice_problems_are_located() {
         )),
         [schema(
             "Field 'Next' is not supported",
-            "/States/C/Choices[0]/And/0"
+            "/States/C/Choices[0]/And[0]"
         )]
     );
     assert_eq!(

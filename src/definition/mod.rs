@@ -67,6 +67,35 @@ pub enum StateMachineType {
     Express,
 }
 
+impl StateMachineType {
+    /// `"STANDARD"` or `"EXPRESS"`, as AWS writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StateMachineType::Standard => "STANDARD",
+            StateMachineType::Express => "EXPRESS",
+        }
+    }
+
+    /// Reads `"STANDARD"` or `"EXPRESS"` (exact, as AWS writes them).
+    pub fn parse(text: &str) -> Option<StateMachineType> {
+        match text {
+            "STANDARD" => Some(StateMachineType::Standard),
+            "EXPRESS" => Some(StateMachineType::Express),
+            _ => None,
+        }
+    }
+}
+
+impl QueryLanguage {
+    /// `"JSONPath"` or `"JSONata"`, as ASL writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueryLanguage::JsonPath => "JSONPath",
+            QueryLanguage::Jsonata => "JSONata",
+        }
+    }
+}
+
 /// A whole definition: the top level of the ASL document.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Definition {

@@ -3,8 +3,7 @@
 
 use super::{
     Assign, Catcher, Credentials, Definition, FailField, Io, NumberOrPath, ProcessingMode,
-    ProcessorConfig, QueryLanguage, Retrier, State, StateKind, StateMachineType, SubMachine,
-    Transition, WaitFor,
+    ProcessorConfig, QueryLanguage, Retrier, State, StateKind, SubMachine, Transition, WaitFor,
 };
 use crate::path::{Path, ReferencePath};
 use crate::template::PayloadTemplate;
@@ -49,13 +48,6 @@ fn sub(s: &SubMachine) -> Value {
     let mut m = Object::new();
     body(&mut m, s, true);
     Value::Object(m)
-}
-
-fn ql_name(ql: QueryLanguage) -> &'static str {
-    match ql {
-        QueryLanguage::JsonPath => "JSONPath",
-        QueryLanguage::Jsonata => "JSONata",
-    }
 }
 
 fn put<T: Into<Value>>(m: &mut Object, key: &str, v: Option<T>) {
@@ -203,11 +195,7 @@ fn processor(s: &SubMachine, config: &ProcessorConfig) -> Value {
         };
         c.insert("Mode".into(), json!(mode));
         if let Some(t) = config.execution_type {
-            let t = match t {
-                StateMachineType::Standard => "STANDARD",
-                StateMachineType::Express => "EXPRESS",
-            };
-            c.insert("ExecutionType".into(), json!(t));
+            c.insert("ExecutionType".into(), json!(t.as_str()));
         }
         m.insert("ProcessorConfig".into(), Value::Object(c));
     }
@@ -222,7 +210,7 @@ fn state(s: &State) -> Value {
     put(
         &mut m,
         "QueryLanguage",
-        s.declared_query_language.map(ql_name),
+        s.declared_query_language.map(QueryLanguage::as_str),
     );
     match &s.kind {
         StateKind::Pass(p) => {

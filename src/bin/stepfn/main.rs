@@ -8,6 +8,8 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod run;
+mod test_state;
 mod validate;
 
 /// Run and check Amazon States Language state machines locally.
@@ -22,6 +24,10 @@ struct Cli {
 enum Command {
     /// Check a definition as AWS's ValidateStateMachineDefinition does.
     Validate(validate::Args),
+    /// Run a definition locally (mocks, task commands, virtual time, history).
+    Run(run::Args),
+    /// Evaluate one state in isolation, as AWS's TestState API does.
+    TestState(test_state::Args),
 }
 
 fn main() -> ExitCode {
@@ -39,5 +45,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Validate(args) => validate::run(args),
+        Command::Run(args) => run::run(args),
+        Command::TestState(args) => test_state::run(args),
     }
 }

@@ -1,0 +1,127 @@
+//! `stepfn run DEFINITION_FILE [--input JSON | --input-file PATH]
+//! [--mock-config PATH --test-case NAME] [--execution PATH] [--virtual-time]
+//! [--history] [--task-command RESOURCE_OR_STATE=COMMAND]...`
+//!
+//! Prints one JSON object `{"status", "output"?, "error"?, "cause"?,
+//! "history"?}`; exit 0 SUCCEEDED, 1 any other final status, 2 an invalid
+//! definition (diagnostics on stderr) or a usage error.
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use stepfn::testing::{run_case, MockConfig, RunOptions, TaskCommand};
+use stepfn::{ExecutionIdentity, StateMachine, Status};
+
+/// Arguments of `stepfn run`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The definition file (ASL JSON).
+    definition: PathBuf,
+    /// The execution input as JSON text (default `{}`).
+    #[arg(long, conflicts_with = "input_file")]
+    input: Option<String>,
+    /// A file holding the execution input.
+    #[arg(long)]
+    input_file: Option<PathBuf>,
+    /// A Step Functions Local mock configuration (MockConfigFile.json).
+    #[arg(long, requires = "test_case")]
+    mock_config: Option<PathBuf>,
+    /// The test case of the mock configuration to use.
+    #[arg(long, requires = "mock_config")]
+    test_case: Option<String>,
+    /// A JSON object with any of stateMachineName, stateMachineArn,
+    /// executionName, executionArn, roleArn, startTime, type.
+    #[arg(long)]
+    execution: Option<PathBuf>,
+    /// Wait states, retry back-off and timeouts advance a virtual clock.
+    #[arg(long)]
+    virtual_time: bool,
+    /// Include the GetExecutionHistory events in the answer.
+    #[arg(long)]
+    history: bool,
+    /// Run COMMAND (with `sh -c`) for tasks of this state, resource ARN or
+    /// Lambda function: JSON input on stdin, JSON result on stdout; a
+    /// non-zero exit fails the task with {"errorType"/"error",
+    /// "errorMessage"/"cause"} from the last JSON line of stderr.
+    #[arg(long = "task-command", value_name = "RESOURCE_OR_STATE=COMMAND")]
+    task_commands: Vec<String>,
+}
+
+fn usage(message: impl std::fmt::Display) -> ExitCode {
+    let _ = writeln!(std::io::stderr(), "stepfn run: {message}");
+    ExitCode::from(2)
+}
+
+fn read(path: &PathBuf, what: &str) -> Result<String, ExitCode> {
+    std::fs::read_to_string(path)
+        .map_err(|e| usage(format!("cannot read {what} {}: {e}", path.display())))
+}
+
+fn json(text: &str, what: &str) -> Result<Value, ExitCode> {
+    serde_json::from_str(text).map_err(|e| usage(format!("{what} is not valid JSON: {e}")))
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> ExitCode {
+    match try_run(args) {
+        Ok(code) | Err(code) => code,
+    }
+}
+
+fn try_run(args: Args) -> Result<ExitCode, ExitCode> {
+    let text = read(&args.definition, "the definition")?;
+    let machine = match StateMachine::from_str(&text) {
+        Ok(machine) => machine,
+        Err(e) => {
+            let mut stderr = std::io::stderr();
+            let _ = writeln!(
+                stderr,
+                "stepfn run: invalid definition {}",
+                args.definition.display()
+            );
+            for d in e.diagnostics() {
+                let _ = writeln!(stderr, "  {d}");
+            }
+            if e.diagnostics().is_empty() {
+                let _ = writeln!(stderr, "  {e}");
+            }
+            return Err(ExitCode::from(2));
+        }
+    };
+    let input = match (&args.input, &args.input_file) {
+        (Some(text), _) => json(text, "--input")?,
+        (None, Some(path)) => json(&read(path, "the input file")?, "the input file")?,
+        (None, None) => Value::Object(Default::default()),
+    };
+    let mut options = RunOptions::new(input);
+    options.virtual_time = args.virtual_time;
+    options.history = args.history;
+    if let Some(path) = &args.execution {
+        let value = json(&read(path, "the execution file")?, "the execution file")?;
+        options.identity = ExecutionIdentity::from_value(&value).map_err(usage)?;
+    }
+    if let (Some(path), Some(case)) = (&args.mock_config, &args.test_case) {
+        let config = MockConfig::from_str(&read(path, "the mock config")?).map_err(usage)?;
+        // `--mock-config`: the only state machine in the file, else the one
+        // named like the state machine being run
+        options.mocks = Some((config, case.clone()));
+    }
+    for binding in &args.task_commands {
+        let command = TaskCommand::parse(binding).ok_or_else(|| {
+            usage(format!(
+                "--task-command `{binding}` is not RESOURCE_OR_STATE=COMMAND"
+            ))
+        })?;
+        options.task_commands.push(command);
+    }
+    let outcome = run_case(&machine, options).map_err(usage)?;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{}", outcome.to_json());
+    let _ = stdout.flush();
+    Ok(if outcome.status == Status::Succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,163 @@
+//! `stepfn test-state DEFINITION_FILE [--state NAME] [--input JSON | --input-file PATH]
+//! [--mock-result JSON | --mock-error NAME [--mock-cause TEXT]] [--variables JSON]
+//! [--context JSON] [--inspection-level INFO|DEBUG|TRACE] [--retry-count N]`
+//!
+//! Evaluates one state as AWS's TestState API does and prints its answer
+//! `{"output"?, "error"?, "cause"?, "nextState"?, "status", "inspectionData"?}`
+//! (payloads as JSON text, as AWS). Exit 0 SUCCEEDED, 1 FAILED, RETRIABLE
+//! or CAUGHT_ERROR, 2 an invalid definition or a usage error.
+
+use clap::ValueEnum;
+use serde_json::{Map, Value};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use stepfn::testing::{
+    test_state, InspectionLevel, TestStateMock, TestStateRequest, TestStateStatus,
+};
+use stepfn::{StateMachine, StatesError};
+
+/// Arguments of `stepfn test-state`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A whole definition, or one state's definition (an object with `Type`).
+    definition: PathBuf,
+    /// The state to test (default: the definition's StartAt).
+    #[arg(long = "state")]
+    state_name: Option<String>,
+    /// The state input as JSON text (default `{}`).
+    #[arg(long, conflicts_with = "input_file")]
+    input: Option<String>,
+    /// A file holding the state input.
+    #[arg(long)]
+    input_file: Option<PathBuf>,
+    /// The mocked task result (JSON text); for Map and Parallel the array of results.
+    #[arg(long, conflicts_with = "mock_error")]
+    mock_result: Option<String>,
+    /// The mocked task error name.
+    #[arg(long)]
+    mock_error: Option<String>,
+    /// The mocked task error cause.
+    #[arg(long, requires = "mock_error")]
+    mock_cause: Option<String>,
+    /// Workflow variables as a JSON object.
+    #[arg(long)]
+    variables: Option<String>,
+    /// The context object (`$$`) as JSON.
+    #[arg(long)]
+    context: Option<String>,
+    /// INFO, or DEBUG/TRACE to add the inspection data.
+    #[arg(long, value_enum, ignore_case = true, default_value = "INFO")]
+    inspection_level: LevelArg,
+    /// Retries the state already made (stateConfiguration.retrierRetryCount).
+    #[arg(long, default_value_t = 0)]
+    retry_count: u32,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+#[value(rename_all = "UPPER")]
+enum LevelArg {
+    Info,
+    Debug,
+    Trace,
+}
+
+fn usage(message: impl std::fmt::Display) -> ExitCode {
+    let _ = writeln!(std::io::stderr(), "stepfn test-state: {message}");
+    ExitCode::from(2)
+}
+
+fn json(text: &str, what: &str) -> Result<Value, ExitCode> {
+    serde_json::from_str(text).map_err(|e| usage(format!("{what} is not valid JSON: {e}")))
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> ExitCode {
+    match try_run(args) {
+        Ok(code) | Err(code) => code,
+    }
+}
+
+fn try_run(args: Args) -> Result<ExitCode, ExitCode> {
+    let text = std::fs::read_to_string(&args.definition).map_err(|e| {
+        usage(format!(
+            "cannot read the definition {}: {e}",
+            args.definition.display()
+        ))
+    })?;
+    let value = json(&text, "the definition")?;
+    let single_state = value.get("Type").is_some() && value.get("States").is_none();
+    let loaded = if single_state {
+        let name = args
+            .state_name
+            .clone()
+            .unwrap_or_else(|| "TestState".into());
+        StateMachine::from_state(&name, &value)
+    } else {
+        StateMachine::from_str(&text)
+    };
+    let machine = match loaded {
+        Ok(machine) => machine,
+        Err(e) => {
+            let mut stderr = std::io::stderr();
+            let _ = writeln!(stderr, "stepfn test-state: invalid definition");
+            for d in e.diagnostics() {
+                let _ = writeln!(stderr, "  {d}");
+            }
+            if e.diagnostics().is_empty() {
+                let _ = writeln!(stderr, "  {e}");
+            }
+            return Err(ExitCode::from(2));
+        }
+    };
+    let mut request = TestStateRequest::new(match (&args.input, &args.input_file) {
+        (Some(text), _) => json(text, "--input")?,
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                usage(format!(
+                    "cannot read the input file {}: {e}",
+                    path.display()
+                ))
+            })?;
+            json(&text, "the input file")?
+        }
+        (None, None) => Value::Object(Map::new()),
+    });
+    request.state_name = if single_state {
+        None
+    } else {
+        args.state_name.clone()
+    };
+    request.inspection_level = match args.inspection_level {
+        LevelArg::Info => InspectionLevel::Info,
+        LevelArg::Debug => InspectionLevel::Debug,
+        LevelArg::Trace => InspectionLevel::Trace,
+    };
+    request.retrier_retry_count = args.retry_count;
+    if let Some(text) = &args.variables {
+        match json(text, "--variables")? {
+            Value::Object(map) => request.variables = map,
+            _ => return Err(usage("--variables must be a JSON object")),
+        }
+    }
+    if let Some(text) = &args.context {
+        request.context = json(text, "--context")?;
+    }
+    if let Some(text) = &args.mock_result {
+        request.mock = Some(TestStateMock::Result(json(text, "--mock-result")?));
+    } else if let Some(error) = &args.mock_error {
+        request.mock = Some(TestStateMock::Error(StatesError {
+            name: error.as_str().into(),
+            cause: args.mock_cause.clone(),
+        }));
+    }
+    let result = test_state(&machine, &request, None).map_err(usage)?;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{}", result.to_json());
+    let _ = stdout.flush();
+    Ok(if result.status == TestStateStatus::Succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

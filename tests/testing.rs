@@ -1,0 +1,711 @@
+//! stepfn::testing: mock configs, the scripted executor, TestState, and the
+//! `stepfn run` / `stepfn test-state` commands.
+
+use serde_json::{json, Value};
+use stepfn::definition::Resource;
+use stepfn::testing::{
+    run_case, test_state, InspectionLevel, MockAnswer, MockConfig, MockExecutor, RunOptions,
+    ScriptedExecutor, TestStateMock, TestStateRequest, TestStateStatus,
+};
+use stepfn::{ErrorKind, StateMachine, StatesError, TaskExecutor, TaskRequest};
+
+// ---------------------------------------------------------------------------- helpers
+
+fn machine(definition: Value) -> StateMachine {
+    StateMachine::from_value(definition).expect("definition loads")
+}
+
+fn config(value: Value) -> MockConfig {
+    MockConfig::from_value(&value).expect("mock config loads")
+}
+
+fn config_error(value: Value) -> String {
+    MockConfig::from_value(&value)
+        .map(|_| ())
+        .expect_err("mock config is rejected")
+        .detail()
+        .to_owned()
+}
+
+fn task(state: &str, resource: &str) -> Value {
+    json!({"StartAt": state, "States": {state: {"Type": "Task", "Resource": resource, "End": true}}})
+}
+
+const LAMBDA: &str = "arn:aws:lambda:us-east-1:111111111111:function:f";
+
+fn one_case(responses: Value) -> MockConfig {
+    config(json!({
+        "StateMachines": {"M": {"TestCases": {"T": {"A": "RA"}}}},
+        "MockedResponses": {"RA": responses}
+    }))
+}
+
+/// Calls an executor directly, as the engine would for state `state`.
+fn call(executor: &dyn TaskExecutor, state: &str, input: Value) -> Result<Value, StatesError> {
+    let resource = Resource::parse(LAMBDA);
+    futures::executor::block_on(
+        executor.execute(TaskRequest::new(&resource, input).with_state_name(state)),
+    )
+}
+
+fn mocks(responses: Value) -> MockExecutor {
+    MockExecutor::new(one_case(responses).test_case(None, "T").expect("test case"))
+}
+
+// ---------------------------------------------------------------------------- mock config
+
+#[test]
+fn invocation_keys_and_ranges_answer_in_order() {
+    let m = mocks(json!({
+        "0": {"Return": 1},
+        "1-2": {"Throw": {"Error": "E", "Cause": "c"}},
+        "3": {"Return": 4}
+    }));
+    assert_eq!(call(&m, "A", json!({})), Ok(json!(1)));
+    assert_eq!(call(&m, "A", json!({})), Err(StatesError::new("E", "c")));
+    assert_eq!(call(&m, "A", json!({})), Err(StatesError::new("E", "c")));
+    assert_eq!(call(&m, "A", json!({})), Ok(json!(4)));
+    assert_eq!(m.invocations("A"), 4);
+}
+
+#[test]
+fn running_out_of_mocked_responses_names_state_and_invocation() {
+    let m = mocks(json!({"0": {"Return": 1}}));
+    assert_eq!(call(&m, "A", json!({})), Ok(json!(1)));
+    assert_eq!(
+        call(&m, "A", json!({})),
+        Err(StatesError::runtime(
+            "mock config: test case 'T' has no response for invocation 1 of state 'A' (mocked response 'RA')"
+        ))
+    );
+}
+
+#[test]
+fn an_unmocked_state_fails_with_states_runtime() {
+    let m = mocks(json!({"0": {"Return": 1}}));
+    assert_eq!(
+        call(&m, "B", json!({})),
+        Err(StatesError::runtime(
+            "mock config: test case 'T' has no mocked response for state 'B'"
+        ))
+    );
+}
+
+#[test]
+fn throw_without_error_or_cause_is_an_empty_name_and_no_cause() {
+    let c = one_case(json!({"0": {"Throw": {}}}));
+    let answer = c.response("RA").and_then(|r| r.answer(0)).cloned();
+    assert_eq!(
+        answer,
+        Some(MockAnswer::Throw(StatesError {
+            name: "".into(),
+            cause: None
+        }))
+    );
+}
+
+#[test]
+fn the_only_state_machine_is_used_whatever_its_name() {
+    let c = one_case(json!({"0": {"Return": 1}}));
+    assert_eq!(
+        c.test_case(Some("Other"), "T").unwrap().state_machine(),
+        "M"
+    );
+}
+
+#[test]
+fn with_several_state_machines_the_one_named_like_the_machine_is_used() {
+    let c = config(json!({
+        "StateMachines": {"A": {"TestCases": {"T": {}}}, "B": {"TestCases": {"T": {"X": "R"}}}},
+        "MockedResponses": {"R": {"0": {"Return": 1}}}
+    }));
+    let case = c.test_case(Some("B"), "T").unwrap();
+    assert_eq!(case.states().collect::<Vec<_>>(), vec!["X"]);
+    assert_eq!(
+        c.test_case(Some("C"), "T").unwrap_err().detail(),
+        "mock config: no entry for state machine `C` in `StateMachines`"
+    );
+    assert_eq!(
+        c.test_case(None, "T").unwrap_err().detail(),
+        "mock config: the file has several state machines; name the one to use"
+    );
+}
+
+#[test]
+fn unknown_test_case_is_a_config_error() {
+    let err = one_case(json!({"0": {"Return": 1}}))
+        .test_case(None, "Nope")
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+    assert_eq!(
+        err.detail(),
+        "mock config: state machine `M` has no test case `Nope`"
+    );
+}
+
+#[test]
+fn malformed_mock_configs_are_rejected_with_the_entry_named() {
+    assert_eq!(
+        config_error(json!({"MockedResponses": {"R": {"x": {"Return": 1}}}})),
+        "mock config: mocked response `R`: `x` is not an invocation number or range like `0` or `1-2`"
+    );
+    assert_eq!(
+        config_error(json!({"MockedResponses": {"R": {"0": {"Return": 1, "Throw": {}}}}})),
+        "mock config: mocked response `R`, invocation `0`: needs exactly one of `Return` or `Throw`"
+    );
+    assert_eq!(
+        config_error(json!({"MockedResponses": {"R": {"0": {"Throw": {"Error": 5}}}}})),
+        "mock config: mocked response `R`, invocation `0`: `Throw` must be an object with string `Error` and `Cause`"
+    );
+    assert_eq!(
+        config_error(json!({"StateMachines": {"M": {"TestCases": {"T": {"A": "Missing"}}}}})),
+        "mock config: state `A` in test case `T` of state machine `M` uses mocked response `Missing`, which is not in `MockedResponses`"
+    );
+    assert_eq!(
+        config_error(json!({"Extra": 1})),
+        "mock config: unknown top-level field `Extra`"
+    );
+    assert_eq!(
+        MockConfig::from_str("{").unwrap_err().kind(),
+        ErrorKind::InvalidConfig
+    );
+}
+
+// ---------------------------------------------------------------------------- scripted executor
+
+#[test]
+fn scripted_answers_by_state_before_resource_and_records_requests() {
+    let s = ScriptedExecutor::new();
+    s.resource_returns(LAMBDA, json!("by resource"))
+        .state_returns("A", json!("by state"))
+        .state_fails("A", "Boom", "bad");
+    assert_eq!(call(&s, "A", json!({"n": 1})), Ok(json!("by state")));
+    assert_eq!(
+        call(&s, "A", json!({"n": 2})),
+        Err(StatesError::new("Boom", "bad"))
+    );
+    assert_eq!(call(&s, "A", json!({"n": 3})), Ok(json!("by resource")));
+    assert_eq!(s.pending(), 0);
+    let params: Vec<Value> = s
+        .requests_for("A")
+        .into_iter()
+        .map(|r| r.parameters)
+        .collect();
+    assert_eq!(
+        params,
+        vec![json!({"n": 1}), json!({"n": 2}), json!({"n": 3})]
+    );
+    assert_eq!(s.requests()[0].resource, LAMBDA);
+}
+
+#[test]
+fn scripted_without_answer_fails_unless_echoing() {
+    let s = ScriptedExecutor::new();
+    assert_eq!(
+        call(&s, "A", json!(1)),
+        Err(StatesError::runtime(format!(
+            "scripted executor: no answer queued for state 'A' (resource '{LAMBDA}')"
+        )))
+    );
+    let echo = ScriptedExecutor::new().echo_unscripted();
+    assert_eq!(call(&echo, "A", json!({"x": 1})), Ok(json!({"x": 1})));
+}
+
+// ---------------------------------------------------------------------------- TestState
+
+fn ts(definition: Value, state: &str, input: Value) -> TestStateRequest {
+    let _ = definition;
+    let mut r = TestStateRequest::new(input);
+    r.state_name = Some(state.to_owned());
+    r.inspection_level = InspectionLevel::Debug;
+    r
+}
+
+fn lambda_state(extra: Value) -> Value {
+    let mut state = json!({"Type": "Task", "Resource": LAMBDA, "Next": "After"});
+    if let (Some(s), Some(e)) = (state.as_object_mut(), extra.as_object()) {
+        s.extend(e.clone());
+    }
+    state
+}
+
+#[test]
+fn test_state_task_with_mock_result_reports_every_step() {
+    let m = StateMachine::from_state(
+        "Call",
+        &lambda_state(json!({
+            "InputPath": "$.in",
+            "Parameters": {"v.$": "$.v"},
+            "ResultSelector": {"r.$": "$.Payload"},
+            "ResultPath": "$.out",
+            "OutputPath": "$.out"
+        })),
+    )
+    .unwrap();
+    let mut r = ts(json!(null), "Call", json!({"in": {"v": 1}}));
+    r.mock = Some(TestStateMock::Result(json!({"Payload": 7})));
+    let res = test_state(&m, &r, None).unwrap();
+    assert_eq!(res.status, TestStateStatus::Succeeded);
+    assert_eq!(res.output, Some(json!({"r": 7})));
+    assert_eq!(res.next_state.as_deref(), Some("After"));
+    let d = res.inspection_data.unwrap();
+    assert_eq!(d.after_input_path, Some(json!({"v": 1})));
+    assert_eq!(d.after_parameters, Some(json!({"v": 1})));
+    assert_eq!(d.result, Some(json!({"Payload": 7})));
+    assert_eq!(d.after_result_selector, Some(json!({"r": 7})));
+    assert_eq!(
+        d.after_result_path,
+        Some(json!({"in": {"v": 1}, "out": {"r": 7}}))
+    );
+}
+
+#[test]
+fn test_state_error_is_retriable_while_the_retrier_has_attempts() {
+    let m = StateMachine::from_state(
+        "Call",
+        &lambda_state(json!({
+            "Retry": [{"ErrorEquals": ["Busy"], "MaxAttempts": 2, "IntervalSeconds": 3}],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handler", "ResultPath": "$.err"}]
+        })),
+    )
+    .unwrap();
+    let mut r = ts(json!(null), "Call", json!({"a": 1}));
+    r.mock = Some(TestStateMock::Error(StatesError::new("Busy", "later")));
+    let res = test_state(&m, &r, None).unwrap();
+    assert_eq!(res.status, TestStateStatus::Retriable);
+    assert_eq!(
+        (res.error.as_deref(), res.cause.as_deref()),
+        (Some("Busy"), Some("later"))
+    );
+    r.retrier_retry_count = 2;
+    let res = test_state(&m, &r, None).unwrap();
+    assert_eq!(res.status, TestStateStatus::CaughtError);
+    assert_eq!(res.next_state.as_deref(), Some("Handler"));
+    assert_eq!(
+        res.output,
+        Some(json!({"a": 1, "err": {"Error": "Busy", "Cause": "later"}}))
+    );
+}
+
+#[test]
+fn test_state_uncaught_error_fails() {
+    let m = StateMachine::from_state("Call", &lambda_state(json!({}))).unwrap();
+    let mut r = ts(json!(null), "Call", json!({}));
+    r.mock = Some(TestStateMock::Error(StatesError::new("E", "c")));
+    let res = test_state(&m, &r, None).unwrap();
+    assert_eq!(res.status, TestStateStatus::Failed);
+    assert_eq!(
+        res.to_json(),
+        json!({"error": "E", "cause": "c", "status": "FAILED", "inspectionData": {"input": "{}", "afterInputPath": "{}"}})
+    );
+}
+
+#[test]
+fn test_state_task_without_mock_calls_the_executor() {
+    let m = StateMachine::from_state("Call", &lambda_state(json!({"ResultPath": "$.r"}))).unwrap();
+    let s = ScriptedExecutor::new();
+    s.state_returns("Call", json!(5));
+    let res = test_state(&m, &ts(json!(null), "Call", json!({"x": 1})), Some(&s)).unwrap();
+    assert_eq!(res.output, Some(json!({"x": 1, "r": 5})));
+    assert_eq!(s.requests()[0].parameters, json!({"x": 1}));
+}
+
+#[test]
+fn test_state_choice_reports_the_next_state() {
+    let m = machine(json!({"StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 1, "Next": "Big"}], "Default": "Small"},
+        "Big": {"Type": "Succeed"}, "Small": {"Type": "Succeed"}}}));
+    let big = test_state(&m, &ts(json!(null), "C", json!({"n": 2})), None).unwrap();
+    assert_eq!(big.next_state.as_deref(), Some("Big"));
+    let small = test_state(&m, &ts(json!(null), "C", json!({"n": 0})), None).unwrap();
+    assert_eq!(
+        (small.status, small.next_state.as_deref(), small.output),
+        (
+            TestStateStatus::Succeeded,
+            Some("Small"),
+            Some(json!({"n": 0}))
+        )
+    );
+}
+
+#[test]
+fn test_state_pass_with_variables_and_context() {
+    let m = StateMachine::from_state(
+        "P",
+        &json!({"Type": "Pass", "Parameters": {"v.$": "$greeting", "id.$": "$$.Execution.Id"},
+                "Assign": {"seen.$": "$.v"}, "End": true}),
+    )
+    .unwrap();
+    let mut r = TestStateRequest::new(json!({}));
+    r.inspection_level = InspectionLevel::Debug;
+    r.variables.insert("greeting".into(), json!("hi"));
+    r.context = json!({"Execution": {"Id": "x"}});
+    let res = test_state(&m, &r, None).unwrap();
+    assert_eq!(res.output, Some(json!({"v": "hi", "id": "x"})));
+    assert_eq!(
+        res.inspection_data.unwrap().variables,
+        Some(json!({"greeting": "hi", "seen": "hi"}))
+    );
+}
+
+#[test]
+fn test_state_assign_sees_the_raw_task_result_and_catcher_error_output() {
+    let m = StateMachine::from_state(
+        "Call",
+        &lambda_state(json!({"ResultSelector": {"s.$": "$.Payload"}, "Assign": {"raw.$": "$.Payload"},
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "H", "Assign": {"err.$": "$.Error"}}]})),
+    )
+    .unwrap();
+    let mut r = ts(json!(null), "Call", json!({}));
+    r.mock = Some(TestStateMock::Result(json!({"Payload": 3})));
+    let vars = test_state(&m, &r, None)
+        .unwrap()
+        .inspection_data
+        .unwrap()
+        .variables;
+    assert_eq!(vars, Some(json!({"raw": 3})));
+    r.mock = Some(TestStateMock::Error(StatesError::new("Boom", "c")));
+    let vars = test_state(&m, &r, None)
+        .unwrap()
+        .inspection_data
+        .unwrap()
+        .variables;
+    assert_eq!(vars, Some(json!({"err": "Boom"})));
+}
+
+#[test]
+fn test_state_choice_rule_assign_and_no_match() {
+    let m = machine(json!({"StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Assign": {"a": 1},
+              "Choices": [{"Variable": "$.n", "NumericEquals": 1, "Next": "One", "Assign": {"b.$": "$.n"}}]},
+        "One": {"Type": "Succeed"}}}));
+    let one = test_state(&m, &ts(json!(null), "C", json!({"n": 1})), None).unwrap();
+    assert_eq!(
+        one.inspection_data.unwrap().variables,
+        Some(json!({"a": 1, "b": 1}))
+    );
+    let none = test_state(&m, &ts(json!(null), "C", json!({"n": 2})), None).unwrap();
+    assert_eq!(
+        (none.status, none.error.as_deref(), none.cause.as_deref()),
+        (
+            TestStateStatus::Failed,
+            Some("States.NoChoiceMatched"),
+            Some("No Matches!")
+        )
+    );
+}
+
+#[test]
+fn test_state_fail_state_reports_error_and_cause() {
+    let m = StateMachine::from_state(
+        "F",
+        &json!({"Type": "Fail", "ErrorPath": "$.e", "Cause": "fixed"}),
+    )
+    .unwrap();
+    let res = test_state(&m, &TestStateRequest::new(json!({"e": "Bad"})), None).unwrap();
+    assert_eq!(
+        (res.status, res.error.as_deref(), res.cause.as_deref()),
+        (TestStateStatus::Failed, Some("Bad"), Some("fixed"))
+    );
+}
+
+#[test]
+fn test_state_refuses_map_and_parallel_without_mock() {
+    let m = StateMachine::from_state(
+        "P",
+        &json!({"Type": "Parallel", "Branches": [{"StartAt": "X", "States": {"X": {"Type": "Pass", "End": true}}}], "End": true}),
+    )
+    .unwrap();
+    let err = test_state(&m, &TestStateRequest::new(json!({})), None).unwrap_err();
+    assert_eq!(err.detail(), "TestState API does not support Map or Parallel states. Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]");
+    let mut r = TestStateRequest::new(json!({}));
+    r.mock = Some(TestStateMock::Result(json!([1])));
+    assert_eq!(test_state(&m, &r, None).unwrap().output, Some(json!([1])));
+    r.mock = Some(TestStateMock::Result(json!([1, 2])));
+    assert_eq!(
+        test_state(&m, &r, None).unwrap_err().detail(),
+        "the mock result of a Parallel state must be an array with one element per branch (1 branches, 2 elements)"
+    );
+}
+
+#[test]
+fn test_state_data_flow_errors_fail_the_state() {
+    let m = StateMachine::from_state(
+        "P",
+        &json!({"Type": "Pass", "InputPath": "$.missing", "End": true}),
+    )
+    .unwrap();
+    let res = test_state(&m, &TestStateRequest::new(json!({})), None).unwrap();
+    assert_eq!(res.status, TestStateStatus::Failed);
+    assert_eq!(res.error.as_deref(), Some("States.Runtime"));
+}
+
+// ---------------------------------------------------------------------------- runs (engine)
+
+fn run(definition: Value, options: RunOptions) -> Value {
+    run_case(&machine(definition), options)
+        .expect("run")
+        .to_json()
+}
+
+#[test]
+fn run_case_serves_mocks_per_invocation_across_retries() {
+    let def = json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": LAMBDA,
+        "Retry": [{"ErrorEquals": ["Busy"], "IntervalSeconds": 60, "MaxAttempts": 3}], "End": true}}});
+    let mut options = RunOptions::new(json!({}));
+    options.virtual_time = true;
+    options.mocks = Some((
+        one_case(
+            json!({"0-1": {"Throw": {"Error": "Busy", "Cause": "x"}}, "2": {"Return": {"ok": 1}}}),
+        ),
+        "T".into(),
+    ));
+    assert_eq!(
+        run(def, options),
+        json!({"status": "SUCCEEDED", "output": {"ok": 1}})
+    );
+}
+
+#[test]
+fn run_case_missing_mock_fails_the_execution_uncaught() {
+    let def = json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": LAMBDA,
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}], "Next": "B"},
+        "B": {"Type": "Task", "Resource": LAMBDA, "End": true},
+        "Caught": {"Type": "Succeed"}}});
+    let mut options = RunOptions::new(json!({}));
+    options.mocks = Some((one_case(json!({"0": {"Return": 1}})), "T".into()));
+    let out = run(def, options);
+    assert_eq!(out["status"], "FAILED");
+    assert_eq!(out["error"], "States.Runtime");
+    assert_eq!(
+        out["cause"],
+        format!("no mocked response or task command for state 'B' (resource '{LAMBDA}')")
+    );
+}
+
+#[test]
+fn run_case_answers_wait_for_task_token_with_the_mocked_return() {
+    let def = json!({"StartAt": "A", "States": {"A": {"Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": "q", "MessageBody": {"t.$": "$$.Task.Token"}}, "End": true}}});
+    let mut options = RunOptions::new(json!({}));
+    options.mocks = Some((
+        one_case(json!({"0": {"Return": {"answer": 42}}})),
+        "T".into(),
+    ));
+    assert_eq!(
+        run(def, options),
+        json!({"status": "SUCCEEDED", "output": {"answer": 42}})
+    );
+}
+
+#[test]
+fn run_case_counts_map_iterations_per_state() {
+    let def = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "MaxConcurrency": 1,
+        "ItemProcessor": {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": LAMBDA, "End": true}}},
+        "End": true}}});
+    let mut options = RunOptions::new(json!([1, 2, 3]));
+    options.mocks = Some((
+        one_case(json!({"0": {"Return": "a"}, "1-2": {"Return": "b"}})),
+        "T".into(),
+    ));
+    assert_eq!(
+        run(def, options),
+        json!({"status": "SUCCEEDED", "output": ["a", "b", "b"]})
+    );
+}
+
+#[test]
+fn run_case_without_mock_or_command_fails_clearly() {
+    let out = run(task("A", LAMBDA), RunOptions::new(json!({})));
+    assert_eq!(out["error"], "States.Runtime");
+    assert_eq!(
+        out["cause"],
+        format!("no mocked response or task command for state 'A' (resource '{LAMBDA}')")
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn run_case_task_commands_get_stdin_and_give_stdout_or_stderr_errors() {
+    use stepfn::testing::TaskCommand;
+    let mut options = RunOptions::new(json!({"n": 2}));
+    options.task_commands = vec![TaskCommand::parse("A=cat").unwrap()];
+    assert_eq!(
+        run(task("A", LAMBDA), options),
+        json!({"status": "SUCCEEDED", "output": {"n": 2}})
+    );
+    let mut options = RunOptions::new(json!({}));
+    options.task_commands = vec![TaskCommand::parse(
+        r#"f=echo '{"errorType": "ValueError", "errorMessage": "no"}' >&2; exit 1"#,
+    )
+    .unwrap()];
+    let out = run(task("A", LAMBDA), options);
+    assert_eq!(
+        (
+            out["status"].as_str(),
+            out["error"].as_str(),
+            out["cause"].as_str()
+        ),
+        (Some("FAILED"), Some("ValueError"), Some("no"))
+    );
+    let mut options = RunOptions::new(json!({"Payload": {"who": "x"}}));
+    options.task_commands = vec![TaskCommand::parse("fn=cat").unwrap()];
+    let def = json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "arn:aws:lambda:us-east-1:1:function:fn", "Payload.$": "$.Payload"},
+        "OutputPath": "$.Payload", "End": true}}});
+    assert_eq!(
+        run(def, options),
+        json!({"status": "SUCCEEDED", "output": {"who": "x"}})
+    );
+}
+
+// ---------------------------------------------------------------------------- CLI
+
+#[cfg(feature = "cli")]
+mod cli {
+    use serde_json::{json, Value};
+    use std::path::PathBuf;
+    use std::process::Command;
+
+    fn temp(name: &str, value: &Value) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("stepfn-testing-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, value.to_string()).unwrap();
+        path
+    }
+
+    fn stepfn(args: &[&str]) -> (i32, Value, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_stepfn"))
+            .args(args)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        (
+            out.status.code().unwrap_or(-1),
+            serde_json::from_str(stdout.trim()).unwrap_or(Value::Null),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    #[test]
+    fn run_prints_one_json_object_and_exits_by_status() {
+        let def = temp(
+            "pass.json",
+            &json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"x.$": "no"}, "ResultPath": "$.r", "End": true}}}),
+        );
+        let (code, out, _) = stepfn(&["run", def.to_str().unwrap(), "--input", r#"{"a":1}"#]);
+        assert_eq!(
+            (code, out),
+            (
+                0,
+                json!({"status": "SUCCEEDED", "output": {"a": 1, "r": {"x.$": "no"}}})
+            )
+        );
+        let fail = temp(
+            "fail.json",
+            &json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "C"}}}),
+        );
+        let (code, out, _) = stepfn(&["run", fail.to_str().unwrap()]);
+        assert_eq!(
+            (code, out),
+            (1, json!({"status": "FAILED", "error": "E", "cause": "C"}))
+        );
+    }
+
+    #[test]
+    fn run_rejects_invalid_definitions_and_bad_usage_with_exit_2() {
+        let bad = temp("bad.json", &json!({"StartAt": "X", "States": {}}));
+        let (code, out, err) = stepfn(&["run", bad.to_str().unwrap()]);
+        assert_eq!((code, out), (2, Value::Null));
+        assert!(
+            err.contains("MISSING_TRANSITION_TARGET") || err.contains("invalid definition"),
+            "{err}"
+        );
+        let def = temp(
+            "ok.json",
+            &json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}),
+        );
+        let (code, _, _) = stepfn(&["run", def.to_str().unwrap(), "--input", "{"]);
+        assert_eq!(code, 2);
+        let (code, _, _) = stepfn(&["run", def.to_str().unwrap(), "--mock-config", "x.json"]);
+        assert_eq!(code, 2);
+    }
+
+    #[test]
+    fn run_with_mock_config_execution_and_history() {
+        let def = temp(
+            "task.json",
+            &json!({"StartAt": "A", "States": {"A": {"Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "f"},
+            "ResultSelector": {"name.$": "$$.Execution.Name"}, "End": true}}}),
+        );
+        let mocks = temp(
+            "mocks.json",
+            &json!({"StateMachines": {"conformance": {"TestCases": {"conformance": {"A": "R"}}}},
+            "MockedResponses": {"R": {"0": {"Return": {"Payload": 1}}}}}),
+        );
+        let exec = temp(
+            "exec.json",
+            &json!({"stateMachineName": "M", "executionName": "run-1"}),
+        );
+        let (code, out, err) = stepfn(&[
+            "run",
+            def.to_str().unwrap(),
+            "--mock-config",
+            mocks.to_str().unwrap(),
+            "--test-case",
+            "conformance",
+            "--execution",
+            exec.to_str().unwrap(),
+            "--virtual-time",
+            "--history",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(out["output"], json!({"name": "run-1"}));
+        let types: Vec<&str> = out["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["type"].as_str())
+            .collect();
+        assert_eq!(types.first(), Some(&"ExecutionStarted"));
+        assert_eq!(types.last(), Some(&"ExecutionSucceeded"));
+    }
+
+    #[test]
+    fn test_state_command_prints_the_test_state_answer() {
+        let state = temp(
+            "state.json",
+            &json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "ResultPath": "$.r", "Next": "N"}),
+        );
+        let (code, out, err) = stepfn(&[
+            "test-state",
+            state.to_str().unwrap(),
+            "--input",
+            r#"{"a":1}"#,
+            "--mock-result",
+            r#"{"Payload":2}"#,
+            "--inspection-level",
+            "DEBUG",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(out["status"], "SUCCEEDED");
+        assert_eq!(out["nextState"], "N");
+        assert_eq!(out["output"], r#"{"a":1,"r":{"Payload":2}}"#);
+        assert_eq!(out["inspectionData"]["result"], r#"{"Payload":2}"#);
+        let (code, out, _) = stepfn(&[
+            "test-state",
+            state.to_str().unwrap(),
+            "--mock-error",
+            "E",
+            "--mock-cause",
+            "c",
+        ]);
+        assert_eq!(
+            (code, out),
+            (1, json!({"error": "E", "cause": "c", "status": "FAILED"}))
+        );
+    }
+}
