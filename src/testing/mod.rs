@@ -42,8 +42,12 @@
 //! `States.Runtime` (never retried or caught, so it cannot be mistaken for
 //! a task error the workflow handles) and a cause naming the state and the
 //! invocation, e.g. `mock config: test case 'HappyPath' has no response for
-//! invocation 2 of state 'Charge'`. The same goes for [`ScriptedExecutor`]
-//! and [`CommandExecutor`] when they have no answer.
+//! invocation 2 of state 'Charge' (mocked response 'ChargeOk')` or `mock
+//! config: test case 'HappyPath' has no mocked response for state 'Ship'`.
+//! Under [`run_case`] (and `stepfn run`) an unmocked state goes to the task
+//! commands, and without one fails with `no mocked response or task command
+//! for state 'Ship' (resource '...')`. [`ScriptedExecutor`] fails the same
+//! way when nothing is queued.
 
 mod command;
 mod mock_config;
@@ -282,6 +286,11 @@ pub fn executor_for(options: &RunOptions) -> Result<Arc<dyn TaskExecutor>, Error
 /// thread; errors are configuration errors (a test case not in the mock
 /// config), never a failed execution.
 pub fn run_case(machine: &StateMachine, options: RunOptions) -> Result<Outcome, Error> {
+    futures::executor::block_on(run_case_async(machine, options))
+}
+
+/// As [`run_case`], as a future (for callers inside an async runtime).
+pub async fn run_case_async(machine: &StateMachine, options: RunOptions) -> Result<Outcome, Error> {
     let executor = executor_for(&options)?;
     let mut execution = machine
         .execution()
@@ -290,7 +299,5 @@ pub fn run_case(machine: &StateMachine, options: RunOptions) -> Result<Outcome, 
     if options.virtual_time {
         execution = execution.with_virtual_time();
     }
-    Ok(futures::executor::block_on(
-        execution.run(executor.as_ref(), options.input),
-    ))
+    Ok(execution.run(executor.as_ref(), options.input).await)
 }
