@@ -177,6 +177,9 @@ struct CaseResult {
     /// metric name -> Some(pass) when applicable
     metrics: BTreeMap<&'static str, Option<bool>>,
     diff: String,
+    /// In issue 5's target set: needs none of jsonata, activity, express,
+    /// and no distributed Map with ItemReader/ResultWriter.
+    target: bool,
 }
 
 impl CaseResult {
@@ -296,6 +299,17 @@ fn execute(case: &Value) -> Outcome {
 fn score(case: &Value, outcome: Outcome) -> CaseResult {
     let id = str_of(case, "id").to_owned();
     let category = str_of(case, "category").to_owned();
+    let needs: Vec<&str> = case["needs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let target = !needs
+        .iter()
+        .any(|n| ["jsonata", "activity", "express"].contains(n))
+        && !(needs.contains(&"map-distributed")
+            && (needs.contains(&"item-reader") || needs.contains(&"result-writer")));
     let expected = &case["expected"];
     let exp_status = str_of(expected, "status");
     let has_history = case.get("history").is_some_and(|h| !h.is_null());
@@ -318,6 +332,7 @@ fn score(case: &Value, outcome: Outcome) -> CaseResult {
                 category,
                 metrics,
                 diff: why,
+                target,
             };
         }
     };
@@ -421,6 +436,7 @@ fn score(case: &Value, outcome: Outcome) -> CaseResult {
         category,
         metrics,
         diff: diffs.join("; "),
+        target,
     }
 }
 
@@ -469,6 +485,8 @@ fn print_table(results: &[CaseResult]) {
     }
     let all: Vec<&CaseResult> = results.iter().collect();
     table.push(row("TOTAL", &all));
+    let target: Vec<&CaseResult> = results.iter().filter(|r| r.target).collect();
+    table.push(row("TARGET (issue 5)", &target));
     let widths: Vec<usize> = (0..table[0].len())
         .map(|i| table.iter().map(|r| r[i].len()).max().unwrap_or(0))
         .collect();
