@@ -13,8 +13,10 @@ pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(31_622_400);
 
 /// True when `error_equals` matches `error`.
 ///
-/// * `States.Runtime` and `States.DataLimitExceeded` are never matched,
-///   not even by naming them.
+/// * `States.Runtime` is never matched, not even by naming it.
+/// * `States.DataLimitExceeded` is matched like any other name: AWS catches
+///   it when a task result is too large (the engine never lets Retry or
+///   Catch see a *state output* over the limit, which is terminal).
 /// * `States.ALL` matches every other error.
 /// * `States.TaskFailed` matches every other error except the timeouts
 ///   (`States.Timeout`, `States.HeartbeatTimeout`).
@@ -23,7 +25,7 @@ pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(31_622_400);
 ///   `heartbeat = true` for it.
 /// * Any other name matches itself, case-sensitively.
 pub fn matches(error_equals: &[ErrorName], error: &ErrorName, heartbeat: bool) -> bool {
-    if error.is_terminal() {
+    if *error == ErrorName::Runtime {
         return false;
     }
     error_equals.iter().any(|wanted| match wanted {
@@ -125,7 +127,7 @@ mod tests {
         assert!(matches(&all, &ErrorName::new("X"), false));
         assert!(!matches(&all, &ErrorName::Runtime, false));
         assert!(!matches(&[ErrorName::Runtime], &ErrorName::Runtime, false));
-        assert!(!matches(&all, &ErrorName::DataLimitExceeded, false));
+        assert!(matches(&all, &ErrorName::DataLimitExceeded, false));
         assert!(matches(&tf, &ErrorName::new("Lambda.Unknown"), false));
         assert!(!matches(&tf, &ErrorName::Timeout, false));
         assert!(matches(

@@ -290,12 +290,32 @@ fn oversized_state_output_is_data_limit_exceeded() {
     assert_eq!(unlimited.status, Status::Succeeded);
 }
 
+/// AWS records a task result over the limit as a task failure that Catch
+/// takes (conformance: test_task_lambda_data_limit_exceeded_on_large_utf8_response),
+/// although the docs call States.DataLimitExceeded terminal.
 #[test]
-fn data_limit_exceeded_is_never_caught() {
-    let def = task(json!({"Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handler"}]}));
+fn a_too_large_task_result_is_a_catchable_task_failure() {
+    let def =
+        task(json!({"Catch": [{"ErrorEquals": ["States.DataLimitExceeded"], "Next": "Handler"}]}));
     let executor = sync_task_fn(|_r: TaskRequest<'_>| Ok(json!("x".repeat(300_000))));
     let o = run_with(def, &executor, json!({}));
-    assert_eq!(o.error.as_deref(), Some("States.DataLimitExceeded"));
+    assert_eq!(
+        o.output,
+        Some(
+            json!({"Error": "States.DataLimitExceeded", "Cause": format!("The state/task '{LAMBDA}' returned a result with a size exceeding the maximum number of bytes service limit.")})
+        )
+    );
+}
+
+#[test]
+fn an_executor_timeout_is_recorded_as_a_timeout() {
+    let def = task(json!({}));
+    let o = run_with(def, &failing(9, "States.Timeout"), json!({}));
+    let history = o.history.unwrap();
+    assert_eq!(
+        history[history.len() - 2].event_type,
+        "LambdaFunctionTimedOut"
+    );
 }
 
 #[test]

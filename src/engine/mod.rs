@@ -232,6 +232,9 @@ pub struct ExecutionIdentity {
     pub start_time: Option<SystemTime>,
     /// `type`: STANDARD or EXPRESS.
     pub machine_type: StateMachineType,
+    /// Started with StartSyncExecution (`api` of a conformance case): such
+    /// an Express execution has no `$$.Execution.RedriveCount`.
+    pub sync_execution: bool,
 }
 
 impl ExecutionIdentity {
@@ -242,8 +245,8 @@ impl ExecutionIdentity {
 
     /// Reads the `execution` object of a conformance case (any of
     /// `stateMachineName`, `stateMachineArn`, `executionName`,
-    /// `executionArn`, `roleArn`, `startTime` (RFC 3339), `type`); other
-    /// keys are ignored.
+    /// `executionArn`, `roleArn`, `startTime` (RFC 3339), `type`, `api`);
+    /// other keys are ignored.
     pub fn from_value(value: &Value) -> Result<Self, Error> {
         let Some(object) = value.as_object() else {
             return Err(Error::new(
@@ -283,6 +286,7 @@ impl ExecutionIdentity {
             }
         };
         Ok(ExecutionIdentity {
+            sync_execution: text("api")?.as_deref() == Some("StartSyncExecution"),
             state_machine_name: text("stateMachineName")?,
             state_machine_arn: text("stateMachineArn")?,
             execution_name: text("executionName")?,
@@ -480,6 +484,7 @@ fn resolve_identity(identity: &ExecutionIdentity, now: SystemTime) -> run::Ident
         start_time: identity.start_time.unwrap_or(now),
         region,
         machine_type: identity.machine_type,
+        sync_execution: identity.sync_execution,
     }
 }
 

@@ -182,6 +182,8 @@ pub(crate) struct TaskNames {
     /// `resource` (action with its pattern suffix, or the ARN).
     pub resource: String,
     pub callback: bool,
+    /// `.sync` / `.sync:2`: a job run to its end.
+    pub sync: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -373,12 +375,14 @@ pub(crate) fn task_names(resource: &crate::definition::Resource) -> TaskNames {
             resource_type: "lambda".into(),
             resource: resource.arn.clone(),
             callback: false,
+            sync: false,
         },
         ResourceKind::Activity { .. } => TaskNames {
             family: TaskFamily::Activity,
             resource_type: "activity".into(),
             resource: resource.arn.clone(),
             callback: false,
+            sync: false,
         },
         ResourceKind::Service {
             service,
@@ -389,6 +393,11 @@ pub(crate) fn task_names(resource: &crate::definition::Resource) -> TaskNames {
             resource_type: service.clone(),
             resource: format!("{action}{}", pattern.suffix()),
             callback: *pattern == crate::definition::IntegrationPattern::WaitForTaskToken,
+            sync: matches!(
+                pattern,
+                crate::definition::IntegrationPattern::Sync
+                    | crate::definition::IntegrationPattern::Sync2
+            ),
         },
         ResourceKind::AwsSdk {
             service,
@@ -399,6 +408,11 @@ pub(crate) fn task_names(resource: &crate::definition::Resource) -> TaskNames {
             resource_type: format!("aws-sdk:{service}"),
             resource: format!("{action}{}", pattern.suffix()),
             callback: *pattern == crate::definition::IntegrationPattern::WaitForTaskToken,
+            sync: matches!(
+                pattern,
+                crate::definition::IntegrationPattern::Sync
+                    | crate::definition::IntegrationPattern::Sync2
+            ),
         },
         _ => {
             // arn:aws:states:::<service>:<action> that the loader did not
@@ -413,6 +427,7 @@ pub(crate) fn task_names(resource: &crate::definition::Resource) -> TaskNames {
                         resource_type: service.to_owned(),
                         resource: action.to_owned(),
                         callback,
+                        sync: action.ends_with(".sync") || action.ends_with(".sync:2"),
                     }
                 }
                 None => TaskNames {
@@ -420,6 +435,7 @@ pub(crate) fn task_names(resource: &crate::definition::Resource) -> TaskNames {
                     resource_type: String::new(),
                     resource: arn.to_owned(),
                     callback,
+                    sync: false,
                 },
             }
         }

@@ -119,8 +119,8 @@ pub(crate) struct Ident {
     pub role_arn: String,
     pub start_time: SystemTime,
     pub region: String,
-    #[allow(dead_code)] // the context object does not show it (yet)
     pub machine_type: StateMachineType,
+    pub sync_execution: bool,
 }
 
 /// Everything one execution shares between its states.
@@ -150,11 +150,18 @@ pub(crate) struct Failure {
     pub heartbeat: bool,
     /// The failing state was a Task that did not exit.
     pub in_task: bool,
+    /// Retry and Catch may take it: false for `States.Runtime` and for a
+    /// state output over the payload limit.
+    pub catchable: bool,
 }
 
 impl Failure {
     fn new(error: StatesError, event: u64) -> Self {
         Failure {
+            catchable: !matches!(
+                error.name,
+                ErrorName::Runtime | ErrorName::DataLimitExceeded
+            ),
             error,
             event,
             heartbeat: false,
@@ -286,7 +293,7 @@ impl<'a> Run<'a> {
         self.exec_context.get_or_init(|| {
             let mut start = String::with_capacity(24);
             write_rfc3339_millis(&mut start, self.ident.start_time);
-            json!({
+            let mut context = json!({
                 "Execution": {
                     "Id": self.ident.exec_arn,
                     "Input": self.exec_input.clone().unwrap_or(Value::Null),
@@ -296,7 +303,15 @@ impl<'a> Run<'a> {
                     "RedriveCount": 0,
                 },
                 "StateMachine": {"Id": self.ident.sm_arn, "Name": self.ident.sm_name},
-            })
+            });
+            // synchronous Express executions cannot be redriven: AWS leaves
+            // the count out
+            if self.ident.machine_type == StateMachineType::Express && self.ident.sync_execution {
+                if let Some(e) = context["Execution"].as_object_mut() {
+                    e.remove("RedriveCount");
+                }
+            }
+            context
         })
     }
 
@@ -1048,7 +1063,7 @@ macro_rules! retry_loop {
                     Err(f) => f,
                 };
                 $th.cursor = failure.event;
-                if failure.error.name.is_terminal() {
+                if !failure.catchable {
                     break 'retry Err(failure);
                 }
                 let Some(i) = retry::find_retrier(retriers, &failure.error, failure.heartbeat)
@@ -1153,6 +1168,7 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
 
 enum TaskEnd {
     Done(Result<Value, StatesError>),
+    TimedOutWith(StatesError),
     TimedOut { heartbeat: bool },
 }
 
@@ -1300,7 +1316,11 @@ fn catch(
     th: &mut Thread<'_>,
     failure: Failure,
 ) -> Result<Step, Failure> {
-    let Some(ci) = retry::find_catcher(catchers, &failure.error, failure.heartbeat) else {
+    let found = failure
+        .catchable
+        .then(|| retry::find_catcher(catchers, &failure.error, failure.heartbeat))
+        .flatten();
+    let Some(ci) = found else {
         return Err(Failure {
             event: th.cursor,
             ..failure
@@ -1358,7 +1378,7 @@ async fn task_attempt<'x>(
         }
     };
     let callback = names.callback;
-    let token = (callback || names.family == TaskFamily::Activity).then(new_token);
+    let token = (callback || names.sync || names.family == TaskFamily::Activity).then(new_token);
     // the context object of this attempt (RetryCount, Task.Token)
     let context = here.context.as_ref().map(|_| {
         run.context(
@@ -1510,6 +1530,17 @@ async fn task_attempt<'x>(
         };
         let call = async {
             let submitted = call.await;
+            if names.sync {
+                // stepfn sees only the job's final result: the submission
+                // is recorded without the service's answer
+                run.emit_next(th, "TaskSubmitted", Some(key("Submitted")), || {
+                    let mut d = Map::new();
+                    resource_pair(&mut d);
+                    d.insert("output".into(), Value::from("{}"));
+                    d.insert("outputDetails".into(), not_truncated());
+                    d
+                });
+            }
             if !callback {
                 return TaskEnd::Done(submitted);
             }
@@ -1540,6 +1571,26 @@ async fn task_attempt<'x>(
             }
         }
     };
+    // a result over the payload limit fails the task (catchable, as AWS
+    // recorded), naming the resource
+    let end = match end {
+        TaskEnd::Done(Ok(result)) => match run.limits.max_payload_bytes {
+            Some(limit) if exceeds(&result, limit) => {
+                let name = match names.family {
+                    TaskFamily::Service => names.resource_type.as_str(),
+                    _ => s.resource.arn.as_str(),
+                };
+                TaskEnd::Done(Err(StatesError::new(
+                    ErrorName::DataLimitExceeded,
+                    format!("The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit."),
+                )))
+            }
+            _ => TaskEnd::Done(Ok(result)),
+        },
+        // an executor answering States.Timeout is recorded as a timeout
+        TaskEnd::Done(Err(e)) if e.name == ErrorName::Timeout => TaskEnd::TimedOutWith(e),
+        other => other,
+    };
     match end {
         TaskEnd::Done(Ok(result)) => {
             run.emit_next(th, succeeded, Some(key("Succeeded")), || {
@@ -1552,7 +1603,6 @@ async fn task_attempt<'x>(
             let scope = here.scope(&th.vars);
             #[allow(clippy::redundant_closure_call)]
             let r = (|| {
-                run.check_size(&state.name, &result)?;
                 let assigned = assign(s.assign.as_ref(), &result, &scope)?;
                 let selected = match &s.result_selector {
                     Some(t) => t.eval(&scope.env(&result))?,
@@ -1581,6 +1631,25 @@ async fn task_attempt<'x>(
                 d
             });
             Err(Failure {
+                catchable: true,
+                error,
+                event: id,
+                heartbeat: false,
+                in_task: true,
+            })
+        }
+        TaskEnd::TimedOutWith(error) => {
+            let id = run.emit_next(th, timed_out, Some(key("TimedOut")), || {
+                let mut d = Map::new();
+                resource_pair(&mut d);
+                d.insert("error".into(), Value::from("States.Timeout"));
+                if let Some(c) = &error.cause {
+                    d.insert("cause".into(), Value::from(c.as_str()));
+                }
+                d
+            });
+            Err(Failure {
+                catchable: true,
                 error,
                 event: id,
                 heartbeat: false,
@@ -1595,6 +1664,7 @@ async fn task_attempt<'x>(
                 d
             });
             Err(Failure {
+                catchable: true,
                 error: StatesError::without_cause(ErrorName::Timeout),
                 event: id,
                 heartbeat,
