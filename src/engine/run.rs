@@ -592,7 +592,7 @@ async fn enter<'x>(
         StateKind::Pass(s) => pass(run, state, sp, s, &here, input, th),
         // the handlers that wait are boxed so that the future of a line of
         // Pass/Choice states (a Map iteration, say) stays small
-        StateKind::Task(s) => Box::pin(task(run, state, sp, s, &here, input, th)).await,
+        StateKind::Task(s) => task(run, state, sp, s, &here, input, th).await,
         StateKind::Choice(s) => choice(run, state, sp, s, &here, input, th),
         StateKind::Wait(s) => Box::pin(wait(run, state, sp, s, &here, input, th)).await,
         StateKind::Succeed(s) => {
@@ -2166,21 +2166,24 @@ async fn map_attempt<'x>(
                 prev_start,
                 index,
             )(sink);
+            batch.push((index, input, id));
+        }
+        let mut completed: Vec<(usize, SubOutcome)> = Vec::new();
+        let launched = !batch.is_empty();
+        let mut batch_failed = false;
+        // the futures are made one at a time, so that iterations that do
+        // not wait never live at the same time
+        for (index, input, id) in batch.drain(..) {
+            if failure.is_some() || batch_failed {
+                break;
+            }
             let child = Thread {
                 cursor: id,
                 vars: Vars::child(vars),
                 sink,
                 slot: Some(&slots[index]),
             };
-            batch.push((index, run_sub(run, processor, plan, input, child)));
-        }
-        let mut completed: Vec<(usize, SubOutcome)> = Vec::new();
-        let launched = !batch.is_empty();
-        let mut batch_failed = false;
-        for (index, mut fut) in batch.drain(..) {
-            if failure.is_some() || batch_failed {
-                break;
-            }
+            let mut fut = run_sub(run, processor, plan, input, child);
             match futures::poll!(&mut fut) {
                 Poll::Ready(outcome) => {
                     batch_failed = outcome.result.is_err();
