@@ -251,6 +251,15 @@ impl Future for ThreadSleep {
 /// time given to [`starting_at`](VirtualClock::starting_at) (default: the
 /// real time when the clock was made).
 ///
+/// The engine moves the clock only when the execution waits on nothing but
+/// time: while a task call is in flight (your executor's future is
+/// pending) time stands still, so a `TimeoutSeconds` cannot fire before a
+/// slow executor answers. A task waiting for its `.waitForTaskToken`
+/// callback does not hold time back: with a `HeartbeatSeconds` or
+/// `TimeoutSeconds` it times out at once unless the callback is already
+/// there (answer it from the executor through
+/// [`TaskRequest::callback`](crate::TaskRequest::callback)).
+///
 /// Outside an engine (nobody calls
 /// [`advance_when_idle`](Clock::advance_when_idle)) a sleep completes only
 /// when the clock is moved by [`advance`](VirtualClock::advance).
