@@ -458,7 +458,7 @@ fn resolve_identity(identity: &ExecutionIdentity, now: SystemTime) -> run::Ident
                 .and_then(|a| a.rsplit(':').next())
                 .map(str::to_owned)
         })
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        .unwrap_or_else(|| run::fast_uuid().to_string());
     let exec_arn = identity.execution_arn.clone().unwrap_or_else(|| {
         format!(
             "{}:{exec_name}",
@@ -566,7 +566,7 @@ async fn drive_execution(
     let exec_input = machine_plan.wants_context.then(|| input.clone());
     let rng = match execution.random_seed {
         Some(seed) => rand::rngs::SmallRng::seed_from_u64(seed),
-        None => rand::rngs::SmallRng::from_entropy(),
+        None => rand::rngs::SmallRng::seed_from_u64(run::fast_random()),
     };
     let sink = run::EventSink::new(execution.history);
     let run = run::Run {

@@ -1346,12 +1346,34 @@ fn catch(
     finish(run, state, here, out, next, assigned, th)
 }
 
+/// Task tokens come from the OS random source: a host may hand them to
+/// other systems.
 fn new_token() -> String {
     format!(
         "{}{}",
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     )
+}
+
+thread_local! {
+    static FAST_RNG: std::cell::RefCell<SmallRng> =
+        std::cell::RefCell::new(rand::SeedableRng::from_entropy());
+}
+
+/// A random number from a per-thread generator seeded once from the OS
+/// (no system call per execution).
+pub(crate) fn fast_random() -> u64 {
+    FAST_RNG.with(|r| r.borrow_mut().gen())
+}
+
+/// A random (v4) UUID from [`fast_random`]: for names and tokens, not for
+/// secrets.
+pub(crate) fn fast_uuid() -> uuid::Uuid {
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&fast_random().to_le_bytes());
+    bytes[8..].copy_from_slice(&fast_random().to_le_bytes());
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -2303,7 +2325,7 @@ async fn distributed_attempt<'x>(
         "{}/{}:{}",
         run.ident.sm_arn.replacen(":stateMachine:", ":mapRun:", 1),
         s.label.as_deref().unwrap_or(here.name),
-        uuid::Uuid::new_v4()
+        fast_uuid()
     );
     run.emit_next(
         th,
