@@ -1186,7 +1186,14 @@ async fn task<'x>(
     let prep = {
         let scope = here.scope(&th.vars);
         (|| {
-            let effective = select(s.io.input_path.as_ref(), &input, &scope)?;
+            let needs_input = matches!(s.timeout_seconds, Some(NumberOrPath::Path(_)))
+                || matches!(s.heartbeat_seconds, Some(NumberOrPath::Path(_)))
+                || matches!(s.credentials, Some(Credentials::RoleArnPath(_)));
+            let effective = if needs_input {
+                select(s.io.input_path.as_ref(), &input, &scope)?
+            } else {
+                Cow::Owned(Value::Null)
+            };
             let timeout = resolve_seconds(
                 s.timeout_seconds.as_ref(),
                 "TimeoutSecondsPath",
