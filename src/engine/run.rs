@@ -377,6 +377,15 @@ pub(crate) fn exceeds(value: &Value, limit: usize) -> bool {
 
 fn str_len(s: &str) -> usize {
     let mut n = s.len() + 2;
+    // a branch-free count first (vectorised): most strings need no escape
+    let special: usize = s
+        .as_bytes()
+        .iter()
+        .map(|&b| usize::from(b < 0x20 || b == b'"' || b == b'\\'))
+        .sum();
+    if special == 0 {
+        return n;
+    }
     for &b in s.as_bytes() {
         if b < 0x20 {
             n += match b {
