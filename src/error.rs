@@ -109,10 +109,15 @@ impl ErrorName {
         }
     }
 
-    /// True for errors Retry and Catch can never match: `States.Runtime` and
-    /// `States.DataLimitExceeded`.
+    /// True for the error Retry and Catch can never match, not even by
+    /// naming it: `States.Runtime`.
+    ///
+    /// `States.DataLimitExceeded` is not in this class: a state output that
+    /// is too large ends the execution before any catcher is consulted, but
+    /// a task result that is too large is a task failure Catch can take, as
+    /// AWS recorded it.
     pub fn is_terminal(&self) -> bool {
-        matches!(self, ErrorName::Runtime | ErrorName::DataLimitExceeded)
+        matches!(self, ErrorName::Runtime)
     }
 }
 

@@ -2,27 +2,36 @@
 //!
 //! stepfn loads the AWS Step Functions definitions you already have, checks
 //! them the way AWS does, and runs them inside your program, with your own
-//! Rust code standing in for the Lambda functions and services.
+//! async Rust code standing in for the Lambda functions and services.
 //!
 //! ```
-//! use stepfn::definition::StateKind;
-//! use stepfn::StateMachine;
+//! use serde_json::json;
+//! use stepfn::{task_fn, StateMachine, Status, TaskRequest};
 //!
+//! // Load (parse, check, compile) once; share it with Arc; run it many times.
 //! let machine = StateMachine::from_str(r#"{
 //!     "StartAt": "Greet",
 //!     "States": {
 //!         "Greet": {
-//!             "Type": "Pass",
-//!             "Parameters": {"greeting.$": "States.Format('Hello, {}!', $.name)"},
+//!             "Type": "Task",
+//!             "Resource": "arn:aws:lambda:us-east-1:123456789012:function:greet",
+//!             "Parameters": {"who.$": "$.name"},
+//!             "ResultPath": "$.greeting",
 //!             "Next": "Done"
 //!         },
 //!         "Done": {"Type": "Succeed"}
 //!     }
 //! }"#)?;
 //!
-//! let states = &machine.definition().machine;
-//! assert_eq!(states.start_at, "Greet");
-//! assert!(matches!(states.get("Done").map(|s| &s.kind), Some(StateKind::Succeed(_))));
+//! // The work of every Task state goes through one seam: a TaskExecutor.
+//! let executor = task_fn(|request: TaskRequest<'_>| async move {
+//!     Ok(json!(format!("Hello, {}!", request.parameters["who"].as_str().unwrap_or("?"))))
+//! });
+//!
+//! // No runtime is imposed: block_on, tokio, anything that polls futures.
+//! let outcome = futures::executor::block_on(machine.execute(&executor, json!({"name": "Ada"})));
+//! assert_eq!(outcome.status, Status::Succeeded);
+//! assert_eq!(outcome.output, Some(json!({"name": "Ada", "greeting": "Hello, Ada!"})));
 //!
 //! // A definition AWS would refuse is refused with every problem, located.
 //! let err = StateMachine::from_str(r#"{"StartAt": "A", "States": {"A": {"Type": "Pass"}}}"#)
@@ -41,6 +50,98 @@
 //! loads cannot fail later on syntax. [`StateMachine::validate`] answers as
 //! AWS's `ValidateStateMachineDefinition` does, including the restrictions
 //! of Express workflows; see [`definition`] for the diagnostics.
+//!
+//! # Running
+//!
+//! [`StateMachine::execute`] runs one execution to its end and returns an
+//! [`Outcome`] (status, output or error and cause). [`StateMachine::execution`]
+//! configures one first: a [`Clock`] ([`VirtualClock`] makes Waits and
+//! back-offs instant), [`Limits`] (payload size, history events, fuel), the
+//! [`ExecutionIdentity`] seen through the context object, and AWS-shaped
+//! history ([`HistoryEvent`]). Its [`ExecutionHandle`] aborts the execution
+//! and completes `.waitForTaskToken` tasks.
+//!
+//! The seams are [`TaskExecutor`] (see the [`executor`] guide) and
+//! [`Clock`]. Evaluation pieces are public for tooling: [`path`] (Reference
+//! Paths and JSONPath), [`template`] (payload templates), [`intrinsics`],
+//! [`choice`], [`data_flow`] (InputPath to OutputPath) and [`retry`].
+//!
+//! # Testing definitions offline
+//!
+//! [`testing`] reads Step Functions Local mock configs and serves them as a
+//! [`TaskExecutor`], offers a scriptable executor for Rust tests, and
+//! evaluates single states as AWS's TestState API does. The `stepfn` binary
+//! (feature `cli`) wraps all of it: `stepfn validate`, `stepfn run`,
+//! `stepfn test-state`.
+//!
+//! # Compatibility
+//!
+//! AWS's recorded behaviour is the reference; these are the places where
+//! stepfn knowingly differs, or where AWS's behaviour is not recorded and
+//! stepfn had to choose. Each is also pinned by a test that says so.
+//!
+//! **Not supported yet.** JSONata: definitions using it load and validate
+//! (expressions are kept, not parsed), but evaluating a JSONata state fails
+//! with `States.QueryEvaluationError`. Distributed Map runs its items from
+//! `ItemsPath` as in-process child executions; `ItemReader` and
+//! `ResultWriter` (S3) are not run. Activities are tasks like any other
+//! (the executor answers them).
+//!
+//! **Definitions.**
+//! * Malformed JSON is reported with serde_json's message and position, not
+//!   Jackson's (`[Source: ...]`).
+//! * Nesting deeper than 128 levels is `TOO_DEEPLY_NESTED` (AWS's limit is
+//!   not recorded).
+//! * Where AWS's wording is not recorded, messages are ours (states with
+//!   neither `Next` nor `End`, enum values, `States.ALL` placement, state
+//!   names, `NO_DOLLAR`, `PASS_RESULT_IS_STATIC`, Map `Label` rules).
+//! * Not checked: `HeartbeatSeconds` < `TimeoutSeconds`, JSONata syntax,
+//!   `NO_PATH`, the ARN format of `Resource` (placeholder ARNs such as the
+//!   tutorials' `YOUR_REGION` load), and `ExecutionType` on DISTRIBUTED maps.
+//! * Choice `Variable` and `...Path` operands accept full JSONPath; AWS's
+//!   documentation asks for Reference Paths.
+//!
+//! **Paths.**
+//! * Dot-notation field names are accepted as generously as AWS does
+//!   (`$.delivery-partner`); quoted bracket names are taken literally.
+//! * A step into a value of the wrong type, or an index out of range, fails
+//!   with AWS's `No results for path` wording (AWS names Java classes).
+//! * Negative indexes count from the end, as the Java library AWS runs on
+//!   does (not recorded).
+//! * A full JSONPath union `$['a','b']` yields an array of the values; the
+//!   filter grammar is a documented subset (comparisons, `&&`, `||`).
+//! * ResultPath creates missing intermediate objects and may write into an
+//!   existing array element; it never creates or extends arrays.
+//! * The `States.ResultPathMatchFailure` cause is ours.
+//!
+//! **Intrinsic functions.**
+//! * Failures at run time are `States.IntrinsicFailure` with a cause naming
+//!   the function (AWS's recorded name for these is not known).
+//! * An unknown escape in a string literal is a load-time error (AWS fails
+//!   at run time).
+//! * `States.ArrayContains`/`States.ArrayUnique` treat `1` and `1.0` as equal.
+//! * `States.MathRandom` with a seed is repeatable, but not AWS's sequence.
+//! * `States.Base64Encode` does not wrap lines; `States.Base64Decode` skips
+//!   whitespace and replaces invalid UTF-8 with U+FFFD.
+//! * Nesting is capped at 10 levels (AWS documents 10 calls per field).
+//!
+//! **Execution.**
+//! * A task result over 256 KiB is a task failure Catch can take (as AWS
+//!   recorded it); a state output over the limit is never caught.
+//! * Heartbeat expiry is raised as `States.Timeout`, as AWS recorded it;
+//!   `States.HeartbeatTimeout` in Retry/Catch matches it too.
+//! * A TIMED_OUT outcome has no error or cause, as AWS recorded it.
+//! * `.sync` tasks record `TaskSubmitted` with output `{}` (the executor
+//!   returns only the job's final result).
+//! * A variable assigned inside a Parallel branch or Map iteration shadows
+//!   an outer one of the same name instead of failing.
+//! * Running out of fuel and exceeding the history-event limit are
+//!   `States.Runtime` with causes of our own.
+//! * Concurrent Map iterations record their events in the order they ran,
+//!   which can differ from AWS's interleaving.
+//! * With a virtual clock, time does not advance while an executor call is
+//!   pending, so a callback task with a timeout that nobody answers times
+//!   out at once.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
