@@ -142,6 +142,19 @@
 //! * With a virtual clock, time does not advance while an executor call is
 //!   pending, so a callback task with a timeout that nobody answers times
 //!   out at once.
+//!
+//! **Offline testing.**
+//! * A state with no mocked response, or whose responses have run out, fails
+//!   the execution with `States.Runtime` (never retried or caught) and a
+//!   cause naming the test case, state and invocation; Step Functions Local
+//!   would call the real service instead.
+//! * A mocked `Throw` without `Error` raises an empty error name, as the
+//!   recordings show.
+//! * A mocked `.waitForTaskToken` task records `TaskSubmitted` with output
+//!   `{}`: the mock holds the callback's answer, not the submit call's.
+//! * TestState refuses JSONata states; its `RETRIABLE` decision uses the
+//!   retry count given in the request, and the reported back-off interval
+//!   ignores jitter.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
