@@ -30,6 +30,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
+mod bounds;
 mod history;
 mod plan;
 mod run;
@@ -558,6 +559,20 @@ async fn drive_execution(
     input: Value,
 ) -> Outcome {
     use rand::SeedableRng;
+    if bounds::too_deep(&input) {
+        // rejected before anything recursive (history text, clone) sees it
+        bounds::dismantle(input);
+        return Outcome {
+            status: Status::Failed,
+            output: None,
+            error: Some("States.DataLimitExceeded".to_owned()),
+            cause: Some(format!(
+                "The execution input has a nesting depth exceeding the maximum of {} levels.",
+                bounds::MAX_DEPTH
+            )),
+            history: None,
+        };
+    }
     let definition = execution.machine.definition();
     let clock: &dyn Clock = &*execution.clock;
     let machine_plan = execution.machine.engine_plan.get(definition);

@@ -660,6 +660,20 @@ fn finish(
     assigned: Option<Map<String, Value>>,
     th: &mut Thread<'_>,
 ) -> Result<Step, Failure> {
+    if super::bounds::too_deep(&output) {
+        super::bounds::dismantle(output);
+        return Err(Failure::new(
+            StatesError::new(
+                ErrorName::DataLimitExceeded,
+                format!(
+                    "The state/task '{}' returned a result with a nesting depth exceeding the maximum of {} levels.",
+                    state.name,
+                    super::bounds::MAX_DEPTH
+                ),
+            ),
+            th.cursor,
+        ));
+    }
     run.check_size(&state.name, &output)
         .map_err(|e| Failure::new(e, th.cursor))?;
     let _ = here;
@@ -1612,6 +1626,20 @@ async fn task_attempt<'x>(
     // a result over the payload limit fails the task (catchable, as AWS
     // recorded), naming the resource
     let end = match end {
+        TaskEnd::Done(Ok(result)) if super::bounds::too_deep(&result) => {
+            super::bounds::dismantle(result);
+            let name = match names.family {
+                TaskFamily::Service => names.resource_type.as_str(),
+                _ => s.resource.arn.as_str(),
+            };
+            TaskEnd::Done(Err(StatesError::new(
+                ErrorName::DataLimitExceeded,
+                format!(
+                    "The state/task '{name}' returned a result with a nesting depth exceeding the maximum of {} levels.",
+                    super::bounds::MAX_DEPTH
+                ),
+            )))
+        }
         TaskEnd::Done(Ok(result)) => match run.limits.max_payload_bytes {
             Some(limit) if exceeds(&result, limit) => {
                 let name = match names.family {
