@@ -80,6 +80,12 @@
 //! stepfn knowingly differs, or where AWS's behaviour is not recorded and
 //! stepfn had to choose. Each is also pinned by a test that says so.
 //!
+//! **Nesting depth.** A payload nested more than 1000 arrays/objects deep
+//! (Jackson's default limit, which AWS runs on) fails with
+//! `States.DataLimitExceeded` instead of overflowing the stack: as execution
+//! input (the execution fails at once, with no history), as a task result
+//! (a catchable task failure) or as a state output (terminal).
+//!
 //! **Not supported yet.** JSONata: definitions using it load and validate
 //! (expressions are kept, not parsed), but evaluating a JSONata state fails
 //! with `States.QueryEvaluationError`. Distributed Map runs its items from
