@@ -1820,15 +1820,47 @@ async fn parallel<'x>(
         Ok(r) => Value::Array(r),
         Err(failure) => return catch(run, state, sp, &s.catch, here, &input, th, failure),
     };
+    let fields = ResultFields {
+        assign: s.assign.as_ref(),
+        result_selector: s.result_selector.as_ref(),
+        result_path: s.result_path.as_ref(),
+        output_path: s.io.output_path.as_ref(),
+    };
+    complete(run, state, sp, here, input, results, fields, th)
+}
+
+/// The result-side fields of a Parallel or Map state.
+struct ResultFields<'a> {
+    assign: Option<&'a Assign>,
+    result_selector: Option<&'a PayloadTemplate>,
+    result_path: Option<&'a ReferencePath>,
+    output_path: Option<&'a Path>,
+}
+
+/// The common end of a Parallel or Map state once its branches or
+/// iterations produced `results`: Assign over the raw results (committed
+/// when the state finishes), ResultSelector, ResultPath into the raw input,
+/// OutputPath.
+#[allow(clippy::too_many_arguments)]
+fn complete(
+    run: &Run<'_>,
+    state: &State,
+    sp: &StatePlan,
+    here: &Here<'_>,
+    input: Value,
+    results: Value,
+    fields: ResultFields<'_>,
+    th: &mut Thread<'_>,
+) -> Result<Step, Failure> {
     let scope = here.scope(&th.vars);
     let r = (|| {
-        let assigned = assign(s.assign.as_ref(), &results, &scope)?;
-        let selected = match &s.result_selector {
+        let assigned = assign(fields.assign, &results, &scope)?;
+        let selected = match fields.result_selector {
             Some(t) => t.eval(&scope.env(&results))?,
             None => results,
         };
-        let out = data_flow::result_path(s.result_path.as_ref(), input, selected)?;
-        let out = data_flow::output_path(s.io.output_path.as_ref(), out, &scope)?;
+        let out = data_flow::result_path(fields.result_path, input, selected)?;
+        let out = data_flow::output_path(fields.output_path, out, &scope)?;
         Ok::<_, StatesError>((out, assigned))
     })();
     match r {
@@ -2116,21 +2148,13 @@ async fn map<'x>(
         Ok(r) => Value::Array(r),
         Err(failure) => return catch(run, state, sp, &s.catch, here, &input, th, failure),
     };
-    let scope = here.scope(&th.vars);
-    let r = (|| {
-        let assigned = assign(s.assign.as_ref(), &results, &scope)?;
-        let selected = match &s.result_selector {
-            Some(t) => t.eval(&scope.env(&results))?,
-            None => results,
-        };
-        let out = data_flow::result_path(s.result_path.as_ref(), input, selected)?;
-        let out = data_flow::output_path(s.io.output_path.as_ref(), out, &scope)?;
-        Ok::<_, StatesError>((out, assigned))
-    })();
-    match r {
-        Ok((out, assigned)) => finish(run, state, here, out, sp.next, assigned, th),
-        Err(e) => Err(here.error(e, th.cursor)),
-    }
+    let fields = ResultFields {
+        assign: s.assign.as_ref(),
+        result_selector: s.result_selector.as_ref(),
+        result_path: s.result_path.as_ref(),
+        output_path: s.io.output_path.as_ref(),
+    };
+    complete(run, state, sp, here, input, results, fields, th)
 }
 
 /// The input of iteration `index`: the item, or the ItemSelector over it.
