@@ -1126,30 +1126,15 @@ fn resolve_seconds(
     input: &Value,
     scope: &Scope<'_>,
 ) -> Result<Option<u64>, StatesError> {
-    match n {
-        None => Ok(None),
-        Some(NumberOrPath::Value(v)) => Ok(Some(*v)),
-        Some(NumberOrPath::Path(p)) => {
-            let v = p
-                .eval(&scope.env(input))
-                .map_err(|e| StatesError::runtime(e.to_string()))?;
-            match v.as_u64() {
-                Some(n) if n > 0 => Ok(Some(n)),
-                _ => Err(StatesError::runtime(format!(
-                    "The {field} field refers to value \"{}\" which is not a valid positive integer: {}",
-                    match v {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    },
-                    p.as_str()
-                ))),
-            }
-        }
-        Some(NumberOrPath::Jsonata(_)) => Err(StatesError::new(
-            ErrorName::QueryEvaluationError,
-            "JSONata expressions are not supported by this version of stepfn",
-        )),
-    }
+    number_field(
+        n,
+        field,
+        input,
+        scope,
+        |v| v,
+        |v| v.as_u64().filter(|&n| n > 0),
+        "positive integer",
+    )
 }
 
 struct BusyGuard<'a>(&'a AtomicUsize);
