@@ -218,6 +218,27 @@ fn timeout_seconds_path_is_read_from_the_input() {
 }
 
 #[test]
+fn timeout_seconds_path_must_be_a_positive_integer() {
+    let def = task(json!({"TimeoutSecondsPath": "$.t"}));
+    for bad in [json!("abc"), json!(0), json!(-3), json!(1.5)] {
+        let o = run_with(def.clone(), &failing(0, "x"), json!({"t": bad}));
+        assert_eq!(o.error.as_deref(), Some("States.Runtime"), "{bad}");
+        let text = match &bad {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let cause = format!(
+            "The TimeoutSecondsPath field refers to value \"{text}\" which is not a valid positive integer: $.t"
+        );
+        assert!(
+            o.cause.as_deref().unwrap_or("").ends_with(&cause),
+            "{:?}",
+            o.cause
+        );
+    }
+}
+
+#[test]
 fn machine_timeout_ends_timed_out() {
     let def = json!({"TimeoutSeconds": 60, "StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": true}}});
     let o = run_with(def, &failing(0, "x"), json!({}));
