@@ -99,6 +99,7 @@ fn limits(size_check: bool) -> Limits {
     Limits::default()
         .with_max_history_events(None)
         .with_max_payload_bytes(if size_check { Some(262_144) } else { None })
+        .with_max_depth(if size_check { Some(1000) } else { None })
 }
 
 fn run_once(

@@ -126,3 +126,582 @@ pub fn output_path(
 ) -> Result<Value, StatesError> {
     select_owned(path, output, scope)
 }
+
+// ---------------------------------------------------------------------------
+// Payload measure: the compact JSON length and nesting depth of a value, for
+// the payload limits.
+
+/// An upper bound on the size of a payload: `bytes` of compact JSON text (as
+/// `serde_json::to_string` writes it) and `depth`, the most arrays/objects
+/// nested along one path (a scalar is 0, `[]` is 1, `[{}]` is 2).
+/// `usize::MAX` stands for "not known": arithmetic keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Measure {
+    pub bytes: usize,
+    pub depth: usize,
+}
+
+impl Measure {
+    /// Nothing known.
+    pub(crate) const UNKNOWN: Measure = Measure {
+        bytes: usize::MAX,
+        depth: usize::MAX,
+    };
+
+    /// `{}`.
+    pub(crate) const EMPTY_OBJECT: Measure = Measure { bytes: 2, depth: 1 };
+
+    /// `null`.
+    pub(crate) const NULL: Measure = Measure { bytes: 4, depth: 0 };
+}
+
+/// `a + b`, with "not known" kept.
+pub(crate) fn add(a: usize, b: usize) -> usize {
+    a.saturating_add(b)
+}
+
+/// `a - b` where `b` is a lower bound of a part of what `a` bounds, with
+/// "not known" kept.
+pub(crate) fn sub(a: usize, b: usize) -> usize {
+    if a == usize::MAX {
+        a
+    } else {
+        a.saturating_sub(b)
+    }
+}
+
+/// What [`scan`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Scan {
+    /// Exact where it was measured and within the limits; `usize::MAX`
+    /// where a limit was passed or not asked for.
+    pub measure: Measure,
+    /// The depth limit was passed (checked first: when it is, `too_big` is
+    /// not known).
+    pub too_deep: bool,
+    /// The byte limit was passed.
+    pub too_big: bool,
+}
+
+/// Measures `value` against the limits in one iterative pass (no
+/// recursion), stopping as soon as the answer is known: the depth is only
+/// measured with `max_depth`, the bytes only with `max_bytes`; with neither,
+/// nothing is traversed.
+pub(crate) fn scan(value: &Value, max_bytes: Option<usize>, max_depth: Option<usize>) -> Scan {
+    let depth_limit = max_depth.unwrap_or(usize::MAX);
+    match max_bytes {
+        None if max_depth.is_none() => Scan {
+            measure: Measure::UNKNOWN,
+            too_deep: false,
+            too_big: false,
+        },
+        None => {
+            let (_, depth, stop) = walk::<false>(value, usize::MAX, depth_limit);
+            let too_deep = stop == Stop::Depth;
+            Scan {
+                measure: Measure {
+                    bytes: usize::MAX,
+                    depth: if too_deep { usize::MAX } else { depth },
+                },
+                too_deep,
+                too_big: false,
+            }
+        }
+        Some(limit) => match walk::<true>(value, limit, depth_limit) {
+            (bytes, depth, Stop::Done) => Scan {
+                measure: Measure {
+                    bytes,
+                    depth: if max_depth.is_some() {
+                        depth
+                    } else {
+                        usize::MAX
+                    },
+                },
+                too_deep: false,
+                too_big: false,
+            },
+            (_, _, Stop::Depth) => Scan {
+                measure: Measure::UNKNOWN,
+                too_deep: true,
+                too_big: false,
+            },
+            (_, _, Stop::Bytes) => {
+                // too big; the depth decides which limit is reported
+                let (_, depth, stop) = match max_depth {
+                    Some(d) => walk::<false>(value, usize::MAX, d),
+                    None => (0, usize::MAX, Stop::Done),
+                };
+                let too_deep = stop == Stop::Depth;
+                Scan {
+                    measure: Measure {
+                        bytes: usize::MAX,
+                        depth: if too_deep { usize::MAX } else { depth },
+                    },
+                    too_deep,
+                    too_big: !too_deep,
+                }
+            }
+        },
+    }
+}
+
+/// Like [`scan`] without deciding which limit a value passes: the exact
+/// measure when it is within both limits, else [`Measure::UNKNOWN`] in
+/// what is not known.
+pub(crate) fn bound(value: &Value, max_bytes: Option<usize>, max_depth: Option<usize>) -> Measure {
+    let depth_limit = max_depth.unwrap_or(usize::MAX);
+    let (bytes, depth, stop) = match max_bytes {
+        None if max_depth.is_none() => return Measure::UNKNOWN,
+        None => walk::<false>(value, usize::MAX, depth_limit),
+        Some(limit) => walk::<true>(value, limit, depth_limit),
+    };
+    if stop != Stop::Done {
+        return Measure::UNKNOWN;
+    }
+    Measure {
+        bytes: if max_bytes.is_some() {
+            bytes
+        } else {
+            usize::MAX
+        },
+        depth: if max_depth.is_some() {
+            depth
+        } else {
+            usize::MAX
+        },
+    }
+}
+
+/// The exact measure of `value`, however large.
+pub(crate) fn measure_exact(value: &Value) -> Measure {
+    let (bytes, depth, _) = walk::<true>(value, usize::MAX, usize::MAX);
+    Measure { bytes, depth }
+}
+
+/// The exact length of the compact JSON text of `value` (iterative).
+pub(crate) fn json_len(value: &Value) -> usize {
+    walk::<true>(value, usize::MAX, usize::MAX).0
+}
+
+/// True when `value` nests arrays/objects more than `max` levels deep
+/// (iterative, so safe on any value).
+pub(crate) fn too_deep(value: &Value, max: usize) -> bool {
+    walk::<false>(value, usize::MAX, max).2 == Stop::Depth
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stop {
+    Done,
+    Bytes,
+    Depth,
+}
+
+enum Frame<'a> {
+    Array(std::slice::Iter<'a, Value>),
+    Object(serde_json::map::Iter<'a>),
+}
+
+/// The traversal behind [`scan`]: (bytes, depth, why it stopped). With
+/// `BYTES` false only the depth is measured. Stops once `bytes > max_bytes`
+/// or `depth > max_depth`; the counts are then partial (lower bounds).
+///
+/// The innermost open container is walked in a tight loop over its
+/// scalars; only a nested container goes onto the stack.
+fn walk<const BYTES: bool>(
+    value: &Value,
+    max_bytes: usize,
+    max_depth: usize,
+) -> (usize, usize, Stop) {
+    let mut bytes = 0usize;
+    let mut stack: Vec<Frame<'_>> = Vec::new();
+    // the root
+    match open::<BYTES>(value, &mut bytes) {
+        None => {
+            return (
+                bytes,
+                0,
+                if bytes > max_bytes {
+                    Stop::Bytes
+                } else {
+                    Stop::Done
+                },
+            )
+        }
+        Some(frame) => {
+            if max_depth == 0 {
+                return (bytes, 1, Stop::Depth);
+            }
+            if BYTES && bytes > max_bytes {
+                return (bytes, 1, Stop::Bytes);
+            }
+            if let Some(frame) = frame {
+                stack.push(frame);
+            }
+        }
+    }
+    let mut deepest = 1usize;
+    while let Some(top) = stack.last_mut() {
+        let child = match top {
+            Frame::Array(items) => loop {
+                let Some(v) = items.next() else { break None };
+                match open::<BYTES>(v, &mut bytes) {
+                    None => {}
+                    Some(frame) => break Some(frame),
+                }
+                if BYTES && bytes > max_bytes {
+                    return (bytes, deepest, Stop::Bytes);
+                }
+            },
+            Frame::Object(entries) => loop {
+                let Some((k, v)) = entries.next() else {
+                    break None;
+                };
+                if BYTES {
+                    bytes += str_len(k);
+                }
+                match open::<BYTES>(v, &mut bytes) {
+                    None => {}
+                    Some(frame) => break Some(frame),
+                }
+                if BYTES && bytes > max_bytes {
+                    return (bytes, deepest, Stop::Bytes);
+                }
+            },
+        };
+        match child {
+            None => {
+                stack.pop();
+            }
+            Some(opened) => {
+                let depth = stack.len() + 1;
+                if depth > deepest {
+                    deepest = depth;
+                    if depth > max_depth {
+                        return (bytes, deepest, Stop::Depth);
+                    }
+                }
+                if BYTES && bytes > max_bytes {
+                    return (bytes, deepest, Stop::Bytes);
+                }
+                if let Some(frame) = opened {
+                    stack.push(frame);
+                }
+            }
+        }
+    }
+    (bytes, deepest, Stop::Done)
+}
+
+/// Counts `value` itself: a scalar whole (`None`), a container's brackets
+/// and separators (`Some`, with a frame for its children unless empty).
+#[inline(always)]
+fn open<'a, const BYTES: bool>(value: &'a Value, bytes: &mut usize) -> Option<Option<Frame<'a>>> {
+    match value {
+        Value::Array(items) => {
+            if BYTES {
+                *bytes += 1 + items.len().max(1);
+            }
+            Some((!items.is_empty()).then(|| Frame::Array(items.iter())))
+        }
+        Value::Object(map) => {
+            if BYTES {
+                // braces, commas and a colon per entry
+                *bytes += 1 + map.len().max(1) + map.len();
+            }
+            Some((!map.is_empty()).then(|| Frame::Object(map.iter())))
+        }
+        scalar => {
+            if BYTES {
+                *bytes += scalar_len(scalar);
+            }
+            None
+        }
+    }
+}
+
+fn scalar_len(value: &Value) -> usize {
+    match value {
+        Value::Null | Value::Bool(true) => 4,
+        Value::Bool(false) => 5,
+        Value::Number(n) => number_len(n),
+        Value::String(s) => str_len(s),
+        Value::Array(_) | Value::Object(_) => 0,
+    }
+}
+
+/// The length of `s` as a JSON string literal (quotes and escapes included,
+/// as serde_json escapes: `\"`, `\\`, `\b \f \n \r \t`, other control
+/// characters as `\u00XX`).
+pub(crate) fn str_len(s: &str) -> usize {
+    let bytes = s.as_bytes();
+    if !has_special(bytes) {
+        return bytes.len() + 2;
+    }
+    let mut n = bytes.len() + 2;
+    for &b in bytes {
+        if b < 0x20 {
+            n += match b {
+                b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
+                _ => 5,
+            };
+        } else if b == b'"' || b == b'\\' {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// True when some byte needs an escape: eight bytes at a time.
+fn has_special(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // some byte of `x` is zero / below `n` (exact for the whole word)
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let special = |x: u64| {
+        (x.wrapping_sub(ONES * 0x20) & !x & HIGH)
+            | zero(x ^ (ONES * u64::from(b'"')))
+            | zero(x ^ (ONES * u64::from(b'\\')))
+    };
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        if special(u64::from_le_bytes(word)) != 0 {
+            return true;
+        }
+    }
+    let rest = chunks.remainder();
+    if rest.is_empty() {
+        return false;
+    }
+    let mut word = [b'a'; 8];
+    word[..rest.len()].copy_from_slice(rest);
+    special(u64::from_le_bytes(word)) != 0
+}
+
+fn number_len(n: &serde_json::Number) -> usize {
+    if let Some(u) = n.as_u64() {
+        digits(u)
+    } else if let Some(i) = n.as_i64() {
+        digits(i.unsigned_abs()) + 1
+    } else {
+        // floats: as serde_json writes them, counted without a String
+        struct Count(usize);
+        impl std::fmt::Write for Count {
+            fn write_str(&mut self, s: &str) -> std::fmt::Result {
+                self.0 += s.len();
+                Ok(())
+            }
+        }
+        let mut count = Count(0);
+        let _ = std::fmt::Write::write_fmt(&mut count, format_args!("{n}"));
+        count.0
+    }
+}
+
+fn digits(n: u64) -> usize {
+    n.checked_ilog10().map_or(1, |d| d as usize + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    /// The depth as defined for [`Measure`], recursively.
+    fn depth(v: &Value) -> usize {
+        match v {
+            Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
+            Value::Object(o) => 1 + o.values().map(depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    fn text_len(v: &Value) -> usize {
+        serde_json::to_string(v).unwrap().len()
+    }
+
+    fn samples() -> Vec<Value> {
+        vec![
+            json!(null),
+            json!(true),
+            json!(false),
+            json!(0),
+            json!(7),
+            json!(10),
+            json!(-1),
+            json!(-12),
+            json!(u64::MAX),
+            json!(i64::MIN),
+            json!(1.5),
+            json!(-0.25),
+            json!(0.1),
+            json!(1e300),
+            json!(-1e-7),
+            json!(123456789.125),
+            json!(f64::MAX),
+            json!(f64::MIN_POSITIVE),
+            json!(""),
+            json!("plain"),
+            json!("a\"b\\c\n\u{1}é"),
+            json!("\u{0}\u{8}\u{9}\u{a}\u{b}\u{c}\u{d}\u{1f}\u{7f} tail"),
+            json!("ümlaut, 漢字, 🦀 and \"quotes\" in a string longer than eight bytes"),
+            json!("12345678"),
+            json!("1234567\""),
+            json!({"k\"": [1, {"x": null}], "": ""}),
+            json!({"\n": {"\t": ["\\", -3, 2.5e-3, false]}}),
+            json!([]),
+            json!({}),
+            json!([[]]),
+            json!([{}, [], [[{}]]]),
+            json!({"a": {"b": {"c": {"d": []}}}, "e": [1, [2, [3, [4]]]]}),
+        ]
+    }
+
+    #[test]
+    fn the_measure_is_serde_json_length_and_the_nesting_depth() {
+        for v in samples() {
+            let m = measure_exact(&v);
+            assert_eq!(m.bytes, text_len(&v), "bytes of {v}");
+            assert_eq!(m.depth, depth(&v), "depth of {v}");
+            assert_eq!(json_len(&v), text_len(&v), "json_len of {v}");
+            assert_eq!(
+                bound(&v, Some(usize::MAX - 1), Some(usize::MAX - 1)),
+                m,
+                "bound of {v}"
+            );
+        }
+    }
+
+    #[test]
+    fn str_len_is_the_length_of_the_string_literal() {
+        for s in [
+            "",
+            "a",
+            "abcdefgh",
+            "abcdefghi",
+            "\u{1f}",
+            "x\u{7f}",
+            "\"\"",
+            "\\",
+        ] {
+            assert_eq!(str_len(s), text_len(&json!(s)), "{s:?}");
+        }
+        // a special byte in every position of a word and of the tail
+        for i in 0..20 {
+            for special in ["\"", "\\", "\n", "\u{1}"] {
+                let mut s = "x".repeat(20);
+                s.replace_range(i..=i, special);
+                assert_eq!(str_len(&s), text_len(&json!(s)), "{s:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn scan_passes_the_byte_limit_only_above_it() {
+        let v = json!({"a": [1, 2, "three"], "b": {"c": null}});
+        let len = text_len(&v);
+        let at = scan(&v, Some(len), None);
+        assert!(!at.too_big);
+        assert_eq!(at.measure.bytes, len);
+        let below = scan(&v, Some(len - 1), None);
+        assert!(below.too_big);
+        assert!(!below.too_deep);
+        assert_eq!(below.measure.bytes, usize::MAX);
+    }
+
+    #[test]
+    fn scan_passes_the_depth_limit_only_above_it() {
+        let v = json!([[[1]], {"a": []}]);
+        assert_eq!(depth(&v), 3);
+        let at = scan(&v, None, Some(3));
+        assert!(!at.too_deep);
+        assert_eq!(at.measure.depth, 3);
+        assert_eq!(at.measure.bytes, usize::MAX);
+        assert!(scan(&v, None, Some(2)).too_deep);
+        assert!(too_deep(&v, 2));
+        assert!(!too_deep(&v, 3));
+        assert!(!too_deep(&json!(1), 0));
+        assert!(too_deep(&json!([]), 0));
+    }
+
+    #[test]
+    fn depth_wins_over_size_when_both_are_passed() {
+        let v = json!([[["a long enough string"]]]);
+        let s = scan(&v, Some(3), Some(2));
+        assert!(s.too_deep);
+        assert!(!s.too_big);
+        let s = scan(&v, Some(3), Some(3));
+        assert!(!s.too_deep);
+        assert!(s.too_big);
+        assert_eq!(s.measure.depth, 3);
+    }
+
+    #[test]
+    fn without_limits_nothing_is_measured() {
+        let s = scan(&json!([1, 2, 3]), None, None);
+        assert_eq!(s.measure, Measure::UNKNOWN);
+        assert!(!s.too_big && !s.too_deep);
+        assert_eq!(bound(&json!([1]), None, None), Measure::UNKNOWN);
+    }
+
+    #[test]
+    fn unknown_stays_unknown() {
+        assert_eq!(sub(usize::MAX, 10), usize::MAX);
+        assert_eq!(add(usize::MAX, 10), usize::MAX);
+        assert_eq!(sub(10, 20), 0);
+    }
+
+    #[test]
+    fn a_very_deep_value_is_measured_without_recursion() {
+        let mut v = json!(1);
+        for _ in 0..200_000 {
+            v = Value::Array(vec![v]);
+        }
+        assert!(too_deep(&v, 1000));
+        assert_eq!(json_len(&v), 400_001);
+        assert_eq!(measure_exact(&v).depth, 200_000);
+        // dropped without recursion
+        let mut stack = vec![v];
+        while let Some(v) = stack.pop() {
+            if let Value::Array(a) = v {
+                stack.extend(a);
+            }
+        }
+    }
+
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+            "[\\x00-\\x1f\"\\\\a-c]{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(6, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                prop::collection::vec((any::<String>(), inner), 0..8)
+                    .prop_map(|entries| Value::Object(entries.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn the_measure_matches_serde_json_on_any_value(v in any_json()) {
+            let m = measure_exact(&v);
+            prop_assert_eq!(m.bytes, text_len(&v));
+            prop_assert_eq!(m.depth, depth(&v));
+            let len = m.bytes;
+            prop_assert!(!scan(&v, Some(len), Some(m.depth)).too_big);
+            prop_assert!(scan(&v, Some(len - 1), None).too_big);
+            if m.depth > 0 {
+                prop_assert!(scan(&v, None, Some(m.depth - 1)).too_deep);
+            }
+        }
+    }
+}

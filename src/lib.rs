@@ -84,7 +84,10 @@
 //! (Jackson's default limit, which AWS runs on) fails with
 //! `States.DataLimitExceeded` instead of overflowing the stack: as execution
 //! input (the execution fails at once, with no history), as a task result
-//! (a catchable task failure) or as a state output (terminal).
+//! (a catchable task failure), as a state output (terminal) or as a value
+//! assigned to a variable (terminal, with a cause of ours naming the
+//! variable). The limit is [`Limits::max_depth`]; turned off, the depth of
+//! what the embedder hands in is trusted.
 //!
 //! **Not supported yet.** JSONata: definitions using it load and validate
 //! (expressions are kept, not parsed), but evaluating a JSONata state fails

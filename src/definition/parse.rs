@@ -301,28 +301,6 @@ fn json_error(e: &serde_json::Error) -> Diagnostic {
     )
 }
 
-/// True when `value` nests arrays/objects deeper than `max`. Iterative, so
-/// it is safe on any value.
-pub(crate) fn too_deep(value: &Value, max: usize) -> bool {
-    let mut stack = vec![(value, 1usize)];
-    while let Some((v, depth)) = stack.pop() {
-        let children: Box<dyn Iterator<Item = &Value>> = match v {
-            Value::Array(a) => Box::new(a.iter()),
-            Value::Object(m) => Box::new(m.values()),
-            _ => continue,
-        };
-        if depth > max {
-            return true;
-        }
-        for child in children {
-            if child.is_array() || child.is_object() {
-                stack.push((child, depth + 1));
-            }
-        }
-    }
-    false
-}
-
 /// A JSONata expression string: `{%` ... `%}` with no outer whitespace.
 pub(crate) fn is_jsonata(text: &str) -> bool {
     text.len() >= 4 && text.starts_with("{%") && text.ends_with("%}")
@@ -821,7 +799,7 @@ fn query_language_value(cx: &mut Cx, v: &Value, at: &str) -> QueryLanguage {
 
 /// The whole definition.
 pub(crate) fn definition(cx: &mut Cx, v: &Value) -> Option<Definition> {
-    if too_deep(v, MAX_JSON_DEPTH) {
+    if crate::data_flow::too_deep(v, MAX_JSON_DEPTH) {
         cx.diags.push(Diagnostic::error(
             "TOO_DEEPLY_NESTED",
             format!(

@@ -157,14 +157,32 @@ impl Outcome {
 // ---------------------------------------------------------------------------
 // Options
 
-/// Bounds on one execution. The defaults are AWS's: 256 KiB payloads and
-/// 25,000 history events, plus a budget of 1,000,000 state transitions.
+/// Bounds on one execution. The defaults are AWS's: 256 KiB payloads
+/// nested at most 1000 levels deep and 25,000 history events, plus a budget
+/// of 1,000,000 state transitions.
+///
+/// The payload limits are checked where AWS checks them (every state
+/// output, every task result, and the depth of the execution input) without
+/// serialising anything: the engine keeps an upper bound of the size and
+/// depth of the payload as it moves from state to state, and measures a
+/// value only when that bound passes a limit (or when the value comes from
+/// outside: the execution input and task results). With both payload limits
+/// off nothing is measured at all.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
     /// Largest state input/output, task result or execution input in bytes
     /// of JSON text (AWS: 262,144). `None` turns the check off.
     pub max_payload_bytes: Option<usize>,
+    /// Deepest nesting of arrays/objects a payload may have (AWS runs on
+    /// Jackson, whose default is 1000). A deeper execution input, task
+    /// result, state output or assigned variable fails with
+    /// `States.DataLimitExceeded` before anything recursive (cloning,
+    /// serialising, dropping) touches it. `None` turns the check off and
+    /// trusts the embedder: a value nested deeper than the thread's stack
+    /// allows can then overflow it when it is cloned,
+    /// serialised or dropped.
+    pub max_depth: Option<usize>,
     /// Most history events one execution may produce (AWS: 25,000),
     /// counted whether or not the history is recorded. `None`: no limit.
     pub max_history_events: Option<u64>,
@@ -177,6 +195,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_payload_bytes: Some(262_144),
+            max_depth: Some(1000),
             max_history_events: Some(25_000),
             max_transitions: Some(1_000_000),
         }
@@ -184,10 +203,12 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// No limits at all.
+    /// No limits at all (the nesting depth is not checked either: see
+    /// [`max_depth`](Self::max_depth)).
     pub fn unlimited() -> Self {
         Limits {
             max_payload_bytes: None,
+            max_depth: None,
             max_history_events: None,
             max_transitions: None,
         }
@@ -196,6 +217,13 @@ impl Limits {
     /// Sets the payload limit (`None`: unchecked).
     pub fn with_max_payload_bytes(mut self, bytes: Option<usize>) -> Self {
         self.max_payload_bytes = bytes;
+        self
+    }
+
+    /// Sets the nesting-depth limit (`None`: unchecked; see
+    /// [`max_depth`](Self::max_depth)).
+    pub fn with_max_depth(mut self, depth: Option<usize>) -> Self {
+        self.max_depth = depth;
         self
     }
 
@@ -559,7 +587,12 @@ async fn drive_execution(
     input: Value,
 ) -> Outcome {
     use rand::SeedableRng;
-    if bounds::too_deep(&input) {
+    // the execution input is measured once: its depth is checked (its size
+    // is not: AWS refuses a large input before any execution starts), and
+    // the measure starts the bound the states carry
+    let limits = &execution.limits;
+    let scan = crate::data_flow::scan(&input, limits.max_payload_bytes, limits.max_depth);
+    if scan.too_deep {
         // rejected before anything recursive (history text, clone) sees it
         bounds::dismantle(input);
         return Outcome {
@@ -568,11 +601,12 @@ async fn drive_execution(
             error: Some("States.DataLimitExceeded".to_owned()),
             cause: Some(format!(
                 "The execution input has a nesting depth exceeding the maximum of {} levels.",
-                bounds::MAX_DEPTH
+                limits.max_depth.unwrap_or_default()
             )),
             history: None,
         };
     }
+    let bound = scan.measure;
     let definition = execution.machine.definition();
     let clock: &dyn Clock = &*execution.clock;
     let machine_plan = execution.machine.engine_plan.get(definition);
@@ -618,7 +652,7 @@ async fn drive_execution(
         sink: &sink,
         slot: None,
     };
-    let body = run::run_sub(&run, &definition.machine, plan, input, thread);
+    let body = run::run_sub(&run, &definition.machine, plan, input, bound, thread);
     let timeout = definition.timeout_seconds;
     let body = async {
         match timeout {

@@ -2,6 +2,7 @@
 //! state indexes, which states need the context object, the names of the
 //! history events of each Task.
 
+use crate::data_flow::{json_len, str_len, Measure};
 use crate::definition::{
     Assign, Credentials, FailField, ResourceKind, State, StateKind, SubMachine, Transition, WaitFor,
 };
@@ -58,6 +59,8 @@ pub(crate) struct StatePlan {
     /// A Pass whose Parameters may take their values out of the state
     /// input instead of copying them.
     pub pass_move: Option<MoveTemplate>,
+    /// The measure of a Pass `Result`.
+    pub result_measure: Option<Measure>,
 }
 
 /// A flat Parameters template of literals and `$.a.b` paths, evaluated by
@@ -66,7 +69,12 @@ pub(crate) struct StatePlan {
 pub(crate) struct MoveTemplate {
     /// InputPath as keys (empty for `$`).
     pub input: Vec<String>,
+    /// ResultPath as keys (a prefix of `input`).
+    pub result: Vec<String>,
     pub fields: Vec<(String, MoveField)>,
+    /// The JSON length of the result with every taken value counted as
+    /// nothing: braces, commas, keys, literals.
+    pub skeleton_bytes: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -112,7 +120,25 @@ fn pass_move(s: &crate::definition::Pass) -> Option<MoveTemplate> {
             }
         }
     }
-    Some(MoveTemplate { input, fields })
+    let skeleton_bytes = 1
+        + fields.len().max(1)
+        + fields
+            .iter()
+            .map(|(key, field)| {
+                str_len(key)
+                    + 1
+                    + match field {
+                        MoveField::Literal(v) => json_len(v),
+                        MoveField::Take(_) => 0,
+                    }
+            })
+            .sum::<usize>();
+    Some(MoveTemplate {
+        input,
+        result,
+        fields,
+        skeleton_bytes,
+    })
 }
 
 /// How a Task takes its effective input without copying it.
@@ -235,6 +261,7 @@ fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> S
         task: None,
         task_move: None,
         pass_move: None,
+        result_measure: None,
     };
     let mut ctx = false;
     match &state.kind {
@@ -246,6 +273,7 @@ fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> S
             if state.query_language == crate::definition::QueryLanguage::JsonPath {
                 p.pass_move = pass_move(s);
             }
+            p.result_measure = s.result.as_ref().map(crate::data_flow::measure_exact);
         }
         StateKind::Task(s) => {
             p.next = transition(sm, index, &s.transition);

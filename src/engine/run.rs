@@ -5,7 +5,7 @@ use super::history::{write_rfc3339_millis, HistoryEvent};
 use super::plan::{Next, StatePlan, SubPlan, TaskFamily, TaskNames};
 use super::{CallbackMessage, CallbackSender, Limits, Shared};
 use crate::clock::Clock;
-use crate::data_flow;
+use crate::data_flow::{self, add, sub, Measure};
 use crate::definition::{
     Assign, Catcher, Credentials, Fail, FailField, Io, Map as MapState, NumberOrPath, Parallel,
     Pass, ProcessingMode, QueryLanguage, Retrier, State, StateKind, StateMachineType, SubMachine,
@@ -13,7 +13,7 @@ use crate::definition::{
 };
 use crate::error::{ErrorName, StatesError};
 use crate::executor::{TaskExecutor, TaskRequest};
-use crate::path::{Path, ReferencePath, Scope, Variables};
+use crate::path::{Path, ReferencePath, Root, Scope, Step as PathStep, Variables};
 use crate::retry;
 use crate::template::PayloadTemplate;
 use futures::future::{BoxFuture, Either, FutureExt};
@@ -221,11 +221,15 @@ const KIND_OTHER: u8 = 3;
 /// What a finished sub-machine gives back.
 pub(crate) struct SubOutcome {
     pub result: Result<Value, Failure>,
+    /// Bounds the output (when there is one).
+    pub bound: Measure,
     pub cursor: u64,
 }
 
 struct Step {
     output: Value,
+    /// Bounds `output`.
+    bound: Measure,
     next: Next,
 }
 
@@ -348,16 +352,52 @@ impl<'a> Run<'a> {
         ctx
     }
 
-    fn check_size(&self, state: &str, value: &Value) -> Result<(), StatesError> {
-        match self.limits.max_payload_bytes {
-            Some(limit) if exceeds(value, limit) => Err(StatesError::new(
-                ErrorName::DataLimitExceeded,
-                format!(
-                    "The state/task '{state}' returned a result with a size exceeding the maximum number of bytes service limit."
-                ),
-            )),
-            _ => Ok(()),
+    /// The measure of a value the engine just built by copying (a
+    /// template's output, an intrinsic's result): exact within the limits,
+    /// nothing traversed when both payload limits are off.
+    fn measure(&self, value: &Value) -> Measure {
+        data_flow::bound(value, self.limits.max_payload_bytes, self.limits.max_depth)
+    }
+
+    /// True when the byte limit is on (lower bounds of what leaves a
+    /// payload are worth measuring).
+    fn counts_bytes(&self) -> bool {
+        self.limits.max_payload_bytes.is_some()
+    }
+
+    /// Checks `value`, bounded by `bound`, against the payload limits: the
+    /// value is measured only when the bound passes a limit. Gives the
+    /// (possibly tighter) bound, or which limit the value passes.
+    fn check(&self, value: &Value, bound: Measure) -> Result<Measure, Exceeded> {
+        let (max_bytes, max_depth) = (self.limits.max_payload_bytes, self.limits.max_depth);
+        let over = max_bytes.is_some_and(|l| bound.bytes > l)
+            || max_depth.is_some_and(|l| bound.depth > l);
+        if !over {
+            return Ok(bound);
         }
+        let scan = data_flow::scan(value, max_bytes, max_depth);
+        if scan.too_deep {
+            Err(Exceeded::Depth)
+        } else if scan.too_big {
+            Err(Exceeded::Bytes)
+        } else {
+            Ok(scan.measure)
+        }
+    }
+
+    /// The `States.DataLimitExceeded` of `name` (a state, or a task's
+    /// resource) returning a value past a limit.
+    fn exceeded(&self, name: &str, exceeded: Exceeded) -> StatesError {
+        let cause = match exceeded {
+            Exceeded::Bytes => format!(
+                "The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit."
+            ),
+            Exceeded::Depth => format!(
+                "The state/task '{name}' returned a result with a nesting depth exceeding the maximum of {} levels.",
+                self.limits.max_depth.unwrap_or_default()
+            ),
+        };
+        StatesError::new(ErrorName::DataLimitExceeded, cause)
     }
 
     fn random(&self) -> f64 {
@@ -368,79 +408,11 @@ impl<'a> Run<'a> {
     }
 }
 
-/// True when the JSON text of `value` (compact, as serde_json writes it)
-/// is longer than `limit` bytes: counted without building the text, and
-/// stopping as soon as the limit is passed.
-pub(crate) fn exceeds(value: &Value, limit: usize) -> bool {
-    json_len(value, limit) > limit
-}
-
-fn str_len(s: &str) -> usize {
-    let mut n = s.len() + 2;
-    // a branch-free count first (vectorised): most strings need no escape
-    let special: usize = s
-        .as_bytes()
-        .iter()
-        .map(|&b| usize::from(b < 0x20 || b == b'"' || b == b'\\'))
-        .sum();
-    if special == 0 {
-        return n;
-    }
-    for &b in s.as_bytes() {
-        if b < 0x20 {
-            n += match b {
-                b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
-                _ => 5,
-            };
-        } else if b == b'"' || b == b'\\' {
-            n += 1;
-        }
-    }
-    n
-}
-
-fn number_len(n: &serde_json::Number) -> usize {
-    if let Some(u) = n.as_u64() {
-        u.checked_ilog10().map_or(1, |d| d as usize + 1)
-    } else if let Some(i) = n.as_i64() {
-        i.unsigned_abs()
-            .checked_ilog10()
-            .map_or(1, |d| d as usize + 1)
-            + 1
-    } else {
-        n.to_string().len()
-    }
-}
-
-/// The length of the JSON text of `value`, or some number above `limit`.
-fn json_len(value: &Value, limit: usize) -> usize {
-    match value {
-        Value::Null => 4,
-        Value::Bool(true) => 4,
-        Value::Bool(false) => 5,
-        Value::Number(n) => number_len(n),
-        Value::String(s) => str_len(s),
-        Value::Array(a) => {
-            let mut n = 2 + a.len().saturating_sub(1);
-            for v in a {
-                n += json_len(v, limit);
-                if n > limit {
-                    return n;
-                }
-            }
-            n
-        }
-        Value::Object(o) => {
-            let mut n = 2 + o.len().saturating_sub(1);
-            for (k, v) in o {
-                n += str_len(k) + 1 + json_len(v, limit);
-                if n > limit {
-                    return n;
-                }
-            }
-            n
-        }
-    }
+/// Which payload limit a value passes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Exceeded {
+    Bytes,
+    Depth,
 }
 
 // ---------------------------------------------------------------------------
@@ -452,17 +424,23 @@ pub(crate) fn run_sub<'x>(
     sm: &'x SubMachine,
     plan: &'x SubPlan,
     input: Value,
+    bound: Measure,
     mut th: Thread<'x>,
 ) -> BoxFuture<'x, SubOutcome> {
     Box::pin(async move {
-        let result = walk(run, sm, plan, input, &mut th).await;
+        let result = walk(run, sm, plan, input, bound, &mut th).await;
         if let Some(slot) = th.slot {
             if result.is_ok() {
                 slot.store(KIND_NONE, Ordering::Relaxed);
             }
         }
+        let (result, bound) = match result {
+            Ok((output, bound)) => (Ok(output), bound),
+            Err(f) => (Err(f), Measure::UNKNOWN),
+        };
         SubOutcome {
             result,
+            bound,
             cursor: th.cursor,
         }
     })
@@ -473,12 +451,13 @@ async fn walk<'x>(
     sm: &'x SubMachine,
     plan: &'x SubPlan,
     mut input: Value,
+    mut bound: Measure,
     th: &mut Thread<'x>,
-) -> Result<Value, Failure> {
+) -> Result<(Value, Measure), Failure> {
     let mut next = plan.start;
     loop {
         let index = match next {
-            Next::End => return Ok(input),
+            Next::End => return Ok((input, bound)),
             Next::State(i) => i,
             Next::Missing => {
                 return Err(Failure::new(
@@ -493,8 +472,9 @@ async fn walk<'x>(
                 th.cursor,
             ));
         };
-        let step = enter(run, state, sp, input, th).await?;
+        let step = enter(run, state, sp, input, bound, th).await?;
         input = step.output;
+        bound = step.bound;
         next = step.next;
     }
 }
@@ -530,6 +510,7 @@ async fn enter<'x>(
     state: &'x State,
     sp: &'x StatePlan,
     input: Value,
+    bound: Measure,
     th: &mut Thread<'x>,
 ) -> Result<Step, Failure> {
     // limits
@@ -598,25 +579,27 @@ async fn enter<'x>(
         ));
     }
     match &state.kind {
-        StateKind::Pass(s) => pass(run, state, sp, s, &here, input, th),
+        StateKind::Pass(s) => pass(run, state, sp, s, &here, input, bound, th),
         // the handlers that wait are boxed so that the future of a line of
         // Pass/Choice states (a Map iteration, say) stays small
-        StateKind::Task(s) => task(run, state, sp, s, &here, input, th).await,
-        StateKind::Choice(s) => choice(run, state, sp, s, &here, input, th),
-        StateKind::Wait(s) => Box::pin(wait(run, state, sp, s, &here, input, th)).await,
+        StateKind::Task(s) => task(run, state, sp, s, &here, input, bound, th).await,
+        StateKind::Choice(s) => choice(run, state, sp, s, &here, input, bound, th),
+        StateKind::Wait(s) => Box::pin(wait(run, state, sp, s, &here, input, bound, th)).await,
         StateKind::Succeed(s) => {
             let scope = here.scope(&th.vars);
             let out = (|| {
-                let effective =
-                    data_flow::input_path_owned(s.io.input_path.as_ref(), input, &scope)?;
-                data_flow::output_path(s.io.output_path.as_ref(), effective, &scope)
+                let (effective, bound) =
+                    select_owned(run, s.io.input_path.as_ref(), input, bound, &scope)?;
+                select_owned(run, s.io.output_path.as_ref(), effective, bound, &scope)
             })()
             .map_err(|e| here.error(e, th.cursor))?;
             finish(run, state, &here, out, Next::End, None, th)
         }
         StateKind::Fail(s) => Err(fail(s, &here, &input, th)),
-        StateKind::Parallel(s) => Box::pin(parallel(run, state, sp, s, &here, input, th)).await,
-        StateKind::Map(s) => Box::pin(map(run, state, sp, s, &here, input, th)).await,
+        StateKind::Parallel(s) => {
+            Box::pin(parallel(run, state, sp, s, &here, input, bound, th)).await
+        }
+        StateKind::Map(s) => Box::pin(map(run, state, sp, s, &here, input, bound, th)).await,
     }
 }
 
@@ -650,32 +633,60 @@ fn uses_jsonata(kind: &StateKind) -> bool {
     }
 }
 
-/// Checks the size, commits the variables, emits `...StateExited`.
+/// Checks the payload limits on the output (bounded by `bound`) and the
+/// depth of the assigned values, commits the variables, emits
+/// `...StateExited`.
 fn finish(
     run: &Run<'_>,
     state: &State,
     here: &Here<'_>,
-    output: Value,
+    (output, bound): (Value, Measure),
     next: Next,
     assigned: Option<Map<String, Value>>,
     th: &mut Thread<'_>,
 ) -> Result<Step, Failure> {
-    if super::bounds::too_deep(&output) {
-        super::bounds::dismantle(output);
-        return Err(Failure::new(
-            StatesError::new(
-                ErrorName::DataLimitExceeded,
-                format!(
-                    "The state/task '{}' returned a result with a nesting depth exceeding the maximum of {} levels.",
-                    state.name,
-                    super::bounds::MAX_DEPTH
-                ),
-            ),
-            th.cursor,
-        ));
+    #[cfg(debug_assertions)]
+    {
+        // the bound must never be below the real size
+        let real = data_flow::measure_exact(&output);
+        debug_assert!(
+            real.bytes <= bound.bytes && (real.depth <= bound.depth),
+            "state '{}': bound {bound:?} below the real {real:?}",
+            state.name
+        );
     }
-    run.check_size(&state.name, &output)
-        .map_err(|e| Failure::new(e, th.cursor))?;
+    let bound = match run.check(&output, bound) {
+        Ok(bound) => bound,
+        Err(exceeded) => {
+            if exceeded == Exceeded::Depth {
+                super::bounds::dismantle(output);
+            }
+            return Err(Failure::new(run.exceeded(&state.name, exceeded), th.cursor));
+        }
+    };
+    // assigned values are copies: a Choice loop could otherwise nest a
+    // variable inside itself without end
+    if let (Some(max), Some(values)) = (run.limits.max_depth, &assigned) {
+        if let Some(name) = values
+            .iter()
+            .find(|(_, v)| data_flow::too_deep(v, max))
+            .map(|(k, _)| k.clone())
+        {
+            for (_, v) in assigned.into_iter().flatten() {
+                super::bounds::dismantle(v);
+            }
+            return Err(Failure::new(
+                StatesError::new(
+                    ErrorName::DataLimitExceeded,
+                    format!(
+                        "The state/task '{}' assigned the variable '{name}' a value with a nesting depth exceeding the maximum of {max} levels.",
+                        state.name
+                    ),
+                ),
+                th.cursor,
+            ));
+        }
+    }
     let _ = here;
     let recording = th.sink.recording();
     let assigned_text = if recording {
@@ -709,7 +720,11 @@ fn finish(
             d
         },
     );
-    Ok(Step { output, next })
+    Ok(Step {
+        output,
+        bound,
+        next,
+    })
 }
 
 /// Evaluates an `Assign` over `data` (committed later).
@@ -795,9 +810,181 @@ fn effective_input(
     template(parameters, selected, scope)
 }
 
+/// [`effective_input`] with a bound of its result: a copy of the raw
+/// input is bounded as the raw input, any other copy is measured.
+fn effective_input_bounded(
+    run: &Run<'_>,
+    io: &Io,
+    parameters: Option<&PayloadTemplate>,
+    (raw, raw_bound): (&Value, Measure),
+    scope: &Scope<'_>,
+) -> Result<(Value, Measure), StatesError> {
+    let selected = select(io.input_path.as_ref(), raw, scope)?;
+    match parameters {
+        Some(t) => {
+            let value = t.eval(&scope.env(&selected))?;
+            let bound = run.measure(&value);
+            Ok((value, bound))
+        }
+        None => {
+            let bound = match &io.input_path {
+                None => Measure::EMPTY_OBJECT,
+                Some(p) if p.is_identity() => raw_bound,
+                Some(_) => run.measure(&selected),
+            };
+            Ok((selected.into_owned(), bound))
+        }
+    }
+}
+
+/// InputPath or OutputPath over an owned payload (bounded by `bound`): a
+/// Reference Path into the data moves its node out, bounded by the payload
+/// less what the selection drops (measured: it is dropped anyway); any other
+/// path copies, and the copy is measured.
+fn select_owned(
+    run: &Run<'_>,
+    path: Option<&Path>,
+    value: Value,
+    bound: Measure,
+    scope: &Scope<'_>,
+) -> Result<(Value, Measure), StatesError> {
+    let known = match path {
+        None => Some(Measure::EMPTY_OBJECT),
+        Some(p) => match p.as_reference() {
+            Some(r) if *r.root() == Root::Data => Some(if r.is_identity() || !run.counts_bytes() {
+                bound
+            } else {
+                Measure {
+                    bytes: sub(bound.bytes, dropped_around(r.steps(), &value)),
+                    depth: bound.depth,
+                }
+            }),
+            _ => None,
+        },
+    };
+    let selected = data_flow::output_path(path, value, scope)?;
+    let bound = known.unwrap_or_else(|| run.measure(&selected));
+    Ok((selected, bound))
+}
+
+/// The JSON length of what selecting the node at `steps` drops from
+/// `value`: the containers on the way with their other entries (a lower
+/// bound when the steps do not resolve).
+fn dropped_around(steps: &[PathStep], value: &Value) -> usize {
+    let mut dropped = 0usize;
+    let mut node = value;
+    for step in steps {
+        node = match (step, node) {
+            (PathStep::Field(name), Value::Object(map)) => {
+                let Some(index) = map.keys().position(|k| k == name) else {
+                    return dropped;
+                };
+                // braces, commas, colons, keys, the other values
+                dropped += 1 + map.len().max(1) + map.len();
+                let mut child = node;
+                for (i, (k, v)) in map.iter().enumerate() {
+                    dropped += data_flow::str_len(k);
+                    if i == index {
+                        child = v;
+                    } else {
+                        dropped += data_flow::json_len(v);
+                    }
+                }
+                child
+            }
+            (PathStep::Index(index), Value::Array(items)) => {
+                let Some(index) = resolve_index(*index, items.len()) else {
+                    return dropped;
+                };
+                dropped += 1 + items.len().max(1);
+                for (i, v) in items.iter().enumerate() {
+                    if i != index {
+                        dropped += data_flow::json_len(v);
+                    }
+                }
+                &items[index]
+            }
+            _ => return dropped,
+        };
+    }
+    dropped
+}
+
+/// An index step as Reference Paths resolve it (negative from the end).
+fn resolve_index(index: i64, len: usize) -> Option<usize> {
+    if index >= 0 {
+        usize::try_from(index).ok().filter(|&i| i < len)
+    } else {
+        len.checked_sub(usize::try_from(index.unsigned_abs()).ok()?)
+    }
+}
+
+/// Bounds what ResultPath `path` gives when it writes `result` (bounded by
+/// `result_bound`) into `raw` (bounded by `raw_bound`); computed before the
+/// write. The value it replaces is measured (the write drops it), the keys
+/// and objects it creates are counted.
+fn result_path_bound(
+    run: &Run<'_>,
+    path: Option<&ReferencePath>,
+    (raw, raw_bound): (&Value, Measure),
+    result_bound: Measure,
+) -> Measure {
+    let Some(path) = path else {
+        return raw_bound;
+    };
+    if path.is_identity() {
+        return result_bound;
+    }
+    let steps = path.steps();
+    let depth = raw_bound.depth.max(add(steps.len(), result_bound.depth));
+    if !run.counts_bytes() {
+        return Measure {
+            bytes: usize::MAX,
+            depth,
+        };
+    }
+    let mut node = raw;
+    for (i, step) in steps.iter().enumerate() {
+        node = match (step, node) {
+            (PathStep::Field(name), Value::Object(map)) => match map.get(name.as_str()) {
+                Some(child) => child,
+                None => {
+                    // `,"name":` here, then `{"next":` ... `}` around the result
+                    let mut added = usize::from(!map.is_empty()) + data_flow::str_len(name) + 1;
+                    for rest in &steps[i + 1..] {
+                        if let PathStep::Field(key) = rest {
+                            added += 3 + data_flow::str_len(key);
+                        }
+                    }
+                    return Measure {
+                        bytes: add(add(raw_bound.bytes, added), result_bound.bytes),
+                        depth,
+                    };
+                }
+            },
+            (PathStep::Index(index), Value::Array(items)) => {
+                match resolve_index(*index, items.len()) {
+                    Some(j) => &items[j],
+                    None => return Measure::UNKNOWN,
+                }
+            }
+            // the write fails
+            _ => return Measure::UNKNOWN,
+        };
+    }
+    Measure {
+        bytes: add(
+            sub(raw_bound.bytes, data_flow::json_len(node)),
+            result_bound.bytes,
+        ),
+        depth,
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Pass
 
+#[allow(clippy::too_many_arguments)]
 fn pass(
     run: &Run<'_>,
     state: &State,
@@ -805,16 +992,34 @@ fn pass(
     s: &Pass,
     here: &Here<'_>,
     input: Value,
+    bound: Measure,
     th: &mut Thread<'_>,
 ) -> Result<Step, Failure> {
     let mut input = input;
     if let Some(m) = &sp.pass_move {
         if let Some(result) = take_template(&mut input, m) {
+            // the taken values move from the input into the result, each
+            // leaving a null behind; ResultPath then replaces (and drops)
+            // the node holding those nulls: the bound stays exact
+            let bound = if run.counts_bytes() {
+                let holes = 4 * m
+                    .fields
+                    .iter()
+                    .filter(|(_, f)| matches!(f, super::plan::MoveField::Take(_)))
+                    .count();
+                let replaced = node_at(&input, &m.result).map_or(0, data_flow::json_len);
+                Measure {
+                    bytes: add(sub(add(bound.bytes, holes), replaced), m.skeleton_bytes),
+                    depth: bound.depth,
+                }
+            } else {
+                bound
+            };
             let scope = here.scope(&th.vars);
             let r = (|| {
                 let assigned = assign(s.assign.as_ref(), &result, &scope)?;
                 let out = data_flow::result_path(s.result_path.as_ref(), input, result)?;
-                let out = data_flow::output_path(s.io.output_path.as_ref(), out, &scope)?;
+                let out = select_owned(run, s.io.output_path.as_ref(), out, bound, &scope)?;
                 Ok::<_, StatesError>((out, assigned))
             })();
             let (out, assigned) = r.map_err(|e| here.error(e, th.cursor))?;
@@ -824,33 +1029,54 @@ fn pass(
     let scope = here.scope(&th.vars);
     let r = (|| {
         let keeps_input = !ref_is_identity(s.result_path.as_ref());
-        let (result, raw) = if let Some(result) = &s.result {
-            (result.clone(), input)
+        let ((result, result_bound), raw) = if let Some(result) = &s.result {
+            let bound_of_result = sp.result_measure.unwrap_or(Measure::UNKNOWN);
+            ((result.clone(), bound_of_result), (input, bound))
         } else if keeps_input {
-            (
-                effective_input(&s.io, s.parameters.as_ref(), &input, &scope)?,
-                input,
-            )
+            let effective = effective_input_bounded(
+                run,
+                &s.io,
+                s.parameters.as_ref(),
+                (&input, bound),
+                &scope,
+            )?;
+            (effective, (input, bound))
         } else if s.parameters.is_some() || !is_identity(s.io.input_path.as_ref()) {
-            (
-                effective_input(&s.io, s.parameters.as_ref(), &input, &scope)?,
-                Value::Null,
-            )
+            let effective = effective_input_bounded(
+                run,
+                &s.io,
+                s.parameters.as_ref(),
+                (&input, bound),
+                &scope,
+            )?;
+            (effective, (Value::Null, Measure::NULL))
         } else {
-            (input, Value::Null)
+            ((input, bound), (Value::Null, Measure::NULL))
         };
         let assigned = assign(s.assign.as_ref(), &result, &scope)?;
-        let out = data_flow::result_path(s.result_path.as_ref(), raw, result)?;
-        let out = data_flow::output_path(s.io.output_path.as_ref(), out, &scope)?;
+        let out_bound =
+            result_path_bound(run, s.result_path.as_ref(), (&raw.0, raw.1), result_bound);
+        let out = data_flow::result_path(s.result_path.as_ref(), raw.0, result)?;
+        let out = select_owned(run, s.io.output_path.as_ref(), out, out_bound, &scope)?;
         Ok::<_, StatesError>((out, assigned))
     })();
     let (out, assigned) = r.map_err(|e| here.error(e, th.cursor))?;
     finish(run, state, here, out, sp.next, assigned, th)
 }
 
+/// The node at `keys` (object steps) inside `value`.
+fn node_at<'v>(value: &'v Value, keys: &[String]) -> Option<&'v Value> {
+    let mut node = value;
+    for key in keys {
+        node = node.as_object()?.get(key.as_str())?;
+    }
+    Some(node)
+}
+
 // ---------------------------------------------------------------------------
 // Choice
 
+#[allow(clippy::too_many_arguments)]
 fn choice(
     run: &Run<'_>,
     state: &State,
@@ -858,11 +1084,12 @@ fn choice(
     s: &crate::definition::Choice,
     here: &Here<'_>,
     input: Value,
+    bound: Measure,
     th: &mut Thread<'_>,
 ) -> Result<Step, Failure> {
     let scope = here.scope(&th.vars);
     let r = (|| {
-        let effective = data_flow::input_path_owned(s.io.input_path.as_ref(), input, &scope)?;
+        let (effective, bound) = select_owned(run, s.io.input_path.as_ref(), input, bound, &scope)?;
         let env = scope.env(&effective);
         let mut chosen = None;
         for (i, rule) in s.choices.iter().enumerate() {
@@ -891,7 +1118,7 @@ fn choice(
             },
         };
         let assigned = merge_assign(assign(s.assign.as_ref(), &effective, &scope)?, rule_assign);
-        let out = data_flow::output_path(s.io.output_path.as_ref(), effective, &scope)?;
+        let out = select_owned(run, s.io.output_path.as_ref(), effective, bound, &scope)?;
         Ok((out, next, assigned))
     })();
     match r {
@@ -956,6 +1183,7 @@ impl WithText for ErrorName {
 // ---------------------------------------------------------------------------
 // Wait
 
+#[allow(clippy::too_many_arguments)]
 async fn wait<'x>(
     run: &'x Run<'x>,
     state: &'x State,
@@ -963,15 +1191,16 @@ async fn wait<'x>(
     s: &'x Wait,
     here: &Here<'_>,
     input: Value,
+    bound: Measure,
     th: &mut Thread<'x>,
 ) -> Result<Step, Failure> {
     let computed = {
         let scope = here.scope(&th.vars);
         (|| {
-            let effective = data_flow::input_path_owned(s.io.input_path.as_ref(), input, &scope)?;
+            let effective = select_owned(run, s.io.input_path.as_ref(), input, bound, &scope)?;
             let now = run.clock.now();
-            let delay = wait_duration(&s.wait, &effective, &scope, now)?;
-            let assigned = assign(s.assign.as_ref(), &effective, &scope)?;
+            let delay = wait_duration(&s.wait, &effective.0, &scope, now)?;
+            let assigned = assign(s.assign.as_ref(), &effective.0, &scope)?;
             Ok::<_, StatesError>((effective, delay, assigned))
         })()
     };
@@ -980,7 +1209,8 @@ async fn wait<'x>(
         run.clock.sleep(delay).await;
     }
     let scope = here.scope(&th.vars);
-    let out = data_flow::output_path(s.io.output_path.as_ref(), effective, &scope)
+    let (effective, bound) = effective;
+    let out = select_owned(run, s.io.output_path.as_ref(), effective, bound, &scope)
         .map_err(|e| here.error(e, th.cursor))?;
     finish(run, state, here, out, sp.next, assigned, th)
 }
@@ -1180,6 +1410,7 @@ enum TaskEnd {
     TimedOut { heartbeat: bool },
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn task<'x>(
     run: &'x Run<'x>,
     state: &'x State,
@@ -1187,6 +1418,7 @@ async fn task<'x>(
     s: &'x Task,
     here: &Here<'_>,
     input: Value,
+    bound: Measure,
     th: &mut Thread<'x>,
 ) -> Result<Step, Failure> {
     let names = sp.task.as_ref();
@@ -1237,6 +1469,15 @@ async fn task<'x>(
         Some(super::plan::Move::Node(steps)) => take_node(&mut input, steps),
         None => None,
     };
+    // a moved node leaves a null (4 bytes) behind
+    let bound = if taken.is_some() {
+        Measure {
+            bytes: add(bound.bytes, 4),
+            depth: bound.depth,
+        }
+    } else {
+        bound
+    };
     let role = role.as_deref();
     let outcome: Result<_, Failure> = {
         let input = &input;
@@ -1247,11 +1488,12 @@ async fn task<'x>(
             .await
         })
     };
-    let (selected, assigned) = match outcome {
+    let ((selected, selected_bound), assigned) = match outcome {
         Ok(r) => r,
-        Err(failure) => return catch(run, state, sp, &s.catch, here, &input, th, failure),
+        Err(failure) => return catch(run, state, sp, &s.catch, here, (&input, bound), th, failure),
     };
     // ResultPath, written in place
+    let out_bound = result_path_bound(run, s.result_path.as_ref(), (&input, bound), selected_bound);
     let out = match &s.result_path {
         None => input,
         Some(p) if p.is_identity() => selected,
@@ -1263,13 +1505,13 @@ async fn task<'x>(
                     data_flow::result_path_cause(p.as_str(), &input),
                 );
                 let failure = here.error(e, th.cursor);
-                return catch(run, state, sp, &s.catch, here, &input, th, failure);
+                return catch(run, state, sp, &s.catch, here, (&input, bound), th, failure);
             }
         },
     };
     let out = {
         let scope = here.scope(&th.vars);
-        data_flow::output_path(s.io.output_path.as_ref(), out, &scope)
+        select_owned(run, s.io.output_path.as_ref(), out, out_bound, &scope)
     }
     .map_err(|e| here.error(e, th.cursor))?;
     finish(run, state, here, out, sp.next, assigned, th)
@@ -1327,7 +1569,7 @@ fn catch(
     sp: &StatePlan,
     catchers: &[Catcher],
     here: &Here<'_>,
-    raw_input: &Value,
+    (raw_input, raw_bound): (&Value, Measure),
     th: &mut Thread<'_>,
     failure: Failure,
 ) -> Result<Step, Failure> {
@@ -1349,12 +1591,18 @@ fn catch(
     let scope = here.scope(&th.vars);
     let r = (|| {
         let assigned = assign(catcher.assign.as_ref(), &error_output, &scope)?;
+        let bound = result_path_bound(
+            run,
+            catcher.result_path.as_ref(),
+            (raw_input, raw_bound),
+            run.measure(&error_output),
+        );
         let out = data_flow::result_path(
             catcher.result_path.as_ref(),
             raw_input.clone(),
             error_output,
         )?;
-        Ok::<_, StatesError>((out, assigned))
+        Ok::<_, StatesError>(((out, bound), assigned))
     })();
     let (out, assigned) = r.map_err(|e| here.error(e, th.cursor))?;
     let next = sp.catch_next.get(ci).copied().unwrap_or(Next::Missing);
@@ -1405,7 +1653,7 @@ async fn task_attempt<'x>(
     timeout: Option<u64>,
     heartbeat: Option<u64>,
     role: Option<&str>,
-) -> Result<(Value, Option<Map<String, Value>>), Failure> {
+) -> Result<((Value, Measure), Option<Map<String, Value>>), Failure> {
     let fallback;
     let names = match names {
         Some(n) => n,
@@ -1610,33 +1858,24 @@ async fn task_attempt<'x>(
     };
     // a result over the payload limit fails the task (catchable, as AWS
     // recorded), naming the resource
+    // (measured on arrival: it comes from outside)
+    let mut result_bound = Measure::UNKNOWN;
     let end = match end {
-        TaskEnd::Done(Ok(result)) if super::bounds::too_deep(&result) => {
-            super::bounds::dismantle(result);
-            let name = match names.family {
-                TaskFamily::Service => names.resource_type.as_str(),
-                _ => s.resource.arn.as_str(),
-            };
-            TaskEnd::Done(Err(StatesError::new(
-                ErrorName::DataLimitExceeded,
-                format!(
-                    "The state/task '{name}' returned a result with a nesting depth exceeding the maximum of {} levels.",
-                    super::bounds::MAX_DEPTH
-                ),
-            )))
-        }
-        TaskEnd::Done(Ok(result)) => match run.limits.max_payload_bytes {
-            Some(limit) if exceeds(&result, limit) => {
+        TaskEnd::Done(Ok(result)) => match run.check(&result, Measure::UNKNOWN) {
+            Ok(bound) => {
+                result_bound = bound;
+                TaskEnd::Done(Ok(result))
+            }
+            Err(exceeded) => {
+                if exceeded == Exceeded::Depth {
+                    super::bounds::dismantle(result);
+                }
                 let name = match names.family {
                     TaskFamily::Service => names.resource_type.as_str(),
                     _ => s.resource.arn.as_str(),
                 };
-                TaskEnd::Done(Err(StatesError::new(
-                    ErrorName::DataLimitExceeded,
-                    format!("The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit."),
-                )))
+                TaskEnd::Done(Err(run.exceeded(name, exceeded)))
             }
-            _ => TaskEnd::Done(Ok(result)),
         },
         // an executor answering States.Timeout is recorded as a timeout
         TaskEnd::Done(Err(e)) if e.name == ErrorName::Timeout => TaskEnd::TimedOutWith(e),
@@ -1656,8 +1895,12 @@ async fn task_attempt<'x>(
             let r = (|| {
                 let assigned = assign(s.assign.as_ref(), &result, &scope)?;
                 let selected = match &s.result_selector {
-                    Some(t) => t.eval(&scope.env(&result))?,
-                    None => result,
+                    Some(t) => {
+                        let selected = t.eval(&scope.env(&result))?;
+                        let bound = run.measure(&selected);
+                        (selected, bound)
+                    }
+                    None => (result, result_bound),
                 };
                 Ok::<_, StatesError>((selected, assigned))
             })();
@@ -1783,6 +2026,7 @@ fn abort_events(run: &Run<'_>, sink: &EventSink, prev: u64, kind: u8) {
     sink.emit(run.clock, prev, ty, None, Map::new);
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn parallel<'x>(
     run: &'x Run<'x>,
     state: &'x State,
@@ -1790,20 +2034,21 @@ async fn parallel<'x>(
     s: &'x Parallel,
     here: &Here<'_>,
     input: Value,
+    bound: Measure,
     th: &mut Thread<'x>,
 ) -> Result<Step, Failure> {
     let branch_input = {
         let scope = here.scope(&th.vars);
-        effective_input(&s.io, s.parameters.as_ref(), &input, &scope)
+        effective_input_bounded(run, &s.io, s.parameters.as_ref(), (&input, bound), &scope)
             .map_err(|e| here.error(e, th.cursor))?
     };
-    let branch_input = &branch_input;
-    let outcome: Result<Vec<Value>, Failure> = retry_loop!(run, &s.retry, Some("ParallelStateFailed"), th, _retry_count => {
+    let branch_input = (&branch_input.0, branch_input.1);
+    let outcome: Result<(Vec<Value>, Measure), Failure> = retry_loop!(run, &s.retry, Some("ParallelStateFailed"), th, _retry_count => {
         parallel_attempt(run, sp, s, branch_input, th).await
     });
     let results = match outcome {
-        Ok(r) => Value::Array(r),
-        Err(failure) => return catch(run, state, sp, &s.catch, here, &input, th, failure),
+        Ok((r, results_bound)) => (Value::Array(r), results_bound),
+        Err(failure) => return catch(run, state, sp, &s.catch, here, (&input, bound), th, failure),
     };
     let fields = ResultFields {
         assign: s.assign.as_ref(),
@@ -1811,7 +2056,7 @@ async fn parallel<'x>(
         result_path: s.result_path.as_ref(),
         output_path: s.io.output_path.as_ref(),
     };
-    complete(run, state, sp, here, input, results, fields, th)
+    complete(run, state, sp, here, (input, bound), results, fields, th)
 }
 
 /// The result-side fields of a Parallel or Map state.
@@ -1832,20 +2077,25 @@ fn complete(
     state: &State,
     sp: &StatePlan,
     here: &Here<'_>,
-    input: Value,
-    results: Value,
+    (input, bound): (Value, Measure),
+    (results, results_bound): (Value, Measure),
     fields: ResultFields<'_>,
     th: &mut Thread<'_>,
 ) -> Result<Step, Failure> {
     let scope = here.scope(&th.vars);
     let r = (|| {
         let assigned = assign(fields.assign, &results, &scope)?;
-        let selected = match fields.result_selector {
-            Some(t) => t.eval(&scope.env(&results))?,
-            None => results,
+        let (selected, selected_bound) = match fields.result_selector {
+            Some(t) => {
+                let selected = t.eval(&scope.env(&results))?;
+                let selected_bound = run.measure(&selected);
+                (selected, selected_bound)
+            }
+            None => (results, results_bound),
         };
+        let out_bound = result_path_bound(run, fields.result_path, (&input, bound), selected_bound);
         let out = data_flow::result_path(fields.result_path, input, selected)?;
-        let out = data_flow::output_path(fields.output_path, out, &scope)?;
+        let out = select_owned(run, fields.output_path, out, out_bound, &scope)?;
         Ok::<_, StatesError>((out, assigned))
     })();
     match r {
@@ -1858,13 +2108,14 @@ async fn parallel_attempt<'x>(
     run: &'x Run<'x>,
     sp: &'x StatePlan,
     s: &'x Parallel,
-    input: &Value,
+    (input, input_bound): (&Value, Measure),
     th: &mut Thread<'x>,
-) -> Result<Vec<Value>, Failure> {
+) -> Result<(Vec<Value>, Measure), Failure> {
     let started = run.emit_next(th, "ParallelStateStarted", None, Map::new);
     let n = s.branches.len();
     let slots: Vec<AtomicU8> = (0..n).map(|_| AtomicU8::new(KIND_NONE)).collect();
     let mut results: Vec<Option<Value>> = vec![None; n];
+    let mut results_bound = ArrayBound::new(n);
     let mut last = started;
     let failure = {
         let vars = &th.vars;
@@ -1883,7 +2134,7 @@ async fn parallel_attempt<'x>(
                     slot: Some(&slots[i]),
                 };
                 let input = input.clone();
-                run_sub(run, branch, plan, input, child).map(move |o| (i, o))
+                run_sub(run, branch, plan, input, input_bound, child).map(move |o| (i, o))
             })
             .collect();
         let mut failure = None;
@@ -1891,6 +2142,7 @@ async fn parallel_attempt<'x>(
             match outcome.result {
                 Ok(v) => {
                     results[i] = Some(v);
+                    results_bound.add(outcome.bound);
                     last = outcome.cursor;
                 }
                 Err(f) => {
@@ -1918,7 +2170,28 @@ async fn parallel_attempt<'x>(
     th.cursor = last;
     let id = run.emit(th, last, "ParallelStateSucceeded", None, Map::new);
     let _ = id;
-    Ok(results.into_iter().map(Option::unwrap_or_default).collect())
+    Ok((
+        results.into_iter().map(Option::unwrap_or_default).collect(),
+        results_bound.0,
+    ))
+}
+
+/// Bounds an array from bounds of its items.
+struct ArrayBound(Measure);
+
+impl ArrayBound {
+    /// Brackets and commas of `n` items.
+    fn new(n: usize) -> Self {
+        ArrayBound(Measure {
+            bytes: 1 + n.max(1),
+            depth: 1,
+        })
+    }
+
+    fn add(&mut self, item: Measure) {
+        self.0.bytes = add(self.0.bytes, item.bytes);
+        self.0.depth = self.0.depth.max(add(item.depth, 1));
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1962,6 +2235,8 @@ fn number_field<T: Copy, R>(
 struct MapPrep {
     effective: Value,
     items: Vec<Value>,
+    /// Bounds every item.
+    item_bound: Measure,
     max_concurrency: usize,
     /// ToleratedFailureCount/Percentage; an error in them shows after
     /// MapStateStarted, as on AWS.
@@ -1969,20 +2244,21 @@ struct MapPrep {
 }
 
 fn map_prepare(
+    run: &Run<'_>,
     s: &MapState,
-    input: Value,
+    (input, bound): (Value, Measure),
     keep_input: bool,
     scope: &Scope<'_>,
 ) -> Result<(MapPrep, Value), StatesError> {
     // the raw input survives only when ResultPath merges into it
-    let (selected, raw) = if keep_input {
+    let ((selected, selected_bound), raw) = if keep_input {
         (
-            select(s.io.input_path.as_ref(), &input, scope)?.into_owned(),
+            effective_input_bounded(run, &s.io, None, (&input, bound), scope)?,
             input,
         )
     } else {
         (
-            data_flow::input_path_owned(s.io.input_path.as_ref(), input, scope)?,
+            select_owned(run, s.io.input_path.as_ref(), input, bound, scope)?,
             Value::Null,
         )
     };
@@ -2037,16 +2313,22 @@ fn map_prepare(
         Some(p) if p.as_str() == "$" => Some(&effective),
         Some(p) => p.eval(&scope.env(&effective)).ok(),
     };
+    // the items of the effective input are bounded by it
+    let mut items_bound = selected_bound;
     let items = match items_value {
         Some(Value::Array(a)) if needs_effective => a.clone(),
         Some(Value::Array(_)) => {
             let taken = match &s.items_path {
                 None => std::mem::take(&mut effective),
                 Some(p) if p.as_str() == "$" => std::mem::take(&mut effective),
-                Some(p) if p.as_str().starts_with("$$") || !p.as_str().starts_with('$') => p
-                    .eval(&scope.env(&effective))
-                    .cloned()
-                    .unwrap_or(Value::Null),
+                Some(p) if p.as_str().starts_with("$$") || !p.as_str().starts_with('$') => {
+                    let copy = p
+                        .eval(&scope.env(&effective))
+                        .cloned()
+                        .unwrap_or(Value::Null);
+                    items_bound = run.measure(&copy);
+                    copy
+                }
                 Some(p) => p
                     .take(std::mem::take(&mut effective))
                     .unwrap_or(Value::Null),
@@ -2084,6 +2366,10 @@ fn map_prepare(
         MapPrep {
             effective,
             items,
+            item_bound: Measure {
+                bytes: sub(items_bound.bytes, 2),
+                depth: sub(items_bound.depth, 1),
+            },
             max_concurrency: usize::try_from(max_concurrency).unwrap_or(usize::MAX),
             tolerance,
         },
@@ -2091,6 +2377,7 @@ fn map_prepare(
     ))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn map<'x>(
     run: &'x Run<'x>,
     state: &'x State,
@@ -2098,18 +2385,22 @@ async fn map<'x>(
     s: &'x MapState,
     here: &Here<'_>,
     input: Value,
+    bound: Measure,
     th: &mut Thread<'x>,
 ) -> Result<Step, Failure> {
     // the raw input is needed again by ResultPath or a catcher
     let keep_input = !ref_is_identity(s.result_path.as_ref()) || !s.catch.is_empty();
     let (prep, input) = {
         let scope = here.scope(&th.vars);
-        map_prepare(s, input, keep_input, &scope).map_err(|e| here.error(e, th.cursor))?
+        map_prepare(run, s, (input, bound), keep_input, &scope)
+            .map_err(|e| here.error(e, th.cursor))?
     };
+    let bound = if keep_input { bound } else { Measure::NULL };
     let distributed = s.processor_config.mode == ProcessingMode::Distributed;
     let MapPrep {
         effective,
         items,
+        item_bound,
         max_concurrency,
         tolerance,
     } = prep;
@@ -2117,12 +2408,13 @@ async fn map<'x>(
     let effective = &effective;
     let mut items = Some(items);
     let retries = !s.retry.is_empty();
-    let outcome: Result<Vec<Value>, Failure> = retry_loop!(run, &s.retry, Some("MapStateFailed"), th, _retry_count => {
+    let outcome: Result<(Vec<Value>, Measure), Failure> = retry_loop!(run, &s.retry, Some("MapStateFailed"), th, _retry_count => {
         let these = if retries {
             items.clone().unwrap_or_default()
         } else {
             items.take().unwrap_or_default()
         };
+        let these = (these, item_bound);
         if distributed {
             distributed_attempt(run, state, sp, s, here, effective, these, max_concurrency, tolerance, th).await
         } else {
@@ -2130,8 +2422,8 @@ async fn map<'x>(
         }
     });
     let results = match outcome {
-        Ok(r) => Value::Array(r),
-        Err(failure) => return catch(run, state, sp, &s.catch, here, &input, th, failure),
+        Ok((r, results_bound)) => (Value::Array(r), results_bound),
+        Err(failure) => return catch(run, state, sp, &s.catch, here, (&input, bound), th, failure),
     };
     let fields = ResultFields {
         assign: s.assign.as_ref(),
@@ -2139,7 +2431,7 @@ async fn map<'x>(
         result_path: s.result_path.as_ref(),
         output_path: s.io.output_path.as_ref(),
     };
-    complete(run, state, sp, here, input, results, fields, th)
+    complete(run, state, sp, here, (input, bound), results, fields, th)
 }
 
 /// The input of iteration `index`: the item, or the ItemSelector over it.
@@ -2152,10 +2444,10 @@ fn item_input(
     effective: &Value,
     vars: &Vars<'_>,
     index: usize,
-    item: Value,
-) -> Result<Value, StatesError> {
+    (item, item_bound): (Value, Measure),
+) -> Result<(Value, Measure), StatesError> {
     match &s.item_selector {
-        None => Ok(item),
+        None => Ok((item, item_bound)),
         Some(t) => {
             let context = if sp.selector_needs_context {
                 run.context(
@@ -2172,7 +2464,9 @@ fn item_input(
                 context: &context,
                 variables: vars,
             };
-            t.eval(&scope.env(effective))
+            let input = t.eval(&scope.env(effective))?;
+            let bound = run.measure(&input);
+            Ok((input, bound))
         }
     }
 }
@@ -2185,10 +2479,10 @@ async fn map_attempt<'x>(
     s: &'x MapState,
     here: &Here<'_>,
     effective: &Value,
-    items: Vec<Value>,
+    (items, item_bound): (Vec<Value>, Measure),
     max_concurrency: usize,
     th: &mut Thread<'x>,
-) -> Result<Vec<Value>, Failure> {
+) -> Result<(Vec<Value>, Measure), Failure> {
     let n = items.len();
     let started = run.emit_next(
         th,
@@ -2202,7 +2496,7 @@ async fn map_attempt<'x>(
         max_concurrency
     };
     let (Some(processor), Some(plan)) = (Some(&s.item_processor), sp.children.first()) else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), ArrayBound::new(0).0));
     };
     let name = Value::from(here.name);
     let iteration_event = |ty: &'static str, key: &'static str, prev: u64, index: usize| {
@@ -2214,6 +2508,7 @@ async fn map_attempt<'x>(
     let slots = &slots;
     let mut results: Vec<Value> = Vec::with_capacity(n);
     results.resize(n, Value::Null);
+    let mut results_bound = ArrayBound::new(n);
     let mut done = vec![false; n];
     let mut pending = items.into_iter().enumerate();
     let mut running = FuturesUnordered::new();
@@ -2228,13 +2523,14 @@ async fn map_attempt<'x>(
             let Some((index, item)) = pending.next() else {
                 break;
             };
-            let input = match item_input(run, sp, s, here, effective, vars, index, item) {
-                Ok(v) => v,
-                Err(e) => {
-                    failure = Some((usize::MAX, here.error(e, prev_start)));
-                    break;
-                }
-            };
+            let input =
+                match item_input(run, sp, s, here, effective, vars, index, (item, item_bound)) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        failure = Some((usize::MAX, here.error(e, prev_start)));
+                        break;
+                    }
+                };
             let id = iteration_event(
                 "MapIterationStarted",
                 "mapIterationStartedEventDetails",
@@ -2258,7 +2554,7 @@ async fn map_attempt<'x>(
                 sink,
                 slot: Some(&slots[index]),
             };
-            let mut fut = run_sub(run, processor, plan, input, child);
+            let mut fut = run_sub(run, processor, plan, input.0, input.1, child);
             match futures::poll!(&mut fut) {
                 Poll::Ready(outcome) => {
                     batch_failed = outcome.result.is_err();
@@ -2278,6 +2574,7 @@ async fn map_attempt<'x>(
             match outcome.result {
                 Ok(v) => {
                     results[index] = v;
+                    results_bound.add(outcome.bound);
                     done[index] = true;
                     last_succeeded = iteration_event(
                         "MapIterationSucceeded",
@@ -2330,7 +2627,7 @@ async fn map_attempt<'x>(
     }
     th.cursor = last_succeeded;
     run.emit(th, last_succeeded, "MapStateSucceeded", None, Map::new);
-    Ok(results)
+    Ok((results, results_bound.0))
 }
 
 fn th_sink_emit<'r>(
@@ -2358,11 +2655,11 @@ async fn distributed_attempt<'x>(
     s: &'x MapState,
     here: &Here<'_>,
     effective: &Value,
-    items: Vec<Value>,
+    (items, item_bound): (Vec<Value>, Measure),
     max_concurrency: usize,
     tolerance: &Result<(Option<u64>, Option<f64>), StatesError>,
     th: &mut Thread<'x>,
-) -> Result<Vec<Value>, Failure> {
+) -> Result<(Vec<Value>, Measure), Failure> {
     let n = items.len();
     run.emit_next(
         th,
@@ -2387,7 +2684,7 @@ async fn distributed_attempt<'x>(
         || details([("mapRunArn", Value::from(map_run_arn.as_str()))]),
     );
     let (Some(processor), Some(plan)) = (Some(&s.item_processor), sp.children.first()) else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), ArrayBound::new(0).0));
     };
     let limit = if max_concurrency == 0 {
         usize::MAX
@@ -2396,6 +2693,7 @@ async fn distributed_attempt<'x>(
     };
     let empty_vars = Vars::root();
     let mut results: Vec<Value> = vec![Value::Null; n];
+    let mut results_bound = ArrayBound::new(n);
     let mut failures = 0u64;
     let mut first_failure: Option<StatesError> = None;
     {
@@ -2406,8 +2704,17 @@ async fn distributed_attempt<'x>(
                 let Some((index, item)) = pending.next() else {
                     break;
                 };
-                let input = item_input(run, sp, s, here, effective, &empty_vars, index, item)
-                    .map_err(|e| here.error(e, th.cursor))?;
+                let (input, input_bound) = item_input(
+                    run,
+                    sp,
+                    s,
+                    here,
+                    effective,
+                    &empty_vars,
+                    index,
+                    (item, item_bound),
+                )
+                .map_err(|e| here.error(e, th.cursor))?;
                 let fut = async move {
                     let sink = EventSink::new(false);
                     let child = Thread {
@@ -2416,22 +2723,26 @@ async fn distributed_attempt<'x>(
                         sink: &sink,
                         slot: None,
                     };
-                    let outcome = run_sub(run, processor, plan, input, child).await;
-                    (index, outcome.result)
+                    let outcome = run_sub(run, processor, plan, input, input_bound, child).await;
+                    (index, outcome.result, outcome.bound)
                 };
                 running.push(fut.boxed());
             }
-            let Some((index, result)) = running.next().await else {
+            let Some((index, result, bound)) = running.next().await else {
                 break;
             };
             match result {
-                Ok(v) => results[index] = v,
+                Ok(v) => {
+                    results[index] = v;
+                    results_bound.add(bound);
+                }
                 Err(f) => {
                     failures += 1;
                     results[index] = json!({
                         "Error": f.error.name.as_str(),
                         "Cause": f.error.cause.as_deref().map_or(Value::Null, Value::from),
                     });
+                    results_bound.add(run.measure(&results[index]));
                     first_failure.get_or_insert(f.error);
                 }
             }
@@ -2459,38 +2770,5 @@ async fn distributed_attempt<'x>(
     // (AWS recorded MapStateExited after MapRunStarted a few times too)
     let id = run.emit_next(th, "MapRunSucceeded", None, Map::new);
     run.emit(th, id, "MapStateSucceeded", None, Map::new);
-    Ok(results)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_len_matches_serde_json() {
-        let samples = [
-            json!(null),
-            json!(true),
-            json!(false),
-            json!(0),
-            json!(-12),
-            json!(18446744073709551615u64),
-            json!(-9223372036854775808i64),
-            json!(1.5),
-            json!(1e300),
-            json!("a\"b\\c\n\u{1}é"),
-            json!({"k\"": [1, {"x": null}], "": ""}),
-            json!([]),
-            json!({}),
-        ];
-        for v in samples {
-            assert_eq!(
-                json_len(&v, usize::MAX),
-                serde_json::to_string(&v).unwrap().len(),
-                "{v}"
-            );
-        }
-        assert!(exceeds(&json!("x".repeat(100)), 50));
-        assert!(!exceeds(&json!("x".repeat(10)), 50));
-    }
+    Ok((results, results_bound.0))
 }
