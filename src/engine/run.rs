@@ -993,15 +993,15 @@ fn wait_duration(
     scope: &Scope<'_>,
     now: SystemTime,
 ) -> Result<Duration, StatesError> {
-    let until = |t: SystemTime| -> Result<Duration, StatesError> {
-        let d = t.duration_since(now).unwrap_or(Duration::ZERO);
+    let delay = |d: Duration| -> Result<Duration, StatesError> {
         if d.as_secs() >= MAX_WAIT_SECONDS {
             return Err(StatesError::runtime("Wait state delay is too long."));
         }
         Ok(d)
     };
+    let until = |t: SystemTime| delay(t.duration_since(now).unwrap_or(Duration::ZERO));
     match w {
-        WaitFor::Seconds(n) => Ok(Duration::from_secs(*n)),
+        WaitFor::Seconds(n) => delay(Duration::from_secs(*n)),
         WaitFor::Timestamp(t) => match super::history::parse_rfc3339(t) {
             Some(t) => until(t),
             None => Err(StatesError::runtime(format!(
@@ -1025,15 +1025,13 @@ fn wait_duration(
                     p.as_str(),
                     shown()
                 ))),
-                Some(n) => Ok(Duration::from_secs(n as u64)),
-                None => match v.as_u64() {
-                    Some(n) => Ok(Duration::from_secs(n)),
-                    None => Err(StatesError::runtime(format!(
-                        "The SecondsPath parameter cannot be parsed as a long value: {} == {}",
-                        p.as_str(),
-                        shown()
-                    ))),
-                },
+                Some(n) => delay(Duration::from_secs(n.unsigned_abs())),
+                // beyond a long (AWS parses a Java long) or not an integer
+                None => Err(StatesError::runtime(format!(
+                    "The SecondsPath parameter cannot be parsed as a long value: {} == {}",
+                    p.as_str(),
+                    shown()
+                ))),
             }
         }
         WaitFor::TimestampPath(p) => {
