@@ -3,11 +3,15 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Map, Number, Value};
+use std::future::Future;
 use std::time::{Duration, SystemTime};
 use stepfn::choice::Condition;
+use stepfn::definition::{JitterStrategy, Retrier};
 use stepfn::intrinsics::{Arity, IntrinsicCall, FUNCTIONS};
 use stepfn::path::{Env, Path};
+use stepfn::retry;
 use stepfn::{sync_task_fn, Outcome, StateMachine, VirtualClock};
+use stepfn::{Clock, ErrorName};
 
 fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
@@ -602,4 +606,90 @@ proptest! {
         let outcome = execute(machine, input.clone(), vec![Ok(input.clone())]);
         prop_assert_eq!(outcome.output, Some(input));
     }
+}
+
+// ---------------------------------------------------------------------------
+// retry back-off
+
+fn retrier() -> impl Strategy<Value = Retrier> {
+    (
+        prop_oneof![any::<u64>(), 0..100u64, Just(99_999_999u64)],
+        prop_oneof![
+            any::<f64>(),
+            1.0..10.0f64,
+            Just(f64::INFINITY),
+            Just(f64::NAN),
+            Just(0.0),
+            Just(-2.0)
+        ],
+        prop::option::of(prop_oneof![any::<u64>(), 1..31_622_400u64]),
+        any::<bool>(),
+    )
+        .prop_map(|(interval, rate, max, jitter)| Retrier {
+            error_equals: vec![ErrorName::All],
+            interval_seconds: interval,
+            max_attempts: 3,
+            backoff_rate: rate,
+            max_delay_seconds: max,
+            jitter_strategy: if jitter {
+                JitterStrategy::Full
+            } else {
+                JitterStrategy::None
+            },
+            comment: None,
+        })
+}
+
+proptest! {
+    #![proptest_config(config(512))]
+
+    #[test]
+    fn retry_delays_saturate(
+        r in retrier(),
+        attempt in prop_oneof![any::<u64>(), 0..64u64],
+        random in prop_oneof![any::<f64>(), 0.0..1.0f64],
+    ) {
+        let interval = retry::interval(&r, attempt);
+        let delay = retry::delay(&r, attempt, random);
+        prop_assert!(interval <= retry::MAX_RETRY_DELAY);
+        prop_assert!(delay <= interval);
+        if let Some(max) = r.max_delay_seconds {
+            prop_assert!(interval <= Duration::from_secs(max));
+        }
+        // the virtual clock takes any of them
+        let clock = VirtualClock::starting_at(end_of_time().0);
+        let sleeper = clock.clone();
+        let mut sleep = Box::pin(async move { sleeper.sleep(delay).await });
+        let waker = futures::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        if sleep.as_mut().poll(&mut cx).is_pending() {
+            prop_assert!(clock.advance_when_idle());
+            prop_assert!(sleep.as_mut().poll(&mut cx).is_ready());
+        }
+    }
+}
+
+#[test]
+fn retry_interval_grows_then_saturates() {
+    let r = |interval, rate, max| Retrier {
+        error_equals: vec![ErrorName::All],
+        interval_seconds: interval,
+        max_attempts: 3,
+        backoff_rate: rate,
+        max_delay_seconds: max,
+        jitter_strategy: JitterStrategy::None,
+        comment: None,
+    };
+    assert_eq!(
+        retry::interval(&r(99_999_999, 1e300, None), u64::MAX),
+        retry::MAX_RETRY_DELAY
+    );
+    assert_eq!(
+        retry::interval(&r(99_999_999, 1e300, Some(7)), 5),
+        Duration::from_secs(7)
+    );
+    assert_eq!(
+        retry::interval(&r(3, 1.0, None), u64::MAX),
+        Duration::from_secs(3)
+    );
 }
