@@ -249,8 +249,12 @@ fn time_row(w: &Workload, executor: &dyn TaskExecutor, runs: usize, min_time: Du
 
 const MEMORY_HEADER: &str = "| workload | input JSON | input heap | stepfn peak | hand-written peak | stepfn peak / input heap |\n|---|---|---|---|---|---|";
 
-fn kib(bytes: usize) -> String {
-    format!("{:.1} KiB", bytes as f64 / 1024.0)
+fn bytes(n: usize) -> String {
+    if n < 10 * 1024 {
+        format!("{n} B")
+    } else {
+        format!("{:.1} KiB", n as f64 / 1024.0)
+    }
 }
 
 /// The memory table's rows of one workload: the peak heap bytes of one
@@ -286,11 +290,11 @@ fn memory_rows(w: &Workload, executor: &dyn TaskExecutor) -> Vec<String> {
                 peak
             });
             format!(
-                "| {label} | {} | {} | {} | {} | {:.1} |",
-                kib(json),
-                kib(heap),
-                kib(stepfn),
-                hand.map_or("-".to_owned(), kib),
+                "| {label} | {} | {} | {} | {} | {:.2} |",
+                bytes(json),
+                bytes(heap),
+                bytes(stepfn),
+                hand.map_or("-".to_owned(), bytes),
                 stepfn as f64 / heap.max(1) as f64
             )
         })
