@@ -178,53 +178,6 @@ impl TestStateResult {
     }
 }
 
-impl StateMachine {
-    /// Loads one state definition (TestState's `definition` without
-    /// `stateName`) as a machine of its own named `name`: its `Next`,
-    /// `Default` and catcher targets become Succeed states, so the state
-    /// can be tested without the rest of its machine.
-    pub fn from_state(name: &str, state: &Value) -> Result<StateMachine, Error> {
-        let Some(object) = state.as_object() else {
-            return Err(Error::new(
-                ErrorKind::InvalidInput,
-                "a state definition must be a JSON object",
-            ));
-        };
-        let mut targets: Vec<String> = Vec::new();
-        let mut add = |v: Option<&Value>| {
-            if let Some(t) = v.and_then(Value::as_str) {
-                if t != name && !targets.iter().any(|x| x == t) {
-                    targets.push(t.to_owned());
-                }
-            }
-        };
-        add(object.get("Next"));
-        add(object.get("Default"));
-        for rule in object
-            .get("Choices")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            add(rule.get("Next"));
-        }
-        for catcher in object
-            .get("Catch")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            add(catcher.get("Next"));
-        }
-        let mut states = Map::new();
-        states.insert(name.to_owned(), state.clone());
-        for t in targets {
-            states.insert(t, json!({"Type": "Succeed"}));
-        }
-        StateMachine::from_value(json!({"StartAt": name, "States": states}))
-    }
-}
-
 struct Vars<'a>(&'a Map<String, Value>);
 
 impl Variables for Vars<'_> {
