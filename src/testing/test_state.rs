@@ -300,15 +300,20 @@ fn done(output: Value, next_state: Option<String>) -> TestStateResult {
     }
 }
 
-fn failed(error: StatesError) -> TestStateResult {
+/// The state ended in `error`, with `status`.
+fn errored(status: TestStateStatus, error: StatesError) -> TestStateResult {
     TestStateResult {
-        status: TestStateStatus::Failed,
+        status,
         output: None,
         error: Some(error.name.as_str().to_owned()),
         cause: error.cause,
         next_state: None,
         inspection_data: None,
     }
+}
+
+fn failed(error: StatesError) -> TestStateResult {
+    errored(TestStateStatus::Failed, error)
 }
 
 impl Run<'_> {
@@ -575,14 +580,7 @@ impl Run<'_> {
                     "retryIndex": index,
                     "retryBackoffIntervalSeconds": backoff.round() as u64,
                 }));
-                return Ok(TestStateResult {
-                    status: TestStateStatus::Retriable,
-                    output: None,
-                    error: Some(error.name.as_str().to_owned()),
-                    cause: error.cause,
-                    next_state: None,
-                    inspection_data: None,
-                });
+                return Ok(errored(TestStateStatus::Retriable, error));
             }
         }
         if let Some(index) = retry::find_catcher(catchers, &error, false) {
@@ -598,12 +596,9 @@ impl Run<'_> {
                 data_flow::result_path(catcher.result_path.as_ref(), raw_input, error_output)?;
             self.data.after_result_path = Some(output.clone());
             return Ok(TestStateResult {
-                status: TestStateStatus::CaughtError,
                 output: Some(output),
-                error: Some(error.name.as_str().to_owned()),
-                cause: error.cause,
                 next_state: Some(catcher.next.clone()),
-                inspection_data: None,
+                ..errored(TestStateStatus::CaughtError, error)
             });
         }
         Err(error)
