@@ -3,7 +3,7 @@
 
 use super::history::{write_rfc3339_millis, HistoryEvent};
 use super::plan::{Next, StatePlan, SubPlan, TaskFamily, TaskNames};
-use super::{CallbackMessage, CallbackSender, Limits, Shared};
+use super::{Limits, Shared};
 use crate::clock::Clock;
 use crate::data_flow;
 use crate::definition::{
@@ -12,6 +12,7 @@ use crate::definition::{
     Task, Wait, WaitFor,
 };
 use crate::error::{ErrorName, StatesError};
+use crate::executor::{CallbackMessage, CallbackSender};
 use crate::executor::{TaskExecutor, TaskRequest};
 use crate::path::{Path, ReferencePath, Scope, Variables};
 use crate::retry;
@@ -1515,10 +1516,7 @@ async fn task_attempt<'x>(
     // the call
     let callback_sender = token.as_ref().filter(|_| callback).map(|t| {
         run.shared.register(t);
-        CallbackSender {
-            shared: run.shared.clone(),
-            token: t.as_str().into(),
-        }
+        CallbackSender::new(run.shared.clone(), t)
     });
     let _unregister = token
         .as_deref()
