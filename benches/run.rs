@@ -1,35 +1,62 @@
 //! Whole executions of the shared benchmark workloads
-//! (`../shared/bench/workloads`, or `$STEPFN_BENCH_DIR/workloads`).
+//! (`$STEPFN_BENCH_DIR/workloads`, by default `shared/bench/workloads` beside
+//! the repository or beside its worktrees' directory), beside
+//! the same work hand-written in Rust (`handwritten/`), the floor the engine
+//! is measured against.
 //!
 //! Every Task state gets the bench contract's handler: the task input with
-//! `handled: true` and `count: input.count + 1`. Each workload's output is
-//! checked once against `expected_sha256.json` (canonical JSON, sorted keys)
-//! before it is timed. The input copy of each run is not timed.
+//! `handled: true` and `count: input.count + 1`. Each workload's output, from
+//! stepfn and from the hand-written code, is checked once against
+//! `expected_sha256.json` (canonical JSON, sorted keys) before it is timed.
 //!
-//! Besides criterion's report, the bench prints one table of nanoseconds
-//! per state transition (median of the runs), with the 256 KiB payload
-//! check on (the default) and off. `STEPFN_BENCH_QUICK=1` shortens it.
+//! Besides criterion's report (stepfn only), the bench prints two tables,
+//! each workload measured in a child process of its own:
+//! - time: the median nanoseconds per state transition of stepfn with the
+//!   256 KiB payload check on (the default) and off, of the hand-written
+//!   code, and stepfn's ratios to it. Each figure: a fresh input copy per
+//!   run (not timed), one warm-up, then at least 20 runs and 3 s.
+//! - memory: the peak heap bytes of one execution above what was allocated
+//!   before it started (counted by the bench's global allocator, which
+//!   counts only in this pass), next to the size of the input; map_10000
+//!   also over its first 100 and 1000 items.
+//!
+//! `STEPFN_BENCH_QUICK=1` shortens the runs, `STEPFN_BENCH_ONLY=<name>`
+//! picks one workload, `STEPFN_BENCH_TABLE_ONLY=1` skips criterion.
+
+mod handwritten;
+mod memory;
 
 use criterion::{BatchSize, Criterion, Throughput};
-use serde_json::{json, Value};
+use handwritten::Program;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use stepfn::{sync_task_fn, Limits, StateMachine, Status, TaskExecutor, TaskRequest, TaskResult};
 
+#[global_allocator]
+static ALLOCATOR: memory::Counting = memory::Counting;
+
 struct Workload {
     name: String,
     machine: StateMachine,
+    handwritten: Option<Program>,
     input: Value,
     transitions: u64,
     sha256: Option<String>,
 }
 
 fn bench_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("STEPFN_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/bench"));
-    dir.join("workloads").is_dir().then_some(dir)
+    if let Some(dir) = std::env::var_os("STEPFN_BENCH_DIR") {
+        let dir = PathBuf::from(dir);
+        return dir.join("workloads").is_dir().then_some(dir);
+    }
+    // beside the repository, or beside the directory of its worktrees
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    ["../shared/bench", "../../shared/bench"]
+        .into_iter()
+        .map(|rel| root.join(rel))
+        .find(|dir| dir.join("workloads").is_dir())
 }
 
 fn workloads() -> Vec<Workload> {
@@ -58,6 +85,7 @@ fn workloads() -> Vec<Workload> {
                 StateMachine::from_value(data["definition"].clone()).expect("workload loads");
             Some(Workload {
                 sha256: expected[&name].as_str().map(str::to_owned),
+                handwritten: handwritten::program(&name, &data["definition"]),
                 name,
                 machine,
                 input: data["input"].clone(),
@@ -68,13 +96,7 @@ fn workloads() -> Vec<Workload> {
 }
 
 fn handler(request: TaskRequest<'_>) -> TaskResult {
-    let mut input = request.parameters;
-    let count = input.get("count").and_then(Value::as_i64).unwrap_or(0);
-    if let Value::Object(o) = &mut input {
-        o.insert("handled".into(), json!(true));
-        o.insert("count".into(), json!(count + 1));
-    }
-    Ok(input)
+    Ok(handwritten::task(request.parameters))
 }
 
 fn canonical(v: &Value) -> Value {
@@ -92,6 +114,14 @@ fn canonical(v: &Value) -> Value {
         Value::Array(a) => Value::Array(a.iter().map(canonical).collect()),
         other => other.clone(),
     }
+}
+
+fn sha256_canonical(v: &Value) -> String {
+    let text = serde_json::to_string(&canonical(v)).unwrap();
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn limits(size_check: bool) -> Limits {
@@ -116,8 +146,9 @@ fn run_once(
     )
 }
 
-fn check(w: &Workload, executor: &dyn TaskExecutor) {
-    let outcome = run_once(w, executor, w.input.clone(), true);
+/// The output of one stepfn execution, which must succeed.
+fn stepfn_output(w: &Workload, executor: &dyn TaskExecutor, input: Value) -> Value {
+    let outcome = run_once(w, executor, input, true);
     assert_eq!(
         outcome.status,
         Status::Succeeded,
@@ -126,40 +157,149 @@ fn check(w: &Workload, executor: &dyn TaskExecutor) {
         outcome.error,
         outcome.cause
     );
-    let text = serde_json::to_string(&canonical(&outcome.output.unwrap_or(Value::Null))).unwrap();
-    let digest: String = Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    match &w.sha256 {
-        Some(expected) => assert_eq!(&digest, expected, "{}: wrong output", w.name),
-        None => eprintln!("{}: no expected sha256", w.name),
+    outcome.output.unwrap_or(Value::Null)
+}
+
+fn check(w: &Workload, executor: &dyn TaskExecutor) {
+    let Some(expected) = &w.sha256 else {
+        eprintln!("{}: no expected sha256", w.name);
+        return;
+    };
+    let output = stepfn_output(w, executor, w.input.clone());
+    assert_eq!(
+        &sha256_canonical(&output),
+        expected,
+        "{}: wrong output",
+        w.name
+    );
+    if let Some(program) = &w.handwritten {
+        let output = program(w.input.clone());
+        assert_eq!(
+            &sha256_canonical(&output),
+            expected,
+            "{}: wrong hand-written output",
+            w.name
+        );
     }
 }
 
-/// Median ns per transition over at least `runs` runs and `min_time`.
-fn table_row(
+/// Median ns per transition of `run` over at least `runs` runs and
+/// `min_time`, after one warm-up; each run gets a fresh copy of the input,
+/// made and dropped (with the output) outside the timing.
+fn median_per_transition<R>(
     w: &Workload,
-    executor: &dyn TaskExecutor,
-    size_check: bool,
     runs: usize,
     min_time: Duration,
+    mut run: impl FnMut(Value) -> R,
 ) -> f64 {
-    let _ = run_once(w, executor, w.input.clone(), size_check);
+    drop(run(w.input.clone()));
     let mut samples = Vec::new();
     let start = Instant::now();
     while samples.len() < runs || start.elapsed() < min_time {
         let input = w.input.clone();
         let t = Instant::now();
-        let outcome = run_once(w, executor, input, size_check);
+        let output = run(input);
         samples.push(t.elapsed().as_nanos() as f64);
-        drop(outcome);
+        drop(output);
         if samples.len() > 100_000 {
             break;
         }
     }
     samples.sort_by(f64::total_cmp);
     samples[samples.len() / 2] / w.transitions as f64
+}
+
+/// A duration in nanoseconds, with about three significant digits.
+fn ns(value: f64) -> String {
+    match value {
+        v if v < 10.0 => format!("{v:.2}"),
+        v if v < 100.0 => format!("{v:.1}"),
+        v => format!("{v:.0}"),
+    }
+}
+
+const TIME_HEADER: &str = "| workload | transitions | stepfn check on (ns) | stepfn check off (ns) | hand-written (ns) | ratio on | ratio off |\n|---|---|---|---|---|---|---|";
+
+/// The timing table's row of one workload.
+fn time_row(w: &Workload, executor: &dyn TaskExecutor, runs: usize, min_time: Duration) -> String {
+    let on = median_per_transition(w, runs, min_time, |input| {
+        run_once(w, executor, input, true)
+    });
+    let off = median_per_transition(w, runs, min_time, |input| {
+        run_once(w, executor, input, false)
+    });
+    let (hand, ratio_on, ratio_off) = match &w.handwritten {
+        Some(program) => {
+            let hand = median_per_transition(w, runs, min_time, program);
+            (
+                ns(hand),
+                format!("{:.1}x", on / hand),
+                format!("{:.1}x", off / hand),
+            )
+        }
+        None => ("-".to_owned(), "-".to_owned(), "-".to_owned()),
+    };
+    format!(
+        "| {} | {} | {} | {} | {hand} | {ratio_on} | {ratio_off} |",
+        w.name,
+        w.transitions,
+        ns(on),
+        ns(off)
+    )
+}
+
+const MEMORY_HEADER: &str = "| workload | input JSON | input heap | stepfn peak | hand-written peak | stepfn peak / input heap |\n|---|---|---|---|---|---|";
+
+fn bytes(n: usize) -> String {
+    if n < 10 * 1024 {
+        format!("{n} B")
+    } else {
+        format!("{:.1} KiB", n as f64 / 1024.0)
+    }
+}
+
+/// The memory table's rows of one workload: the peak heap bytes of one
+/// execution (size check on) above the allocation before it started,
+/// beside the input's size as JSON text and as a `Value` on the heap.
+/// map_10000 is also run over the first 100 and 1000 of its items, to show
+/// how its peak grows with its input.
+fn memory_rows(w: &Workload, executor: &dyn TaskExecutor) -> Vec<String> {
+    let mut inputs = Vec::new();
+    if w.name == "map_10000" {
+        for n in [100, 1000] {
+            let mut input = w.input.clone();
+            if let Some(items) = input["items"].as_array_mut() {
+                items.truncate(n);
+            }
+            inputs.push((format!("map_10000 (first {n} items)"), input));
+        }
+    }
+    inputs.push((w.name.clone(), w.input.clone()));
+    inputs
+        .into_iter()
+        .map(|(label, input)| {
+            let json = serde_json::to_vec(&input).map_or(0, |t| t.len());
+            let (copy, heap) = memory::peak_during(|| input.clone());
+            drop(copy);
+            drop(stepfn_output(w, executor, input.clone())); // warm-up
+            let fresh = input.clone();
+            let (output, stepfn) = memory::peak_during(|| stepfn_output(w, executor, fresh));
+            let hand = w.handwritten.as_ref().map(|program| {
+                let fresh = input.clone();
+                let (hand_output, peak) = memory::peak_during(|| program(fresh));
+                assert_eq!(output, hand_output, "{label}: outputs differ");
+                peak
+            });
+            format!(
+                "| {label} | {} | {} | {} | {} | {:.2} |",
+                bytes(json),
+                bytes(heap),
+                bytes(stepfn),
+                hand.map_or("-".to_owned(), bytes),
+                stepfn as f64 / heap.max(1) as f64
+            )
+        })
+        .collect()
 }
 
 fn main() {
@@ -177,12 +317,12 @@ fn main() {
         check(w, &executor);
     }
     let table_only = std::env::var_os("STEPFN_BENCH_TABLE_ONLY").is_some();
-    let mut criterion = Criterion::default()
-        .configure_from_args()
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(if quick { 100 } else { 500 }))
-        .measurement_time(Duration::from_millis(if quick { 300 } else { 2000 }));
     if !table_only {
+        let mut criterion = Criterion::default()
+            .configure_from_args()
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(if quick { 100 } else { 500 }))
+            .measurement_time(Duration::from_millis(if quick { 300 } else { 2000 }));
         let mut group = criterion.benchmark_group("run");
         for w in &workloads {
             group.throughput(Throughput::Elements(w.transitions));
@@ -195,8 +335,6 @@ fn main() {
             });
         }
         group.finish();
-    }
-    if !table_only {
         criterion.final_summary();
     }
 
@@ -205,27 +343,31 @@ fn main() {
     } else {
         (20, Duration::from_secs(3))
     };
+    let measure = |w: &Workload| {
+        let mut lines = vec![time_row(w, &executor, runs, min_time)];
+        lines.extend(
+            memory_rows(w, &executor)
+                .into_iter()
+                .map(|r| format!("mem {r}")),
+        );
+        lines
+    };
     if std::env::var_os("STEPFN_BENCH_CHILD").is_some() {
-        // one workload measured in this (child) process: print the row only
+        // one workload measured in this (child) process: print its rows only
         for w in &workloads {
-            let on = table_row(w, &executor, true, runs, min_time);
-            let off = table_row(w, &executor, false, runs, min_time);
-            println!(
-                "| {} | {} | {:.0} | {:.0} |",
-                w.name, w.transitions, on, off
-            );
+            for line in measure(w) {
+                println!("{line}");
+            }
         }
         return;
     }
-    // each workload is timed in a process of its own, as the peers were:
+    // each workload is measured in a process of its own, as the peers were:
     // the allocator state one workload leaves behind (big_payload's 200 KB
     // documents) would otherwise slow the next ones down
-    println!();
-    println!("| workload | transitions | ns/transition (size check on) | ns/transition (size check off) |");
-    println!("|---|---|---|---|");
     let exe = std::env::current_exe().ok();
+    let mut lines = Vec::new();
     for w in &workloads {
-        let row = exe.as_ref().and_then(|exe| {
+        let child = exe.as_ref().and_then(|exe| {
             std::process::Command::new(exe)
                 .arg("--bench")
                 .env("STEPFN_BENCH_CHILD", "1")
@@ -233,23 +375,20 @@ fn main() {
                 .env("STEPFN_BENCH_ONLY", &w.name)
                 .output()
                 .ok()
+                .filter(|o| o.status.success())
                 .and_then(|o| String::from_utf8(o.stdout).ok())
-                .and_then(|text| {
-                    text.lines()
-                        .find(|l| l.starts_with("| "))
-                        .map(str::to_owned)
-                })
         });
-        match row {
-            Some(row) => println!("{row}"),
-            None => {
-                let on = table_row(w, &executor, true, runs, min_time);
-                let off = table_row(w, &executor, false, runs, min_time);
-                println!(
-                    "| {} | {} | {:.0} | {:.0} |",
-                    w.name, w.transitions, on, off
-                );
-            }
+        match child {
+            Some(text) => lines.extend(text.lines().map(str::to_owned)),
+            None => lines.extend(measure(w)),
         }
+    }
+    println!("\nTime: median per state transition\n{TIME_HEADER}");
+    for line in lines.iter().filter(|l| l.starts_with("| ")) {
+        println!("{line}");
+    }
+    println!("\nMemory: peak heap of one execution above the heap before it\n{MEMORY_HEADER}");
+    for line in lines.iter().filter_map(|l| l.strip_prefix("mem ")) {
+        println!("{line}");
     }
 }

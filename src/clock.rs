@@ -263,6 +263,10 @@ impl Future for ThreadSleep {
 /// Outside an engine (nobody calls
 /// [`advance_when_idle`](Clock::advance_when_idle)) a sleep completes only
 /// when the clock is moved by [`advance`](VirtualClock::advance).
+///
+/// A sleep whose deadline lies beyond what [`SystemTime`] can represent
+/// ends at the end of time: after every other sleep, without moving the
+/// clock further than its last representable deadline.
 #[derive(Clone)]
 pub struct VirtualClock {
     inner: Arc<Mutex<VirtualState>>,
@@ -271,7 +275,7 @@ pub struct VirtualClock {
 struct VirtualState {
     now: SystemTime,
     seq: u64,
-    sleepers: BinaryHeap<Reverse<(SystemTime, u64)>>,
+    sleepers: BinaryHeap<Reverse<(Deadline, u64)>>,
     slots: std::collections::HashMap<u64, Arc<Mutex<SleepSlot>>>,
 }
 
@@ -312,11 +316,17 @@ impl VirtualClock {
     }
 
     /// Moves the clock forward by `duration`, completing every sleep due.
+    /// Past the end of what [`SystemTime`] can represent, every sleep is
+    /// due and the clock stops at the last deadline it can represent.
     pub fn advance(&self, duration: Duration) {
         let mut state = self.lock();
-        let target = state.now.checked_add(duration).unwrap_or(state.now);
-        state.now = target;
-        wake_due(&mut state);
+        match state.now.checked_add(duration) {
+            Some(target) => {
+                state.now = target;
+                wake_due(&mut state, Deadline::At(target));
+            }
+            None => wake_due(&mut state, Deadline::EndOfTime),
+        }
     }
 
     /// The number of sleeps still waiting.
@@ -327,15 +337,27 @@ impl VirtualClock {
     }
 }
 
+/// When a virtual sleep is due: at a time, or after every time (its
+/// deadline overflows `SystemTime`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Deadline {
+    At(SystemTime),
+    EndOfTime,
+}
+
 fn prune(state: &mut VirtualState) {
     state.slots.retain(|_, slot| Arc::strong_count(slot) > 1);
 }
 
-fn wake_due(state: &mut VirtualState) {
-    let now = state.now;
+/// Wakes every sleep due by `limit`, moving the clock to the latest
+/// deadline woken.
+fn wake_due(state: &mut VirtualState, limit: Deadline) {
     while let Some(Reverse((deadline, id))) = state.sleepers.peek().copied() {
-        if deadline > now {
+        if deadline > limit {
             break;
+        }
+        if let Deadline::At(t) = deadline {
+            state.now = state.now.max(t);
         }
         state.sleepers.pop();
         if let Some(slot) = state.slots.remove(&id) {
@@ -382,10 +404,8 @@ impl Clock for VirtualClock {
                 state.slots.remove(&id);
                 continue;
             }
-            if deadline > state.now {
-                state.now = deadline;
-            }
-            wake_due(&mut state);
+            let limit = deadline.max(Deadline::At(state.now));
+            wake_due(&mut state, limit);
             return true;
         }
     }
@@ -409,10 +429,10 @@ impl Future for VirtualSleep<'_> {
             return Poll::Pending;
         }
         let mut state = self.clock.lock();
-        let Some(deadline) = state.now.checked_add(self.duration) else {
-            // beyond what SystemTime can express: never
-            return Poll::Pending;
-        };
+        let deadline = state
+            .now
+            .checked_add(self.duration)
+            .map_or(Deadline::EndOfTime, Deadline::At);
         state.seq += 1;
         let id = state.seq;
         let slot = Arc::new(Mutex::new(SleepSlot {
@@ -446,6 +466,53 @@ mod tests {
             SystemTime::UNIX_EPOCH + Duration::from_secs(3600)
         );
         assert!(!clock.advance_when_idle());
+    }
+
+    /// The latest `SystemTime` reachable from the epoch by doubling steps,
+    /// and the step that got there (adding it again overflows).
+    fn end_of_time() -> (SystemTime, Duration) {
+        let mut step = Duration::from_secs(u64::MAX);
+        loop {
+            if let Some(t) = SystemTime::UNIX_EPOCH.checked_add(step) {
+                return (t, step);
+            }
+            step /= 2;
+        }
+    }
+
+    #[test]
+    fn virtual_sleep_past_the_end_of_time_completes_last() {
+        let (far, step) = end_of_time();
+        let clock = VirtualClock::starting_at(far);
+        let (c1, c2) = (clock.clone(), clock.clone());
+        let mut beyond = Box::pin(async move { c1.sleep(step).await });
+        let mut soon = Box::pin(async move { c2.sleep(Duration::from_nanos(1)).await });
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(beyond.as_mut().poll(&mut cx).is_pending());
+        assert!(soon.as_mut().poll(&mut cx).is_pending());
+        assert!(clock.advance_when_idle());
+        assert!(soon.as_mut().poll(&mut cx).is_ready());
+        assert!(beyond.as_mut().poll(&mut cx).is_pending());
+        assert!(clock.advance_when_idle());
+        assert!(beyond.as_mut().poll(&mut cx).is_ready());
+        assert_eq!(clock.now(), far + Duration::from_nanos(1));
+    }
+
+    #[test]
+    fn virtual_advance_past_the_end_of_time_wakes_every_sleep() {
+        let clock = VirtualClock::starting_at(SystemTime::UNIX_EPOCH);
+        let c1 = clock.clone();
+        let mut fut = Box::pin(async move { c1.sleep(Duration::from_secs(60)).await });
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+        clock.advance(Duration::MAX);
+        assert!(fut.as_mut().poll(&mut cx).is_ready());
+        assert_eq!(
+            clock.now(),
+            SystemTime::UNIX_EPOCH + Duration::from_secs(60)
+        );
     }
 
     #[test]

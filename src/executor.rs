@@ -102,7 +102,6 @@
 //! with [`TaskRequest::callback`].
 
 use crate::definition::Resource;
-use crate::engine::CallbackSender;
 use crate::error::StatesError;
 use async_trait::async_trait;
 use serde_json::Value;
@@ -236,6 +235,106 @@ impl fmt::Debug for TaskRequest<'_> {
             .finish_non_exhaustive()
     }
 }
+
+/// What a host says about one task token: AWS's SendTaskSuccess,
+/// SendTaskFailure and SendTaskHeartbeat.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum CallbackMessage {
+    Success(Value),
+    Failure(StatesError),
+    Heartbeat,
+}
+
+impl CallbackMessage {
+    /// SendTaskFailure: without an error name the error is named `""`, as
+    /// AWS does.
+    pub(crate) fn failure(error: Option<&str>, cause: Option<&str>) -> CallbackMessage {
+        CallbackMessage::Failure(StatesError {
+            name: error.unwrap_or("").into(),
+            cause: cause.map(str::to_owned),
+        })
+    }
+}
+
+/// Where the callback messages of one execution go: the engine's table of
+/// waiting tasks. The engine implements it, so that this seam does not
+/// depend on the engine.
+pub(crate) trait CallbackSink: Send + Sync {
+    /// Delivers `message` to the task waiting for `token`.
+    fn send(&self, token: &str, message: CallbackMessage) -> Result<(), CallbackError>;
+}
+
+/// Completes one `.waitForTaskToken` task from inside a [`TaskExecutor`];
+/// see [`TaskRequest::callback`].
+#[derive(Clone)]
+pub struct CallbackSender {
+    sink: Arc<dyn CallbackSink>,
+    token: Arc<str>,
+}
+
+impl fmt::Debug for CallbackSender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallbackSender")
+            .field("token", &self.token)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CallbackSender {
+    pub(crate) fn new(sink: Arc<dyn CallbackSink>, token: &str) -> CallbackSender {
+        CallbackSender {
+            sink,
+            token: token.into(),
+        }
+    }
+
+    /// The task token.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// As [`ExecutionHandle::send_task_success`](crate::ExecutionHandle::send_task_success).
+    pub fn send_success(&self, output: Value) -> Result<(), CallbackError> {
+        self.sink
+            .send(&self.token, CallbackMessage::Success(output))
+    }
+
+    /// As [`ExecutionHandle::send_task_failure`](crate::ExecutionHandle::send_task_failure).
+    pub fn send_failure(
+        &self,
+        error: Option<&str>,
+        cause: Option<&str>,
+    ) -> Result<(), CallbackError> {
+        self.sink
+            .send(&self.token, CallbackMessage::failure(error, cause))
+    }
+
+    /// As [`ExecutionHandle::send_task_heartbeat`](crate::ExecutionHandle::send_task_heartbeat).
+    pub fn send_heartbeat(&self) -> Result<(), CallbackError> {
+        self.sink.send(&self.token, CallbackMessage::Heartbeat)
+    }
+}
+
+/// Why a callback was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CallbackError {
+    /// No task of this execution waits for this token (unknown token, or
+    /// the task already finished, timed out or was aborted).
+    TaskDoesNotExist,
+}
+
+impl fmt::Display for CallbackError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallbackError::TaskDoesNotExist => {
+                f.write_str("no task of this execution waits for this token")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CallbackError {}
 
 /// Does the work of Task states. See the [module docs](crate::executor) for
 /// a guide.

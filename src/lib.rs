@@ -183,11 +183,12 @@ pub mod testing;
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use definition::StateMachine;
 pub use engine::{
-    CallbackError, CallbackSender, Execution, ExecutionHandle, ExecutionIdentity, HistoryEvent,
-    Limits, Outcome, Status,
+    Execution, ExecutionHandle, ExecutionIdentity, HistoryEvent, Limits, Outcome, Status,
 };
 pub use error::{Diagnostic, Error, ErrorKind, ErrorName, Severity, StatesError};
-pub use executor::{sync_task_fn, task_fn, TaskExecutor, TaskRequest, TaskResult};
+pub use executor::{
+    sync_task_fn, task_fn, CallbackError, CallbackSender, TaskExecutor, TaskRequest, TaskResult,
+};
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

@@ -56,17 +56,25 @@ pub fn find_catcher(catchers: &[Catcher], error: &StatesError, heartbeat: bool) 
 /// (`attempt` = retries this retrier already made, 0-based):
 /// `IntervalSeconds x BackoffRate^attempt`, capped by `MaxDelaySeconds`
 /// (and by [`MAX_RETRY_DELAY`]), before jitter.
+///
+/// Any field values give a duration (definitions cannot hold most of
+/// these, but a [`Retrier`] built in code can): a product that overflows
+/// or is not a number is the cap, a negative one is zero.
 pub fn interval(retrier: &Retrier, attempt: u64) -> Duration {
+    if retrier.interval_seconds == 0 {
+        return Duration::ZERO;
+    }
     let exponent = i32::try_from(attempt).unwrap_or(i32::MAX);
     let mut seconds = retrier.interval_seconds as f64 * retrier.backoff_rate.powi(exponent);
+    if seconds.is_nan() {
+        seconds = f64::INFINITY;
+    }
+    seconds = seconds.max(0.0);
     if let Some(max) = retrier.max_delay_seconds {
         seconds = seconds.min(max as f64);
     }
-    if !seconds.is_finite() || seconds >= MAX_RETRY_DELAY.as_secs_f64() {
+    if seconds >= MAX_RETRY_DELAY.as_secs_f64() {
         return MAX_RETRY_DELAY;
-    }
-    if seconds <= 0.0 {
-        return Duration::ZERO;
     }
     Duration::from_secs_f64(seconds)
 }
@@ -118,6 +126,32 @@ mod tests {
             Duration::from_secs(5)
         );
         assert_eq!(interval(&retrier(1, 2.0, None), 10_000), MAX_RETRY_DELAY);
+    }
+
+    #[test]
+    fn backoff_with_odd_fields_saturates() {
+        assert_eq!(interval(&retrier(1, -2.0, Some(5)), 1), Duration::ZERO);
+        assert_eq!(
+            interval(&retrier(1, -2.0, Some(5)), 2),
+            Duration::from_secs(4)
+        );
+        assert_eq!(
+            interval(&retrier(1, -2.0, Some(5)), 1_000_001),
+            Duration::ZERO
+        );
+        assert_eq!(
+            interval(&retrier(1, f64::NAN, Some(5)), 1),
+            Duration::from_secs(5)
+        );
+        assert_eq!(interval(&retrier(1, f64::NAN, None), 1), MAX_RETRY_DELAY);
+        assert_eq!(
+            interval(&retrier(0, f64::INFINITY, None), 1),
+            Duration::ZERO
+        );
+        assert_eq!(
+            interval(&retrier(u64::MAX, 2.0, Some(9)), 0),
+            Duration::from_secs(9)
+        );
     }
 
     #[test]

@@ -634,6 +634,64 @@ mod cli {
     }
 
     #[test]
+    fn run_and_test_state_name_themselves_in_usage_errors() {
+        let def = temp(
+            "usage.json",
+            &json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}),
+        );
+        let def = def.to_str().unwrap();
+        for command in ["run", "test-state"] {
+            let stderr = |args: &[&str]| {
+                let (code, _, err) = stepfn(&[&[command], args].concat());
+                assert_eq!(code, 2, "{args:?}: {err}");
+                err
+            };
+            let prefix = format!("stepfn {command}: ");
+            let starts = |err: String, rest: &str| {
+                assert!(err.starts_with(&format!("{prefix}{rest}")), "{err}");
+            };
+            starts(
+                stderr(&["no/such/def.json"]),
+                "cannot read the definition no/such/def.json: ",
+            );
+            starts(
+                stderr(&[def, "--input", "{"]),
+                "--input is not valid JSON: EOF while parsing an object",
+            );
+            starts(
+                stderr(&[def, "--input-file", "no/such/in.json"]),
+                "cannot read the input file no/such/in.json: ",
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_definitions_list_their_diagnostics_on_stderr() {
+        let bad = temp(
+            "dangling.json",
+            &json!({"StartAt": "X", "States": {"P": {"Type": "Pass", "End": true}}}),
+        );
+        let bad = bad.to_str().unwrap();
+        let diagnostic = "  MISSING_TRANSITION_TARGET: Missing 'Next' target: X at /StartAt\n";
+        let (code, _, err) = stepfn(&["run", bad]);
+        assert_eq!(
+            (code, err),
+            (
+                2,
+                format!("stepfn run: invalid definition {bad}\n{diagnostic}")
+            )
+        );
+        let (code, _, err) = stepfn(&["test-state", bad]);
+        assert_eq!(
+            (code, err),
+            (
+                2,
+                format!("stepfn test-state: invalid definition\n{diagnostic}")
+            )
+        );
+    }
+
+    #[test]
     fn run_with_mock_config_execution_and_history() {
         let def = temp(
             "task.json",

@@ -17,6 +17,8 @@
 //! location). [`StateMachine::validate`] is AWS's
 //! `ValidateStateMachineDefinition`: it also applies the restrictions of a
 //! workflow type (Express) and returns a [`Validation`] report.
+//! [`StateMachine::from_state`] loads a single state as a machine of its
+//! own, for [`test_state`](crate::testing::test_state).
 //!
 //! ```
 //! use stepfn::definition::{StateMachineType, Validation};
@@ -40,10 +42,10 @@ mod ser;
 mod validate;
 
 use crate::choice::ChoiceRule;
-use crate::error::{Diagnostic, Error, ErrorName, Severity};
+use crate::error::{Diagnostic, Error, ErrorKind, ErrorName, Severity};
 use crate::path::{Path, ReferencePath};
 use crate::template::{Expression, PayloadTemplate};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::collections::HashMap;
 
 /// Which query language a state uses.
@@ -676,6 +678,51 @@ impl StateMachine {
     /// Loads a definition from a JSON value.
     pub fn from_value(value: Value) -> Result<StateMachine, Error> {
         Self::check_value(&value, None).into_result()
+    }
+
+    /// Loads one state definition (TestState's `definition` without
+    /// `stateName`) as a machine of its own named `name`: its `Next`,
+    /// `Default` and catcher targets become Succeed states, so the state
+    /// can be tested without the rest of its machine.
+    pub fn from_state(name: &str, state: &Value) -> Result<StateMachine, Error> {
+        let Some(object) = state.as_object() else {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "a state definition must be a JSON object",
+            ));
+        };
+        let mut targets: Vec<String> = Vec::new();
+        let mut add = |v: Option<&Value>| {
+            if let Some(t) = v.and_then(Value::as_str) {
+                if t != name && !targets.iter().any(|x| x == t) {
+                    targets.push(t.to_owned());
+                }
+            }
+        };
+        add(object.get("Next"));
+        add(object.get("Default"));
+        for rule in object
+            .get("Choices")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            add(rule.get("Next"));
+        }
+        for catcher in object
+            .get("Catch")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            add(catcher.get("Next"));
+        }
+        let mut states = serde_json::Map::new();
+        states.insert(name.to_owned(), state.clone());
+        for t in targets {
+            states.insert(t, json!({"Type": "Succeed"}));
+        }
+        StateMachine::from_value(json!({"StartAt": name, "States": states}))
     }
 
     /// Validates ASL text as AWS's `ValidateStateMachineDefinition` does for

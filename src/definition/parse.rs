@@ -666,10 +666,7 @@ fn template(cx: &mut Cx, v: &Value, loc: &str) -> Option<PayloadTemplate> {
 }
 
 fn opt_template(cx: &mut Cx, v: Option<&Value>, loc: &str) -> Option<Option<PayloadTemplate>> {
-    match v {
-        None => Some(None),
-        Some(v) => template(cx, v, loc).map(Some),
-    }
+    optional(v, |v| template(cx, v, loc))
 }
 
 fn assign(cx: &mut Cx, v: Option<&Value>, ql: QueryLanguage, loc: &str) -> Option<Option<Assign>> {
@@ -690,56 +687,17 @@ fn assign(cx: &mut Cx, v: Option<&Value>, ql: QueryLanguage, loc: &str) -> Optio
     }
 }
 
-/// A literal number, its `...Path` form, or (JSONata) a `{% %}` string.
-#[allow(clippy::too_many_arguments)]
-fn number_or_path(
+/// A number given as a literal (checked by `read`), by its `...Path` field
+/// (a Reference Path that may use variables but not the context object),
+/// or in JSONata as a `{% %}` string.
+fn number_or_path<T>(
     cx: &mut Cx,
     obj: &Object,
-    literal: &str,
-    path: &str,
-    ql: QueryLanguage,
-    min: u64,
-    max: Option<u64>,
-    roots: Roots,
-    loc: &str,
-) -> Option<Option<NumberOrPath<u64>>> {
-    if !exclusive(cx, obj, &[literal, path], loc) {
-        return None;
-    }
-    if let Some(v) = obj.get(literal) {
-        let at = format!("{loc}/{literal}");
-        if let (QueryLanguage::Jsonata, Value::String(s)) = (ql, v) {
-            if is_jsonata(s) {
-                return Some(Some(NumberOrPath::Jsonata(s.clone())));
-            }
-        }
-        return int_field(cx, v, min, max, &at).map(|n| Some(NumberOrPath::Value(n)));
-    }
-    if let Some(v) = obj.get(path) {
-        let at = format!("{loc}/{path}");
-        return match v {
-            Value::String(s) => {
-                reference_path(cx, s, roots, &at).map(|p| Some(NumberOrPath::Path(p)))
-            }
-            other => {
-                cx.schema(format!("expected a string, found {}", type_name(other)), at);
-                None
-            }
-        };
-    }
-    Some(None)
-}
-
-fn percentage_or_path(
-    cx: &mut Cx,
-    obj: &Object,
+    (literal, path): (&str, &str),
     ql: QueryLanguage,
     loc: &str,
-) -> Option<Option<NumberOrPath<f64>>> {
-    let (literal, path) = (
-        "ToleratedFailurePercentage",
-        "ToleratedFailurePercentagePath",
-    );
+    read: impl FnOnce(&mut Cx, &Value, &str) -> Option<T>,
+) -> Option<Option<NumberOrPath<T>>> {
     if !exclusive(cx, obj, &[literal, path], loc) {
         return None;
     }
@@ -749,8 +707,7 @@ fn percentage_or_path(
                 return Some(Some(NumberOrPath::Jsonata(s.clone())));
             }
         }
-        let at = format!("{loc}/{literal}");
-        return float_field(cx, v, 0.0, Some(100.0), &at).map(|f| Some(NumberOrPath::Value(f)));
+        return read(cx, v, &format!("{loc}/{literal}")).map(|n| Some(NumberOrPath::Value(n)));
     }
     if let Some(v) = obj.get(path) {
         let at = format!("{loc}/{path}");
@@ -767,6 +724,11 @@ fn percentage_or_path(
     Some(None)
 }
 
+/// The literal reader of [`number_or_path`] for an integer in `min..=max`.
+fn integer(min: u64, max: Option<u64>) -> impl FnOnce(&mut Cx, &Value, &str) -> Option<u64> {
+    move |cx, v, at| int_field(cx, v, min, max, at)
+}
+
 fn as_object<'v>(cx: &mut Cx, v: &'v Value, loc: &str) -> Option<&'v Object> {
     match v {
         Value::Object(m) => Some(m),
@@ -778,6 +740,53 @@ fn as_object<'v>(cx: &mut Cx, v: &'v Value, loc: &str) -> Option<&'v Object> {
             None
         }
     }
+}
+
+/// An optional string field: `Some(None)` when absent, `None` (reported)
+/// when not a string.
+fn string_field(cx: &mut Cx, obj: &Object, field: &str, loc: &str) -> Option<Option<String>> {
+    match obj.get(field) {
+        None => Some(None),
+        Some(Value::String(s)) => Some(Some(s.clone())),
+        Some(other) => {
+            cx.schema(
+                format!("expected a string, found {}", type_name(other)),
+                format!("{loc}/{field}"),
+            );
+            None
+        }
+    }
+}
+
+/// An optional field read by `read`: `Some(None)` when absent, `None` when
+/// present and reported.
+fn optional<T>(v: Option<&Value>, read: impl FnOnce(&Value) -> Option<T>) -> Option<Option<T>> {
+    match v {
+        None => Some(None),
+        Some(v) => read(v).map(Some),
+    }
+}
+
+/// An object of a state (a retrier, a catcher, an `ItemReader`, ...) read
+/// into its raw struct `T`, with its `required` fields and the fields
+/// outside `allowed` reported, and given `ql` the fields of the other query
+/// language. The flag is false when something was reported.
+fn field_object<'v, T: DeserializeOwned + Default>(
+    cx: &mut Cx,
+    v: &'v Value,
+    required_fields: &[&str],
+    allowed: &[&str],
+    ql: Option<QueryLanguage>,
+    loc: &str,
+) -> Option<(&'v Object, T, bool)> {
+    let obj = as_object(cx, v, loc)?;
+    let mut ok = required(cx, obj, required_fields, loc);
+    ok &= unsupported(cx, obj, &[allowed], loc);
+    if let Some(ql) = ql {
+        ok &= query_language_fields(cx, obj.keys().cloned(), ql, loc);
+    }
+    let (raw, raw_ok) = read_raw::<T>(cx, obj, loc);
+    Some((obj, raw, ok && raw_ok))
 }
 
 fn query_language_value(cx: &mut Cx, v: &Value, at: &str) -> QueryLanguage {
@@ -829,18 +838,8 @@ pub(crate) fn definition(cx: &mut Cx, v: &Value) -> Option<Definition> {
     cx.machine_ql = ql;
     ok &= required(cx, obj, &["States", "StartAt"], "");
     ok &= unsupported(cx, obj, &[TOP_FIELDS], "");
-    let version = match obj.get("Version") {
-        None => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => {
-            cx.schema(
-                format!("expected a string, found {}", type_name(other)),
-                "/Version",
-            );
-            ok = false;
-            None
-        }
-    };
+    let version = string_field(cx, obj, "Version", "");
+    ok &= version.is_some();
     let timeout_seconds = match obj.get("TimeoutSeconds") {
         None => None,
         Some(Value::String(s)) if ql == QueryLanguage::Jsonata && is_jsonata(s) => None,
@@ -856,7 +855,7 @@ pub(crate) fn definition(cx: &mut Cx, v: &Value) -> Option<Definition> {
     }
     Some(Definition {
         comment: machine.as_ref()?.comment.clone(),
-        version,
+        version: version.flatten(),
         timeout_seconds,
         query_language: ql,
         machine: machine?,
@@ -866,29 +865,11 @@ pub(crate) fn definition(cx: &mut Cx, v: &Value) -> Option<Definition> {
 /// `StartAt`, `States`, `Comment` of any (sub-)machine.
 fn sub_body(cx: &mut Cx, obj: &Object, loc: &str, depth: usize) -> Option<SubMachine> {
     let mut ok = true;
-    let start_at = match obj.get("StartAt") {
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => {
-            cx.schema(
-                format!("expected a string, found {}", type_name(other)),
-                format!("{loc}/StartAt"),
-            );
-            None
-        }
-        None => None,
-    };
-    let comment = match obj.get("Comment") {
-        None => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => {
-            cx.schema(
-                format!("expected a string, found {}", type_name(other)),
-                format!("{loc}/Comment"),
-            );
-            ok = false;
-            None
-        }
-    };
+    // A missing StartAt is reported by the caller, a wrong one here; the
+    // graph checks then run without a start.
+    let start_at = string_field(cx, obj, "StartAt", loc).flatten();
+    let comment = string_field(cx, obj, "Comment", loc);
+    ok &= comment.is_some();
     let graph_index = cx.graphs.len();
     cx.graphs.push(Graph {
         loc: loc.to_owned(),
@@ -931,7 +912,7 @@ fn sub_body(cx: &mut Cx, obj: &Object, loc: &str, depth: usize) -> Option<SubMac
     if !ok {
         return None;
     }
-    Some(SubMachine::new(comment, start_at?, states))
+    Some(SubMachine::new(comment.flatten(), start_at?, states))
 }
 
 /// A Parallel branch or a Map ItemProcessor/Iterator.
@@ -1236,6 +1217,35 @@ fn express_check(cx: &mut Cx, resource: &Resource, loc: &str) -> bool {
     false
 }
 
+/// What Task, Parallel and Map states do with the result of their work.
+struct AfterWork {
+    result_selector: Option<PayloadTemplate>,
+    result_path: Option<ReferencePath>,
+    retry: Vec<Retrier>,
+    catch: Vec<Catcher>,
+}
+
+/// `ResultSelector`, `ResultPath`, `Retry` and `Catch`; `None` when one of
+/// them was reported.
+fn after_work(cx: &mut Cx, raw: &RawState, ql: QueryLanguage, loc: &str) -> Option<AfterWork> {
+    let result_selector = opt_template(
+        cx,
+        raw.result_selector.as_ref(),
+        &format!("{loc}/ResultSelector"),
+    );
+    let result_path = reference_field(cx, raw.result_path.as_ref(), "ResultPath", DATA_ONLY, loc);
+    let retry = handlers(cx, raw.retry.as_deref(), "Retry", loc, retrier);
+    let catch = handlers(cx, raw.catch.as_deref(), "Catch", loc, |cx, v, last, at| {
+        catcher(cx, v, last, ql, at)
+    });
+    Some(AfterWork {
+        result_selector: result_selector?,
+        result_path: result_path?,
+        retry: retry?,
+        catch: catch?,
+    })
+}
+
 fn task(
     cx: &mut Cx,
     raw: &RawState,
@@ -1251,53 +1261,45 @@ fn task(
     }
     let io = io(cx, raw, loc);
     let parameters = opt_template(cx, raw.parameters.as_ref(), &format!("{loc}/Parameters"));
-    let result_selector = opt_template(
-        cx,
-        raw.result_selector.as_ref(),
-        &format!("{loc}/ResultSelector"),
-    );
-    let result_path = reference_field(cx, raw.result_path.as_ref(), "ResultPath", DATA_ONLY, loc);
-    let retry = retriers(cx, raw.retry.as_deref(), loc);
-    let catch = catchers(cx, raw.catch.as_deref(), ql, loc);
+    let after = after_work(cx, raw, ql, loc);
     let timeout = number_or_path(
         cx,
         obj,
-        "TimeoutSeconds",
-        "TimeoutSecondsPath",
+        ("TimeoutSeconds", "TimeoutSecondsPath"),
         ql,
-        1,
-        Some(99_999_999),
-        NO_CONTEXT,
         loc,
+        integer(1, Some(99_999_999)),
     );
     let heartbeat = number_or_path(
         cx,
         obj,
-        "HeartbeatSeconds",
-        "HeartbeatSecondsPath",
+        ("HeartbeatSeconds", "HeartbeatSecondsPath"),
         ql,
-        1,
-        Some(99_999_999),
-        NO_CONTEXT,
         loc,
+        integer(1, Some(99_999_999)),
     );
-    let credentials = match &raw.credentials {
-        None => Some(None),
-        Some(v) => credentials(cx, v, &format!("{loc}/Credentials")).map(Some),
-    };
+    let credentials = optional(raw.credentials.as_ref(), |v| {
+        credentials(cx, v, &format!("{loc}/Credentials"))
+    });
     let assign = assign(cx, raw.assign.as_ref(), ql, loc);
     if !ok {
         return None;
     }
+    let AfterWork {
+        result_selector,
+        result_path,
+        retry,
+        catch,
+    } = after?;
     Some(Task {
         resource: resource?,
         transition,
         io: io?,
         parameters: parameters?,
-        result_selector: result_selector?,
-        result_path: result_path?,
-        retry: retry?,
-        catch: catch?,
+        result_selector,
+        result_path,
+        retry,
+        catch,
         timeout_seconds: timeout?,
         heartbeat_seconds: heartbeat?,
         credentials: credentials?,
@@ -1374,17 +1376,23 @@ fn error_equals(
     ok.then(|| list.iter().map(|e| ErrorName::new(e)).collect())
 }
 
-fn retriers(cx: &mut Cx, list: Option<&[Value]>, loc: &str) -> Option<Vec<Retrier>> {
-    let list = match list {
-        None => return Some(Vec::new()),
-        Some(l) => l,
+/// `Retry` or `Catch` (`field`): each entry read by `read`, which is told
+/// whether the entry is the last; absent is an empty list.
+fn handlers<T>(
+    cx: &mut Cx,
+    list: Option<&[Value]>,
+    field: &str,
+    loc: &str,
+    mut read: impl FnMut(&mut Cx, &Value, bool, &str) -> Option<T>,
+) -> Option<Vec<T>> {
+    let Some(list) = list else {
+        return Some(Vec::new());
     };
     let mut out = Vec::new();
     let mut ok = true;
     for (i, v) in list.iter().enumerate() {
-        let at = format!("{loc}/Retry[{i}]");
-        match retrier(cx, v, i + 1 == list.len(), &at) {
-            Some(r) => out.push(r),
+        match read(cx, v, i + 1 == list.len(), &format!("{loc}/{field}[{i}]")) {
+            Some(entry) => out.push(entry),
             None => ok = false,
         }
     }
@@ -1392,11 +1400,7 @@ fn retriers(cx: &mut Cx, list: Option<&[Value]>, loc: &str) -> Option<Vec<Retrie
 }
 
 fn retrier(cx: &mut Cx, v: &Value, last: bool, loc: &str) -> Option<Retrier> {
-    let obj = as_object(cx, v, loc)?;
-    let mut ok = required(cx, obj, &["ErrorEquals"], loc);
-    ok &= unsupported(cx, obj, &[RETRIER], loc);
-    let (raw, raw_ok) = read_raw::<RawRetrier>(cx, obj, loc);
-    ok &= raw_ok;
+    let (_, raw, ok) = field_object::<RawRetrier>(cx, v, &["ErrorEquals"], RETRIER, None, loc)?;
     let errors = error_equals(cx, raw.error_equals.as_ref(), last, loc);
     let number =
         |cx: &mut Cx, v: &Option<Value>, field: &str, min: u64, max: u64, default: Option<u64>| {
@@ -1451,35 +1455,9 @@ fn retrier(cx: &mut Cx, v: &Value, last: bool, loc: &str) -> Option<Retrier> {
     })
 }
 
-fn catchers(
-    cx: &mut Cx,
-    list: Option<&[Value]>,
-    ql: QueryLanguage,
-    loc: &str,
-) -> Option<Vec<Catcher>> {
-    let list = match list {
-        None => return Some(Vec::new()),
-        Some(l) => l,
-    };
-    let mut out = Vec::new();
-    let mut ok = true;
-    for (i, v) in list.iter().enumerate() {
-        let at = format!("{loc}/Catch[{i}]");
-        match catcher(cx, v, i + 1 == list.len(), ql, &at) {
-            Some(c) => out.push(c),
-            None => ok = false,
-        }
-    }
-    ok.then_some(out)
-}
-
 fn catcher(cx: &mut Cx, v: &Value, last: bool, ql: QueryLanguage, loc: &str) -> Option<Catcher> {
-    let obj = as_object(cx, v, loc)?;
-    let mut ok = required(cx, obj, &["ErrorEquals", "Next"], loc);
-    ok &= unsupported(cx, obj, &[CATCHER], loc);
-    ok &= query_language_fields(cx, obj.keys().cloned(), ql, loc);
-    let (raw, raw_ok) = read_raw::<RawCatcher>(cx, obj, loc);
-    ok &= raw_ok;
+    let (_, raw, ok) =
+        field_object::<RawCatcher>(cx, v, &["ErrorEquals", "Next"], CATCHER, Some(ql), loc)?;
     let errors = error_equals(cx, raw.error_equals.as_ref(), last, loc);
     let result_path = reference_field(cx, raw.result_path.as_ref(), "ResultPath", DATA_ONLY, loc);
     let assign = assign(cx, raw.assign.as_ref(), ql, loc);
@@ -1693,27 +1671,26 @@ fn parallel(
         None => ok = false,
     }
     let parameters = opt_template(cx, raw.parameters.as_ref(), &format!("{loc}/Parameters"));
-    let result_selector = opt_template(
-        cx,
-        raw.result_selector.as_ref(),
-        &format!("{loc}/ResultSelector"),
-    );
-    let result_path = reference_field(cx, raw.result_path.as_ref(), "ResultPath", DATA_ONLY, loc);
-    let retry = retriers(cx, raw.retry.as_deref(), loc);
-    let catch = catchers(cx, raw.catch.as_deref(), ql, loc);
+    let after = after_work(cx, raw, ql, loc);
     let assign = assign(cx, raw.assign.as_ref(), ql, loc);
     if !ok {
         return None;
     }
+    let AfterWork {
+        result_selector,
+        result_path,
+        retry,
+        catch,
+    } = after?;
     Some(Parallel {
         branches,
         transition,
         io: io?,
         parameters: parameters?,
-        result_selector: result_selector?,
-        result_path: result_path?,
-        retry: retry?,
-        catch: catch?,
+        result_selector,
+        result_path,
+        retry,
+        catch,
         assign: assign?,
         arguments: raw.arguments.clone(),
         output: raw.output.clone(),
@@ -1761,12 +1738,8 @@ fn label(cx: &mut Cx, text: &str, loc: &str) -> bool {
 }
 
 fn item_reader(cx: &mut Cx, v: &Value, ql: QueryLanguage, loc: &str) -> Option<ItemReader> {
-    let obj = as_object(cx, v, loc)?;
-    let mut ok = required(cx, obj, &["Resource"], loc);
-    ok &= unsupported(cx, obj, &[ITEM_READER], loc);
-    ok &= query_language_fields(cx, obj.keys().cloned(), ql, loc);
-    let (raw, raw_ok) = read_raw::<RawItemReader>(cx, obj, loc);
-    ok &= raw_ok;
+    let (_, raw, mut ok) =
+        field_object::<RawItemReader>(cx, v, &["Resource"], ITEM_READER, Some(ql), loc)?;
     let parameters = opt_template(cx, raw.parameters.as_ref(), &format!("{loc}/Parameters"));
     let max_items = match &raw.reader_config {
         None => Some(None),
@@ -1778,13 +1751,10 @@ fn item_reader(cx: &mut Cx, v: &Value, ql: QueryLanguage, loc: &str) -> Option<I
                     number_or_path(
                         cx,
                         c,
-                        "MaxItems",
-                        "MaxItemsPath",
+                        ("MaxItems", "MaxItemsPath"),
                         ql,
-                        0,
-                        Some(100_000_000),
-                        NO_CONTEXT,
                         &at,
+                        integer(0, Some(100_000_000)),
                     )
                 }
                 None => None,
@@ -1804,11 +1774,7 @@ fn item_reader(cx: &mut Cx, v: &Value, ql: QueryLanguage, loc: &str) -> Option<I
 }
 
 fn item_batcher(cx: &mut Cx, v: &Value, ql: QueryLanguage, loc: &str) -> Option<ItemBatcher> {
-    let obj = as_object(cx, v, loc)?;
-    let mut ok = unsupported(cx, obj, &[ITEM_BATCHER], loc);
-    ok &= query_language_fields(cx, obj.keys().cloned(), ql, loc);
-    let (raw, raw_ok) = read_raw::<RawItemBatcher>(cx, obj, loc);
-    ok &= raw_ok;
+    let (obj, raw, ok) = field_object::<RawItemBatcher>(cx, v, &[], ITEM_BATCHER, Some(ql), loc)?;
     let batch_input = match (&raw.batch_input, ql) {
         (None, _) => Some(None),
         (Some(v), QueryLanguage::JsonPath) => {
@@ -1819,24 +1785,18 @@ fn item_batcher(cx: &mut Cx, v: &Value, ql: QueryLanguage, loc: &str) -> Option<
     let per_batch = number_or_path(
         cx,
         obj,
-        "MaxItemsPerBatch",
-        "MaxItemsPerBatchPath",
+        ("MaxItemsPerBatch", "MaxItemsPerBatchPath"),
         ql,
-        0,
-        None,
-        NO_CONTEXT,
         loc,
+        integer(0, None),
     );
     let bytes = number_or_path(
         cx,
         obj,
-        "MaxInputBytesPerBatch",
-        "MaxInputBytesPerBatchPath",
+        ("MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath"),
         ql,
-        0,
-        None,
-        NO_CONTEXT,
         loc,
+        integer(0, None),
     );
     if !ok {
         return None;
@@ -1849,11 +1809,7 @@ fn item_batcher(cx: &mut Cx, v: &Value, ql: QueryLanguage, loc: &str) -> Option<
 }
 
 fn result_writer(cx: &mut Cx, v: &Value, ql: QueryLanguage, loc: &str) -> Option<ResultWriter> {
-    let obj = as_object(cx, v, loc)?;
-    let mut ok = unsupported(cx, obj, &[RESULT_WRITER], loc);
-    ok &= query_language_fields(cx, obj.keys().cloned(), ql, loc);
-    let (raw, raw_ok) = read_raw::<RawResultWriter>(cx, obj, loc);
-    ok &= raw_ok;
+    let (_, raw, ok) = field_object::<RawResultWriter>(cx, v, &[], RESULT_WRITER, Some(ql), loc)?;
     let parameters = opt_template(cx, raw.parameters.as_ref(), &format!("{loc}/Parameters"));
     if !ok {
         return None;
@@ -1917,53 +1873,53 @@ fn map(
     let max_concurrency = number_or_path(
         cx,
         obj,
-        "MaxConcurrency",
-        "MaxConcurrencyPath",
+        ("MaxConcurrency", "MaxConcurrencyPath"),
         ql,
-        0,
-        None,
-        NO_CONTEXT,
         loc,
+        integer(0, None),
     );
-    let item_reader = match &raw.item_reader {
-        None => Some(None),
-        Some(v) => item_reader(cx, v, ql, &format!("{loc}/ItemReader")).map(Some),
-    };
-    let item_batcher = match &raw.item_batcher {
-        None => Some(None),
-        Some(v) => item_batcher(cx, v, ql, &format!("{loc}/ItemBatcher")).map(Some),
-    };
-    let result_writer = match &raw.result_writer {
-        None => Some(None),
-        Some(v) => result_writer(cx, v, ql, &format!("{loc}/ResultWriter")).map(Some),
-    };
+    let item_reader = optional(raw.item_reader.as_ref(), |v| {
+        item_reader(cx, v, ql, &format!("{loc}/ItemReader"))
+    });
+    let item_batcher = optional(raw.item_batcher.as_ref(), |v| {
+        item_batcher(cx, v, ql, &format!("{loc}/ItemBatcher"))
+    });
+    let result_writer = optional(raw.result_writer.as_ref(), |v| {
+        result_writer(cx, v, ql, &format!("{loc}/ResultWriter"))
+    });
     let tolerated_count = number_or_path(
         cx,
         obj,
-        "ToleratedFailureCount",
-        "ToleratedFailureCountPath",
+        ("ToleratedFailureCount", "ToleratedFailureCountPath"),
         ql,
-        0,
-        None,
-        NO_CONTEXT,
         loc,
+        integer(0, None),
     );
-    let tolerated_percentage = percentage_or_path(cx, obj, ql, loc);
+    let tolerated_percentage = number_or_path(
+        cx,
+        obj,
+        (
+            "ToleratedFailurePercentage",
+            "ToleratedFailurePercentagePath",
+        ),
+        ql,
+        loc,
+        |cx, v, at| float_field(cx, v, 0.0, Some(100.0), at),
+    );
     if let Some(text) = &raw.label {
         ok &= label(cx, text, loc);
     }
-    let result_selector = opt_template(
-        cx,
-        raw.result_selector.as_ref(),
-        &format!("{loc}/ResultSelector"),
-    );
-    let result_path = reference_field(cx, raw.result_path.as_ref(), "ResultPath", DATA_ONLY, loc);
-    let retry = retriers(cx, raw.retry.as_deref(), loc);
-    let catch = catchers(cx, raw.catch.as_deref(), ql, loc);
+    let after = after_work(cx, raw, ql, loc);
     let assign = assign(cx, raw.assign.as_ref(), ql, loc);
     if !ok {
         return None;
     }
+    let AfterWork {
+        result_selector,
+        result_path,
+        retry,
+        catch,
+    } = after?;
     let (item_processor, processor_config) = processor?;
     Some(Map {
         item_processor,
@@ -1982,10 +1938,10 @@ fn map(
         label: raw.label.clone(),
         transition,
         io: io?,
-        result_selector: result_selector?,
-        result_path: result_path?,
-        retry: retry?,
-        catch: catch?,
+        result_selector,
+        result_path,
+        retry,
+        catch,
         assign: assign?,
         output: raw.output.clone(),
     })

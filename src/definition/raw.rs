@@ -18,8 +18,10 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
 }
 
-/// One state, every field of every state type. Some fields are only read
-/// for their type check; their values are taken from the JSON object.
+/// One state: the fields of every state type. Some are only here for their
+/// type check (`...Path` strings whose values are taken from the JSON
+/// object); numbers that may also be JSONata strings are not here at all:
+/// `parse.rs` reads them from the JSON object.
 #[allow(dead_code)]
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -50,11 +52,7 @@ pub(crate) struct RawState {
     pub output: Option<Value>,
     // Task
     pub resource: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    pub timeout_seconds: Option<Value>,
     pub timeout_seconds_path: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    pub heartbeat_seconds: Option<Value>,
     pub heartbeat_seconds_path: Option<String>,
     #[serde(default, deserialize_with = "present")]
     pub credentials: Option<Value>,
@@ -88,8 +86,6 @@ pub(crate) struct RawState {
     pub items: Option<Value>,
     #[serde(default, deserialize_with = "present")]
     pub item_selector: Option<Value>,
-    #[serde(default, deserialize_with = "present")]
-    pub max_concurrency: Option<Value>,
     pub max_concurrency_path: Option<String>,
     #[serde(default, deserialize_with = "present")]
     pub item_reader: Option<Value>,
@@ -97,11 +93,7 @@ pub(crate) struct RawState {
     pub item_batcher: Option<Value>,
     #[serde(default, deserialize_with = "present")]
     pub result_writer: Option<Value>,
-    #[serde(default, deserialize_with = "present")]
-    pub tolerated_failure_count: Option<Value>,
     pub tolerated_failure_count_path: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    pub tolerated_failure_percentage: Option<Value>,
     pub tolerated_failure_percentage_path: Option<String>,
     pub label: Option<String>,
 }
@@ -151,18 +143,15 @@ pub(crate) struct RawItemReader {
     pub reader_config: Option<Value>,
 }
 
-/// `ItemBatcher` (the numbers are read from the JSON object).
+/// `ItemBatcher` (as in [`RawState`], the numbers are read from the JSON
+/// object).
 #[allow(dead_code)]
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct RawItemBatcher {
     #[serde(default, deserialize_with = "present")]
     pub batch_input: Option<Value>,
-    #[serde(default, deserialize_with = "present")]
-    pub max_items_per_batch: Option<Value>,
     pub max_items_per_batch_path: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    pub max_input_bytes_per_batch: Option<Value>,
     pub max_input_bytes_per_batch_path: Option<String>,
 }
 

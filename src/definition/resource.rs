@@ -53,32 +53,29 @@ fn kind_of(arn: &str) -> ResourceKind {
             _ => ResourceKind::Other,
         },
         "states" if region.is_empty() && account.is_empty() => {
-            let (service, action) = match rest.split_once(':') {
-                Some(pair) => pair,
-                None => return ResourceKind::Other,
+            // `service:action`, or `aws-sdk:service:action`.
+            let (sdk, rest) = match rest.strip_prefix("aws-sdk:") {
+                Some(rest) => (true, rest),
+                None => (false, rest),
             };
-            if service == "aws-sdk" {
-                let (sdk_service, action) = match action.split_once(':') {
-                    Some(pair) => pair,
-                    None => return ResourceKind::Other,
-                };
-                let (action, pattern) = split_pattern(action);
-                if sdk_service.is_empty() || action.is_empty() {
-                    return ResourceKind::Other;
-                }
+            let Some((service, action)) = rest.split_once(':') else {
+                return ResourceKind::Other;
+            };
+            let (action, pattern) = split_pattern(action);
+            if service.is_empty() || action.is_empty() {
+                return ResourceKind::Other;
+            }
+            let (service, action) = (service.to_owned(), action.to_owned());
+            if sdk {
                 ResourceKind::AwsSdk {
-                    service: sdk_service.to_owned(),
-                    action: action.to_owned(),
+                    service,
+                    action,
                     pattern,
                 }
             } else {
-                let (action, pattern) = split_pattern(action);
-                if service.is_empty() || action.is_empty() {
-                    return ResourceKind::Other;
-                }
                 ResourceKind::Service {
-                    service: service.to_owned(),
-                    action: action.to_owned(),
+                    service,
+                    action,
                     pattern,
                 }
             }
@@ -188,6 +185,11 @@ mod tests {
     fn other_uris() {
         assert_eq!(kind("my-handler"), ResourceKind::Other);
         assert_eq!(kind("arn:aws:states:::nothing"), ResourceKind::Other);
+        assert_eq!(kind("arn:aws:states:::aws-sdk:s3"), ResourceKind::Other);
+        assert_eq!(
+            kind("arn:aws:states:::aws-sdk::getObject"),
+            ResourceKind::Other
+        );
         assert_eq!(kind("arn:aws:sns:us-east-1:1:topic"), ResourceKind::Other);
     }
 }

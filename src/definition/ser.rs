@@ -5,6 +5,7 @@ use super::{
     Assign, Catcher, Credentials, Definition, FailField, Io, NumberOrPath, ProcessingMode,
     ProcessorConfig, QueryLanguage, Retrier, State, StateKind, SubMachine, Transition, WaitFor,
 };
+use crate::error::ErrorName;
 use crate::path::{Path, ReferencePath};
 use crate::template::PayloadTemplate;
 use serde_json::{json, Map, Value};
@@ -56,20 +57,22 @@ fn put<T: Into<Value>>(m: &mut Object, key: &str, v: Option<T>) {
     }
 }
 
-fn path_value(p: &Option<Path>) -> Option<Value> {
+/// A path field as written: `null` for `None`, left out when `$` (the
+/// default).
+fn path_text(p: Option<&str>) -> Option<Value> {
     match p {
         None => Some(Value::Null),
-        Some(p) if p.as_str() == "$" => None,
-        Some(p) => Some(json!(p.as_str())),
+        Some("$") => None,
+        Some(p) => Some(json!(p)),
     }
 }
 
+fn path_value(p: &Option<Path>) -> Option<Value> {
+    path_text(p.as_ref().map(Path::as_str))
+}
+
 fn reference_value(p: &Option<ReferencePath>) -> Option<Value> {
-    match p {
-        None => Some(Value::Null),
-        Some(p) if p.as_str() == "$" => None,
-        Some(p) => Some(json!(p.as_str())),
-    }
+    path_text(p.as_ref().map(ReferencePath::as_str))
 }
 
 fn io(m: &mut Object, io: &Io) {
@@ -119,16 +122,13 @@ fn number<T: Into<Value> + Copy>(
     }
 }
 
+fn error_names(names: &[ErrorName]) -> Value {
+    Value::Array(names.iter().map(|e| json!(e.as_str())).collect())
+}
+
 fn retrier(r: &Retrier) -> Value {
     let mut m = Object::new();
-    m.insert(
-        "ErrorEquals".into(),
-        json!(r
-            .error_equals
-            .iter()
-            .map(|e| e.as_str())
-            .collect::<Vec<_>>()),
-    );
+    m.insert("ErrorEquals".into(), error_names(&r.error_equals));
     m.insert("IntervalSeconds".into(), json!(r.interval_seconds));
     m.insert("MaxAttempts".into(), json!(r.max_attempts));
     m.insert("BackoffRate".into(), json!(r.backoff_rate));
@@ -142,14 +142,7 @@ fn retrier(r: &Retrier) -> Value {
 
 fn catcher(c: &Catcher) -> Value {
     let mut m = Object::new();
-    m.insert(
-        "ErrorEquals".into(),
-        json!(c
-            .error_equals
-            .iter()
-            .map(|e| e.as_str())
-            .collect::<Vec<_>>()),
-    );
+    m.insert("ErrorEquals".into(), error_names(&c.error_equals));
     m.insert("Next".into(), json!(c.next));
     put(&mut m, "ResultPath", reference_value(&c.result_path));
     assign(&mut m, &c.assign);

@@ -22,7 +22,7 @@
 use crate::clock::{Clock, SystemClock, VirtualClock};
 use crate::definition::{StateMachine, StateMachineType};
 use crate::error::{Error, ErrorKind, StatesError};
-use crate::executor::TaskExecutor;
+use crate::executor::{CallbackError, CallbackMessage, CallbackSink, TaskExecutor};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt;
@@ -792,14 +792,6 @@ pub(crate) struct Shared {
     callbacks: Mutex<HashMap<String, CallbackSlot>>,
 }
 
-/// What a host said about one task token.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum CallbackMessage {
-    Success(Value),
-    Failure(StatesError),
-    Heartbeat,
-}
-
 #[derive(Default)]
 struct CallbackSlot {
     messages: std::collections::VecDeque<CallbackMessage>,
@@ -809,18 +801,6 @@ struct CallbackSlot {
 impl Shared {
     fn lock_callbacks(&self) -> std::sync::MutexGuard<'_, HashMap<String, CallbackSlot>> {
         self.callbacks.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn send(&self, token: &str, message: CallbackMessage) -> Result<(), CallbackError> {
-        let mut callbacks = self.lock_callbacks();
-        let Some(slot) = callbacks.get_mut(token) else {
-            return Err(CallbackError::TaskDoesNotExist);
-        };
-        slot.messages.push_back(message);
-        if let Some(w) = slot.waker.take() {
-            w.wake();
-        }
-        Ok(())
     }
 
     pub(crate) fn register(&self, token: &str) {
@@ -853,26 +833,19 @@ impl Shared {
     }
 }
 
-/// Why a callback was refused.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CallbackError {
-    /// No task of this execution waits for this token (unknown token, or
-    /// the task already finished, timed out or was aborted).
-    TaskDoesNotExist,
-}
-
-impl fmt::Display for CallbackError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CallbackError::TaskDoesNotExist => {
-                f.write_str("no task of this execution waits for this token")
-            }
+impl CallbackSink for Shared {
+    fn send(&self, token: &str, message: CallbackMessage) -> Result<(), CallbackError> {
+        let mut callbacks = self.lock_callbacks();
+        let Some(slot) = callbacks.get_mut(token) else {
+            return Err(CallbackError::TaskDoesNotExist);
+        };
+        slot.messages.push_back(message);
+        if let Some(w) = slot.waker.take() {
+            w.wake();
         }
+        Ok(())
     }
 }
-
-impl std::error::Error for CallbackError {}
 
 /// Controls a running execution from outside: abort it, answer its
 /// `.waitForTaskToken` tasks. Cheap to clone; `Send + Sync`.
@@ -934,62 +907,13 @@ impl ExecutionHandle {
         error: Option<&str>,
         cause: Option<&str>,
     ) -> Result<(), CallbackError> {
-        let error = StatesError {
-            name: error.unwrap_or("").into(),
-            cause: cause.map(str::to_owned),
-        };
-        self.shared.send(token, CallbackMessage::Failure(error))
+        self.shared
+            .send(token, CallbackMessage::failure(error, cause))
     }
 
     /// Keeps the task waiting for `token` alive (AWS's SendTaskHeartbeat):
     /// its `HeartbeatSeconds` starts over.
     pub fn send_task_heartbeat(&self, token: &str) -> Result<(), CallbackError> {
         self.shared.send(token, CallbackMessage::Heartbeat)
-    }
-}
-
-/// Completes one `.waitForTaskToken` task from inside a [`TaskExecutor`];
-/// see [`TaskRequest::callback`](crate::TaskRequest::callback).
-#[derive(Clone)]
-pub struct CallbackSender {
-    shared: Arc<Shared>,
-    token: Arc<str>,
-}
-
-impl fmt::Debug for CallbackSender {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CallbackSender")
-            .field("token", &self.token)
-            .finish_non_exhaustive()
-    }
-}
-
-impl CallbackSender {
-    /// The task token.
-    pub fn token(&self) -> &str {
-        &self.token
-    }
-
-    /// As [`ExecutionHandle::send_task_success`].
-    pub fn send_success(&self, output: Value) -> Result<(), CallbackError> {
-        self.shared
-            .send(&self.token, CallbackMessage::Success(output))
-    }
-
-    /// As [`ExecutionHandle::send_task_failure`].
-    pub fn send_failure(
-        &self,
-        error: Option<&str>,
-        cause: Option<&str>,
-    ) -> Result<(), CallbackError> {
-        ExecutionHandle {
-            shared: self.shared.clone(),
-        }
-        .send_task_failure(&self.token, error, cause)
-    }
-
-    /// As [`ExecutionHandle::send_task_heartbeat`].
-    pub fn send_heartbeat(&self) -> Result<(), CallbackError> {
-        self.shared.send(&self.token, CallbackMessage::Heartbeat)
     }
 }

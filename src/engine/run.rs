@@ -3,7 +3,7 @@
 
 use super::history::{write_rfc3339_millis, HistoryEvent};
 use super::plan::{Next, StatePlan, SubPlan, TaskFamily, TaskNames};
-use super::{CallbackMessage, CallbackSender, Limits, Shared};
+use super::{Limits, Shared};
 use crate::clock::Clock;
 use crate::data_flow::{self, add, sub, Measure};
 use crate::definition::{
@@ -12,6 +12,7 @@ use crate::definition::{
     Task, Wait, WaitFor,
 };
 use crate::error::{ErrorName, StatesError};
+use crate::executor::{CallbackMessage, CallbackSender};
 use crate::executor::{TaskExecutor, TaskRequest};
 use crate::path::{Path, ReferencePath, Root, Scope, Step as PathStep, Variables};
 use crate::retry;
@@ -1223,15 +1224,15 @@ fn wait_duration(
     scope: &Scope<'_>,
     now: SystemTime,
 ) -> Result<Duration, StatesError> {
-    let until = |t: SystemTime| -> Result<Duration, StatesError> {
-        let d = t.duration_since(now).unwrap_or(Duration::ZERO);
+    let delay = |d: Duration| -> Result<Duration, StatesError> {
         if d.as_secs() >= MAX_WAIT_SECONDS {
             return Err(StatesError::runtime("Wait state delay is too long."));
         }
         Ok(d)
     };
+    let until = |t: SystemTime| delay(t.duration_since(now).unwrap_or(Duration::ZERO));
     match w {
-        WaitFor::Seconds(n) => Ok(Duration::from_secs(*n)),
+        WaitFor::Seconds(n) => delay(Duration::from_secs(*n)),
         WaitFor::Timestamp(t) => match super::history::parse_rfc3339(t) {
             Some(t) => until(t),
             None => Err(StatesError::runtime(format!(
@@ -1255,15 +1256,13 @@ fn wait_duration(
                     p.as_str(),
                     shown()
                 ))),
-                Some(n) => Ok(Duration::from_secs(n as u64)),
-                None => match v.as_u64() {
-                    Some(n) => Ok(Duration::from_secs(n)),
-                    None => Err(StatesError::runtime(format!(
-                        "The SecondsPath parameter cannot be parsed as a long value: {} == {}",
-                        p.as_str(),
-                        shown()
-                    ))),
-                },
+                Some(n) => delay(Duration::from_secs(n.unsigned_abs())),
+                // beyond a long (AWS parses a Java long) or not an integer
+                None => Err(StatesError::runtime(format!(
+                    "The SecondsPath parameter cannot be parsed as a long value: {} == {}",
+                    p.as_str(),
+                    shown()
+                ))),
             }
         }
         WaitFor::TimestampPath(p) => {
@@ -1765,10 +1764,7 @@ async fn task_attempt<'x>(
     // the call
     let callback_sender = token.as_ref().filter(|_| callback).map(|t| {
         run.shared.register(t);
-        CallbackSender {
-            shared: run.shared.clone(),
-            token: t.as_str().into(),
-        }
+        CallbackSender::new(run.shared.clone(), t)
     });
     let _unregister = token
         .as_deref()

@@ -63,9 +63,9 @@ pub use test_state::{
 };
 
 use crate::definition::{IntegrationPattern, ResourceKind, StateMachine};
-use crate::engine::{ExecutionIdentity, Outcome};
 use crate::error::{Error, ErrorName, StatesError};
 use crate::executor::{TaskExecutor, TaskRequest, TaskResult};
+use crate::{ExecutionIdentity, Outcome};
 use async_trait::async_trait;
 use serde_json::Value;
 use std::collections::HashMap;

@@ -178,53 +178,6 @@ impl TestStateResult {
     }
 }
 
-impl StateMachine {
-    /// Loads one state definition (TestState's `definition` without
-    /// `stateName`) as a machine of its own named `name`: its `Next`,
-    /// `Default` and catcher targets become Succeed states, so the state
-    /// can be tested without the rest of its machine.
-    pub fn from_state(name: &str, state: &Value) -> Result<StateMachine, Error> {
-        let Some(object) = state.as_object() else {
-            return Err(Error::new(
-                ErrorKind::InvalidInput,
-                "a state definition must be a JSON object",
-            ));
-        };
-        let mut targets: Vec<String> = Vec::new();
-        let mut add = |v: Option<&Value>| {
-            if let Some(t) = v.and_then(Value::as_str) {
-                if t != name && !targets.iter().any(|x| x == t) {
-                    targets.push(t.to_owned());
-                }
-            }
-        };
-        add(object.get("Next"));
-        add(object.get("Default"));
-        for rule in object
-            .get("Choices")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            add(rule.get("Next"));
-        }
-        for catcher in object
-            .get("Catch")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            add(catcher.get("Next"));
-        }
-        let mut states = Map::new();
-        states.insert(name.to_owned(), state.clone());
-        for t in targets {
-            states.insert(t, json!({"Type": "Succeed"}));
-        }
-        StateMachine::from_value(json!({"StartAt": name, "States": states}))
-    }
-}
-
 struct Vars<'a>(&'a Map<String, Value>);
 
 impl Variables for Vars<'_> {
@@ -347,15 +300,20 @@ fn done(output: Value, next_state: Option<String>) -> TestStateResult {
     }
 }
 
-fn failed(error: StatesError) -> TestStateResult {
+/// The state ended in `error`, with `status`.
+fn errored(status: TestStateStatus, error: StatesError) -> TestStateResult {
     TestStateResult {
-        status: TestStateStatus::Failed,
+        status,
         output: None,
         error: Some(error.name.as_str().to_owned()),
         cause: error.cause,
         next_state: None,
         inspection_data: None,
     }
+}
+
+fn failed(error: StatesError) -> TestStateResult {
+    errored(TestStateStatus::Failed, error)
 }
 
 impl Run<'_> {
@@ -622,14 +580,7 @@ impl Run<'_> {
                     "retryIndex": index,
                     "retryBackoffIntervalSeconds": backoff.round() as u64,
                 }));
-                return Ok(TestStateResult {
-                    status: TestStateStatus::Retriable,
-                    output: None,
-                    error: Some(error.name.as_str().to_owned()),
-                    cause: error.cause,
-                    next_state: None,
-                    inspection_data: None,
-                });
+                return Ok(errored(TestStateStatus::Retriable, error));
             }
         }
         if let Some(index) = retry::find_catcher(catchers, &error, false) {
@@ -645,12 +596,9 @@ impl Run<'_> {
                 data_flow::result_path(catcher.result_path.as_ref(), raw_input, error_output)?;
             self.data.after_result_path = Some(output.clone());
             return Ok(TestStateResult {
-                status: TestStateStatus::CaughtError,
                 output: Some(output),
-                error: Some(error.name.as_str().to_owned()),
-                cause: error.cause,
                 next_state: Some(catcher.next.clone()),
-                inspection_data: None,
+                ..errored(TestStateStatus::CaughtError, error)
             });
         }
         Err(error)

@@ -1,13 +1,15 @@
 //! `stepfn`: the command-line face of the stepfn library.
 //!
 //! One subcommand per file (`validate.rs`, ...); each exposes an `Args`
-//! struct for clap and a `run(args) -> ExitCode`. Exit codes: 0 success,
-//! 1 a negative answer (FAIL, a failed execution), 2 a usage error or an
-//! unreadable input. The tool uses only the library's public API.
+//! struct for clap and a `run(args) -> ExitCode`, and `common.rs` holds what
+//! they share. Exit codes: 0 success, 1 a negative answer (FAIL, a failed
+//! execution), 2 a usage error or an unreadable input. The tool uses only
+//! the library's public API.
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod common;
 mod run;
 mod test_state;
 mod validate;

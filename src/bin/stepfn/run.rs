@@ -6,8 +6,7 @@
 //! "history"?}`; exit 0 SUCCEEDED, 1 any other final status, 2 an invalid
 //! definition (diagnostics on stderr) or a usage error.
 
-use serde_json::Value;
-use std::io::Write;
+use crate::common::{answer, Tool};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use stepfn::testing::{run_case, MockConfig, RunOptions, TaskCommand};
@@ -48,19 +47,7 @@ pub struct Args {
     task_commands: Vec<String>,
 }
 
-fn usage(message: impl std::fmt::Display) -> ExitCode {
-    let _ = writeln!(std::io::stderr(), "stepfn run: {message}");
-    ExitCode::from(2)
-}
-
-fn read(path: &PathBuf, what: &str) -> Result<String, ExitCode> {
-    std::fs::read_to_string(path)
-        .map_err(|e| usage(format!("cannot read {what} {}: {e}", path.display())))
-}
-
-fn json(text: &str, what: &str) -> Result<Value, ExitCode> {
-    serde_json::from_str(text).map_err(|e| usage(format!("{what} is not valid JSON: {e}")))
-}
+const TOOL: Tool = Tool("stepfn run");
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> ExitCode {
@@ -70,58 +57,35 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 fn try_run(args: Args) -> Result<ExitCode, ExitCode> {
-    let text = read(&args.definition, "the definition")?;
-    let machine = match StateMachine::from_str(&text) {
-        Ok(machine) => machine,
-        Err(e) => {
-            let mut stderr = std::io::stderr();
-            let _ = writeln!(
-                stderr,
-                "stepfn run: invalid definition {}",
-                args.definition.display()
-            );
-            for d in e.diagnostics() {
-                let _ = writeln!(stderr, "  {d}");
-            }
-            if e.diagnostics().is_empty() {
-                let _ = writeln!(stderr, "  {e}");
-            }
-            return Err(ExitCode::from(2));
-        }
-    };
-    let input = match (&args.input, &args.input_file) {
-        (Some(text), _) => json(text, "--input")?,
-        (None, Some(path)) => json(&read(path, "the input file")?, "the input file")?,
-        (None, None) => Value::Object(Default::default()),
-    };
+    let text = TOOL.read(&args.definition, "the definition")?;
+    let machine = StateMachine::from_str(&text)
+        .map_err(|e| TOOL.invalid_definition(Some(&args.definition), &e))?;
+    let input = TOOL.input(args.input.as_deref(), args.input_file.as_deref())?;
     let mut options = RunOptions::new(input);
     options.virtual_time = args.virtual_time;
     options.history = args.history;
     if let Some(path) = &args.execution {
-        let value = json(&read(path, "the execution file")?, "the execution file")?;
-        options.identity = ExecutionIdentity::from_value(&value).map_err(usage)?;
+        let value = TOOL.json_file(path, "the execution file")?;
+        options.identity = ExecutionIdentity::from_value(&value).map_err(|e| TOOL.usage(e))?;
     }
     if let (Some(path), Some(case)) = (&args.mock_config, &args.test_case) {
-        let config = MockConfig::from_str(&read(path, "the mock config")?).map_err(usage)?;
+        let config = MockConfig::from_str(&TOOL.read(path, "the mock config")?)
+            .map_err(|e| TOOL.usage(e))?;
         // `--mock-config`: the only state machine in the file, else the one
         // named like the state machine being run
         options.mocks = Some((config, case.clone()));
     }
     for binding in &args.task_commands {
         let command = TaskCommand::parse(binding).ok_or_else(|| {
-            usage(format!(
+            TOOL.usage(format!(
                 "--task-command `{binding}` is not RESOURCE_OR_STATE=COMMAND"
             ))
         })?;
         options.task_commands.push(command);
     }
-    let outcome = run_case(&machine, options).map_err(usage)?;
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{}", outcome.to_json());
-    let _ = stdout.flush();
-    Ok(if outcome.status == Status::Succeeded {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    let outcome = run_case(&machine, options).map_err(|e| TOOL.usage(e))?;
+    Ok(answer(
+        &outcome.to_json(),
+        outcome.status == Status::Succeeded,
+    ))
 }

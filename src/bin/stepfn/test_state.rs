@@ -7,9 +7,9 @@
 //! (payloads as JSON text, as AWS). Exit 0 SUCCEEDED, 1 FAILED, RETRIABLE
 //! or CAUGHT_ERROR, 2 an invalid definition or a usage error.
 
+use crate::common::{answer, Tool};
 use clap::ValueEnum;
-use serde_json::{Map, Value};
-use std::io::Write;
+use serde_json::Value;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use stepfn::testing::{
@@ -62,14 +62,7 @@ enum LevelArg {
     Trace,
 }
 
-fn usage(message: impl std::fmt::Display) -> ExitCode {
-    let _ = writeln!(std::io::stderr(), "stepfn test-state: {message}");
-    ExitCode::from(2)
-}
-
-fn json(text: &str, what: &str) -> Result<Value, ExitCode> {
-    serde_json::from_str(text).map_err(|e| usage(format!("{what} is not valid JSON: {e}")))
-}
+const TOOL: Tool = Tool("stepfn test-state");
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> ExitCode {
@@ -79,13 +72,8 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 fn try_run(args: Args) -> Result<ExitCode, ExitCode> {
-    let text = std::fs::read_to_string(&args.definition).map_err(|e| {
-        usage(format!(
-            "cannot read the definition {}: {e}",
-            args.definition.display()
-        ))
-    })?;
-    let value = json(&text, "the definition")?;
+    let text = TOOL.read(&args.definition, "the definition")?;
+    let value = TOOL.json(&text, "the definition")?;
     let single_state = value.get("Type").is_some() && value.get("States").is_none();
     let loaded = if single_state {
         let name = args
@@ -96,33 +84,9 @@ fn try_run(args: Args) -> Result<ExitCode, ExitCode> {
     } else {
         StateMachine::from_str(&text)
     };
-    let machine = match loaded {
-        Ok(machine) => machine,
-        Err(e) => {
-            let mut stderr = std::io::stderr();
-            let _ = writeln!(stderr, "stepfn test-state: invalid definition");
-            for d in e.diagnostics() {
-                let _ = writeln!(stderr, "  {d}");
-            }
-            if e.diagnostics().is_empty() {
-                let _ = writeln!(stderr, "  {e}");
-            }
-            return Err(ExitCode::from(2));
-        }
-    };
-    let mut request = TestStateRequest::new(match (&args.input, &args.input_file) {
-        (Some(text), _) => json(text, "--input")?,
-        (None, Some(path)) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                usage(format!(
-                    "cannot read the input file {}: {e}",
-                    path.display()
-                ))
-            })?;
-            json(&text, "the input file")?
-        }
-        (None, None) => Value::Object(Map::new()),
-    });
+    let machine = loaded.map_err(|e| TOOL.invalid_definition(None, &e))?;
+    let mut request =
+        TestStateRequest::new(TOOL.input(args.input.as_deref(), args.input_file.as_deref())?);
     request.state_name = if single_state {
         None
     } else {
@@ -135,29 +99,25 @@ fn try_run(args: Args) -> Result<ExitCode, ExitCode> {
     };
     request.retrier_retry_count = args.retry_count;
     if let Some(text) = &args.variables {
-        match json(text, "--variables")? {
+        match TOOL.json(text, "--variables")? {
             Value::Object(map) => request.variables = map,
-            _ => return Err(usage("--variables must be a JSON object")),
+            _ => return Err(TOOL.usage("--variables must be a JSON object")),
         }
     }
     if let Some(text) = &args.context {
-        request.context = json(text, "--context")?;
+        request.context = TOOL.json(text, "--context")?;
     }
     if let Some(text) = &args.mock_result {
-        request.mock = Some(TestStateMock::Result(json(text, "--mock-result")?));
+        request.mock = Some(TestStateMock::Result(TOOL.json(text, "--mock-result")?));
     } else if let Some(error) = &args.mock_error {
         request.mock = Some(TestStateMock::Error(StatesError {
             name: error.as_str().into(),
             cause: args.mock_cause.clone(),
         }));
     }
-    let result = test_state(&machine, &request, None).map_err(usage)?;
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{}", result.to_json());
-    let _ = stdout.flush();
-    Ok(if result.status == TestStateStatus::Succeeded {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    let result = test_state(&machine, &request, None).map_err(|e| TOOL.usage(e))?;
+    Ok(answer(
+        &result.to_json(),
+        result.status == TestStateStatus::Succeeded,
+    ))
 }

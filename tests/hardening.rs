@@ -1,0 +1,695 @@
+//! Never panic on input: hostile definitions, inputs, task results and
+//! intrinsic arguments end in a clear error, never a panic or a hang.
+
+use proptest::prelude::*;
+use serde_json::{json, Map, Number, Value};
+use std::future::Future;
+use std::time::{Duration, SystemTime};
+use stepfn::choice::Condition;
+use stepfn::definition::{JitterStrategy, Retrier};
+use stepfn::intrinsics::{Arity, IntrinsicCall, FUNCTIONS};
+use stepfn::path::{Env, Path};
+use stepfn::retry;
+use stepfn::{sync_task_fn, Outcome, StateMachine, VirtualClock};
+use stepfn::{Clock, ErrorName};
+
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases: std::env::var("HARDENING_CASES")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(cases),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Wait: extreme delays
+
+/// Runs `definition` on a virtual clock starting at 2023-11-14, on a thread
+/// that must finish within a minute (a hang fails the test instead of
+/// stalling the suite).
+fn run(definition: Value, input: Value) -> Outcome {
+    run_at(start(), definition, input)
+}
+
+fn run_at(start: SystemTime, definition: Value, input: Value) -> Outcome {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let machine = StateMachine::from_value(definition).expect("valid machine");
+        let executor = sync_task_fn(|request| Ok(request.parameters));
+        let outcome = futures::executor::block_on(
+            machine
+                .execution()
+                .with_clock(VirtualClock::starting_at(start))
+                .with_history(true)
+                .run(&executor, input),
+        );
+        let _ = tx.send(outcome);
+    });
+    rx.recv_timeout(Duration::from_secs(60))
+        .expect("the execution ended (no hang, no panic)")
+}
+
+fn start() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+}
+
+/// The cause of a failed execution, without the state prefix; `None` when
+/// it succeeded.
+fn failure(outcome: Outcome) -> Option<String> {
+    let cause = outcome.cause?;
+    Some(match cause.split_once("). ") {
+        Some((_, rest)) => rest.to_owned(),
+        None => cause,
+    })
+}
+
+fn wait_seconds_path(seconds: Value) -> Option<String> {
+    let definition = json!({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "SecondsPath": "$.s", "End": true}}});
+    failure(run(definition, json!({ "s": seconds })))
+}
+
+#[test]
+fn wait_seconds_path_extremes() {
+    assert_eq!(wait_seconds_path(json!(2147483647)), None);
+    let too_long = Some("Wait state delay is too long.".to_owned());
+    assert_eq!(wait_seconds_path(json!(2147483648u64)), too_long);
+    assert_eq!(wait_seconds_path(json!(i64::MAX)), too_long);
+    assert_eq!(
+        wait_seconds_path(json!(u64::MAX)).as_deref(),
+        Some("The SecondsPath parameter cannot be parsed as a long value: $.s == 18446744073709551615")
+    );
+    assert_eq!(
+        wait_seconds_path(json!(1e300)).as_deref(),
+        Some("The SecondsPath parameter cannot be parsed as a long value: $.s == 1e+300")
+    );
+}
+
+/// Nearly the latest time `SystemTime` can represent (adding the returned
+/// step again overflows it).
+fn end_of_time() -> (SystemTime, Duration) {
+    let mut step = Duration::from_secs(u64::MAX);
+    loop {
+        if let Some(t) = SystemTime::UNIX_EPOCH.checked_add(step) {
+            return (t, step);
+        }
+        step /= 2;
+    }
+}
+
+#[test]
+fn waits_and_retries_end_on_a_virtual_clock_at_the_end_of_time() {
+    let (far, _) = end_of_time();
+    let definition = json!({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Seconds": 99999999, "Next": "T"},
+        "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+              "Parameters": {"at.$": "$$.State.EnteredTime"}, "TimeoutSeconds": 99999999,
+              "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 99999999}], "End": true}}});
+    let outcome = run_at(far, definition, json!({}));
+    assert_eq!(outcome.status, stepfn::Status::Succeeded, "{outcome:?}");
+}
+
+// ---------------------------------------------------------------------------
+// arbitrary values
+
+fn number() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>().prop_map(|f| Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        Just(json!(0)),
+        Just(json!(-1)),
+        Just(json!(1.5)),
+        Just(json!(-2.5)),
+        Just(json!(2147483647)),
+        Just(json!(2147483648u64)),
+        Just(json!(-2147483649i64)),
+        Just(json!(i64::MAX)),
+        Just(json!(i64::MIN)),
+        Just(json!(u64::MAX)),
+        Just(json!(1e308)),
+        Just(json!(-1e308)),
+        Just(json!(5e-324)),
+        Just(json!(99999999999u64)),
+    ]
+}
+
+fn string() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "\\PC{0,12}",
+        "[a-c{}\\\\' ,.*$]{0,8}",
+        Just(String::new()),
+        Just("2016-08-18T17:33:00Z".to_owned()),
+        Just("9999-12-31T23:59:59.999999999+23:59".to_owned()),
+        Just("0000-01-01T00:00:00-23:59".to_owned()),
+        Just("2024-02-29T23:59:60Z".to_owned()),
+        Just("MD5".to_owned()),
+        Just("SHA-512".to_owned()),
+        Just("{}".to_owned()),
+        Just("[1,2]".to_owned()),
+        Just("\u{1F600}é\u{0}".to_owned()),
+        Just("aGVsbG8=".to_owned()),
+        Just("====".to_owned()),
+    ]
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        number(),
+        string().prop_map(Value::String),
+    ];
+    leaf.prop_recursive(6, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec((key(), inner), 0..6)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
+        ]
+    })
+}
+
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("a".to_owned()),
+        Just("b".to_owned()),
+        Just("x".to_owned()),
+        "\\PC{0,4}"
+    ]
+}
+
+/// Data with the fields the generated paths name: `a`, `b`, `x`, `rest`
+/// anything; `arr`, `str`, `num`, `obj` of their type.
+fn data() -> impl Strategy<Value = Value> {
+    (
+        (json_value(), json_value(), json_value(), json_value()),
+        prop::collection::vec(json_value(), 0..8),
+        string(),
+        prop_oneof![2 => (0..20u64).prop_map(Value::from), 1 => number()],
+        prop::collection::vec((key(), json_value()), 0..4),
+    )
+        .prop_map(|((a, b, x, rest), arr, str, num, obj)| {
+            let obj: Map<String, Value> = obj.into_iter().collect();
+            json!({"a": a, "b": b, "x": x, "rest": rest, "arr": arr, "str": str, "num": num, "obj": obj})
+        })
+}
+
+// ---------------------------------------------------------------------------
+// paths
+
+fn path_text() -> impl Strategy<Value = String> {
+    let root = prop_oneof![Just("$"), Just("$$"), Just("$v")];
+    let step = prop_oneof![
+        Just(".a".to_owned()),
+        Just(".b".to_owned()),
+        Just(".x".to_owned()),
+        Just("['a']".to_owned()),
+        Just("[0]".to_owned()),
+        Just("[-1]".to_owned()),
+        Just("[*]".to_owned()),
+        Just("..a".to_owned()),
+        Just("..*".to_owned()),
+        Just(".*".to_owned()),
+        Just("[0,1]".to_owned()),
+        Just("['a','b']".to_owned()),
+        Just("[?(@.a > 1)]".to_owned()),
+        Just("[?(@.a == 'x' || @.b < -1.5)]".to_owned()),
+        Just("[?(@ > 1)]".to_owned()),
+        Just("[?($.x == @.a)]".to_owned()),
+        Just("[2147483647]".to_owned()),
+        Just("[-2147483648]".to_owned()),
+        Just("[9223372036854775807]".to_owned()),
+        Just("[-9223372036854775808]".to_owned()),
+        Just("[99999999999999999999]".to_owned()),
+        Just("[0:2147483647]".to_owned()),
+        Just("[-2147483648:]".to_owned()),
+        Just("[:-2147483648]".to_owned()),
+        Just("[::2147483647]".to_owned()),
+        Just("[1:0]".to_owned()),
+        Just("[-1:]".to_owned()),
+        Just("[:-1]".to_owned()),
+        Just("[::1]".to_owned()),
+        Just("[2:1:1]".to_owned()),
+        Just("[-5:-2147483648:3]".to_owned()),
+        "[\\[\\]().*?@,:'\"$0-9a\\- ]{0,6}",
+    ];
+    (root, prop::collection::vec(step, 0..5)).prop_map(|(r, s)| format!("{r}{}", s.concat()))
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn paths_never_panic(text in path_text(), data in data(), var in json_value()) {
+        if let Ok(path) = Path::parse(&text) {
+            let mut vars = Map::new();
+            vars.insert("v".to_owned(), var);
+            let context = json!({"Execution": {"Id": "x"}});
+            let env = Env { data: &data, context: &context, variables: &vars };
+            let _ = path.eval(&env);
+            if let Some(reference) = path.as_reference() {
+                let mut target = data.clone();
+                let _ = reference.write(&mut target, json!(1));
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// intrinsic functions
+
+fn literal_arg() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("0".to_owned()),
+        Just("1".to_owned()),
+        Just("-1".to_owned()),
+        Just("2.5".to_owned()),
+        Just("-2.5".to_owned()),
+        Just("1000".to_owned()),
+        Just("2147483647".to_owned()),
+        Just("-2147483648".to_owned()),
+        Just("9223372036854775807".to_owned()),
+        Just("-9223372036854775808".to_owned()),
+        Just("18446744073709551615".to_owned()),
+        Just("1e308".to_owned()),
+        Just("-1e308".to_owned()),
+        Just("9.223372036854776e18".to_owned()),
+        Just("true".to_owned()),
+        Just("null".to_owned()),
+        Just("'MD5'".to_owned()),
+        Just("'SHA-256'".to_owned()),
+        Just("'{}'".to_owned()),
+        Just("'{} and {}'".to_owned()),
+        Just("'\\{}'".to_owned()),
+        Just("','".to_owned()),
+        Just("''".to_owned()),
+        Just("'\\''".to_owned()),
+        Just("'\u{1F600}é'".to_owned()),
+        any::<i64>().prop_map(|n| n.to_string()),
+        any::<u64>().prop_map(|n| n.to_string()),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| format!("{f:e}")),
+        "[a-z,{}. ]{0,6}".prop_map(|s| format!("'{s}'")),
+    ]
+}
+
+fn path_arg() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("$".to_owned()),
+        Just("$.a".to_owned()),
+        Just("$.b".to_owned()),
+        Just("$.x".to_owned()),
+        Just("$.rest".to_owned()),
+        Just("$.arr".to_owned()),
+        Just("$.arr".to_owned()),
+        Just("$.str".to_owned()),
+        Just("$.str".to_owned()),
+        Just("$.num".to_owned()),
+        Just("$.num".to_owned()),
+        Just("$.obj".to_owned()),
+        Just("$.a[*]".to_owned()),
+        Just("$$".to_owned()),
+        Just("$v".to_owned()),
+    ]
+}
+
+/// A call with the function's own number of arguments (most of the time).
+fn call_with(arg: BoxedStrategy<String>) -> impl Strategy<Value = String> {
+    (
+        0..FUNCTIONS.len(),
+        prop::collection::vec(arg, 4),
+        0..10usize,
+    )
+        .prop_map(|(f, args, n)| {
+            let (name, arity, _) = FUNCTIONS[f];
+            let count = match arity {
+                Arity::Exact(k) => k,
+                Arity::Between(lo, hi) => lo + n % (hi - lo + 1),
+                Arity::AtLeast(k) => k + n % 3,
+            };
+            let args: Vec<String> = args.into_iter().cycle().take(count).collect();
+            let args = match (name, args.split_first()) {
+                // most Format calls get a template with a fitting placeholder count
+                ("States.Format", Some((_, rest))) if n < 7 => {
+                    let template = vec!["{}"; rest.len()].join("-");
+                    format!(
+                        "'{template}'{}{}",
+                        if rest.is_empty() { "" } else { ", " },
+                        rest.join(", ")
+                    )
+                }
+                _ => args.join(", "),
+            };
+            format!("{name}({args})")
+        })
+}
+
+fn call_text() -> impl Strategy<Value = String> {
+    let arg = prop_oneof![literal_arg(), path_arg()].boxed();
+    call_with(arg).prop_recursive(2, 8, 3, |inner| {
+        call_with(prop_oneof![2 => literal_arg(), 2 => path_arg(), 1 => inner].boxed())
+    })
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn intrinsics_never_panic(text in call_text(), data in data(), var in json_value()) {
+        if let Ok(call) = IntrinsicCall::parse(&text) {
+            let mut vars = Map::new();
+            vars.insert("v".to_owned(), var);
+            let context = json!({"Execution": {"Id": "x"}});
+            let env = Env { data: &data, context: &context, variables: &vars };
+            if let Err(e) = call.eval(&env) {
+                let name = e.name.as_str();
+                prop_assert!(name == "States.IntrinsicFailure" || name == "States.Runtime", "{name}");
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// choice rules
+
+fn choice_rule() -> impl Strategy<Value = Value> {
+    let operators: Vec<&'static str> = stepfn::choice::operator_names().collect();
+    let operand = prop_oneof![
+        json_value(),
+        path_arg().prop_map(Value::String),
+        Just(json!("2016-08-18T17:33:00Z")),
+        Just(json!("*a\\*b*")),
+    ];
+    let test =
+        (path_arg(), prop::sample::select(operators), operand).prop_map(|(var, op, operand)| {
+            let operand = if op.starts_with("Is") {
+                Value::Bool(operand.as_bool().unwrap_or(true))
+            } else {
+                operand
+            };
+            json!({"Variable": var, op: operand})
+        });
+    test.prop_recursive(3, 12, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 1..3).prop_map(|v| json!({"And": v})),
+            prop::collection::vec(inner.clone(), 1..3).prop_map(|v| json!({"Or": v})),
+            inner.prop_map(|v| json!({"Not": v})),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn choice_rules_never_panic(rule in choice_rule(), data in data(), var in json_value()) {
+        if let Ok(condition) = Condition::compile(&rule, "/States/C/Choices[0]") {
+            let mut vars = Map::new();
+            vars.insert("v".to_owned(), var);
+            let context = json!({"Execution": {"Id": "x"}});
+            let env = Env { data: &data, context: &context, variables: &vars };
+            if let Err(e) = condition.eval(&env) {
+                prop_assert_eq!(e.name.as_str(), "States.Runtime");
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// whole executions
+
+const LAMBDA: &str = "arn:aws:lambda:us-east-1:123456789012:function:f";
+
+/// Machines that between them use every state type and data-flow field,
+/// reading the typed fields of [`data`].
+fn machines() -> &'static [StateMachine] {
+    static MACHINES: std::sync::OnceLock<Vec<StateMachine>> = std::sync::OnceLock::new();
+    MACHINES.get_or_init(|| {
+        [
+            // data flow and intrinsics
+            json!({"StartAt": "P", "States": {
+                "P": {"Type": "Pass", "InputPath": "$", "Parameters": {
+                    "len.$": "States.ArrayLength($.arr)",
+                    "item.$": "States.ArrayGetItem($.arr, $.num)",
+                    "sum.$": "States.MathAdd($.num, $.num)",
+                    "rand.$": "States.MathRandom($.num, 100)",
+                    "range.$": "States.ArrayRange($.num, 10, 3)",
+                    "parts.$": "States.ArrayPartition($.arr, $.num)",
+                    "split.$": "States.StringSplit($.str, ',')",
+                    "fmt.$": "States.Format('{} and {}', $.a, $.obj)",
+                    "json.$": "States.JsonToString($)",
+                    "back.$": "States.StringToJson($.str)",
+                    "hash.$": "States.Hash($.str, 'SHA-256')",
+                    "b64.$": "States.Base64Decode(States.Base64Encode($.str))",
+                    "merged.$": "States.JsonMerge($.obj, $.b, false)",
+                    "unique.$": "States.ArrayUnique($.arr)",
+                    "has.$": "States.ArrayContains($.arr, $.a)",
+                    "all.$": "$..a",
+                    "ctx.$": "$$.Execution.Input.x"},
+                  "ResultPath": "$.out", "OutputPath": "$.out", "Assign": {"kept.$": "$.out.len"},
+                  "Next": "Q"},
+                "Q": {"Type": "Pass", "Parameters": {"k.$": "$kept"}, "ResultPath": "$.a.b.c", "End": true}}}),
+            // a task with every data-flow field, retries and catchers
+            json!({"StartAt": "T", "States": {
+                "T": {"Type": "Task", "Resource": LAMBDA, "InputPath": "$.obj",
+                  "Parameters": {"in.$": "$", "x": 1},
+                  "ResultSelector": {"r.$": "$", "first.$": "$[0]"},
+                  "ResultPath": "$.res", "OutputPath": "$",
+                  "TimeoutSecondsPath": "$.num", "HeartbeatSecondsPath": "$.num",
+                  "Retry": [
+                    {"ErrorEquals": ["Custom"], "IntervalSeconds": 99999999, "MaxAttempts": 3,
+                     "BackoffRate": 1e300, "JitterStrategy": "FULL"},
+                    {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 2,
+                     "MaxDelaySeconds": 31622400}],
+                  "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.err", "Next": "F"}],
+                  "Next": "S"},
+                "F": {"Type": "Fail", "ErrorPath": "$.err.Error", "CausePath": "$.err.Cause"},
+                "S": {"Type": "Succeed"}}}),
+            // choice, wait
+            json!({"StartAt": "C", "States": {
+                "C": {"Type": "Choice", "Choices": [
+                    {"Variable": "$.num", "NumericGreaterThan": 1e300, "Next": "W1"},
+                    {"And": [{"Variable": "$.a", "IsPresent": true},
+                             {"Variable": "$.a", "NumericLessThanPath": "$.num"}], "Next": "W1"},
+                    {"Variable": "$.str", "TimestampLessThan": "2016-08-18T17:33:00Z", "Next": "W2"},
+                    {"Variable": "$.str", "IsTimestamp": true, "Next": "W2"},
+                    {"Variable": "$.str", "StringMatches": "*a*\\*", "Next": "W3"},
+                    {"Not": {"Variable": "$.x", "StringGreaterThanEqualsPath": "$.str"}, "Next": "W3"}],
+                  "Default": "W4"},
+                "W1": {"Type": "Wait", "SecondsPath": "$.num", "Next": "W4"},
+                "W2": {"Type": "Wait", "TimestampPath": "$.str", "Next": "W4"},
+                "W3": {"Type": "Wait", "Seconds": 99999999, "Next": "W4"},
+                "W4": {"Type": "Wait", "Timestamp": "2016-08-18T17:33:00+23:59", "End": true}}}),
+            // map and parallel
+            json!({"StartAt": "M", "States": {
+                "M": {"Type": "Map", "ItemsPath": "$.arr", "MaxConcurrencyPath": "$.num",
+                  "ItemSelector": {"v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index", "s.$": "$.str"},
+                  "ItemProcessor": {"StartAt": "T", "States": {
+                    "T": {"Type": "Task", "Resource": LAMBDA, "End": true}}},
+                  "ResultSelector": {"n.$": "States.ArrayLength($)"},
+                  "ResultPath": "$.mapped", "Next": "P"},
+                "P": {"Type": "Parallel", "Branches": [
+                    {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": LAMBDA,
+                      "Assign": {"seen.$": "$"}, "End": true}}},
+                    {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}],
+                  "ResultPath": "$.branches", "End": true}}}),
+            // a distributed map with tolerated failures
+            json!({"StartAt": "D", "States": {
+                "D": {"Type": "Map", "ItemsPath": "$.arr",
+                  "ToleratedFailureCountPath": "$.num", "ToleratedFailurePercentagePath": "$.num",
+                  "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "T", "States": {"T": {"Type": "Task", "Resource": LAMBDA, "End": true}}},
+                  "End": true}}}),
+        ]
+        .into_iter()
+        .map(|d| StateMachine::from_value(d).expect("valid machine"))
+        .collect()
+    })
+}
+
+/// A task answer: a result, or an error raised with a name and cause.
+fn task_answer() -> impl Strategy<Value = Result<Value, (String, String)>> {
+    prop_oneof![
+        3 => json_value().prop_map(Ok),
+        1 => (prop_oneof![Just("Custom".to_owned()), Just("States.Timeout".to_owned()), "\\PC{1,6}"], "\\PC{0,8}")
+            .prop_map(Err),
+    ]
+}
+
+fn execute(
+    machine: &'static StateMachine,
+    input: Value,
+    answers: Vec<Result<Value, (String, String)>>,
+) -> Outcome {
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let executor = sync_task_fn(move |_| {
+        let i = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        match answers.get(i % answers.len().max(1)) {
+            Some(Ok(v)) => Ok(v.clone()),
+            Some(Err((name, cause))) => {
+                Err(stepfn::StatesError::new(name.as_str(), cause.as_str()))
+            }
+            None => Ok(Value::Null),
+        }
+    });
+    futures::executor::block_on(
+        machine
+            .execution()
+            .with_clock(VirtualClock::starting_at(
+                SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            ))
+            .with_fuel(10_000)
+            .with_history(true)
+            .run(&executor, input),
+    )
+}
+
+proptest! {
+    #![proptest_config(config(64))]
+
+    #[test]
+    fn executions_end_consistently(
+        which in 0..5usize,
+        input in prop_oneof![3 => data(), 1 => json_value()],
+        answers in prop::collection::vec(task_answer(), 0..4),
+    ) {
+        let outcome = execute(&machines()[which], input, answers);
+        if std::env::var("HDEBUG").is_ok() { eprintln!("OUT {which} {:?} {:?} {:?}", outcome.status, outcome.error, outcome.cause.as_deref().map(|c| c.chars().take(150).collect::<String>())); }
+        match outcome.status {
+            stepfn::Status::Succeeded => {
+                let output = outcome.output.as_ref().expect("a succeeded execution has an output");
+                let text = serde_json::to_string(output).expect("serializable");
+                prop_assert!(serde_json::from_str::<Value>(&text).is_ok(), "{}", text);
+            }
+            stepfn::Status::Failed => {
+                prop_assert!(outcome.output.is_none());
+                prop_assert!(outcome.error.is_some(), "{:?}", outcome);
+            }
+            other => prop_assert!(false, "unexpected status {:?}", other),
+        }
+        let history = outcome.history.expect("history");
+        prop_assert!(!history.is_empty());
+        for event in &history {
+            let _ = serde_json::to_string(&event.to_json()).expect("history serializes");
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(64))]
+
+    /// Nothing the embedder gives is lost: an input passed through every
+    /// kind of state, and a task result passed back, come out unchanged
+    /// (big integers, float bits, key order, unicode).
+    #[test]
+    fn values_pass_through_unchanged(input in json_value(), result in json_value()) {
+        static ECHO: std::sync::OnceLock<StateMachine> = std::sync::OnceLock::new();
+        let machine = ECHO.get_or_init(|| StateMachine::from_value(json!({"StartAt": "P", "States": {
+            "P": {"Type": "Pass", "Next": "W"},
+            "W": {"Type": "Wait", "Seconds": 0, "Next": "C"},
+            "C": {"Type": "Choice", "Choices": [{"Variable": "$", "IsNull": false, "Next": "Par"}], "Default": "Par"},
+            "Par": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}],
+                    "OutputPath": "$[0]", "Next": "M"},
+            "M": {"Type": "Map", "ItemsPath": "$$.Execution.Input", "ItemSelector": {"v.$": "$$.Execution.Input"},
+                  "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}},
+                  "ResultPath": null, "Next": "T"},
+            "T": {"Type": "Task", "Resource": LAMBDA, "ResultPath": "$", "Next": "S"},
+            "S": {"Type": "Succeed"}}})).expect("valid machine"));
+        // the Map needs an array: wrap the input in one
+        let input = json!([input]);
+        let outcome = execute(machine, input.clone(), vec![Ok(result.clone())]);
+        prop_assert_eq!(outcome.output, Some(result));
+        let outcome = execute(machine, input.clone(), vec![Ok(input.clone())]);
+        prop_assert_eq!(outcome.output, Some(input));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// retry back-off
+
+fn retrier() -> impl Strategy<Value = Retrier> {
+    (
+        prop_oneof![any::<u64>(), 0..100u64, Just(99_999_999u64)],
+        prop_oneof![
+            any::<f64>(),
+            1.0..10.0f64,
+            Just(f64::INFINITY),
+            Just(f64::NAN),
+            Just(0.0),
+            Just(-2.0)
+        ],
+        prop::option::of(prop_oneof![any::<u64>(), 1..31_622_400u64]),
+        any::<bool>(),
+    )
+        .prop_map(|(interval, rate, max, jitter)| Retrier {
+            error_equals: vec![ErrorName::All],
+            interval_seconds: interval,
+            max_attempts: 3,
+            backoff_rate: rate,
+            max_delay_seconds: max,
+            jitter_strategy: if jitter {
+                JitterStrategy::Full
+            } else {
+                JitterStrategy::None
+            },
+            comment: None,
+        })
+}
+
+proptest! {
+    #![proptest_config(config(512))]
+
+    #[test]
+    fn retry_delays_saturate(
+        r in retrier(),
+        attempt in prop_oneof![any::<u64>(), 0..64u64],
+        random in prop_oneof![any::<f64>(), 0.0..1.0f64],
+    ) {
+        let interval = retry::interval(&r, attempt);
+        let delay = retry::delay(&r, attempt, random);
+        prop_assert!(interval <= retry::MAX_RETRY_DELAY);
+        prop_assert!(delay <= interval);
+        if let Some(max) = r.max_delay_seconds {
+            prop_assert!(interval <= Duration::from_secs(max));
+        }
+        // the virtual clock takes any of them
+        let clock = VirtualClock::starting_at(end_of_time().0);
+        let sleeper = clock.clone();
+        let mut sleep = Box::pin(async move { sleeper.sleep(delay).await });
+        let waker = futures::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        if sleep.as_mut().poll(&mut cx).is_pending() {
+            prop_assert!(clock.advance_when_idle());
+            prop_assert!(sleep.as_mut().poll(&mut cx).is_ready());
+        }
+    }
+}
+
+#[test]
+fn retry_interval_grows_then_saturates() {
+    let r = |interval, rate, max| Retrier {
+        error_equals: vec![ErrorName::All],
+        interval_seconds: interval,
+        max_attempts: 3,
+        backoff_rate: rate,
+        max_delay_seconds: max,
+        jitter_strategy: JitterStrategy::None,
+        comment: None,
+    };
+    assert_eq!(
+        retry::interval(&r(99_999_999, 1e300, None), u64::MAX),
+        retry::MAX_RETRY_DELAY
+    );
+    assert_eq!(
+        retry::interval(&r(99_999_999, 1e300, Some(7)), 5),
+        Duration::from_secs(7)
+    );
+    assert_eq!(
+        retry::interval(&r(3, 1.0, None), u64::MAX),
+        Duration::from_secs(3)
+    );
+}
