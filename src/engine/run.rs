@@ -473,10 +473,71 @@ async fn walk<'x>(
                 th.cursor,
             ));
         };
-        let step = enter(run, state, sp, input, bound, th).await?;
+        let here = arrive(run, state, sp, &input, th)?;
+        let step = if settles_at_once(&state.kind) {
+            settle(run, state, sp, &here, input, bound, th)?
+        } else {
+            enter(run, state, sp, &here, input, bound, th).await?
+        };
         input = step.output;
         bound = step.bound;
         next = step.next;
+    }
+}
+
+/// Runs a sub-machine whose states never wait (its plan is
+/// [`settles`](SubPlan::settles)) from its start to its end, without a
+/// future.
+pub(crate) fn run_sub_now<'x>(
+    run: &'x Run<'x>,
+    sm: &'x SubMachine,
+    plan: &'x SubPlan,
+    mut input: Value,
+    mut bound: Measure,
+    mut th: Thread<'x>,
+) -> SubOutcome {
+    let mut next = plan.start;
+    let result = loop {
+        let index = match next {
+            Next::End => break Ok((input, bound)),
+            Next::State(i) => i,
+            Next::Missing => {
+                break Err(Failure::new(
+                    StatesError::runtime("the next state is not defined in this state machine"),
+                    th.cursor,
+                ))
+            }
+        };
+        let (Some(state), Some(sp)) = (sm.states.get(index), plan.states.get(index)) else {
+            break Err(Failure::new(
+                StatesError::runtime("the next state is not defined in this state machine"),
+                th.cursor,
+            ));
+        };
+        let step = arrive(run, state, sp, &input, &mut th)
+            .and_then(|here| settle(run, state, sp, &here, input, bound, &mut th));
+        match step {
+            Ok(step) => {
+                input = step.output;
+                bound = step.bound;
+                next = step.next;
+            }
+            Err(f) => break Err(f),
+        }
+    };
+    if let Some(slot) = th.slot {
+        if result.is_ok() {
+            slot.store(KIND_NONE, Ordering::Relaxed);
+        }
+    }
+    let (result, bound) = match result {
+        Ok((output, bound)) => (Ok(output), bound),
+        Err(f) => (Err(f), Measure::UNKNOWN),
+    };
+    SubOutcome {
+        result,
+        bound,
+        cursor: th.cursor,
     }
 }
 
@@ -506,14 +567,15 @@ fn exited_type(kind: &StateKind) -> &'static str {
     }
 }
 
-async fn enter<'x>(
-    run: &'x Run<'x>,
-    state: &'x State,
-    sp: &'x StatePlan,
-    input: Value,
-    bound: Measure,
-    th: &mut Thread<'x>,
-) -> Result<Step, Failure> {
+/// The start of every state: the limits, the `...StateEntered` event, the
+/// context object.
+fn arrive<'s>(
+    run: &Run<'_>,
+    state: &'s State,
+    sp: &StatePlan,
+    input: &Value,
+    th: &mut Thread<'_>,
+) -> Result<Here<'s>, Failure> {
     // limits
     let transitions = run.transitions.fetch_add(1, Ordering::Relaxed) + 1;
     if let Some(max) = run.limits.max_transitions {
@@ -551,7 +613,7 @@ async fn enter<'x>(
         || {
             details([
                 ("name", Value::from(state.name.as_str())),
-                ("input", text(&input)),
+                ("input", text(input)),
                 ("inputDetails", not_truncated()),
             ])
         },
@@ -579,13 +641,31 @@ async fn enter<'x>(
             th.cursor,
         ));
     }
+    Ok(here)
+}
+
+/// True for the states that never wait: Pass, Choice, Succeed, Fail.
+pub(crate) fn settles_at_once(kind: &StateKind) -> bool {
+    matches!(
+        kind,
+        StateKind::Pass(_) | StateKind::Choice(_) | StateKind::Succeed(_) | StateKind::Fail(_)
+    )
+}
+
+/// Runs a state that never waits (see [`settles_at_once`]), without a
+/// future.
+fn settle(
+    run: &Run<'_>,
+    state: &State,
+    sp: &StatePlan,
+    here: &Here<'_>,
+    input: Value,
+    bound: Measure,
+    th: &mut Thread<'_>,
+) -> Result<Step, Failure> {
     match &state.kind {
-        StateKind::Pass(s) => pass(run, state, sp, s, &here, input, bound, th),
-        // the handlers that wait are boxed so that the future of a line of
-        // Pass/Choice states (a Map iteration, say) stays small
-        StateKind::Task(s) => task(run, state, sp, s, &here, input, bound, th).await,
-        StateKind::Choice(s) => choice(run, state, sp, s, &here, input, bound, th),
-        StateKind::Wait(s) => Box::pin(wait(run, state, sp, s, &here, input, bound, th)).await,
+        StateKind::Pass(s) => pass(run, state, sp, s, here, input, bound, th),
+        StateKind::Choice(s) => choice(run, state, sp, s, here, input, bound, th),
         StateKind::Succeed(s) => {
             let scope = here.scope(&th.vars);
             let out = (|| {
@@ -594,13 +674,38 @@ async fn enter<'x>(
                 select_owned(run, s.io.output_path.as_ref(), effective, bound, &scope)
             })()
             .map_err(|e| here.error(e, th.cursor))?;
-            finish(run, state, &here, out, Next::End, None, th)
+            finish(run, state, here, out, Next::End, None, th)
         }
-        StateKind::Fail(s) => Err(fail(s, &here, &input, th)),
+        StateKind::Fail(s) => Err(fail(s, here, &input, th)),
+        StateKind::Task(_) | StateKind::Wait(_) | StateKind::Parallel(_) | StateKind::Map(_) => {
+            Err(here.error(
+                StatesError::runtime("a state that waits was run as one that does not"),
+                th.cursor,
+            ))
+        }
+    }
+}
+
+/// Runs a state that may wait (Task, Wait, Parallel, Map).
+async fn enter<'x>(
+    run: &'x Run<'x>,
+    state: &'x State,
+    sp: &'x StatePlan,
+    here: &Here<'_>,
+    input: Value,
+    bound: Measure,
+    th: &mut Thread<'x>,
+) -> Result<Step, Failure> {
+    match &state.kind {
+        StateKind::Task(s) => task(run, state, sp, s, here, input, bound, th).await,
+        // the handlers that wait longer are boxed so that the future of a
+        // line of states stays small
+        StateKind::Wait(s) => Box::pin(wait(run, state, sp, s, here, input, bound, th)).await,
         StateKind::Parallel(s) => {
-            Box::pin(parallel(run, state, sp, s, &here, input, bound, th)).await
+            Box::pin(parallel(run, state, sp, s, here, input, bound, th)).await
         }
-        StateKind::Map(s) => Box::pin(map(run, state, sp, s, &here, input, bound, th)).await,
+        StateKind::Map(s) => Box::pin(map(run, state, sp, s, here, input, bound, th)).await,
+        _ => settle(run, state, sp, here, input, bound, th),
     }
 }
 
@@ -2113,7 +2218,32 @@ async fn parallel_attempt<'x>(
     let mut results: Vec<Option<Value>> = vec![None; n];
     let mut results_bound = ArrayBound::new(n);
     let mut last = started;
-    let failure = {
+    let failure = if sp.children.iter().all(|p| p.settles) {
+        // no branch waits: each runs to its end in turn, as the futures
+        // below would be (polled in order, each done in its first poll)
+        let mut failure = None;
+        for (i, (branch, plan)) in s.branches.iter().zip(&sp.children).enumerate() {
+            let child = Thread {
+                cursor: started,
+                vars: Vars::child(&th.vars),
+                sink: th.sink,
+                slot: Some(&slots[i]),
+            };
+            let outcome = run_sub_now(run, branch, plan, input.clone(), input_bound, child);
+            match outcome.result {
+                Ok(v) => {
+                    results[i] = Some(v);
+                    results_bound.add(outcome.bound);
+                    last = outcome.cursor;
+                }
+                Err(f) => {
+                    failure = Some((i, f));
+                    break;
+                }
+            }
+        }
+        failure
+    } else {
         let vars = &th.vars;
         let sink = th.sink;
         let slots = &slots;
@@ -2550,6 +2680,12 @@ async fn map_attempt<'x>(
                 sink,
                 slot: Some(&slots[index]),
             };
+            if plan.settles {
+                let outcome = run_sub_now(run, processor, plan, input.0, input.1, child);
+                batch_failed = outcome.result.is_err();
+                completed.push((index, outcome));
+                continue;
+            }
             let mut fut = run_sub(run, processor, plan, input.0, input.1, child);
             match futures::poll!(&mut fut) {
                 Poll::Ready(outcome) => {
