@@ -1630,40 +1630,44 @@ fn take_template(input: &mut Value, m: &super::plan::MoveTemplate) -> Option<Val
     for step in &m.input {
         node = node.as_object_mut()?.get_mut(step.as_str())?;
     }
-    let resolves = |steps: &[String]| {
-        let mut n: &Value = node;
-        for step in steps {
-            match n.as_object().and_then(|o| o.get(step.as_str())) {
-                Some(v) => n = v,
-                None => return false,
-            }
-        }
-        true
-    };
-    if !m.fields.iter().all(|(_, f)| match f {
-        MoveField::Take(steps) => resolves(steps),
-        MoveField::Literal(_) => true,
-    }) {
-        return None;
-    }
     let mut out = Map::with_capacity(m.fields.len());
-    for (key, field) in &m.fields {
+    for (i, (key, field)) in m.fields.iter().enumerate() {
         let value = match field {
             MoveField::Literal(v) => v.clone(),
-            MoveField::Take(steps) => take_node(node, steps).unwrap_or_default(),
+            MoveField::Take(steps) => match take_node(node, steps) {
+                Some(v) => v,
+                None => {
+                    // put back what was taken: the input is as it was
+                    for (key, field) in &m.fields[..i] {
+                        if let MoveField::Take(steps) = field {
+                            if let (Some(slot), Some(v)) =
+                                (node_at_mut(node, steps), out.remove(key.as_str()))
+                            {
+                                *slot = v;
+                            }
+                        }
+                    }
+                    return None;
+                }
+            },
         };
         out.insert(key.clone(), value);
     }
     Some(Value::Object(out))
 }
 
+/// The node at `keys` (object steps) inside `value`, mutably.
+fn node_at_mut<'v>(value: &'v mut Value, keys: &[String]) -> Option<&'v mut Value> {
+    let mut node = value;
+    for key in keys {
+        node = node.as_object_mut()?.get_mut(key.as_str())?;
+    }
+    Some(node)
+}
+
 /// Moves the node at `steps` (object keys) out of `value`.
 fn take_node(value: &mut Value, steps: &[String]) -> Option<Value> {
-    let mut node = value;
-    for step in steps {
-        node = node.as_object_mut()?.get_mut(step.as_str())?;
-    }
-    Some(std::mem::take(node))
+    node_at_mut(value, steps).map(std::mem::take)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -2665,13 +2669,28 @@ async fn map_attempt<'x>(
             )(sink);
             batch.push((index, input, id));
         }
-        let mut completed: Vec<(usize, SubOutcome)> = Vec::new();
+        // the iterations done, in the order they finished: their outputs
+        // go to `results` at once, their events follow the batch
+        let mut completed = Completed {
+            succeeded: Vec::new(),
+            failed: None,
+        };
+        let mut complete = |completed: &mut Completed, index: usize, outcome: SubOutcome| {
+            done[index] = true;
+            match outcome.result {
+                Ok(v) => {
+                    results[index] = v;
+                    results_bound.add(outcome.bound);
+                    completed.succeeded.push((index, outcome.cursor));
+                }
+                Err(f) => completed.failed = Some((index, f)),
+            }
+        };
         let launched = !batch.is_empty();
-        let mut batch_failed = false;
         // the futures are made one at a time, so that iterations that do
         // not wait never live at the same time
         for (index, input, id) in batch.drain(..) {
-            if failure.is_some() || batch_failed {
+            if failure.is_some() || completed.failed.is_some() {
                 break;
             }
             let child = Thread {
@@ -2681,47 +2700,37 @@ async fn map_attempt<'x>(
                 slot: Some(&slots[index]),
             };
             if plan.settles {
-                let outcome = run_sub_now(run, processor, plan, input.0, input.1, child);
-                batch_failed = outcome.result.is_err();
-                completed.push((index, outcome));
+                complete(
+                    &mut completed,
+                    index,
+                    run_sub_now(run, processor, plan, input.0, input.1, child),
+                );
                 continue;
             }
             let mut fut = run_sub(run, processor, plan, input.0, input.1, child);
             match futures::poll!(&mut fut) {
-                Poll::Ready(outcome) => {
-                    batch_failed = outcome.result.is_err();
-                    completed.push((index, outcome));
-                }
+                Poll::Ready(outcome) => complete(&mut completed, index, outcome),
                 Poll::Pending => running.push(fut.map(move |o| (index, o))),
             }
         }
-        if completed.is_empty() && failure.is_none() {
+        if completed.succeeded.is_empty() && completed.failed.is_none() && failure.is_none() {
             match running.next().await {
-                Some(done_one) => completed.push(done_one),
+                Some((index, outcome)) => complete(&mut completed, index, outcome),
                 None if launched => continue,
                 None => break,
             }
         }
-        for (index, outcome) in completed {
-            match outcome.result {
-                Ok(v) => {
-                    results[index] = v;
-                    results_bound.add(outcome.bound);
-                    done[index] = true;
-                    last_succeeded = iteration_event(
-                        "MapIterationSucceeded",
-                        "mapIterationSucceededEventDetails",
-                        outcome.cursor,
-                        index,
-                    )(sink);
-                    prev_start = outcome.cursor;
-                }
-                Err(f) => {
-                    done[index] = true;
-                    failure = Some((index, f));
-                    break;
-                }
-            }
+        for (index, cursor) in completed.succeeded {
+            last_succeeded = iteration_event(
+                "MapIterationSucceeded",
+                "mapIterationSucceededEventDetails",
+                cursor,
+                index,
+            )(sink);
+            prev_start = cursor;
+        }
+        if let Some(f) = completed.failed {
+            failure = Some(f);
         }
         if failure.is_some() {
             break;
@@ -2760,6 +2769,13 @@ async fn map_attempt<'x>(
     th.cursor = last_succeeded;
     run.emit(th, last_succeeded, "MapStateSucceeded", None, Map::new);
     Ok((results, results_bound.0))
+}
+
+/// The iterations of one batch of a Map that are done: those that succeeded
+/// (index, last event) in the order they finished, and the one that failed.
+struct Completed {
+    succeeded: Vec<(usize, u64)>,
+    failed: Option<(usize, Failure)>,
 }
 
 fn th_sink_emit<'r>(
