@@ -72,7 +72,7 @@ impl EventSink {
         details_key: Option<&'static str>,
         details: impl FnOnce() -> Map<String, Value>,
     ) -> u64 {
-        let id = self.count.fetch_add(1, Ordering::Relaxed) + 1;
+        let id = bump(&self.count);
         if let Some(history) = &self.history {
             let event = HistoryEvent {
                 id,
@@ -93,6 +93,16 @@ impl EventSink {
         }
         id
     }
+}
+
+/// Adds one to an execution's counter and gives the new value. The futures
+/// of one execution are only ever polled one at a time (all from the poll of
+/// the execution's own future), so a plain load and store does what an
+/// atomic read-modify-write would, without its cost on every state.
+fn bump(counter: &AtomicU64) -> u64 {
+    let n = counter.load(Ordering::Relaxed) + 1;
+    counter.store(n, Ordering::Relaxed);
+    n
 }
 
 /// JSON text, as AWS puts payloads in events.
@@ -577,7 +587,7 @@ fn arrive<'s>(
     th: &mut Thread<'_>,
 ) -> Result<Here<'s>, Failure> {
     // limits
-    let transitions = run.transitions.fetch_add(1, Ordering::Relaxed) + 1;
+    let transitions = bump(&run.transitions);
     if let Some(max) = run.limits.max_transitions {
         if transitions > max {
             return Err(Failure::new(
@@ -954,6 +964,9 @@ fn select_owned(
     bound: Measure,
     scope: &Scope<'_>,
 ) -> Result<(Value, Measure), StatesError> {
+    if path.is_some_and(Path::is_identity) {
+        return Ok((value, bound));
+    }
     let known = match path {
         None => Some(Measure::EMPTY_OBJECT),
         Some(p) => match p.as_reference() {
