@@ -113,6 +113,142 @@ fn waits_and_retries_end_on_a_virtual_clock_at_the_end_of_time() {
 }
 
 // ---------------------------------------------------------------------------
+// values nested too deeply for recursion, handed over at the API's edges
+
+fn deep(levels: usize) -> Value {
+    let mut v = json!(1);
+    for _ in 0..levels {
+        v = Value::Array(vec![v]);
+    }
+    v
+}
+
+/// Runs `f` on a thread with a small stack: recursion over a deep value
+/// (a clone, a drop) would overflow it and abort the test binary.
+fn small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(f)
+        .expect("thread")
+        .join()
+        .expect("no panic")
+}
+
+fn pass_machine() -> StateMachine {
+    StateMachine::from_value(
+        json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}),
+    )
+    .expect("valid machine")
+}
+
+#[test]
+fn deep_definition_value_is_rejected() {
+    let codes = small_stack(|| {
+        let error = StateMachine::from_value(deep(100_000)).expect_err("too deep");
+        error
+            .diagnostics()
+            .iter()
+            .map(|d| d.code)
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(codes, ["TOO_DEEPLY_NESTED"]);
+}
+
+#[test]
+fn deep_callback_output_for_an_unknown_token_is_refused() {
+    let refused = small_stack(|| {
+        let machine = pass_machine();
+        let handle = machine.execution().handle();
+        handle.send_task_success("no-such-token", deep(100_000))
+    });
+    assert_eq!(refused, Err(stepfn::CallbackError::TaskDoesNotExist));
+}
+
+#[test]
+fn deep_callback_output_nobody_reads_is_dropped_safely() {
+    let outcome = small_stack(|| {
+        let machine = StateMachine::from_value(json!({"StartAt": "T", "States": {"T": {
+            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"token.$": "$$.Task.Token"}, "End": true}}}))
+        .expect("valid machine");
+        // answered twice: the second, deep answer is never read
+        let executor = sync_task_fn(|request| {
+            let callback = request.callback().expect("a callback task");
+            callback.send_success(json!("first")).expect("accepted");
+            callback.send_success(deep(100_000)).expect("queued");
+            Ok(json!({}))
+        });
+        futures::executor::block_on(machine.execute(&executor, json!({})))
+    });
+    assert_eq!(outcome.output, Some(json!("first")));
+}
+
+#[test]
+fn deep_test_state_request_is_rejected() {
+    let detail = small_stack(|| {
+        let request = stepfn::testing::TestStateRequest::new(deep(100_000));
+        let error =
+            stepfn::testing::test_state(&pass_machine(), &request, None).expect_err("too deep");
+        std::mem::forget(request); // the test's own drop would recurse
+        error.detail().to_owned()
+    });
+    assert_eq!(
+        detail,
+        "the input has arrays and objects nested more than 1000 levels deep"
+    );
+}
+
+fn test_task(answer: fn() -> Value) -> (String, Option<String>, Option<String>) {
+    let machine = StateMachine::from_value(json!({"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": LAMBDA, "End": true}}}))
+    .expect("valid machine");
+    let executor = sync_task_fn(move |_| Ok(answer()));
+    let request = stepfn::testing::TestStateRequest::new(json!({}));
+    let result = stepfn::testing::test_state(&machine, &request, Some(&executor)).expect("tested");
+    (
+        result.status.as_str().to_owned(),
+        result.error,
+        result.cause,
+    )
+}
+
+#[test]
+fn deep_task_result_in_test_state_fails_the_task() {
+    let (status, error, cause) = small_stack(|| test_task(|| deep(100_000)));
+    assert_eq!(status, "FAILED");
+    assert_eq!(error.as_deref(), Some("States.DataLimitExceeded"));
+    assert_eq!(
+        cause.as_deref(),
+        Some("The state/task 'arn:aws:lambda:us-east-1:123456789012:function:f' returned a result with a nesting depth exceeding the maximum of 1000 levels.")
+    );
+}
+
+#[test]
+fn panicking_executor_in_test_state_fails_the_task() {
+    let (status, error, cause) = test_task(|| panic!("boom"));
+    assert_eq!(
+        (status.as_str(), error.as_deref(), cause.as_deref()),
+        ("FAILED", Some("States.TaskFailed"), Some("boom"))
+    );
+}
+
+#[test]
+fn deep_mock_config_is_rejected() {
+    let detail = small_stack(|| {
+        let mut config =
+            json!({"StateMachines": {}, "MockedResponses": {"R": {"0": {"Return": 1}}}});
+        config["MockedResponses"]["R"]["0"]["Return"] = deep(100_000);
+        let error = stepfn::testing::MockConfig::from_value(&config).expect_err("too deep");
+        std::mem::forget(config); // the test's own drop would recurse
+        error.detail().to_owned()
+    });
+    assert_eq!(
+        detail,
+        "mock config: arrays and objects are nested more than 1000 levels deep"
+    );
+}
+
+// ---------------------------------------------------------------------------
 // arbitrary values
 
 fn number() -> impl Strategy<Value = Value> {
@@ -521,7 +657,7 @@ fn task_answer() -> impl Strategy<Value = Result<Value, (String, String)>> {
 }
 
 fn execute(
-    machine: &'static StateMachine,
+    machine: &StateMachine,
     input: Value,
     answers: Vec<Result<Value, (String, String)>>,
 ) -> Outcome {
@@ -558,7 +694,6 @@ proptest! {
         answers in prop::collection::vec(task_answer(), 0..4),
     ) {
         let outcome = execute(&machines()[which], input, answers);
-        if std::env::var("HDEBUG").is_ok() { eprintln!("OUT {which} {:?} {:?} {:?}", outcome.status, outcome.error, outcome.cause.as_deref().map(|c| c.chars().take(150).collect::<String>())); }
         match outcome.status {
             stepfn::Status::Succeeded => {
                 let output = outcome.output.as_ref().expect("a succeeded execution has an output");
@@ -692,4 +827,106 @@ fn retry_interval_grows_then_saturates() {
         retry::interval(&r(3, 1.0, None), u64::MAX),
         Duration::from_secs(3)
     );
+}
+
+// ---------------------------------------------------------------------------
+// definitions
+
+/// A definition using every state type and most fields, to mutate.
+fn base_definition() -> Value {
+    json!({"Comment": "c", "StartAt": "P", "TimeoutSeconds": 100, "States": {
+        "P": {"Type": "Pass", "InputPath": "$", "Parameters": {"a.$": "$.a", "f.$": "States.Format('{}', $.a)", "l": [1]},
+              "ResultPath": "$.p", "OutputPath": "$", "Assign": {"v.$": "$.a"}, "Next": "T"},
+        "T": {"Type": "Task", "Resource": LAMBDA, "Parameters": {"x.$": "$"}, "ResultSelector": {"r.$": "$"},
+              "ResultPath": "$.t", "TimeoutSeconds": 10, "HeartbeatSeconds": 5,
+              "Retry": [{"ErrorEquals": ["E"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 2.0,
+                         "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+              "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.e", "Next": "F"}], "Next": "C"},
+        "C": {"Type": "Choice", "Choices": [
+                {"Variable": "$.a", "NumericGreaterThan": 1, "Next": "W"},
+                {"And": [{"Variable": "$.s", "StringMatches": "a*"}, {"Not": {"Variable": "$.b", "IsNull": true}}], "Next": "M"}],
+              "Default": "Par"},
+        "W": {"Type": "Wait", "SecondsPath": "$.a", "Next": "M"},
+        "M": {"Type": "Map", "ItemsPath": "$.l", "MaxConcurrency": 2, "ItemSelector": {"i.$": "$$.Map.Item.Value"},
+              "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}},
+              "ResultPath": "$.m", "Next": "Par"},
+        "Par": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}],
+                "ResultPath": "$.par", "Next": "S"},
+        "F": {"Type": "Fail", "Error": "X", "Cause": "y"},
+        "S": {"Type": "Succeed"}}})
+}
+
+/// Every JSON pointer into `value`.
+fn pointers(value: &Value, at: String, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let p = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                pointers(v, p.clone(), out);
+                out.push(p);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                let p = format!("{at}/{i}");
+                pointers(v, p.clone(), out);
+                out.push(p);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A definition value: mostly the kinds of values definitions hold.
+fn definition_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        json_value(),
+        path_text().prop_map(Value::String),
+        call_text().prop_map(Value::String),
+        Just(json!("P")),
+        Just(json!("Nope")),
+        Just(json!("States.ALL")),
+        Just(json!(LAMBDA)),
+        Just(json!("arn:aws:states:::lambda:invoke")),
+        Just(json!({"Type": "Pass", "End": true})),
+        Just(json!({"StartAt": "X", "States": {"X": {"Type": "Wait", "Seconds": 1, "End": true}}})),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn mutated_definitions_load_or_fail_cleanly(
+        edits in prop::collection::vec((any::<prop::sample::Index>(), definition_value(), 0..3u8), 1..4),
+        input in data(),
+    ) {
+        let mut definition = base_definition();
+        for (index, value, how) in edits {
+            let mut all = Vec::new();
+            pointers(&definition, String::new(), &mut all);
+            let at = &all[index.index(all.len())];
+            let (parent, last) = at.rsplit_once('/').expect("a pointer");
+            match (how, definition.pointer_mut(parent)) {
+                (0, Some(Value::Object(map))) => {
+                    map.remove(&last.replace("~1", "/").replace("~0", "~"));
+                }
+                (1, Some(Value::Object(map))) => {
+                    map.insert(format!("{last}Path"), value);
+                }
+                _ => {
+                    if let Some(slot) = definition.pointer_mut(at) {
+                        *slot = value;
+                    }
+                }
+            }
+        }
+        let _ = StateMachine::validate_value(&definition, stepfn::definition::StateMachineType::Express);
+        let loaded = StateMachine::from_value(definition);
+        if let Ok(machine) = loaded {
+            let written = machine.to_value();
+            prop_assert!(StateMachine::from_value(written.clone()).is_ok(), "{}", written);
+            let _ = execute(&machine, input, vec![Ok(json!({"a": 1}))]);
+        }
+    }
 }
