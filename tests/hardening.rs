@@ -88,6 +88,25 @@ fn wait_seconds_path_extremes() {
     );
 }
 
+fn wait_timestamp(timestamp: &str) -> Option<String> {
+    let definition = json!({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Timestamp": timestamp, "End": true}}});
+    failure(run(definition, json!({})))
+}
+
+#[test]
+fn wait_timestamp_extremes() {
+    let too_long = Some("Wait state delay is too long.".to_owned());
+    assert_eq!(wait_timestamp("0001-01-01T00:00:00Z"), None);
+    assert_eq!(wait_timestamp("0000-01-01T00:00:00-23:59"), None);
+    assert_eq!(wait_timestamp("2091-12-03T01:27:27Z"), None);
+    assert_eq!(wait_timestamp("2091-12-03T01:27:28Z"), too_long);
+    assert_eq!(
+        wait_timestamp("9999-12-31T23:59:59.999999999+23:59"),
+        too_long
+    );
+}
+
 /// Nearly the latest time `SystemTime` can represent (adding the returned
 /// step again overflows it).
 fn end_of_time() -> (SystemTime, Duration) {
