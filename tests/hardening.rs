@@ -953,3 +953,87 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    /// Any text, and a valid definition cut anywhere or with a character
+    /// swapped in, loads or fails with diagnostics.
+    #[test]
+    fn definition_text_loads_or_fails_cleanly(
+        text in "\\PC{0,40}",
+        cut in any::<prop::sample::Index>(),
+        insert in "\\PC{0,2}",
+    ) {
+        let _ = StateMachine::from_str(&text);
+        let _ = StateMachine::validate(&text, stepfn::definition::StateMachineType::Standard);
+        let full = base_definition().to_string();
+        let mut at = cut.index(full.len() + 1);
+        while !full.is_char_boundary(at) {
+            at -= 1;
+        }
+        let _ = StateMachine::from_str(&full[..at]);
+        let _ = StateMachine::from_slice(&full.as_bytes()[..at]);
+        let spliced = format!("{}{insert}{}", &full[..at], &full[at..]);
+        let _ = StateMachine::from_str(&spliced);
+        let mut bytes = full.into_bytes();
+        if let Some(b) = bytes.get_mut(at) {
+            *b = 0xff;
+        }
+        let _ = StateMachine::from_slice(&bytes);
+    }
+
+    /// TestState takes any input, context, variables and mock for every
+    /// state of the test machines.
+    #[test]
+    fn test_state_never_panics(
+        which in 0..6usize,
+        state in any::<prop::sample::Index>(),
+        input in prop_oneof![data(), json_value()],
+        context in json_value(),
+        variables in prop::collection::vec((key(), json_value()), 0..3),
+        mock in prop::option::of(task_answer()),
+        retries in any::<u32>(),
+    ) {
+        let machine = if which == 5 {
+            StateMachine::from_value(base_definition()).expect("valid machine")
+        } else {
+            machines()[which].clone()
+        };
+        let mut names = Vec::new();
+        collect_states(&machine.to_value(), &mut names);
+        let mut request = stepfn::testing::TestStateRequest::new(input);
+        request.state_name = Some(names[state.index(names.len())].clone());
+        request.context = context;
+        request.variables = variables.into_iter().collect();
+        request.retrier_retry_count = retries;
+        request.mock = mock.map(|m| match m {
+            Ok(v) => stepfn::testing::TestStateMock::Result(v),
+            Err((name, cause)) => stepfn::testing::TestStateMock::Error(stepfn::StatesError::new(name.as_str(), cause.as_str())),
+        });
+        let executor = sync_task_fn(|request| Ok(request.parameters));
+        if let Ok(result) = stepfn::testing::test_state(&machine, &request, Some(&executor)) {
+            let _ = result.to_json();
+        }
+    }
+}
+
+/// The names of every state of a definition, nested ones included.
+fn collect_states(definition: &Value, out: &mut Vec<String>) {
+    if let Some(states) = definition.get("States").and_then(Value::as_object) {
+        for (name, state) in states {
+            out.push(name.clone());
+            for branch in state
+                .get("Branches")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                collect_states(branch, out);
+            }
+            if let Some(processor) = state.get("ItemProcessor") {
+                collect_states(processor, out);
+            }
+        }
+    }
+}
