@@ -272,6 +272,32 @@ fn deep_mock_config_is_rejected() {
 }
 
 // ---------------------------------------------------------------------------
+// nothing lost: numbers parsed from text keep every bit (as Jackson does)
+
+const TIGHT_FLOAT: f64 = 3.8755390579181915e-287;
+
+#[test]
+fn string_to_json_keeps_every_bit_of_a_float() {
+    let call =
+        IntrinsicCall::parse("States.StringToJson('3.8755390579181915e-287')").expect("parses");
+    assert_eq!(
+        call.eval(&Env::data(&json!({}))).expect("evaluates"),
+        json!(TIGHT_FLOAT)
+    );
+}
+
+#[test]
+fn definition_literals_keep_every_bit_of_a_float() {
+    let machine = StateMachine::from_str(
+        r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 3.8755390579181915e-287, "End": true}}}"#,
+    )
+    .expect("valid machine");
+    let outcome =
+        futures::executor::block_on(machine.execute(&sync_task_fn(|_| Ok(json!(null))), json!({})));
+    assert_eq!(outcome.output, Some(json!(TIGHT_FLOAT)));
+}
+
+// ---------------------------------------------------------------------------
 // arbitrary values
 
 fn number() -> impl Strategy<Value = Value> {
