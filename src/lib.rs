@@ -119,6 +119,8 @@
 //!   does (not recorded).
 //! * A full JSONPath union `$['a','b']` yields an array of the values; the
 //!   filter grammar is a documented subset (comparisons, `&&`, `||`).
+//! * A path may have at most two recursive descents (`..`): each multiplies
+//!   the matches by up to the size of the data.
 //! * ResultPath creates missing intermediate objects and may write into an
 //!   existing array element; it never creates or extends arrays.
 //! * The `States.ResultPathMatchFailure` cause is ours.

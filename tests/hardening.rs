@@ -298,6 +298,26 @@ fn definition_literals_keep_every_bit_of_a_float() {
 }
 
 // ---------------------------------------------------------------------------
+// paths whose matches multiply
+
+/// Divergence: AWS (Jayway) accepts any number of `..`; each multiplies the
+/// matches by up to the size of the data, so stepfn caps them at two.
+#[test]
+fn a_path_has_at_most_two_recursive_descents() {
+    assert!(Path::parse("$..a..b").is_ok());
+    assert_eq!(
+        Path::parse("$..a..b..c")
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        Err(
+            "invalid path `$..a..b..c`: a path may have at most 2 recursive descents (`..`)"
+                .to_owned()
+        )
+    );
+    assert!(Path::parse("$..*..[*]..*").is_err());
+}
+
+// ---------------------------------------------------------------------------
 // arbitrary values
 
 fn number() -> impl Strategy<Value = Value> {
