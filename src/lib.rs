@@ -119,8 +119,9 @@
 //!   does (not recorded).
 //! * A full JSONPath union `$['a','b']` yields an array of the values; the
 //!   filter grammar is a documented subset (comparisons, `&&`, `||`).
-//! * A path may have at most two recursive descents (`..`): each multiplies
-//!   the matches by up to the size of the data.
+//! * A path may have at most two recursive descents (`..`), and the matches
+//!   of one full JSONPath at most 64 MiB of JSON text (`States.Runtime`):
+//!   on deeply nested data each descent copies every level again.
 //! * ResultPath creates missing intermediate objects and may write into an
 //!   existing array element; it never creates or extends arrays.
 //! * The `States.ResultPathMatchFailure` cause is ours.

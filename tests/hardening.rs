@@ -317,6 +317,39 @@ fn a_path_has_at_most_two_recursive_descents() {
     assert!(Path::parse("$..*..[*]..*").is_err());
 }
 
+/// Divergence: a cap of our own (AWS's behaviour on such a path is not
+/// recorded).
+#[test]
+fn matches_of_a_path_are_capped() {
+    // each of the 100 levels matched by `..*` holds the 1 MiB string
+    let mut data = json!("x".repeat(1 << 20));
+    for _ in 0..100 {
+        data = json!([data]);
+    }
+    let error = Path::parse("$..*")
+        .expect("parses")
+        .eval(&Env::data(&data))
+        .expect_err("too large");
+    assert_eq!(
+        error.to_string(),
+        "Invalid path '$..*' : the matches add up to more than 67108864 bytes"
+    );
+    let definition = json!({"StartAt": "C", "States": {"C": {"Type": "Choice",
+        "Choices": [{"Variable": "$..*", "IsPresent": false, "Next": "D"}, {"Variable": "$..*", "IsNull": true, "Next": "D"}],
+        "Default": "D"}, "D": {"Type": "Succeed"}}});
+    let outcome = StateMachine::from_value(definition).expect("valid machine");
+    let outcome = futures::executor::block_on(
+        outcome
+            .execution()
+            .with_limits(stepfn::Limits::unlimited())
+            .run(&sync_task_fn(|_| Ok(json!(null))), data),
+    );
+    assert_eq!(
+        failure(outcome).as_deref(),
+        Some("Invalid path '$..*' : the matches add up to more than 67108864 bytes")
+    );
+}
+
 // ---------------------------------------------------------------------------
 // arbitrary values
 
