@@ -295,7 +295,10 @@ fn invalid_path(path: &Path) -> StatesError {
 /// Every way a choice path can miss (no results, a missing property on the
 /// way, an undefined variable) is the same error on AWS.
 fn lookup<'v>(path: &Path, env: &Env<'v>) -> Result<std::borrow::Cow<'v, Value>, StatesError> {
-    path.eval(env).map_err(|_: PathError| invalid_path(path))
+    path.eval(env).map_err(|e| match e {
+        PathError::TooLarge { .. } => StatesError::runtime(e.to_string()),
+        _ => invalid_path(path),
+    })
 }
 
 impl Condition {
@@ -404,7 +407,13 @@ impl Condition {
 impl DataTest {
     fn eval(&self, env: &Env<'_>) -> Result<bool, StatesError> {
         if let Test::Is(TypeTest::Present, expected) = self.test {
-            let present = self.variable.eval(env).is_ok();
+            let present = match self.variable.eval(env) {
+                Ok(_) => true,
+                Err(e @ PathError::TooLarge { .. }) => {
+                    return Err(StatesError::runtime(e.to_string()))
+                }
+                Err(_) => false,
+            };
             return Ok(present == expected);
         }
         let value = lookup(&self.variable, env)?;

@@ -119,6 +119,9 @@
 //!   does (not recorded).
 //! * A full JSONPath union `$['a','b']` yields an array of the values; the
 //!   filter grammar is a documented subset (comparisons, `&&`, `||`).
+//! * A path may have at most two recursive descents (`..`), and the matches
+//!   of one full JSONPath at most 64 MiB of JSON text (`States.Runtime`):
+//!   on deeply nested data each descent copies every level again.
 //! * ResultPath creates missing intermediate objects and may write into an
 //!   existing array element; it never creates or extends arrays.
 //! * The `States.ResultPathMatchFailure` cause is ours.
@@ -151,6 +154,9 @@
 //! * With a virtual clock, time does not advance while an executor call is
 //!   pending, so a callback task with a timeout that nobody answers times
 //!   out at once.
+//! * A Wait `SecondsPath` of 2^31 seconds or more fails with `Wait state
+//!   delay is too long.`, the limit AWS recorded for `Timestamp` (its limit
+//!   for `SecondsPath` is not recorded).
 //!
 //! **Offline testing.**
 //! * A state with no mocked response, or whose responses have run out, fails
@@ -163,7 +169,8 @@
 //!   `{}`: the mock holds the callback's answer, not the submit call's.
 //! * TestState refuses JSONata states; its `RETRIABLE` decision uses the
 //!   retry count given in the request, and the reported back-off interval
-//!   ignores jitter.
+//!   ignores jitter. A request nesting arrays/objects over 1000 levels is
+//!   refused.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -72,6 +72,9 @@ fn wait_seconds_path(seconds: Value) -> Option<String> {
     failure(run(definition, json!({ "s": seconds })))
 }
 
+/// Divergence: AWS recorded `Wait state delay is too long.` for a Timestamp
+/// 2^31 s ahead; the same limit for SecondsPath is our choice (not
+/// recorded; see the Compatibility section of the crate docs).
 #[test]
 fn wait_seconds_path_extremes() {
     assert_eq!(wait_seconds_path(json!(2147483647)), None);
@@ -85,6 +88,25 @@ fn wait_seconds_path_extremes() {
     assert_eq!(
         wait_seconds_path(json!(1e300)).as_deref(),
         Some("The SecondsPath parameter cannot be parsed as a long value: $.s == 1e+300")
+    );
+}
+
+fn wait_timestamp(timestamp: &str) -> Option<String> {
+    let definition = json!({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Timestamp": timestamp, "End": true}}});
+    failure(run(definition, json!({})))
+}
+
+#[test]
+fn wait_timestamp_extremes() {
+    let too_long = Some("Wait state delay is too long.".to_owned());
+    assert_eq!(wait_timestamp("0001-01-01T00:00:00Z"), None);
+    assert_eq!(wait_timestamp("0000-01-01T00:00:00-23:59"), None);
+    assert_eq!(wait_timestamp("2091-12-03T01:27:27Z"), None);
+    assert_eq!(wait_timestamp("2091-12-03T01:27:28Z"), too_long);
+    assert_eq!(
+        wait_timestamp("9999-12-31T23:59:59.999999999+23:59"),
+        too_long
     );
 }
 
@@ -110,6 +132,222 @@ fn waits_and_retries_end_on_a_virtual_clock_at_the_end_of_time() {
               "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 99999999}], "End": true}}});
     let outcome = run_at(far, definition, json!({}));
     assert_eq!(outcome.status, stepfn::Status::Succeeded, "{outcome:?}");
+}
+
+// ---------------------------------------------------------------------------
+// values nested too deeply for recursion, handed over at the API's edges
+
+fn deep(levels: usize) -> Value {
+    let mut v = json!(1);
+    for _ in 0..levels {
+        v = Value::Array(vec![v]);
+    }
+    v
+}
+
+/// Runs `f` on a thread with a small stack: recursion over a deep value
+/// (a clone, a drop) would overflow it and abort the test binary.
+fn small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(f)
+        .expect("thread")
+        .join()
+        .expect("no panic")
+}
+
+fn pass_machine() -> StateMachine {
+    StateMachine::from_value(
+        json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}),
+    )
+    .expect("valid machine")
+}
+
+#[test]
+fn deep_definition_value_is_rejected() {
+    let codes = small_stack(|| {
+        let error = StateMachine::from_value(deep(100_000)).expect_err("too deep");
+        error
+            .diagnostics()
+            .iter()
+            .map(|d| d.code)
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(codes, ["TOO_DEEPLY_NESTED"]);
+}
+
+#[test]
+fn deep_callback_output_for_an_unknown_token_is_refused() {
+    let refused = small_stack(|| {
+        let machine = pass_machine();
+        let handle = machine.execution().handle();
+        handle.send_task_success("no-such-token", deep(100_000))
+    });
+    assert_eq!(refused, Err(stepfn::CallbackError::TaskDoesNotExist));
+}
+
+#[test]
+fn deep_callback_output_nobody_reads_is_dropped_safely() {
+    let outcome = small_stack(|| {
+        let machine = StateMachine::from_value(json!({"StartAt": "T", "States": {"T": {
+            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"token.$": "$$.Task.Token"}, "End": true}}}))
+        .expect("valid machine");
+        // answered twice: the second, deep answer is never read
+        let executor = sync_task_fn(|request| {
+            let callback = request.callback().expect("a callback task");
+            callback.send_success(json!("first")).expect("accepted");
+            callback.send_success(deep(100_000)).expect("queued");
+            Ok(json!({}))
+        });
+        futures::executor::block_on(machine.execute(&executor, json!({})))
+    });
+    assert_eq!(outcome.output, Some(json!("first")));
+}
+
+/// Divergence: AWS's answer to such a TestState request is not recorded.
+#[test]
+fn deep_test_state_request_is_rejected() {
+    let detail = small_stack(|| {
+        let request = stepfn::testing::TestStateRequest::new(deep(100_000));
+        let error =
+            stepfn::testing::test_state(&pass_machine(), &request, None).expect_err("too deep");
+        std::mem::forget(request); // the test's own drop would recurse
+        error.detail().to_owned()
+    });
+    assert_eq!(
+        detail,
+        "the input has arrays and objects nested more than 1000 levels deep"
+    );
+}
+
+fn test_task(answer: fn() -> Value) -> (String, Option<String>, Option<String>) {
+    let machine = StateMachine::from_value(json!({"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": LAMBDA, "End": true}}}))
+    .expect("valid machine");
+    let executor = sync_task_fn(move |_| Ok(answer()));
+    let request = stepfn::testing::TestStateRequest::new(json!({}));
+    let result = stepfn::testing::test_state(&machine, &request, Some(&executor)).expect("tested");
+    (
+        result.status.as_str().to_owned(),
+        result.error,
+        result.cause,
+    )
+}
+
+#[test]
+fn deep_task_result_in_test_state_fails_the_task() {
+    let (status, error, cause) = small_stack(|| test_task(|| deep(100_000)));
+    assert_eq!(status, "FAILED");
+    assert_eq!(error.as_deref(), Some("States.DataLimitExceeded"));
+    assert_eq!(
+        cause.as_deref(),
+        Some("The state/task 'arn:aws:lambda:us-east-1:123456789012:function:f' returned a result with a nesting depth exceeding the maximum of 1000 levels.")
+    );
+}
+
+#[test]
+fn panicking_executor_in_test_state_fails_the_task() {
+    let (status, error, cause) = test_task(|| panic!("boom"));
+    assert_eq!(
+        (status.as_str(), error.as_deref(), cause.as_deref()),
+        ("FAILED", Some("States.TaskFailed"), Some("boom"))
+    );
+}
+
+#[test]
+fn deep_mock_config_is_rejected() {
+    let detail = small_stack(|| {
+        let mut config =
+            json!({"StateMachines": {}, "MockedResponses": {"R": {"0": {"Return": 1}}}});
+        config["MockedResponses"]["R"]["0"]["Return"] = deep(100_000);
+        let error = stepfn::testing::MockConfig::from_value(&config).expect_err("too deep");
+        std::mem::forget(config); // the test's own drop would recurse
+        error.detail().to_owned()
+    });
+    assert_eq!(
+        detail,
+        "mock config: arrays and objects are nested more than 1000 levels deep"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// nothing lost: numbers parsed from text keep every bit (as Jackson does)
+
+const TIGHT_FLOAT: f64 = 3.8755390579181915e-287;
+
+#[test]
+fn string_to_json_keeps_every_bit_of_a_float() {
+    let call =
+        IntrinsicCall::parse("States.StringToJson('3.8755390579181915e-287')").expect("parses");
+    assert_eq!(
+        call.eval(&Env::data(&json!({}))).expect("evaluates"),
+        json!(TIGHT_FLOAT)
+    );
+}
+
+#[test]
+fn definition_literals_keep_every_bit_of_a_float() {
+    let machine = StateMachine::from_str(
+        r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 3.8755390579181915e-287, "End": true}}}"#,
+    )
+    .expect("valid machine");
+    let outcome =
+        futures::executor::block_on(machine.execute(&sync_task_fn(|_| Ok(json!(null))), json!({})));
+    assert_eq!(outcome.output, Some(json!(TIGHT_FLOAT)));
+}
+
+// ---------------------------------------------------------------------------
+// paths whose matches multiply
+
+/// Divergence: AWS (Jayway) accepts any number of `..`; each multiplies the
+/// matches by up to the size of the data, so stepfn caps them at two.
+#[test]
+fn a_path_has_at_most_two_recursive_descents() {
+    assert!(Path::parse("$..a..b").is_ok());
+    assert_eq!(
+        Path::parse("$..a..b..c")
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        Err(
+            "invalid path `$..a..b..c`: a path may have at most 2 recursive descents (`..`)"
+                .to_owned()
+        )
+    );
+    assert!(Path::parse("$..*..[*]..*").is_err());
+}
+
+/// Divergence: a cap of our own (AWS's behaviour on such a path is not
+/// recorded).
+#[test]
+fn matches_of_a_path_are_capped() {
+    // each of the 100 levels matched by `..*` holds the 1 MiB string
+    let mut data = json!("x".repeat(1 << 20));
+    for _ in 0..100 {
+        data = json!([data]);
+    }
+    let error = Path::parse("$..*")
+        .expect("parses")
+        .eval(&Env::data(&data))
+        .expect_err("too large");
+    assert_eq!(
+        error.to_string(),
+        "Invalid path '$..*' : the matches add up to more than 67108864 bytes"
+    );
+    let definition = json!({"StartAt": "C", "States": {"C": {"Type": "Choice",
+        "Choices": [{"Variable": "$..*", "IsPresent": false, "Next": "D"}, {"Variable": "$..*", "IsNull": true, "Next": "D"}],
+        "Default": "D"}, "D": {"Type": "Succeed"}}});
+    let outcome = StateMachine::from_value(definition).expect("valid machine");
+    let outcome = futures::executor::block_on(
+        outcome
+            .execution()
+            .with_limits(stepfn::Limits::unlimited())
+            .run(&sync_task_fn(|_| Ok(json!(null))), data),
+    );
+    assert_eq!(
+        failure(outcome).as_deref(),
+        Some("Invalid path '$..*' : the matches add up to more than 67108864 bytes")
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -521,7 +759,7 @@ fn task_answer() -> impl Strategy<Value = Result<Value, (String, String)>> {
 }
 
 fn execute(
-    machine: &'static StateMachine,
+    machine: &StateMachine,
     input: Value,
     answers: Vec<Result<Value, (String, String)>>,
 ) -> Outcome {
@@ -558,7 +796,6 @@ proptest! {
         answers in prop::collection::vec(task_answer(), 0..4),
     ) {
         let outcome = execute(&machines()[which], input, answers);
-        if std::env::var("HDEBUG").is_ok() { eprintln!("OUT {which} {:?} {:?} {:?}", outcome.status, outcome.error, outcome.cause.as_deref().map(|c| c.chars().take(150).collect::<String>())); }
         match outcome.status {
             stepfn::Status::Succeeded => {
                 let output = outcome.output.as_ref().expect("a succeeded execution has an output");
@@ -692,4 +929,190 @@ fn retry_interval_grows_then_saturates() {
         retry::interval(&r(3, 1.0, None), u64::MAX),
         Duration::from_secs(3)
     );
+}
+
+// ---------------------------------------------------------------------------
+// definitions
+
+/// A definition using every state type and most fields, to mutate.
+fn base_definition() -> Value {
+    json!({"Comment": "c", "StartAt": "P", "TimeoutSeconds": 100, "States": {
+        "P": {"Type": "Pass", "InputPath": "$", "Parameters": {"a.$": "$.a", "f.$": "States.Format('{}', $.a)", "l": [1]},
+              "ResultPath": "$.p", "OutputPath": "$", "Assign": {"v.$": "$.a"}, "Next": "T"},
+        "T": {"Type": "Task", "Resource": LAMBDA, "Parameters": {"x.$": "$"}, "ResultSelector": {"r.$": "$"},
+              "ResultPath": "$.t", "TimeoutSeconds": 10, "HeartbeatSeconds": 5,
+              "Retry": [{"ErrorEquals": ["E"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 2.0,
+                         "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+              "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.e", "Next": "F"}], "Next": "C"},
+        "C": {"Type": "Choice", "Choices": [
+                {"Variable": "$.a", "NumericGreaterThan": 1, "Next": "W"},
+                {"And": [{"Variable": "$.s", "StringMatches": "a*"}, {"Not": {"Variable": "$.b", "IsNull": true}}], "Next": "M"}],
+              "Default": "Par"},
+        "W": {"Type": "Wait", "SecondsPath": "$.a", "Next": "M"},
+        "M": {"Type": "Map", "ItemsPath": "$.l", "MaxConcurrency": 2, "ItemSelector": {"i.$": "$$.Map.Item.Value"},
+              "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}},
+              "ResultPath": "$.m", "Next": "Par"},
+        "Par": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}],
+                "ResultPath": "$.par", "Next": "S"},
+        "F": {"Type": "Fail", "Error": "X", "Cause": "y"},
+        "S": {"Type": "Succeed"}}})
+}
+
+/// Every JSON pointer into `value`.
+fn pointers(value: &Value, at: String, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let p = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                pointers(v, p.clone(), out);
+                out.push(p);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                let p = format!("{at}/{i}");
+                pointers(v, p.clone(), out);
+                out.push(p);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A definition value: mostly the kinds of values definitions hold.
+fn definition_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        json_value(),
+        path_text().prop_map(Value::String),
+        call_text().prop_map(Value::String),
+        Just(json!("P")),
+        Just(json!("Nope")),
+        Just(json!("States.ALL")),
+        Just(json!(LAMBDA)),
+        Just(json!("arn:aws:states:::lambda:invoke")),
+        Just(json!({"Type": "Pass", "End": true})),
+        Just(json!({"StartAt": "X", "States": {"X": {"Type": "Wait", "Seconds": 1, "End": true}}})),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn mutated_definitions_load_or_fail_cleanly(
+        edits in prop::collection::vec((any::<prop::sample::Index>(), definition_value(), 0..3u8), 1..4),
+        input in data(),
+    ) {
+        let mut definition = base_definition();
+        for (index, value, how) in edits {
+            let mut all = Vec::new();
+            pointers(&definition, String::new(), &mut all);
+            let at = &all[index.index(all.len())];
+            let (parent, last) = at.rsplit_once('/').expect("a pointer");
+            match (how, definition.pointer_mut(parent)) {
+                (0, Some(Value::Object(map))) => {
+                    map.remove(&last.replace("~1", "/").replace("~0", "~"));
+                }
+                (1, Some(Value::Object(map))) => {
+                    map.insert(format!("{last}Path"), value);
+                }
+                _ => {
+                    if let Some(slot) = definition.pointer_mut(at) {
+                        *slot = value;
+                    }
+                }
+            }
+        }
+        let _ = StateMachine::validate_value(&definition, stepfn::definition::StateMachineType::Express);
+        let loaded = StateMachine::from_value(definition);
+        if let Ok(machine) = loaded {
+            let written = machine.to_value();
+            prop_assert!(StateMachine::from_value(written.clone()).is_ok(), "{}", written);
+            let _ = execute(&machine, input, vec![Ok(json!({"a": 1}))]);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    /// Any text, and a valid definition cut anywhere or with a character
+    /// swapped in, loads or fails with diagnostics.
+    #[test]
+    fn definition_text_loads_or_fails_cleanly(
+        text in "\\PC{0,40}",
+        cut in any::<prop::sample::Index>(),
+        insert in "\\PC{0,2}",
+    ) {
+        let _ = StateMachine::from_str(&text);
+        let _ = StateMachine::validate(&text, stepfn::definition::StateMachineType::Standard);
+        let full = base_definition().to_string();
+        let mut at = cut.index(full.len() + 1);
+        while !full.is_char_boundary(at) {
+            at -= 1;
+        }
+        let _ = StateMachine::from_str(&full[..at]);
+        let _ = StateMachine::from_slice(&full.as_bytes()[..at]);
+        let spliced = format!("{}{insert}{}", &full[..at], &full[at..]);
+        let _ = StateMachine::from_str(&spliced);
+        let mut bytes = full.into_bytes();
+        if let Some(b) = bytes.get_mut(at) {
+            *b = 0xff;
+        }
+        let _ = StateMachine::from_slice(&bytes);
+    }
+
+    /// TestState takes any input, context, variables and mock for every
+    /// state of the test machines.
+    #[test]
+    fn test_state_never_panics(
+        which in 0..6usize,
+        state in any::<prop::sample::Index>(),
+        input in prop_oneof![data(), json_value()],
+        context in json_value(),
+        variables in prop::collection::vec((key(), json_value()), 0..3),
+        mock in prop::option::of(task_answer()),
+        retries in any::<u32>(),
+    ) {
+        let machine = if which == 5 {
+            StateMachine::from_value(base_definition()).expect("valid machine")
+        } else {
+            machines()[which].clone()
+        };
+        let mut names = Vec::new();
+        collect_states(&machine.to_value(), &mut names);
+        let mut request = stepfn::testing::TestStateRequest::new(input);
+        request.state_name = Some(names[state.index(names.len())].clone());
+        request.context = context;
+        request.variables = variables.into_iter().collect();
+        request.retrier_retry_count = retries;
+        request.mock = mock.map(|m| match m {
+            Ok(v) => stepfn::testing::TestStateMock::Result(v),
+            Err((name, cause)) => stepfn::testing::TestStateMock::Error(stepfn::StatesError::new(name.as_str(), cause.as_str())),
+        });
+        let executor = sync_task_fn(|request| Ok(request.parameters));
+        if let Ok(result) = stepfn::testing::test_state(&machine, &request, Some(&executor)) {
+            let _ = result.to_json();
+        }
+    }
+}
+
+/// The names of every state of a definition, nested ones included.
+fn collect_states(definition: &Value, out: &mut Vec<String>) {
+    if let Some(states) = definition.get("States").and_then(Value::as_object) {
+        for (name, state) in states {
+            out.push(name.clone());
+            for branch in state
+                .get("Branches")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                collect_states(branch, out);
+            }
+            if let Some(processor) = state.get("ItemProcessor") {
+                collect_states(processor, out);
+            }
+        }
+    }
 }

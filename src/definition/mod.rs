@@ -677,7 +677,11 @@ impl StateMachine {
 
     /// Loads a definition from a JSON value.
     pub fn from_value(value: Value) -> Result<StateMachine, Error> {
-        Self::check_value(&value, None).into_result()
+        let result = Self::check_value(&value, None).into_result();
+        // a value nested too deeply for serde_json's recursive drop
+        // (`TOO_DEEPLY_NESTED`) is taken apart without recursion
+        crate::engine::bounds::dismantle(value);
+        result
     }
 
     /// Loads one state definition (TestState's `definition` without

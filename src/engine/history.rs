@@ -53,11 +53,36 @@ impl serde::Serialize for HistoryEvent {
     }
 }
 
-/// Parses an RFC 3339 date-time.
+/// Parses an RFC 3339 date-time (`None` also when this platform's
+/// `SystemTime` cannot represent it).
 pub(crate) fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+    let nanos = parse_rfc3339_nanos(text)?;
+    let magnitude = nanos.unsigned_abs();
+    let since_epoch = Duration::new(
+        u64::try_from(magnitude / 1_000_000_000).ok()?,
+        (magnitude % 1_000_000_000) as u32,
+    );
+    if nanos >= 0 {
+        SystemTime::UNIX_EPOCH.checked_add(since_epoch)
+    } else {
+        SystemTime::UNIX_EPOCH.checked_sub(since_epoch)
+    }
+}
+
+/// Parses an RFC 3339 date-time into nanoseconds since the Unix epoch
+/// (any RFC 3339 date-time fits, whatever the platform).
+pub(crate) fn parse_rfc3339_nanos(text: &str) -> Option<i128> {
     OffsetDateTime::parse(text, &Rfc3339)
         .ok()
-        .map(SystemTime::from)
+        .map(OffsetDateTime::unix_timestamp_nanos)
+}
+
+/// `t` in nanoseconds since the Unix epoch.
+pub(crate) fn unix_nanos(t: SystemTime) -> i128 {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => d.as_nanos() as i128,
+        Err(e) => -(e.duration().as_nanos() as i128),
+    }
 }
 
 /// `2024-02-07T13:52:02.123Z`.

@@ -30,7 +30,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-mod bounds;
+pub(crate) mod bounds;
+pub(crate) use run::panic_message;
 mod history;
 mod plan;
 mod run;
@@ -809,7 +810,13 @@ impl Shared {
     }
 
     pub(crate) fn unregister(&self, token: &str) {
-        self.lock_callbacks().remove(token);
+        let slot = self.lock_callbacks().remove(token);
+        // answers nobody read may be nested too deeply for a recursive drop
+        for message in slot.into_iter().flat_map(|s| s.messages) {
+            if let CallbackMessage::Success(output) = message {
+                bounds::dismantle(output);
+            }
+        }
     }
 
     /// The next message for `token` (pending until one arrives).
@@ -837,6 +844,11 @@ impl CallbackSink for Shared {
     fn send(&self, token: &str, message: CallbackMessage) -> Result<(), CallbackError> {
         let mut callbacks = self.lock_callbacks();
         let Some(slot) = callbacks.get_mut(token) else {
+            drop(callbacks);
+            // the output may be nested too deeply for a recursive drop
+            if let CallbackMessage::Success(output) = message {
+                bounds::dismantle(output);
+            }
             return Err(CallbackError::TaskDoesNotExist);
         };
         slot.messages.push_back(message);

@@ -1348,10 +1348,16 @@ fn wait_duration(
         }
         Ok(d)
     };
-    let until = |t: SystemTime| delay(t.duration_since(now).unwrap_or(Duration::ZERO));
+    // in nanoseconds since the epoch: any RFC 3339 time compares with any
+    // clock time, on any platform
+    let until = |t: i128| {
+        let ahead = (t - super::history::unix_nanos(now)).max(0);
+        let seconds = u64::try_from(ahead / 1_000_000_000).unwrap_or(u64::MAX);
+        delay(Duration::new(seconds, (ahead % 1_000_000_000) as u32))
+    };
     match w {
         WaitFor::Seconds(n) => delay(Duration::from_secs(*n)),
-        WaitFor::Timestamp(t) => match super::history::parse_rfc3339(t) {
+        WaitFor::Timestamp(t) => match super::history::parse_rfc3339_nanos(t) {
             Some(t) => until(t),
             None => Err(StatesError::runtime(format!(
                 "The Timestamp parameter does not reference a valid ISO-8601 extended offset date-time format string: {t}"
@@ -1390,7 +1396,7 @@ fn wait_duration(
                     p.as_str()
                 ))
             })?;
-            let parsed = v.as_str().and_then(super::history::parse_rfc3339);
+            let parsed = v.as_str().and_then(super::history::parse_rfc3339_nanos);
             match parsed {
                 Some(t) => until(t),
                 None => {
@@ -1511,7 +1517,7 @@ impl Drop for CallbackGuard<'_> {
     }
 }
 
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+pub(crate) fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_owned()
     } else if let Some(s) = payload.downcast_ref::<String>() {

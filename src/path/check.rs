@@ -17,6 +17,12 @@
 /// parser and selector recurse once per step.
 pub(crate) const MAX_NESTING: usize = 256;
 
+/// At most this many recursive descents (`..`) in one path. Each one
+/// multiplies the matches by up to the size of the data: on a value
+/// nested 1000 levels deep (a few KB of text), two yield some 300 MB of
+/// copies and three would yield hundreds of GB.
+pub(crate) const MAX_DESCENTS: usize = 2;
+
 /// Checks the steps of a path (the text after its root). `offset` is the
 /// length of the root, to report positions in the whole path.
 pub(crate) fn check(steps: &str, offset: usize) -> Result<(), String> {
@@ -25,6 +31,7 @@ pub(crate) fn check(steps: &str, offset: usize) -> Result<(), String> {
         bytes: steps.as_bytes(),
         pos: 0,
         nesting: 0,
+        descents: 0,
         offset,
     };
     scanner.steps()
@@ -35,6 +42,7 @@ struct Scanner<'a> {
     bytes: &'a [u8],
     pos: usize,
     nesting: usize,
+    descents: usize,
     offset: usize,
 }
 
@@ -98,6 +106,14 @@ impl Scanner<'_> {
                 b'.' => {
                     self.pos += 1;
                     let descent = self.eat(b'.');
+                    if descent {
+                        self.descents += 1;
+                        if self.descents > MAX_DESCENTS {
+                            return Err(format!(
+                                "a path may have at most {MAX_DESCENTS} recursive descents (`..`)"
+                            ));
+                        }
+                    }
                     match self.peek() {
                         Some(b'*') => self.pos += 1,
                         Some(b'[') => self.bracket()?,

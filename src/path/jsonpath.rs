@@ -3,6 +3,11 @@
 
 use serde_json::Value;
 
+/// The most JSON text (in bytes) the matches of one full JSONPath may add
+/// up to: recursive descent on deeply nested data copies each level's
+/// subtree again, so a small input can otherwise yield gigabytes.
+pub const MAX_MATCH_BYTES: usize = 64 << 20;
+
 /// A compiled non-definite JSONPath, rooted at `$`.
 #[derive(Clone)]
 pub(crate) struct Query {
@@ -20,12 +25,22 @@ impl Query {
         Ok(Query { compiled })
     }
 
-    /// Every match, in document order, as an array.
-    pub(crate) fn select(&self, value: &Value) -> Value {
-        match self.compiled.select(value) {
-            Ok(found) => Value::Array(found.into_iter().cloned().collect()),
-            Err(_) => Value::Array(Vec::new()),
+    /// Every match, in document order, as an array; `None` when the
+    /// matches are larger than [`MAX_MATCH_BYTES`] of JSON text (they are
+    /// measured before anything is copied).
+    pub(crate) fn select(&self, value: &Value) -> Option<Value> {
+        let Ok(found) = self.compiled.select(value) else {
+            return Some(Value::Array(Vec::new()));
+        };
+        let mut budget = MAX_MATCH_BYTES;
+        for node in &found {
+            let scan = crate::data_flow::scan(node, Some(budget), None);
+            if scan.too_big {
+                return None;
+            }
+            budget = budget.saturating_sub(scan.measure.bytes);
         }
+        Some(Value::Array(found.into_iter().cloned().collect()))
     }
 }
 

@@ -47,11 +47,16 @@
 //!   and parentheses. Array indexes inside a filter, `=~`, `!`, `null`,
 //!   `in`-style operators and functions (`length()`) are rejected at parse
 //!   time. In a `$$` or `$name` path, `$` inside a filter is that root value.
+//! * A path may have at most two recursive descents (`..`), and the matches
+//!   of a full JSONPath may add up to at most [`MAX_MATCH_BYTES`] of JSON
+//!   text ([`PathError::TooLarge`]): on deeply nested data each descent
+//!   copies every level's subtree again.
 
 mod check;
 mod jsonpath;
 mod reference;
 
+pub use jsonpath::MAX_MATCH_BYTES;
 pub use reference::Step;
 
 use serde_json::{Map, Value};
@@ -235,6 +240,12 @@ pub enum PathError {
         /// The bracket form up to and including the missing field, e.g. `$['a']`.
         at: String,
     },
+    /// The matches of a full JSONPath add up to more than
+    /// [`MAX_MATCH_BYTES`] of JSON text.
+    TooLarge {
+        /// The path as written.
+        path: String,
+    },
 }
 
 impl PathError {
@@ -253,7 +264,8 @@ impl PathError {
         match self {
             PathError::NoResults { path, .. }
             | PathError::CannotWrite { path }
-            | PathError::MissingProperty { path, .. } => Some(path),
+            | PathError::MissingProperty { path, .. }
+            | PathError::TooLarge { path } => Some(path),
             PathError::UndefinedVariable { .. } => None,
         }
     }
@@ -273,6 +285,10 @@ impl fmt::Display for PathError {
             PathError::MissingProperty { path, at } => {
                 write!(f, "Invalid path '{path}' : Missing property in path {at}")
             }
+            PathError::TooLarge { path } => write!(
+                f,
+                "Invalid path '{path}' : the matches add up to more than {MAX_MATCH_BYTES} bytes"
+            ),
         }
     }
 }
@@ -553,7 +569,12 @@ impl Path {
             PathKind::Reference(reference) => reference.eval(env).map(Cow::Borrowed),
             PathKind::Query(query) => {
                 let start = resolve_root(&query.root, env)?;
-                Ok(Cow::Owned(query.query.select(start)))
+                match query.query.select(start) {
+                    Some(matches) => Ok(Cow::Owned(matches)),
+                    None => Err(PathError::TooLarge {
+                        path: query.text.clone(),
+                    }),
+                }
             }
         }
     }

@@ -163,6 +163,13 @@ impl MockConfig {
     /// Reads a mock configuration from a JSON value. Every problem is an
     /// [`ErrorKind::InvalidConfig`] error naming the offending entry.
     pub fn from_value(value: &Value) -> Result<MockConfig, Error> {
+        // checked before anything recursive (cloning a result) sees it
+        const MAX_DEPTH: usize = 1000;
+        if crate::data_flow::too_deep(value, MAX_DEPTH) {
+            return Err(config_error(format!(
+                "mock config: arrays and objects are nested more than {MAX_DEPTH} levels deep"
+            )));
+        }
         let root = object(value, "the file")?;
         for key in root.keys() {
             if key != "StateMachines" && key != "MockedResponses" {

@@ -8,7 +8,9 @@ use crate::error::{Error, ErrorKind, ErrorName, StatesError};
 use crate::executor::{TaskExecutor, TaskRequest};
 use crate::path::{Scope, Variables};
 use crate::retry;
+use futures::FutureExt;
 use serde_json::{json, Map, Value};
+use std::panic::AssertUnwindSafe;
 
 /// How much TestState reports (`inspectionLevel`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -211,6 +213,27 @@ pub fn test_state(
             ErrorKind::InvalidInput,
             "TestState of JSONata states is not supported",
         ));
+    }
+    // checked before anything recursive (cloning, serialising) sees them
+    let mock_result = match &request.mock {
+        Some(TestStateMock::Result(result)) => Some(result),
+        _ => None,
+    };
+    let given = [
+        ("input", Some(&request.input)),
+        ("context", Some(&request.context)),
+        ("mock result", mock_result),
+    ];
+    let variables = request.variables.values().map(|v| ("variables", Some(v)));
+    for (what, value) in given.into_iter().chain(variables) {
+        if value.is_some_and(|v| data_flow::too_deep(v, MAX_DEPTH)) {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "the {what} has arrays and objects nested more than {MAX_DEPTH} levels deep"
+                ),
+            ));
+        }
     }
     if matches!(state.kind, StateKind::Map(_) | StateKind::Parallel(_)) && request.mock.is_none() {
         return Err(Error::new(
@@ -645,5 +668,26 @@ fn call_task(
         .with_state_name(&state.name)
         .with_retry_count(request.retrier_retry_count)
         .with_context(&request.context);
-    futures::executor::block_on(executor.execute(task_request))
+    // a panicking executor fails the task, as in an execution
+    let call = AssertUnwindSafe(executor.execute(task_request)).catch_unwind();
+    match futures::executor::block_on(call) {
+        Ok(Ok(result)) if data_flow::too_deep(&result, MAX_DEPTH) => {
+            crate::engine::bounds::dismantle(result);
+            Err(StatesError::new(
+                ErrorName::DataLimitExceeded,
+                format!(
+                    "The state/task '{}' returned a result with a nesting depth exceeding the maximum of {MAX_DEPTH} levels.",
+                    task.resource.arn
+                ),
+            ))
+        }
+        Ok(result) => result,
+        Err(panic) => Err(StatesError::new(
+            ErrorName::TaskFailed,
+            crate::engine::panic_message(panic),
+        )),
+    }
 }
+
+/// The nesting depth TestState accepts (AWS's, as [`crate::Limits`]).
+const MAX_DEPTH: usize = 1000;
