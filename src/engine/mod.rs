@@ -462,7 +462,7 @@ impl<'m> Execution<'m> {
     }
 }
 
-fn resolve_identity(identity: &ExecutionIdentity, now: SystemTime) -> run::Ident {
+pub(crate) fn resolve_identity(identity: &ExecutionIdentity, start_time: SystemTime) -> run::Ident {
     let sm_name = identity
         .state_machine_name
         .clone()
@@ -511,7 +511,7 @@ fn resolve_identity(identity: &ExecutionIdentity, now: SystemTime) -> run::Ident
         exec_name,
         exec_arn,
         role_arn,
-        start_time: identity.start_time.unwrap_or(now),
+        start_time,
         region,
         machine_type: identity.machine_type,
         sync_execution: identity.sync_execution,
@@ -549,7 +549,7 @@ enum Ended<T> {
 /// Polls an execution: stops it when aborted, and moves a virtual clock
 /// when nothing but time can make progress.
 struct Drive<'r, F> {
-    future: std::pin::Pin<Box<F>>,
+    future: std::pin::Pin<&'r mut F>,
     shared: &'r Shared,
     busy: &'r std::sync::atomic::AtomicUsize,
     clock: &'r dyn Clock,
@@ -612,7 +612,7 @@ async fn drive_execution(
     let clock: &dyn Clock = &*execution.clock;
     let machine_plan = execution.machine.engine_plan.get(definition);
     let plan = &machine_plan.root;
-    let ident = resolve_identity(&execution.identity, clock.now());
+    let start_time = execution.identity.start_time.unwrap_or_else(|| clock.now());
     let exec_input = machine_plan.wants_context.then(|| input.clone());
     let rng = match execution.random_seed {
         Some(seed) => rand::rngs::SmallRng::seed_from_u64(seed),
@@ -627,7 +627,9 @@ async fn drive_execution(
         rng: Mutex::new(rng),
         busy: Default::default(),
         transitions: Default::default(),
-        ident,
+        ident: Default::default(),
+        identity: &execution.identity,
+        start_time,
         exec_input,
         exec_context: Default::default(),
     };
@@ -643,46 +645,54 @@ async fn drive_execution(
                 "inputDetails".into(),
                 serde_json::json!({"truncated": false}),
             );
-            d.insert("roleArn".into(), Value::from(run.ident.role_arn.as_str()));
+            d.insert("roleArn".into(), Value::from(run.ident().role_arn.as_str()));
             d
         },
     );
-    let thread = run::Thread {
+    let mut thread = run::Thread {
         cursor: 0,
         vars: run::Vars::root(),
         sink: &sink,
         slot: None,
     };
-    let body = run::run_sub(&run, &definition.machine, plan, input, bound, thread);
     let timeout = definition.timeout_seconds;
-    let body = async {
-        match timeout {
-            None => Ended::Done(body.await),
-            Some(t) => {
-                let sleep = clock.sleep(std::time::Duration::from_secs(t));
-                match futures::future::select(body, sleep).await {
-                    futures::future::Either::Left((o, _)) => Ended::Done(o),
-                    futures::future::Either::Right(_) => Ended::TimedOut,
+    // the top level is walked in this future, not in a boxed one of its
+    // own: an execution that never waits allocates no future at all
+    let ended = {
+        let body = async {
+            let walked = run::walk(&run, &definition.machine, plan, input, bound, &mut thread);
+            match timeout {
+                None => Ended::Done(walked.await),
+                Some(t) => {
+                    futures::pin_mut!(walked);
+                    let sleep = clock.sleep(std::time::Duration::from_secs(t));
+                    match futures::future::select(walked, sleep).await {
+                        futures::future::Either::Left((o, _)) => Ended::Done(o),
+                        futures::future::Either::Right(_) => Ended::TimedOut,
+                    }
                 }
             }
+        };
+        futures::pin_mut!(body);
+        Drive {
+            future: body,
+            shared: &execution.shared,
+            busy: &run.busy,
+            clock,
         }
+        .await
+        .unwrap_or(Ended::Aborted)
     };
-    let ended = Drive {
-        future: Box::pin(body),
-        shared: &execution.shared,
-        busy: &run.busy,
-        clock,
-    }
-    .await
-    .unwrap_or(Ended::Aborted);
+    let cursor = thread.cursor;
+    drop(thread);
     execution.shared.finished.store(true, Ordering::SeqCst);
     let last = sink.count();
     let mut outcome = match ended {
-        Ended::Done(sub) => match sub.result {
-            Ok(output) => {
+        Ended::Done(result) => match result {
+            Ok((output, _)) => {
                 sink.emit(
                     clock,
-                    sub.cursor,
+                    cursor,
                     "ExecutionSucceeded",
                     Some("executionSucceededEventDetails"),
                     || {

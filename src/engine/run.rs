@@ -144,7 +144,12 @@ pub(crate) struct Run<'a> {
     /// Task calls in flight: a virtual clock does not move while any is.
     pub busy: AtomicUsize,
     pub transitions: AtomicU64,
-    pub ident: Ident,
+    /// Who the execution is, resolved when first needed (context object,
+    /// history, Map Run ARNs): an execution that needs none of them makes
+    /// no ARN strings.
+    pub ident: OnceLock<Ident>,
+    pub identity: &'a super::ExecutionIdentity,
+    pub start_time: SystemTime,
     /// The execution input, kept for `$$.Execution.Input` when some state
     /// may read it.
     pub exec_input: Option<Value>,
@@ -304,24 +309,30 @@ impl<'a> Run<'a> {
         id
     }
 
+    pub(crate) fn ident(&self) -> &Ident {
+        self.ident
+            .get_or_init(|| super::resolve_identity(self.identity, self.start_time))
+    }
+
     fn exec_context(&self) -> &Value {
         self.exec_context.get_or_init(|| {
             let mut start = String::with_capacity(24);
-            write_rfc3339_millis(&mut start, self.ident.start_time);
+            write_rfc3339_millis(&mut start, self.ident().start_time);
             let mut context = json!({
                 "Execution": {
-                    "Id": self.ident.exec_arn,
+                    "Id": self.ident().exec_arn,
                     "Input": self.exec_input.clone().unwrap_or(Value::Null),
                     "StartTime": start,
-                    "Name": self.ident.exec_name,
-                    "RoleArn": self.ident.role_arn,
+                    "Name": self.ident().exec_name,
+                    "RoleArn": self.ident().role_arn,
                     "RedriveCount": 0,
                 },
-                "StateMachine": {"Id": self.ident.sm_arn, "Name": self.ident.sm_name},
+                "StateMachine": {"Id": self.ident().sm_arn, "Name": self.ident().sm_name},
             });
             // synchronous Express executions cannot be redriven: AWS leaves
             // the count out
-            if self.ident.machine_type == StateMachineType::Express && self.ident.sync_execution {
+            if self.ident().machine_type == StateMachineType::Express && self.ident().sync_execution
+            {
                 if let Some(e) = context["Execution"].as_object_mut() {
                     e.remove("RedriveCount");
                 }
@@ -457,7 +468,7 @@ pub(crate) fn run_sub<'x>(
     })
 }
 
-async fn walk<'x>(
+pub(crate) async fn walk<'x>(
     run: &'x Run<'x>,
     sm: &'x SubMachine,
     plan: &'x SubPlan,
@@ -1862,7 +1873,7 @@ async fn task_attempt<'x>(
             d.insert("inputDetails".into(), not_truncated());
         } else {
             resource_pair(&mut d);
-            d.insert("region".into(), Value::from(run.ident.region.as_str()));
+            d.insert("region".into(), Value::from(run.ident().region.as_str()));
             d.insert("parameters".into(), text(&parameters));
         }
         if let Some(t) = timeout {
@@ -2840,7 +2851,7 @@ async fn distributed_attempt<'x>(
     };
     let map_run_arn = format!(
         "{}/{}:{}",
-        run.ident.sm_arn.replacen(":stateMachine:", ":mapRun:", 1),
+        run.ident().sm_arn.replacen(":stateMachine:", ":mapRun:", 1),
         s.label.as_deref().unwrap_or(here.name),
         fast_uuid()
     );
