@@ -336,6 +336,28 @@ fn parallel_output_is_the_branch_outputs() {
 }
 
 #[test]
+fn result_selectors_taking_values_out_of_the_results() {
+    let branch = |name: &str| json!({"StartAt": name, "States": {name: {"Type": "Pass", "Parameters": {"v.$": "$.v", "pad": "padding"}, "End": true}}});
+    let def = chain(
+        json!([["Par", {"Type": "Parallel", "Branches": [branch("B1"), branch("B2")], "ResultSelector": {"first.$": "$[0]", "lit": "selected"}, "ResultPath": "$.sel"}], grow()]),
+    );
+    // `$[0]` is not a plain field path: this selector copies
+    assert_byte_edge(def, json!({"v": [1, 2]}), "Grow");
+    let def = chain(
+        json!([["T", {"Type": "Task", "Resource": LAMBDA, "ResultSelector": {"done.$": "$.done", "n": 12345}, "ResultPath": "$.sel"}], grow()]),
+    );
+    assert_byte_edge(
+        def,
+        json!({"v": [1, 2], "big": "dropped from the selection"}),
+        "Grow",
+    );
+    let def = chain(
+        json!([["T", {"Type": "Task", "Resource": LAMBDA, "ResultSelector": {"done.$": "$.done", "v.$": "$.v", "pad": "a literal longer than the rest of the result"}, "ResultPath": "$"}]]),
+    );
+    assert_byte_edge(def, json!({"v": [1, 2]}), "T");
+}
+
+#[test]
 fn map_output_is_the_iteration_outputs() {
     let processor = json!({"StartAt": "I", "States": {"I": {"Type": "Pass", "Parameters": {"item.$": "$", "pad": "grown"}, "End": true}}});
     let def =

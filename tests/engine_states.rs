@@ -132,6 +132,30 @@ fn task_result_goes_through_result_selector_result_path_output_path() {
     );
 }
 
+/// A ResultSelector taking values out of the result leaves Assign (which
+/// reads the raw result) and a missing path's cause untouched.
+#[test]
+fn result_selector_sees_and_leaves_the_whole_result() {
+    let lambda = "arn:aws:lambda:us-east-1:123456789012:function:f";
+    let def = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": lambda, "ResultSelector": {"c.$": "$.count", "k": 1},
+              "Assign": {"raw.$": "$"}, "Next": "P"},
+        "P": {"Type": "Pass", "Parameters": {"sel.$": "$", "raw.$": "$raw"}, "End": true}
+    }});
+    assert_eq!(
+        output(def, json!({"count": 1})),
+        json!({"sel": {"c": 2, "k": 1}, "raw": {"count": 2, "handled": true}})
+    );
+    let missing = one(json!({"Type": "Task", "Resource": lambda,
+        "ResultSelector": {"c.$": "$.count", "m.$": "$.missing"}, "End": true}));
+    assert_eq!(
+        run(missing, json!({"count": 1})).cause.as_deref(),
+        Some(
+            r#"An error occurred while executing the state 'S' (entered at the event id #2). The JSONPath '$.missing' specified for the field 'm.$' could not be found in the input '{"count":2,"handled":true}'"#
+        )
+    );
+}
+
 #[test]
 fn task_request_carries_resource_state_name_and_parameters() {
     let def = one(json!({

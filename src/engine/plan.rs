@@ -62,6 +62,9 @@ pub(crate) struct StatePlan {
     /// A Pass whose Parameters may take their values out of the state
     /// input instead of copying them.
     pub pass_move: Option<MoveTemplate>,
+    /// A ResultSelector (Task, Parallel, Map) that may take its values out
+    /// of the result instead of copying them.
+    pub selector_move: Option<MoveTemplate>,
     /// The measure of a Pass `Result`.
     pub result_measure: Option<Measure>,
 }
@@ -80,6 +83,16 @@ pub(crate) struct MoveTemplate {
     pub skeleton_bytes: usize,
 }
 
+impl MoveTemplate {
+    /// How many values it takes (each leaves a null behind).
+    pub fn takes(&self) -> usize {
+        self.fields
+            .iter()
+            .filter(|(_, f)| matches!(f, MoveField::Take(_)))
+            .count()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum MoveField {
     Literal(Value),
@@ -96,7 +109,23 @@ fn pass_move(s: &crate::definition::Pass) -> Option<MoveTemplate> {
     if !is_prefix(&result, &input) {
         return None;
     }
-    let Value::Object(template) = s.parameters.as_ref()?.to_value() else {
+    move_template(s.parameters.as_ref()?, input, result)
+}
+
+/// A ResultSelector that may take its values out of the result (nothing
+/// reads the result after it: Assign is evaluated before).
+fn selector_move(selector: Option<&PayloadTemplate>) -> Option<MoveTemplate> {
+    move_template(selector?, Vec::new(), Vec::new())
+}
+
+/// `template` as a [`MoveTemplate`] when it is flat: `.$` fields with
+/// distinct, non-nested `$.a.b` paths and scalar literals.
+fn move_template(
+    template: &PayloadTemplate,
+    input: Vec<String>,
+    result: Vec<String>,
+) -> Option<MoveTemplate> {
+    let Value::Object(template) = template.to_value() else {
         return None;
     };
     let mut fields = Vec::new();
@@ -268,8 +297,10 @@ fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> S
         task: None,
         task_move: None,
         pass_move: None,
+        selector_move: None,
         result_measure: None,
     };
+    let json_path = state.query_language == crate::definition::QueryLanguage::JsonPath;
     let mut ctx = false;
     match &state.kind {
         StateKind::Pass(s) => {
@@ -297,8 +328,9 @@ fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> S
                 ctx |= expr_ctx(e);
             }
             p.task = Some(task_names(&s.resource));
-            if state.query_language == crate::definition::QueryLanguage::JsonPath {
+            if json_path {
                 p.task_move = task_move(s);
+                p.selector_move = selector_move(s.result_selector.as_ref());
             }
         }
         StateKind::Choice(s) => {
@@ -343,6 +375,9 @@ fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> S
             ctx |= assign_ctx(s.assign.as_ref());
             ctx |= s.catch.iter().any(|c| assign_ctx(c.assign.as_ref()));
             p.children = s.branches.iter().map(plan).collect();
+            if json_path {
+                p.selector_move = selector_move(s.result_selector.as_ref());
+            }
         }
         StateKind::Map(s) => {
             p.next = transition(sm, index, &s.transition);
@@ -358,6 +393,9 @@ fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> S
             ctx |= s.catch.iter().any(|c| assign_ctx(c.assign.as_ref()));
             p.selector_needs_context = tpl_ctx(s.item_selector.as_ref());
             p.children = vec![plan(&s.item_processor)];
+            if json_path {
+                p.selector_move = selector_move(s.result_selector.as_ref());
+            }
         }
     }
     p.needs_context = ctx;

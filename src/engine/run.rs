@@ -2,7 +2,7 @@
 //! Parallel concurrency from polling many futures at once.
 
 use super::history::{write_rfc3339_millis, HistoryEvent};
-use super::plan::{Next, StatePlan, SubPlan, TaskFamily, TaskNames};
+use super::plan::{Next, StatePlan, SubPlan, TaskFamily};
 use super::{Limits, Shared};
 use crate::clock::Clock;
 use crate::data_flow::{self, add, sub, Measure};
@@ -1132,11 +1132,7 @@ fn pass(
             // leaving a null behind; ResultPath then replaces (and drops)
             // the node holding those nulls: the bound stays exact
             let bound = if run.counts_bytes() {
-                let holes = 4 * m
-                    .fields
-                    .iter()
-                    .filter(|(_, f)| matches!(f, super::plan::MoveField::Take(_)))
-                    .count();
+                let holes = 4 * m.takes();
                 let replaced = node_at(&input, &m.result).map_or(0, data_flow::json_len);
                 Measure {
                     bytes: add(sub(add(bound.bytes, holes), replaced), m.skeleton_bytes),
@@ -1192,6 +1188,39 @@ fn pass(
     })();
     let (out, assigned) = r.map_err(|e| here.error(e, th.cursor))?;
     finish(run, state, here, out, sp.next, assigned, th)
+}
+
+/// ResultSelector over an owned result (bounded by `bound`): with a
+/// [`MoveTemplate`](super::plan::MoveTemplate) from the plan, the values
+/// are taken out of the result (nothing reads it afterwards) and the bound
+/// stays exact (what is left of the result is measured: it is dropped);
+/// otherwise the template copies and the copy is measured.
+fn select_result(
+    run: &Run<'_>,
+    selector: Option<&PayloadTemplate>,
+    moving: Option<&super::plan::MoveTemplate>,
+    (result, bound): (Value, Measure),
+    scope: &Scope<'_>,
+) -> Result<(Value, Measure), StatesError> {
+    let Some(selector) = selector else {
+        return Ok((result, bound));
+    };
+    let mut result = result;
+    if let Some(m) = moving {
+        if let Some(selected) = take_template(&mut result, m) {
+            let bytes = if run.counts_bytes() {
+                let left = data_flow::json_len(&result);
+                add(sub(add(bound.bytes, 4 * m.takes()), left), m.skeleton_bytes)
+            } else {
+                usize::MAX
+            };
+            let depth = bound.depth.max(1);
+            return Ok((selected, Measure { bytes, depth }));
+        }
+    }
+    let selected = selector.eval(&scope.env(&result))?;
+    let bound = run.measure(&selected);
+    Ok((selected, bound))
 }
 
 /// The node at `keys` (object steps) inside `value`.
@@ -1555,7 +1584,6 @@ async fn task<'x>(
     bound: Measure,
     th: &mut Thread<'x>,
 ) -> Result<Step, Failure> {
-    let names = sp.task.as_ref();
     // resolve timeouts and credentials once, against the state input
     let prep = {
         let scope = here.scope(&th.vars);
@@ -1617,7 +1645,7 @@ async fn task<'x>(
         let input = &input;
         retry_loop!(run, &s.retry, None, th, retry_count => {
             task_attempt(
-                run, state, s, names, here, input, taken.take(), th, retry_count, timeout, heartbeat, role,
+                run, state, s, sp, here, input, taken.take(), th, retry_count, timeout, heartbeat, role,
             )
             .await
         })
@@ -1782,7 +1810,7 @@ async fn task_attempt<'x>(
     run: &'x Run<'x>,
     state: &'x State,
     s: &'x Task,
-    names: Option<&'x TaskNames>,
+    sp: &'x StatePlan,
     here: &Here<'_>,
     raw: &Value,
     taken: Option<Value>,
@@ -1792,8 +1820,9 @@ async fn task_attempt<'x>(
     heartbeat: Option<u64>,
     role: Option<&str>,
 ) -> Result<((Value, Measure), Option<Map<String, Value>>), Failure> {
+    let selector_move = sp.selector_move.as_ref();
     let fallback;
-    let names = match names {
+    let names = match sp.task.as_ref() {
         Some(n) => n,
         None => {
             fallback = super::plan::task_names(&s.resource);
@@ -2029,14 +2058,13 @@ async fn task_attempt<'x>(
             #[allow(clippy::redundant_closure_call)]
             let r = (|| {
                 let assigned = assign(s.assign.as_ref(), &result, &scope)?;
-                let selected = match &s.result_selector {
-                    Some(t) => {
-                        let selected = t.eval(&scope.env(&result))?;
-                        let bound = run.measure(&selected);
-                        (selected, bound)
-                    }
-                    None => (result, result_bound),
-                };
+                let selected = select_result(
+                    run,
+                    s.result_selector.as_ref(),
+                    selector_move,
+                    (result, result_bound),
+                    &scope,
+                )?;
                 Ok::<_, StatesError>((selected, assigned))
             })();
             r.map_err(|e| {
@@ -2220,14 +2248,13 @@ fn complete(
     let scope = here.scope(&th.vars);
     let r = (|| {
         let assigned = assign(fields.assign, &results, &scope)?;
-        let (selected, selected_bound) = match fields.result_selector {
-            Some(t) => {
-                let selected = t.eval(&scope.env(&results))?;
-                let selected_bound = run.measure(&selected);
-                (selected, selected_bound)
-            }
-            None => (results, results_bound),
-        };
+        let (selected, selected_bound) = select_result(
+            run,
+            fields.result_selector,
+            sp.selector_move.as_ref(),
+            (results, results_bound),
+            &scope,
+        )?;
         let out_bound = result_path_bound(run, fields.result_path, (&input, bound), selected_bound);
         let out = data_flow::result_path(fields.result_path, input, selected)?;
         let out = select_owned(run, fields.output_path, out, out_bound, &scope)?;
