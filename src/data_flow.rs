@@ -301,6 +301,48 @@ enum Frame<'a> {
     Object(serde_json::map::Iter<'a>),
 }
 
+/// Open containers kept inline: payloads seldom nest deeper, and then
+/// measuring allocates nothing.
+const INLINE_FRAMES: usize = 8;
+
+/// The open containers around the one [`walk`] is in: the first
+/// [`INLINE_FRAMES`] inline, deeper ones in one growing vector.
+struct Parents<'a> {
+    inline: [Option<Frame<'a>>; INLINE_FRAMES],
+    len: usize,
+    spilled: Vec<Frame<'a>>,
+}
+
+impl<'a> Parents<'a> {
+    fn new() -> Self {
+        Parents {
+            inline: Default::default(),
+            len: 0,
+            spilled: Vec::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, frame: Frame<'a>) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = Some(frame),
+            None => self.spilled.push(frame),
+        }
+        self.len += 1;
+    }
+
+    fn pop(&mut self) -> Option<Frame<'a>> {
+        self.len = self.len.checked_sub(1)?;
+        match self.inline.get_mut(self.len) {
+            Some(slot) => slot.take(),
+            None => self.spilled.pop(),
+        }
+    }
+}
+
 /// The traversal behind [`scan`]: (bytes, depth, why it stopped). With
 /// `BYTES` false only the depth is measured. Stops once `bytes > max_bytes`
 /// or `depth > max_depth`; the counts are then partial (lower bounds).
@@ -313,40 +355,29 @@ fn walk<const BYTES: bool>(
     max_depth: usize,
 ) -> (usize, usize, Stop) {
     let mut bytes = 0usize;
-    let mut stack: Vec<Frame<'_>> = Vec::new();
     // the root
-    match open::<BYTES>(value, &mut bytes) {
-        None => {
+    let mut current = match open::<BYTES>(value, &mut bytes) {
+        None | Some(None) if BYTES && bytes > max_bytes => {
             return (
                 bytes,
-                0,
-                if bytes > max_bytes {
-                    Stop::Bytes
-                } else {
-                    Stop::Done
-                },
+                usize::from(value.is_array() || value.is_object()),
+                Stop::Bytes,
             )
         }
-        Some(frame) => {
-            if max_depth == 0 {
-                return (bytes, 1, Stop::Depth);
-            }
-            if BYTES && bytes > max_bytes {
-                return (bytes, 1, Stop::Bytes);
-            }
-            if let Some(frame) = frame {
-                stack.push(frame);
-            }
-        }
-    }
+        None => return (bytes, 0, Stop::Done),
+        Some(_) if max_depth == 0 => return (bytes, 1, Stop::Depth),
+        Some(None) => return (bytes, 1, Stop::Done),
+        Some(Some(frame)) => frame,
+    };
+    // the open containers around `current`
+    let mut parents = Parents::new();
     let mut deepest = 1usize;
-    while let Some(top) = stack.last_mut() {
-        let child = match top {
+    loop {
+        let child = match &mut current {
             Frame::Array(items) => loop {
                 let Some(v) = items.next() else { break None };
-                match open::<BYTES>(v, &mut bytes) {
-                    None => {}
-                    Some(frame) => break Some(frame),
+                if let Some(frame) = open::<BYTES>(v, &mut bytes) {
+                    break Some(frame);
                 }
                 if BYTES && bytes > max_bytes {
                     return (bytes, deepest, Stop::Bytes);
@@ -359,9 +390,8 @@ fn walk<const BYTES: bool>(
                 if BYTES {
                     bytes += str_len(k);
                 }
-                match open::<BYTES>(v, &mut bytes) {
-                    None => {}
-                    Some(frame) => break Some(frame),
+                if let Some(frame) = open::<BYTES>(v, &mut bytes) {
+                    break Some(frame);
                 }
                 if BYTES && bytes > max_bytes {
                     return (bytes, deepest, Stop::Bytes);
@@ -369,11 +399,13 @@ fn walk<const BYTES: bool>(
             },
         };
         match child {
-            None => {
-                stack.pop();
-            }
+            None => match parents.pop() {
+                Some(parent) => current = parent,
+                None => return (bytes, deepest, Stop::Done),
+            },
             Some(opened) => {
-                let depth = stack.len() + 1;
+                // `current` is at depth parents.len() + 1
+                let depth = parents.len() + 2;
                 if depth > deepest {
                     deepest = depth;
                     if depth > max_depth {
@@ -384,12 +416,11 @@ fn walk<const BYTES: bool>(
                     return (bytes, deepest, Stop::Bytes);
                 }
                 if let Some(frame) = opened {
-                    stack.push(frame);
+                    parents.push(std::mem::replace(&mut current, frame));
                 }
             }
         }
     }
-    (bytes, deepest, Stop::Done)
 }
 
 /// Counts `value` itself: a scalar whole (`None`), a container's brackets
@@ -451,32 +482,31 @@ pub(crate) fn str_len(s: &str) -> usize {
     n
 }
 
-/// True when some byte needs an escape: eight bytes at a time.
+/// True when some byte needs an escape: eight bytes at a time (the last
+/// word overlapping the one before), byte by byte below eight.
 fn has_special(bytes: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    // some byte of `x` is zero / below `n` (exact for the whole word)
+    // some byte of `x` is zero / below 0x20: exact for the whole word
     let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
     let special = |x: u64| {
         (x.wrapping_sub(ONES * 0x20) & !x & HIGH)
             | zero(x ^ (ONES * u64::from(b'"')))
             | zero(x ^ (ONES * u64::from(b'\\')))
     };
+    let word = |chunk: &[u8]| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        u64::from_le_bytes(w)
+    };
+    if bytes.len() < 8 {
+        return bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+    }
     let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        if special(u64::from_le_bytes(word)) != 0 {
-            return true;
-        }
+    if chunks.any(|chunk| special(word(chunk)) != 0) {
+        return true;
     }
-    let rest = chunks.remainder();
-    if rest.is_empty() {
-        return false;
-    }
-    let mut word = [b'a'; 8];
-    word[..rest.len()].copy_from_slice(rest);
-    special(u64::from_le_bytes(word)) != 0
+    special(word(&bytes[bytes.len() - 8..])) != 0
 }
 
 fn number_len(n: &serde_json::Number) -> usize {
@@ -668,6 +698,25 @@ mod tests {
             if let Value::Array(a) = v {
                 stack.extend(a);
             }
+        }
+    }
+
+    #[test]
+    fn values_nested_around_the_inline_frames_are_measured_exactly() {
+        for levels in 0..INLINE_FRAMES * 3 {
+            let mut v = json!({"leaf": "x\n"});
+            for i in 0..levels {
+                v = if i % 2 == 0 {
+                    json!([1, v, {}])
+                } else {
+                    json!({"k": v, "z": []})
+                };
+            }
+            let m = measure_exact(&v);
+            assert_eq!(m.bytes, text_len(&v), "{levels} levels");
+            assert_eq!(m.depth, depth(&v), "{levels} levels");
+            assert!(too_deep(&v, m.depth - 1));
+            assert!(!too_deep(&v, m.depth));
         }
     }
 

@@ -76,6 +76,23 @@ fn pass_parameters_input_path_and_output_path_apply_in_order() {
     );
 }
 
+/// A Pass that moves its parameters out of the input (InputPath and
+/// ResultPath `$`) and misses a later path reports the input untouched.
+#[test]
+fn a_moving_pass_that_misses_a_path_shows_the_whole_input() {
+    let state = json!({
+        "Type": "Pass", "InputPath": "$", "Parameters": {"a.$": "$.x", "b.$": "$.y.z", "c.$": "$.missing"},
+        "ResultPath": "$", "End": true
+    });
+    let outcome = run(one(state), json!({"x": [1], "y": {"z": "s"}}));
+    assert_eq!(
+        outcome.cause.as_deref(),
+        Some(
+            r#"An error occurred while executing the state 'S' (entered at the event id #2). The JSONPath '$.missing' specified for the field 'c.$' could not be found in the input '{"x":[1],"y":{"z":"s"}}'"#
+        )
+    );
+}
+
 #[test]
 fn pass_result_path_null_keeps_the_input() {
     let state = json!({"Type": "Pass", "Result": 1, "ResultPath": null, "End": true});

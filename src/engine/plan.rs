@@ -34,6 +34,9 @@ pub(crate) struct MachinePlan {
 pub(crate) struct SubPlan {
     pub start: Next,
     pub states: Vec<StatePlan>,
+    /// No state waits (Pass, Choice, Succeed and Fail only): the engine
+    /// runs the sub-machine without a future.
+    pub settles: bool,
 }
 
 #[derive(Debug)]
@@ -246,6 +249,10 @@ pub(crate) fn plan(sm: &SubMachine) -> SubPlan {
     SubPlan {
         start: resolve(sm, &index, &sm.start_at),
         states,
+        settles: sm
+            .states
+            .iter()
+            .all(|s| super::run::settles_at_once(&s.kind)),
     }
 }
 

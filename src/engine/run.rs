@@ -72,7 +72,7 @@ impl EventSink {
         details_key: Option<&'static str>,
         details: impl FnOnce() -> Map<String, Value>,
     ) -> u64 {
-        let id = self.count.fetch_add(1, Ordering::Relaxed) + 1;
+        let id = bump(&self.count);
         if let Some(history) = &self.history {
             let event = HistoryEvent {
                 id,
@@ -93,6 +93,16 @@ impl EventSink {
         }
         id
     }
+}
+
+/// Adds one to an execution's counter and gives the new value. The futures
+/// of one execution are only ever polled one at a time (all from the poll of
+/// the execution's own future), so a plain load and store does what an
+/// atomic read-modify-write would, without its cost on every state.
+fn bump(counter: &AtomicU64) -> u64 {
+    let n = counter.load(Ordering::Relaxed) + 1;
+    counter.store(n, Ordering::Relaxed);
+    n
 }
 
 /// JSON text, as AWS puts payloads in events.
@@ -473,10 +483,71 @@ async fn walk<'x>(
                 th.cursor,
             ));
         };
-        let step = enter(run, state, sp, input, bound, th).await?;
+        let here = arrive(run, state, sp, &input, th)?;
+        let step = if settles_at_once(&state.kind) {
+            settle(run, state, sp, &here, input, bound, th)?
+        } else {
+            enter(run, state, sp, &here, input, bound, th).await?
+        };
         input = step.output;
         bound = step.bound;
         next = step.next;
+    }
+}
+
+/// Runs a sub-machine whose states never wait (its plan is
+/// [`settles`](SubPlan::settles)) from its start to its end, without a
+/// future.
+pub(crate) fn run_sub_now<'x>(
+    run: &'x Run<'x>,
+    sm: &'x SubMachine,
+    plan: &'x SubPlan,
+    mut input: Value,
+    mut bound: Measure,
+    mut th: Thread<'x>,
+) -> SubOutcome {
+    let mut next = plan.start;
+    let result = loop {
+        let index = match next {
+            Next::End => break Ok((input, bound)),
+            Next::State(i) => i,
+            Next::Missing => {
+                break Err(Failure::new(
+                    StatesError::runtime("the next state is not defined in this state machine"),
+                    th.cursor,
+                ))
+            }
+        };
+        let (Some(state), Some(sp)) = (sm.states.get(index), plan.states.get(index)) else {
+            break Err(Failure::new(
+                StatesError::runtime("the next state is not defined in this state machine"),
+                th.cursor,
+            ));
+        };
+        let step = arrive(run, state, sp, &input, &mut th)
+            .and_then(|here| settle(run, state, sp, &here, input, bound, &mut th));
+        match step {
+            Ok(step) => {
+                input = step.output;
+                bound = step.bound;
+                next = step.next;
+            }
+            Err(f) => break Err(f),
+        }
+    };
+    if let Some(slot) = th.slot {
+        if result.is_ok() {
+            slot.store(KIND_NONE, Ordering::Relaxed);
+        }
+    }
+    let (result, bound) = match result {
+        Ok((output, bound)) => (Ok(output), bound),
+        Err(f) => (Err(f), Measure::UNKNOWN),
+    };
+    SubOutcome {
+        result,
+        bound,
+        cursor: th.cursor,
     }
 }
 
@@ -506,16 +577,17 @@ fn exited_type(kind: &StateKind) -> &'static str {
     }
 }
 
-async fn enter<'x>(
-    run: &'x Run<'x>,
-    state: &'x State,
-    sp: &'x StatePlan,
-    input: Value,
-    bound: Measure,
-    th: &mut Thread<'x>,
-) -> Result<Step, Failure> {
+/// The start of every state: the limits, the `...StateEntered` event, the
+/// context object.
+fn arrive<'s>(
+    run: &Run<'_>,
+    state: &'s State,
+    sp: &StatePlan,
+    input: &Value,
+    th: &mut Thread<'_>,
+) -> Result<Here<'s>, Failure> {
     // limits
-    let transitions = run.transitions.fetch_add(1, Ordering::Relaxed) + 1;
+    let transitions = bump(&run.transitions);
     if let Some(max) = run.limits.max_transitions {
         if transitions > max {
             return Err(Failure::new(
@@ -551,7 +623,7 @@ async fn enter<'x>(
         || {
             details([
                 ("name", Value::from(state.name.as_str())),
-                ("input", text(&input)),
+                ("input", text(input)),
                 ("inputDetails", not_truncated()),
             ])
         },
@@ -579,13 +651,31 @@ async fn enter<'x>(
             th.cursor,
         ));
     }
+    Ok(here)
+}
+
+/// True for the states that never wait: Pass, Choice, Succeed, Fail.
+pub(crate) fn settles_at_once(kind: &StateKind) -> bool {
+    matches!(
+        kind,
+        StateKind::Pass(_) | StateKind::Choice(_) | StateKind::Succeed(_) | StateKind::Fail(_)
+    )
+}
+
+/// Runs a state that never waits (see [`settles_at_once`]), without a
+/// future.
+fn settle(
+    run: &Run<'_>,
+    state: &State,
+    sp: &StatePlan,
+    here: &Here<'_>,
+    input: Value,
+    bound: Measure,
+    th: &mut Thread<'_>,
+) -> Result<Step, Failure> {
     match &state.kind {
-        StateKind::Pass(s) => pass(run, state, sp, s, &here, input, bound, th),
-        // the handlers that wait are boxed so that the future of a line of
-        // Pass/Choice states (a Map iteration, say) stays small
-        StateKind::Task(s) => task(run, state, sp, s, &here, input, bound, th).await,
-        StateKind::Choice(s) => choice(run, state, sp, s, &here, input, bound, th),
-        StateKind::Wait(s) => Box::pin(wait(run, state, sp, s, &here, input, bound, th)).await,
+        StateKind::Pass(s) => pass(run, state, sp, s, here, input, bound, th),
+        StateKind::Choice(s) => choice(run, state, sp, s, here, input, bound, th),
         StateKind::Succeed(s) => {
             let scope = here.scope(&th.vars);
             let out = (|| {
@@ -594,13 +684,38 @@ async fn enter<'x>(
                 select_owned(run, s.io.output_path.as_ref(), effective, bound, &scope)
             })()
             .map_err(|e| here.error(e, th.cursor))?;
-            finish(run, state, &here, out, Next::End, None, th)
+            finish(run, state, here, out, Next::End, None, th)
         }
-        StateKind::Fail(s) => Err(fail(s, &here, &input, th)),
+        StateKind::Fail(s) => Err(fail(s, here, &input, th)),
+        StateKind::Task(_) | StateKind::Wait(_) | StateKind::Parallel(_) | StateKind::Map(_) => {
+            Err(here.error(
+                StatesError::runtime("a state that waits was run as one that does not"),
+                th.cursor,
+            ))
+        }
+    }
+}
+
+/// Runs a state that may wait (Task, Wait, Parallel, Map).
+async fn enter<'x>(
+    run: &'x Run<'x>,
+    state: &'x State,
+    sp: &'x StatePlan,
+    here: &Here<'_>,
+    input: Value,
+    bound: Measure,
+    th: &mut Thread<'x>,
+) -> Result<Step, Failure> {
+    match &state.kind {
+        StateKind::Task(s) => task(run, state, sp, s, here, input, bound, th).await,
+        // the handlers that wait longer are boxed so that the future of a
+        // line of states stays small
+        StateKind::Wait(s) => Box::pin(wait(run, state, sp, s, here, input, bound, th)).await,
         StateKind::Parallel(s) => {
-            Box::pin(parallel(run, state, sp, s, &here, input, bound, th)).await
+            Box::pin(parallel(run, state, sp, s, here, input, bound, th)).await
         }
-        StateKind::Map(s) => Box::pin(map(run, state, sp, s, &here, input, bound, th)).await,
+        StateKind::Map(s) => Box::pin(map(run, state, sp, s, here, input, bound, th)).await,
+        _ => settle(run, state, sp, here, input, bound, th),
     }
 }
 
@@ -849,6 +964,9 @@ fn select_owned(
     bound: Measure,
     scope: &Scope<'_>,
 ) -> Result<(Value, Measure), StatesError> {
+    if path.is_some_and(Path::is_identity) {
+        return Ok((value, bound));
+    }
     let known = match path {
         None => Some(Measure::EMPTY_OBJECT),
         Some(p) => match p.as_reference() {
@@ -1531,40 +1649,44 @@ fn take_template(input: &mut Value, m: &super::plan::MoveTemplate) -> Option<Val
     for step in &m.input {
         node = node.as_object_mut()?.get_mut(step.as_str())?;
     }
-    let resolves = |steps: &[String]| {
-        let mut n: &Value = node;
-        for step in steps {
-            match n.as_object().and_then(|o| o.get(step.as_str())) {
-                Some(v) => n = v,
-                None => return false,
-            }
-        }
-        true
-    };
-    if !m.fields.iter().all(|(_, f)| match f {
-        MoveField::Take(steps) => resolves(steps),
-        MoveField::Literal(_) => true,
-    }) {
-        return None;
-    }
     let mut out = Map::with_capacity(m.fields.len());
-    for (key, field) in &m.fields {
+    for (i, (key, field)) in m.fields.iter().enumerate() {
         let value = match field {
             MoveField::Literal(v) => v.clone(),
-            MoveField::Take(steps) => take_node(node, steps).unwrap_or_default(),
+            MoveField::Take(steps) => match take_node(node, steps) {
+                Some(v) => v,
+                None => {
+                    // put back what was taken: the input is as it was
+                    for (key, field) in &m.fields[..i] {
+                        if let MoveField::Take(steps) = field {
+                            if let (Some(slot), Some(v)) =
+                                (node_at_mut(node, steps), out.remove(key.as_str()))
+                            {
+                                *slot = v;
+                            }
+                        }
+                    }
+                    return None;
+                }
+            },
         };
         out.insert(key.clone(), value);
     }
     Some(Value::Object(out))
 }
 
+/// The node at `keys` (object steps) inside `value`, mutably.
+fn node_at_mut<'v>(value: &'v mut Value, keys: &[String]) -> Option<&'v mut Value> {
+    let mut node = value;
+    for key in keys {
+        node = node.as_object_mut()?.get_mut(key.as_str())?;
+    }
+    Some(node)
+}
+
 /// Moves the node at `steps` (object keys) out of `value`.
 fn take_node(value: &mut Value, steps: &[String]) -> Option<Value> {
-    let mut node = value;
-    for step in steps {
-        node = node.as_object_mut()?.get_mut(step.as_str())?;
-    }
-    Some(std::mem::take(node))
+    node_at_mut(value, steps).map(std::mem::take)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -2119,7 +2241,32 @@ async fn parallel_attempt<'x>(
     let mut results: Vec<Option<Value>> = vec![None; n];
     let mut results_bound = ArrayBound::new(n);
     let mut last = started;
-    let failure = {
+    let failure = if sp.children.iter().all(|p| p.settles) {
+        // no branch waits: each runs to its end in turn, as the futures
+        // below would be (polled in order, each done in its first poll)
+        let mut failure = None;
+        for (i, (branch, plan)) in s.branches.iter().zip(&sp.children).enumerate() {
+            let child = Thread {
+                cursor: started,
+                vars: Vars::child(&th.vars),
+                sink: th.sink,
+                slot: Some(&slots[i]),
+            };
+            let outcome = run_sub_now(run, branch, plan, input.clone(), input_bound, child);
+            match outcome.result {
+                Ok(v) => {
+                    results[i] = Some(v);
+                    results_bound.add(outcome.bound);
+                    last = outcome.cursor;
+                }
+                Err(f) => {
+                    failure = Some((i, f));
+                    break;
+                }
+            }
+        }
+        failure
+    } else {
         let vars = &th.vars;
         let sink = th.sink;
         let slots = &slots;
@@ -2541,13 +2688,28 @@ async fn map_attempt<'x>(
             )(sink);
             batch.push((index, input, id));
         }
-        let mut completed: Vec<(usize, SubOutcome)> = Vec::new();
+        // the iterations done, in the order they finished: their outputs
+        // go to `results` at once, their events follow the batch
+        let mut completed = Completed {
+            succeeded: Vec::new(),
+            failed: None,
+        };
+        let mut complete = |completed: &mut Completed, index: usize, outcome: SubOutcome| {
+            done[index] = true;
+            match outcome.result {
+                Ok(v) => {
+                    results[index] = v;
+                    results_bound.add(outcome.bound);
+                    completed.succeeded.push((index, outcome.cursor));
+                }
+                Err(f) => completed.failed = Some((index, f)),
+            }
+        };
         let launched = !batch.is_empty();
-        let mut batch_failed = false;
         // the futures are made one at a time, so that iterations that do
         // not wait never live at the same time
         for (index, input, id) in batch.drain(..) {
-            if failure.is_some() || batch_failed {
+            if failure.is_some() || completed.failed.is_some() {
                 break;
             }
             let child = Thread {
@@ -2556,42 +2718,38 @@ async fn map_attempt<'x>(
                 sink,
                 slot: Some(&slots[index]),
             };
+            if plan.settles {
+                complete(
+                    &mut completed,
+                    index,
+                    run_sub_now(run, processor, plan, input.0, input.1, child),
+                );
+                continue;
+            }
             let mut fut = run_sub(run, processor, plan, input.0, input.1, child);
             match futures::poll!(&mut fut) {
-                Poll::Ready(outcome) => {
-                    batch_failed = outcome.result.is_err();
-                    completed.push((index, outcome));
-                }
+                Poll::Ready(outcome) => complete(&mut completed, index, outcome),
                 Poll::Pending => running.push(fut.map(move |o| (index, o))),
             }
         }
-        if completed.is_empty() && failure.is_none() {
+        if completed.succeeded.is_empty() && completed.failed.is_none() && failure.is_none() {
             match running.next().await {
-                Some(done_one) => completed.push(done_one),
+                Some((index, outcome)) => complete(&mut completed, index, outcome),
                 None if launched => continue,
                 None => break,
             }
         }
-        for (index, outcome) in completed {
-            match outcome.result {
-                Ok(v) => {
-                    results[index] = v;
-                    results_bound.add(outcome.bound);
-                    done[index] = true;
-                    last_succeeded = iteration_event(
-                        "MapIterationSucceeded",
-                        "mapIterationSucceededEventDetails",
-                        outcome.cursor,
-                        index,
-                    )(sink);
-                    prev_start = outcome.cursor;
-                }
-                Err(f) => {
-                    done[index] = true;
-                    failure = Some((index, f));
-                    break;
-                }
-            }
+        for (index, cursor) in completed.succeeded {
+            last_succeeded = iteration_event(
+                "MapIterationSucceeded",
+                "mapIterationSucceededEventDetails",
+                cursor,
+                index,
+            )(sink);
+            prev_start = cursor;
+        }
+        if let Some(f) = completed.failed {
+            failure = Some(f);
         }
         if failure.is_some() {
             break;
@@ -2630,6 +2788,13 @@ async fn map_attempt<'x>(
     th.cursor = last_succeeded;
     run.emit(th, last_succeeded, "MapStateSucceeded", None, Map::new);
     Ok((results, results_bound.0))
+}
+
+/// The iterations of one batch of a Map that are done: those that succeeded
+/// (index, last event) in the order they finished, and the one that failed.
+struct Completed {
+    succeeded: Vec<(usize, u64)>,
+    failed: Option<(usize, Failure)>,
 }
 
 fn th_sink_emit<'r>(
