@@ -742,6 +742,14 @@ fn machines() -> &'static [StateMachine] {
                   "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
                     "StartAt": "T", "States": {"T": {"Type": "Task", "Resource": LAMBDA, "End": true}}},
                   "End": true}}}),
+            // a callback task: answered through the callback, or not at all
+            json!({"StartAt": "T", "States": {
+                "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                  "Parameters": {"token.$": "$$.Task.Token", "in.$": "$"},
+                  "TimeoutSecondsPath": "$.num", "HeartbeatSeconds": 5,
+                  "Retry": [{"ErrorEquals": ["States.Timeout"], "MaxAttempts": 1}],
+                  "Catch": [{"ErrorEquals": ["Custom"], "Next": "S"}], "End": true},
+                "S": {"Type": "Succeed"}}}),
         ]
         .into_iter()
         .map(|d| StateMachine::from_value(d).expect("valid machine"))
@@ -764,15 +772,28 @@ fn execute(
     answers: Vec<Result<Value, (String, String)>>,
 ) -> Outcome {
     let calls = std::sync::atomic::AtomicUsize::new(0);
-    let executor = sync_task_fn(move |_| {
+    let executor = sync_task_fn(move |request| {
         let i = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        match answers.get(i % answers.len().max(1)) {
+        let answer = match answers.get(i % answers.len().max(1)) {
             Some(Ok(v)) => Ok(v.clone()),
             Some(Err((name, cause))) => {
                 Err(stepfn::StatesError::new(name.as_str(), cause.as_str()))
             }
             None => Ok(Value::Null),
+        };
+        let Some(callback) = request.callback() else {
+            return answer;
+        };
+        // a callback task: answered late through its token, or (every
+        // third call) never, to time out
+        if i % 3 != 2 {
+            let _ = callback.send_heartbeat();
+            let _ = match answer {
+                Ok(v) => callback.send_success(v),
+                Err(e) => callback.send_failure(Some(e.name.as_str()), e.cause.as_deref()),
+            };
         }
+        Ok(json!({}))
     });
     futures::executor::block_on(
         machine
@@ -791,7 +812,7 @@ proptest! {
 
     #[test]
     fn executions_end_consistently(
-        which in 0..5usize,
+        which in 0..6usize,
         input in prop_oneof![3 => data(), 1 => json_value()],
         answers in prop::collection::vec(task_answer(), 0..4),
     ) {
@@ -1066,7 +1087,7 @@ proptest! {
     /// state of the test machines.
     #[test]
     fn test_state_never_panics(
-        which in 0..6usize,
+        which in 0..7usize,
         state in any::<prop::sample::Index>(),
         input in prop_oneof![data(), json_value()],
         context in json_value(),
@@ -1074,7 +1095,7 @@ proptest! {
         mock in prop::option::of(task_answer()),
         retries in any::<u32>(),
     ) {
-        let machine = if which == 5 {
+        let machine = if which == 6 {
             StateMachine::from_value(base_definition()).expect("valid machine")
         } else {
             machines()[which].clone()
