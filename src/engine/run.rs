@@ -1530,18 +1530,22 @@ fn resolve_seconds(
     )
 }
 
+/// Counts a task call in flight. As for [`bump`], the futures of one
+/// execution are never polled (or dropped) at the same time: a load and a
+/// store suffice.
 struct BusyGuard<'a>(&'a AtomicUsize);
 
 impl<'a> BusyGuard<'a> {
     fn new(counter: &'a AtomicUsize) -> Self {
-        counter.fetch_add(1, Ordering::SeqCst);
+        counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
         BusyGuard(counter)
     }
 }
 
 impl Drop for BusyGuard<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        let n = self.0.load(Ordering::Relaxed);
+        self.0.store(n.saturating_sub(1), Ordering::Relaxed);
     }
 }
 
