@@ -166,14 +166,18 @@ impl Outcome {
 /// output, every task result, and the depth of the execution input) without
 /// serialising anything: the engine keeps an upper bound of the size and
 /// depth of the payload as it moves from state to state, and measures a
-/// value only when that bound passes a limit (or when the value comes from
-/// outside: the execution input and task results). With both payload limits
-/// off nothing is measured at all.
+/// value only when that bound passes a limit or when the value comes from
+/// outside (the execution input and task results are measured once, on
+/// arrival: with a large input and few states, that one pass is most of
+/// what the check costs). With both payload limits off nothing is measured
+/// at all.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
-    /// Largest state input/output, task result or execution input in bytes
-    /// of JSON text (AWS: 262,144). `None` turns the check off.
+    /// Largest state output or task result in bytes of compact JSON text
+    /// (AWS: 262,144). The size of the execution input itself is not
+    /// checked (AWS refuses a larger input before any execution starts).
+    /// `None` turns the check off.
     pub max_payload_bytes: Option<usize>,
     /// Deepest nesting of arrays/objects a payload may have (AWS runs on
     /// Jackson, whose default is 1000). A deeper execution input, task
@@ -181,8 +185,7 @@ pub struct Limits {
     /// `States.DataLimitExceeded` before anything recursive (cloning,
     /// serialising, dropping) touches it. `None` turns the check off and
     /// trusts the embedder: a value nested deeper than the thread's stack
-    /// allows can then overflow it when it is cloned,
-    /// serialised or dropped.
+    /// allows can then overflow it when it is cloned, serialised or dropped.
     pub max_depth: Option<usize>,
     /// Most history events one execution may produce (AWS: 25,000),
     /// counted whether or not the history is recorded. `None`: no limit.
