@@ -465,21 +465,11 @@ fn scalar_len(value: &Value) -> usize {
 /// characters as `\u00XX`).
 pub(crate) fn str_len(s: &str) -> usize {
     let bytes = s.as_bytes();
-    if !has_special(bytes) {
-        return bytes.len() + 2;
+    if has_special(bytes) {
+        bytes.len() + 2 + escapes(bytes)
+    } else {
+        bytes.len() + 2
     }
-    let mut n = bytes.len() + 2;
-    for &b in bytes {
-        if b < 0x20 {
-            n += match b {
-                b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
-                _ => 5,
-            };
-        } else if b == b'"' || b == b'\\' {
-            n += 1;
-        }
-    }
-    n
 }
 
 /// True when some byte needs an escape: eight bytes at a time (the last
@@ -508,6 +498,62 @@ fn has_special(bytes: &[u8]) -> bool {
     }
     special(word(&bytes[bytes.len() - 8..])) != 0
 }
+
+/// The bytes the escapes of `bytes` add: eight bytes at a time (quotes and
+/// backslashes counted per word), byte by byte below eight bytes or when
+/// there are control characters.
+fn escapes(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let by_table = |bytes: &[u8]| {
+        bytes
+            .iter()
+            .map(|&b| usize::from(ESCAPE_LEN[usize::from(b)]))
+            .sum::<usize>()
+    };
+    if bytes.len() < 8 {
+        return by_table(bytes);
+    }
+    // the high bit of every zero byte of `y` (exact: no carry crosses bytes)
+    let zeros = |y: u64| !((y & LOW7).wrapping_add(LOW7) | y) & HIGH;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut quoted = 0usize;
+    let mut control = 0u64;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let marks = zeros(x ^ (ONES * u64::from(b'"'))) | zeros(x ^ (ONES * u64::from(b'\\')));
+        quoted += marks.count_ones() as usize;
+        // bytes below 0x20 have their three high bits clear
+        control |= zeros(x & (ONES * 0xe0));
+    }
+    if control != 0 {
+        return by_table(bytes);
+    }
+    quoted + by_table(chunks.remainder())
+}
+
+/// The bytes the escape of each byte adds: one for `"`, `\\` and the
+/// control characters with a short escape, five for the other control
+/// characters (`\u00XX`).
+const ESCAPE_LEN: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = 5;
+        b += 1;
+    }
+    table[b'"' as usize] = 1;
+    table[b'\\' as usize] = 1;
+    table[b'\n' as usize] = 1;
+    table[b'\r' as usize] = 1;
+    table[b'\t' as usize] = 1;
+    table[0x08] = 1;
+    table[0x0c] = 1;
+    table
+};
 
 fn number_len(n: &serde_json::Number) -> usize {
     if let Some(u) = n.as_u64() {

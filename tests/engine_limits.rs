@@ -502,6 +502,13 @@ fn assigned_values_are_held_to_the_depth_limit() {
         run(&sm, json!({}), depth(6)).output,
         Some(json!({"x": [[[[[]]]]]}))
     );
+    // at 5 the last assignment (depth 5) passes; the output holding it
+    // (depth 6) does not
+    let o = run(&sm, json!({}), depth(5));
+    assert_eq!(
+        error_of(&o),
+        (Some("States.DataLimitExceeded"), Some(depth_cause("Done", 5).as_str()))
+    );
     let o = run(&sm, json!({}), depth(4));
     assert_eq!(
         error_of(&o),
