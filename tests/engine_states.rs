@@ -157,6 +157,16 @@ fn result_selector_sees_and_leaves_the_whole_result() {
 }
 
 #[test]
+fn map_items_path_may_read_a_variable() {
+    let def = json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Assign": {"items": [1, 2, 3]}, "Next": "M"},
+        "M": {"Type": "Map", "ItemsPath": "$items",
+              "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true}
+    }});
+    assert_eq!(output(def, json!({"x": 1})), json!([1, 2, 3]));
+}
+
+#[test]
 fn task_request_carries_resource_state_name_and_parameters() {
     let def = one(json!({
         "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",

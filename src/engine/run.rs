@@ -2512,7 +2512,7 @@ fn map_prepare(
             let taken = match &s.items_path {
                 None => std::mem::take(&mut effective),
                 Some(p) if p.as_str() == "$" => std::mem::take(&mut effective),
-                // `$$...` and `$var...` read outside the effective input
+                // the context object or a variable: copied
                 Some(p) if *p.root() != Root::Data => {
                     let copy = p
                         .eval(&scope.env(&effective))
