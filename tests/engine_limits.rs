@@ -507,7 +507,10 @@ fn assigned_values_are_held_to_the_depth_limit() {
     let o = run(&sm, json!({}), depth(5));
     assert_eq!(
         error_of(&o),
-        (Some("States.DataLimitExceeded"), Some(depth_cause("Done", 5).as_str()))
+        (
+            Some("States.DataLimitExceeded"),
+            Some(depth_cause("Done", 5).as_str())
+        )
     );
     let o = run(&sm, json!({}), depth(4));
     assert_eq!(
