@@ -80,6 +80,25 @@ fn event_json_is_shaped_like_get_execution_history() {
         .is_some_and(|t| t.ends_with('Z')));
 }
 
+/// An empty `Assign` assigns nothing: AWS's `...StateExited` then carries
+/// no `assignedVariables` (test_assign_base.py BASE_EMPTY), while an Assign
+/// of a null value still lists it.
+#[test]
+fn empty_assign_leaves_assigned_variables_out() {
+    let exited = |assign: Value| {
+        let def = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Assign": assign, "End": true}}});
+        history(def, json!({}), false)[2]["stateExitedEventDetails"].clone()
+    };
+    assert_eq!(
+        exited(json!({})),
+        json!({"name": "P", "output": "{}", "outputDetails": {"truncated": false}})
+    );
+    assert_eq!(
+        exited(json!({"v": null}))["assignedVariables"],
+        json!({"v": "null"})
+    );
+}
+
 #[test]
 fn lambda_task_with_retry_and_catch() {
     let def = json!({"StartAt": "T", "States": {

@@ -816,8 +816,9 @@ fn finish(
     }
     let _ = here;
     let recording = th.sink.recording();
+    // AWS leaves `assignedVariables` out when the Assign is empty (`{}`)
     let assigned_text = if recording {
-        assigned.as_ref().map(|a| {
+        assigned.as_ref().filter(|a| !a.is_empty()).map(|a| {
             a.iter()
                 .map(|(k, v)| (k.clone(), text(v)))
                 .collect::<Map<String, Value>>()
