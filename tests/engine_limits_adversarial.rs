@@ -228,6 +228,10 @@ fn byte_edges(sm: &StateMachine, r: &Reference) -> Result<BTreeSet<String>, Stri
             decided.extend(check(sm, r, bytes(limit))?);
         }
     }
+    // the extremes: nothing fits; "not known" is the limit itself
+    for limit in [0, usize::MAX - 1, usize::MAX] {
+        decided.extend(check(sm, r, bytes(limit))?);
+    }
     Ok(decided)
 }
 
@@ -241,6 +245,7 @@ fn depth_edges(sm: &StateMachine, r: &Reference) -> Result<BTreeSet<String>, Str
             .flat_map(|c| c.assigned.iter().map(|(_, v)| depth(v))),
     );
     depths.insert(depth(&r.input));
+    depths.extend([0, usize::MAX]);
     let mut decided = BTreeSet::new();
     for d in depths {
         for max in [d, d.saturating_sub(1)] {
