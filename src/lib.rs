@@ -94,7 +94,11 @@
 //! with `States.QueryEvaluationError`. Distributed Map runs its items from
 //! `ItemsPath` as in-process child executions; `ItemReader` and
 //! `ResultWriter` (S3) are not run. Activities are tasks like any other
-//! (the executor answers them).
+//! (the executor answers them). A Map whose items are a JSON object fails
+//! with `States.Runtime` (`Map state input must be an array but was: …`):
+//! AWS's guide now describes one
+//! iteration per key-value pair, but no recording shows the shape of the
+//! pair an iteration receives.
 //!
 //! **Definitions.**
 //! * Malformed JSON is reported with serde_json's message and position, not
@@ -140,6 +144,9 @@
 //! **Execution.**
 //! * A task result over 256 KiB is a task failure Catch can take (as AWS
 //!   recorded it); a state output over the limit is never caught.
+//! * An execution input over 256 KiB is not refused up front (AWS refuses
+//!   the `StartExecution` call); the first state whose output carries it
+//!   fails with `States.DataLimitExceeded`.
 //! * Heartbeat expiry is raised as `States.Timeout`, as AWS recorded it;
 //!   `States.HeartbeatTimeout` in Retry/Catch matches it too.
 //! * A TIMED_OUT outcome has no error or cause, as AWS recorded it.

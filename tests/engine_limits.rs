@@ -621,3 +621,30 @@ fn when_both_limits_are_passed_the_depth_is_reported() {
         )
     );
 }
+
+// Divergence (crate docs, Compatibility): AWS refuses a StartExecution
+// whose input passes 256 KiB; stepfn runs it, and the first state whose
+// output carries the input fails.
+#[test]
+fn an_oversize_execution_input_fails_at_the_first_state_that_outputs_it() {
+    let input = json!({"pad": "x".repeat(300)});
+    let limit = len(&input) - 1;
+    let pass = machine(chain(json!([["P", {"Type": "Pass"}]])));
+    let o = run(&pass, input.clone(), bytes(limit));
+    assert_eq!(o.status, Status::Failed);
+    assert_eq!(
+        error_of(&o),
+        (
+            Some("States.DataLimitExceeded"),
+            Some(size_cause("P").as_str())
+        )
+    );
+    // a first state whose output drops the input succeeds
+    let drop = machine(chain(
+        json!([["P", {"Type": "Pass", "OutputPath": "$.none_such_but_result", "Result": {"small": 1}, "ResultPath": "$.none_such_but_result"}]]),
+    ));
+    assert_eq!(
+        run(&drop, input, bytes(limit)).output,
+        Some(json!({"small": 1}))
+    );
+}

@@ -12,6 +12,7 @@
 //! (must fail at the first checkpoint past it), and checks that the states
 //! under test decide at least one of those runs.
 
+use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 use stepfn::{
@@ -25,7 +26,8 @@ fn machine(definition: &Value) -> StateMachine {
 }
 
 /// The Task states' work: `{"fail": cause}` fails with `Custom.Error`,
-/// `{"return": v}` answers `v`, anything else is echoed with a `done` key.
+/// `{"return": v}` answers `v`, an object is echoed with a `done` key,
+/// anything else is answered as `{"value": v}`.
 fn work(r: TaskRequest<'_>) -> TaskResult {
     let mut v = r.parameters;
     if let Some(cause) = v.get("fail") {
@@ -38,10 +40,13 @@ fn work(r: TaskRequest<'_>) -> TaskResult {
     if let Some(answer) = v.get_mut("return") {
         return Ok(answer.take());
     }
-    if let Value::Object(o) = &mut v {
-        o.insert("done".into(), json!("task result \"text\"\u{1}"));
+    match &mut v {
+        Value::Object(o) => {
+            o.insert("done".into(), json!("task result \"text\"\u{1}"));
+            Ok(v)
+        }
+        _ => Ok(json!({ "value": v })),
     }
-    Ok(v)
 }
 
 fn run(sm: &StateMachine, input: Value, limits: Limits, history: bool) -> Outcome {
@@ -223,6 +228,10 @@ fn byte_edges(sm: &StateMachine, r: &Reference) -> Result<BTreeSet<String>, Stri
             decided.extend(check(sm, r, bytes(limit))?);
         }
     }
+    // the extremes: nothing fits; "not known" is the limit itself
+    for limit in [0, usize::MAX - 1, usize::MAX] {
+        decided.extend(check(sm, r, bytes(limit))?);
+    }
     Ok(decided)
 }
 
@@ -236,6 +245,7 @@ fn depth_edges(sm: &StateMachine, r: &Reference) -> Result<BTreeSet<String>, Str
             .flat_map(|c| c.assigned.iter().map(|(_, v)| depth(v))),
     );
     depths.insert(depth(&r.input));
+    depths.extend([0, usize::MAX]);
     let mut decided = BTreeSet::new();
     for d in depths {
         for max in [d, d.saturating_sub(1)] {
@@ -1246,6 +1256,27 @@ fn a_loop_shrinking_then_growing_back() {
     assert_edges(def, input, &["Grow"]);
 }
 
+#[test]
+fn copies_past_the_limit_dropped_by_output_path_reset_the_bound() {
+    // the template's copy is over the limit (its bound is "not known"), the
+    // state output is not: the output is measured, the bound is exact again
+    // and carried around a loop from there
+    let big = "b".repeat(400);
+    let def = json!({"StartAt": "Init", "States": {
+        "Init": {"Type": "Pass", "Assign": {"n": 0}, "Next": "Loop"},
+        "Loop": {"Type": "Choice", "Choices": [{"Variable": "$n", "NumericLessThan": 3, "Next": "Temp"}], "Default": "Out"},
+        "Temp": {"Type": "Pass", "Parameters": {"big": big, "keep.$": "$", "more": NASTY}, "OutputPath": "$.keep", "Next": "Grow"},
+        "Grow": {"Type": "Pass", "Result": "grown \u{1}", "ResultPath": "$.g", "Assign": {"n.$": "States.MathAdd($n, 1)"}, "Next": "Nest"},
+        "Nest": {"Type": "Pass", "ResultPath": "$.again", "Next": "Loop"},
+        "Out": {"Type": "Pass", "End": true},
+    }});
+    assert_edges(def.clone(), json!({"x": "y"}), &["Grow", "Nest"]);
+    // under a limit below the copy the run still passes: only outputs count
+    let sm = machine(&def);
+    let o = run(&sm, json!({"x": "y"}), bytes(300), false);
+    assert_eq!(o.status, Status::Succeeded, "{:?}", o.cause);
+}
+
 // ---------------------------------------------------------------------------
 // Limits off
 
@@ -1312,5 +1343,170 @@ fn moved_values_shorter_than_the_null_they_leave() {
             )
         ],]));
         assert_edges(selector, input, &[]);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Random machines
+
+/// Scalars as they come: every kind of number, strings with escapes (short,
+/// and long runs of quotes and backslashes counted a word at a time).
+fn scalar() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        prop::sample::select(vec![
+            0.1, -0.0, 1e300, -1e-300, 5e-324, 1.0, 1e16, 123.456e-7
+        ])
+        .prop_map(Value::from),
+        "[\\x00-\\x1f\"\\\\a-zé漢🦀 ]{0,20}".prop_map(Value::String),
+        "[\"\\\\a\\x7f]{8,40}".prop_map(Value::String),
+    ]
+}
+
+fn small_json() -> impl Strategy<Value = Value> {
+    scalar().prop_recursive(3, 16, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec(("[a-z\"\\\\\\x01\\n]{0,6}", inner), 0..4)
+                .prop_map(|entries| Value::Object(entries.into_iter().collect())),
+        ]
+    })
+}
+
+fn random_input() -> impl Strategy<Value = Value> {
+    (
+        small_json(),
+        small_json(),
+        prop::collection::vec(small_json(), 0..4),
+        "[\\x00-\\x1f\"\\\\a-z漢]{0,16}",
+    )
+        .prop_map(|(a, d, items, s)| json!({"a": a, "c": {"d": d}, "items": items, "s": s}))
+}
+
+/// State `kind` of the pool, named `name`, going to `next` (`None`: the
+/// end). Every state keeps the input's shape: `c` an object, `s` a string,
+/// `items` an array.
+fn pool_state(kind: usize, name: &str, next: Option<&str>, lit: &Value) -> Value {
+    let scalar_lit = if lit.is_array() || lit.is_object() {
+        json!("was a container")
+    } else {
+        lit.clone()
+    };
+    let then = next.unwrap_or("Done");
+    let mut state = match kind {
+        0 => pass(json!({"Result": lit, "ResultPath": "$.r.x"})),
+        1 => pass(
+            json!({"Parameters": {"a.$": "$.a", "lit": lit, "three.$": "States.Array($.a, $.a, $.a)"}, "ResultPath": "$.p"}),
+        ),
+        2 => pass(
+            json!({"InputPath": "$.c", "Parameters": {"d.$": "$.d", "k\"\n": scalar_lit}, "ResultPath": "$.c"}),
+        ),
+        3 => pass(
+            json!({"Parameters": {"in.$": "$", "pad": lit}, "ResultPath": "$.w", "OutputPath": "$.w.in"}),
+        ),
+        4 => task(json!({"Parameters": {"return.$": "$.c"}, "ResultPath": "$.c"})),
+        5 => task(json!({"InputPath": "$.c", "ResultPath": "$.c"})),
+        6 => task(
+            json!({"Parameters": {"return.$": "$"}, "ResultSelector": {"v.$": "$.a", "d.$": "$.c.d", "l": scalar_lit}, "ResultPath": "$.sel"}),
+        ),
+        7 => task(json!({
+            "Parameters": {"fail.$": "States.JsonToString($.c)"},
+            "Retry": [{"ErrorEquals": ["Custom.Error"], "MaxAttempts": 1, "IntervalSeconds": 1}],
+            "Catch": [{"ErrorEquals": ["Custom.Error"], "ResultPath": "$.err.e", "Next": then}],
+        })),
+        8 => {
+            json!({"Type": "Choice", "Choices": [{"Variable": "$.a", "IsPresent": true, "Next": then, "Assign": {"v.$": "$.c"}}], "Default": then})
+        }
+        9 => json!({"Type": "Wait", "Seconds": 1, "InputPath": "$", "OutputPath": "$"}),
+        10 => json!({"Type": "Parallel", "ResultPath": "$.par", "Branches": [
+            {"StartAt": format!("{name}P"), "States": {format!("{name}P"): {"Type": "Pass", "Parameters": {"c.$": "$.c", "lit": lit}, "End": true}}},
+            {"StartAt": format!("{name}T"), "States": {format!("{name}T"): {"Type": "Task", "Resource": LAMBDA, "Parameters": {"return.$": "$.a"}, "End": true}}},
+        ]}),
+        11 => {
+            json!({"Type": "Map", "ItemsPath": "$.items", "ResultPath": "$.items", "ItemProcessor":
+            {"StartAt": format!("{name}I"), "States": {format!("{name}I"): {"Type": "Pass", "Parameters": {"it.$": "$", "l": lit}, "End": true}}}})
+        }
+        12 => json!({"Type": "Map", "ItemsPath": "$.items", "ResultPath": "$.mapped",
+            "ItemSelector": {"v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index", "c.$": "$.c"},
+            "ItemProcessor": {"StartAt": format!("{name}I"), "States": {format!("{name}I"): {"Type": "Task", "Resource": LAMBDA, "End": true}}}}),
+        13 => pass(
+            json!({"Parameters": {"fromvar.$": "$v", "ctx.$": "$$.Execution.Input.a"}, "ResultPath": "$.vars"}),
+        ),
+        14 => pass(json!({"Parameters": {"old.$": "$.a", "lit": lit}, "ResultPath": "$.a"})),
+        15 => pass(
+            json!({"Parameters": {"m.$": "States.JsonMerge($.c, $.c, false)", "f.$": "States.Format('x{}y', $.s)", "b.$": "States.Base64Encode($.s)", "j.$": "States.StringToJson(States.JsonToString($.c))"}, "ResultPath": "$.intr"}),
+        ),
+        16 => pass(json!({"ResultPath": "$.self"})),
+        _ => pass(json!({"Assign": {"v.$": "$.a"}, "OutputPath": "$"})),
+    };
+    if state["Type"] != "Choice" {
+        match next {
+            Some(n) => state["Next"] = json!(n),
+            None => state["End"] = json!(true),
+        }
+    }
+    state
+}
+
+const POOL: usize = 18;
+
+fn random_machine(kinds: &[(usize, Value)]) -> Value {
+    let mut states = Map::new();
+    states.insert(
+        "Init".into(),
+        json!({"Type": "Pass", "Assign": {"v.$": "$.c"}, "Next": "S0"}),
+    );
+    for (i, (kind, lit)) in kinds.iter().enumerate() {
+        let name = format!("S{i}");
+        let next = (i + 1 < kinds.len()).then(|| format!("S{}", i + 1));
+        states.insert(name.clone(), pool_state(*kind, &name, next.as_deref(), lit));
+    }
+    let last = &states[&format!("S{}", kinds.len() - 1)];
+    let needs_done = last["Type"] == "Choice" || last.get("Catch").is_some();
+    if needs_done {
+        states.insert("Done".into(), json!({"Type": "Succeed"}));
+    }
+    json!({"StartAt": "Init", "States": states})
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// Any chain of the pool's states on any input: at each size and depth
+    /// of its history and one below, and with a pad after one of its states.
+    #[test]
+    fn random_machines_fail_exactly_where_a_payload_passes_a_limit(
+        kinds in prop::collection::vec((0..POOL, small_json()), 1..8),
+        input in random_input(),
+        pad_at in any::<prop::sample::Index>(),
+    ) {
+        let def = random_machine(&kinds);
+        let sm = machine(&def);
+        let Some(r) = try_reference(&sm, &input) else {
+            return Ok(());
+        };
+        prop_assert_eq!(r.outcome.status, Status::Succeeded, "{:?}", r.outcome.cause);
+        byte_edges(&sm, &r).map_err(TestCaseError::fail)?;
+        depth_edges(&sm, &r).map_err(TestCaseError::fail)?;
+        // one pad, after a random state
+        let widest = r.checkpoints.iter().map(|c| len(&c.value)).max().unwrap_or(0);
+        let pad = json!({"Type": "Pass", "Result": "p".repeat(widest + 1), "ResultPath": "$.zzpad"});
+        let sites = sites(&def);
+        let site = &sites[pad_at.index(sites.len())];
+        if let Some(variant) = insert_pad(&def, site, pad) {
+            let sm = machine(&variant);
+            if let Some(r) = try_reference(&sm, &input) {
+                let decided = byte_edges(&sm, &r).map_err(TestCaseError::fail)?;
+                if r.checkpoints.iter().any(|c| c.name == "Pad") {
+                    prop_assert!(decided.contains("Pad"), "pad after {:?}: {:?}", site, decided);
+                }
+            }
+        }
     }
 }

@@ -376,6 +376,9 @@ fn map_runs_items_with_item_selector_and_keeps_index_order() {
     );
 }
 
+// Divergence (crate docs, Compatibility): AWS's guide now describes a Map
+// over a JSON object as one iteration per key-value pair, but no recording
+// shows the pair's shape, so an object is refused as before.
 #[test]
 fn map_over_a_non_array_is_a_runtime_error() {
     let def = one(
