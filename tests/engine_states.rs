@@ -510,3 +510,41 @@ fn system_clock_waits_under_block_on() {
     let outcome = futures::executor::block_on(m.execute(&sync_task_fn(handler), json!({})));
     assert_eq!(outcome.status, Status::Succeeded);
 }
+
+// ---------------------------------------------------------------------------
+// JSONata (not supported yet: crate docs, Compatibility)
+
+const JSONATA_CAUSE: &str = "An error occurred while executing the state 'S' (entered at the event id #2). JSONata expressions are not supported by this version of stepfn";
+
+fn jsonata_error(state: Value) -> (Option<String>, Option<String>) {
+    let outcome = run(
+        json!({"QueryLanguage": "JSONata", "StartAt": "S", "States": {"S": state}}),
+        json!({"role": "arn:aws:iam::123456789012:role/r"}),
+    );
+    (outcome.error, outcome.cause)
+}
+
+#[test]
+fn a_jsonata_state_fails_with_query_evaluation_error() {
+    let expected = (
+        Some("States.QueryEvaluationError".to_owned()),
+        Some(JSONATA_CAUSE.to_owned()),
+    );
+    assert_eq!(
+        jsonata_error(json!({"Type": "Pass", "Output": "{% $states.input %}", "End": true})),
+        expected
+    );
+    // a JSONata role ARN is an expression too, never a literal ARN
+    assert_eq!(
+        jsonata_error(
+            json!({"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f", "Credentials": {"RoleArn": "{% $states.input.role %}"}, "End": true})
+        ),
+        expected
+    );
+    // a literal role ARN in a JSONata state runs
+    let outcome = run(
+        json!({"QueryLanguage": "JSONata", "StartAt": "S", "States": {"S": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f", "Credentials": {"RoleArn": "arn:aws:iam::123456789012:role/r"}, "End": true}}}),
+        json!({"count": 1}),
+    );
+    assert_eq!(outcome.status, Status::Succeeded);
+}

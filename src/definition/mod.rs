@@ -36,6 +36,7 @@
 //! ```
 
 mod parse;
+pub(crate) use parse::is_jsonata;
 mod raw;
 mod resource;
 mod ser;

@@ -737,6 +737,10 @@ fn uses_jsonata(kind: &StateKind) -> bool {
             s.output.is_some()
                 || s.arguments.is_some()
                 || matches!(s.assign, Some(Assign::Jsonata(_)))
+                || matches!(
+                    &s.credentials,
+                    Some(Credentials::RoleArn(arn)) if crate::definition::is_jsonata(arn)
+                )
         }
         StateKind::Choice(s) => {
             s.output.is_some()
