@@ -478,21 +478,8 @@ pub(crate) async fn walk<'x>(
 ) -> Result<(Value, Measure), Failure> {
     let mut next = plan.start;
     loop {
-        let index = match next {
-            Next::End => return Ok((input, bound)),
-            Next::State(i) => i,
-            Next::Missing => {
-                return Err(Failure::new(
-                    StatesError::runtime("the next state is not defined in this state machine"),
-                    th.cursor,
-                ))
-            }
-        };
-        let (Some(state), Some(sp)) = (sm.states.get(index), plan.states.get(index)) else {
-            return Err(Failure::new(
-                StatesError::runtime("the next state is not defined in this state machine"),
-                th.cursor,
-            ));
+        let Some((state, sp)) = lookup(sm, plan, next, th.cursor)? else {
+            return Ok((input, bound));
         };
         let here = arrive(run, state, sp, &input, th)?;
         let step = if settles_at_once(&state.kind) {
@@ -503,6 +490,29 @@ pub(crate) async fn walk<'x>(
         input = step.output;
         bound = step.bound;
         next = step.next;
+    }
+}
+
+/// The state `next` names and its plan; `None` at the end of the
+/// sub-machine. A name outside it (which validation refuses) is a runtime
+/// error.
+fn lookup<'x>(
+    sm: &'x SubMachine,
+    plan: &'x SubPlan,
+    next: Next,
+    cursor: u64,
+) -> Result<Option<(&'x State, &'x StatePlan)>, Failure> {
+    let found = match next {
+        Next::End => return Ok(None),
+        Next::State(i) => sm.states.get(i).zip(plan.states.get(i)),
+        Next::Missing => None,
+    };
+    match found {
+        Some(found) => Ok(Some(found)),
+        None => Err(Failure::new(
+            StatesError::runtime("the next state is not defined in this state machine"),
+            cursor,
+        )),
     }
 }
 
@@ -519,21 +529,10 @@ pub(crate) fn run_sub_now<'x>(
 ) -> SubOutcome {
     let mut next = plan.start;
     let result = loop {
-        let index = match next {
-            Next::End => break Ok((input, bound)),
-            Next::State(i) => i,
-            Next::Missing => {
-                break Err(Failure::new(
-                    StatesError::runtime("the next state is not defined in this state machine"),
-                    th.cursor,
-                ))
-            }
-        };
-        let (Some(state), Some(sp)) = (sm.states.get(index), plan.states.get(index)) else {
-            break Err(Failure::new(
-                StatesError::runtime("the next state is not defined in this state machine"),
-                th.cursor,
-            ));
+        let (state, sp) = match lookup(sm, plan, next, th.cursor) {
+            Ok(Some(found)) => found,
+            Ok(None) => break Ok((input, bound)),
+            Err(f) => break Err(f),
         };
         let step = arrive(run, state, sp, &input, &mut th)
             .and_then(|here| settle(run, state, sp, &here, input, bound, &mut th));
