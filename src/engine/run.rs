@@ -451,6 +451,14 @@ pub(crate) fn run_sub<'x>(
 ) -> BoxFuture<'x, SubOutcome> {
     Box::pin(async move {
         let result = walk(run, sm, plan, input, bound, &mut th).await;
+        SubOutcome::ended(result, &th)
+    })
+}
+
+impl SubOutcome {
+    /// The end of a sub-machine run on `th`: a success clears the thread's
+    /// slot: a finished thread has no state left to report as aborted.
+    fn ended(result: Result<(Value, Measure), Failure>, th: &Thread<'_>) -> SubOutcome {
         if let Some(slot) = th.slot {
             if result.is_ok() {
                 slot.store(KIND_NONE, Ordering::Relaxed);
@@ -465,7 +473,7 @@ pub(crate) fn run_sub<'x>(
             bound,
             cursor: th.cursor,
         }
-    })
+    }
 }
 
 pub(crate) async fn walk<'x>(
@@ -545,20 +553,7 @@ pub(crate) fn run_sub_now<'x>(
             Err(f) => break Err(f),
         }
     };
-    if let Some(slot) = th.slot {
-        if result.is_ok() {
-            slot.store(KIND_NONE, Ordering::Relaxed);
-        }
-    }
-    let (result, bound) = match result {
-        Ok((output, bound)) => (Ok(output), bound),
-        Err(f) => (Err(f), Measure::UNKNOWN),
-    };
-    SubOutcome {
-        result,
-        bound,
-        cursor: th.cursor,
-    }
+    SubOutcome::ended(result, &th)
 }
 
 fn entered_type(kind: &StateKind) -> &'static str {
