@@ -2282,6 +2282,16 @@ async fn parallel_attempt<'x>(
     let mut results: Vec<Option<Value>> = vec![None; n];
     let mut results_bound = ArrayBound::new(n);
     let mut last = started;
+    // a branch's end: its result kept in branch order, or its failure
+    let mut record = |i: usize, outcome: SubOutcome| match outcome.result {
+        Ok(v) => {
+            results[i] = Some(v);
+            results_bound.add(outcome.bound);
+            last = outcome.cursor;
+            None
+        }
+        Err(f) => Some((i, f)),
+    };
     let failure = if sp.children.iter().all(|p| p.settles) {
         // no branch waits: each runs to its end in turn, as the futures
         // below would be (polled in order, each done in its first poll)
@@ -2294,16 +2304,9 @@ async fn parallel_attempt<'x>(
                 slot: Some(&slots[i]),
             };
             let outcome = run_sub_now(run, branch, plan, input.clone(), input_bound, child);
-            match outcome.result {
-                Ok(v) => {
-                    results[i] = Some(v);
-                    results_bound.add(outcome.bound);
-                    last = outcome.cursor;
-                }
-                Err(f) => {
-                    failure = Some((i, f));
-                    break;
-                }
+            if let Some(f) = record(i, outcome) {
+                failure = Some(f);
+                break;
             }
         }
         failure
@@ -2329,16 +2332,9 @@ async fn parallel_attempt<'x>(
             .collect();
         let mut failure = None;
         while let Some((i, outcome)) = running.next().await {
-            match outcome.result {
-                Ok(v) => {
-                    results[i] = Some(v);
-                    results_bound.add(outcome.bound);
-                    last = outcome.cursor;
-                }
-                Err(f) => {
-                    failure = Some((i, f));
-                    break;
-                }
+            if let Some(f) = record(i, outcome) {
+                failure = Some(f);
+                break;
             }
         }
         failure
