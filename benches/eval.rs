@@ -6,10 +6,10 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use serde_json::{json, Value};
-use stepfn::choice::ChoiceRule;
-use stepfn::intrinsics::IntrinsicCall;
-use stepfn::path::{Env, Path, ReferencePath};
-use stepfn::template::PayloadTemplate;
+use stepfn::jsonpath::ChoiceRule;
+use stepfn::jsonpath::IntrinsicCall;
+use stepfn::jsonpath::PayloadTemplate;
+use stepfn::jsonpath::{Env, Path, ReferencePath};
 
 fn document() -> Value {
     let items: Vec<Value> = (0..20)

@@ -11,7 +11,7 @@
 //! A request carries:
 //!
 //! * [`resource`](TaskRequest::resource): the `Resource` of the state,
-//!   already parsed ([`ResourceKind`](crate::definition::ResourceKind)): a
+//!   already parsed ([`ResourceKind`](crate::resource::ResourceKind)): a
 //!   Lambda ARN, an optimized integration `arn:aws:states:::sqs:sendMessage`
 //!   with its integration pattern, an AWS SDK integration, an activity;
 //! * [`parameters`](TaskRequest::parameters): the effective parameters,
@@ -101,8 +101,8 @@
 //! answer at once (a test double, say) may complete the callback itself
 //! with [`TaskRequest::callback`].
 
-use crate::definition::Resource;
 use crate::error::StatesError;
+use crate::resource::Resource;
 use async_trait::async_trait;
 use serde_json::Value;
 use std::fmt;

@@ -181,21 +181,27 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-pub mod choice;
-pub mod clock;
-pub mod data_flow;
-pub mod definition;
-mod engine;
+// layer 0: leaves
+mod env;
 mod error;
+mod json;
+mod resource;
+mod timestamp;
+// layer 1: the query languages
+pub mod jsonpath;
+// layer 1': the seams
+pub mod clock;
 pub mod executor;
-pub mod intrinsics;
-pub mod path;
-pub mod retry;
-pub mod template;
+// layer 2: load
+pub mod definition;
+// layer 3: run
+mod engine;
+// layer 4: the front door
+mod state_machine;
+// layer 5: offline testing
 pub mod testing;
 
 pub use clock::{Clock, SystemClock, VirtualClock};
-pub use definition::StateMachine;
 pub use engine::{
     Execution, ExecutionHandle, ExecutionIdentity, HistoryEvent, Limits, Outcome, Status,
 };
@@ -203,6 +209,7 @@ pub use error::{Diagnostic, Error, ErrorKind, ErrorName, Severity, StatesError};
 pub use executor::{
     sync_task_fn, task_fn, CallbackError, CallbackSender, TaskExecutor, TaskRequest, TaskResult,
 };
+pub use state_machine::{StateMachine, Validation};
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

@@ -4,8 +4,9 @@
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use stepfn::definition::{
-    IntegrationPattern, ResourceKind, StateKind, StateMachineType, Transition, Validation, WaitFor,
+    IntegrationPattern, ResourceKind, StateKind, StateMachineType, Transition, WaitFor,
 };
+use stepfn::Validation;
 use stepfn::{ErrorKind, Severity, StateMachine};
 
 fn fixtures() -> PathBuf {

@@ -1,7 +1,7 @@
 //! `stepfn::path`: Reference Paths and full JSONPath, one line per behaviour.
 
 use serde_json::{json, Map, Value};
-use stepfn::path::{Env, Path, PathError, ReferencePath, Root, Scope, Step};
+use stepfn::jsonpath::{Env, Path, PathError, ReferencePath, Root, Scope, Step};
 
 // ---------------------------------------------------------------- helpers
 
@@ -491,7 +491,7 @@ fn context_root() {
     let context = json!({"Execution": {"Id": "arn:x", "Input": {"k": [5]}}});
     let scope = Scope {
         context: &context,
-        variables: &stepfn::path::NoVariables,
+        variables: &stepfn::jsonpath::NoVariables,
     };
     let env = scope.env(&data);
     let eval = |p: &str| ReferencePath::parse(p).unwrap().eval(&env).cloned();
@@ -558,7 +558,7 @@ fn variables_from_std_maps() {
     let data = json!(null);
     let hash: std::collections::HashMap<String, Value> = [("h".to_owned(), json!(1))].into();
     let tree: std::collections::BTreeMap<String, Value> = [("t".to_owned(), json!(2))].into();
-    let eval = |p: &str, variables: &dyn stepfn::path::Variables| {
+    let eval = |p: &str, variables: &dyn stepfn::jsonpath::Variables| {
         let env = Env {
             data: &data,
             context: &data,

@@ -2,8 +2,8 @@
 //! evaluation, AWS's cause strings, round-trips.
 
 use serde_json::{json, Map, Value};
-use stepfn::path::Env;
-use stepfn::template::{Expression, PayloadTemplate, TemplateError};
+use stepfn::jsonpath::Env;
+use stepfn::jsonpath::{Expression, PayloadTemplate, TemplateError};
 use stepfn::{ErrorName, StatesError};
 
 fn compile(template: Value) -> PayloadTemplate {

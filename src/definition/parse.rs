@@ -16,10 +16,10 @@ use super::{
     ProcessorConfig, QueryLanguage, Resource, ResourceKind, ResultWriter, Retrier, State,
     StateKind, StateMachineType, SubMachine, Succeed, Task, Transition, Wait, WaitFor,
 };
-use crate::choice::ChoiceRule;
 use crate::error::{Diagnostic, ErrorName};
-use crate::path::{Path, ReferencePath, Root};
-use crate::template::{Expression, PayloadTemplate};
+use crate::jsonpath::choice::ChoiceRule;
+use crate::jsonpath::path::{Path, ReferencePath, Root};
+use crate::jsonpath::template::{Expression, PayloadTemplate};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::HashSet;
@@ -808,7 +808,7 @@ fn query_language_value(cx: &mut Cx, v: &Value, at: &str) -> QueryLanguage {
 
 /// The whole definition.
 pub(crate) fn definition(cx: &mut Cx, v: &Value) -> Option<Definition> {
-    if crate::data_flow::too_deep(v, MAX_JSON_DEPTH) {
+    if crate::json::too_deep(v, MAX_JSON_DEPTH) {
         cx.diags.push(Diagnostic::error(
             "TOO_DEEPLY_NESTED",
             format!(
@@ -1517,7 +1517,7 @@ fn choice(cx: &mut Cx, raw: &RawState, ql: QueryLanguage, loc: &str) -> Option<C
 }
 
 fn rfc3339(text: &str) -> bool {
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).is_ok()
+    crate::timestamp::parse(text).is_some()
 }
 
 fn wait(

@@ -6,8 +6,8 @@ use super::{
     ProcessorConfig, QueryLanguage, Retrier, State, StateKind, SubMachine, Transition, WaitFor,
 };
 use crate::error::ErrorName;
-use crate::path::{Path, ReferencePath};
-use crate::template::PayloadTemplate;
+use crate::jsonpath::path::{Path, ReferencePath};
+use crate::jsonpath::template::PayloadTemplate;
 use serde_json::{json, Map, Value};
 
 type Object = Map<String, Value>;

@@ -20,7 +20,7 @@
 //! ```
 
 use crate::clock::{Clock, SystemClock, VirtualClock};
-use crate::definition::{StateMachine, StateMachineType};
+use crate::definition::{Definition, StateMachineType};
 use crate::error::{Error, ErrorKind, StatesError};
 use crate::executor::{CallbackError, CallbackMessage, CallbackSink, TaskExecutor};
 use serde_json::Value;
@@ -30,39 +30,38 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-pub(crate) mod bounds;
 pub(crate) use run::panic_message;
 mod history;
 mod plan;
+pub(crate) mod retry;
 mod run;
 
 pub use history::HistoryEvent;
 
-/// The engine's precomputed plan of a machine, cached in the
-/// [`StateMachine`] on its first execution.
-#[derive(Clone, Default)]
-pub(crate) struct PlanCache(std::sync::OnceLock<Arc<plan::MachinePlan>>);
+/// What the engine precomputes from a definition: built once, when the
+/// machine is loaded, and shared by all its executions.
+pub(crate) struct Plan {
+    root: plan::SubPlan,
+    /// Some state reads `$$` or is a Task: keep the execution input for
+    /// `$$.Execution.Input`.
+    wants_context: bool,
+}
 
-impl fmt::Debug for PlanCache {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.get().is_some() {
-            "PlanCache(built)"
-        } else {
-            "PlanCache(empty)"
-        })
+impl Plan {
+    /// Compiles the plan of `definition`.
+    pub(crate) fn new(definition: &Definition) -> Plan {
+        let root = plan::plan(&definition.machine);
+        let wants_context = wants_context(&definition.machine, &root);
+        Plan {
+            root,
+            wants_context,
+        }
     }
 }
 
-impl PlanCache {
-    fn get(&self, definition: &crate::definition::Definition) -> &plan::MachinePlan {
-        self.0.get_or_init(|| {
-            let root = plan::plan(&definition.machine);
-            let wants_context = wants_context(&definition.machine, &root);
-            Arc::new(plan::MachinePlan {
-                root,
-                wants_context,
-            })
-        })
+impl fmt::Debug for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Plan")
     }
 }
 
@@ -299,7 +298,7 @@ impl ExecutionIdentity {
         };
         let start_time = match text("startTime")? {
             None => None,
-            Some(s) => Some(history::parse_rfc3339(&s).ok_or_else(|| {
+            Some(s) => Some(crate::timestamp::parse_rfc3339(&s).ok_or_else(|| {
                 Error::new(
                     ErrorKind::InvalidInput,
                     format!("`startTime` of the execution identity is not an RFC 3339 time: `{s}`"),
@@ -353,7 +352,8 @@ impl ExecutionIdentity {
 /// # }).unwrap();
 /// ```
 pub struct Execution<'m> {
-    machine: &'m StateMachine,
+    definition: &'m Definition,
+    plan: &'m Plan,
     clock: Arc<dyn Clock>,
     limits: Limits,
     identity: ExecutionIdentity,
@@ -372,20 +372,13 @@ impl fmt::Debug for Execution<'_> {
     }
 }
 
-impl StateMachine {
-    /// Runs one execution with default options (system clock, AWS limits,
-    /// no history) to its end.
-    pub async fn execute<E>(&self, executor: &E, input: Value) -> Outcome
-    where
-        E: TaskExecutor + ?Sized,
-    {
-        self.execution().run(executor, input).await
-    }
-
-    /// Starts configuring an execution; see [`Execution`].
-    pub fn execution(&self) -> Execution<'_> {
+impl<'m> Execution<'m> {
+    /// An execution of `definition` with default options (system clock,
+    /// AWS limits, no history).
+    pub(crate) fn new(definition: &'m Definition, plan: &'m Plan) -> Execution<'m> {
         Execution {
-            machine: self,
+            definition,
+            plan,
             clock: Arc::new(SystemClock),
             limits: Limits::default(),
             identity: ExecutionIdentity::default(),
@@ -394,9 +387,7 @@ impl StateMachine {
             shared: Arc::new(Shared::default()),
         }
     }
-}
 
-impl<'m> Execution<'m> {
     /// Runs on `clock` (default: [`SystemClock`]).
     pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Arc::new(clock);
@@ -595,10 +586,10 @@ async fn drive_execution(
     // is not: AWS refuses a large input before any execution starts), and
     // the measure starts the bound the states carry
     let limits = &execution.limits;
-    let scan = crate::data_flow::scan(&input, limits.max_payload_bytes, limits.max_depth);
+    let scan = crate::json::scan(&input, limits.max_payload_bytes, limits.max_depth);
     if scan.too_deep {
         // rejected before anything recursive (history text, clone) sees it
-        bounds::dismantle(input);
+        crate::json::dismantle(input);
         return Outcome {
             status: Status::Failed,
             output: None,
@@ -611,9 +602,9 @@ async fn drive_execution(
         };
     }
     let bound = scan.measure;
-    let definition = execution.machine.definition();
+    let definition = execution.definition;
     let clock: &dyn Clock = &*execution.clock;
-    let machine_plan = execution.machine.engine_plan.get(definition);
+    let machine_plan = execution.plan;
     let plan = &machine_plan.root;
     let start_time = execution.identity.start_time.unwrap_or_else(|| clock.now());
     let exec_input = machine_plan.wants_context.then(|| input.clone());
@@ -827,7 +818,7 @@ impl Shared {
         // answers nobody read may be nested too deeply for a recursive drop
         for message in slot.into_iter().flat_map(|s| s.messages) {
             if let CallbackMessage::Success(output) = message {
-                bounds::dismantle(output);
+                crate::json::dismantle(output);
             }
         }
     }
@@ -860,7 +851,7 @@ impl CallbackSink for Shared {
             drop(callbacks);
             // the output may be nested too deeply for a recursive drop
             if let CallbackMessage::Success(output) = message {
-                bounds::dismantle(output);
+                crate::json::dismantle(output);
             }
             return Err(CallbackError::TaskDoesNotExist);
         };

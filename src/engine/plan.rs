@@ -2,12 +2,12 @@
 //! state indexes, which states need the context object, the names of the
 //! history events of each Task.
 
-use crate::data_flow::{json_len, str_len, Measure};
 use crate::definition::{
     Assign, Credentials, FailField, ResourceKind, State, StateKind, SubMachine, Transition, WaitFor,
 };
-use crate::path::{Path, ReferencePath};
-use crate::template::{Expression, PayloadTemplate};
+use crate::json::{json_len, str_len, Measure};
+use crate::jsonpath::path::{Path, ReferencePath};
+use crate::jsonpath::template::{Expression, PayloadTemplate};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -19,15 +19,6 @@ pub(crate) enum Next {
     /// A name that is not a state of this sub-machine (a definition the
     /// validator should have refused): a runtime error if taken.
     Missing,
-}
-
-/// The plan of a whole machine.
-#[derive(Debug)]
-pub(crate) struct MachinePlan {
-    pub root: SubPlan,
-    /// Some state reads `$$` or is a Task: keep the execution input for
-    /// `$$.Execution.Input`.
-    pub wants_context: bool,
 }
 
 #[derive(Debug)]
@@ -311,7 +302,7 @@ fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> S
             if state.query_language == crate::definition::QueryLanguage::JsonPath {
                 p.pass_move = pass_move(s);
             }
-            p.result_measure = s.result.as_ref().map(crate::data_flow::measure_exact);
+            p.result_measure = s.result.as_ref().map(crate::json::measure_exact);
         }
         StateKind::Task(s) => {
             p.next = transition(sm, index, &s.transition);
@@ -441,7 +432,7 @@ fn value_ctx(v: &Value) -> bool {
     }
 }
 
-pub(crate) fn task_names(resource: &crate::definition::Resource) -> TaskNames {
+pub(crate) fn task_names(resource: &crate::resource::Resource) -> TaskNames {
     match &resource.kind {
         ResourceKind::Lambda { .. } => TaskNames {
             family: TaskFamily::Lambda,
@@ -465,11 +456,11 @@ pub(crate) fn task_names(resource: &crate::definition::Resource) -> TaskNames {
             family: TaskFamily::Service,
             resource_type: service.clone(),
             resource: format!("{action}{}", pattern.suffix()),
-            callback: *pattern == crate::definition::IntegrationPattern::WaitForTaskToken,
+            callback: *pattern == crate::resource::IntegrationPattern::WaitForTaskToken,
             sync: matches!(
                 pattern,
-                crate::definition::IntegrationPattern::Sync
-                    | crate::definition::IntegrationPattern::Sync2
+                crate::resource::IntegrationPattern::Sync
+                    | crate::resource::IntegrationPattern::Sync2
             ),
         },
         ResourceKind::AwsSdk {
@@ -480,11 +471,11 @@ pub(crate) fn task_names(resource: &crate::definition::Resource) -> TaskNames {
             family: TaskFamily::Service,
             resource_type: format!("aws-sdk:{service}"),
             resource: format!("{action}{}", pattern.suffix()),
-            callback: *pattern == crate::definition::IntegrationPattern::WaitForTaskToken,
+            callback: *pattern == crate::resource::IntegrationPattern::WaitForTaskToken,
             sync: matches!(
                 pattern,
-                crate::definition::IntegrationPattern::Sync
-                    | crate::definition::IntegrationPattern::Sync2
+                crate::resource::IntegrationPattern::Sync
+                    | crate::resource::IntegrationPattern::Sync2
             ),
         },
         _ => {

@@ -1,22 +1,24 @@
 //! The state loop: one execution walking its states, with Map and
 //! Parallel concurrency from polling many futures at once.
 
-use super::history::{write_rfc3339_millis, HistoryEvent};
+use super::history::HistoryEvent;
 use super::plan::{Next, StatePlan, SubPlan, TaskFamily};
 use super::{Limits, Shared};
 use crate::clock::Clock;
-use crate::data_flow::{self, add, sub, Measure};
 use crate::definition::{
     Assign, Catcher, Credentials, Fail, FailField, Io, Map as MapState, NumberOrPath, Parallel,
     Pass, ProcessingMode, QueryLanguage, Retrier, State, StateKind, StateMachineType, SubMachine,
     Task, Wait, WaitFor,
 };
+use crate::engine::retry;
 use crate::error::{ErrorName, StatesError};
 use crate::executor::{CallbackMessage, CallbackSender};
 use crate::executor::{TaskExecutor, TaskRequest};
-use crate::path::{Path, ReferencePath, Root, Scope, Step as PathStep, Variables};
-use crate::retry;
-use crate::template::PayloadTemplate;
+use crate::json::{add, sub, Measure};
+use crate::jsonpath::data_flow;
+use crate::jsonpath::path::{Path, ReferencePath, Root, Scope, Step as PathStep, Variables};
+use crate::jsonpath::template::PayloadTemplate;
+use crate::timestamp::write_rfc3339_millis;
 use futures::future::{BoxFuture, Either, FutureExt};
 use futures::stream::{FuturesUnordered, StreamExt};
 use rand::rngs::SmallRng;
@@ -378,7 +380,7 @@ impl<'a> Run<'a> {
     /// template's output, an intrinsic's result): exact within the limits,
     /// nothing traversed when both payload limits are off.
     fn measure(&self, value: &Value) -> Measure {
-        data_flow::bound(value, self.limits.max_payload_bytes, self.limits.max_depth)
+        crate::json::bound(value, self.limits.max_payload_bytes, self.limits.max_depth)
     }
 
     /// True when the byte limit is on (lower bounds of what leaves a
@@ -397,7 +399,7 @@ impl<'a> Run<'a> {
         if !over {
             return Ok(bound);
         }
-        let scan = data_flow::scan(value, max_bytes, max_depth);
+        let scan = crate::json::scan(value, max_bytes, max_depth);
         if scan.too_deep {
             Err(Exceeded::Depth)
         } else if scan.too_big {
@@ -773,7 +775,7 @@ fn finish(
     #[cfg(debug_assertions)]
     {
         // the bound must never be below the real size
-        let real = data_flow::measure_exact(&output);
+        let real = crate::json::measure_exact(&output);
         debug_assert!(
             real.bytes <= bound.bytes && (real.depth <= bound.depth),
             "state '{}': bound {bound:?} below the real {real:?}",
@@ -784,7 +786,7 @@ fn finish(
         Ok(bound) => bound,
         Err(exceeded) => {
             if exceeded == Exceeded::Depth {
-                super::bounds::dismantle(output);
+                crate::json::dismantle(output);
             }
             return Err(Failure::new(run.exceeded(&state.name, exceeded), th.cursor));
         }
@@ -794,11 +796,11 @@ fn finish(
     if let (Some(max), Some(values)) = (run.limits.max_depth, &assigned) {
         if let Some(name) = values
             .iter()
-            .find(|(_, v)| data_flow::too_deep(v, max))
+            .find(|(_, v)| crate::json::too_deep(v, max))
             .map(|(k, _)| k.clone())
         {
             for (_, v) in assigned.into_iter().flatten() {
-                super::bounds::dismantle(v);
+                crate::json::dismantle(v);
             }
             return Err(Failure::new(
                 StatesError::new(
@@ -1012,11 +1014,11 @@ fn dropped_around(steps: &[PathStep], value: &Value) -> usize {
                 dropped += 1 + map.len().max(1) + map.len();
                 let mut child = node;
                 for (i, (k, v)) in map.iter().enumerate() {
-                    dropped += data_flow::str_len(k);
+                    dropped += crate::json::str_len(k);
                     if i == index {
                         child = v;
                     } else {
-                        dropped += data_flow::json_len(v);
+                        dropped += crate::json::json_len(v);
                     }
                 }
                 child
@@ -1028,7 +1030,7 @@ fn dropped_around(steps: &[PathStep], value: &Value) -> usize {
                 dropped += 1 + items.len().max(1);
                 for (i, v) in items.iter().enumerate() {
                     if i != index {
-                        dropped += data_flow::json_len(v);
+                        dropped += crate::json::json_len(v);
                     }
                 }
                 &items[index]
@@ -1079,10 +1081,10 @@ fn result_path_bound(
                 Some(child) => child,
                 None => {
                     // `,"name":` here, then `{"next":` ... `}` around the result
-                    let mut added = usize::from(!map.is_empty()) + data_flow::str_len(name) + 1;
+                    let mut added = usize::from(!map.is_empty()) + crate::json::str_len(name) + 1;
                     for rest in &steps[i + 1..] {
                         if let PathStep::Field(key) = rest {
-                            added += 3 + data_flow::str_len(key);
+                            added += 3 + crate::json::str_len(key);
                         }
                     }
                     return Measure {
@@ -1103,7 +1105,7 @@ fn result_path_bound(
     }
     Measure {
         bytes: add(
-            sub(raw_bound.bytes, data_flow::json_len(node)),
+            sub(raw_bound.bytes, crate::json::json_len(node)),
             result_bound.bytes,
         ),
         depth,
@@ -1132,7 +1134,7 @@ fn pass(
             // the node holding those nulls: the bound stays exact
             let bound = if run.counts_bytes() {
                 let holes = 4 * m.takes();
-                let replaced = node_at(&input, &m.result).map_or(0, data_flow::json_len);
+                let replaced = node_at(&input, &m.result).map_or(0, crate::json::json_len);
                 Measure {
                     bytes: add(sub(add(bound.bytes, holes), replaced), m.skeleton_bytes),
                     depth: bound.depth,
@@ -1208,7 +1210,7 @@ fn select_result(
     if let Some(m) = moving {
         if let Some(selected) = take_template(&mut result, m) {
             let bytes = if run.counts_bytes() {
-                let left = data_flow::json_len(&result);
+                let left = crate::json::json_len(&result);
                 add(sub(add(bound.bytes, 4 * m.takes()), left), m.skeleton_bytes)
             } else {
                 usize::MAX
@@ -1390,13 +1392,13 @@ fn wait_duration(
     // in nanoseconds since the epoch: any RFC 3339 time compares with any
     // clock time, on any platform
     let until = |t: i128| {
-        let ahead = (t - super::history::unix_nanos(now)).max(0);
+        let ahead = (t - crate::timestamp::unix_nanos(now)).max(0);
         let seconds = u64::try_from(ahead / 1_000_000_000).unwrap_or(u64::MAX);
         delay(Duration::new(seconds, (ahead % 1_000_000_000) as u32))
     };
     match w {
         WaitFor::Seconds(n) => delay(Duration::from_secs(*n)),
-        WaitFor::Timestamp(t) => match super::history::parse_rfc3339_nanos(t) {
+        WaitFor::Timestamp(t) => match crate::timestamp::parse_rfc3339_nanos(t) {
             Some(t) => until(t),
             None => Err(StatesError::runtime(format!(
                 "The Timestamp parameter does not reference a valid ISO-8601 extended offset date-time format string: {t}"
@@ -1435,7 +1437,7 @@ fn wait_duration(
                     p.as_str()
                 ))
             })?;
-            let parsed = v.as_str().and_then(super::history::parse_rfc3339_nanos);
+            let parsed = v.as_str().and_then(crate::timestamp::parse_rfc3339_nanos);
             match parsed {
                 Some(t) => until(t),
                 None => {
@@ -2035,7 +2037,7 @@ async fn task_attempt<'x>(
             }
             Err(exceeded) => {
                 if exceeded == Exceeded::Depth {
-                    super::bounds::dismantle(result);
+                    crate::json::dismantle(result);
                 }
                 let name = match names.family {
                     TaskFamily::Service => names.resource_type.as_str(),

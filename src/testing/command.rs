@@ -1,8 +1,8 @@
 //! Local programs standing in for Task states (`stepfn run --task-command`).
 
-use crate::definition::ResourceKind;
 use crate::error::{ErrorName, StatesError};
 use crate::executor::{TaskExecutor, TaskRequest, TaskResult};
+use crate::resource::ResourceKind;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use std::io::Write;

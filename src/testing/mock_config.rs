@@ -165,7 +165,7 @@ impl MockConfig {
     pub fn from_value(value: &Value) -> Result<MockConfig, Error> {
         // checked before anything recursive (cloning a result) sees it
         const MAX_DEPTH: usize = 1000;
-        if crate::data_flow::too_deep(value, MAX_DEPTH) {
+        if crate::json::too_deep(value, MAX_DEPTH) {
             return Err(config_error(format!(
                 "mock config: arrays and objects are nested more than {MAX_DEPTH} levels deep"
             )));

@@ -62,9 +62,10 @@ pub use test_state::{
     TestStateStatus,
 };
 
-use crate::definition::{IntegrationPattern, ResourceKind, StateMachine};
+use crate::definition::{IntegrationPattern, ResourceKind};
 use crate::error::{Error, ErrorName, StatesError};
 use crate::executor::{TaskExecutor, TaskRequest, TaskResult};
+use crate::StateMachine;
 use crate::{ExecutionIdentity, Outcome};
 use async_trait::async_trait;
 use serde_json::Value;

@@ -1,13 +1,14 @@
 //! One state evaluated in isolation, as AWS's TestState API does.
 
-use crate::data_flow;
 use crate::definition::{
-    Assign, Catcher, FailField, QueryLanguage, Retrier, State, StateKind, StateMachine, Transition,
+    Assign, Catcher, FailField, QueryLanguage, Retrier, State, StateKind, Transition,
 };
+use crate::engine::retry;
 use crate::error::{Error, ErrorKind, ErrorName, StatesError};
 use crate::executor::{TaskExecutor, TaskRequest};
-use crate::path::{Scope, Variables};
-use crate::retry;
+use crate::jsonpath::data_flow;
+use crate::jsonpath::path::{Scope, Variables};
+use crate::StateMachine;
 use futures::FutureExt;
 use serde_json::{json, Map, Value};
 use std::panic::AssertUnwindSafe;
@@ -226,7 +227,7 @@ pub fn test_state(
     ];
     let variables = request.variables.values().map(|v| ("variables", Some(v)));
     for (what, value) in given.into_iter().chain(variables) {
-        if value.is_some_and(|v| data_flow::too_deep(v, MAX_DEPTH)) {
+        if value.is_some_and(|v| crate::json::too_deep(v, MAX_DEPTH)) {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
                 format!(
@@ -499,7 +500,7 @@ impl Run<'_> {
 
     fn input_path(
         &mut self,
-        path: Option<&crate::path::Path>,
+        path: Option<&crate::jsonpath::path::Path>,
         input: Value,
         scope: &Scope<'_>,
     ) -> Result<Value, StatesError> {
@@ -629,11 +630,11 @@ impl Run<'_> {
 }
 
 struct Work<'a> {
-    input_path: Option<&'a crate::path::Path>,
-    output_path: Option<&'a crate::path::Path>,
-    parameters: Option<&'a crate::template::PayloadTemplate>,
-    result_selector: Option<&'a crate::template::PayloadTemplate>,
-    result_path: Option<&'a crate::path::ReferencePath>,
+    input_path: Option<&'a crate::jsonpath::path::Path>,
+    output_path: Option<&'a crate::jsonpath::path::Path>,
+    parameters: Option<&'a crate::jsonpath::template::PayloadTemplate>,
+    result_selector: Option<&'a crate::jsonpath::template::PayloadTemplate>,
+    result_path: Option<&'a crate::jsonpath::path::ReferencePath>,
     retry: &'a [Retrier],
     catch: &'a [Catcher],
     assign: Option<&'a Assign>,
@@ -671,8 +672,8 @@ fn call_task(
     // a panicking executor fails the task, as in an execution
     let call = AssertUnwindSafe(executor.execute(task_request)).catch_unwind();
     match futures::executor::block_on(call) {
-        Ok(Ok(result)) if data_flow::too_deep(&result, MAX_DEPTH) => {
-            crate::engine::bounds::dismantle(result);
+        Ok(Ok(result)) if crate::json::too_deep(&result, MAX_DEPTH) => {
+            crate::json::dismantle(result);
             Err(StatesError::new(
                 ErrorName::DataLimitExceeded,
                 format!(

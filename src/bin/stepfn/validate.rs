@@ -4,8 +4,9 @@ use clap::ValueEnum;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use stepfn::definition::{StateMachineType, Validation};
+use stepfn::definition::StateMachineType;
 use stepfn::StateMachine;
+use stepfn::Validation;
 
 /// Arguments of `stepfn validate`.
 #[derive(Debug, clap::Args)]

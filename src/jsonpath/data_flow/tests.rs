@@ -1,10 +1,12 @@
-//! The JSONPath data-flow pipeline: InputPath, templates, ResultPath, OutputPath.
+// The JSONPath data-flow pipeline: InputPath, templates, ResultPath, OutputPath.
 
+use crate::jsonpath::data_flow::{
+    apply_template, input_path, input_path_owned, output_path, result_path,
+};
+use crate::jsonpath::template::PayloadTemplate;
+use crate::jsonpath::{Path, ReferencePath, Scope};
+use crate::{ErrorName, StatesError};
 use serde_json::{json, Value};
-use stepfn::data_flow::{apply_template, input_path, input_path_owned, output_path, result_path};
-use stepfn::path::{Path, ReferencePath, Scope};
-use stepfn::template::PayloadTemplate;
-use stepfn::{ErrorName, StatesError};
 
 fn path(text: &str) -> Path {
     Path::parse(text).expect("valid path")
@@ -89,7 +91,7 @@ fn input_path_reads_the_context_object() {
     let context = json!({"Execution": {"Name": "e1"}});
     let s = Scope {
         context: &context,
-        variables: &stepfn::path::NoVariables,
+        variables: &crate::jsonpath::NoVariables,
     };
     let p = path("$$.Execution.Name");
     assert_eq!(input_path_owned(Some(&p), json!({}), &s), Ok(json!("e1")));

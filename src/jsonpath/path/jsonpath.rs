@@ -34,7 +34,7 @@ impl Query {
         };
         let mut budget = MAX_MATCH_BYTES;
         for node in &found {
-            let scan = crate::data_flow::scan(node, Some(budget), None);
+            let scan = crate::json::scan(node, Some(budget), None);
             if scan.too_big {
                 return None;
             }

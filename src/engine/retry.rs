@@ -181,3 +181,185 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod properties {
+
+    // Retry arithmetic as properties: `IntervalSeconds x BackoffRate^k`,
+    // capped by `MaxDelaySeconds`, FULL jitter within `[0, interval]`.
+
+    use crate::definition::{JitterStrategy, Retrier};
+    use crate::engine::retry::{delay, interval, MAX_RETRY_DELAY};
+    use crate::ErrorName;
+    use proptest::prelude::*;
+    use std::time::Duration;
+
+    fn retrier(
+        interval_seconds: u64,
+        backoff_rate: f64,
+        max_delay: Option<u64>,
+        jitter: bool,
+    ) -> Retrier {
+        Retrier {
+            error_equals: vec![ErrorName::All],
+            interval_seconds,
+            max_attempts: 3,
+            backoff_rate,
+            max_delay_seconds: max_delay,
+            jitter_strategy: if jitter {
+                JitterStrategy::Full
+            } else {
+                JitterStrategy::None
+            },
+            comment: None,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn interval_is_base_times_rate_to_the_attempt(base in 1u64..100, rate in 1.0f64..4.0, k in 0u64..8) {
+            let got = interval(&retrier(base, rate, None, false), k).as_secs_f64();
+            let want = base as f64 * rate.powi(k as i32);
+            prop_assert!((got - want).abs() <= want * 1e-9 + 1e-9, "{got} vs {want}");
+        }
+
+        #[test]
+        fn intervals_never_shrink(base in 1u64..100, rate in 1.0f64..4.0, k in 0u64..20) {
+            let r = retrier(base, rate, None, false);
+            prop_assert!(interval(&r, k + 1) >= interval(&r, k));
+        }
+
+        #[test]
+        fn max_delay_caps_every_interval(base in 1u64..100, rate in 1.0f64..10.0, cap in 1u64..1000, k in 0u64..64) {
+            prop_assert!(interval(&retrier(base, rate, Some(cap), false), k) <= Duration::from_secs(cap));
+        }
+
+        #[test]
+        fn huge_backoff_saturates_instead_of_overflowing(k in 0u64..100_000) {
+            prop_assert!(interval(&retrier(99_999_999, 10.0, None, false), k) <= MAX_RETRY_DELAY);
+        }
+
+        #[test]
+        fn full_jitter_stays_within_the_interval(base in 1u64..100, rate in 1.0f64..3.0, k in 0u64..6, random in 0.0f64..1.0) {
+            let r = retrier(base, rate, None, true);
+            let d = delay(&r, k, random);
+            prop_assert!(d <= interval(&r, k));
+        }
+
+        #[test]
+        fn without_jitter_the_random_source_is_ignored(base in 1u64..100, k in 0u64..6, random in 0.0f64..1.0) {
+            let r = retrier(base, 2.0, None, false);
+            prop_assert_eq!(delay(&r, k, random), interval(&r, k));
+        }
+    }
+
+    /// The last instant `SystemTime` can represent (on this platform).
+    fn end_of_time() -> std::time::SystemTime {
+        let mut t = std::time::SystemTime::UNIX_EPOCH;
+        let mut step = Duration::from_secs(1 << 62);
+        while step > Duration::ZERO {
+            if let Some(later) = t.checked_add(step) {
+                t = later;
+            } else {
+                step /= 2;
+            }
+        }
+        t
+    }
+
+    use crate::Clock;
+    use std::future::Future;
+
+    fn config(cases: u32) -> ProptestConfig {
+        ProptestConfig {
+            cases,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+    // ---------------------------------------------------------------------------
+    // retry back-off
+
+    fn any_retrier() -> impl Strategy<Value = Retrier> {
+        (
+            prop_oneof![any::<u64>(), 0..100u64, Just(99_999_999u64)],
+            prop_oneof![
+                any::<f64>(),
+                1.0..10.0f64,
+                Just(f64::INFINITY),
+                Just(f64::NAN),
+                Just(0.0),
+                Just(-2.0)
+            ],
+            prop::option::of(prop_oneof![any::<u64>(), 1..31_622_400u64]),
+            any::<bool>(),
+        )
+            .prop_map(|(interval, rate, max, jitter)| Retrier {
+                error_equals: vec![ErrorName::All],
+                interval_seconds: interval,
+                max_attempts: 3,
+                backoff_rate: rate,
+                max_delay_seconds: max,
+                jitter_strategy: if jitter {
+                    JitterStrategy::Full
+                } else {
+                    JitterStrategy::None
+                },
+                comment: None,
+            })
+    }
+
+    proptest! {
+        #![proptest_config(config(512))]
+
+        #[test]
+        fn retry_delays_saturate(
+            r in any_retrier(),
+            attempt in prop_oneof![any::<u64>(), 0..64u64],
+            random in prop_oneof![any::<f64>(), 0.0..1.0f64],
+        ) {
+            let interval = crate::engine::retry::interval(&r, attempt);
+            let delay = crate::engine::retry::delay(&r, attempt, random);
+            prop_assert!(interval <= crate::engine::retry::MAX_RETRY_DELAY);
+            prop_assert!(delay <= interval);
+            if let Some(max) = r.max_delay_seconds {
+                prop_assert!(interval <= Duration::from_secs(max));
+            }
+            // the virtual clock takes any of them
+            let clock = crate::VirtualClock::starting_at(end_of_time());
+            let sleeper = clock.clone();
+            let mut sleep = Box::pin(async move { sleeper.sleep(delay).await });
+            let waker = futures::task::noop_waker();
+            let mut cx = std::task::Context::from_waker(&waker);
+            if sleep.as_mut().poll(&mut cx).is_pending() {
+                prop_assert!(clock.advance_when_idle());
+                prop_assert!(sleep.as_mut().poll(&mut cx).is_ready());
+            }
+        }
+    }
+
+    #[test]
+    fn retry_interval_grows_then_saturates() {
+        let r = |interval, rate, max| Retrier {
+            error_equals: vec![ErrorName::All],
+            interval_seconds: interval,
+            max_attempts: 3,
+            backoff_rate: rate,
+            max_delay_seconds: max,
+            jitter_strategy: JitterStrategy::None,
+            comment: None,
+        };
+        assert_eq!(
+            crate::engine::retry::interval(&r(99_999_999, 1e300, None), u64::MAX),
+            crate::engine::retry::MAX_RETRY_DELAY
+        );
+        assert_eq!(
+            crate::engine::retry::interval(&r(99_999_999, 1e300, Some(7)), 5),
+            Duration::from_secs(7)
+        );
+        assert_eq!(
+            crate::engine::retry::interval(&r(3, 1.0, None), u64::MAX),
+            Duration::from_secs(3)
+        );
+    }
+}

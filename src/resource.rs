@@ -1,7 +1,77 @@
 //! Task `Resource` strings: Lambda and activity ARNs, optimized service
 //! integrations and AWS SDK integrations with their integration pattern.
 
-use super::{IntegrationPattern, Resource, ResourceKind};
+/// How a Task waits for its work (the suffix of an integration ARN).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum IntegrationPattern {
+    /// No suffix: call the API and take its answer.
+    #[default]
+    RequestResponse,
+    /// `.sync`: run a job and wait for it.
+    Sync,
+    /// `.sync:2`: as `.sync`, with the newer result shape.
+    Sync2,
+    /// `.waitForTaskToken`: wait for a callback with the task token.
+    WaitForTaskToken,
+}
+
+impl IntegrationPattern {
+    /// The ARN suffix (`""`, `".sync"`, `".sync:2"`, `".waitForTaskToken"`).
+    pub fn suffix(self) -> &'static str {
+        match self {
+            IntegrationPattern::RequestResponse => "",
+            IntegrationPattern::Sync => ".sync",
+            IntegrationPattern::Sync2 => ".sync:2",
+            IntegrationPattern::WaitForTaskToken => ".waitForTaskToken",
+        }
+    }
+}
+
+/// What a Task `Resource` names.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ResourceKind {
+    /// A Lambda function ARN (the legacy direct form):
+    /// `arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]`.
+    Lambda {
+        /// The function name.
+        function: String,
+    },
+    /// An activity ARN: `arn:aws:states:<region>:<account>:activity:<name>`.
+    Activity {
+        /// The activity name.
+        name: String,
+    },
+    /// An optimized integration: `arn:aws:states:::<service>:<action>[.pattern]`.
+    Service {
+        /// e.g. `lambda`, `sqs`, `dynamodb`, `states`.
+        service: String,
+        /// e.g. `invoke`, `sendMessage`, `startExecution`.
+        action: String,
+        /// The integration pattern.
+        pattern: IntegrationPattern,
+    },
+    /// An AWS SDK integration: `arn:aws:states:::aws-sdk:<service>:<action>[.pattern]`.
+    AwsSdk {
+        /// e.g. `s3`, `dynamodb`.
+        service: String,
+        /// e.g. `getObject`.
+        action: String,
+        /// The integration pattern.
+        pattern: IntegrationPattern,
+    },
+    /// Any other URI: passed to the executor as written.
+    Other,
+}
+
+/// A parsed Task `Resource`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Resource {
+    /// The ARN / URI as written.
+    pub arn: String,
+    /// What it names.
+    pub kind: ResourceKind,
+}
 
 impl Resource {
     /// Reads a `Resource` string. Never fails: a URI that is none of the

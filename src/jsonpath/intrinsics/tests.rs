@@ -1,12 +1,12 @@
-//! Intrinsic functions: grammar, every function, errors with exact causes.
-//!
-//! Expectations marked "AWS" are answers recorded on AWS (conformance corpus
-//! `intrinsic_functions.jsonl`), rewritten with literal arguments.
+// Intrinsic functions: grammar, every function, errors with exact causes.
+//
+// Expectations marked "AWS" are answers recorded on AWS (conformance corpus
+// `intrinsic_functions.jsonl`), rewritten with literal arguments.
 
+use crate::jsonpath::intrinsics::{IntrinsicCall, FUNCTIONS};
+use crate::jsonpath::Env;
+use crate::{ErrorName, StatesError};
 use serde_json::{json, Value};
-use stepfn::intrinsics::{IntrinsicCall, FUNCTIONS};
-use stepfn::path::Env;
-use stepfn::{ErrorName, StatesError};
 
 fn eval(text: &str) -> Result<Value, StatesError> {
     let call = IntrinsicCall::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
@@ -822,8 +822,8 @@ fn uuid() {
 
 #[test]
 fn functions_are_callable_directly() {
+    use crate::jsonpath::intrinsics::array::{array, length, partition};
     use std::borrow::Cow;
-    use stepfn::intrinsics::{array, length, partition};
     assert_eq!(
         partition(vec![Cow::Owned(json!([1, 2, 3])), Cow::Owned(json!(2))]),
         Ok(json!([[1, 2], [3]]))
@@ -889,9 +889,9 @@ fn conformance_single_pass_states() {
 
 /// `None` when the case is not a single JSONPath Pass state with Parameters.
 fn conformance_case(case: &Value) -> Option<Result<(), String>> {
-    use stepfn::data_flow::{output_path, result_path};
-    use stepfn::path::{NoVariables, Path, ReferencePath, Scope};
-    use stepfn::template::PayloadTemplate;
+    use crate::jsonpath::data_flow::{output_path, result_path};
+    use crate::jsonpath::template::PayloadTemplate;
+    use crate::jsonpath::{NoVariables, Path, ReferencePath, Scope};
 
     let definition = &case["definition"];
     let states = definition["States"].as_object()?;

@@ -14,11 +14,10 @@
 //! except for `IsPresent`, which is what it tests.
 
 use crate::error::{Diagnostic, ErrorName, StatesError};
-use crate::path::{Env, Path, PathError};
-use crate::template::PayloadTemplate;
+use crate::jsonpath::path::{Env, Path, PathError};
+use crate::jsonpath::template::PayloadTemplate;
 use serde_json::{Map, Number, Value};
 use std::cmp::Ordering;
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 /// The deepest `And`/`Or`/`Not` nesting accepted; deeper rules are a
@@ -152,11 +151,6 @@ fn operator(name: &str) -> Option<(&'static str, OpKind)> {
     OPERATORS.iter().find(|(n, _)| *n == name).copied()
 }
 
-/// The names of the 39 comparison operators, as AWS spells them.
-pub fn operator_names() -> impl Iterator<Item = &'static str> {
-    OPERATORS.iter().map(|(name, _)| *name)
-}
-
 #[derive(Clone, Debug, PartialEq)]
 enum Test {
     Compare {
@@ -239,11 +233,6 @@ fn push_char(pieces: &mut [String], c: char) {
     }
 }
 
-/// Parses an RFC 3339 timestamp (zone required, fractional seconds allowed).
-pub fn parse_timestamp(text: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(text, &Rfc3339).ok()
-}
-
 /// Compares two JSON numbers by value without losing precision: integers
 /// exactly (as `i128`), an integer against a float exactly, floats as `f64`.
 pub fn compare_numbers(a: &Number, b: &Number) -> Option<Ordering> {
@@ -281,7 +270,7 @@ fn compare_int_float(i: i128, f: f64) -> Ordering {
 }
 
 fn is_timestamp(value: &Value) -> bool {
-    value.as_str().and_then(parse_timestamp).is_some()
+    value.as_str().and_then(crate::timestamp::parse).is_some()
 }
 
 /// `States.Runtime` for a choice path that matches nothing, as AWS words it.
@@ -448,7 +437,7 @@ impl DataTest {
                 Operand::Boolean(b) => value.as_bool().is_some_and(|v| cmp.holds(v.cmp(b))),
                 Operand::Timestamp(t) => value
                     .as_str()
-                    .and_then(parse_timestamp)
+                    .and_then(crate::timestamp::parse)
                     .is_some_and(|v| cmp.holds(v.cmp(t))),
             },
         })
@@ -466,7 +455,7 @@ fn compare_values(family: Family, a: &Value, b: &Value) -> Option<Ordering> {
         },
         Family::Boolean => Some(a.as_bool()?.cmp(&b.as_bool()?)),
         Family::Timestamp => {
-            Some(parse_timestamp(a.as_str()?)?.cmp(&parse_timestamp(b.as_str()?)?))
+            Some(crate::timestamp::parse(a.as_str()?)?.cmp(&crate::timestamp::parse(b.as_str()?)?))
         }
     }
 }
@@ -676,7 +665,7 @@ fn compile_test(
                 },
                 Family::Boolean => operand.as_bool().map(Operand::Boolean),
                 Family::Timestamp => match operand.as_str() {
-                    Some(s) => match parse_timestamp(s) {
+                    Some(s) => match crate::timestamp::parse(s) {
                         Some(t) => Some(Operand::Timestamp(t)),
                         None => {
                             error(diagnostics, "String does not match RFC3339 timestamp", &at);
@@ -941,3 +930,6 @@ mod tests {
         assert_eq!(c(1.0e300.into(), u64::MAX.into()), Some(Ordering::Greater));
     }
 }
+
+#[cfg(test)]
+mod suite;

@@ -4,8 +4,8 @@
 //!
 //! ```
 //! use serde_json::json;
-//! use stepfn::path::Env;
-//! use stepfn::template::PayloadTemplate;
+//! use stepfn::jsonpath::Env;
+//! use stepfn::jsonpath::PayloadTemplate;
 //!
 //! let template = PayloadTemplate::compile(&json!({
 //!     "greeting.$": "States.Format('Hello, {}!', $.name)",
@@ -20,8 +20,8 @@
 //! ```
 
 use crate::error::StatesError;
-use crate::intrinsics::IntrinsicCall;
-use crate::path::{Env, Path, PathError};
+use crate::jsonpath::intrinsics::IntrinsicCall;
+use crate::jsonpath::path::{Env, Path, PathError};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 

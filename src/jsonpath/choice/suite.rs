@@ -1,9 +1,9 @@
-//! Choice rules: compile-time checks and the 39 operators with AWS semantics.
+// Choice rules: compile-time checks and the 39 operators with AWS semantics.
 
+use crate::jsonpath::choice::{ChoiceRule, Condition, MAX_NESTING_DEPTH};
+use crate::jsonpath::Env;
+use crate::{ErrorName, StatesError};
 use serde_json::{json, Value};
-use stepfn::choice::{ChoiceRule, Condition, MAX_NESTING_DEPTH};
-use stepfn::path::Env;
-use stepfn::{ErrorName, StatesError};
 
 const LOC: &str = "/States/C/Choices/0";
 
@@ -788,9 +788,9 @@ fn jsonata_rule_problems() {
 
 mod properties {
     use super::*;
+    use crate::jsonpath::choice::compare_numbers;
     use proptest::prelude::*;
     use std::cmp::Ordering;
-    use stepfn::choice::compare_numbers;
 
     fn number(v: Value) -> serde_json::Number {
         match v {

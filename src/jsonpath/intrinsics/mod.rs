@@ -50,16 +50,8 @@ mod math;
 mod string;
 mod unique_id;
 
-pub use array::{array, contains, get_item, length, partition, range, unique};
-pub use encoding::{base64_decode, base64_encode};
-pub use hash::hash;
-pub use json::{json_merge, json_to_string, string_to_json};
-pub use math::{add, random};
-pub use string::{format, string_split};
-pub use unique_id::uuid;
-
 use crate::error::StatesError;
-use crate::path::{Env, Path};
+use crate::jsonpath::path::{Env, Path};
 use serde_json::{Number, Value};
 use std::borrow::Cow;
 use std::fmt;
@@ -247,7 +239,7 @@ impl Call {
                 Arg::Literal(value) => Cow::Borrowed(value),
                 Arg::Path(path) => path
                     .eval(env)
-                    .map_err(|e| crate::template::path_failure(path, e, env, field))?,
+                    .map_err(|e| crate::jsonpath::template::path_failure(path, e, env, field))?,
                 Arg::Call(call) => Cow::Owned(call.eval(env, field)?),
             });
         }
@@ -258,11 +250,6 @@ impl Call {
         };
         result.map_err(|cause| StatesError::intrinsic(format!("{name}: {cause}")))
     }
-}
-
-/// Looks a function up by its name as written (`States.Format`).
-pub fn lookup(name: &str) -> Option<(&'static str, Arity, IntrinsicFn)> {
-    FUNCTIONS.iter().find(|(n, _, _)| *n == name).copied()
 }
 
 struct Parser<'t> {
@@ -601,3 +588,6 @@ pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
         _ => a == b,
     }
 }
+
+#[cfg(test)]
+mod tests;
