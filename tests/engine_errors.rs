@@ -347,7 +347,7 @@ fn fuel_stops_an_endless_choice_loop() {
     let o = futures::executor::block_on(
         machine(def)
             .execution()
-            .with_fuel(100)
+            .with_limits(Limits::default().with_max_transitions(Some(100)))
             .run(&failing(0, "x"), json!({"go": true})),
     );
     assert_eq!(

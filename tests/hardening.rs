@@ -862,7 +862,7 @@ fn execute(
             .with_clock(VirtualClock::starting_at(
                 SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
             ))
-            .with_fuel(10_000)
+            .with_limits(stepfn::Limits::default().with_max_transitions(Some(10_000)))
             .with_history(true)
             .run(&executor, input),
     )

@@ -388,15 +388,28 @@ impl<'m> Execution<'m> {
         }
     }
 
-    /// Runs on `clock` (default: [`SystemClock`]).
+    /// Runs on `clock` (default: [`SystemClock`]). A clock shared with
+    /// other executions or with the host is an `Arc<C>` or an
+    /// `Arc<dyn Clock>`, which are clocks too:
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use serde_json::json;
+    /// use stepfn::{sync_task_fn, Clock, StateMachine, VirtualClock};
+    ///
+    /// let machine: StateMachine = r#"{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": true}}}"#.parse()?;
+    /// let executor = sync_task_fn(|request| Ok(request.parameters));
+    /// let clock = Arc::new(VirtualClock::new());
+    /// let start = clock.now();
+    /// machine.execution().with_clock(clock.clone()).run(&executor, json!({})).await;
+    /// assert_eq!(clock.now().duration_since(start).unwrap(), Duration::from_secs(60));
+    /// # Ok::<(), stepfn::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Arc::new(clock);
-        self
-    }
-
-    /// Runs on a shared clock.
-    pub fn with_shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
         self
     }
 
@@ -408,12 +421,6 @@ impl<'m> Execution<'m> {
     /// Sets the limits (default: [`Limits::default`]).
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
-        self
-    }
-
-    /// Sets the transition budget alone.
-    pub fn with_fuel(mut self, max_transitions: u64) -> Self {
-        self.limits.max_transitions = Some(max_transitions);
         self
     }
 
