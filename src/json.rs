@@ -40,6 +40,73 @@ impl Measure {
     pub(crate) const NULL: Measure = Measure { bytes: 4, depth: 0 };
 }
 
+/// A payload moving from state to state: the value and an upper bound of
+/// its [`Measure`] (never below the real size and depth; exact where the
+/// engine knows it, [`Measure::UNKNOWN`] where it does not).
+#[derive(Debug)]
+pub(crate) struct Payload {
+    pub value: Value,
+    pub bound: Measure,
+}
+
+impl Payload {
+    /// `value` bounded by `bound`.
+    pub(crate) fn new(value: Value, bound: Measure) -> Self {
+        Payload { value, bound }
+    }
+
+    /// `value` with nothing known of its size (the bounds are off).
+    pub(crate) fn unbounded(value: Value) -> Self {
+        Payload {
+            value,
+            bound: Measure::UNKNOWN,
+        }
+    }
+
+    /// `null`, exactly bounded.
+    pub(crate) fn null() -> Self {
+        Payload {
+            value: Value::Null,
+            bound: Measure::NULL,
+        }
+    }
+}
+
+/// The payload limits a bound is kept for. With both off nothing is ever
+/// measured and every bound is [`Measure::UNKNOWN`]: the same code runs
+/// without bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Bounds {
+    pub max_bytes: Option<usize>,
+    pub max_depth: Option<usize>,
+}
+
+impl Bounds {
+    /// No bounds kept.
+    pub(crate) const OFF: Bounds = Bounds {
+        max_bytes: None,
+        max_depth: None,
+    };
+
+    /// The measure of a value just built by copying: exact within the
+    /// limits, nothing traversed when both are off (see [`bound`]).
+    pub(crate) fn measure(&self, value: &Value) -> Measure {
+        bound(value, self.max_bytes, self.max_depth)
+    }
+
+    /// True when the byte limit is on (lower bounds of what leaves a
+    /// payload are worth measuring).
+    pub(crate) fn counts_bytes(&self) -> bool {
+        self.max_bytes.is_some()
+    }
+
+    /// `value` with its [`measure`](Self::measure).
+    pub(crate) fn measured(&self, value: Value) -> Payload {
+        let bound = self.measure(&value);
+        Payload { value, bound }
+    }
+}
+
 /// `a + b`, with "not known" kept.
 pub(crate) fn add(a: usize, b: usize) -> usize {
     a.saturating_add(b)

@@ -272,7 +272,7 @@ pub(crate) fn plan(sm: &SubMachine) -> SubPlan {
         settles: sm
             .states
             .iter()
-            .all(|s| super::run::settles_at_once(&s.kind)),
+            .all(|s| super::walk::settles_at_once(&s.kind)),
     }
 }
 

@@ -1,10 +1,18 @@
 //! `Retry` and `Catch` as AWS applies them: which error names an
 //! `ErrorEquals` list matches, and how long a retrier waits.
 //!
-//! Pure functions, usable without running anything (TestState uses them).
+//! The matching and the back-off are pure functions, usable without
+//! running anything (TestState uses them); [`retry_loop!`] runs an attempt
+//! under a state's retriers and [`catch`] applies its catchers.
 
+use super::io;
+use super::plan::Next;
+use super::walk::{Failure, StateCx, Step};
 use crate::definition::{Catcher, JitterStrategy, Retrier};
 use crate::error::{ErrorName, StatesError};
+use crate::json::{Measure, Payload};
+use crate::jsonpath::data_flow;
+use serde_json::{json, Value};
 use std::time::Duration;
 
 /// The longest back-off stepfn will wait for one retry: one year, AWS's
@@ -95,6 +103,98 @@ pub fn delay(retrier: &Retrier, attempt: u64, random: f64) -> Duration {
             base.mul_f64(fraction)
         }
     }
+}
+
+/// Runs `$attempt` (an expression awaiting one attempt, with `$rc` the
+/// retry count) under `$retriers`, each with its own attempt counter,
+/// until it succeeds or no retrier takes the error; then emits `$failed`
+/// (Map/Parallel) on the state `$cx` and gives the final failure.
+macro_rules! retry_loop {
+    ($cx:ident, $retriers:expr, $failed:expr, $rc:ident => $attempt:expr) => {
+        'retry: {
+            let retriers: &[$crate::definition::Retrier] = $retriers;
+            let mut counters = vec![0u64; retriers.len()];
+            #[allow(unused_mut)]
+            let mut $rc: u32 = 0;
+            let failure: $crate::engine::walk::Failure = loop {
+                let failure = match $attempt {
+                    Ok(v) => break 'retry Ok(v),
+                    Err(f) => f,
+                };
+                $cx.th.cursor = failure.event;
+                if !failure.catchable {
+                    break 'retry Err(failure);
+                }
+                let Some(i) = $crate::engine::retry::find_retrier(
+                    retriers,
+                    &failure.error,
+                    failure.heartbeat,
+                ) else {
+                    break failure;
+                };
+                let r = &retriers[i];
+                if counters[i] >= r.max_attempts {
+                    break failure;
+                }
+                let delay = $crate::engine::retry::delay(r, counters[i], $cx.run.random());
+                counters[i] += 1;
+                $rc = $rc.saturating_add(1);
+                if !delay.is_zero() {
+                    $cx.run.clock.sleep(delay).await;
+                }
+            };
+            let failed: Option<&'static str> = $failed;
+            if let Some(ty) = failed {
+                let id = $cx.emit_next(ty, None, serde_json::Map::new);
+                break 'retry Err($crate::engine::walk::Failure {
+                    event: id,
+                    ..failure
+                });
+            }
+            Err(failure)
+        }
+    };
+}
+pub(crate) use retry_loop;
+
+/// Applies the first of `catchers` that takes `failure` (else gives the
+/// failure back): the error output `{"Error", "Cause"}` goes through the
+/// catcher's Assign and ResultPath into the raw input, and the state ends
+/// towards the catcher's `Next`.
+pub(crate) fn catch(
+    cx: &mut StateCx<'_, '_>,
+    catchers: &[Catcher],
+    (raw_input, raw_bound): (&Value, Measure),
+    failure: Failure,
+) -> Result<Step, Failure> {
+    let found = failure
+        .catchable
+        .then(|| find_catcher(catchers, &failure.error, failure.heartbeat))
+        .flatten();
+    let Some(ci) = found else {
+        return Err(Failure {
+            event: cx.th.cursor,
+            ..failure
+        });
+    };
+    let catcher = &catchers[ci];
+    let error_output = json!({
+        "Error": if failure.error.name.as_str().is_empty() { Value::Null } else { Value::from(failure.error.name.as_str()) },
+        "Cause": failure.error.cause.as_deref().map_or(Value::Null, Value::from),
+    });
+    let bounds = cx.bounds();
+    let scope = cx.scope();
+    let r = (|| {
+        let assigned = io::assign(catcher.assign.as_ref(), &error_output, &scope)?;
+        let raw = Payload::new(raw_input.clone(), raw_bound);
+        let result = bounds.measured(error_output);
+        let out =
+            data_flow::result_path_bounded(bounds, catcher.result_path.as_ref(), raw, result)?;
+        Ok::<_, StatesError>((out, assigned))
+    })();
+    let (out, assigned) = r.map_err(|e| cx.error(e))?;
+    let next = cx.plan.catch_next.get(ci).copied().unwrap_or(Next::Missing);
+    cx.finish(out, next, assigned)
 }
 
 #[cfg(test)]

@@ -10,9 +10,16 @@
 //! ResultPath writes the result into the raw input in place.
 
 use crate::error::{ErrorName, StatesError};
-use crate::jsonpath::path::{Path, ReferencePath, Root, Scope};
+use crate::json::{add, sub, Bounds, Measure, Payload};
+use crate::jsonpath::path::{Path, ReferencePath, Root, Scope, Step};
 use crate::jsonpath::template::PayloadTemplate;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+// One implementation, with bounds: every step that moves or builds a
+// payload also gives an upper bound of its size and depth (see
+// `crate::json::Payload`). The public steps below are the same code with
+// the bounds off (`Bounds::OFF`: nothing is measured).
 
 fn path_failure(error: crate::jsonpath::path::PathError) -> StatesError {
     StatesError::runtime(error.to_string())
@@ -20,18 +27,50 @@ fn path_failure(error: crate::jsonpath::path::PathError) -> StatesError {
 
 /// InputPath: `None` (`"InputPath": null`) gives `{}`; `$` gives the whole
 /// input. A path matching nothing is `States.Runtime`
-/// (`Invalid path '$.x' : No results for path: $['x']`).
-pub fn input_path(
+/// (`Invalid path '$.x' : No results for path: $['x']`). The engine
+/// borrows instead ([`select`]); this copy is for the tests.
+#[cfg(test)]
+pub(crate) fn input_path(
     path: Option<&Path>,
     input: &Value,
     scope: &Scope<'_>,
 ) -> Result<Value, StatesError> {
+    select(path, input, scope).map(Cow::into_owned)
+}
+
+/// InputPath over a borrowed input: no copy for `$` or a definite path.
+pub(crate) fn select<'v>(
+    path: Option<&Path>,
+    raw: &'v Value,
+    scope: &Scope<'v>,
+) -> Result<Cow<'v, Value>, StatesError> {
     match path {
-        None => Ok(Value::Object(Map::new())),
-        Some(path) => path
-            .eval(&scope.env(input))
-            .map(|v| v.into_owned())
-            .map_err(path_failure),
+        None => Ok(Cow::Owned(Value::Object(Map::new()))),
+        Some(p) if p.as_str() == "$" => Ok(Cow::Borrowed(raw)),
+        Some(p) => p.eval(&scope.env(raw)).map_err(path_failure),
+    }
+}
+
+/// InputPath then Parameters over a borrowed raw input (bounded by
+/// `raw_bound`): a copy of the raw input is bounded as the raw input, any
+/// other copy is measured.
+pub(crate) fn effective_input(
+    bounds: Bounds,
+    (input_path, parameters): (Option<&Path>, Option<&PayloadTemplate>),
+    (raw, raw_bound): (&Value, Measure),
+    scope: &Scope<'_>,
+) -> Result<Payload, StatesError> {
+    let selected = select(input_path, raw, scope)?;
+    match parameters {
+        Some(t) => Ok(bounds.measured(t.eval(&scope.env(&selected))?)),
+        None => {
+            let bound = match input_path {
+                None => Measure::EMPTY_OBJECT,
+                Some(p) if p.is_identity() => raw_bound,
+                Some(_) => bounds.measure(&selected),
+            };
+            Ok(Payload::new(selected.into_owned(), bound))
+        }
     }
 }
 
@@ -42,10 +81,45 @@ pub fn input_path_owned(
     input: Value,
     scope: &Scope<'_>,
 ) -> Result<Value, StatesError> {
-    select_owned(path, input, scope)
+    select_owned(Bounds::OFF, path, Payload::unbounded(input), scope).map(|p| p.value)
 }
 
-fn select_owned(
+/// InputPath or OutputPath over an owned payload: a Reference Path into the
+/// data moves its node out, bounded by the payload less what the selection
+/// drops (measured: it is dropped anyway); any other path copies, and the
+/// copy is measured.
+pub(crate) fn select_owned(
+    bounds: Bounds,
+    path: Option<&Path>,
+    payload: Payload,
+    scope: &Scope<'_>,
+) -> Result<Payload, StatesError> {
+    let Payload { value, bound } = payload;
+    if path.is_some_and(Path::is_identity) {
+        return Ok(Payload::new(value, bound));
+    }
+    let known = match path {
+        None => Some(Measure::EMPTY_OBJECT),
+        Some(p) => match p.as_reference() {
+            Some(r) if *r.root() == Root::Data => {
+                Some(if r.is_identity() || !bounds.counts_bytes() {
+                    bound
+                } else {
+                    Measure {
+                        bytes: sub(bound.bytes, dropped_around(r.steps(), &value)),
+                        depth: bound.depth,
+                    }
+                })
+            }
+            _ => None,
+        },
+    };
+    let selected = take_selected(path, value, scope)?;
+    let bound = known.unwrap_or_else(|| bounds.measure(&selected));
+    Ok(Payload::new(selected, bound))
+}
+
+fn take_selected(
     path: Option<&Path>,
     input: Value,
     scope: &Scope<'_>,
@@ -75,6 +149,58 @@ fn select_owned(
         .map_err(path_failure)
 }
 
+/// The JSON length of what selecting the node at `steps` drops from
+/// `value`: the containers on the way with their other entries (a lower
+/// bound when the steps do not resolve).
+fn dropped_around(steps: &[Step], value: &Value) -> usize {
+    let mut dropped = 0usize;
+    let mut node = value;
+    for step in steps {
+        node = match (step, node) {
+            (Step::Field(name), Value::Object(map)) => {
+                let Some(index) = map.keys().position(|k| k == name) else {
+                    return dropped;
+                };
+                // braces, commas, colons, keys, the other values
+                dropped += 1 + map.len().max(1) + map.len();
+                let mut child = node;
+                for (i, (k, v)) in map.iter().enumerate() {
+                    dropped += crate::json::str_len(k);
+                    if i == index {
+                        child = v;
+                    } else {
+                        dropped += crate::json::json_len(v);
+                    }
+                }
+                child
+            }
+            (Step::Index(index), Value::Array(items)) => {
+                let Some(index) = resolve_index(*index, items.len()) else {
+                    return dropped;
+                };
+                dropped += 1 + items.len().max(1);
+                for (i, v) in items.iter().enumerate() {
+                    if i != index {
+                        dropped += crate::json::json_len(v);
+                    }
+                }
+                &items[index]
+            }
+            _ => return dropped,
+        };
+    }
+    dropped
+}
+
+/// An index step as Reference Paths resolve it (negative from the end).
+fn resolve_index(index: i64, len: usize) -> Option<usize> {
+    if index >= 0 {
+        usize::try_from(index).ok().filter(|&i| i < len)
+    } else {
+        len.checked_sub(usize::try_from(index.unsigned_abs()).ok()?)
+    }
+}
+
 /// Parameters / ItemSelector / ResultSelector: builds the payload from the
 /// template over `data`; no template passes `data` through.
 pub fn apply_template(
@@ -96,19 +222,101 @@ pub fn result_path(
     raw_input: Value,
     result: Value,
 ) -> Result<Value, StatesError> {
+    let raw = Payload::unbounded(raw_input);
+    result_path_bounded(Bounds::OFF, path, raw, Payload::unbounded(result)).map(|p| p.value)
+}
+
+/// [`result_path`] over bounded payloads.
+pub(crate) fn result_path_bounded(
+    bounds: Bounds,
+    path: Option<&ReferencePath>,
+    raw: Payload,
+    result: Payload,
+) -> Result<Payload, StatesError> {
+    let mut raw = raw;
+    result_path_into(bounds, path, &mut raw, result)?;
+    Ok(raw)
+}
+
+/// ResultPath in place: `raw` becomes the output. When the write fails,
+/// `raw` is left as it was.
+pub(crate) fn result_path_into(
+    bounds: Bounds,
+    path: Option<&ReferencePath>,
+    raw: &mut Payload,
+    result: Payload,
+) -> Result<(), StatesError> {
     let Some(path) = path else {
-        return Ok(raw_input);
+        return Ok(());
     };
     if path.is_identity() {
-        return Ok(result);
+        *raw = result;
+        return Ok(());
     }
-    let mut output = raw_input;
-    match path.write(&mut output, result) {
-        Ok(()) => Ok(output),
+    let bound = result_path_bound(bounds, path, raw, result.bound);
+    match path.write(&mut raw.value, result.value) {
+        Ok(()) => {
+            raw.bound = bound;
+            Ok(())
+        }
         Err(_) => Err(StatesError::new(
             ErrorName::ResultPathMatchFailure,
-            result_path_cause(path.as_str(), &output),
+            result_path_cause(path.as_str(), &raw.value),
         )),
+    }
+}
+
+/// Bounds what the (non-identity) ResultPath `path` gives when it writes a
+/// result bounded by `result_bound` into `raw`; computed before the write.
+/// The value it replaces is measured (the write drops it), the keys and
+/// objects it creates are counted.
+fn result_path_bound(
+    bounds: Bounds,
+    path: &ReferencePath,
+    raw: &Payload,
+    result_bound: Measure,
+) -> Measure {
+    let steps = path.steps();
+    let depth = raw.bound.depth.max(add(steps.len(), result_bound.depth));
+    if !bounds.counts_bytes() {
+        return Measure {
+            bytes: usize::MAX,
+            depth,
+        };
+    }
+    let mut node = &raw.value;
+    for (i, step) in steps.iter().enumerate() {
+        node = match (step, node) {
+            (Step::Field(name), Value::Object(map)) => match map.get(name.as_str()) {
+                Some(child) => child,
+                None => {
+                    // `,"name":` here, then `{"next":` ... `}` around the result
+                    let mut added = usize::from(!map.is_empty()) + crate::json::str_len(name) + 1;
+                    for rest in &steps[i + 1..] {
+                        if let Step::Field(key) = rest {
+                            added += 3 + crate::json::str_len(key);
+                        }
+                    }
+                    return Measure {
+                        bytes: add(add(raw.bound.bytes, added), result_bound.bytes),
+                        depth,
+                    };
+                }
+            },
+            (Step::Index(index), Value::Array(items)) => match resolve_index(*index, items.len()) {
+                Some(j) => &items[j],
+                None => return Measure::UNKNOWN,
+            },
+            // the write fails
+            _ => return Measure::UNKNOWN,
+        };
+    }
+    Measure {
+        bytes: add(
+            sub(raw.bound.bytes, crate::json::json_len(node)),
+            result_bound.bytes,
+        ),
+        depth,
     }
 }
 
@@ -124,7 +332,7 @@ pub fn output_path(
     output: Value,
     scope: &Scope<'_>,
 ) -> Result<Value, StatesError> {
-    select_owned(path, output, scope)
+    select_owned(Bounds::OFF, path, Payload::unbounded(output), scope).map(|p| p.value)
 }
 
 #[cfg(test)]

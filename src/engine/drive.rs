@@ -1,0 +1,541 @@
+//! One execution from its input to its [`Outcome`]: what its states share
+//! ([`Run`]: the executor, the clock, the limits, the identity and the
+//! context object), the top-level walk under the definition's timeout, and
+//! the future that stops it when aborted and moves a virtual clock when
+//! only time can make progress.
+
+use super::events::{self, EventSink};
+use super::walk::{self, Thread, Vars};
+use super::{Execution, ExecutionIdentity, Limits, Outcome, Shared, Status};
+use crate::clock::Clock;
+use crate::definition::StateMachineType;
+use crate::error::{ErrorName, StatesError};
+use crate::executor::TaskExecutor;
+use crate::json::{Bounds, Measure, Payload};
+use crate::timestamp::write_rfc3339_millis;
+use rand::rngs::SmallRng;
+use rand::Rng;
+use serde_json::{json, Map, Value};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::SystemTime;
+
+/// The resolved identity of an execution.
+pub(crate) struct Ident {
+    pub sm_name: String,
+    pub sm_arn: String,
+    pub exec_name: String,
+    pub exec_arn: String,
+    pub role_arn: String,
+    pub start_time: SystemTime,
+    pub region: String,
+    pub machine_type: StateMachineType,
+    pub sync_execution: bool,
+}
+
+/// Everything one execution shares between its states.
+pub(crate) struct Run<'a> {
+    pub executor: &'a dyn TaskExecutor,
+    pub clock: &'a dyn Clock,
+    pub limits: &'a Limits,
+    pub shared: &'a std::sync::Arc<Shared>,
+    pub rng: Mutex<SmallRng>,
+    /// Task calls in flight: a virtual clock does not move while any is.
+    pub busy: AtomicUsize,
+    pub transitions: AtomicU64,
+    /// Who the execution is, resolved when first needed (context object,
+    /// history, Map Run ARNs): an execution that needs none of them makes
+    /// no ARN strings.
+    pub ident: OnceLock<Ident>,
+    pub identity: &'a ExecutionIdentity,
+    pub start_time: SystemTime,
+    /// The execution input, kept for `$$.Execution.Input` when some state
+    /// may read it.
+    pub exec_input: Option<Value>,
+    pub exec_context: OnceLock<Value>,
+}
+
+/// Which payload limit a value passes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Exceeded {
+    Bytes,
+    Depth,
+}
+
+impl<'a> Run<'a> {
+    /// The shared part of `execution`, run by `executor` on `input`.
+    fn new(execution: &'a Execution<'_>, executor: &'a dyn TaskExecutor, input: &Value) -> Self {
+        use rand::SeedableRng;
+        let clock: &dyn Clock = &*execution.clock;
+        let rng = match execution.random_seed {
+            Some(seed) => SmallRng::seed_from_u64(seed),
+            None => SmallRng::seed_from_u64(fast_random()),
+        };
+        Run {
+            executor,
+            clock,
+            limits: &execution.limits,
+            shared: &execution.shared,
+            rng: Mutex::new(rng),
+            busy: Default::default(),
+            transitions: Default::default(),
+            ident: Default::default(),
+            identity: &execution.identity,
+            start_time: execution.identity.start_time.unwrap_or_else(|| clock.now()),
+            exec_input: execution.plan.wants_context.then(|| input.clone()),
+            exec_context: Default::default(),
+        }
+    }
+
+    pub(crate) fn emit(
+        &self,
+        th: &Thread<'_>,
+        prev: u64,
+        ty: &'static str,
+        key: Option<&'static str>,
+        details: impl FnOnce() -> Map<String, Value>,
+    ) -> u64 {
+        th.sink.emit(self.clock, prev, ty, key, details)
+    }
+
+    /// Emits on the thread's line and moves its cursor.
+    pub(crate) fn emit_next(
+        &self,
+        th: &mut Thread<'_>,
+        ty: &'static str,
+        key: Option<&'static str>,
+        details: impl FnOnce() -> Map<String, Value>,
+    ) -> u64 {
+        let id = th.sink.emit(self.clock, th.cursor, ty, key, details);
+        th.cursor = id;
+        id
+    }
+
+    pub(crate) fn ident(&self) -> &Ident {
+        self.ident
+            .get_or_init(|| resolve_identity(self.identity, self.start_time))
+    }
+
+    fn exec_context(&self) -> &Value {
+        self.exec_context.get_or_init(|| {
+            let mut start = String::with_capacity(24);
+            write_rfc3339_millis(&mut start, self.ident().start_time);
+            let mut context = json!({
+                "Execution": {
+                    "Id": self.ident().exec_arn,
+                    "Input": self.exec_input.clone().unwrap_or(Value::Null),
+                    "StartTime": start,
+                    "Name": self.ident().exec_name,
+                    "RoleArn": self.ident().role_arn,
+                    "RedriveCount": 0,
+                },
+                "StateMachine": {"Id": self.ident().sm_arn, "Name": self.ident().sm_name},
+            });
+            // synchronous Express executions cannot be redriven: AWS leaves
+            // the count out
+            if self.ident().machine_type == StateMachineType::Express && self.ident().sync_execution
+            {
+                if let Some(e) = context["Execution"].as_object_mut() {
+                    e.remove("RedriveCount");
+                }
+            }
+            context
+        })
+    }
+
+    /// The context object of a state.
+    pub(crate) fn context(
+        &self,
+        state: &str,
+        entered: SystemTime,
+        retry_count: Option<u32>,
+        token: Option<&str>,
+        item: Option<(usize, &Value)>,
+    ) -> Value {
+        let mut ctx = self.exec_context().clone();
+        let mut entered_text = String::with_capacity(24);
+        write_rfc3339_millis(&mut entered_text, entered);
+        let mut st = Map::new();
+        st.insert("Name".into(), Value::from(state));
+        st.insert("EnteredTime".into(), Value::String(entered_text));
+        if let Some(n) = retry_count {
+            st.insert("RetryCount".into(), Value::from(n));
+        }
+        if let Value::Object(o) = &mut ctx {
+            o.insert("State".into(), Value::Object(st));
+            if let Some(token) = token {
+                o.insert("Task".into(), json!({ "Token": token }));
+            }
+            if let Some((index, value)) = item {
+                o.insert(
+                    "Map".into(),
+                    json!({"Item": {"Index": index, "Value": value.clone()}}),
+                );
+            }
+        }
+        ctx
+    }
+
+    /// The payload limits the bounds are kept for.
+    pub(crate) fn bounds(&self) -> Bounds {
+        Bounds {
+            max_bytes: self.limits.max_payload_bytes,
+            max_depth: self.limits.max_depth,
+        }
+    }
+
+    /// The measure of a value the engine just built by copying.
+    pub(crate) fn measure(&self, value: &Value) -> Measure {
+        self.bounds().measure(value)
+    }
+
+    /// Checks `value`, bounded by `bound`, against the payload limits: the
+    /// value is measured only when the bound passes a limit. Gives the
+    /// (possibly tighter) bound, or which limit the value passes.
+    pub(crate) fn check(&self, value: &Value, bound: Measure) -> Result<Measure, Exceeded> {
+        let (max_bytes, max_depth) = (self.limits.max_payload_bytes, self.limits.max_depth);
+        let over = max_bytes.is_some_and(|l| bound.bytes > l)
+            || max_depth.is_some_and(|l| bound.depth > l);
+        if !over {
+            return Ok(bound);
+        }
+        let scan = crate::json::scan(value, max_bytes, max_depth);
+        if scan.too_deep {
+            Err(Exceeded::Depth)
+        } else if scan.too_big {
+            Err(Exceeded::Bytes)
+        } else {
+            Ok(scan.measure)
+        }
+    }
+
+    /// The `States.DataLimitExceeded` of `name` (a state, or a task's
+    /// resource) returning a value past a limit.
+    pub(crate) fn exceeded(&self, name: &str, exceeded: Exceeded) -> StatesError {
+        let cause = match exceeded {
+            Exceeded::Bytes => format!(
+                "The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit."
+            ),
+            Exceeded::Depth => format!(
+                "The state/task '{name}' returned a result with a nesting depth exceeding the maximum of {} levels.",
+                self.limits.max_depth.unwrap_or_default()
+            ),
+        };
+        StatesError::new(ErrorName::DataLimitExceeded, cause)
+    }
+
+    pub(crate) fn random(&self) -> f64 {
+        self.rng
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .gen::<f64>()
+    }
+}
+
+/// Counts a task call in flight. As for [`bump`](super::events::bump), the futures of one
+/// execution are never polled (or dropped) at the same time: a load and a
+/// store suffice.
+pub(crate) struct BusyGuard<'a>(&'a AtomicUsize);
+
+impl<'a> BusyGuard<'a> {
+    pub(crate) fn new(counter: &'a AtomicUsize) -> Self {
+        counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        BusyGuard(counter)
+    }
+}
+
+impl Drop for BusyGuard<'_> {
+    fn drop(&mut self) {
+        let n = self.0.load(Ordering::Relaxed);
+        self.0.store(n.saturating_sub(1), Ordering::Relaxed);
+    }
+}
+
+thread_local! {
+    static FAST_RNG: std::cell::RefCell<SmallRng> =
+        std::cell::RefCell::new(rand::SeedableRng::from_entropy());
+}
+
+/// A random number from a per-thread generator seeded once from the OS
+/// (no system call per execution).
+pub(crate) fn fast_random() -> u64 {
+    FAST_RNG.with(|r| r.borrow_mut().gen())
+}
+
+/// A random (v4) UUID from [`fast_random`]: for names and tokens, not for
+/// secrets.
+pub(crate) fn fast_uuid() -> uuid::Uuid {
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&fast_random().to_le_bytes());
+    bytes[8..].copy_from_slice(&fast_random().to_le_bytes());
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+/// The identity of an execution with every default filled in.
+pub(crate) fn resolve_identity(identity: &ExecutionIdentity, start_time: SystemTime) -> Ident {
+    let last_segment = |arn: &Option<String>| {
+        arn.as_deref()
+            .and_then(|a| a.rsplit(':').next())
+            .map(str::to_owned)
+    };
+    let sm_name = identity
+        .state_machine_name
+        .clone()
+        .or_else(|| last_segment(&identity.state_machine_arn))
+        .unwrap_or_else(|| "StateMachine".to_owned());
+    let sm_arn = identity
+        .state_machine_arn
+        .clone()
+        .unwrap_or_else(|| format!("arn:aws:states:us-east-1:123456789012:stateMachine:{sm_name}"));
+    let exec_name = identity
+        .execution_name
+        .clone()
+        .or_else(|| last_segment(&identity.execution_arn))
+        .unwrap_or_else(|| fast_uuid().to_string());
+    let exec_arn = identity.execution_arn.clone().unwrap_or_else(|| {
+        format!(
+            "{}:{exec_name}",
+            sm_arn.replacen(":stateMachine:", ":execution:", 1)
+        )
+    });
+    let region = sm_arn
+        .split(':')
+        .nth(3)
+        .filter(|r| !r.is_empty())
+        .unwrap_or("us-east-1")
+        .to_owned();
+    let role_arn = identity
+        .role_arn
+        .clone()
+        .unwrap_or_else(|| "arn:aws:iam::123456789012:role/stepfn".to_owned());
+    Ident {
+        sm_name,
+        sm_arn,
+        exec_name,
+        exec_arn,
+        role_arn,
+        start_time,
+        region,
+        machine_type: identity.machine_type,
+        sync_execution: identity.sync_execution,
+    }
+}
+
+enum Ended<T> {
+    Done(T),
+    TimedOut,
+    Aborted,
+}
+
+/// Polls an execution: stops it when aborted, and moves a virtual clock
+/// when nothing but time can make progress.
+struct Drive<'r, F> {
+    future: std::pin::Pin<&'r mut F>,
+    shared: &'r Shared,
+    busy: &'r AtomicUsize,
+    clock: &'r dyn Clock,
+}
+
+impl<F: std::future::Future> std::future::Future for Drive<'_, F> {
+    type Output = Option<F::Output>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        use std::task::Poll;
+        loop {
+            if self.shared.aborted.load(Ordering::SeqCst) {
+                return Poll::Ready(None);
+            }
+            self.shared.waker.register(cx.waker());
+            if self.shared.aborted.load(Ordering::SeqCst) {
+                return Poll::Ready(None);
+            }
+            if let Poll::Ready(v) = self.future.as_mut().poll(cx) {
+                return Poll::Ready(Some(v));
+            }
+            if self.busy.load(Ordering::SeqCst) == 0 && self.clock.advance_when_idle() {
+                continue;
+            }
+            return Poll::Pending;
+        }
+    }
+}
+
+/// Runs `execution` on `input` to its end.
+pub(super) async fn drive_execution(
+    execution: Execution<'_>,
+    executor: &dyn TaskExecutor,
+    input: Value,
+) -> Outcome {
+    // the execution input is measured once: its depth is checked (its size
+    // is not: AWS refuses a large input before any execution starts), and
+    // the measure starts the bound the states carry
+    let limits = &execution.limits;
+    let scan = crate::json::scan(&input, limits.max_payload_bytes, limits.max_depth);
+    if scan.too_deep {
+        // rejected before anything recursive (history text, clone) sees it
+        crate::json::dismantle(input);
+        let mut outcome = Outcome::ended(Status::Failed);
+        outcome.error = Some("States.DataLimitExceeded".to_owned());
+        outcome.cause = Some(format!(
+            "The execution input has a nesting depth exceeding the maximum of {} levels.",
+            limits.max_depth.unwrap_or_default()
+        ));
+        return outcome;
+    }
+    let sink = EventSink::new(execution.history);
+    let run = Run::new(&execution, executor, &input);
+    sink.emit(
+        run.clock,
+        0,
+        "ExecutionStarted",
+        Some("executionStartedEventDetails"),
+        || {
+            let mut d = events::payload_details("input", &input);
+            d.insert("roleArn".into(), Value::from(run.ident().role_arn.as_str()));
+            d
+        },
+    );
+    let mut thread = Thread::new(0, Vars::root(), &sink, None);
+    let ended = walk_top(
+        &run,
+        &execution,
+        Payload::new(input, scan.measure),
+        &mut thread,
+    )
+    .await;
+    let cursor = thread.cursor;
+    drop(thread);
+    execution.shared.finished.store(true, Ordering::SeqCst);
+    let mut outcome = conclude(&run, &sink, ended, cursor);
+    drop(run);
+    outcome.history = sink.take();
+    outcome
+}
+
+/// Walks the top level under the definition's timeout, polled by [`Drive`].
+/// It is walked in this future, not in a boxed one of its own: an execution
+/// that never waits allocates no future at all.
+async fn walk_top<'x>(
+    run: &'x Run<'x>,
+    execution: &'x Execution<'_>,
+    input: Payload,
+    thread: &mut Thread<'x>,
+) -> Ended<Result<Payload, walk::Failure>> {
+    let clock = run.clock;
+    let timeout = execution.definition.timeout_seconds;
+    let body = async {
+        let top = (&execution.definition.machine, &execution.plan.root);
+        let walked = walk::walk(run, top, input, thread);
+        match timeout {
+            None => Ended::Done(walked.await),
+            Some(t) => {
+                futures::pin_mut!(walked);
+                let sleep = clock.sleep(std::time::Duration::from_secs(t));
+                match futures::future::select(walked, sleep).await {
+                    futures::future::Either::Left((o, _)) => Ended::Done(o),
+                    futures::future::Either::Right(_) => Ended::TimedOut,
+                }
+            }
+        }
+    };
+    futures::pin_mut!(body);
+    Drive {
+        future: body,
+        shared: &execution.shared,
+        busy: &run.busy,
+        clock,
+    }
+    .await
+    .unwrap_or(Ended::Aborted)
+}
+
+/// The outcome of an execution that ended as `ended`, with its last event.
+fn conclude(
+    run: &Run<'_>,
+    sink: &EventSink,
+    ended: Ended<Result<Payload, walk::Failure>>,
+    cursor: u64,
+) -> Outcome {
+    let clock = run.clock;
+    let last = sink.count();
+    match ended {
+        Ended::Done(Ok(output)) => {
+            let output = output.value;
+            sink.emit(
+                clock,
+                cursor,
+                "ExecutionSucceeded",
+                Some("executionSucceededEventDetails"),
+                || events::payload_details("output", &output),
+            );
+            let mut outcome = Outcome::ended(Status::Succeeded);
+            outcome.output = Some(output);
+            outcome
+        }
+        Ended::Done(Err(failure)) => {
+            let error = failure.error.name.as_str().to_owned();
+            let error = (!error.is_empty()).then_some(error);
+            let cause = failure.error.cause;
+            sink.emit(
+                clock,
+                failure.event,
+                "ExecutionFailed",
+                Some("executionFailedEventDetails"),
+                || events::error_details(error.as_deref(), cause.as_deref()),
+            );
+            Outcome::failed(Status::Failed, error, cause)
+        }
+        Ended::TimedOut => {
+            sink.emit(
+                clock,
+                last,
+                "ExecutionTimedOut",
+                Some("executionTimedOutEventDetails"),
+                || events::error_details(None, None),
+            );
+            // AWS reports a timed-out execution without error or cause
+            Outcome::ended(Status::TimedOut)
+        }
+        Ended::Aborted => {
+            let (error, cause) = run
+                .shared
+                .abort_reason
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+                .unwrap_or((None, None));
+            sink.emit(
+                clock,
+                last,
+                "ExecutionAborted",
+                Some("executionAbortedEventDetails"),
+                || events::error_details(error.as_deref(), cause.as_deref()),
+            );
+            Outcome::failed(Status::Aborted, error, cause)
+        }
+    }
+}
+
+impl Outcome {
+    /// An outcome of `status` with nothing else.
+    fn ended(status: Status) -> Self {
+        Outcome {
+            status,
+            output: None,
+            error: None,
+            cause: None,
+            history: None,
+        }
+    }
+
+    fn failed(status: Status, error: Option<String>, cause: Option<String>) -> Self {
+        Outcome {
+            error,
+            cause,
+            ..Outcome::ended(status)
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! Controlling a running execution from outside: abort it, answer its
+//! `.waitForTaskToken` callbacks ([`ExecutionHandle`]), and the state the
+//! execution shares with its handles.
+
+use crate::executor::{CallbackError, CallbackMessage, CallbackSink};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// State shared between a running execution and its handles.
+#[derive(Default)]
+pub(crate) struct Shared {
+    pub(super) aborted: AtomicBool,
+    pub(super) finished: AtomicBool,
+    pub(super) abort_reason: Mutex<Option<(Option<String>, Option<String>)>>,
+    pub(super) waker: futures::task::AtomicWaker,
+    callbacks: Mutex<HashMap<String, CallbackSlot>>,
+}
+
+#[derive(Default)]
+struct CallbackSlot {
+    messages: std::collections::VecDeque<CallbackMessage>,
+    waker: Option<std::task::Waker>,
+}
+
+impl Shared {
+    fn lock_callbacks(&self) -> std::sync::MutexGuard<'_, HashMap<String, CallbackSlot>> {
+        self.callbacks.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn register(&self, token: &str) {
+        self.lock_callbacks()
+            .insert(token.to_owned(), CallbackSlot::default());
+    }
+
+    pub(crate) fn unregister(&self, token: &str) {
+        let slot = self.lock_callbacks().remove(token);
+        // answers nobody read may be nested too deeply for a recursive drop
+        for message in slot.into_iter().flat_map(|s| s.messages) {
+            if let CallbackMessage::Success(output) = message {
+                crate::json::dismantle(output);
+            }
+        }
+    }
+
+    /// The next message for `token` (pending until one arrives).
+    pub(crate) fn next_message<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> impl std::future::Future<Output = CallbackMessage> + 'a {
+        futures::future::poll_fn(move |cx| {
+            let mut callbacks = self.lock_callbacks();
+            match callbacks.get_mut(token) {
+                Some(slot) => match slot.messages.pop_front() {
+                    Some(m) => std::task::Poll::Ready(m),
+                    None => {
+                        slot.waker = Some(cx.waker().clone());
+                        std::task::Poll::Pending
+                    }
+                },
+                None => std::task::Poll::Pending,
+            }
+        })
+    }
+}
+
+impl CallbackSink for Shared {
+    fn send(&self, token: &str, message: CallbackMessage) -> Result<(), CallbackError> {
+        let mut callbacks = self.lock_callbacks();
+        let Some(slot) = callbacks.get_mut(token) else {
+            drop(callbacks);
+            // the output may be nested too deeply for a recursive drop
+            if let CallbackMessage::Success(output) = message {
+                crate::json::dismantle(output);
+            }
+            return Err(CallbackError::TaskDoesNotExist);
+        };
+        slot.messages.push_back(message);
+        if let Some(w) = slot.waker.take() {
+            w.wake();
+        }
+        Ok(())
+    }
+}
+
+/// Controls a running execution from outside: abort it, answer its
+/// `.waitForTaskToken` tasks. Cheap to clone; `Send + Sync`.
+#[derive(Clone)]
+pub struct ExecutionHandle {
+    pub(super) shared: Arc<Shared>,
+}
+
+impl fmt::Debug for ExecutionHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExecutionHandle")
+            .field("aborted", &self.shared.aborted.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl ExecutionHandle {
+    /// Aborts the execution (AWS's StopExecution): it ends ABORTED, its
+    /// in-flight task futures, Map iterations and branches are dropped.
+    /// Aborting before the run starts aborts it at once; aborting a
+    /// finished execution does nothing.
+    pub fn abort(&self) {
+        self.abort_with(None, None);
+    }
+
+    /// Aborts with an error and cause, as StopExecution's `error`/`cause`.
+    pub fn abort_with(&self, error: Option<&str>, cause: Option<&str>) {
+        {
+            let mut reason = self
+                .shared
+                .abort_reason
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if reason.is_none() {
+                *reason = Some((error.map(str::to_owned), cause.map(str::to_owned)));
+            }
+        }
+        self.shared.aborted.store(true, Ordering::SeqCst);
+        self.shared.waker.wake();
+    }
+
+    /// True once [`abort`](Self::abort) was called.
+    pub fn is_aborted(&self) -> bool {
+        self.shared.aborted.load(Ordering::SeqCst)
+    }
+
+    /// Completes the task waiting for `token` with `output` (AWS's
+    /// SendTaskSuccess).
+    pub fn send_task_success(&self, token: &str, output: Value) -> Result<(), CallbackError> {
+        self.shared.send(token, CallbackMessage::Success(output))
+    }
+
+    /// Fails the task waiting for `token` (AWS's SendTaskFailure); Retry
+    /// and Catch see `error` (default `States.TaskFailed`... as AWS: an
+    /// empty name when `None`) and `cause`.
+    pub fn send_task_failure(
+        &self,
+        token: &str,
+        error: Option<&str>,
+        cause: Option<&str>,
+    ) -> Result<(), CallbackError> {
+        self.shared
+            .send(token, CallbackMessage::failure(error, cause))
+    }
+
+    /// Keeps the task waiting for `token` alive (AWS's SendTaskHeartbeat):
+    /// its `HeartbeatSeconds` starts over.
+    pub fn send_task_heartbeat(&self, token: &str) -> Result<(), CallbackError> {
+        self.shared.send(token, CallbackMessage::Heartbeat)
+    }
+}
+
+/// Removes a callback registration when the waiting task ends.
+pub(crate) struct CallbackGuard<'a> {
+    pub shared: &'a Shared,
+    pub token: &'a str,
+}
+
+impl Drop for CallbackGuard<'_> {
+    fn drop(&mut self) {
+        self.shared.unregister(self.token);
+    }
+}

@@ -1,0 +1,445 @@
+//! The fields of a state read through its query language: the only module
+//! of the engine that branches on it. JSONPath runs through
+//! [`crate::jsonpath::data_flow`] (InputPath -> Parameters ->
+//! ResultSelector -> ResultPath -> OutputPath, with size bounds) and the
+//! compiled paths, templates and Choice rules; a JSONata field fails with
+//! `States.QueryEvaluationError` until JSONata is supported.
+
+use super::plan::{MoveField, MoveTemplate};
+use crate::definition::{
+    Assign, Choice, Credentials, FailField, NumberOrPath, QueryLanguage, State, StateKind, Task,
+    WaitFor,
+};
+use crate::error::{ErrorName, StatesError};
+use crate::json::{add, sub, Bounds, Measure, Payload};
+use crate::jsonpath::data_flow;
+use crate::jsonpath::path::{Path, ReferencePath, Scope};
+use crate::jsonpath::template::PayloadTemplate;
+use crate::jsonpath::Env;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::time::{Duration, SystemTime};
+
+/// The variables a state assigns (committed when it finishes).
+pub(crate) type Assigned = Option<Map<String, Value>>;
+
+/// What a JSONata field fails with.
+fn jsonata_unsupported() -> StatesError {
+    StatesError::new(
+        ErrorName::QueryEvaluationError,
+        "JSONata expressions are not supported by this version of stepfn",
+    )
+}
+
+/// Fails a JSONata state that uses any JSONata field (checked when the
+/// state is entered).
+pub(crate) fn check_language(state: &State) -> Result<(), StatesError> {
+    if state.query_language == QueryLanguage::Jsonata && uses_jsonata(&state.kind) {
+        return Err(jsonata_unsupported());
+    }
+    Ok(())
+}
+
+fn uses_jsonata(kind: &StateKind) -> bool {
+    match kind {
+        StateKind::Pass(s) => s.output.is_some() || matches!(s.assign, Some(Assign::Jsonata(_))),
+        StateKind::Task(s) => {
+            s.output.is_some()
+                || s.arguments.is_some()
+                || matches!(s.assign, Some(Assign::Jsonata(_)))
+                || matches!(
+                    &s.credentials,
+                    Some(Credentials::RoleArn(arn)) if crate::definition::is_jsonata(arn)
+                )
+        }
+        StateKind::Choice(s) => {
+            s.output.is_some()
+                || matches!(s.assign, Some(Assign::Jsonata(_)))
+                || !s.choices.is_empty()
+        }
+        StateKind::Wait(s) => {
+            s.output.is_some()
+                || matches!(
+                    s.wait,
+                    WaitFor::SecondsJsonata(_) | WaitFor::TimestampJsonata(_)
+                )
+        }
+        StateKind::Succeed(s) => s.output.is_some(),
+        StateKind::Fail(s) => {
+            matches!(s.error, Some(FailField::Jsonata(_)))
+                || matches!(s.cause, Some(FailField::Jsonata(_)))
+        }
+        StateKind::Parallel(s) => s.output.is_some() || s.arguments.is_some(),
+        StateKind::Map(s) => s.output.is_some() || s.items.is_some(),
+    }
+}
+
+/// Evaluates an `Assign` over `data` (committed when the state finishes).
+pub(crate) fn assign(
+    a: Option<&Assign>,
+    data: &Value,
+    scope: &Scope<'_>,
+) -> Result<Assigned, StatesError> {
+    match a {
+        None => Ok(None),
+        Some(Assign::JsonPath(t)) => match t.eval(&scope.env(data))? {
+            Value::Object(o) => Ok(Some(o)),
+            _ => Ok(None),
+        },
+        Some(Assign::Jsonata(_)) => Err(jsonata_unsupported()),
+    }
+}
+
+/// The state's `Assign` with a Choice rule's on top.
+pub(crate) fn merge_assign(
+    a: Option<Map<String, Value>>,
+    b: Option<Map<String, Value>>,
+) -> Option<Map<String, Value>> {
+    match (a, b) {
+        (None, b) => b,
+        (a, None) => a,
+        (Some(mut a), Some(b)) => {
+            a.extend(b);
+            Some(a)
+        }
+    }
+}
+
+/// The first Choice rule matching `env`, with its `Assign` evaluated.
+pub(crate) fn choose(s: &Choice, env: &Env<'_>) -> Result<Option<(usize, Assigned)>, StatesError> {
+    for (i, rule) in s.choices.iter().enumerate() {
+        if rule.condition.eval(env)? {
+            let assigned = match &rule.assign {
+                Some(t) => match t.eval(env)? {
+                    Value::Object(o) => Some(o),
+                    _ => None,
+                },
+                None => None,
+            };
+            return Ok(Some((i, assigned)));
+        }
+    }
+    Ok(None)
+}
+
+/// A Fail state's `Error`/`Cause` (`name` is `ErrorPath` or `CausePath`).
+pub(crate) fn fail_field(
+    f: &Option<FailField>,
+    name: &str,
+    input: &Value,
+    scope: &Scope<'_>,
+) -> Result<Option<String>, StatesError> {
+    match f {
+        None => Ok(None),
+        Some(FailField::Literal(s)) => Ok(Some(s.clone())),
+        Some(FailField::Path(e)) => match e.eval(&scope.env(input), name)? {
+            Value::String(s) => Ok(Some(s)),
+            other => Err(StatesError::runtime(format!(
+                "The {name} parameter must resolve to a string value: {}",
+                serde_json::to_string(&other).unwrap_or_default()
+            ))),
+        },
+        Some(FailField::Jsonata(_)) => Err(jsonata_unsupported()),
+    }
+}
+
+/// A number field (`MaxConcurrency`, `ToleratedFailure*`, `TimeoutSeconds`,
+/// `HeartbeatSeconds`) or its `...Path` (`field` names it) over `input`.
+pub(crate) fn number_field<T: Copy, R>(
+    n: Option<&NumberOrPath<T>>,
+    (field, input, scope): (&str, &Value, &Scope<'_>),
+    literal: impl Fn(T) -> R,
+    read: impl Fn(&Value) -> Option<R>,
+    kind: &str,
+) -> Result<Option<R>, StatesError> {
+    match n {
+        None => Ok(None),
+        Some(NumberOrPath::Value(v)) => Ok(Some(literal(*v))),
+        Some(NumberOrPath::Path(p)) => {
+            let v = p
+                .eval(&scope.env(input))
+                .map_err(|e| StatesError::runtime(e.to_string()))?;
+            match read(v) {
+                Some(n) => Ok(Some(n)),
+                None => Err(StatesError::runtime(format!(
+                    "The {field} field refers to value \"{}\" which is not a valid {kind}: {}",
+                    match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    },
+                    p.as_str()
+                ))),
+            }
+        }
+        Some(NumberOrPath::Jsonata(_)) => Err(jsonata_unsupported()),
+    }
+}
+
+/// A positive number of seconds (`TimeoutSeconds`, `HeartbeatSeconds`).
+fn resolve_seconds(
+    n: Option<&NumberOrPath<u64>>,
+    field: &str,
+    input: &Value,
+    scope: &Scope<'_>,
+) -> Result<Option<u64>, StatesError> {
+    number_field(
+        n,
+        (field, input, scope),
+        |v| v,
+        |v| v.as_u64().filter(|&n| n > 0),
+        "positive integer",
+    )
+}
+
+/// What a Task resolves once, against its state input: the timeout, the
+/// heartbeat and the role to assume.
+pub(crate) struct TaskSettings {
+    pub timeout: Option<u64>,
+    pub heartbeat: Option<u64>,
+    pub role: Option<String>,
+}
+
+/// The [`TaskSettings`] of `s` over the state input `raw`.
+pub(crate) fn task_settings(
+    s: &Task,
+    raw: &Value,
+    scope: &Scope<'_>,
+) -> Result<TaskSettings, StatesError> {
+    let needs_input = matches!(s.timeout_seconds, Some(NumberOrPath::Path(_)))
+        || matches!(s.heartbeat_seconds, Some(NumberOrPath::Path(_)))
+        || matches!(s.credentials, Some(Credentials::RoleArnPath(_)));
+    let effective = if needs_input {
+        data_flow::select(s.io.input_path.as_ref(), raw, scope)?
+    } else {
+        Cow::Owned(Value::Null)
+    };
+    let timeout = resolve_seconds(
+        s.timeout_seconds.as_ref(),
+        "TimeoutSecondsPath",
+        &effective,
+        scope,
+    )?;
+    let heartbeat = resolve_seconds(
+        s.heartbeat_seconds.as_ref(),
+        "HeartbeatSecondsPath",
+        &effective,
+        scope,
+    )?;
+    let role = match &s.credentials {
+        None => None,
+        Some(Credentials::RoleArn(r)) => Some(r.clone()),
+        Some(Credentials::RoleArnPath(e)) => match e.eval(&scope.env(&effective), "RoleArn.$")? {
+            Value::String(s) => Some(s),
+            other => Some(other.to_string()),
+        },
+    };
+    Ok(TaskSettings {
+        timeout,
+        heartbeat,
+        role,
+    })
+}
+
+const MAX_WAIT_SECONDS: u64 = 1 << 31;
+
+/// How long a Wait state waits from `now`.
+pub(crate) fn wait_duration(
+    w: &WaitFor,
+    input: &Value,
+    scope: &Scope<'_>,
+    now: SystemTime,
+) -> Result<Duration, StatesError> {
+    // in nanoseconds since the epoch: any RFC 3339 time compares with any
+    // clock time, on any platform
+    let until = |t: i128| {
+        let ahead = (t - crate::timestamp::unix_nanos(now)).max(0);
+        let seconds = u64::try_from(ahead / 1_000_000_000).unwrap_or(u64::MAX);
+        delay(Duration::new(seconds, (ahead % 1_000_000_000) as u32))
+    };
+    match w {
+        WaitFor::Seconds(n) => delay(Duration::from_secs(*n)),
+        WaitFor::Timestamp(t) => match crate::timestamp::parse_rfc3339_nanos(t) {
+            Some(t) => until(t),
+            None => Err(StatesError::runtime(format!(
+                "The Timestamp parameter does not reference a valid ISO-8601 extended offset date-time format string: {t}"
+            ))),
+        },
+        WaitFor::SecondsPath(p) => seconds_path(p, input, scope),
+        WaitFor::TimestampPath(p) => {
+            let v = p.eval(&scope.env(input)).map_err(|_| {
+                StatesError::runtime(format!(
+                    "The TimestampPath parameter does not reference an input value: {}",
+                    p.as_str()
+                ))
+            })?;
+            match v.as_str().and_then(crate::timestamp::parse_rfc3339_nanos) {
+                Some(t) => until(t),
+                None => Err(StatesError::runtime(format!(
+                    "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",
+                    p.as_str(),
+                    shown(v)
+                ))),
+            }
+        }
+        WaitFor::SecondsJsonata(_) | WaitFor::TimestampJsonata(_) => Err(jsonata_unsupported()),
+    }
+}
+
+fn delay(d: Duration) -> Result<Duration, StatesError> {
+    if d.as_secs() >= MAX_WAIT_SECONDS {
+        return Err(StatesError::runtime("Wait state delay is too long."));
+    }
+    Ok(d)
+}
+
+/// A value as AWS shows it in a cause: a string without quotes.
+fn shown(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn seconds_path(
+    p: &ReferencePath,
+    input: &Value,
+    scope: &Scope<'_>,
+) -> Result<Duration, StatesError> {
+    let v = p.eval(&scope.env(input)).map_err(|_| {
+        StatesError::runtime(format!(
+            "The SecondsPath parameter does not reference an input value: {}",
+            p.as_str()
+        ))
+    })?;
+    match v.as_i64() {
+        Some(n) if n < 0 => Err(StatesError::runtime(format!(
+            "The SecondsPath parameter references a negative value: {} == {}",
+            p.as_str(),
+            shown(v)
+        ))),
+        Some(n) => delay(Duration::from_secs(n.unsigned_abs())),
+        // beyond a long (AWS parses a Java long) or not an integer
+        None => Err(StatesError::runtime(format!(
+            "The SecondsPath parameter cannot be parsed as a long value: {} == {}",
+            p.as_str(),
+            shown(v)
+        ))),
+    }
+}
+
+/// ResultSelector over an owned result: with a [`MoveTemplate`] from the
+/// plan, the values are taken out of the result (nothing reads it
+/// afterwards) and the bound stays exact (what is left of the result is
+/// measured: it is dropped); otherwise the template copies and the copy is
+/// measured.
+pub(crate) fn select_result(
+    bounds: Bounds,
+    (selector, moving): (Option<&PayloadTemplate>, Option<&MoveTemplate>),
+    result: Payload,
+    scope: &Scope<'_>,
+) -> Result<Payload, StatesError> {
+    let Some(selector) = selector else {
+        return Ok(result);
+    };
+    let Payload {
+        value: mut result,
+        bound,
+    } = result;
+    if let Some(m) = moving {
+        if let Some(selected) = take_template(&mut result, m) {
+            let bytes = if bounds.counts_bytes() {
+                let left = crate::json::json_len(&result);
+                add(sub(add(bound.bytes, 4 * m.takes()), left), m.skeleton_bytes)
+            } else {
+                usize::MAX
+            };
+            let depth = bound.depth.max(1);
+            return Ok(Payload::new(selected, Measure { bytes, depth }));
+        }
+    }
+    Ok(bounds.measured(selector.eval(&scope.env(&result))?))
+}
+
+/// The result-side fields of a Parallel or Map state.
+pub(crate) struct ResultFields<'a> {
+    pub assign: Option<&'a Assign>,
+    pub result_selector: Option<&'a PayloadTemplate>,
+    pub selector_move: Option<&'a MoveTemplate>,
+    pub result_path: Option<&'a ReferencePath>,
+    pub output_path: Option<&'a Path>,
+}
+
+/// The end of a Parallel or Map state once its branches or iterations
+/// produced `results`: Assign over the raw results, ResultSelector,
+/// ResultPath into the raw input, OutputPath. Gives the output and the
+/// variables to assign.
+pub(crate) fn results_to_output(
+    bounds: Bounds,
+    fields: &ResultFields<'_>,
+    (input, results): (Payload, Payload),
+    scope: &Scope<'_>,
+) -> Result<(Payload, Assigned), StatesError> {
+    let assigned = assign(fields.assign, &results.value, scope)?;
+    let selector = (fields.result_selector, fields.selector_move);
+    let selected = select_result(bounds, selector, results, scope)?;
+    let out = data_flow::result_path_bounded(bounds, fields.result_path, input, selected)?;
+    let out = data_flow::select_owned(bounds, fields.output_path, out, scope)?;
+    Ok((out, assigned))
+}
+
+/// Evaluates a [`MoveTemplate`] by moving its values out of `input`;
+/// `None` (input untouched) when a path does not resolve, so that the
+/// regular evaluation reports it.
+pub(crate) fn take_template(input: &mut Value, m: &MoveTemplate) -> Option<Value> {
+    let mut node = &mut *input;
+    for step in &m.input {
+        node = node.as_object_mut()?.get_mut(step.as_str())?;
+    }
+    let mut out = Map::with_capacity(m.fields.len());
+    for (i, (key, field)) in m.fields.iter().enumerate() {
+        let value = match field {
+            MoveField::Literal(v) => v.clone(),
+            MoveField::Take(steps) => match take_node(node, steps) {
+                Some(v) => v,
+                None => {
+                    // put back what was taken: the input is as it was
+                    for (key, field) in &m.fields[..i] {
+                        if let MoveField::Take(steps) = field {
+                            if let (Some(slot), Some(v)) =
+                                (node_at_mut(node, steps), out.remove(key.as_str()))
+                            {
+                                *slot = v;
+                            }
+                        }
+                    }
+                    return None;
+                }
+            },
+        };
+        out.insert(key.clone(), value);
+    }
+    Some(Value::Object(out))
+}
+
+/// The node at `keys` (object steps) inside `value`.
+pub(crate) fn node_at<'v>(value: &'v Value, keys: &[String]) -> Option<&'v Value> {
+    let mut node = value;
+    for key in keys {
+        node = node.as_object()?.get(key.as_str())?;
+    }
+    Some(node)
+}
+
+/// The node at `keys` (object steps) inside `value`, mutably.
+fn node_at_mut<'v>(value: &'v mut Value, keys: &[String]) -> Option<&'v mut Value> {
+    let mut node = value;
+    for key in keys {
+        node = node.as_object_mut()?.get_mut(key.as_str())?;
+    }
+    Some(node)
+}
+
+/// Moves the node at `steps` (object keys) out of `value`.
+pub(crate) fn take_node(value: &mut Value, steps: &[String]) -> Option<Value> {
+    node_at_mut(value, steps).map(std::mem::take)
+}

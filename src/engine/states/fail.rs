@@ -1,0 +1,47 @@
+//! The states that end a line of states: Succeed and Fail.
+
+use crate::definition::{Fail, Succeed};
+use crate::engine::io;
+use crate::engine::plan::Next;
+use crate::engine::walk::{Failure, StateCx, Step};
+use crate::error::{ErrorName, StatesError};
+use crate::json::Payload;
+use crate::jsonpath::data_flow;
+use serde_json::Value;
+
+/// Runs a Succeed state on `input`: InputPath then OutputPath.
+pub(crate) fn succeed(
+    cx: &mut StateCx<'_, '_>,
+    s: &Succeed,
+    input: Payload,
+) -> Result<Step, Failure> {
+    let bounds = cx.bounds();
+    let scope = cx.scope();
+    let out = (|| {
+        let effective = data_flow::select_owned(bounds, s.io.input_path.as_ref(), input, &scope)?;
+        data_flow::select_owned(bounds, s.io.output_path.as_ref(), effective, &scope)
+    })()
+    .map_err(|e| cx.error(e))?;
+    cx.finish(out, Next::End, None)
+}
+
+/// The failure a Fail state ends with: its `Error` and `Cause` (literal or
+/// read from `input`).
+pub(crate) fn fail(cx: &StateCx<'_, '_>, s: &Fail, input: &Value) -> Failure {
+    let scope = cx.scope();
+    let error = io::fail_field(&s.error, "ErrorPath", input, &scope);
+    let cause = io::fail_field(&s.cause, "CausePath", input, &scope);
+    match (error, cause) {
+        (Ok(error), Ok(cause)) => Failure::new(
+            StatesError {
+                name: match error {
+                    Some(t) => ErrorName::new(&t),
+                    None => ErrorName::Custom(String::new()),
+                },
+                cause,
+            },
+            cx.th.cursor,
+        ),
+        (Err(e), _) | (_, Err(e)) => cx.error(e),
+    }
+}

@@ -1,0 +1,93 @@
+//! The Pass state.
+
+use crate::definition::Pass;
+use crate::engine::io;
+use crate::engine::plan::MoveTemplate;
+use crate::engine::walk::{Failure, StateCx, Step};
+use crate::error::StatesError;
+use crate::json::{add, sub, Measure, Payload};
+use crate::jsonpath::data_flow;
+
+/// Runs a Pass state on `input`.
+pub(crate) fn pass(cx: &mut StateCx<'_, '_>, s: &Pass, input: Payload) -> Result<Step, Failure> {
+    let next = cx.plan.next;
+    let input = match &cx.plan.pass_move {
+        Some(m) => match moving(cx, s, m, input) {
+            Ok(step) => return step,
+            Err(input) => input,
+        },
+        None => input,
+    };
+    let bounds = cx.bounds();
+    let scope = cx.scope();
+    let r = (|| {
+        let keeps_input = !s.result_path.as_ref().is_some_and(|p| p.as_str() == "$");
+        let io_fields = (s.io.input_path.as_ref(), s.parameters.as_ref());
+        let (result, raw) = if let Some(result) = &s.result {
+            let bound_of_result = cx.plan.result_measure.unwrap_or(Measure::UNKNOWN);
+            (Payload::new(result.clone(), bound_of_result), input)
+        } else if keeps_input {
+            let raw = (&input.value, input.bound);
+            let effective = data_flow::effective_input(bounds, io_fields, raw, &scope)?;
+            (effective, input)
+        } else if s.parameters.is_some()
+            || !s.io.input_path.as_ref().is_some_and(|p| p.as_str() == "$")
+        {
+            let raw = (&input.value, input.bound);
+            let effective = data_flow::effective_input(bounds, io_fields, raw, &scope)?;
+            (effective, Payload::null())
+        } else {
+            (input, Payload::null())
+        };
+        let assigned = io::assign(s.assign.as_ref(), &result.value, &scope)?;
+        let out = data_flow::result_path_bounded(bounds, s.result_path.as_ref(), raw, result)?;
+        let out = data_flow::select_owned(bounds, s.io.output_path.as_ref(), out, &scope)?;
+        Ok::<_, StatesError>((out, assigned))
+    })();
+    let (out, assigned) = r.map_err(|e| cx.error(e))?;
+    cx.finish(out, next, assigned)
+}
+
+/// A Pass whose Parameters the plan can evaluate by moving the values out
+/// of the input; gives the input back untouched when a path does not
+/// resolve (the regular evaluation then reports it).
+fn moving(
+    cx: &mut StateCx<'_, '_>,
+    s: &Pass,
+    m: &MoveTemplate,
+    input: Payload,
+) -> Result<Result<Step, Failure>, Payload> {
+    let Payload {
+        value: mut input,
+        bound,
+    } = input;
+    let Some(result) = io::take_template(&mut input, m) else {
+        return Err(Payload::new(input, bound));
+    };
+    // the taken values move from the input into the result, each leaving a
+    // null behind; ResultPath then replaces (and drops) the node holding
+    // those nulls: the bound stays exact
+    let bounds = cx.bounds();
+    let bound = if bounds.counts_bytes() {
+        let holes = 4 * m.takes();
+        let replaced = io::node_at(&input, &m.result).map_or(0, crate::json::json_len);
+        Measure {
+            bytes: add(sub(add(bound.bytes, holes), replaced), m.skeleton_bytes),
+            depth: bound.depth,
+        }
+    } else {
+        bound
+    };
+    let scope = cx.scope();
+    let r = (|| {
+        let assigned = io::assign(s.assign.as_ref(), &result, &scope)?;
+        let out = data_flow::result_path(s.result_path.as_ref(), input, result)?;
+        let out = Payload::new(out, bound);
+        let out = data_flow::select_owned(bounds, s.io.output_path.as_ref(), out, &scope)?;
+        Ok::<_, StatesError>((out, assigned))
+    })();
+    Ok(match r {
+        Ok((out, assigned)) => cx.finish(out, cx.plan.next, assigned),
+        Err(e) => Err(cx.error(e)),
+    })
+}

@@ -1,0 +1,407 @@
+//! The Task state: its settings resolved once, each attempt (the
+//! parameters, the executor's call under the timeout, heartbeats and
+//! callbacks, the task events), Retry and Catch around the attempts,
+//! ResultSelector and ResultPath.
+
+use crate::definition::Task;
+use crate::engine::drive::{BusyGuard, Exceeded, Run};
+use crate::engine::events::{Scheduled, TaskEvents, TaskStep};
+use crate::engine::handle::CallbackGuard;
+use crate::engine::io::{self, Assigned, TaskSettings};
+use crate::engine::plan::{self, Move, TaskFamily, TaskNames};
+use crate::engine::retry::{self, retry_loop};
+use crate::engine::walk::{Failure, StateCx, Step};
+use crate::error::{ErrorName, StatesError};
+use crate::executor::{CallbackMessage, CallbackSender, TaskRequest};
+use crate::json::{add, Bounds, Measure, Payload};
+use crate::jsonpath::data_flow;
+use crate::jsonpath::path::Scope;
+use futures::future::{Either, FutureExt};
+use serde_json::Value;
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+/// Runs a Task state on `input`.
+pub(crate) async fn task<'x>(
+    cx: &mut StateCx<'_, 'x>,
+    s: &'x Task,
+    input: Payload,
+) -> Result<Step, Failure> {
+    // resolve timeouts and credentials once, against the state input
+    let settings = io::task_settings(s, &input.value, &cx.scope()).map_err(|e| cx.error(e))?;
+    // without Retry or Catch, the effective input can be moved out of the
+    // state input when nothing reads it afterwards
+    let Payload {
+        value: mut input,
+        bound,
+    } = input;
+    let mut taken = match &cx.plan.task_move {
+        Some(Move::Whole) => Some(std::mem::take(&mut input)),
+        Some(Move::Node(steps)) => io::take_node(&mut input, steps),
+        None => None,
+    };
+    // a moved node leaves a null (4 bytes) behind
+    let bound = if taken.is_some() {
+        Measure {
+            bytes: add(bound.bytes, 4),
+            depth: bound.depth,
+        }
+    } else {
+        bound
+    };
+    let outcome: Result<_, Failure> = {
+        let raw = &input;
+        let settings = &settings;
+        retry_loop!(cx, &s.retry, None, retry_count => {
+            let attempt = Attempt { raw, taken: taken.take(), retry_count, settings };
+            task_attempt(cx, s, attempt).await
+        })
+    };
+    let (selected, assigned) = match outcome {
+        Ok(r) => r,
+        Err(failure) => return retry::catch(cx, &s.catch, (&input, bound), failure),
+    };
+    // ResultPath, written in place
+    let bounds = cx.bounds();
+    let mut out = Payload::new(input, bound);
+    if let Err(e) = data_flow::result_path_into(bounds, s.result_path.as_ref(), &mut out, selected)
+    {
+        let failure = cx.error(e);
+        return retry::catch(cx, &s.catch, (&out.value, out.bound), failure);
+    }
+    let out = data_flow::select_owned(bounds, s.io.output_path.as_ref(), out, &cx.scope())
+        .map_err(|e| cx.error(e))?;
+    cx.finish(out, cx.plan.next, assigned)
+}
+
+/// One attempt of a Task: the state input (`raw`), the effective input
+/// when the plan moved it out, the retry count and the settings.
+struct Attempt<'a> {
+    raw: &'a Value,
+    taken: Option<Value>,
+    retry_count: u32,
+    settings: &'a TaskSettings,
+}
+
+/// What a task attempt ends with.
+enum TaskEnd {
+    Done(Result<Value, StatesError>),
+    TimedOutWith(StatesError),
+    TimedOut { heartbeat: bool },
+}
+
+/// One call of the executor with its events; gives the selected result
+/// and the variables to assign.
+async fn task_attempt<'x>(
+    cx: &mut StateCx<'_, 'x>,
+    s: &'x Task,
+    attempt: Attempt<'_>,
+) -> Result<(Payload, Assigned), Failure> {
+    let fallback;
+    let names = match cx.plan.task.as_ref() {
+        Some(n) => n,
+        None => {
+            fallback = plan::task_names(&s.resource);
+            &fallback
+        }
+    };
+    let token =
+        (names.callback || names.sync || names.family == TaskFamily::Activity).then(new_token);
+    // the context object of this attempt (RetryCount, Task.Token)
+    let context = cx
+        .context
+        .as_ref()
+        .map(|_| cx.context_with(Some(attempt.retry_count), token.as_deref(), None));
+    let parameters = {
+        let scope = Scope {
+            context: context.as_ref().unwrap_or(&Value::Null),
+            variables: &cx.th.vars,
+        };
+        match attempt.taken {
+            Some(effective) => data_flow::apply_template(s.parameters.as_ref(), effective, &scope),
+            None => {
+                let fields = (s.io.input_path.as_ref(), s.parameters.as_ref());
+                let raw = (attempt.raw, Measure::UNKNOWN);
+                data_flow::effective_input(Bounds::OFF, fields, raw, &scope).map(|p| p.value)
+            }
+        }
+        .map_err(|e| cx.error(e))?
+    };
+    let events = TaskEvents { names };
+    announce(cx, s, &events, (&parameters, attempt.settings));
+    let call = Call {
+        parameters,
+        token: token.as_deref(),
+        retry_count: attempt.retry_count,
+        context,
+        settings: attempt.settings,
+    };
+    let end = invoke(cx, s, &events, call).await;
+    let (end, result_bound) = checked(cx.run, s, names, end);
+    conclude(cx, s, &events, (end, result_bound))
+}
+
+/// Emits `...Scheduled` and `...Started`.
+fn announce(
+    cx: &mut StateCx<'_, '_>,
+    s: &Task,
+    events: &TaskEvents<'_>,
+    (parameters, settings): (&Value, &TaskSettings),
+) {
+    let run = cx.run;
+    let scheduled = Scheduled {
+        resource_arn: s.resource.arn.as_str(),
+        parameters,
+        timeout: settings.timeout,
+        heartbeat: settings.heartbeat,
+        role: settings.role.as_deref(),
+    };
+    cx.emit_next(
+        events.event_type(TaskStep::Scheduled),
+        events.details_key(TaskStep::Scheduled),
+        || events.scheduled(&scheduled, &run.ident().region),
+    );
+    cx.emit_next(
+        events.event_type(TaskStep::Started),
+        events.details_key(TaskStep::Started),
+        || events.started(),
+    );
+}
+
+/// The executor's call of one attempt.
+struct Call<'a> {
+    parameters: Value,
+    token: Option<&'a str>,
+    retry_count: u32,
+    /// The context object, when the state reads it (else built when the
+    /// executor asks for it).
+    context: Option<Value>,
+    settings: &'a TaskSettings,
+}
+
+/// Calls the executor (a panic is a `States.TaskFailed`), under the task's
+/// timeout; a `.sync` job records its submission, a `.waitForTaskToken`
+/// task then waits for its callback.
+async fn invoke<'x>(
+    cx: &mut StateCx<'_, 'x>,
+    s: &'x Task,
+    events: &TaskEvents<'_>,
+    call: Call<'_>,
+) -> TaskEnd {
+    let run = cx.run;
+    let (name, entered_time) = (cx.name(), cx.entered_time);
+    let names = events.names;
+    let callback = names.callback;
+    let Call {
+        parameters,
+        token,
+        retry_count,
+        context,
+        settings,
+    } = call;
+    let callback_sender = token.filter(|_| callback).map(|t| {
+        run.shared.register(t);
+        CallbackSender::new(run.shared.clone(), t)
+    });
+    let _unregister = token.filter(|_| callback).map(|t| CallbackGuard {
+        shared: run.shared,
+        token: t,
+    });
+    let lazy_context = || {
+        context
+            .clone()
+            .unwrap_or_else(|| run.context(name, entered_time, Some(retry_count), token, None))
+    };
+    let mut request = TaskRequest::new(&s.resource, parameters)
+        .with_state_name(name)
+        .with_retry_count(retry_count)
+        .with_lazy_context(&lazy_context);
+    request.timeout_seconds = settings.timeout;
+    request.heartbeat_seconds = settings.heartbeat;
+    request.task_token = token;
+    request.credentials = settings.role.as_deref();
+    if let Some(cb) = callback_sender {
+        request = request.with_callback(cb);
+    }
+    let th = &mut *cx.th;
+    let call = async {
+        let submitted = {
+            let _busy = BusyGuard::new(&run.busy);
+            match AssertUnwindSafe(run.executor.execute(request))
+                .catch_unwind()
+                .await
+            {
+                Ok(r) => r,
+                Err(panic) => Err(StatesError::new(
+                    ErrorName::TaskFailed,
+                    panic_message(panic),
+                )),
+            }
+        };
+        let submitted_type = events.event_type(TaskStep::Submitted);
+        let submitted_key = events.details_key(TaskStep::Submitted);
+        if names.sync {
+            // stepfn sees only the job's final result: the submission is
+            // recorded without the service's answer
+            run.emit_next(th, submitted_type, submitted_key, || {
+                events.output(Value::from("{}"))
+            });
+        }
+        if !callback {
+            return TaskEnd::Done(submitted);
+        }
+        match submitted {
+            Err(e) => TaskEnd::Done(Err(e)),
+            Ok(out) => {
+                run.emit_next(th, submitted_type, submitted_key, || {
+                    events.output(crate::engine::events::text(&out))
+                });
+                wait_callback(run, token.unwrap_or_default(), settings.heartbeat).await
+            }
+        }
+    };
+    match settings.timeout {
+        None => call.await,
+        Some(t) => {
+            let sleep = run.clock.sleep(Duration::from_secs(t));
+            futures::pin_mut!(call);
+            match futures::future::select(call, sleep).await {
+                Either::Left((end, _)) => end,
+                Either::Right(((), _)) => TaskEnd::TimedOut { heartbeat: false },
+            }
+        }
+    }
+}
+
+/// A result over the payload limits fails the task (catchable, as AWS
+/// recorded), naming the resource; it is measured on arrival: it comes
+/// from outside. An executor answering `States.Timeout` is recorded as a
+/// timeout.
+fn checked(run: &Run<'_>, s: &Task, names: &TaskNames, end: TaskEnd) -> (TaskEnd, Measure) {
+    match end {
+        TaskEnd::Done(Ok(result)) => match run.check(&result, Measure::UNKNOWN) {
+            Ok(bound) => (TaskEnd::Done(Ok(result)), bound),
+            Err(exceeded) => {
+                if exceeded == Exceeded::Depth {
+                    crate::json::dismantle(result);
+                }
+                let name = match names.family {
+                    TaskFamily::Service => names.resource_type.as_str(),
+                    _ => s.resource.arn.as_str(),
+                };
+                let error = run.exceeded(name, exceeded);
+                (TaskEnd::Done(Err(error)), Measure::UNKNOWN)
+            }
+        },
+        TaskEnd::Done(Err(e)) if e.name == ErrorName::Timeout => {
+            (TaskEnd::TimedOutWith(e), Measure::UNKNOWN)
+        }
+        other => (other, Measure::UNKNOWN),
+    }
+}
+
+/// The events of a task's end; on success Assign over the result and
+/// ResultSelector.
+fn conclude(
+    cx: &mut StateCx<'_, '_>,
+    s: &Task,
+    events: &TaskEvents<'_>,
+    (end, result_bound): (TaskEnd, Measure),
+) -> Result<(Payload, Assigned), Failure> {
+    let (error, heartbeat, step) = match end {
+        TaskEnd::Done(Ok(result)) => {
+            cx.emit_next(
+                events.event_type(TaskStep::Succeeded),
+                events.details_key(TaskStep::Succeeded),
+                || events.output(crate::engine::events::text(&result)),
+            );
+            return select(cx, s, Payload::new(result, result_bound));
+        }
+        TaskEnd::Done(Err(error)) => (error, false, TaskStep::Failed),
+        TaskEnd::TimedOutWith(error) => (error, false, TaskStep::TimedOut),
+        TaskEnd::TimedOut { heartbeat } => (
+            StatesError::without_cause(ErrorName::Timeout),
+            heartbeat,
+            TaskStep::TimedOut,
+        ),
+    };
+    let id = cx.emit_next(events.event_type(step), events.details_key(step), || {
+        let name = match step {
+            TaskStep::TimedOut => "States.Timeout",
+            _ => error.name.as_str(),
+        };
+        events.error(name, error.cause.as_deref())
+    });
+    Err(Failure {
+        catchable: true,
+        error,
+        event: id,
+        heartbeat,
+        in_task: true,
+    })
+}
+
+/// Assign over a task's result, then ResultSelector.
+fn select(cx: &StateCx<'_, '_>, s: &Task, result: Payload) -> Result<(Payload, Assigned), Failure> {
+    let bounds = cx.bounds();
+    let scope = cx.scope();
+    let selector = (s.result_selector.as_ref(), cx.plan.selector_move.as_ref());
+    let r = io::assign(s.assign.as_ref(), &result.value, &scope).and_then(|assigned| {
+        Ok((
+            io::select_result(bounds, selector, result, &scope)?,
+            assigned,
+        ))
+    });
+    r.map_err(|e| {
+        if e.name == ErrorName::DataLimitExceeded {
+            Failure::new(e, cx.th.cursor)
+        } else {
+            cx.error(e)
+        }
+    })
+}
+
+/// Waits for the callback of `token`: success, failure, or heartbeat
+/// expiry.
+async fn wait_callback(run: &Run<'_>, token: &str, heartbeat: Option<u64>) -> TaskEnd {
+    loop {
+        let message = run.shared.next_message(token);
+        let message = match heartbeat {
+            None => message.await,
+            Some(h) => {
+                let sleep = run.clock.sleep(Duration::from_secs(h));
+                futures::pin_mut!(message);
+                match futures::future::select(message, sleep).await {
+                    Either::Left((m, _)) => m,
+                    Either::Right(((), _)) => return TaskEnd::TimedOut { heartbeat: true },
+                }
+            }
+        };
+        match message {
+            CallbackMessage::Success(v) => return TaskEnd::Done(Ok(v)),
+            CallbackMessage::Failure(e) => return TaskEnd::Done(Err(e)),
+            CallbackMessage::Heartbeat => continue,
+        }
+    }
+}
+
+/// Task tokens come from the OS random source: a host may hand them to
+/// other systems.
+fn new_token() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// The message of a caught panic.
+pub(crate) fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "the task panicked".to_owned()
+    }
+}

@@ -1,0 +1,544 @@
+//! The state loop: a line of states (the top level, a Parallel branch, a
+//! Map iteration) walked from its start to its end, one state at a time,
+//! and what every state shares: its arrival (limits, `...StateEntered`,
+//! the context object) and its end (payload limits, variables,
+//! `...StateExited`).
+
+use super::drive::{Exceeded, Run};
+use super::events::{self, bump, details, text, EventSink};
+use super::events::{KIND_NONE, KIND_OTHER, KIND_TASK, KIND_WAIT};
+use super::plan::{Next, StatePlan, SubPlan};
+use super::{io, states};
+use crate::definition::{State, StateKind, SubMachine};
+use crate::error::{ErrorName, StatesError};
+use crate::json::{Bounds, Measure, Payload};
+use crate::jsonpath::path::{Scope, Variables};
+use futures::future::BoxFuture;
+use serde_json::{Map, Value};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::SystemTime;
+
+/// A failure travelling up: the error, and the event it happened at (for
+/// `previousEventId` linkage).
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub error: StatesError,
+    pub event: u64,
+    /// A heartbeat expiry (raised as `States.Timeout`).
+    pub heartbeat: bool,
+    /// The failing state was a Task that did not exit.
+    pub in_task: bool,
+    /// Retry and Catch may take it: false for `States.Runtime` and for a
+    /// state output over the payload limit.
+    pub catchable: bool,
+}
+
+impl Failure {
+    pub(crate) fn new(error: StatesError, event: u64) -> Self {
+        Failure {
+            catchable: !matches!(
+                error.name,
+                ErrorName::Runtime | ErrorName::DataLimitExceeded
+            ),
+            error,
+            event,
+            heartbeat: false,
+            in_task: false,
+        }
+    }
+}
+
+/// Workflow variables of one scope: the top level, a Parallel branch or a
+/// Map iteration (which read their parents' variables).
+pub(crate) struct Vars<'p> {
+    local: Map<String, Value>,
+    parent: Option<&'p Vars<'p>>,
+}
+
+impl<'p> Vars<'p> {
+    pub(crate) fn root() -> Self {
+        Vars {
+            local: Map::new(),
+            parent: None,
+        }
+    }
+
+    pub(crate) fn child(parent: &'p Vars<'p>) -> Self {
+        Vars {
+            local: Map::new(),
+            parent: Some(parent),
+        }
+    }
+}
+
+impl Variables for Vars<'_> {
+    fn get(&self, name: &str) -> Option<&Value> {
+        match self.local.get(name) {
+            Some(v) => Some(v),
+            None => self.parent.and_then(|p| p.get(name)),
+        }
+    }
+}
+
+/// One line of states being walked: the top level, a branch, an
+/// iteration.
+pub(crate) struct Thread<'x> {
+    pub cursor: u64,
+    pub vars: Vars<'x>,
+    pub sink: &'x EventSink,
+    /// The kind of state this thread is in (for the `...StateAborted`
+    /// events of a cancelled sibling).
+    pub slot: Option<&'x AtomicU8>,
+}
+
+impl<'x> Thread<'x> {
+    /// A line of states starting after event `cursor`, with variables
+    /// `vars`, reporting its state's kind in `slot`.
+    pub(crate) fn new(
+        cursor: u64,
+        vars: Vars<'x>,
+        sink: &'x EventSink,
+        slot: Option<&'x AtomicU8>,
+    ) -> Self {
+        Thread {
+            cursor,
+            vars,
+            sink,
+            slot,
+        }
+    }
+}
+
+/// What a finished sub-machine gives back.
+pub(crate) struct SubOutcome {
+    pub result: Result<Value, Failure>,
+    /// Bounds the output (when there is one).
+    pub bound: Measure,
+    pub cursor: u64,
+}
+
+impl SubOutcome {
+    /// The end of a sub-machine run on `th`: a success clears the thread's
+    /// slot: a finished thread has no state left to report as aborted.
+    fn ended(result: Result<Payload, Failure>, th: &Thread<'_>) -> SubOutcome {
+        if let Some(slot) = th.slot {
+            if result.is_ok() {
+                slot.store(KIND_NONE, Ordering::Relaxed);
+            }
+        }
+        let (result, bound) = match result {
+            Ok(output) => (Ok(output.value), output.bound),
+            Err(f) => (Err(f), Measure::UNKNOWN),
+        };
+        SubOutcome {
+            result,
+            bound,
+            cursor: th.cursor,
+        }
+    }
+}
+
+/// The end of one state: its output and where to go next.
+pub(crate) struct Step {
+    pub output: Payload,
+    pub next: Next,
+}
+
+/// What the handler of one state needs: the execution, the state and its
+/// plan, when it was entered (and its context object), and the line of
+/// states it runs on (cursor, variables, events).
+pub(crate) struct StateCx<'c, 'x> {
+    pub run: &'x Run<'x>,
+    pub state: &'x State,
+    pub plan: &'x StatePlan,
+    /// The `...StateEntered` event.
+    pub entered: u64,
+    pub entered_time: SystemTime,
+    /// The context object, when the state reads it.
+    pub context: Option<Value>,
+    pub th: &'c mut Thread<'x>,
+}
+
+impl<'x> StateCx<'_, 'x> {
+    /// The state's name.
+    pub(crate) fn name(&self) -> &'x str {
+        &self.state.name
+    }
+
+    /// What the state's expressions see besides the data.
+    pub(crate) fn scope(&self) -> Scope<'_> {
+        Scope {
+            context: self.context.as_ref().unwrap_or(&Value::Null),
+            variables: &self.th.vars,
+        }
+    }
+
+    /// The payload limits the bounds are kept for.
+    pub(crate) fn bounds(&self) -> Bounds {
+        self.run.bounds()
+    }
+
+    /// A runtime error of this state, with AWS's prefix, at the cursor.
+    pub(crate) fn error(&self, error: StatesError) -> Failure {
+        self.error_at(error, self.th.cursor)
+    }
+
+    /// A runtime error of this state, with AWS's prefix, at `event`.
+    pub(crate) fn error_at(&self, error: StatesError, event: u64) -> Failure {
+        Failure::new(prefixed(&self.state.name, self.entered, error), event)
+    }
+
+    /// Emits on the state's line and moves its cursor.
+    pub(crate) fn emit_next(
+        &mut self,
+        ty: &'static str,
+        key: Option<&'static str>,
+        details: impl FnOnce() -> Map<String, Value>,
+    ) -> u64 {
+        self.run.emit_next(self.th, ty, key, details)
+    }
+
+    /// The context object of a task attempt or a Map item.
+    pub(crate) fn context_with(
+        &self,
+        retry_count: Option<u32>,
+        token: Option<&str>,
+        item: Option<(usize, &Value)>,
+    ) -> Value {
+        self.run.context(
+            &self.state.name,
+            self.entered_time,
+            retry_count,
+            token,
+            item,
+        )
+    }
+}
+
+/// Adds `An error occurred while executing the state ...` to errors the
+/// engine raises while evaluating a state.
+pub(crate) fn prefixed(state: &str, entered: u64, mut error: StatesError) -> StatesError {
+    if error.name == ErrorName::DataLimitExceeded {
+        return error;
+    }
+    let cause = error.cause.take().unwrap_or_default();
+    error.cause = Some(format!(
+        "An error occurred while executing the state '{state}' (entered at the event id #{entered}). {cause}"
+    ));
+    error
+}
+
+/// Runs a sub-machine from its start to its end.
+pub(crate) fn run_sub<'x>(
+    run: &'x Run<'x>,
+    (sm, plan): (&'x SubMachine, &'x SubPlan),
+    input: Payload,
+    mut th: Thread<'x>,
+) -> BoxFuture<'x, SubOutcome> {
+    Box::pin(async move {
+        let result = walk(run, (sm, plan), input, &mut th).await;
+        SubOutcome::ended(result, &th)
+    })
+}
+
+/// Walks `sm` from its start to its end on `th`.
+pub(crate) async fn walk<'x>(
+    run: &'x Run<'x>,
+    (sm, plan): (&'x SubMachine, &'x SubPlan),
+    mut input: Payload,
+    th: &mut Thread<'x>,
+) -> Result<Payload, Failure> {
+    let mut next = plan.start;
+    loop {
+        let Some((state, sp)) = lookup(sm, plan, next, th.cursor)? else {
+            return Ok(input);
+        };
+        let mut cx = arrive(run, (state, sp), &input.value, th)?;
+        let step = if settles_at_once(&state.kind) {
+            settle(&mut cx, input)?
+        } else {
+            enter(&mut cx, input).await?
+        };
+        input = step.output;
+        next = step.next;
+    }
+}
+
+/// Runs a sub-machine whose states never wait (its plan is
+/// [`settles`](SubPlan::settles)) from its start to its end, without a
+/// future.
+pub(crate) fn run_sub_now<'x>(
+    run: &'x Run<'x>,
+    (sm, plan): (&'x SubMachine, &'x SubPlan),
+    mut input: Payload,
+    mut th: Thread<'x>,
+) -> SubOutcome {
+    let mut next = plan.start;
+    let result = loop {
+        let (state, sp) = match lookup(sm, plan, next, th.cursor) {
+            Ok(Some(found)) => found,
+            Ok(None) => break Ok(input),
+            Err(f) => break Err(f),
+        };
+        let step = arrive(run, (state, sp), &input.value, &mut th)
+            .and_then(|mut cx| settle(&mut cx, input));
+        match step {
+            Ok(step) => {
+                input = step.output;
+                next = step.next;
+            }
+            Err(f) => break Err(f),
+        }
+    };
+    SubOutcome::ended(result, &th)
+}
+
+/// The state `next` names and its plan; `None` at the end of the
+/// sub-machine. A name outside it (which validation refuses) is a runtime
+/// error.
+fn lookup<'x>(
+    sm: &'x SubMachine,
+    plan: &'x SubPlan,
+    next: Next,
+    cursor: u64,
+) -> Result<Option<(&'x State, &'x StatePlan)>, Failure> {
+    let found = match next {
+        Next::End => return Ok(None),
+        Next::State(i) => sm.states.get(i).zip(plan.states.get(i)),
+        Next::Missing => None,
+    };
+    match found {
+        Some(found) => Ok(Some(found)),
+        None => Err(Failure::new(
+            StatesError::runtime("the next state is not defined in this state machine"),
+            cursor,
+        )),
+    }
+}
+
+/// The start of every state: the limits, the `...StateEntered` event, the
+/// context object.
+fn arrive<'c, 'x>(
+    run: &'x Run<'x>,
+    (state, sp): (&'x State, &'x StatePlan),
+    input: &Value,
+    th: &'c mut Thread<'x>,
+) -> Result<StateCx<'c, 'x>, Failure> {
+    run.check_budgets(th)?;
+    if let Some(slot) = th.slot {
+        let kind = match state.kind {
+            StateKind::Task(_) => KIND_TASK,
+            StateKind::Wait(_) => KIND_WAIT,
+            _ => KIND_OTHER,
+        };
+        slot.store(kind, Ordering::Relaxed);
+    }
+    let entered = run.emit_next(
+        th,
+        events::entered_type(&state.kind),
+        Some("stateEnteredEventDetails"),
+        || {
+            details([
+                ("name", Value::from(state.name.as_str())),
+                ("input", text(input)),
+                ("inputDetails", events::not_truncated()),
+            ])
+        },
+    );
+    let entered_time = if sp.needs_context || run.exec_input.is_some() {
+        run.clock.now()
+    } else {
+        SystemTime::UNIX_EPOCH
+    };
+    let context = sp
+        .needs_context
+        .then(|| run.context(&state.name, entered_time, None, None, None));
+    let cx = StateCx {
+        run,
+        state,
+        plan: sp,
+        entered,
+        entered_time,
+        context,
+        th,
+    };
+    io::check_language(state).map_err(|e| cx.error(e))?;
+    Ok(cx)
+}
+
+/// True for the states that never wait: Pass, Choice, Succeed, Fail.
+pub(crate) fn settles_at_once(kind: &StateKind) -> bool {
+    matches!(
+        kind,
+        StateKind::Pass(_) | StateKind::Choice(_) | StateKind::Succeed(_) | StateKind::Fail(_)
+    )
+}
+
+/// Runs a state that never waits (see [`settles_at_once`]), without a
+/// future.
+fn settle(cx: &mut StateCx<'_, '_>, input: Payload) -> Result<Step, Failure> {
+    let state = cx.state;
+    match &state.kind {
+        StateKind::Pass(s) => states::pass::pass(cx, s, input),
+        StateKind::Choice(s) => states::choice::choice(cx, s, input),
+        StateKind::Succeed(s) => states::fail::succeed(cx, s, input),
+        StateKind::Fail(s) => Err(states::fail::fail(cx, s, &input.value)),
+        StateKind::Task(_) | StateKind::Wait(_) | StateKind::Parallel(_) | StateKind::Map(_) => {
+            Err(cx.error(StatesError::runtime(
+                "a state that waits was run as one that does not",
+            )))
+        }
+    }
+}
+
+/// Runs a state that may wait (Task, Wait, Parallel, Map).
+async fn enter<'x>(cx: &mut StateCx<'_, 'x>, input: Payload) -> Result<Step, Failure> {
+    let state = cx.state;
+    match &state.kind {
+        StateKind::Task(s) => states::task::task(cx, s, input).await,
+        // the handlers that wait longer are boxed so that the future of a
+        // line of states stays small
+        StateKind::Wait(s) => Box::pin(states::wait::wait(cx, s, input)).await,
+        StateKind::Parallel(s) => Box::pin(states::parallel::parallel(cx, s, input)).await,
+        StateKind::Map(s) => Box::pin(states::map::map(cx, s, input)).await,
+        _ => settle(cx, input),
+    }
+}
+
+impl StateCx<'_, '_> {
+    /// The end of a state: checks the payload limits on the output and the
+    /// depth of the assigned values, commits the variables, emits
+    /// `...StateExited`.
+    pub(crate) fn finish(
+        &mut self,
+        output: Payload,
+        next: Next,
+        assigned: Option<Map<String, Value>>,
+    ) -> Result<Step, Failure> {
+        let output = self.check_output(output)?;
+        if let Some(values) = &assigned {
+            if let Err(failure) = self.check_assigned(values) {
+                for (_, v) in assigned.into_iter().flatten() {
+                    crate::json::dismantle(v);
+                }
+                return Err(failure);
+            }
+        }
+        let recording = self.th.sink.recording();
+        // AWS leaves `assignedVariables` out when the Assign is empty (`{}`)
+        let assigned_text = if recording {
+            assigned.as_ref().filter(|a| !a.is_empty()).map(|a| {
+                a.iter()
+                    .map(|(k, v)| (k.clone(), text(v)))
+                    .collect::<Map<String, Value>>()
+            })
+        } else {
+            None
+        };
+        if let Some(assigned) = assigned {
+            for (k, v) in assigned {
+                self.th.vars.local.insert(k, v);
+            }
+        }
+        let state = self.state;
+        let value = &output.value;
+        self.emit_next(
+            events::exited_type(&state.kind),
+            Some("stateExitedEventDetails"),
+            || {
+                let mut d = details([
+                    ("name", Value::from(state.name.as_str())),
+                    ("output", text(value)),
+                    ("outputDetails", events::not_truncated()),
+                ]);
+                if let Some(a) = assigned_text {
+                    d.insert("assignedVariables".into(), Value::Object(a));
+                    d.insert("assignedVariablesDetails".into(), events::not_truncated());
+                }
+                d
+            },
+        );
+        Ok(Step { output, next })
+    }
+
+    /// The output within the payload limits, with its (possibly tighter)
+    /// bound.
+    fn check_output(&self, output: Payload) -> Result<Payload, Failure> {
+        #[cfg(debug_assertions)]
+        {
+            // the bound must never be below the real size
+            let real = crate::json::measure_exact(&output.value);
+            debug_assert!(
+                real.bytes <= output.bound.bytes && (real.depth <= output.bound.depth),
+                "state '{}': bound {:?} below the real {real:?}",
+                self.state.name,
+                output.bound
+            );
+        }
+        match self.run.check(&output.value, output.bound) {
+            Ok(bound) => Ok(Payload::new(output.value, bound)),
+            Err(exceeded) => {
+                if exceeded == Exceeded::Depth {
+                    crate::json::dismantle(output.value);
+                }
+                Err(Failure::new(
+                    self.run.exceeded(&self.state.name, exceeded),
+                    self.th.cursor,
+                ))
+            }
+        }
+    }
+
+    /// Assigned values are copies: a Choice loop could otherwise nest a
+    /// variable inside itself without end.
+    fn check_assigned(&self, values: &Map<String, Value>) -> Result<(), Failure> {
+        let Some(max) = self.run.limits.max_depth else {
+            return Ok(());
+        };
+        let Some(name) = values
+            .iter()
+            .find(|(_, v)| crate::json::too_deep(v, max))
+            .map(|(k, _)| k)
+        else {
+            return Ok(());
+        };
+        Err(Failure::new(
+            StatesError::new(
+                ErrorName::DataLimitExceeded,
+                format!(
+                    "The state/task '{}' assigned the variable '{name}' a value with a nesting depth exceeding the maximum of {max} levels.",
+                    self.state.name
+                ),
+            ),
+            self.th.cursor,
+        ))
+    }
+}
+
+/// Counts `arrive`'s transition and checks the execution's budgets.
+impl Run<'_> {
+    fn check_budgets(&self, th: &Thread<'_>) -> Result<(), Failure> {
+        let transitions = bump(&self.transitions);
+        if let Some(max) = self.limits.max_transitions {
+            if transitions > max {
+                return Err(Failure::new(
+                    StatesError::runtime(format!(
+                        "the execution exceeded its budget of {max} state transitions"
+                    )),
+                    th.cursor,
+                ));
+            }
+        }
+        if let Some(max) = self.limits.max_history_events {
+            if th.sink.count() >= max {
+                return Err(Failure::new(
+                    StatesError::runtime(format!(
+                        "the execution exceeded the limit of {max} history events"
+                    )),
+                    th.cursor,
+                ));
+            }
+        }
+        Ok(())
+    }
+}
