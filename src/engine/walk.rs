@@ -515,8 +515,9 @@ impl StateCx<'_, '_> {
     }
 }
 
-/// Counts `arrive`'s transition and checks the execution's budgets.
 impl Run<'_> {
+    /// Counts a transition (a state entered on `th`) and checks the
+    /// execution's budgets: transitions and history events.
     fn check_budgets(&self, th: &Thread<'_>) -> Result<(), Failure> {
         let transitions = bump(&self.transitions);
         if let Some(max) = self.limits.max_transitions {

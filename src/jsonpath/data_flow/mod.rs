@@ -11,6 +11,7 @@
 
 use crate::error::{ErrorName, StatesError};
 use crate::json::{add, sub, Bounds, Measure, Payload};
+use crate::jsonpath::path::reference::resolve_index;
 use crate::jsonpath::path::{Path, ReferencePath, Root, Scope, Step};
 use crate::jsonpath::template::PayloadTemplate;
 use serde_json::{Map, Value};
@@ -190,15 +191,6 @@ fn dropped_around(steps: &[Step], value: &Value) -> usize {
         };
     }
     dropped
-}
-
-/// An index step as Reference Paths resolve it (negative from the end).
-fn resolve_index(index: i64, len: usize) -> Option<usize> {
-    if index >= 0 {
-        usize::try_from(index).ok().filter(|&i| i < len)
-    } else {
-        len.checked_sub(usize::try_from(index.unsigned_abs()).ok()?)
-    }
 }
 
 /// Parameters / ItemSelector / ResultSelector: builds the payload from the

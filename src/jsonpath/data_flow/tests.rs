@@ -207,3 +207,105 @@ fn output_path_missing_property_on_the_way_is_a_runtime_error() {
         runtime("Invalid path '$.no.such.result.path' : Missing property in path $['no']")
     );
 }
+
+// The bounded steps are the unbounded ones with bounds kept: the same
+// values, and bounds never below the real measure (the byte count exact
+// where the step knows what it moved, dropped or wrote).
+
+mod bounded {
+    use super::{path, reference, scope};
+    use crate::json::{measure_exact, Bounds, Measure, Payload};
+    use crate::jsonpath::data_flow::{
+        effective_input, output_path, result_path, result_path_bounded, select_owned,
+    };
+    use serde_json::{json, Value};
+
+    const ON: Bounds = Bounds {
+        max_bytes: Some(1 << 20),
+        max_depth: Some(1000),
+    };
+
+    fn data() -> Value {
+        json!({"a": {"b": [1, 2, {"c": "x"}]}, "d": "yy", "é": "\n"})
+    }
+
+    fn exact(value: Value) -> Payload {
+        let bound = measure_exact(&value);
+        Payload::new(value, bound)
+    }
+
+    #[test]
+    fn select_owned_keeps_the_value_and_an_exact_byte_count() {
+        for text in [
+            "$",
+            "$.a",
+            "$.a.b",
+            "$.a.b[2]",
+            "$.a.b[-1].c",
+            "$.d",
+            "$['é']",
+        ] {
+            let p = path(text);
+            let out = select_owned(ON, Some(&p), exact(data()), &scope()).unwrap();
+            assert_eq!(out.value, output_path(Some(&p), data(), &scope()).unwrap());
+            let real = measure_exact(&out.value);
+            assert_eq!(out.bound.bytes, real.bytes, "{text}");
+            assert!(out.bound.depth >= real.depth, "{text}");
+        }
+        // a path that copies: the copy is measured
+        let p = path("$.a.b[*]");
+        let out = select_owned(ON, Some(&p), exact(data()), &scope()).unwrap();
+        assert_eq!(out.value, json!([1, 2, {"c": "x"}]));
+        assert_eq!(out.bound, measure_exact(&out.value));
+        // no path: `{}`
+        let out = select_owned(ON, None, exact(data()), &scope()).unwrap();
+        assert_eq!((out.value, out.bound), (json!({}), Measure::EMPTY_OBJECT));
+    }
+
+    #[test]
+    fn result_path_keeps_the_value_and_an_exact_byte_count() {
+        let cases = [
+            ("$.a", json!(1)),
+            ("$.d", json!({"k": [true]})),
+            ("$.new", json!({"k": 1})),
+            ("$.x.y.z", json!([1])),
+            ("$.a.b[0]", json!("s")),
+            ("$.a.b[-1].c", json!(null)),
+        ];
+        for (text, result) in cases {
+            let p = reference(text);
+            let out =
+                result_path_bounded(ON, Some(&p), exact(data()), exact(result.clone())).unwrap();
+            assert_eq!(out.value, result_path(Some(&p), data(), result).unwrap());
+            let real = measure_exact(&out.value);
+            assert_eq!(out.bound.bytes, real.bytes, "{text}");
+            assert!(out.bound.depth >= real.depth, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_failed_result_path_write_is_the_same_error_bounded_or_not() {
+        let p = reference("$.d.e");
+        let bounded = result_path_bounded(ON, Some(&p), exact(data()), exact(json!(1)));
+        let unbounded = result_path(Some(&p), data(), json!(1));
+        assert_eq!(bounded.map(|p| p.value), unbounded);
+        assert!(unbounded.is_err());
+    }
+
+    #[test]
+    fn effective_input_bounds_a_borrowed_selection() {
+        let raw = data();
+        let raw_bound = measure_exact(&raw);
+        let p = path("$.a");
+        let out = effective_input(ON, (Some(&p), None), (&raw, raw_bound), &scope()).unwrap();
+        assert_eq!(out.value, json!({"b": [1, 2, {"c": "x"}]}));
+        assert_eq!(out.bound, measure_exact(&out.value));
+        let all = path("$");
+        let out = effective_input(ON, (Some(&all), None), (&raw, raw_bound), &scope()).unwrap();
+        assert_eq!((out.value, out.bound), (raw.clone(), raw_bound));
+        // the bounds off: nothing measured
+        let off = Bounds::OFF;
+        let out = effective_input(off, (Some(&p), None), (&raw, raw_bound), &scope()).unwrap();
+        assert_eq!(out.bound, Measure::UNKNOWN);
+    }
+}

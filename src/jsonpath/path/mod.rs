@@ -54,7 +54,7 @@
 
 mod check;
 mod jsonpath;
-mod reference;
+pub(crate) mod reference;
 
 pub use jsonpath::MAX_MATCH_BYTES;
 pub use reference::Step;

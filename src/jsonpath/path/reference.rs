@@ -255,7 +255,7 @@ fn bracket(rest: &str, pos: usize) -> Result<(Step, usize), Failure> {
 }
 
 /// Resolves an index against an array length (negative counts from the end).
-fn resolve_index(index: i64, len: usize) -> Option<usize> {
+pub(crate) fn resolve_index(index: i64, len: usize) -> Option<usize> {
     if index >= 0 {
         let i = usize::try_from(index).ok()?;
         (i < len).then_some(i)
