@@ -184,6 +184,7 @@
 // layer 0: leaves
 mod env;
 mod error;
+mod functions;
 mod json;
 mod resource;
 mod timestamp;

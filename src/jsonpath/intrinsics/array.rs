@@ -40,12 +40,7 @@ pub fn partition(args: Args<'_>) -> Result<Value, String> {
         ));
     }
     let size = usize::try_from(size).unwrap_or(usize::MAX);
-    Ok(Value::Array(
-        items
-            .chunks(size)
-            .map(|chunk| Value::Array(chunk.to_vec()))
-            .collect(),
-    ))
+    Ok(Value::Array(crate::functions::partition(items, size)))
 }
 
 /// `States.ArrayContains(array, value)`: whether the array holds the value,
@@ -81,20 +76,15 @@ pub fn range(args: Args<'_>) -> Result<Value, String> {
     if step == 0 {
         return Err("the step must not be 0".to_owned());
     }
-    let (start, end, step) = (i128::from(start), i128::from(end), i128::from(step));
-    let count = if (step > 0 && start > end) || (step < 0 && start < end) {
-        0
-    } else {
-        (end - start) / step + 1
-    };
-    if count > i128::from(MAX_RANGE_ITEMS) {
+    let count = crate::functions::range_len(start, end, step);
+    if count > MAX_RANGE_ITEMS as u128 {
         return Err(format!(
             "the range would have {count} items, more than the limit of {MAX_RANGE_ITEMS}"
         ));
     }
     Ok(Value::Array(
-        (0..count)
-            .map(|i| Value::from((start + i * step) as i64))
+        crate::functions::range(start, end, step)
+            .map(Value::from)
             .collect(),
     ))
 }
