@@ -180,3 +180,44 @@ fn garbage_input_never_panics() {
         assert_eq!(json_of(&out)["result"], json!("FAIL"));
     }
 }
+
+fn run_with_command(definition: &Value, input: &str, command: &str) -> Value {
+    let path = temp_file("task-command.json", &definition.to_string());
+    let out = stepfn(&[
+        "run",
+        path.to_str().expect("utf-8 path"),
+        "--input",
+        input,
+        "--task-command",
+        command,
+    ]);
+    let _ = std::fs::remove_file(&path);
+    json_of(&out)
+}
+
+#[cfg(unix)]
+#[test]
+fn run_task_commands_get_stdin_and_give_stdout_or_stderr_errors() {
+    let lambda = "arn:aws:lambda:us-east-1:111111111111:function:f";
+    let task =
+        json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": lambda, "End": true}}});
+    assert_eq!(
+        run_with_command(&task, r#"{"n": 2}"#, "A=cat"),
+        json!({"status": "SUCCEEDED", "output": {"n": 2}})
+    );
+    assert_eq!(
+        run_with_command(
+            &task,
+            "{}",
+            r#"f=echo '{"errorType": "ValueError", "errorMessage": "no"}' >&2; exit 1"#
+        ),
+        json!({"status": "FAILED", "error": "ValueError", "cause": "no"})
+    );
+    let invoke = json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "arn:aws:lambda:us-east-1:1:function:fn", "Payload.$": "$.Payload"},
+        "OutputPath": "$.Payload", "End": true}}});
+    assert_eq!(
+        run_with_command(&invoke, r#"{"Payload": {"who": "x"}}"#, "fn=cat"),
+        json!({"status": "SUCCEEDED", "output": {"who": "x"}})
+    );
+}

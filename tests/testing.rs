@@ -525,38 +525,19 @@ fn run_case_without_mock_or_command_fails_clearly() {
     );
 }
 
-#[cfg(unix)]
 #[test]
-fn run_case_task_commands_get_stdin_and_give_stdout_or_stderr_errors() {
-    use stepfn::testing::TaskCommand;
-    let mut options = RunOptions::new(json!({"n": 2}));
-    options.task_commands = vec![TaskCommand::parse("A=cat").unwrap()];
-    assert_eq!(
-        run(task("A", LAMBDA), options),
-        json!({"status": "SUCCEEDED", "output": {"n": 2}})
-    );
+fn run_case_sends_states_the_mocks_do_not_cover_to_the_fallback() {
+    let def = json!({"StartAt": "A", "States": {
+        "A": {"Type": "Task", "Resource": LAMBDA, "Next": "B"},
+        "B": {"Type": "Task", "Resource": LAMBDA, "End": true}}});
+    let fallback = ScriptedExecutor::new();
+    fallback.state_returns("B", json!("from the fallback"));
     let mut options = RunOptions::new(json!({}));
-    options.task_commands = vec![TaskCommand::parse(
-        r#"f=echo '{"errorType": "ValueError", "errorMessage": "no"}' >&2; exit 1"#,
-    )
-    .unwrap()];
-    let out = run(task("A", LAMBDA), options);
-    assert_eq!(
-        (
-            out["status"].as_str(),
-            out["error"].as_str(),
-            out["cause"].as_str()
-        ),
-        (Some("FAILED"), Some("ValueError"), Some("no"))
-    );
-    let mut options = RunOptions::new(json!({"Payload": {"who": "x"}}));
-    options.task_commands = vec![TaskCommand::parse("fn=cat").unwrap()];
-    let def = json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
-        "Parameters": {"FunctionName": "arn:aws:lambda:us-east-1:1:function:fn", "Payload.$": "$.Payload"},
-        "OutputPath": "$.Payload", "End": true}}});
+    options.mocks = Some((one_case(json!({"0": {"Return": "mocked"}})), "T".into()));
+    options.fallback = Some(std::sync::Arc::new(fallback));
     assert_eq!(
         run(def, options),
-        json!({"status": "SUCCEEDED", "output": {"who": "x"}})
+        json!({"status": "SUCCEEDED", "output": "from the fallback"})
     );
 }
 

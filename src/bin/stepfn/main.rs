@@ -9,6 +9,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod command;
 mod common;
 mod run;
 mod test_state;

@@ -6,10 +6,12 @@
 //! "history"?}`; exit 0 SUCCEEDED, 1 any other final status, 2 an invalid
 //! definition (diagnostics on stderr) or a usage error.
 
+use crate::command::{CommandExecutor, TaskCommand};
 use crate::common::{answer, Tool};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use stepfn::testing::{run_case, MockConfig, RunOptions, TaskCommand};
+use std::sync::Arc;
+use stepfn::testing::{run_case, MockConfig, RunOptions};
 use stepfn::{ExecutionIdentity, StateMachine, Status};
 
 /// Arguments of `stepfn run`.
@@ -75,13 +77,17 @@ fn try_run(args: Args) -> Result<ExitCode, ExitCode> {
         // named like the state machine being run
         options.mocks = Some((config, case.clone()));
     }
+    let mut commands = Vec::new();
     for binding in &args.task_commands {
         let command = TaskCommand::parse(binding).ok_or_else(|| {
             TOOL.usage(format!(
                 "--task-command `{binding}` is not RESOURCE_OR_STATE=COMMAND"
             ))
         })?;
-        options.task_commands.push(command);
+        commands.push(command);
+    }
+    if !commands.is_empty() {
+        options.fallback = Some(Arc::new(CommandExecutor::new(commands)));
     }
     let outcome = run_case(&machine, options).map_err(|e| TOOL.usage(e))?;
     Ok(answer(

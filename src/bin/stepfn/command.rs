@@ -1,12 +1,11 @@
 //! Local programs standing in for Task states (`stepfn run --task-command`).
 
-use crate::error::{ErrorName, StatesError};
-use crate::executor::{TaskExecutor, TaskRequest, TaskResult};
-use crate::resource::ResourceKind;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::process::{Command, Stdio};
+use stepfn::definition::ResourceKind;
+use stepfn::{ErrorName, StatesError, TaskExecutor, TaskRequest, TaskResult};
 
 /// One `RESOURCE_OR_STATE=COMMAND` binding.
 #[derive(Clone, Debug, PartialEq, Eq)]
