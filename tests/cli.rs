@@ -221,3 +221,34 @@ fn run_task_commands_get_stdin_and_give_stdout_or_stderr_errors() {
         json!({"status": "SUCCEEDED", "output": {"who": "x"}})
     );
 }
+
+#[test]
+fn run_reads_input_nested_up_to_the_depth_limit() {
+    let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+    let path = temp_file(
+        "depth.json",
+        r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#,
+    );
+    let file = path.to_str().expect("utf-8 path");
+    let out = stepfn(&["run", file, "--input", &nested(1000)]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout(&out),
+        format!("{{\"status\":\"SUCCEEDED\",\"output\":{}}}\n", nested(1000))
+    );
+    let out = stepfn(&["run", file, "--input", &nested(1001)]);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "--input is not valid JSON: arrays and objects are nested more than 1000 levels deep"
+        ),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

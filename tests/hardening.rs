@@ -267,6 +267,24 @@ fn deep_mock_config_is_rejected() {
     );
 }
 
+#[test]
+fn mock_config_text_is_read_up_to_the_depth_limit() {
+    let text = |levels: usize| {
+        format!(
+            r#"{{"StateMachines": {{}}, "MockedResponses": {{"R": {{"0": {{"Return": {}{}}}}}}}}}"#,
+            "[".repeat(levels),
+            "]".repeat(levels)
+        )
+    };
+    // 4 levels of the config around the result
+    assert!(stepfn::testing::MockConfig::from_str(&text(996)).is_ok());
+    let error = stepfn::testing::MockConfig::from_str(&text(997)).expect_err("too deep");
+    assert_eq!(
+        error.detail(),
+        "mock config: not valid JSON: arrays and objects are nested more than 1000 levels deep"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // nothing lost: numbers parsed from text keep every bit (as Jackson does)
 

@@ -212,6 +212,30 @@ fn is_callback(request: &TaskRequest<'_>) -> bool {
     )
 }
 
+/// Reads JSON text as stepfn reads every JSON text it is given (execution
+/// input, mock results, TestState requests): arrays and objects may nest up
+/// to 1000 levels, the payload depth limit (serde_json alone stops at 128);
+/// deeper text is an [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput)
+/// error, found before anything recursive reads it.
+///
+/// ```
+/// let deep = format!("{}{}", "[".repeat(1000), "]".repeat(1000));
+/// assert!(stepfn::testing::parse_json(&deep).is_ok());
+/// let deeper = format!("[{deep}]");
+/// assert_eq!(
+///     stepfn::testing::parse_json(&deeper).unwrap_err().detail(),
+///     "not valid JSON: arrays and objects are nested more than 1000 levels deep"
+/// );
+/// ```
+pub fn parse_json(text: &str) -> Result<Value, Error> {
+    crate::json::from_text(text, crate::json::MAX_TEXT_DEPTH).map_err(|e| {
+        Error::new(
+            crate::error::ErrorKind::InvalidInput,
+            format!("not valid JSON: {e}"),
+        )
+    })
+}
+
 /// How [`run_case`] runs a definition: the options of `stepfn run`.
 #[derive(Clone)]
 #[non_exhaustive]

@@ -27,7 +27,8 @@ impl Tool {
 
     /// `text` as JSON, called `what` in the error.
     pub fn json(self, text: &str, what: &str) -> Result<Value, ExitCode> {
-        serde_json::from_str(text).map_err(|e| self.usage(format!("{what} is not valid JSON: {e}")))
+        stepfn::testing::parse_json(text)
+            .map_err(|e| self.usage(format!("{what} is {}", e.detail())))
     }
 
     /// The JSON file `path`, called `what` in the errors.
