@@ -53,7 +53,7 @@ fn seed_002_as_printed_fails() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stdout(&out),
-        "FAIL: fixtures/machines/002_api_call_from_templates.invalid.json\n  ERROR INVALID_JSON_DESCRIPTION at line: 1, column: 10: trailing characters at line 1 column 10\n"
+        "FAIL: fixtures/machines/002_api_call_from_templates.invalid.json\n  fixtures/machines/002_api_call_from_templates.invalid.json:1:10: ERROR INVALID_JSON_DESCRIPTION: trailing characters at line 1 column 10\n"
     );
 }
 
@@ -124,12 +124,66 @@ fn warnings_only_with_severity_warning() {
     let out = stepfn(&["validate", path, "--json", "--severity", "WARNING"]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(json_of(&out)["diagnostics"][0]["code"], json!("NO_DOLLAR"));
-    let out = stepfn(&["validate", path]);
+    // the human output too: warnings only when asked for, located in the file
+    assert_eq!(
+        stdout(&stepfn(&["validate", path])),
+        format!("OK: {path}\n")
+    );
+    let out = stepfn(&["validate", path, "--severity", "WARNING"]);
+    let _ = std::fs::remove_file(&file);
     assert!(
-        stdout(&out).contains("WARNING NO_DOLLAR at /States/S/Parameters/a"),
+        stdout(&out).starts_with(&format!(
+            "OK: {path}\n  {path}:1:66: WARNING NO_DOLLAR at /States/S/Parameters/a: "
+        )),
         "{}",
         stdout(&out)
     );
+}
+
+#[test]
+fn located_diagnostics_name_file_line_and_column() {
+    let file = temp_file(
+        "located.json",
+        "{\n  \"StartAt\": \"A\",\n  \"States\": {\n    \"A\": {\"Type\": \"Pass\", \"Next\": \"B\"}\n  }\n}\n",
+    );
+    let path = file.to_str().unwrap();
+    let out = stepfn(&["validate", path]);
+    let run = stepfn(&["run", path]);
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(
+        stdout(&out),
+        format!("FAIL: {path}\n  {path}:4:27: ERROR MISSING_TRANSITION_TARGET at /States/A/Next: Missing 'Next' target: B\n  ERROR MISSING_END_STATE: Workflow has no terminal state\n")
+    );
+    assert_eq!(run.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&run.stderr),
+        format!("stepfn run: invalid definition {path}\n  {path}:4:27: ERROR MISSING_TRANSITION_TARGET at /States/A/Next: Missing 'Next' target: B\n  ERROR MISSING_END_STATE: Workflow has no terminal state\n")
+    );
+}
+
+#[test]
+fn execution_identity_inline_or_from_a_file_and_input_from_stdin() {
+    let def = temp_file(
+        "ctx.json",
+        r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"name.$": "$$.Execution.Name", "in.$": "$"}, "End": true}}}"#,
+    );
+    let ident = temp_file("ident.json", r#"{"executionName": "from-file"}"#);
+    let (d, i) = (def.to_str().unwrap(), ident.to_str().unwrap());
+    let inline = stepfn(&["run", d, "--execution", r#"{"executionName": "inline"}"#]);
+    let from_file = stepfn(&["run", d, "--execution", i]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stepfn"))
+        .args(["run", d, "--input-file", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), br#"{"k": 1}"#)
+        .expect("written");
+    let stdin = child.wait_with_output().expect("ran");
+    let _ = (std::fs::remove_file(&def), std::fs::remove_file(&ident));
+    assert_eq!(json_of(&inline)["output"]["name"], json!("inline"));
+    assert_eq!(json_of(&from_file)["output"]["name"], json!("from-file"));
+    assert_eq!(json_of(&stdin)["output"]["in"], json!({"k": 1}));
 }
 
 #[test]

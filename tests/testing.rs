@@ -653,7 +653,9 @@ mod cli {
             &json!({"StartAt": "X", "States": {"P": {"Type": "Pass", "End": true}}}),
         );
         let bad = bad.to_str().unwrap();
-        let diagnostic = "  MISSING_TRANSITION_TARGET: Missing 'Next' target: X at /StartAt\n";
+        let diagnostic = format!(
+            "  {bad}:1:2: ERROR MISSING_TRANSITION_TARGET at /StartAt: Missing 'Next' target: X\n"
+        );
         let (code, _, err) = stepfn(&["run", bad]);
         assert_eq!(
             (code, err),
@@ -667,7 +669,7 @@ mod cli {
             (code, err),
             (
                 2,
-                format!("stepfn test-state: invalid definition\n{diagnostic}")
+                format!("stepfn test-state: invalid definition {bad}\n{diagnostic}")
             )
         );
     }
@@ -732,8 +734,20 @@ mod cli {
         assert_eq!(code, 0, "{err}");
         assert_eq!(out["status"], "SUCCEEDED");
         assert_eq!(out["nextState"], "N");
-        assert_eq!(out["output"], r#"{"a":1,"r":{"Payload":2}}"#);
-        assert_eq!(out["inspectionData"]["result"], r#"{"Payload":2}"#);
+        // payloads as values, as `stepfn run` prints them
+        assert_eq!(out["output"], json!({"a": 1, "r": {"Payload": 2}}));
+        assert_eq!(out["inspectionData"]["result"], json!({"Payload": 2}));
+        // or as JSON text, exactly as AWS answers
+        let (_, aws, _) = stepfn(&[
+            "test-state",
+            state.to_str().unwrap(),
+            "--input",
+            r#"{"a":1}"#,
+            "--mock-result",
+            r#"{"Payload":2}"#,
+            "--aws-shape",
+        ]);
+        assert_eq!(aws["output"], r#"{"a":1,"r":{"Payload":2}}"#);
         let (code, out, _) = stepfn(&[
             "test-state",
             state.to_str().unwrap(),

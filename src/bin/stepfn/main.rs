@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 mod command;
 mod common;
+mod locate;
 mod run;
 mod test_state;
 mod validate;

@@ -22,7 +22,7 @@ pub struct Args {
     /// The execution input as JSON text (default `{}`).
     #[arg(long, conflicts_with = "input_file")]
     input: Option<String>,
-    /// A file holding the execution input.
+    /// A file holding the execution input (`-` for stdin).
     #[arg(long)]
     input_file: Option<PathBuf>,
     /// A Step Functions Local mock configuration (MockConfigFile.json).
@@ -32,9 +32,10 @@ pub struct Args {
     #[arg(long, requires = "mock_config")]
     test_case: Option<String>,
     /// A JSON object with any of stateMachineName, stateMachineArn,
-    /// executionName, executionArn, roleArn, startTime, type.
-    #[arg(long)]
-    execution: Option<PathBuf>,
+    /// executionName, executionArn, roleArn, startTime, type: inline, or
+    /// the path of a file holding it.
+    #[arg(long, value_name = "JSON_OR_PATH")]
+    execution: Option<String>,
     /// Wait states, retry back-off and timeouts advance a virtual clock.
     #[arg(long)]
     virtual_time: bool,
@@ -61,13 +62,13 @@ pub fn run(args: Args) -> ExitCode {
 fn try_run(args: Args) -> Result<ExitCode, ExitCode> {
     let text = TOOL.read(&args.definition, "the definition")?;
     let machine = StateMachine::from_str(&text)
-        .map_err(|e| TOOL.invalid_definition(Some(&args.definition), &e))?;
+        .map_err(|e| TOOL.invalid_definition(Some((&args.definition, &text)), &e))?;
     let input = TOOL.input(args.input.as_deref(), args.input_file.as_deref())?;
     let mut options = RunOptions::new(input);
     options.virtual_time = args.virtual_time;
     options.history = args.history;
-    if let Some(path) = &args.execution {
-        let value = TOOL.json_file(path, "the execution file")?;
+    if let Some(arg) = &args.execution {
+        let value = TOOL.json_or_file(arg, "--execution")?;
         options.identity = ExecutionIdentity::from_value(&value).map_err(|e| TOOL.usage(e))?;
     }
     if let (Some(path), Some(case)) = (&args.mock_config, &args.test_case) {
