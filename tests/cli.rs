@@ -306,3 +306,125 @@ fn run_reads_input_nested_up_to_the_depth_limit() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `stepfn run` of `definition` with `input` on stdin and these task
+/// commands: the answer as JSON.
+fn run_commands(definition: &Value, input: &str, commands: &[&str], extra: &[&str]) -> Value {
+    let path = temp_file(
+        &format!("commands-{}.json", definition.to_string().len()),
+        &definition.to_string(),
+    );
+    let mut args = vec![
+        "run",
+        path.to_str().expect("utf-8 path"),
+        "--input-file",
+        "-",
+    ];
+    for c in commands {
+        args.extend(["--task-command", c]);
+    }
+    args.extend(extra);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stepfn"))
+        .args(&args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_owned();
+    let writer = std::thread::spawn(move || {
+        let _ = std::io::Write::write_all(&mut stdin, input.as_bytes());
+    });
+    let out = child.wait_with_output().expect("ran");
+    let _ = writer.join();
+    let _ = std::fs::remove_file(&path);
+    json_of(&out)
+}
+
+fn one_task(extra: Value) -> Value {
+    let mut state = json!({"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:111111111111:function:f", "End": true});
+    if let (Some(state), Value::Object(extra)) = (state.as_object_mut(), extra) {
+        state.extend(extra);
+    }
+    json!({"StartAt": "A", "States": {"A": state}})
+}
+
+#[cfg(unix)]
+#[test]
+fn task_commands_answer_large_payloads_without_a_pipe_deadlock() {
+    // cat answers while it reads: written all at once, the pipes would fill
+    let big = json!({"text": "x".repeat(200_000)});
+    let out = run_commands(&one_task(json!({})), &big.to_string(), &["A=cat"], &[]);
+    assert_eq!(out, json!({"status": "SUCCEEDED", "output": big}));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_task_command_printing_without_end_fails_the_task() {
+    let out = run_commands(&one_task(json!({})), "{}", &["A=yes"], &[]);
+    assert_eq!(
+        out,
+        json!({"status": "FAILED", "error": "States.DataLimitExceeded",
+               "cause": "task command `yes` printed more than 262144 bytes on stdout"})
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_task_command_gets_the_context_object_in_a_file() {
+    // the context holds the 200 KB input: more than one environment variable may
+    let big = json!({"text": "y".repeat(200_000)});
+    let out = run_commands(
+        &one_task(
+            json!({"ResultSelector": {"input.$": "$.Execution.Input", "state.$": "$.State.Name"}}),
+        ),
+        &big.to_string(),
+        &[r#"A=cat "$STEPFN_CONTEXT_FILE""#],
+        &[],
+    );
+    assert_eq!(
+        out,
+        json!({"status": "SUCCEEDED", "output": {"input": big, "state": "A"}})
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_timed_out_task_command_is_killed() {
+    let dir = std::env::temp_dir().join(format!("stepfn-cli-{}-killed", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let marker = dir.join("finished");
+    // the timeout (1 s, real time) passes while the program sleeps
+    let command = format!("A=sleep 2; touch {}", marker.display());
+    let out = run_commands(
+        &one_task(json!({"TimeoutSeconds": 1})),
+        "{}",
+        &[&command],
+        &[],
+    );
+    assert_eq!(out["error"], json!("States.Timeout"), "{out}");
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let finished = marker.exists();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!finished, "the program ran on after its task timed out");
+}
+
+#[cfg(unix)]
+#[test]
+fn map_iterations_run_their_task_commands_at_once() {
+    let dir = std::env::temp_dir().join(format!("stepfn-cli-{}-map", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    // each program waits (up to 10 s) until both have started: taking turns, the
+    // first would give up and fail
+    let command = format!(
+        r#"A=touch {d}/$$; for i in $(seq 200); do [ $(ls {d} | wc -l) -ge 2 ] && echo '"ok"' && exit 0; sleep 0.05; done; exit 1"#,
+        d = dir.display()
+    );
+    let map = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        "ItemProcessor": {"StartAt": "A", "States": {"A": {"Type": "Task",
+            "Resource": "arn:aws:lambda:us-east-1:111111111111:function:f", "End": true}}}}}});
+    let out = run_commands(&map, "[1, 2]", &[&command], &[]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out, json!({"status": "SUCCEEDED", "output": ["ok", "ok"]}));
+}

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 mod command;
 mod common;
 mod locate;
+mod process;
 mod run;
 mod test_state;
 mod validate;
