@@ -1,7 +1,7 @@
 //! Conformance smoke test: runs the recorded AWS executions without any
 //! Task state (`integrations: []`) and prints how many match on status,
 //! output, error and cause. The full runner with mocks and history
-//! comparison lives in tests/conformance.rs.
+//! comparison lives in tests/conformance/.
 
 use serde_json::Value;
 use std::path::PathBuf;
