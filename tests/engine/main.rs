@@ -3,6 +3,9 @@
 //! control (abort, callbacks, concurrency), values nested too deeply for
 //! recursion, and a smoke run over the conformance corpus.
 
+#[path = "../common/mod.rs"]
+mod common;
+
 mod conformance_smoke;
 mod control;
 mod deep_values;
