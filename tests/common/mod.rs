@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
 use stepfn::{Limits, Outcome, StateMachine, TaskExecutor};
 
 /// A Lambda function ARN for Task states.
@@ -74,4 +75,19 @@ pub fn small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) ->
         .expect("thread")
         .join()
         .expect("no panic")
+}
+
+/// The AWS conformance corpus: `$STEPFN_CONFORMANCE_DIR`, else
+/// `../shared/conformance` next to the crate.
+pub fn conformance_dir() -> PathBuf {
+    match std::env::var_os("STEPFN_CONFORMANCE_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"),
+    }
+}
+
+/// [`conformance_dir`] when it holds the recorded executions (`cases/`).
+pub fn conformance_cases() -> Option<PathBuf> {
+    let dir = conformance_dir();
+    dir.join("cases").is_dir().then_some(dir)
 }
