@@ -1,6 +1,9 @@
 //! Never panic on input: hostile definitions, inputs, task results and
 //! intrinsic arguments end in a clear error, never a panic or a hang.
 
+mod common;
+
+use common::{deep, small_stack, LAMBDA};
 use proptest::prelude::*;
 use serde_json::{json, Map, Number, Value};
 use std::time::{Duration, SystemTime};
@@ -33,7 +36,7 @@ fn run(definition: Value, input: Value) -> Outcome {
 fn run_at(start: SystemTime, definition: Value, input: Value) -> Outcome {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let machine = StateMachine::from_value(definition).expect("valid machine");
+        let machine = common::machine(definition);
         let executor = sync_task_fn(|request| Ok(request.parameters));
         let outcome = futures::executor::block_on(
             machine
@@ -133,30 +136,8 @@ fn waits_and_retries_end_on_a_virtual_clock_at_the_end_of_time() {
 // ---------------------------------------------------------------------------
 // values nested too deeply for recursion, handed over at the API's edges
 
-fn deep(levels: usize) -> Value {
-    let mut v = json!(1);
-    for _ in 0..levels {
-        v = Value::Array(vec![v]);
-    }
-    v
-}
-
-/// Runs `f` on a thread with a small stack: recursion over a deep value
-/// (a clone, a drop) would overflow it and abort the test binary.
-fn small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    std::thread::Builder::new()
-        .stack_size(256 * 1024)
-        .spawn(f)
-        .expect("thread")
-        .join()
-        .expect("no panic")
-}
-
 fn pass_machine() -> StateMachine {
-    StateMachine::from_value(
-        json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}),
-    )
-    .expect("valid machine")
+    common::machine(json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}))
 }
 
 #[test]
@@ -738,8 +719,6 @@ proptest! {
 
 // ---------------------------------------------------------------------------
 // whole executions
-
-const LAMBDA: &str = "arn:aws:lambda:us-east-1:123456789012:function:f";
 
 /// Machines that between them use every state type and data-flow field,
 /// reading the typed fields of [`data`].

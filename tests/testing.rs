@@ -1,6 +1,9 @@
 //! stepfn::testing: mock configs, the scripted executor, TestState, and the
 //! `stepfn run` / `stepfn test-state` commands.
 
+mod common;
+
+use common::machine;
 use serde_json::{json, Value};
 use stepfn::definition::Resource;
 use stepfn::testing::{
@@ -10,10 +13,6 @@ use stepfn::testing::{
 use stepfn::{ErrorKind, StateMachine, StatesError, TaskExecutor, TaskRequest};
 
 // ---------------------------------------------------------------------------- helpers
-
-fn machine(definition: Value) -> StateMachine {
-    StateMachine::from_value(definition).expect("definition loads")
-}
 
 fn config(value: Value) -> MockConfig {
     MockConfig::from_value(&value).expect("mock config loads")

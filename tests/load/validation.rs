@@ -11,6 +11,8 @@ use std::path::PathBuf;
 use stepfn::definition::StateMachineType;
 use stepfn::StateMachine;
 
+use crate::common::conformance_dir;
+
 /// Cases whose verdict we do not reproduce, each with its reason.
 const VERDICT_EXCEPTIONS: &[(&str, &str)] = &[(
     "test_create_with_version_description_no_publish",
@@ -18,10 +20,7 @@ const VERDICT_EXCEPTIONS: &[(&str, &str)] = &[(
 )];
 
 fn corpus() -> Option<PathBuf> {
-    let dir = match std::env::var_os("STEPFN_CONFORMANCE_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"),
-    };
+    let dir = conformance_dir();
     if dir.join("validation.jsonl").exists() {
         Some(dir)
     } else {

@@ -9,6 +9,8 @@ use stepfn::definition::{
 use stepfn::Validation;
 use stepfn::{ErrorKind, Severity, StateMachine};
 
+use crate::common::{machine as load, one};
+
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/machines")
 }
@@ -52,15 +54,6 @@ fn d(code: &str, message: &str, location: &str) -> (String, String, String) {
 
 fn schema(message: &str, location: &str) -> (String, String, String) {
     d("SCHEMA_VALIDATION_FAILED", message, location)
-}
-
-/// A machine whose only state is `state`, named `S`.
-fn one(state: Value) -> Value {
-    json!({"StartAt": "S", "States": {"S": state}})
-}
-
-fn load(definition: Value) -> StateMachine {
-    StateMachine::from_value(definition).expect("definition loads")
 }
 
 // ---------------------------------------------------------------- fixtures
