@@ -1,8 +1,10 @@
 //! The `stepfn` command line: `validate`.
 #![cfg(feature = "cli")]
 
+mod common;
+
+use common::{TempDir, TempFile};
 use serde_json::{json, Value};
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn stepfn(args: &[&str]) -> Output {
@@ -21,10 +23,8 @@ fn json_of(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout).expect("stdout is one JSON value")
 }
 
-fn temp_file(name: &str, contents: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("stepfn-cli-{}-{name}", std::process::id()));
-    std::fs::write(&path, contents).expect("temp file");
-    path
+fn temp_file(name: &str, contents: &str) -> TempFile {
+    TempFile::new(name, contents)
 }
 
 #[test]
@@ -130,7 +130,6 @@ fn warnings_only_with_severity_warning() {
         format!("OK: {path}\n")
     );
     let out = stepfn(&["validate", path, "--severity", "WARNING"]);
-    let _ = std::fs::remove_file(&file);
     assert!(
         stdout(&out).starts_with(&format!(
             "OK: {path}\n  {path}:1:66: WARNING NO_DOLLAR at /States/S/Parameters/a: "
@@ -149,7 +148,6 @@ fn located_diagnostics_name_file_line_and_column() {
     let path = file.to_str().unwrap();
     let out = stepfn(&["validate", path]);
     let run = stepfn(&["run", path]);
-    let _ = std::fs::remove_file(&file);
     assert_eq!(
         stdout(&out),
         format!("FAIL: {path}\n  {path}:4:27: ERROR MISSING_TRANSITION_TARGET at /States/A/Next: Missing 'Next' target: B\n  ERROR MISSING_END_STATE: Workflow has no terminal state\n")
@@ -180,7 +178,6 @@ fn execution_identity_inline_or_from_a_file_and_input_from_stdin() {
     std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), br#"{"k": 1}"#)
         .expect("written");
     let stdin = child.wait_with_output().expect("ran");
-    let _ = (std::fs::remove_file(&def), std::fs::remove_file(&ident));
     assert_eq!(json_of(&inline)["output"]["name"], json!("inline"));
     assert_eq!(json_of(&from_file)["output"]["name"], json!("from-file"));
     assert_eq!(json_of(&stdin)["output"]["in"], json!({"k": 1}));
@@ -245,7 +242,6 @@ fn run_with_command(definition: &Value, input: &str, command: &str) -> Value {
         "--task-command",
         command,
     ]);
-    let _ = std::fs::remove_file(&path);
     json_of(&out)
 }
 
@@ -296,7 +292,6 @@ fn run_reads_input_nested_up_to_the_depth_limit() {
         format!("{{\"status\":\"SUCCEEDED\",\"output\":{}}}\n", nested(1000))
     );
     let out = stepfn(&["run", file, "--input", &nested(1001)]);
-    let _ = std::fs::remove_file(&path);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains(
@@ -338,7 +333,6 @@ fn run_commands(definition: &Value, input: &str, commands: &[&str], extra: &[&st
     });
     let out = child.wait_with_output().expect("ran");
     let _ = writer.join();
-    let _ = std::fs::remove_file(&path);
     json_of(&out)
 }
 
@@ -392,8 +386,7 @@ fn a_task_command_gets_the_context_object_in_a_file() {
 #[cfg(unix)]
 #[test]
 fn a_timed_out_task_command_is_killed() {
-    let dir = std::env::temp_dir().join(format!("stepfn-cli-{}-killed", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = TempDir::new("killed");
     let marker = dir.join("finished");
     // the timeout (1 s, real time) passes while the program sleeps
     let command = format!("A=sleep 2; touch {}", marker.display());
@@ -406,15 +399,14 @@ fn a_timed_out_task_command_is_killed() {
     assert_eq!(out["error"], json!("States.Timeout"), "{out}");
     std::thread::sleep(std::time::Duration::from_millis(2500));
     let finished = marker.exists();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
     assert!(!finished, "the program ran on after its task timed out");
 }
 
 #[cfg(unix)]
 #[test]
 fn map_iterations_run_their_task_commands_at_once() {
-    let dir = std::env::temp_dir().join(format!("stepfn-cli-{}-map", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = TempDir::new("map");
     // each program waits (up to 10 s) until both have started: taking turns, the
     // first would give up and fail
     let command = format!(
@@ -425,6 +417,6 @@ fn map_iterations_run_their_task_commands_at_once() {
         "ItemProcessor": {"StartAt": "A", "States": {"A": {"Type": "Task",
             "Resource": "arn:aws:lambda:us-east-1:111111111111:function:f", "End": true}}}}}});
     let out = run_commands(&map, "[1, 2]", &[&command], &[]);
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
     assert_eq!(out, json!({"status": "SUCCEEDED", "output": ["ok", "ok"]}));
 }

@@ -545,15 +545,10 @@ fn run_case_sends_states_the_mocks_do_not_cover_to_the_fallback() {
 #[cfg(feature = "cli")]
 mod cli {
     use serde_json::{json, Value};
-    use std::path::PathBuf;
     use std::process::Command;
 
-    fn temp(name: &str, value: &Value) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("stepfn-testing-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(name);
-        std::fs::write(&path, value.to_string()).unwrap();
-        path
+    fn temp(name: &str, value: &Value) -> crate::common::TempFile {
+        crate::common::TempFile::new(name, &value.to_string())
     }
 
     fn stepfn(args: &[&str]) -> (i32, Value, String) {

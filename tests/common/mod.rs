@@ -86,8 +86,87 @@ pub fn conformance_dir() -> PathBuf {
     }
 }
 
-/// [`conformance_dir`] when it holds the recorded executions (`cases/`).
-pub fn conformance_cases() -> Option<PathBuf> {
+/// [`conformance_dir`] when it holds `what` (`cases`, `validation.jsonl`).
+/// Without it the test is skipped with a line saying so, except under CI
+/// (`CI=true`), where a missing corpus is a failure: a green run must have
+/// run it.
+pub fn corpus(what: &str) -> Option<PathBuf> {
     let dir = conformance_dir();
-    dir.join("cases").is_dir().then_some(dir)
+    if dir.join(what).exists() {
+        return Some(dir);
+    }
+    let message = format!(
+        "the AWS conformance corpus ({what}) is not at {}: set STEPFN_CONFORMANCE_DIR or put shared/ beside the repository",
+        dir.display()
+    );
+    assert!(
+        std::env::var("CI").map_or(true, |v| v != "true"),
+        "{message} (CI=true: a missing corpus fails)"
+    );
+    println!("SKIPPED: {message}");
+    None
+}
+
+/// [`corpus`] of the recorded executions (`cases/`).
+pub fn conformance_cases() -> Option<PathBuf> {
+    corpus("cases")
+}
+
+/// A file in the temp directory, named after the test process and `name`,
+/// removed when dropped: tests leave nothing behind.
+pub struct TempFile(PathBuf);
+
+impl TempFile {
+    /// Writes `contents` to the file.
+    pub fn new(name: &str, contents: &str) -> TempFile {
+        let path = std::env::temp_dir().join(format!("stepfn-test-{}-{name}", std::process::id()));
+        std::fs::write(&path, contents).expect("temp file");
+        TempFile(path)
+    }
+
+    /// The path as text (temp paths are UTF-8 here).
+    pub fn text(&self) -> &str {
+        self.0.to_str().expect("a UTF-8 temp path")
+    }
+}
+
+impl std::ops::Deref for TempFile {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A directory in the temp directory, removed with what it holds when
+/// dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// Creates the directory.
+    pub fn new(name: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!("stepfn-test-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&path).expect("temp dir");
+        TempDir(path)
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

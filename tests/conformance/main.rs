@@ -35,7 +35,6 @@ const CASE_TIMEOUT: Duration = Duration::from_secs(20);
 #[test]
 fn conformance() {
     let Some(dir) = conformance_cases() else {
-        println!("conformance: no corpus found ($STEPFN_CONFORMANCE_DIR or ../shared/conformance); skipped");
         return;
     };
     let filter = std::env::var("STEPFN_CONFORMANCE_FILTER").ok();

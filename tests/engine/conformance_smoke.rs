@@ -86,7 +86,6 @@ fn canonical(v: &Value) -> Value {
 #[test]
 fn conformance_smoke_without_tasks() {
     let Some(dir) = conformance_cases() else {
-        println!("conformance corpus not found: skipped");
         return;
     };
     let mut files: Vec<_> = std::fs::read_dir(dir.join("cases"))

@@ -11,8 +11,6 @@ use std::path::PathBuf;
 use stepfn::definition::StateMachineType;
 use stepfn::StateMachine;
 
-use crate::common::conformance_dir;
-
 /// Cases whose verdict we do not reproduce, each with its reason.
 const VERDICT_EXCEPTIONS: &[(&str, &str)] = &[(
     "test_create_with_version_description_no_publish",
@@ -20,16 +18,7 @@ const VERDICT_EXCEPTIONS: &[(&str, &str)] = &[(
 )];
 
 fn corpus() -> Option<PathBuf> {
-    let dir = conformance_dir();
-    if dir.join("validation.jsonl").exists() {
-        Some(dir)
-    } else {
-        println!(
-            "conformance corpus not found at {} (set STEPFN_CONFORMANCE_DIR); skipped",
-            dir.display()
-        );
-        None
-    }
+    crate::common::corpus("validation.jsonl")
 }
 
 fn machine_type(text: Option<&str>) -> StateMachineType {

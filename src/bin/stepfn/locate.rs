@@ -162,7 +162,7 @@ mod tests {
     #[test]
     fn locations_are_found_as_lines_and_columns() {
         assert_eq!(line_col(TEXT, "/States/C"), Some((5, 5)));
-        assert_eq!(line_col(TEXT, "/States/P/Next"), Some((4, 61)));
+        assert_eq!(line_col(TEXT, "/States/P/Next"), Some((4, 63)));
         assert_eq!(line_col(TEXT, "/States/C/Choices[1]"), Some((9, 9)));
         assert_eq!(line_col(TEXT, "/States/C/Choices[1]/Next"), Some((9, 48)));
         assert_eq!(line_col(TEXT, "/StartAt"), Some((2, 3)));
