@@ -36,16 +36,29 @@
 //! assert_eq!(first.location.as_deref(), Some("/States/A/Next"));
 //! ```
 
+mod fields;
 mod parse;
 pub(crate) use parse::is_jsonata;
 mod raw;
 mod ser;
+mod states;
 mod validate;
 
-use crate::error::{Diagnostic, ErrorName};
-use crate::jsonpath::choice::ChoiceRule;
+pub use states::choice::Choice;
+pub use states::fail::{Fail, FailField};
+pub use states::handlers::{Catcher, JitterStrategy, Retrier};
+pub use states::map::{
+    ItemBatcher, ItemReader, Map, ProcessingMode, ProcessorConfig, ResultWriter,
+};
+pub use states::parallel::Parallel;
+pub use states::pass::Pass;
+pub use states::succeed::Succeed;
+pub use states::task::{Credentials, Task};
+pub use states::wait::{Wait, WaitFor};
+
+use crate::error::Diagnostic;
 use crate::jsonpath::path::{Path, ReferencePath};
-use crate::jsonpath::template::{Expression, PayloadTemplate};
+use crate::jsonpath::template::PayloadTemplate;
 pub use crate::resource::{IntegrationPattern, Resource, ResourceKind};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -247,25 +260,6 @@ pub enum Assign {
     Jsonata(Value),
 }
 
-/// A Pass state.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Pass {
-    /// `Next` / `End`.
-    pub transition: Transition,
-    /// `InputPath` / `OutputPath`.
-    pub io: Io,
-    /// `Parameters`.
-    pub parameters: Option<PayloadTemplate>,
-    /// `Result`: always literal.
-    pub result: Option<Value>,
-    /// `ResultPath` (`None` = `null`).
-    pub result_path: Option<ReferencePath>,
-    /// `Assign`.
-    pub assign: Option<Assign>,
-    /// JSONata `Output`.
-    pub output: Option<Value>,
-}
-
 /// A number given literally, through a Reference Path (`...Path` field), or
 /// as a JSONata expression.
 #[derive(Clone, Debug, PartialEq)]
@@ -276,304 +270,6 @@ pub enum NumberOrPath<T> {
     Path(ReferencePath),
     /// A `{% %}` expression (JSONata), kept as written.
     Jsonata(String),
-}
-
-/// `Credentials` of a Task.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Credentials {
-    /// `{"RoleArn": "<arn>"}` (or a JSONata expression, kept as written).
-    RoleArn(String),
-    /// `{"RoleArn.$": <path or intrinsic>}`.
-    RoleArnPath(Expression),
-}
-
-/// A Task state.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Task {
-    /// `Resource`.
-    pub resource: Resource,
-    /// `Next` / `End`.
-    pub transition: Transition,
-    /// `InputPath` / `OutputPath`.
-    pub io: Io,
-    /// `Parameters`.
-    pub parameters: Option<PayloadTemplate>,
-    /// `ResultSelector`.
-    pub result_selector: Option<PayloadTemplate>,
-    /// `ResultPath` (`None` = `null`).
-    pub result_path: Option<ReferencePath>,
-    /// `Retry`.
-    pub retry: Vec<Retrier>,
-    /// `Catch`.
-    pub catch: Vec<Catcher>,
-    /// `TimeoutSeconds` / `TimeoutSecondsPath`.
-    pub timeout_seconds: Option<NumberOrPath<u64>>,
-    /// `HeartbeatSeconds` / `HeartbeatSecondsPath`.
-    pub heartbeat_seconds: Option<NumberOrPath<u64>>,
-    /// `Credentials`.
-    pub credentials: Option<Credentials>,
-    /// `Assign`.
-    pub assign: Option<Assign>,
-    /// JSONata `Arguments`.
-    pub arguments: Option<Value>,
-    /// JSONata `Output`.
-    pub output: Option<Value>,
-}
-
-/// A Choice state.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Choice {
-    /// `Choices`, in order.
-    pub choices: Vec<ChoiceRule>,
-    /// `Default`.
-    pub default: Option<String>,
-    /// `InputPath` / `OutputPath`.
-    pub io: Io,
-    /// `Assign`.
-    pub assign: Option<Assign>,
-    /// JSONata `Output`.
-    pub output: Option<Value>,
-}
-
-/// How long a Wait state waits.
-#[derive(Clone, Debug, PartialEq)]
-pub enum WaitFor {
-    /// `Seconds`.
-    Seconds(u64),
-    /// `Timestamp` (RFC 3339, as written).
-    Timestamp(String),
-    /// `SecondsPath`.
-    SecondsPath(ReferencePath),
-    /// `TimestampPath`.
-    TimestampPath(ReferencePath),
-    /// JSONata `Seconds: "{% %}"`, kept as written.
-    SecondsJsonata(String),
-    /// JSONata `Timestamp: "{% %}"`, kept as written.
-    TimestampJsonata(String),
-}
-
-/// A Wait state.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Wait {
-    /// The duration or deadline.
-    pub wait: WaitFor,
-    /// `Next` / `End`.
-    pub transition: Transition,
-    /// `InputPath` / `OutputPath`.
-    pub io: Io,
-    /// `Assign`.
-    pub assign: Option<Assign>,
-    /// JSONata `Output`.
-    pub output: Option<Value>,
-}
-
-/// A Succeed state.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Succeed {
-    /// `InputPath` / `OutputPath`.
-    pub io: Io,
-    /// JSONata `Output`.
-    pub output: Option<Value>,
-}
-
-/// The `Error` or `Cause` of a Fail state.
-#[derive(Clone, Debug, PartialEq)]
-pub enum FailField {
-    /// `Error` / `Cause`: a literal string.
-    Literal(String),
-    /// `ErrorPath` / `CausePath`: a Reference Path or an intrinsic call.
-    Path(Expression),
-    /// JSONata `{% %}`, kept as written.
-    Jsonata(String),
-}
-
-/// A Fail state.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Fail {
-    /// `Error` / `ErrorPath`.
-    pub error: Option<FailField>,
-    /// `Cause` / `CausePath`.
-    pub cause: Option<FailField>,
-}
-
-/// A Parallel state.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Parallel {
-    /// `Branches`.
-    pub branches: Vec<SubMachine>,
-    /// `Next` / `End`.
-    pub transition: Transition,
-    /// `InputPath` / `OutputPath`.
-    pub io: Io,
-    /// `Parameters`.
-    pub parameters: Option<PayloadTemplate>,
-    /// `ResultSelector`.
-    pub result_selector: Option<PayloadTemplate>,
-    /// `ResultPath` (`None` = `null`).
-    pub result_path: Option<ReferencePath>,
-    /// `Retry`.
-    pub retry: Vec<Retrier>,
-    /// `Catch`.
-    pub catch: Vec<Catcher>,
-    /// `Assign`.
-    pub assign: Option<Assign>,
-    /// JSONata `Arguments`.
-    pub arguments: Option<Value>,
-    /// JSONata `Output`.
-    pub output: Option<Value>,
-}
-
-/// `ProcessorConfig.Mode`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum ProcessingMode {
-    /// `INLINE` (the default).
-    #[default]
-    Inline,
-    /// `DISTRIBUTED`: iterations run as child executions.
-    Distributed,
-}
-
-/// `ProcessorConfig` of a Map.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ProcessorConfig {
-    /// `Mode`.
-    pub mode: ProcessingMode,
-    /// `ExecutionType` (distributed only).
-    pub execution_type: Option<StateMachineType>,
-}
-
-/// `ItemReader` of a distributed Map, kept close to ASL.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ItemReader {
-    /// `Resource`, e.g. `arn:aws:states:::s3:getObject`.
-    pub resource: String,
-    /// `Parameters`.
-    pub parameters: Option<PayloadTemplate>,
-    /// JSONata `Arguments`.
-    pub arguments: Option<Value>,
-    /// `ReaderConfig` as written (InputType, CSVHeaderLocation, ...).
-    pub reader_config: Option<Value>,
-    /// `ReaderConfig.MaxItems` / `MaxItemsPath`.
-    pub max_items: Option<NumberOrPath<u64>>,
-}
-
-/// `ItemBatcher` of a distributed Map.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ItemBatcher {
-    /// `BatchInput`.
-    pub batch_input: Option<PayloadTemplate>,
-    /// `MaxItemsPerBatch` / `MaxItemsPerBatchPath`.
-    pub max_items_per_batch: Option<NumberOrPath<u64>>,
-    /// `MaxInputBytesPerBatch` / `MaxInputBytesPerBatchPath`.
-    pub max_input_bytes_per_batch: Option<NumberOrPath<u64>>,
-}
-
-/// `ResultWriter` of a distributed Map.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ResultWriter {
-    /// `Resource`, e.g. `arn:aws:states:::s3:putObject`.
-    pub resource: Option<String>,
-    /// `Parameters`.
-    pub parameters: Option<PayloadTemplate>,
-    /// JSONata `Arguments`.
-    pub arguments: Option<Value>,
-    /// `WriterConfig` as written.
-    pub writer_config: Option<Value>,
-}
-
-/// A Map state.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Map {
-    /// `ItemProcessor` (or the legacy `Iterator`).
-    pub item_processor: SubMachine,
-    /// `ItemProcessor.ProcessorConfig`.
-    pub processor_config: ProcessorConfig,
-    /// True when the definition used the legacy `Iterator` key.
-    pub legacy_iterator: bool,
-    /// `ItemsPath` (default `$`).
-    pub items_path: Option<ReferencePath>,
-    /// JSONata `Items`.
-    pub items: Option<Value>,
-    /// `ItemSelector` (or the legacy `Parameters`).
-    pub item_selector: Option<PayloadTemplate>,
-    /// True when the definition used the legacy `Parameters` key.
-    pub legacy_parameters: bool,
-    /// `MaxConcurrency` / `MaxConcurrencyPath` (0 = unbounded).
-    pub max_concurrency: Option<NumberOrPath<u64>>,
-    /// `ItemReader`.
-    pub item_reader: Option<ItemReader>,
-    /// `ItemBatcher`.
-    pub item_batcher: Option<ItemBatcher>,
-    /// `ResultWriter`.
-    pub result_writer: Option<ResultWriter>,
-    /// `ToleratedFailureCount` / `...Path`.
-    pub tolerated_failure_count: Option<NumberOrPath<u64>>,
-    /// `ToleratedFailurePercentage` / `...Path`.
-    pub tolerated_failure_percentage: Option<NumberOrPath<f64>>,
-    /// `Label`.
-    pub label: Option<String>,
-    /// `Next` / `End`.
-    pub transition: Transition,
-    /// `InputPath` / `OutputPath`.
-    pub io: Io,
-    /// `ResultSelector`.
-    pub result_selector: Option<PayloadTemplate>,
-    /// `ResultPath` (`None` = `null`).
-    pub result_path: Option<ReferencePath>,
-    /// `Retry`.
-    pub retry: Vec<Retrier>,
-    /// `Catch`.
-    pub catch: Vec<Catcher>,
-    /// `Assign`.
-    pub assign: Option<Assign>,
-    /// JSONata `Output`.
-    pub output: Option<Value>,
-}
-
-/// `JitterStrategy` of a retrier.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum JitterStrategy {
-    /// `NONE` (the default).
-    #[default]
-    None,
-    /// `FULL`: a uniform random delay in `[0, interval]`.
-    Full,
-}
-
-/// One entry of `Retry`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Retrier {
-    /// `ErrorEquals`.
-    pub error_equals: Vec<ErrorName>,
-    /// `IntervalSeconds` (default 1).
-    pub interval_seconds: u64,
-    /// `MaxAttempts` (default 3; 0 = never retry).
-    pub max_attempts: u64,
-    /// `BackoffRate` (default 2.0).
-    pub backoff_rate: f64,
-    /// `MaxDelaySeconds`.
-    pub max_delay_seconds: Option<u64>,
-    /// `JitterStrategy`.
-    pub jitter_strategy: JitterStrategy,
-    /// `Comment`.
-    pub comment: Option<String>,
-}
-
-/// One entry of `Catch`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Catcher {
-    /// `ErrorEquals`.
-    pub error_equals: Vec<ErrorName>,
-    /// `Next`.
-    pub next: String,
-    /// `ResultPath` (default `$`; `None` = `null`).
-    pub result_path: Option<ReferencePath>,
-    /// `Assign`.
-    pub assign: Option<Assign>,
-    /// JSONata `Output`.
-    pub output: Option<Value>,
-    /// `Comment`.
-    pub comment: Option<String>,
 }
 
 /// Loads a definition from a JSON value: the typed model when it has no

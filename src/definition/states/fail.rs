@@ -1,0 +1,109 @@
+//! The Fail state: its model, allowed fields, parser and serializer.
+
+#[allow(unused_imports)]
+use crate::definition::fields::*;
+#[allow(unused_imports)]
+use crate::definition::parse::{is_jsonata, nested, Cx, Object, SCHEMA};
+#[allow(unused_imports)]
+use crate::definition::raw::*;
+#[allow(unused_imports)]
+use crate::definition::*;
+#[allow(unused_imports)]
+use crate::error::{Diagnostic, ErrorName};
+#[allow(unused_imports)]
+use crate::jsonpath::choice::ChoiceRule;
+#[allow(unused_imports)]
+use crate::jsonpath::path::{Path, ReferencePath};
+#[allow(unused_imports)]
+use crate::jsonpath::template::{Expression, PayloadTemplate};
+#[allow(unused_imports)]
+use serde_json::Value;
+
+/// The `Error` or `Cause` of a Fail state.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FailField {
+    /// `Error` / `Cause`: a literal string.
+    Literal(String),
+    /// `ErrorPath` / `CausePath`: a Reference Path or an intrinsic call.
+    Path(Expression),
+    /// JSONata `{% %}`, kept as written.
+    Jsonata(String),
+}
+
+/// A Fail state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fail {
+    /// `Error` / `ErrorPath`.
+    pub error: Option<FailField>,
+    /// `Cause` / `CausePath`.
+    pub cause: Option<FailField>,
+}
+
+/// The fields a Fail state allows besides `Type`, `Comment` and `QueryLanguage`.
+pub(crate) const FIELDS: &[&str] = &["Error", "ErrorPath", "Cause", "CausePath"];
+
+pub(crate) fn fail_field(
+    cx: &mut Cx,
+    literal: Option<&String>,
+    path: Option<&String>,
+    path_field: &str,
+    ql: QueryLanguage,
+    loc: &str,
+) -> Option<Option<FailField>> {
+    if let Some(s) = literal {
+        if ql == QueryLanguage::Jsonata && is_jsonata(s) {
+            return Some(Some(FailField::Jsonata(s.clone())));
+        }
+        return Some(Some(FailField::Literal(s.clone())));
+    }
+    let text = match path {
+        None => return Some(None),
+        Some(t) => t,
+    };
+    let at = format!("{loc}/{path_field}");
+    match Expression::parse(text) {
+        Ok(Expression::Path(p)) if p.as_reference().is_none() => {
+            cx.schema("Value is not a Reference Path", at);
+            None
+        }
+        Ok(e) => Some(Some(FailField::Path(e))),
+        Err(message) => {
+            cx.schema(message, at);
+            None
+        }
+    }
+}
+
+pub(crate) fn fail(
+    cx: &mut Cx,
+    raw: &RawState,
+    obj: &Object,
+    ql: QueryLanguage,
+    loc: &str,
+) -> Option<Fail> {
+    let a = exclusive(cx, obj, &["Error", "ErrorPath"], loc);
+    let b = exclusive(cx, obj, &["Cause", "CausePath"], loc);
+    let error = fail_field(
+        cx,
+        raw.error.as_ref(),
+        raw.error_path.as_ref(),
+        "ErrorPath",
+        ql,
+        loc,
+    );
+    let cause = fail_field(
+        cx,
+        raw.cause.as_ref(),
+        raw.cause_path.as_ref(),
+        "CausePath",
+        ql,
+        loc,
+    );
+    if !(a && b) {
+        return None;
+    }
+    Some(Fail {
+        error: error?,
+        cause: cause?,
+    })
+}

@@ -1,0 +1,441 @@
+//! The Map state (inline and distributed: `ItemReader`, `ItemBatcher`, `ResultWriter`): its model, allowed fields, parser and serializer.
+
+#[allow(unused_imports)]
+use crate::definition::fields::*;
+#[allow(unused_imports)]
+use crate::definition::parse::{is_jsonata, nested, Cx, Object, SCHEMA};
+#[allow(unused_imports)]
+use crate::definition::raw::*;
+#[allow(unused_imports)]
+use crate::definition::states::handlers::{after_work, AfterWork};
+#[allow(unused_imports)]
+use crate::definition::*;
+#[allow(unused_imports)]
+use crate::error::{Diagnostic, ErrorName};
+#[allow(unused_imports)]
+use crate::jsonpath::choice::ChoiceRule;
+#[allow(unused_imports)]
+use crate::jsonpath::path::{Path, ReferencePath};
+#[allow(unused_imports)]
+use crate::jsonpath::template::{Expression, PayloadTemplate};
+use serde_json::Value;
+
+/// `ProcessorConfig.Mode`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ProcessingMode {
+    /// `INLINE` (the default).
+    #[default]
+    Inline,
+    /// `DISTRIBUTED`: iterations run as child executions.
+    Distributed,
+}
+
+/// `ProcessorConfig` of a Map.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProcessorConfig {
+    /// `Mode`.
+    pub mode: ProcessingMode,
+    /// `ExecutionType` (distributed only).
+    pub execution_type: Option<StateMachineType>,
+}
+
+/// `ItemReader` of a distributed Map, kept close to ASL.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ItemReader {
+    /// `Resource`, e.g. `arn:aws:states:::s3:getObject`.
+    pub resource: String,
+    /// `Parameters`.
+    pub parameters: Option<PayloadTemplate>,
+    /// JSONata `Arguments`.
+    pub arguments: Option<Value>,
+    /// `ReaderConfig` as written (InputType, CSVHeaderLocation, ...).
+    pub reader_config: Option<Value>,
+    /// `ReaderConfig.MaxItems` / `MaxItemsPath`.
+    pub max_items: Option<NumberOrPath<u64>>,
+}
+
+/// `ItemBatcher` of a distributed Map.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ItemBatcher {
+    /// `BatchInput`.
+    pub batch_input: Option<PayloadTemplate>,
+    /// `MaxItemsPerBatch` / `MaxItemsPerBatchPath`.
+    pub max_items_per_batch: Option<NumberOrPath<u64>>,
+    /// `MaxInputBytesPerBatch` / `MaxInputBytesPerBatchPath`.
+    pub max_input_bytes_per_batch: Option<NumberOrPath<u64>>,
+}
+
+/// `ResultWriter` of a distributed Map.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResultWriter {
+    /// `Resource`, e.g. `arn:aws:states:::s3:putObject`.
+    pub resource: Option<String>,
+    /// `Parameters`.
+    pub parameters: Option<PayloadTemplate>,
+    /// JSONata `Arguments`.
+    pub arguments: Option<Value>,
+    /// `WriterConfig` as written.
+    pub writer_config: Option<Value>,
+}
+
+/// A Map state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Map {
+    /// `ItemProcessor` (or the legacy `Iterator`).
+    pub item_processor: SubMachine,
+    /// `ItemProcessor.ProcessorConfig`.
+    pub processor_config: ProcessorConfig,
+    /// True when the definition used the legacy `Iterator` key.
+    pub legacy_iterator: bool,
+    /// `ItemsPath` (default `$`).
+    pub items_path: Option<ReferencePath>,
+    /// JSONata `Items`.
+    pub items: Option<Value>,
+    /// `ItemSelector` (or the legacy `Parameters`).
+    pub item_selector: Option<PayloadTemplate>,
+    /// True when the definition used the legacy `Parameters` key.
+    pub legacy_parameters: bool,
+    /// `MaxConcurrency` / `MaxConcurrencyPath` (0 = unbounded).
+    pub max_concurrency: Option<NumberOrPath<u64>>,
+    /// `ItemReader`.
+    pub item_reader: Option<ItemReader>,
+    /// `ItemBatcher`.
+    pub item_batcher: Option<ItemBatcher>,
+    /// `ResultWriter`.
+    pub result_writer: Option<ResultWriter>,
+    /// `ToleratedFailureCount` / `...Path`.
+    pub tolerated_failure_count: Option<NumberOrPath<u64>>,
+    /// `ToleratedFailurePercentage` / `...Path`.
+    pub tolerated_failure_percentage: Option<NumberOrPath<f64>>,
+    /// `Label`.
+    pub label: Option<String>,
+    /// `Next` / `End`.
+    pub transition: Transition,
+    /// `InputPath` / `OutputPath`.
+    pub io: Io,
+    /// `ResultSelector`.
+    pub result_selector: Option<PayloadTemplate>,
+    /// `ResultPath` (`None` = `null`).
+    pub result_path: Option<ReferencePath>,
+    /// `Retry`.
+    pub retry: Vec<Retrier>,
+    /// `Catch`.
+    pub catch: Vec<Catcher>,
+    /// `Assign`.
+    pub assign: Option<Assign>,
+    /// JSONata `Output`.
+    pub output: Option<Value>,
+}
+
+/// The longest Map `Label` AWS accepts.
+pub(crate) const MAX_LABEL: usize = 40;
+
+/// Characters AWS refuses in a Map `Label` (besides whitespace and control characters).
+pub(crate) const LABEL_FORBIDDEN: &str = "?*<>{}[]:;,\\|^~$#%&`\"";
+
+/// The fields a Map state allows besides `Type`, `Comment` and `QueryLanguage`.
+pub(crate) const FIELDS: &[&str] = &[
+    "Next",
+    "End",
+    "ItemProcessor",
+    "Iterator",
+    "ItemsPath",
+    "Items",
+    "ItemSelector",
+    "Parameters",
+    "MaxConcurrency",
+    "MaxConcurrencyPath",
+    "ItemReader",
+    "ItemBatcher",
+    "ResultWriter",
+    "ToleratedFailureCount",
+    "ToleratedFailureCountPath",
+    "ToleratedFailurePercentage",
+    "ToleratedFailurePercentagePath",
+    "Label",
+    "InputPath",
+    "OutputPath",
+    "ResultSelector",
+    "ResultPath",
+    "Retry",
+    "Catch",
+    "Assign",
+    "Output",
+];
+
+pub(crate) const ITEM_READER: &[&str] = &["Resource", "Parameters", "Arguments", "ReaderConfig"];
+
+pub(crate) const ITEM_BATCHER: &[&str] = &[
+    "BatchInput",
+    "MaxItemsPerBatch",
+    "MaxItemsPerBatchPath",
+    "MaxInputBytesPerBatch",
+    "MaxInputBytesPerBatchPath",
+];
+
+pub(crate) const RESULT_WRITER: &[&str] = &["Resource", "Parameters", "Arguments", "WriterConfig"];
+
+pub(crate) fn label(cx: &mut Cx, text: &str, loc: &str) -> bool {
+    let at = format!("{loc}/Label");
+    let mut ok = true;
+    if text.is_empty() {
+        cx.diags.push(Diagnostic::error(
+            "INVALID_LABEL_NAME",
+            "Label must not be empty",
+            at.clone(),
+        ));
+        ok = false;
+    } else if text.chars().count() > MAX_LABEL {
+        cx.diags.push(Diagnostic::error(
+            "INVALID_LABEL_NAME",
+            format!("Label must be at most {MAX_LABEL} characters long"),
+            at.clone(),
+        ));
+        ok = false;
+    }
+    if let Some(bad) = text
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || LABEL_FORBIDDEN.contains(*c))
+    {
+        cx.diags.push(Diagnostic::error(
+            "INVALID_LABEL_NAME",
+            format!("Label contains an invalid character: {bad:?}"),
+            at.clone(),
+        ));
+        ok = false;
+    }
+    if ok && !cx.labels.insert(text.to_owned()) {
+        cx.diags.push(Diagnostic::error(
+            "DUPLICATE_LABEL_NAME",
+            format!("Duplicate Label: {text}"),
+            at,
+        ));
+        ok = false;
+    }
+    ok
+}
+
+pub(crate) fn item_reader(
+    cx: &mut Cx,
+    v: &Value,
+    ql: QueryLanguage,
+    loc: &str,
+) -> Option<ItemReader> {
+    let (_, raw, mut ok) =
+        field_object::<RawItemReader>(cx, v, &["Resource"], ITEM_READER, Some(ql), loc)?;
+    let parameters = opt_template(cx, raw.parameters.as_ref(), &format!("{loc}/Parameters"));
+    let max_items = match &raw.reader_config {
+        None => Some(None),
+        Some(config) => {
+            let at = format!("{loc}/ReaderConfig");
+            match as_object(cx, config, &at) {
+                Some(c) => {
+                    ok &= query_language_fields(cx, c.keys().cloned(), ql, &at);
+                    number_or_path(
+                        cx,
+                        c,
+                        ("MaxItems", "MaxItemsPath"),
+                        ql,
+                        &at,
+                        integer(0, Some(100_000_000)),
+                    )
+                }
+                None => None,
+            }
+        }
+    };
+    if !ok {
+        return None;
+    }
+    Some(ItemReader {
+        resource: raw.resource?,
+        parameters: parameters?,
+        arguments: raw.arguments,
+        reader_config: raw.reader_config,
+        max_items: max_items?,
+    })
+}
+
+pub(crate) fn item_batcher(
+    cx: &mut Cx,
+    v: &Value,
+    ql: QueryLanguage,
+    loc: &str,
+) -> Option<ItemBatcher> {
+    let (obj, raw, ok) = field_object::<RawItemBatcher>(cx, v, &[], ITEM_BATCHER, Some(ql), loc)?;
+    let batch_input = match (&raw.batch_input, ql) {
+        (None, _) => Some(None),
+        (Some(v), QueryLanguage::JsonPath) => {
+            template(cx, v, &format!("{loc}/BatchInput")).map(Some)
+        }
+        (Some(v), QueryLanguage::Jsonata) => PayloadTemplate::compile(v).ok().map(Some),
+    };
+    let per_batch = number_or_path(
+        cx,
+        obj,
+        ("MaxItemsPerBatch", "MaxItemsPerBatchPath"),
+        ql,
+        loc,
+        integer(0, None),
+    );
+    let bytes = number_or_path(
+        cx,
+        obj,
+        ("MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath"),
+        ql,
+        loc,
+        integer(0, None),
+    );
+    if !ok {
+        return None;
+    }
+    Some(ItemBatcher {
+        batch_input: batch_input?,
+        max_items_per_batch: per_batch?,
+        max_input_bytes_per_batch: bytes?,
+    })
+}
+
+pub(crate) fn result_writer(
+    cx: &mut Cx,
+    v: &Value,
+    ql: QueryLanguage,
+    loc: &str,
+) -> Option<ResultWriter> {
+    let (_, raw, ok) = field_object::<RawResultWriter>(cx, v, &[], RESULT_WRITER, Some(ql), loc)?;
+    let parameters = opt_template(cx, raw.parameters.as_ref(), &format!("{loc}/Parameters"));
+    if !ok {
+        return None;
+    }
+    Some(ResultWriter {
+        resource: raw.resource,
+        parameters: parameters?,
+        arguments: raw.arguments,
+        writer_config: raw.writer_config,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn map(
+    cx: &mut Cx,
+    raw: &RawState,
+    obj: &Object,
+    ql: QueryLanguage,
+    transition: Transition,
+    loc: &str,
+    depth: usize,
+) -> Option<Map> {
+    let mut ok = true;
+    let io = io(cx, raw, loc);
+    let processor = match (&raw.item_processor, &raw.iterator) {
+        (Some(_), Some(_)) => {
+            cx.schema(
+                "There should only be one of the following fields: [ItemProcessor, Iterator]",
+                loc,
+            );
+            None
+        }
+        (Some(v), None) => nested(cx, v, &format!("{loc}/ItemProcessor"), depth, true),
+        (None, Some(v)) => nested(cx, v, &format!("{loc}/Iterator"), depth, true),
+        (None, None) => {
+            cx.schema("These fields are required: [ItemProcessor]", loc);
+            None
+        }
+    };
+    ok &= exclusive(cx, obj, &["ItemSelector", "Parameters"], loc);
+    let selector_value = raw.item_selector.as_ref().or(raw.parameters.as_ref());
+    let selector_loc = if raw.item_selector.is_some() {
+        format!("{loc}/ItemSelector")
+    } else {
+        format!("{loc}/Parameters")
+    };
+    let item_selector = opt_template(cx, selector_value, &selector_loc);
+    let items_path = match &raw.items_path {
+        None => root_reference().map(Some),
+        Some(Value::String(s)) => {
+            reference_path(cx, s, ANY_ROOT, &format!("{loc}/ItemsPath")).map(Some)
+        }
+        Some(other) => {
+            cx.schema(
+                format!("expected a string, found {}", type_name(other)),
+                format!("{loc}/ItemsPath"),
+            );
+            None
+        }
+    };
+    let max_concurrency = number_or_path(
+        cx,
+        obj,
+        ("MaxConcurrency", "MaxConcurrencyPath"),
+        ql,
+        loc,
+        integer(0, None),
+    );
+    let item_reader = optional(raw.item_reader.as_ref(), |v| {
+        item_reader(cx, v, ql, &format!("{loc}/ItemReader"))
+    });
+    let item_batcher = optional(raw.item_batcher.as_ref(), |v| {
+        item_batcher(cx, v, ql, &format!("{loc}/ItemBatcher"))
+    });
+    let result_writer = optional(raw.result_writer.as_ref(), |v| {
+        result_writer(cx, v, ql, &format!("{loc}/ResultWriter"))
+    });
+    let tolerated_count = number_or_path(
+        cx,
+        obj,
+        ("ToleratedFailureCount", "ToleratedFailureCountPath"),
+        ql,
+        loc,
+        integer(0, None),
+    );
+    let tolerated_percentage = number_or_path(
+        cx,
+        obj,
+        (
+            "ToleratedFailurePercentage",
+            "ToleratedFailurePercentagePath",
+        ),
+        ql,
+        loc,
+        |cx, v, at| float_field(cx, v, 0.0, Some(100.0), at),
+    );
+    if let Some(text) = &raw.label {
+        ok &= label(cx, text, loc);
+    }
+    let after = after_work(cx, raw, ql, loc);
+    let assign = assign(cx, raw.assign.as_ref(), ql, loc);
+    if !ok {
+        return None;
+    }
+    let AfterWork {
+        result_selector,
+        result_path,
+        retry,
+        catch,
+    } = after?;
+    let (item_processor, processor_config) = processor?;
+    Some(Map {
+        item_processor,
+        processor_config,
+        legacy_iterator: raw.iterator.is_some(),
+        items_path: items_path?,
+        items: raw.items.clone(),
+        item_selector: item_selector?,
+        legacy_parameters: raw.parameters.is_some(),
+        max_concurrency: max_concurrency?,
+        item_reader: item_reader?,
+        item_batcher: item_batcher?,
+        result_writer: result_writer?,
+        tolerated_failure_count: tolerated_count?,
+        tolerated_failure_percentage: tolerated_percentage?,
+        label: raw.label.clone(),
+        transition,
+        io: io?,
+        result_selector,
+        result_path,
+        retry,
+        catch,
+        assign: assign?,
+        output: raw.output.clone(),
+    })
+}

@@ -1,0 +1,83 @@
+//! The Pass state: its model, allowed fields, parser and serializer.
+
+#[allow(unused_imports)]
+use crate::definition::fields::*;
+#[allow(unused_imports)]
+use crate::definition::parse::{is_jsonata, nested, Cx, Object, SCHEMA};
+#[allow(unused_imports)]
+use crate::definition::raw::*;
+#[allow(unused_imports)]
+use crate::definition::*;
+#[allow(unused_imports)]
+use crate::error::{Diagnostic, ErrorName};
+#[allow(unused_imports)]
+use crate::jsonpath::choice::ChoiceRule;
+#[allow(unused_imports)]
+use crate::jsonpath::path::{Path, ReferencePath};
+#[allow(unused_imports)]
+use crate::jsonpath::template::{Expression, PayloadTemplate};
+#[allow(unused_imports)]
+use serde_json::Value;
+
+/// A Pass state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pass {
+    /// `Next` / `End`.
+    pub transition: Transition,
+    /// `InputPath` / `OutputPath`.
+    pub io: Io,
+    /// `Parameters`.
+    pub parameters: Option<PayloadTemplate>,
+    /// `Result`: always literal.
+    pub result: Option<Value>,
+    /// `ResultPath` (`None` = `null`).
+    pub result_path: Option<ReferencePath>,
+    /// `Assign`.
+    pub assign: Option<Assign>,
+    /// JSONata `Output`.
+    pub output: Option<Value>,
+}
+
+/// The fields a Pass state allows besides `Type`, `Comment` and `QueryLanguage`.
+pub(crate) const FIELDS: &[&str] = &[
+    "Next",
+    "End",
+    "InputPath",
+    "OutputPath",
+    "Parameters",
+    "Result",
+    "ResultPath",
+    "Assign",
+    "Output",
+];
+
+pub(crate) fn pass(
+    cx: &mut Cx,
+    raw: &RawState,
+    ql: QueryLanguage,
+    transition: Transition,
+    loc: &str,
+) -> Option<Pass> {
+    let io = io(cx, raw, loc);
+    let parameters = opt_template(cx, raw.parameters.as_ref(), &format!("{loc}/Parameters"));
+    if let Some(result) = &raw.result {
+        if has_dollar_key(result) {
+            cx.warn(
+                "PASS_RESULT_IS_STATIC",
+                "The Result field of a Pass state is static: keys ending in '.$' are not evaluated; use Parameters instead",
+                format!("{loc}/Result"),
+            );
+        }
+    }
+    let result_path = reference_field(cx, raw.result_path.as_ref(), "ResultPath", DATA_ONLY, loc);
+    let assign = assign(cx, raw.assign.as_ref(), ql, loc);
+    Some(Pass {
+        transition,
+        io: io?,
+        parameters: parameters?,
+        result: raw.result.clone(),
+        result_path: result_path?,
+        assign: assign?,
+        output: raw.output.clone(),
+    })
+}

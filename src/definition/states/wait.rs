@@ -1,0 +1,131 @@
+//! The Wait state: its model, allowed fields, parser and serializer.
+
+#[allow(unused_imports)]
+use crate::definition::fields::*;
+#[allow(unused_imports)]
+use crate::definition::parse::{is_jsonata, nested, Cx, Object, SCHEMA};
+#[allow(unused_imports)]
+use crate::definition::raw::*;
+#[allow(unused_imports)]
+use crate::definition::*;
+#[allow(unused_imports)]
+use crate::error::{Diagnostic, ErrorName};
+#[allow(unused_imports)]
+use crate::jsonpath::choice::ChoiceRule;
+#[allow(unused_imports)]
+use crate::jsonpath::path::{Path, ReferencePath};
+#[allow(unused_imports)]
+use crate::jsonpath::template::{Expression, PayloadTemplate};
+#[allow(unused_imports)]
+use serde_json::Value;
+
+/// How long a Wait state waits.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WaitFor {
+    /// `Seconds`.
+    Seconds(u64),
+    /// `Timestamp` (RFC 3339, as written).
+    Timestamp(String),
+    /// `SecondsPath`.
+    SecondsPath(ReferencePath),
+    /// `TimestampPath`.
+    TimestampPath(ReferencePath),
+    /// JSONata `Seconds: "{% %}"`, kept as written.
+    SecondsJsonata(String),
+    /// JSONata `Timestamp: "{% %}"`, kept as written.
+    TimestampJsonata(String),
+}
+
+/// A Wait state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Wait {
+    /// The duration or deadline.
+    pub wait: WaitFor,
+    /// `Next` / `End`.
+    pub transition: Transition,
+    /// `InputPath` / `OutputPath`.
+    pub io: Io,
+    /// `Assign`.
+    pub assign: Option<Assign>,
+    /// JSONata `Output`.
+    pub output: Option<Value>,
+}
+
+/// The fields a Wait state allows besides `Type`, `Comment` and `QueryLanguage`.
+pub(crate) const FIELDS: &[&str] = &[
+    "Next",
+    "End",
+    "Seconds",
+    "Timestamp",
+    "SecondsPath",
+    "TimestampPath",
+    "InputPath",
+    "OutputPath",
+    "Assign",
+    "Output",
+];
+
+pub(crate) fn rfc3339(text: &str) -> bool {
+    crate::timestamp::parse(text).is_some()
+}
+
+pub(crate) fn wait(
+    cx: &mut Cx,
+    raw: &RawState,
+    obj: &Object,
+    ql: QueryLanguage,
+    transition: Transition,
+    loc: &str,
+) -> Option<Wait> {
+    let io = io(cx, raw, loc);
+    let fields = ["Seconds", "Timestamp", "SecondsPath", "TimestampPath"];
+    let present = fields.iter().filter(|f| obj.contains_key(**f)).count();
+    let wait_for = if present == 0 {
+        cx.schema(
+            "exactly one of the fields [Seconds, Timestamp, SecondsPath, TimestampPath] is required",
+            loc,
+        );
+        None
+    } else if !exclusive(cx, obj, &fields, loc) {
+        None
+    } else if let Some(v) = &raw.seconds {
+        match v {
+            Value::String(s) if ql == QueryLanguage::Jsonata && is_jsonata(s) => {
+                Some(WaitFor::SecondsJsonata(s.clone()))
+            }
+            v => int_field(cx, v, 0, Some(99_999_999), &format!("{loc}/Seconds"))
+                .map(WaitFor::Seconds),
+        }
+    } else if let Some(v) = &raw.timestamp {
+        let at = format!("{loc}/Timestamp");
+        match v {
+            Value::String(s) if ql == QueryLanguage::Jsonata && is_jsonata(s) => {
+                Some(WaitFor::TimestampJsonata(s.clone()))
+            }
+            Value::String(s) if rfc3339(s) => Some(WaitFor::Timestamp(s.clone())),
+            Value::String(_) => {
+                cx.schema("String does not match RFC3339 timestamp", at);
+                None
+            }
+            other => {
+                cx.schema(format!("expected a string, found {}", type_name(other)), at);
+                None
+            }
+        }
+    } else if let Some(p) = &raw.seconds_path {
+        reference_path(cx, p, NO_CONTEXT, &format!("{loc}/SecondsPath")).map(WaitFor::SecondsPath)
+    } else if let Some(p) = &raw.timestamp_path {
+        reference_path(cx, p, NO_CONTEXT, &format!("{loc}/TimestampPath"))
+            .map(WaitFor::TimestampPath)
+    } else {
+        None
+    };
+    let assign = assign(cx, raw.assign.as_ref(), ql, loc);
+    Some(Wait {
+        wait: wait_for?,
+        transition,
+        io: io?,
+        assign: assign?,
+        output: raw.output.clone(),
+    })
+}
