@@ -4,7 +4,8 @@
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use stepfn::definition::{
-    IntegrationPattern, ResourceKind, StateKind, StateMachineType, Transition, WaitFor,
+    Assign, Dynamic, IntegrationPattern, Io, JsonataExpression, ResourceKind, StateKind,
+    StateMachineType, Transition, WaitFor,
 };
 use stepfn::Validation;
 use stepfn::{ErrorKind, Severity, StateMachine};
@@ -130,8 +131,16 @@ fn absent_paths_default_to_dollar_and_null_means_none() {
     let StateKind::Pass(p) = &m.definition().machine.states[0].kind else {
         panic!()
     };
-    assert!(p.io.input_path.is_none());
-    assert_eq!(p.io.output_path.as_ref().map(|p| p.as_str()), Some("$"));
+    let Io::JsonPath {
+        input_path,
+        output_path,
+        ..
+    } = &p.io
+    else {
+        panic!("a JSONPath state has JSONPath slots: {:?}", p.io)
+    };
+    assert!(input_path.is_none());
+    assert_eq!(output_path.as_ref().map(|p| p.as_str()), Some("$"));
     assert!(p.result_path.is_none());
     assert_eq!(p.transition, Transition::End);
 }
@@ -163,7 +172,7 @@ fn retrier_defaults() {
     let StateKind::Task(t) = &m.definition().machine.states[0].kind else {
         panic!()
     };
-    let r = &t.retry[0];
+    let r = &t.result_handling.retry[0];
     assert_eq!(
         (r.interval_seconds, r.max_attempts, r.backoff_rate),
         (1, 3, 2.0)
@@ -184,20 +193,79 @@ fn index_of_finds_states_by_name() {
 }
 
 #[test]
-fn jsonata_fields_are_kept_as_written() {
+fn jsonata_fields_are_typed_slots() {
     let m = StateMachine::from_str(&fixture("jsonata.json")).unwrap();
     let machine = &m.definition().machine;
     let StateKind::Wait(w) = &machine.get("Pause").unwrap().kind else {
         panic!()
     };
-    assert_eq!(
-        w.wait,
-        WaitFor::SecondsJsonata("{% $states.input.pause %}".into())
-    );
+    let pause = JsonataExpression::parse("{% $states.input.pause %}").unwrap();
+    assert_eq!(pause.source(), " $states.input.pause ");
+    assert_eq!(w.wait, WaitFor::Seconds(Dynamic::Jsonata(pause)));
     let StateKind::Task(t) = &machine.get("Lookup").unwrap().kind else {
         panic!()
     };
-    assert_eq!(t.output, Some(json!("{% $states.input %}")));
+    let Io::Jsonata {
+        arguments: Some(arguments),
+        output: Some(output),
+        ..
+    } = &t.io
+    else {
+        panic!("a JSONata Task has Arguments and Output: {:?}", t.io)
+    };
+    assert_eq!(output.as_value(), &json!("{% $states.input %}"));
+    assert_eq!(output.expression_pointers().collect::<Vec<_>>(), [""]);
+    assert_eq!(
+        arguments.expression_pointers().collect::<Vec<_>>(),
+        ["/Key/id/S"]
+    );
+    assert_eq!(
+        arguments
+            .expressions()
+            .map(|e| e.as_str().to_owned())
+            .collect::<Vec<_>>(),
+        ["{% $states.input.customerId %}"]
+    );
+    let Some(Assign::Jsonata(assign)) = &t.assign else {
+        panic!("a JSONata Assign: {:?}", t.assign)
+    };
+    assert_eq!(
+        assign.expression_pointers().collect::<Vec<_>>(),
+        ["/customer"]
+    );
+    let timeout = JsonataExpression::parse("{% $states.input.timeout %}").unwrap();
+    assert_eq!(t.timeout_seconds, Some(Dynamic::Jsonata(timeout)));
+    let StateKind::Fail(f) = &machine.get("Failed").unwrap().kind else {
+        panic!()
+    };
+    let error = JsonataExpression::parse("{% $states.input.error %}").unwrap();
+    assert_eq!(f.error, Some(Dynamic::Jsonata(error)));
+    assert_eq!(
+        f.cause,
+        Some(Dynamic::Literal("the customer could not be read".into()))
+    );
+}
+
+#[test]
+fn jsonata_text_is_literal_in_a_json_path_state() {
+    let m = load(one(json!({"Type": "Fail", "Error": "{% 1 %}"})));
+    let StateKind::Fail(f) = &m.definition().machine.states[0].kind else {
+        panic!()
+    };
+    assert_eq!(f.error, Some(Dynamic::Literal("{% 1 %}".into())));
+}
+
+#[test]
+fn jsonata_template_pointers_escape_keys() {
+    let t = stepfn::definition::JsonataTemplate::new(
+        json!({"a/b": ["x", "{% 1 %}"], "c~d": "{% 2 %}", "e": "{%no%"}),
+    );
+    assert_eq!(
+        t.expression_pointers().collect::<Vec<_>>(),
+        ["/a~1b/1", "/c~0d"]
+    );
+    assert!(!t.is_literal());
+    assert!(stepfn::definition::JsonataTemplate::new(json!({"a": "{% "})).is_literal());
 }
 
 #[test]

@@ -426,7 +426,7 @@ pub(crate) fn assign(
         None => Some(None),
         Some(v @ Value::Object(_)) => match ql {
             QueryLanguage::JsonPath => template(cx, v, &at).map(|t| Some(Assign::JsonPath(t))),
-            QueryLanguage::Jsonata => Some(Some(Assign::Jsonata(v.clone()))),
+            QueryLanguage::Jsonata => Some(Some(Assign::Jsonata(JsonataTemplate::new(v.clone())))),
         },
         Some(other) => {
             cx.schema(
@@ -441,30 +441,30 @@ pub(crate) fn assign(
 /// A number given as a literal (checked by `read`), by its `...Path` field
 /// (a Reference Path that may use variables but not the context object),
 /// or in JSONata as a `{% %}` string.
-pub(crate) fn number_or_path<T>(
+pub(crate) fn dynamic<T>(
     cx: &mut Cx,
     obj: &Object,
     (literal, path): (&str, &str),
     ql: QueryLanguage,
     loc: &str,
     read: impl FnOnce(&mut Cx, &Value, &str) -> Option<T>,
-) -> Option<Option<NumberOrPath<T>>> {
+) -> Option<Option<Dynamic<T>>> {
     if !exclusive(cx, obj, &[literal, path], loc) {
         return None;
     }
     if let Some(v) = obj.get(literal) {
         if let (QueryLanguage::Jsonata, Value::String(s)) = (ql, v) {
-            if is_jsonata(s) {
-                return Some(Some(NumberOrPath::Jsonata(s.clone())));
+            if let Some(e) = JsonataExpression::parse(s) {
+                return Some(Some(Dynamic::Jsonata(e)));
             }
         }
-        return read(cx, v, &format!("{loc}/{literal}")).map(|n| Some(NumberOrPath::Value(n)));
+        return read(cx, v, &format!("{loc}/{literal}")).map(|n| Some(Dynamic::Literal(n)));
     }
     if let Some(v) = obj.get(path) {
         let at = format!("{loc}/{path}");
         return match v {
             Value::String(s) => {
-                reference_path(cx, s, NO_CONTEXT, &at).map(|p| Some(NumberOrPath::Path(p)))
+                reference_path(cx, s, NO_CONTEXT, &at).map(|p| Some(Dynamic::Path(p)))
             }
             other => {
                 cx.schema(format!("expected a string, found {}", type_name(other)), at);
@@ -475,7 +475,7 @@ pub(crate) fn number_or_path<T>(
     Some(None)
 }
 
-/// The literal reader of [`number_or_path`] for an integer in `min..=max`.
+/// The literal reader of [`dynamic`] for an integer in `min..=max`.
 pub(crate) fn integer(
     min: u64,
     max: Option<u64>,
@@ -551,11 +551,31 @@ pub(crate) fn field_object<'v, T: DeserializeOwned + Default>(
     Some((obj, raw, ok && raw_ok))
 }
 
-pub(crate) fn io(cx: &mut Cx, raw: &RawState, loc: &str) -> Option<Io> {
+/// The input/output slots: `InputPath`, `OutputPath` and (when the state
+/// type has it, `has_parameters`) `Parameters` in JSONPath; `Arguments` and
+/// `Output` in JSONata. The JSONPath fields are checked in either language,
+/// so that a definition gets the same diagnostics.
+pub(crate) fn io(
+    cx: &mut Cx,
+    raw: &RawState,
+    ql: QueryLanguage,
+    has_parameters: bool,
+    loc: &str,
+) -> Option<Io> {
     let input_path = path_field(cx, raw.input_path.as_ref(), "InputPath", loc);
     let output_path = path_field(cx, raw.output_path.as_ref(), "OutputPath", loc);
-    Some(Io {
-        input_path: input_path?,
-        output_path: output_path?,
+    let parameters = if has_parameters {
+        opt_template(cx, raw.parameters.as_ref(), &format!("{loc}/Parameters"))
+    } else {
+        Some(None)
+    };
+    let (input_path, output_path, parameters) = (input_path?, output_path?, parameters?);
+    // The fields of the other language were reported with the state.
+    Some(match ql {
+        QueryLanguage::JsonPath => Io::json_path(input_path, output_path, parameters),
+        QueryLanguage::Jsonata => Io::jsonata(
+            raw.arguments.clone().map(JsonataTemplate::new),
+            raw.output.clone().map(JsonataTemplate::new),
+        ),
     })
 }

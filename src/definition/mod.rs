@@ -45,8 +45,8 @@ mod states;
 mod validate;
 
 pub use states::choice::Choice;
-pub use states::fail::{Fail, FailField};
-pub use states::handlers::{Catcher, JitterStrategy, Retrier};
+pub use states::fail::Fail;
+pub use states::handlers::{Catcher, JitterStrategy, ResultHandling, Retrier};
 pub use states::map::{
     ItemBatcher, ItemReader, Map, ProcessingMode, ProcessorConfig, ResultWriter,
 };
@@ -58,12 +58,14 @@ pub use states::wait::{Wait, WaitFor};
 
 use crate::error::Diagnostic;
 use crate::jsonpath::path::{Path, ReferencePath};
+use crate::jsonpath::template::Expression;
 use crate::jsonpath::template::PayloadTemplate;
 pub use crate::resource::{IntegrationPattern, Resource, ResourceKind};
 use serde_json::Value;
 use std::collections::HashMap;
 
 /// Which query language a state uses.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum QueryLanguage {
     /// `"JSONPath"` (the default).
@@ -75,6 +77,7 @@ pub enum QueryLanguage {
 
 /// STANDARD or EXPRESS: only matters for validation (Express restrictions)
 /// and the context object.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum StateMachineType {
     /// A Standard workflow.
@@ -114,6 +117,7 @@ impl QueryLanguage {
 }
 
 /// A whole definition: the top level of the ASL document.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub struct Definition {
     /// `Comment`.
@@ -130,6 +134,7 @@ pub struct Definition {
 
 /// A set of states with a start: the top level, a Parallel branch, or a Map
 /// `ItemProcessor`/`Iterator`.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubMachine {
     /// `Comment`.
@@ -176,6 +181,7 @@ impl SubMachine {
 }
 
 /// One state.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub struct State {
     /// Its name (the key in `States`).
@@ -190,10 +196,47 @@ pub struct State {
     pub kind: StateKind,
 }
 
+impl State {
+    /// True when a JSONata slot of the state is set (`Arguments`, `Output`,
+    /// a JSONata `Assign`, `Items`, a `{% %}` `Seconds`, `Timestamp`,
+    /// `Error`, `Cause` or `RoleArn`, any Choice rule): what an engine
+    /// without JSONata cannot run. Read from the typed slots: the query
+    /// language was resolved at load.
+    pub(crate) fn uses_jsonata(&self) -> bool {
+        let assign = |a: &Option<Assign>| matches!(a, Some(Assign::Jsonata(_)));
+        let dynamic =
+            |d: Option<&Dynamic<String, Expression>>| matches!(d, Some(Dynamic::Jsonata(_)));
+        match &self.kind {
+            StateKind::Pass(s) => s.io.has_jsonata_output() || assign(&s.assign),
+            StateKind::Task(s) => {
+                s.io.has_jsonata()
+                    || assign(&s.assign)
+                    || dynamic(s.credentials.as_ref().map(|c| &c.role_arn))
+            }
+            StateKind::Choice(s) => {
+                s.io.has_jsonata_output() || assign(&s.assign) || !s.choices.is_empty()
+            }
+            StateKind::Wait(s) => {
+                s.io.has_jsonata_output()
+                    || matches!(
+                        s.wait,
+                        WaitFor::Seconds(Dynamic::Jsonata(_))
+                            | WaitFor::Timestamp(Dynamic::Jsonata(_))
+                    )
+            }
+            StateKind::Succeed(s) => s.io.has_jsonata_output(),
+            StateKind::Fail(s) => dynamic(s.error.as_ref()) || dynamic(s.cause.as_ref()),
+            StateKind::Parallel(s) => s.io.has_jsonata(),
+            StateKind::Map(s) => s.io.has_jsonata_output() || s.items.is_some(),
+        }
+    }
+}
+
 /// The eight state types.
 // Built once at load time and only ever read by reference, so the size of
 // the largest variant (Map) costs nothing on the hot path.
 #[allow(clippy::large_enum_variant)]
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub enum StateKind {
     /// `"Type": "Pass"`
@@ -231,6 +274,7 @@ impl StateKind {
 }
 
 /// Where a state goes when it is done.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Transition {
     /// `"Next": "<name>"`
@@ -239,37 +283,241 @@ pub enum Transition {
     End,
 }
 
-/// The JSONPath input/output fields shared by most states. Absent fields
-/// take ASL's defaults at load time: `InputPath`/`OutputPath`/`ResultPath`
-/// default to `$`; `None` means the field was `null`.
+/// The input and output slots of a state, in its query language. Absent
+/// JSONPath fields take ASL's defaults at load time (`InputPath` and
+/// `OutputPath` are `$`); `None` means the field was `null`. A slot the
+/// state type does not have (`Parameters` of a Wait, `Arguments` of a Pass)
+/// is always `None`; a Fail state has no `Io`.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
-pub struct Io {
-    /// `InputPath` (`None` = `null`: the effective input is `{}`).
-    pub input_path: Option<Path>,
-    /// `OutputPath` (`None` = `null`: the output is `{}`).
-    pub output_path: Option<Path>,
+pub enum Io {
+    /// A JSONPath state.
+    #[non_exhaustive]
+    JsonPath {
+        /// `InputPath` (`None` = `null`: the effective input is `{}`).
+        input_path: Option<Path>,
+        /// `OutputPath` (`None` = `null`: the output is `{}`).
+        output_path: Option<Path>,
+        /// `Parameters` (Pass, Task, Parallel; a Map's is its
+        /// [`item_selector`](Map::item_selector)).
+        parameters: Option<PayloadTemplate>,
+    },
+    /// A JSONata state.
+    #[non_exhaustive]
+    Jsonata {
+        /// `Arguments` (Task, Parallel).
+        arguments: Option<JsonataTemplate>,
+        /// `Output`.
+        output: Option<JsonataTemplate>,
+    },
 }
 
-/// `Assign`: a payload template in JSONPath states; kept as written in
-/// JSONata states.
+impl Io {
+    /// The slots of a JSONPath state.
+    pub fn json_path(
+        input_path: Option<Path>,
+        output_path: Option<Path>,
+        parameters: Option<PayloadTemplate>,
+    ) -> Io {
+        Io::JsonPath {
+            input_path,
+            output_path,
+            parameters,
+        }
+    }
+
+    /// The slots of a JSONata state.
+    pub fn jsonata(arguments: Option<JsonataTemplate>, output: Option<JsonataTemplate>) -> Io {
+        Io::Jsonata { arguments, output }
+    }
+
+    /// `InputPath` as the JSONPath data flow applies it: a JSONata state
+    /// passes its whole input on (`$`).
+    pub(crate) fn input_path(&self) -> Option<&Path> {
+        match self {
+            Io::JsonPath { input_path, .. } => input_path.as_ref(),
+            Io::Jsonata { .. } => root_path(),
+        }
+    }
+
+    /// `OutputPath` as the JSONPath data flow applies it (`$` for a JSONata
+    /// state).
+    pub(crate) fn output_path(&self) -> Option<&Path> {
+        match self {
+            Io::JsonPath { output_path, .. } => output_path.as_ref(),
+            Io::Jsonata { .. } => root_path(),
+        }
+    }
+
+    /// The same slots with `Parameters` set (JSONPath states).
+    pub(crate) fn with_parameters(self, parameters: Option<PayloadTemplate>) -> Io {
+        match self {
+            Io::JsonPath {
+                input_path,
+                output_path,
+                ..
+            } => Io::json_path(input_path, output_path, parameters),
+            jsonata => jsonata,
+        }
+    }
+
+    /// `Parameters` of a JSONPath state.
+    pub(crate) fn parameters(&self) -> Option<&PayloadTemplate> {
+        match self {
+            Io::JsonPath { parameters, .. } => parameters.as_ref(),
+            Io::Jsonata { .. } => None,
+        }
+    }
+
+    /// True when a JSONata `Arguments` or `Output` is set.
+    pub(crate) fn has_jsonata(&self) -> bool {
+        matches!(self, Io::Jsonata { arguments, output } if arguments.is_some() || output.is_some())
+    }
+
+    /// True when a JSONata `Output` is set.
+    pub(crate) fn has_jsonata_output(&self) -> bool {
+        matches!(
+            self,
+            Io::Jsonata {
+                output: Some(_),
+                ..
+            }
+        )
+    }
+}
+
+/// The `$` path, shared.
+fn root_path() -> Option<&'static Path> {
+    static ROOT: std::sync::LazyLock<Option<Path>> =
+        std::sync::LazyLock::new(|| Path::parse("$").ok());
+    ROOT.as_ref()
+}
+
+/// `Assign`, in the state's query language.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Assign {
     /// JSONPath `Assign` (`.$` keys evaluated).
     JsonPath(PayloadTemplate),
-    /// JSONata `Assign` (`{% %}` values), not evaluated yet.
-    Jsonata(Value),
+    /// JSONata `Assign` (`{% %}` strings at any depth).
+    Jsonata(JsonataTemplate),
 }
 
-/// A number given literally, through a Reference Path (`...Path` field), or
-/// as a JSONata expression.
+/// A field whose value is given literally, through a JSONPath (the
+/// `...Path` field, or `ErrorPath`/`CausePath`/`RoleArn.$` whose `P` is an
+/// [`Expression`]: a path or an intrinsic call), or as a JSONata
+/// expression: `Seconds`, `Timestamp`, `TimeoutSeconds`,
+/// `HeartbeatSeconds`, `MaxConcurrency`, `ToleratedFailure*`, `MaxItems`,
+/// `MaxItemsPerBatch`, `MaxInputBytesPerBatch`, Fail `Error`/`Cause`,
+/// `Credentials.RoleArn`.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
-pub enum NumberOrPath<T> {
+pub enum Dynamic<T, P = ReferencePath> {
     /// The literal value.
-    Value(T),
-    /// The `...Path` form.
-    Path(ReferencePath),
-    /// A `{% %}` expression (JSONata), kept as written.
-    Jsonata(String),
+    Literal(T),
+    /// The JSONPath form (JSONPath states).
+    Path(P),
+    /// A `{% %}` expression (JSONata states).
+    Jsonata(JsonataExpression),
+}
+
+/// A JSONata expression: a whole JSON string `{% ... %}` (no whitespace
+/// outside the delimiters). Holds the text for now; the JSONata evaluator
+/// will make it hold the compiled expression.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JsonataExpression {
+    written: String,
+}
+
+impl JsonataExpression {
+    /// `text` when it is a JSONata expression (`{%` ... `%}`), else `None`.
+    pub fn parse(text: &str) -> Option<JsonataExpression> {
+        is_jsonata(text).then(|| JsonataExpression {
+            written: text.to_owned(),
+        })
+    }
+
+    /// The string as written, delimiters included.
+    pub fn as_str(&self) -> &str {
+        &self.written
+    }
+
+    /// The expression between `{%` and `%}`.
+    pub fn source(&self) -> &str {
+        self.written
+            .get(2..self.written.len().saturating_sub(2))
+            .unwrap_or("")
+    }
+}
+
+/// A JSON value of a JSONata state (`Arguments`, `Output`, `Assign`,
+/// `Items`, a JSONata `Condition`) whose strings may be `{% %}`
+/// expressions at any depth; every other value is literal.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq)]
+pub struct JsonataTemplate {
+    value: Value,
+    /// JSON Pointers (RFC 6901) of the expression strings, in document order.
+    expressions: Vec<String>,
+}
+
+impl JsonataTemplate {
+    /// The template of `value`: finds its expression strings (without
+    /// recursion).
+    pub fn new(value: Value) -> JsonataTemplate {
+        let mut expressions = Vec::new();
+        let mut stack: Vec<(&Value, String)> = vec![(&value, String::new())];
+        while let Some((v, at)) = stack.pop() {
+            match v {
+                Value::String(s) if is_jsonata(s) => expressions.push(at),
+                Value::Object(m) => {
+                    for (key, child) in m.iter().rev() {
+                        let key = key.replace('~', "~0").replace('/', "~1");
+                        stack.push((child, format!("{at}/{key}")));
+                    }
+                }
+                Value::Array(a) => {
+                    for (i, child) in a.iter().enumerate().rev() {
+                        stack.push((child, format!("{at}/{i}")));
+                    }
+                }
+                _ => {}
+            }
+        }
+        JsonataTemplate { value, expressions }
+    }
+
+    /// The value as written.
+    pub fn as_value(&self) -> &Value {
+        &self.value
+    }
+
+    /// The value as written (a copy).
+    pub fn to_value(&self) -> Value {
+        self.value.clone()
+    }
+
+    /// Where the `{% %}` strings are: their JSON Pointers (`""` when the
+    /// whole value is one), in document order.
+    pub fn expression_pointers(&self) -> impl Iterator<Item = &str> {
+        self.expressions.iter().map(String::as_str)
+    }
+
+    /// The `{% %}` expressions, in document order.
+    pub fn expressions(&self) -> impl Iterator<Item = JsonataExpression> + '_ {
+        self.expressions.iter().filter_map(|p| {
+            self.value
+                .pointer(p)
+                .and_then(Value::as_str)
+                .and_then(JsonataExpression::parse)
+        })
+    }
+
+    /// True when the value holds no expression.
+    pub fn is_literal(&self) -> bool {
+        self.expressions.is_empty()
+    }
 }
 
 /// Loads a definition from a JSON value: the typed model when it has no

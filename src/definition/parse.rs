@@ -467,7 +467,7 @@ fn state(cx: &mut Cx, name: &str, v: &Value, loc: &str, depth: usize) -> (Option
         "Task" => task::task(cx, &raw, obj, ql, transition, loc).map(StateKind::Task),
         "Choice" => choice::choice(cx, &raw, ql, loc).map(StateKind::Choice),
         "Wait" => wait::wait(cx, &raw, obj, ql, transition, loc).map(StateKind::Wait),
-        "Succeed" => succeed::succeed(cx, &raw, loc).map(StateKind::Succeed),
+        "Succeed" => succeed::succeed(cx, &raw, ql, loc).map(StateKind::Succeed),
         "Fail" => fail::fail(cx, &raw, obj, ql, loc).map(StateKind::Fail),
         "Parallel" => {
             parallel::parallel(cx, &raw, ql, transition, loc, depth).map(StateKind::Parallel)

@@ -7,6 +7,8 @@ use crate::definition::parse::{is_jsonata, nested, Cx, Object, SCHEMA};
 #[allow(unused_imports)]
 use crate::definition::raw::*;
 #[allow(unused_imports)]
+use crate::definition::ser;
+#[allow(unused_imports)]
 use crate::definition::*;
 #[allow(unused_imports)]
 use crate::error::{Diagnostic, ErrorName};
@@ -20,18 +22,17 @@ use crate::jsonpath::template::{Expression, PayloadTemplate};
 use serde_json::Value;
 
 /// A Choice state.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub struct Choice {
     /// `Choices`, in order.
     pub choices: Vec<ChoiceRule>,
     /// `Default`.
     pub default: Option<String>,
-    /// `InputPath` / `OutputPath`.
+    /// `InputPath`, `OutputPath` / `Output`.
     pub io: Io,
     /// `Assign`.
     pub assign: Option<Assign>,
-    /// JSONata `Output`.
-    pub output: Option<Value>,
 }
 
 /// The fields a Choice state allows besides `Type`, `Comment` and `QueryLanguage`.
@@ -45,7 +46,7 @@ pub(crate) const FIELDS: &[&str] = &[
 ];
 
 pub(crate) fn choice(cx: &mut Cx, raw: &RawState, ql: QueryLanguage, loc: &str) -> Option<Choice> {
-    let io = io(cx, raw, loc);
+    let io = io(cx, raw, ql, false, loc);
     let mut rules = Vec::new();
     let mut ok = true;
     match &raw.choices {
@@ -82,6 +83,16 @@ pub(crate) fn choice(cx: &mut Cx, raw: &RawState, ql: QueryLanguage, loc: &str) 
         default: raw.default.clone(),
         io: io?,
         assign: assign?,
-        output: raw.output.clone(),
     })
+}
+
+/// The state's own fields as ASL JSON (into `m`, after `Type`, `Comment`
+/// and `QueryLanguage`).
+pub(crate) fn write(m: &mut Object, c: &Choice) {
+    let rules = c.choices.iter().map(|r| r.to_value()).collect();
+    m.insert("Choices".into(), Value::Array(rules));
+    ser::put(m, "Default", c.default.clone());
+    ser::io(m, &c.io);
+    ser::assign(m, &c.assign);
+    ser::io_jsonata(m, &c.io);
 }

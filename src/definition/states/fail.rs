@@ -7,6 +7,8 @@ use crate::definition::parse::{is_jsonata, nested, Cx, Object, SCHEMA};
 #[allow(unused_imports)]
 use crate::definition::raw::*;
 #[allow(unused_imports)]
+use crate::definition::ser;
+#[allow(unused_imports)]
 use crate::definition::*;
 #[allow(unused_imports)]
 use crate::error::{Diagnostic, ErrorName};
@@ -19,24 +21,14 @@ use crate::jsonpath::template::{Expression, PayloadTemplate};
 #[allow(unused_imports)]
 use serde_json::Value;
 
-/// The `Error` or `Cause` of a Fail state.
-#[derive(Clone, Debug, PartialEq)]
-pub enum FailField {
-    /// `Error` / `Cause`: a literal string.
-    Literal(String),
-    /// `ErrorPath` / `CausePath`: a Reference Path or an intrinsic call.
-    Path(Expression),
-    /// JSONata `{% %}`, kept as written.
-    Jsonata(String),
-}
-
 /// A Fail state.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fail {
-    /// `Error` / `ErrorPath`.
-    pub error: Option<FailField>,
-    /// `Cause` / `CausePath`.
-    pub cause: Option<FailField>,
+    /// `Error` / `ErrorPath` (a Reference Path or an intrinsic call).
+    pub error: Option<Dynamic<String, Expression>>,
+    /// `Cause` / `CausePath` (a Reference Path or an intrinsic call).
+    pub cause: Option<Dynamic<String, Expression>>,
 }
 
 /// The fields a Fail state allows besides `Type`, `Comment` and `QueryLanguage`.
@@ -49,12 +41,14 @@ pub(crate) fn fail_field(
     path_field: &str,
     ql: QueryLanguage,
     loc: &str,
-) -> Option<Option<FailField>> {
+) -> Option<Option<Dynamic<String, Expression>>> {
     if let Some(s) = literal {
-        if ql == QueryLanguage::Jsonata && is_jsonata(s) {
-            return Some(Some(FailField::Jsonata(s.clone())));
+        if ql == QueryLanguage::Jsonata {
+            if let Some(e) = JsonataExpression::parse(s) {
+                return Some(Some(Dynamic::Jsonata(e)));
+            }
         }
-        return Some(Some(FailField::Literal(s.clone())));
+        return Some(Some(Dynamic::Literal(s.clone())));
     }
     let text = match path {
         None => return Some(None),
@@ -66,7 +60,7 @@ pub(crate) fn fail_field(
             cx.schema("Value is not a Reference Path", at);
             None
         }
-        Ok(e) => Some(Some(FailField::Path(e))),
+        Ok(e) => Some(Some(Dynamic::Path(e))),
         Err(message) => {
             cx.schema(message, at);
             None
@@ -106,4 +100,11 @@ pub(crate) fn fail(
         error: error?,
         cause: cause?,
     })
+}
+
+/// The state's own fields as ASL JSON (into `m`, after `Type`, `Comment`
+/// and `QueryLanguage`).
+pub(crate) fn write(m: &mut Object, f: &Fail) {
+    ser::dynamic(m, "Error", "ErrorPath", f.error.as_ref());
+    ser::dynamic(m, "Cause", "CausePath", f.cause.as_ref());
 }

@@ -20,6 +20,7 @@ use crate::jsonpath::template::{Expression, PayloadTemplate};
 use serde_json::Value;
 
 /// `JitterStrategy` of a retrier.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum JitterStrategy {
     /// `NONE` (the default).
@@ -30,6 +31,7 @@ pub enum JitterStrategy {
 }
 
 /// One entry of `Retry`.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub struct Retrier {
     /// `ErrorEquals`.
@@ -49,6 +51,7 @@ pub struct Retrier {
 }
 
 /// One entry of `Catch`.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub struct Catcher {
     /// `ErrorEquals`.
@@ -60,9 +63,70 @@ pub struct Catcher {
     /// `Assign`.
     pub assign: Option<Assign>,
     /// JSONata `Output`.
-    pub output: Option<Value>,
+    pub output: Option<JsonataTemplate>,
     /// `Comment`.
     pub comment: Option<String>,
+}
+
+impl Retrier {
+    /// A retrier of `error_equals` with ASL's defaults: `IntervalSeconds`
+    /// 1, `MaxAttempts` 3, `BackoffRate` 2.0, no `MaxDelaySeconds`, no
+    /// jitter.
+    pub fn new(error_equals: Vec<ErrorName>) -> Retrier {
+        Retrier {
+            error_equals,
+            interval_seconds: 1,
+            max_attempts: 3,
+            backoff_rate: 2.0,
+            max_delay_seconds: None,
+            jitter_strategy: JitterStrategy::None,
+            comment: None,
+        }
+    }
+}
+
+impl Catcher {
+    /// A catcher of `error_equals` going to `next`, with ASL's defaults:
+    /// `ResultPath` `$` (the error output replaces the input), no
+    /// `Assign`, no `Output`.
+    pub fn new(error_equals: Vec<ErrorName>, next: impl Into<String>) -> Catcher {
+        Catcher {
+            error_equals,
+            next: next.into(),
+            result_path: ReferencePath::parse("$").ok(),
+            assign: None,
+            output: None,
+            comment: None,
+        }
+    }
+}
+
+/// What a Task, Parallel or Map state does with the result of its work and
+/// when the work fails: `ResultSelector`, `ResultPath`, `Retry`, `Catch`.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResultHandling {
+    /// `ResultSelector` (JSONPath states; always `None` in JSONata states).
+    pub result_selector: Option<PayloadTemplate>,
+    /// `ResultPath` (JSONPath states; default `$`, `None` = `null`; `$` in
+    /// JSONata states, whose `Output` shapes the result instead).
+    pub result_path: Option<ReferencePath>,
+    /// `Retry`.
+    pub retry: Vec<Retrier>,
+    /// `Catch`.
+    pub catch: Vec<Catcher>,
+}
+
+impl Default for ResultHandling {
+    /// No selector, `ResultPath` `$`, no retrier, no catcher.
+    fn default() -> ResultHandling {
+        ResultHandling {
+            result_selector: None,
+            result_path: ReferencePath::parse("$").ok(),
+            retry: Vec::new(),
+            catch: Vec::new(),
+        }
+    }
 }
 
 pub(crate) const RETRIER: &[&str] = &[
@@ -84,22 +148,14 @@ pub(crate) const CATCHER: &[&str] = &[
     "Comment",
 ];
 
-/// What Task, Parallel and Map states do with the result of their work.
-pub(crate) struct AfterWork {
-    pub(crate) result_selector: Option<PayloadTemplate>,
-    pub(crate) result_path: Option<ReferencePath>,
-    pub(crate) retry: Vec<Retrier>,
-    pub(crate) catch: Vec<Catcher>,
-}
-
 /// `ResultSelector`, `ResultPath`, `Retry` and `Catch`; `None` when one of
 /// them was reported.
-pub(crate) fn after_work(
+pub(crate) fn result_handling(
     cx: &mut Cx,
     raw: &RawState,
     ql: QueryLanguage,
     loc: &str,
-) -> Option<AfterWork> {
+) -> Option<ResultHandling> {
     let result_selector = opt_template(
         cx,
         raw.result_selector.as_ref(),
@@ -110,7 +166,7 @@ pub(crate) fn after_work(
     let catch = handlers(cx, raw.catch.as_deref(), "Catch", loc, |cx, v, last, at| {
         catcher(cx, v, last, ql, at)
     });
-    Some(AfterWork {
+    Some(ResultHandling {
         result_selector: result_selector?,
         result_path: result_path?,
         retry: retry?,
@@ -246,7 +302,7 @@ pub(crate) fn catcher(
         next: raw.next?,
         result_path: result_path?,
         assign: assign?,
-        output: raw.output,
+        output: raw.output.map(JsonataTemplate::new),
         comment: raw.comment,
     })
 }

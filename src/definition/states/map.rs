@@ -7,7 +7,7 @@ use crate::definition::parse::{is_jsonata, nested, Cx, Object, SCHEMA};
 #[allow(unused_imports)]
 use crate::definition::raw::*;
 #[allow(unused_imports)]
-use crate::definition::states::handlers::{after_work, AfterWork};
+use crate::definition::states::handlers::result_handling;
 #[allow(unused_imports)]
 use crate::definition::*;
 #[allow(unused_imports)]
@@ -21,6 +21,7 @@ use crate::jsonpath::template::{Expression, PayloadTemplate};
 use serde_json::Value;
 
 /// `ProcessorConfig.Mode`.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum ProcessingMode {
     /// `INLINE` (the default).
@@ -31,6 +32,7 @@ pub enum ProcessingMode {
 }
 
 /// `ProcessorConfig` of a Map.
+#[non_exhaustive]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProcessorConfig {
     /// `Mode`.
@@ -40,6 +42,7 @@ pub struct ProcessorConfig {
 }
 
 /// `ItemReader` of a distributed Map, kept close to ASL.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub struct ItemReader {
     /// `Resource`, e.g. `arn:aws:states:::s3:getObject`.
@@ -47,25 +50,27 @@ pub struct ItemReader {
     /// `Parameters`.
     pub parameters: Option<PayloadTemplate>,
     /// JSONata `Arguments`.
-    pub arguments: Option<Value>,
+    pub arguments: Option<JsonataTemplate>,
     /// `ReaderConfig` as written (InputType, CSVHeaderLocation, ...).
     pub reader_config: Option<Value>,
     /// `ReaderConfig.MaxItems` / `MaxItemsPath`.
-    pub max_items: Option<NumberOrPath<u64>>,
+    pub max_items: Option<Dynamic<u64>>,
 }
 
 /// `ItemBatcher` of a distributed Map.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub struct ItemBatcher {
     /// `BatchInput`.
     pub batch_input: Option<PayloadTemplate>,
     /// `MaxItemsPerBatch` / `MaxItemsPerBatchPath`.
-    pub max_items_per_batch: Option<NumberOrPath<u64>>,
+    pub max_items_per_batch: Option<Dynamic<u64>>,
     /// `MaxInputBytesPerBatch` / `MaxInputBytesPerBatchPath`.
-    pub max_input_bytes_per_batch: Option<NumberOrPath<u64>>,
+    pub max_input_bytes_per_batch: Option<Dynamic<u64>>,
 }
 
 /// `ResultWriter` of a distributed Map.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub struct ResultWriter {
     /// `Resource`, e.g. `arn:aws:states:::s3:putObject`.
@@ -73,12 +78,13 @@ pub struct ResultWriter {
     /// `Parameters`.
     pub parameters: Option<PayloadTemplate>,
     /// JSONata `Arguments`.
-    pub arguments: Option<Value>,
+    pub arguments: Option<JsonataTemplate>,
     /// `WriterConfig` as written.
     pub writer_config: Option<Value>,
 }
 
 /// A Map state.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub struct Map {
     /// `ItemProcessor` (or the legacy `Iterator`).
@@ -90,13 +96,13 @@ pub struct Map {
     /// `ItemsPath` (default `$`).
     pub items_path: Option<ReferencePath>,
     /// JSONata `Items`.
-    pub items: Option<Value>,
+    pub items: Option<JsonataTemplate>,
     /// `ItemSelector` (or the legacy `Parameters`).
     pub item_selector: Option<PayloadTemplate>,
     /// True when the definition used the legacy `Parameters` key.
     pub legacy_parameters: bool,
     /// `MaxConcurrency` / `MaxConcurrencyPath` (0 = unbounded).
-    pub max_concurrency: Option<NumberOrPath<u64>>,
+    pub max_concurrency: Option<Dynamic<u64>>,
     /// `ItemReader`.
     pub item_reader: Option<ItemReader>,
     /// `ItemBatcher`.
@@ -104,27 +110,20 @@ pub struct Map {
     /// `ResultWriter`.
     pub result_writer: Option<ResultWriter>,
     /// `ToleratedFailureCount` / `...Path`.
-    pub tolerated_failure_count: Option<NumberOrPath<u64>>,
+    pub tolerated_failure_count: Option<Dynamic<u64>>,
     /// `ToleratedFailurePercentage` / `...Path`.
-    pub tolerated_failure_percentage: Option<NumberOrPath<f64>>,
+    pub tolerated_failure_percentage: Option<Dynamic<f64>>,
     /// `Label`.
     pub label: Option<String>,
     /// `Next` / `End`.
     pub transition: Transition,
-    /// `InputPath` / `OutputPath`.
+    /// `InputPath`, `OutputPath` / `Output` (a Map's `Parameters` is its
+    /// [`item_selector`](Map::item_selector)).
     pub io: Io,
-    /// `ResultSelector`.
-    pub result_selector: Option<PayloadTemplate>,
-    /// `ResultPath` (`None` = `null`).
-    pub result_path: Option<ReferencePath>,
-    /// `Retry`.
-    pub retry: Vec<Retrier>,
-    /// `Catch`.
-    pub catch: Vec<Catcher>,
+    /// `ResultSelector`, `ResultPath`, `Retry`, `Catch`.
+    pub result_handling: ResultHandling,
     /// `Assign`.
     pub assign: Option<Assign>,
-    /// JSONata `Output`.
-    pub output: Option<Value>,
 }
 
 /// The longest Map `Label` AWS accepts.
@@ -231,7 +230,7 @@ pub(crate) fn item_reader(
             match as_object(cx, config, &at) {
                 Some(c) => {
                     ok &= query_language_fields(cx, c.keys().cloned(), ql, &at);
-                    number_or_path(
+                    dynamic(
                         cx,
                         c,
                         ("MaxItems", "MaxItemsPath"),
@@ -250,7 +249,7 @@ pub(crate) fn item_reader(
     Some(ItemReader {
         resource: raw.resource?,
         parameters: parameters?,
-        arguments: raw.arguments,
+        arguments: raw.arguments.map(JsonataTemplate::new),
         reader_config: raw.reader_config,
         max_items: max_items?,
     })
@@ -270,7 +269,7 @@ pub(crate) fn item_batcher(
         }
         (Some(v), QueryLanguage::Jsonata) => PayloadTemplate::compile(v).ok().map(Some),
     };
-    let per_batch = number_or_path(
+    let per_batch = dynamic(
         cx,
         obj,
         ("MaxItemsPerBatch", "MaxItemsPerBatchPath"),
@@ -278,7 +277,7 @@ pub(crate) fn item_batcher(
         loc,
         integer(0, None),
     );
-    let bytes = number_or_path(
+    let bytes = dynamic(
         cx,
         obj,
         ("MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath"),
@@ -310,7 +309,7 @@ pub(crate) fn result_writer(
     Some(ResultWriter {
         resource: raw.resource,
         parameters: parameters?,
-        arguments: raw.arguments,
+        arguments: raw.arguments.map(JsonataTemplate::new),
         writer_config: raw.writer_config,
     })
 }
@@ -326,22 +325,8 @@ pub(crate) fn map(
     depth: usize,
 ) -> Option<Map> {
     let mut ok = true;
-    let io = io(cx, raw, loc);
-    let processor = match (&raw.item_processor, &raw.iterator) {
-        (Some(_), Some(_)) => {
-            cx.schema(
-                "There should only be one of the following fields: [ItemProcessor, Iterator]",
-                loc,
-            );
-            None
-        }
-        (Some(v), None) => nested(cx, v, &format!("{loc}/ItemProcessor"), depth, true),
-        (None, Some(v)) => nested(cx, v, &format!("{loc}/Iterator"), depth, true),
-        (None, None) => {
-            cx.schema("These fields are required: [ItemProcessor]", loc);
-            None
-        }
-    };
+    let io = io(cx, raw, ql, false, loc);
+    let processor = processor(cx, raw, loc, depth);
     ok &= exclusive(cx, obj, &["ItemSelector", "Parameters"], loc);
     let selector_value = raw.item_selector.as_ref().or(raw.parameters.as_ref());
     let selector_loc = if raw.item_selector.is_some() {
@@ -350,20 +335,8 @@ pub(crate) fn map(
         format!("{loc}/Parameters")
     };
     let item_selector = opt_template(cx, selector_value, &selector_loc);
-    let items_path = match &raw.items_path {
-        None => root_reference().map(Some),
-        Some(Value::String(s)) => {
-            reference_path(cx, s, ANY_ROOT, &format!("{loc}/ItemsPath")).map(Some)
-        }
-        Some(other) => {
-            cx.schema(
-                format!("expected a string, found {}", type_name(other)),
-                format!("{loc}/ItemsPath"),
-            );
-            None
-        }
-    };
-    let max_concurrency = number_or_path(
+    let items_path = items_path(cx, raw, loc);
+    let max_concurrency = dynamic(
         cx,
         obj,
         ("MaxConcurrency", "MaxConcurrencyPath"),
@@ -380,7 +353,7 @@ pub(crate) fn map(
     let result_writer = optional(raw.result_writer.as_ref(), |v| {
         result_writer(cx, v, ql, &format!("{loc}/ResultWriter"))
     });
-    let tolerated_count = number_or_path(
+    let tolerated_count = dynamic(
         cx,
         obj,
         ("ToleratedFailureCount", "ToleratedFailureCountPath"),
@@ -388,7 +361,7 @@ pub(crate) fn map(
         loc,
         integer(0, None),
     );
-    let tolerated_percentage = number_or_path(
+    let tolerated_percentage = dynamic(
         cx,
         obj,
         (
@@ -402,24 +375,18 @@ pub(crate) fn map(
     if let Some(text) = &raw.label {
         ok &= label(cx, text, loc);
     }
-    let after = after_work(cx, raw, ql, loc);
+    let result_handling = result_handling(cx, raw, ql, loc);
     let assign = assign(cx, raw.assign.as_ref(), ql, loc);
     if !ok {
         return None;
     }
-    let AfterWork {
-        result_selector,
-        result_path,
-        retry,
-        catch,
-    } = after?;
     let (item_processor, processor_config) = processor?;
     Some(Map {
         item_processor,
         processor_config,
         legacy_iterator: raw.iterator.is_some(),
         items_path: items_path?,
-        items: raw.items.clone(),
+        items: raw.items.clone().map(JsonataTemplate::new),
         item_selector: item_selector?,
         legacy_parameters: raw.parameters.is_some(),
         max_concurrency: max_concurrency?,
@@ -431,11 +398,133 @@ pub(crate) fn map(
         label: raw.label.clone(),
         transition,
         io: io?,
-        result_selector,
-        result_path,
-        retry,
-        catch,
+        result_handling: result_handling?,
         assign: assign?,
-        output: raw.output.clone(),
     })
+}
+
+/// `ItemProcessor` or the legacy `Iterator`, with its `ProcessorConfig`.
+fn processor(
+    cx: &mut Cx,
+    raw: &RawState,
+    loc: &str,
+    depth: usize,
+) -> Option<(SubMachine, ProcessorConfig)> {
+    match (&raw.item_processor, &raw.iterator) {
+        (Some(_), Some(_)) => {
+            cx.schema(
+                "There should only be one of the following fields: [ItemProcessor, Iterator]",
+                loc,
+            );
+            None
+        }
+        (Some(v), None) => nested(cx, v, &format!("{loc}/ItemProcessor"), depth, true),
+        (None, Some(v)) => nested(cx, v, &format!("{loc}/Iterator"), depth, true),
+        (None, None) => {
+            cx.schema("These fields are required: [ItemProcessor]", loc);
+            None
+        }
+    }
+}
+
+/// `ItemsPath`: absent = `$`.
+fn items_path(cx: &mut Cx, raw: &RawState, loc: &str) -> Option<Option<ReferencePath>> {
+    match &raw.items_path {
+        None => root_reference().map(Some),
+        Some(Value::String(s)) => {
+            reference_path(cx, s, ANY_ROOT, &format!("{loc}/ItemsPath")).map(Some)
+        }
+        Some(other) => {
+            cx.schema(
+                format!("expected a string, found {}", type_name(other)),
+                format!("{loc}/ItemsPath"),
+            );
+            None
+        }
+    }
+}
+
+/// The state's own fields as ASL JSON (into `m`, after `Type`, `Comment`
+/// and `QueryLanguage`).
+pub(crate) fn write(m: &mut Object, map: &Map) {
+    let key = if map.legacy_iterator {
+        "Iterator"
+    } else {
+        "ItemProcessor"
+    };
+    let processor = ser::processor(&map.item_processor, &map.processor_config);
+    m.insert(key.into(), processor);
+    ser::transition(m, &map.transition);
+    ser::io(m, &map.io);
+    match &map.items_path {
+        Some(p) if p.as_str() != "$" => {
+            m.insert("ItemsPath".into(), Value::from(p.as_str()));
+        }
+        _ => {}
+    }
+    ser::put(m, "Items", map.items.as_ref().map(|i| i.to_value()));
+    let key = if map.legacy_parameters {
+        "Parameters"
+    } else {
+        "ItemSelector"
+    };
+    ser::template(m, key, &map.item_selector);
+    let concurrency = map.max_concurrency.as_ref();
+    ser::dynamic(m, "MaxConcurrency", "MaxConcurrencyPath", concurrency);
+    if let Some(r) = &map.item_reader {
+        let mut o = Object::new();
+        o.insert("Resource".into(), Value::from(r.resource.as_str()));
+        ser::template(&mut o, "Parameters", &r.parameters);
+        ser::put(
+            &mut o,
+            "Arguments",
+            r.arguments.as_ref().map(|a| a.to_value()),
+        );
+        ser::put(&mut o, "ReaderConfig", r.reader_config.clone());
+        m.insert("ItemReader".into(), Value::Object(o));
+    }
+    if let Some(b) = &map.item_batcher {
+        let mut o = Object::new();
+        ser::template(&mut o, "BatchInput", &b.batch_input);
+        let items = b.max_items_per_batch.as_ref();
+        ser::dynamic(&mut o, "MaxItemsPerBatch", "MaxItemsPerBatchPath", items);
+        let bytes = b.max_input_bytes_per_batch.as_ref();
+        ser::dynamic(
+            &mut o,
+            "MaxInputBytesPerBatch",
+            "MaxInputBytesPerBatchPath",
+            bytes,
+        );
+        m.insert("ItemBatcher".into(), Value::Object(o));
+    }
+    if let Some(w) = &map.result_writer {
+        let mut o = Object::new();
+        ser::put(&mut o, "Resource", w.resource.clone());
+        ser::template(&mut o, "Parameters", &w.parameters);
+        ser::put(
+            &mut o,
+            "Arguments",
+            w.arguments.as_ref().map(|a| a.to_value()),
+        );
+        ser::put(&mut o, "WriterConfig", w.writer_config.clone());
+        m.insert("ResultWriter".into(), Value::Object(o));
+    }
+    let count = map.tolerated_failure_count.as_ref();
+    ser::dynamic(
+        m,
+        "ToleratedFailureCount",
+        "ToleratedFailureCountPath",
+        count,
+    );
+    let percentage = map.tolerated_failure_percentage.as_ref();
+    ser::dynamic(
+        m,
+        "ToleratedFailurePercentage",
+        "ToleratedFailurePercentagePath",
+        percentage,
+    );
+    ser::put(m, "Label", map.label.clone());
+    ser::result_handling(m, &map.result_handling);
+    ser::assign(m, &map.assign);
+    ser::io_jsonata(m, &map.io);
 }

@@ -7,7 +7,7 @@ use crate::definition::parse::{is_jsonata, nested, Cx, Object, SCHEMA};
 #[allow(unused_imports)]
 use crate::definition::raw::*;
 #[allow(unused_imports)]
-use crate::definition::states::handlers::{after_work, AfterWork};
+use crate::definition::states::handlers::result_handling;
 #[allow(unused_imports)]
 use crate::definition::*;
 #[allow(unused_imports)]
@@ -21,30 +21,19 @@ use crate::jsonpath::template::{Expression, PayloadTemplate};
 use serde_json::Value;
 
 /// A Parallel state.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub struct Parallel {
     /// `Branches`.
     pub branches: Vec<SubMachine>,
     /// `Next` / `End`.
     pub transition: Transition,
-    /// `InputPath` / `OutputPath`.
+    /// `InputPath`, `OutputPath`, `Parameters` / `Arguments`, `Output`.
     pub io: Io,
-    /// `Parameters`.
-    pub parameters: Option<PayloadTemplate>,
-    /// `ResultSelector`.
-    pub result_selector: Option<PayloadTemplate>,
-    /// `ResultPath` (`None` = `null`).
-    pub result_path: Option<ReferencePath>,
-    /// `Retry`.
-    pub retry: Vec<Retrier>,
-    /// `Catch`.
-    pub catch: Vec<Catcher>,
+    /// `ResultSelector`, `ResultPath`, `Retry`, `Catch`.
+    pub result_handling: ResultHandling,
     /// `Assign`.
     pub assign: Option<Assign>,
-    /// JSONata `Arguments`.
-    pub arguments: Option<Value>,
-    /// JSONata `Output`.
-    pub output: Option<Value>,
 }
 
 /// The fields a Parallel state allows besides `Type`, `Comment` and `QueryLanguage`.
@@ -72,7 +61,7 @@ pub(crate) fn parallel(
     loc: &str,
     depth: usize,
 ) -> Option<Parallel> {
-    let io = io(cx, raw, loc);
+    let io = io(cx, raw, ql, false, loc);
     let mut ok = true;
     let mut branches = Vec::new();
     match &raw.branches {
@@ -94,28 +83,29 @@ pub(crate) fn parallel(
         None => ok = false,
     }
     let parameters = opt_template(cx, raw.parameters.as_ref(), &format!("{loc}/Parameters"));
-    let after = after_work(cx, raw, ql, loc);
+    let result_handling = result_handling(cx, raw, ql, loc);
     let assign = assign(cx, raw.assign.as_ref(), ql, loc);
     if !ok {
         return None;
     }
-    let AfterWork {
-        result_selector,
-        result_path,
-        retry,
-        catch,
-    } = after?;
     Some(Parallel {
         branches,
         transition,
-        io: io?,
-        parameters: parameters?,
-        result_selector,
-        result_path,
-        retry,
-        catch,
+        // Parameters are read after the branches, as AWS reports them.
+        io: io?.with_parameters(parameters?),
+        result_handling: result_handling?,
         assign: assign?,
-        arguments: raw.arguments.clone(),
-        output: raw.output.clone(),
     })
+}
+
+/// The state's own fields as ASL JSON (into `m`, after `Type`, `Comment`
+/// and `QueryLanguage`).
+pub(crate) fn write(m: &mut Object, p: &Parallel) {
+    let branches = p.branches.iter().map(ser::sub).collect();
+    m.insert("Branches".into(), Value::Array(branches));
+    ser::transition(m, &p.transition);
+    ser::io(m, &p.io);
+    ser::result_handling(m, &p.result_handling);
+    ser::assign(m, &p.assign);
+    ser::io_jsonata(m, &p.io);
 }

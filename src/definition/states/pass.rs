@@ -7,6 +7,8 @@ use crate::definition::parse::{is_jsonata, nested, Cx, Object, SCHEMA};
 #[allow(unused_imports)]
 use crate::definition::raw::*;
 #[allow(unused_imports)]
+use crate::definition::ser;
+#[allow(unused_imports)]
 use crate::definition::*;
 #[allow(unused_imports)]
 use crate::error::{Diagnostic, ErrorName};
@@ -20,22 +22,19 @@ use crate::jsonpath::template::{Expression, PayloadTemplate};
 use serde_json::Value;
 
 /// A Pass state.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pass {
     /// `Next` / `End`.
     pub transition: Transition,
-    /// `InputPath` / `OutputPath`.
+    /// `InputPath`, `OutputPath`, `Parameters` / `Output`.
     pub io: Io,
-    /// `Parameters`.
-    pub parameters: Option<PayloadTemplate>,
     /// `Result`: always literal.
     pub result: Option<Value>,
-    /// `ResultPath` (`None` = `null`).
+    /// `ResultPath` (JSONPath; `None` = `null`; `$` in JSONata states).
     pub result_path: Option<ReferencePath>,
     /// `Assign`.
     pub assign: Option<Assign>,
-    /// JSONata `Output`.
-    pub output: Option<Value>,
 }
 
 /// The fields a Pass state allows besides `Type`, `Comment` and `QueryLanguage`.
@@ -58,8 +57,7 @@ pub(crate) fn pass(
     transition: Transition,
     loc: &str,
 ) -> Option<Pass> {
-    let io = io(cx, raw, loc);
-    let parameters = opt_template(cx, raw.parameters.as_ref(), &format!("{loc}/Parameters"));
+    let io = io(cx, raw, ql, true, loc);
     if let Some(result) = &raw.result {
         if has_dollar_key(result) {
             cx.warn(
@@ -74,10 +72,19 @@ pub(crate) fn pass(
     Some(Pass {
         transition,
         io: io?,
-        parameters: parameters?,
         result: raw.result.clone(),
         result_path: result_path?,
         assign: assign?,
-        output: raw.output.clone(),
     })
+}
+
+/// The state's own fields as ASL JSON (into `m`, after `Type`, `Comment`
+/// and `QueryLanguage`).
+pub(crate) fn write(m: &mut Object, p: &Pass) {
+    ser::transition(m, &p.transition);
+    ser::io(m, &p.io);
+    ser::put(m, "Result", p.result.clone());
+    ser::put(m, "ResultPath", ser::reference_value(&p.result_path));
+    ser::assign(m, &p.assign);
+    ser::io_jsonata(m, &p.io);
 }

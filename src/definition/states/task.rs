@@ -7,7 +7,7 @@ use crate::definition::parse::{is_jsonata, nested, Cx, Object, SCHEMA};
 #[allow(unused_imports)]
 use crate::definition::raw::*;
 #[allow(unused_imports)]
-use crate::definition::states::handlers::{after_work, AfterWork};
+use crate::definition::states::handlers::result_handling;
 #[allow(unused_imports)]
 use crate::definition::*;
 #[allow(unused_imports)]
@@ -21,45 +21,41 @@ use crate::jsonpath::template::{Expression, PayloadTemplate};
 use serde_json::Value;
 
 /// `Credentials` of a Task.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
-pub enum Credentials {
-    /// `{"RoleArn": "<arn>"}` (or a JSONata expression, kept as written).
-    RoleArn(String),
-    /// `{"RoleArn.$": <path or intrinsic>}`.
-    RoleArnPath(Expression),
+pub struct Credentials {
+    /// `RoleArn` (a literal ARN, or a JSONata expression in JSONata
+    /// states) or `RoleArn.$` (a path or an intrinsic call).
+    pub role_arn: Dynamic<String, Expression>,
+}
+
+impl Credentials {
+    /// Credentials assuming the role `role_arn`.
+    pub fn new(role_arn: Dynamic<String, Expression>) -> Credentials {
+        Credentials { role_arn }
+    }
 }
 
 /// A Task state.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub struct Task {
     /// `Resource`.
     pub resource: Resource,
     /// `Next` / `End`.
     pub transition: Transition,
-    /// `InputPath` / `OutputPath`.
+    /// `InputPath`, `OutputPath`, `Parameters` / `Arguments`, `Output`.
     pub io: Io,
-    /// `Parameters`.
-    pub parameters: Option<PayloadTemplate>,
-    /// `ResultSelector`.
-    pub result_selector: Option<PayloadTemplate>,
-    /// `ResultPath` (`None` = `null`).
-    pub result_path: Option<ReferencePath>,
-    /// `Retry`.
-    pub retry: Vec<Retrier>,
-    /// `Catch`.
-    pub catch: Vec<Catcher>,
+    /// `ResultSelector`, `ResultPath`, `Retry`, `Catch`.
+    pub result_handling: ResultHandling,
     /// `TimeoutSeconds` / `TimeoutSecondsPath`.
-    pub timeout_seconds: Option<NumberOrPath<u64>>,
+    pub timeout_seconds: Option<Dynamic<u64>>,
     /// `HeartbeatSeconds` / `HeartbeatSecondsPath`.
-    pub heartbeat_seconds: Option<NumberOrPath<u64>>,
+    pub heartbeat_seconds: Option<Dynamic<u64>>,
     /// `Credentials`.
     pub credentials: Option<Credentials>,
     /// `Assign`.
     pub assign: Option<Assign>,
-    /// JSONata `Arguments`.
-    pub arguments: Option<Value>,
-    /// JSONata `Output`.
-    pub output: Option<Value>,
 }
 
 /// The fields a Task state allows besides `Type`, `Comment` and `QueryLanguage`.
@@ -116,10 +112,9 @@ pub(crate) fn task(
     if let Some(r) = &resource {
         ok &= express_check(cx, r, loc);
     }
-    let io = io(cx, raw, loc);
-    let parameters = opt_template(cx, raw.parameters.as_ref(), &format!("{loc}/Parameters"));
-    let after = after_work(cx, raw, ql, loc);
-    let timeout = number_or_path(
+    let io = io(cx, raw, ql, true, loc);
+    let result_handling = result_handling(cx, raw, ql, loc);
+    let timeout = dynamic(
         cx,
         obj,
         ("TimeoutSeconds", "TimeoutSecondsPath"),
@@ -127,7 +122,7 @@ pub(crate) fn task(
         loc,
         integer(1, Some(99_999_999)),
     );
-    let heartbeat = number_or_path(
+    let heartbeat = dynamic(
         cx,
         obj,
         ("HeartbeatSeconds", "HeartbeatSecondsPath"),
@@ -136,37 +131,30 @@ pub(crate) fn task(
         integer(1, Some(99_999_999)),
     );
     let credentials = optional(raw.credentials.as_ref(), |v| {
-        credentials(cx, v, &format!("{loc}/Credentials"))
+        credentials(cx, v, ql, &format!("{loc}/Credentials"))
     });
     let assign = assign(cx, raw.assign.as_ref(), ql, loc);
     if !ok {
         return None;
     }
-    let AfterWork {
-        result_selector,
-        result_path,
-        retry,
-        catch,
-    } = after?;
     Some(Task {
         resource: resource?,
         transition,
         io: io?,
-        parameters: parameters?,
-        result_selector,
-        result_path,
-        retry,
-        catch,
+        result_handling: result_handling?,
         timeout_seconds: timeout?,
         heartbeat_seconds: heartbeat?,
         credentials: credentials?,
         assign: assign?,
-        arguments: raw.arguments.clone(),
-        output: raw.output.clone(),
     })
 }
 
-pub(crate) fn credentials(cx: &mut Cx, v: &Value, loc: &str) -> Option<Credentials> {
+pub(crate) fn credentials(
+    cx: &mut Cx,
+    v: &Value,
+    ql: QueryLanguage,
+    loc: &str,
+) -> Option<Credentials> {
     let obj = as_object(cx, v, loc)?;
     let result = match (obj.get("RoleArn"), obj.get("RoleArn.$")) {
         (None, None) => {
@@ -180,9 +168,14 @@ pub(crate) fn credentials(cx: &mut Cx, v: &Value, loc: &str) -> Option<Credentia
             );
             None
         }
-        (Some(Value::String(s)), None) => Some(Credentials::RoleArn(s.clone())),
+        (Some(Value::String(s)), None) => Some(Credentials::new(
+            match JsonataExpression::parse(s).filter(|_| ql == QueryLanguage::Jsonata) {
+                Some(e) => Dynamic::Jsonata(e),
+                None => Dynamic::Literal(s.clone()),
+            },
+        )),
         (None, Some(Value::String(s))) => match Expression::parse(s) {
-            Ok(e) => Some(Credentials::RoleArnPath(e)),
+            Ok(e) => Some(Credentials::new(Dynamic::Path(e))),
             Err(message) => {
                 cx.schema(message, format!("{loc}/RoleArn.$"));
                 None
@@ -202,4 +195,24 @@ pub(crate) fn credentials(cx: &mut Cx, v: &Value, loc: &str) -> Option<Credentia
     } else {
         None
     }
+}
+
+/// The state's own fields as ASL JSON (into `m`, after `Type`, `Comment`
+/// and `QueryLanguage`).
+pub(crate) fn write(m: &mut Object, t: &Task) {
+    m.insert("Resource".into(), Value::from(t.resource.arn.as_str()));
+    ser::transition(m, &t.transition);
+    ser::io(m, &t.io);
+    ser::result_handling(m, &t.result_handling);
+    let timeout = t.timeout_seconds.as_ref();
+    ser::dynamic(m, "TimeoutSeconds", "TimeoutSecondsPath", timeout);
+    let heartbeat = t.heartbeat_seconds.as_ref();
+    ser::dynamic(m, "HeartbeatSeconds", "HeartbeatSecondsPath", heartbeat);
+    if let Some(c) = &t.credentials {
+        let mut o = Object::new();
+        ser::dynamic(&mut o, "RoleArn", "RoleArn.$", Some(&c.role_arn));
+        m.insert("Credentials".into(), Value::Object(o));
+    }
+    ser::assign(m, &t.assign);
+    ser::io_jsonata(m, &t.io);
 }

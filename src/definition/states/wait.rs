@@ -7,6 +7,8 @@ use crate::definition::parse::{is_jsonata, nested, Cx, Object, SCHEMA};
 #[allow(unused_imports)]
 use crate::definition::raw::*;
 #[allow(unused_imports)]
+use crate::definition::ser;
+#[allow(unused_imports)]
 use crate::definition::*;
 #[allow(unused_imports)]
 use crate::error::{Diagnostic, ErrorName};
@@ -20,35 +22,27 @@ use crate::jsonpath::template::{Expression, PayloadTemplate};
 use serde_json::Value;
 
 /// How long a Wait state waits.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub enum WaitFor {
-    /// `Seconds`.
-    Seconds(u64),
-    /// `Timestamp` (RFC 3339, as written).
-    Timestamp(String),
-    /// `SecondsPath`.
-    SecondsPath(ReferencePath),
-    /// `TimestampPath`.
-    TimestampPath(ReferencePath),
-    /// JSONata `Seconds: "{% %}"`, kept as written.
-    SecondsJsonata(String),
-    /// JSONata `Timestamp: "{% %}"`, kept as written.
-    TimestampJsonata(String),
+    /// `Seconds` / `SecondsPath`.
+    Seconds(Dynamic<u64>),
+    /// `Timestamp` (RFC 3339, as written) / `TimestampPath`.
+    Timestamp(Dynamic<String>),
 }
 
 /// A Wait state.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub struct Wait {
     /// The duration or deadline.
     pub wait: WaitFor,
     /// `Next` / `End`.
     pub transition: Transition,
-    /// `InputPath` / `OutputPath`.
+    /// `InputPath`, `OutputPath` / `Output`.
     pub io: Io,
     /// `Assign`.
     pub assign: Option<Assign>,
-    /// JSONata `Output`.
-    pub output: Option<Value>,
 }
 
 /// The fields a Wait state allows besides `Type`, `Comment` and `QueryLanguage`.
@@ -77,7 +71,7 @@ pub(crate) fn wait(
     transition: Transition,
     loc: &str,
 ) -> Option<Wait> {
-    let io = io(cx, raw, loc);
+    let io = io(cx, raw, ql, false, loc);
     let fields = ["Seconds", "Timestamp", "SecondsPath", "TimestampPath"];
     let present = fields.iter().filter(|f| obj.contains_key(**f)).count();
     let wait_for = if present == 0 {
@@ -91,18 +85,18 @@ pub(crate) fn wait(
     } else if let Some(v) = &raw.seconds {
         match v {
             Value::String(s) if ql == QueryLanguage::Jsonata && is_jsonata(s) => {
-                Some(WaitFor::SecondsJsonata(s.clone()))
+                JsonataExpression::parse(s).map(|e| WaitFor::Seconds(Dynamic::Jsonata(e)))
             }
             v => int_field(cx, v, 0, Some(99_999_999), &format!("{loc}/Seconds"))
-                .map(WaitFor::Seconds),
+                .map(|n| WaitFor::Seconds(Dynamic::Literal(n))),
         }
     } else if let Some(v) = &raw.timestamp {
         let at = format!("{loc}/Timestamp");
         match v {
             Value::String(s) if ql == QueryLanguage::Jsonata && is_jsonata(s) => {
-                Some(WaitFor::TimestampJsonata(s.clone()))
+                JsonataExpression::parse(s).map(|e| WaitFor::Timestamp(Dynamic::Jsonata(e)))
             }
-            Value::String(s) if rfc3339(s) => Some(WaitFor::Timestamp(s.clone())),
+            Value::String(s) if rfc3339(s) => Some(WaitFor::Timestamp(Dynamic::Literal(s.clone()))),
             Value::String(_) => {
                 cx.schema("String does not match RFC3339 timestamp", at);
                 None
@@ -113,10 +107,11 @@ pub(crate) fn wait(
             }
         }
     } else if let Some(p) = &raw.seconds_path {
-        reference_path(cx, p, NO_CONTEXT, &format!("{loc}/SecondsPath")).map(WaitFor::SecondsPath)
+        reference_path(cx, p, NO_CONTEXT, &format!("{loc}/SecondsPath"))
+            .map(|p| WaitFor::Seconds(Dynamic::Path(p)))
     } else if let Some(p) = &raw.timestamp_path {
         reference_path(cx, p, NO_CONTEXT, &format!("{loc}/TimestampPath"))
-            .map(WaitFor::TimestampPath)
+            .map(|p| WaitFor::Timestamp(Dynamic::Path(p)))
     } else {
         None
     };
@@ -126,6 +121,18 @@ pub(crate) fn wait(
         transition,
         io: io?,
         assign: assign?,
-        output: raw.output.clone(),
     })
+}
+
+/// The state's own fields as ASL JSON (into `m`, after `Type`, `Comment`
+/// and `QueryLanguage`).
+pub(crate) fn write(m: &mut Object, w: &Wait) {
+    match &w.wait {
+        WaitFor::Seconds(d) => ser::dynamic(m, "Seconds", "SecondsPath", Some(d)),
+        WaitFor::Timestamp(d) => ser::dynamic(m, "Timestamp", "TimestampPath", Some(d)),
+    }
+    ser::transition(m, &w.transition);
+    ser::io(m, &w.io);
+    ser::assign(m, &w.assign);
+    ser::io_jsonata(m, &w.io);
 }
