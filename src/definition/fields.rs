@@ -1,25 +1,13 @@
 //! Field readers shared by the state types: types, bounds, paths,
 //! templates, exclusive pairs, the fields of the other query language.
 
-#[allow(unused_imports)]
-use crate::definition::parse::{
-    here, is_jsonata, nested, Cx, Object, JSONATA_ONLY, JSONPATH_ONLY, SCHEMA,
-};
-#[allow(unused_imports)]
-use crate::definition::raw::*;
-#[allow(unused_imports)]
-use crate::definition::*;
-#[allow(unused_imports)]
-use crate::error::{Diagnostic, ErrorName};
-#[allow(unused_imports)]
-use crate::jsonpath::choice::ChoiceRule;
+use crate::definition::parse::{here, Cx, Object, JSONATA_ONLY, JSONPATH_ONLY};
+use crate::definition::raw::RawState;
+use crate::definition::{Assign, Dynamic, Io, JsonataExpression, JsonataTemplate, QueryLanguage};
 use crate::jsonpath::path::Root;
-#[allow(unused_imports)]
 use crate::jsonpath::path::{Path, ReferencePath};
-#[allow(unused_imports)]
-use crate::jsonpath::template::{Expression, PayloadTemplate};
+use crate::jsonpath::template::PayloadTemplate;
 use serde::de::DeserializeOwned;
-#[allow(unused_imports)]
 use serde_json::Value;
 
 pub(crate) fn type_name(v: &Value) -> &'static str {

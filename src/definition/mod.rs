@@ -38,7 +38,7 @@
 
 mod fields;
 mod parse;
-pub(crate) use parse::is_jsonata;
+use parse::is_jsonata;
 mod raw;
 mod ser;
 mod states;

@@ -1,22 +1,17 @@
-//! `Retry` and `Catch`: what Task, Parallel and Map states do when their work fails: its model, allowed fields, parser and serializer.
+//! What Task, Parallel and Map states do with the result of their work and
+//! when it fails (`ResultSelector`, `ResultPath`, `Retry`, `Catch`): the
+//! model, the allowed fields of a retrier and a catcher, their parser. Their
+//! serializer is in `ser.rs`, shared by the three state types.
 
-#[allow(unused_imports)]
-use crate::definition::fields::*;
-#[allow(unused_imports)]
-use crate::definition::parse::{is_jsonata, nested, Cx, Object, SCHEMA};
-#[allow(unused_imports)]
-use crate::definition::raw::*;
-#[allow(unused_imports)]
-use crate::definition::*;
-#[allow(unused_imports)]
-use crate::error::{Diagnostic, ErrorName};
-#[allow(unused_imports)]
-use crate::jsonpath::choice::ChoiceRule;
-#[allow(unused_imports)]
-use crate::jsonpath::path::{Path, ReferencePath};
-#[allow(unused_imports)]
-use crate::jsonpath::template::{Expression, PayloadTemplate};
-#[allow(unused_imports)]
+use crate::definition::fields::{
+    assign, field_object, float_field, int_field, opt_template, reference_field, DATA_ONLY,
+};
+use crate::definition::parse::Cx;
+use crate::definition::raw::{RawCatcher, RawRetrier, RawState};
+use crate::definition::{Assign, JsonataTemplate, QueryLanguage};
+use crate::error::ErrorName;
+use crate::jsonpath::path::ReferencePath;
+use crate::jsonpath::template::PayloadTemplate;
 use serde_json::Value;
 
 /// `JitterStrategy` of a retrier.

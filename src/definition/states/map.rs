@@ -1,23 +1,21 @@
-//! The Map state (inline and distributed: `ItemReader`, `ItemBatcher`, `ResultWriter`): its model, allowed fields, parser and serializer.
+//! The Map state (inline and distributed: `ItemReader`, `ItemBatcher`, `ResultWriter`):
+//! its model, allowed fields, parser and serializer.
 
-#[allow(unused_imports)]
-use crate::definition::fields::*;
-#[allow(unused_imports)]
-use crate::definition::parse::{is_jsonata, nested, Cx, Object, SCHEMA};
-#[allow(unused_imports)]
-use crate::definition::raw::*;
-#[allow(unused_imports)]
+use crate::definition::fields::{
+    as_object, assign, dynamic, exclusive, field_object, float_field, integer, io, opt_template,
+    optional, query_language_fields, reference_path, root_reference, template, type_name, ANY_ROOT,
+};
+use crate::definition::parse::{nested, Cx, Object};
+use crate::definition::raw::{RawItemBatcher, RawItemReader, RawResultWriter, RawState};
+use crate::definition::ser;
 use crate::definition::states::handlers::result_handling;
-#[allow(unused_imports)]
-use crate::definition::*;
-#[allow(unused_imports)]
-use crate::error::{Diagnostic, ErrorName};
-#[allow(unused_imports)]
-use crate::jsonpath::choice::ChoiceRule;
-#[allow(unused_imports)]
-use crate::jsonpath::path::{Path, ReferencePath};
-#[allow(unused_imports)]
-use crate::jsonpath::template::{Expression, PayloadTemplate};
+use crate::definition::{
+    Assign, Dynamic, Io, JsonataTemplate, QueryLanguage, ResultHandling, StateMachineType,
+    SubMachine, Transition,
+};
+use crate::error::Diagnostic;
+use crate::jsonpath::path::ReferencePath;
+use crate::jsonpath::template::PayloadTemplate;
 use serde_json::Value;
 
 /// `ProcessorConfig.Mode`.
@@ -314,7 +312,6 @@ pub(crate) fn result_writer(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn map(
     cx: &mut Cx,
     raw: &RawState,

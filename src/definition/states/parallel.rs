@@ -1,23 +1,11 @@
 //! The Parallel state: its model, allowed fields, parser and serializer.
 
-#[allow(unused_imports)]
-use crate::definition::fields::*;
-#[allow(unused_imports)]
-use crate::definition::parse::{is_jsonata, nested, Cx, Object, SCHEMA};
-#[allow(unused_imports)]
-use crate::definition::raw::*;
-#[allow(unused_imports)]
+use crate::definition::fields::{assign, io, opt_template};
+use crate::definition::parse::{nested, Cx, Object};
+use crate::definition::raw::RawState;
+use crate::definition::ser;
 use crate::definition::states::handlers::result_handling;
-#[allow(unused_imports)]
-use crate::definition::*;
-#[allow(unused_imports)]
-use crate::error::{Diagnostic, ErrorName};
-#[allow(unused_imports)]
-use crate::jsonpath::choice::ChoiceRule;
-#[allow(unused_imports)]
-use crate::jsonpath::path::{Path, ReferencePath};
-#[allow(unused_imports)]
-use crate::jsonpath::template::{Expression, PayloadTemplate};
+use crate::definition::{Assign, Io, QueryLanguage, ResultHandling, SubMachine, Transition};
 use serde_json::Value;
 
 /// A Parallel state.

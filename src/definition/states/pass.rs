@@ -1,24 +1,11 @@
 //! The Pass state: its model, allowed fields, parser and serializer.
 
-#[allow(unused_imports)]
-use crate::definition::fields::*;
-#[allow(unused_imports)]
-use crate::definition::parse::{is_jsonata, nested, Cx, Object, SCHEMA};
-#[allow(unused_imports)]
-use crate::definition::raw::*;
-#[allow(unused_imports)]
+use crate::definition::fields::{assign, has_dollar_key, io, reference_field, DATA_ONLY};
+use crate::definition::parse::{Cx, Object};
+use crate::definition::raw::RawState;
 use crate::definition::ser;
-#[allow(unused_imports)]
-use crate::definition::*;
-#[allow(unused_imports)]
-use crate::error::{Diagnostic, ErrorName};
-#[allow(unused_imports)]
-use crate::jsonpath::choice::ChoiceRule;
-#[allow(unused_imports)]
-use crate::jsonpath::path::{Path, ReferencePath};
-#[allow(unused_imports)]
-use crate::jsonpath::template::{Expression, PayloadTemplate};
-#[allow(unused_imports)]
+use crate::definition::{Assign, Io, QueryLanguage, Transition};
+use crate::jsonpath::path::ReferencePath;
 use serde_json::Value;
 
 /// A Pass state.

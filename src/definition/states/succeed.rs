@@ -1,25 +1,10 @@
 //! The Succeed state: its model, allowed fields, parser and serializer.
 
-#[allow(unused_imports)]
-use crate::definition::fields::*;
-#[allow(unused_imports)]
-use crate::definition::parse::{is_jsonata, nested, Cx, Object, SCHEMA};
-#[allow(unused_imports)]
-use crate::definition::raw::*;
-#[allow(unused_imports)]
+use crate::definition::fields::io;
+use crate::definition::parse::{Cx, Object};
+use crate::definition::raw::RawState;
 use crate::definition::ser;
-#[allow(unused_imports)]
-use crate::definition::*;
-#[allow(unused_imports)]
-use crate::error::{Diagnostic, ErrorName};
-#[allow(unused_imports)]
-use crate::jsonpath::choice::ChoiceRule;
-#[allow(unused_imports)]
-use crate::jsonpath::path::{Path, ReferencePath};
-#[allow(unused_imports)]
-use crate::jsonpath::template::{Expression, PayloadTemplate};
-#[allow(unused_imports)]
-use serde_json::Value;
+use crate::definition::{Io, QueryLanguage};
 
 /// A Succeed state.
 #[non_exhaustive]

@@ -1,23 +1,17 @@
 //! The Task state (and its `Credentials`): its model, allowed fields, parser and serializer.
 
-#[allow(unused_imports)]
-use crate::definition::fields::*;
-#[allow(unused_imports)]
-use crate::definition::parse::{is_jsonata, nested, Cx, Object, SCHEMA};
-#[allow(unused_imports)]
-use crate::definition::raw::*;
-#[allow(unused_imports)]
+use crate::definition::fields::{
+    as_object, assign, dynamic, integer, io, optional, type_name, unsupported,
+};
+use crate::definition::parse::{Cx, Object};
+use crate::definition::raw::RawState;
+use crate::definition::ser;
 use crate::definition::states::handlers::result_handling;
-#[allow(unused_imports)]
-use crate::definition::*;
-#[allow(unused_imports)]
-use crate::error::{Diagnostic, ErrorName};
-#[allow(unused_imports)]
-use crate::jsonpath::choice::ChoiceRule;
-#[allow(unused_imports)]
-use crate::jsonpath::path::{Path, ReferencePath};
-#[allow(unused_imports)]
-use crate::jsonpath::template::{Expression, PayloadTemplate};
+use crate::definition::{
+    Assign, Dynamic, IntegrationPattern, Io, JsonataExpression, QueryLanguage, Resource,
+    ResourceKind, ResultHandling, StateMachineType, Transition,
+};
+use crate::jsonpath::template::Expression;
 use serde_json::Value;
 
 /// `Credentials` of a Task.
