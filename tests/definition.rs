@@ -4,8 +4,8 @@
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use stepfn::definition::{
-    Assign, Dynamic, IntegrationPattern, Io, JsonataExpression, ResourceKind, StateKind,
-    StateMachineType, Transition, WaitFor,
+    Assign, ChoiceRules, Dynamic, IntegrationPattern, Io, JsonataCondition, JsonataExpression,
+    ResourceKind, StateKind, StateMachineType, Transition, WaitFor,
 };
 use stepfn::Validation;
 use stepfn::{ErrorKind, Severity, StateMachine};
@@ -243,6 +243,42 @@ fn jsonata_fields_are_typed_slots() {
     assert_eq!(
         f.cause,
         Some(Dynamic::Literal("the customer could not be read".into()))
+    );
+}
+
+#[test]
+fn jsonata_choice_rules_have_a_condition() {
+    let m = load(
+        json!({"QueryLanguage": "JSONata", "StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Choices": [
+            {"Condition": " {% $states.input.ok %} ", "Next": "D", "Output": {"k": "{% 1 %}"}},
+            {"Condition": false, "Next": "D", "Comment": "never"}
+        ], "Default": "D"},
+        "D": {"Type": "Succeed"}}}),
+    );
+    let StateKind::Choice(c) = &m.definition().machine.states[0].kind else {
+        panic!()
+    };
+    let ChoiceRules::Jsonata(rules) = &c.choices else {
+        panic!("JSONata rules: {:?}", c.choices)
+    };
+    let JsonataCondition::Expression(e) = &rules[0].condition else {
+        panic!("an expression: {:?}", rules[0].condition)
+    };
+    assert_eq!(e.source(), " $states.input.ok ");
+    assert_eq!(e.as_str(), " {% $states.input.ok %} ");
+    assert_eq!(
+        rules[0]
+            .output
+            .as_ref()
+            .map(|o| o.expression_pointers().collect::<Vec<_>>()),
+        Some(vec!["/k"])
+    );
+    assert_eq!(rules[1].condition, JsonataCondition::Literal(false));
+    assert_eq!(rules[1].comment.as_deref(), Some("never"));
+    assert_eq!(
+        m.to_value()["States"]["C"]["Choices"][0]["Condition"],
+        json!(" {% $states.input.ok %} ")
     );
 }
 

@@ -44,7 +44,7 @@ mod ser;
 mod states;
 mod validate;
 
-pub use states::choice::Choice;
+pub use states::choice::{Choice, ChoiceRules, JsonataChoiceRule, JsonataCondition};
 pub use states::fail::Fail;
 pub use states::handlers::{Catcher, JitterStrategy, ResultHandling, Retrier};
 pub use states::map::{
@@ -214,7 +214,9 @@ impl State {
                     || dynamic(s.credentials.as_ref().map(|c| &c.role_arn))
             }
             StateKind::Choice(s) => {
-                s.io.has_jsonata_output() || assign(&s.assign) || !s.choices.is_empty()
+                s.io.has_jsonata_output()
+                    || assign(&s.assign)
+                    || matches!(s.choices, ChoiceRules::Jsonata(_))
             }
             StateKind::Wait(s) => {
                 s.io.has_jsonata_output()
@@ -443,10 +445,19 @@ impl JsonataExpression {
         &self.written
     }
 
+    /// A JSON string that is an expression once trimmed (a Choice
+    /// `Condition` is read that way), kept as written.
+    pub(crate) fn parse_padded(text: &str) -> Option<JsonataExpression> {
+        is_jsonata(text.trim()).then(|| JsonataExpression {
+            written: text.to_owned(),
+        })
+    }
+
     /// The expression between `{%` and `%}`.
     pub fn source(&self) -> &str {
-        self.written
-            .get(2..self.written.len().saturating_sub(2))
+        let trimmed = self.written.trim();
+        trimmed
+            .get(2..trimmed.len().saturating_sub(2))
             .unwrap_or("")
     }
 }

@@ -334,15 +334,13 @@ fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> S
             }
         }
         StateKind::Choice(s) => {
-            p.choice_next = s
-                .choices
-                .iter()
-                .map(|r| resolve(sm, index, &r.next))
+            p.choice_next = (s.choices.nexts().into_iter())
+                .map(|next| resolve(sm, index, next))
                 .collect();
             p.default = s.default.as_deref().map(|d| resolve(sm, index, d));
             ctx |= io_ctx(&s.io);
             ctx |= assign_ctx(s.assign.as_ref());
-            ctx |= s.choices.iter().any(|r| value_ctx(&r.to_value()));
+            ctx |= (s.choices.json_path().iter()).any(|r| value_ctx(&r.to_value()));
         }
         StateKind::Wait(s) => {
             p.next = transition(sm, index, &s.transition);

@@ -1207,7 +1207,7 @@ fn choice(
         let (effective, bound) = select_owned(run, s.io.input_path(), input, bound, &scope)?;
         let env = scope.env(&effective);
         let mut chosen = None;
-        for (i, rule) in s.choices.iter().enumerate() {
+        for (i, rule) in s.choices.json_path().iter().enumerate() {
             if rule.condition.eval(&env)? {
                 chosen = Some(i);
                 break;
@@ -1215,7 +1215,7 @@ fn choice(
         }
         let (next, rule_assign) = match chosen {
             Some(i) => {
-                let rule = &s.choices[i];
+                let rule = &s.choices.json_path()[i];
                 let a = match &rule.assign {
                     Some(t) => match t.eval(&env)? {
                         Value::Object(o) => Some(o),

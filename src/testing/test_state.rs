@@ -414,7 +414,7 @@ impl Run<'_> {
                 let effective = self.input_path(choice.io.input_path(), input.clone(), scope)?;
                 let env = scope.env(&effective);
                 let mut chosen = None;
-                for rule in &choice.choices {
+                for rule in choice.choices.json_path() {
                     if rule.matches(&env)? {
                         chosen = Some(rule);
                         break;
