@@ -3,8 +3,17 @@
 //!
 //! Every path, payload template, intrinsic call and choice rule in the model
 //! is already parsed: a definition that loads cannot fail later on syntax.
-//! JSONata fields (`Arguments`, `Output`, `Items`, `Condition`, `{% %}`
-//! values) are kept as written.
+//!
+//! Each state's query language is resolved once, at load
+//! ([`State::query_language`]), and its fields live in slots of that
+//! language: [`Io`] (`InputPath`/`OutputPath`/`Parameters` or
+//! `Arguments`/`Output`), [`Assign`], [`ChoiceRules`], and [`Dynamic`] for
+//! the fields that may be literal, a JSONPath or a JSONata expression
+//! (`Seconds`, `TimeoutSeconds`, `MaxConcurrency`, Fail `Error`, ...).
+//! JSONata values are [`JsonataExpression`]s and [`JsonataTemplate`]s:
+//! their text and where the `{% %}` strings are, not evaluated yet.
+//! [`ResultHandling`] groups `ResultSelector`, `ResultPath`, `Retry` and
+//! `Catch` of Task, Parallel and Map states.
 //!
 //! # Loading
 //!
