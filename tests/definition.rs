@@ -4,8 +4,9 @@
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use stepfn::definition::{
-    Assign, ChoiceRules, Dynamic, IntegrationPattern, Io, JsonataCondition, JsonataExpression,
-    ResourceKind, StateKind, StateMachineType, Transition, WaitFor,
+    Assign, Catcher, ChoiceRules, Dynamic, IntegrationPattern, Io, JsonataCondition,
+    JsonataExpression, ResourceKind, ResultHandling, Retrier, StateKind, StateMachineType,
+    Transition, WaitFor,
 };
 use stepfn::Validation;
 use stepfn::{ErrorKind, Severity, StateMachine};
@@ -177,6 +178,22 @@ fn retrier_defaults() {
         (r.interval_seconds, r.max_attempts, r.backoff_rate),
         (1, 3, 2.0)
     );
+}
+
+#[test]
+fn constructors_give_the_defaults_of_a_loaded_definition() {
+    let m = load(json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f",
+              "Retry": [{"ErrorEquals": ["A"]}],
+              "Catch": [{"ErrorEquals": ["B"], "Next": "X"}], "End": true},
+        "X": {"Type": "Succeed"}}}));
+    let StateKind::Task(t) = &m.definition().machine.states[0].kind else {
+        panic!()
+    };
+    let mut expected = ResultHandling::default();
+    expected.retry = vec![Retrier::new(vec![stepfn::ErrorName::new("A")])];
+    expected.catch = vec![Catcher::new(vec![stepfn::ErrorName::new("B")], "X")];
+    assert_eq!(t.result_handling, expected);
 }
 
 #[test]
