@@ -6,9 +6,8 @@ use super::plan::{Next, StatePlan, SubPlan, TaskFamily};
 use super::{Limits, Shared};
 use crate::clock::Clock;
 use crate::definition::{
-    Assign, Catcher, Credentials, Fail, FailField, Io, Map as MapState, NumberOrPath, Parallel,
-    Pass, ProcessingMode, QueryLanguage, Retrier, State, StateKind, StateMachineType, SubMachine,
-    Task, Wait, WaitFor,
+    Assign, Catcher, Dynamic, Fail, Io, Map as MapState, Parallel, Pass, ProcessingMode,
+    QueryLanguage, Retrier, State, StateKind, StateMachineType, SubMachine, Task, Wait, WaitFor,
 };
 use crate::engine::retry;
 use crate::error::{ErrorName, StatesError};
@@ -17,7 +16,7 @@ use crate::executor::{TaskExecutor, TaskRequest};
 use crate::json::{add, sub, Measure};
 use crate::jsonpath::data_flow;
 use crate::jsonpath::path::{Path, ReferencePath, Root, Scope, Step as PathStep, Variables};
-use crate::jsonpath::template::PayloadTemplate;
+use crate::jsonpath::template::{Expression, PayloadTemplate};
 use crate::timestamp::write_rfc3339_millis;
 use futures::future::{BoxFuture, Either, FutureExt};
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -649,7 +648,7 @@ fn arrive<'s>(
         entered_time,
         context,
     };
-    if state.query_language == QueryLanguage::Jsonata && uses_jsonata(&state.kind) {
+    if state.query_language == QueryLanguage::Jsonata && state.uses_jsonata() {
         return Err(here.error(
             StatesError::new(
                 ErrorName::QueryEvaluationError,
@@ -687,8 +686,8 @@ fn settle(
             let scope = here.scope(&th.vars);
             let out = (|| {
                 let (effective, bound) =
-                    select_owned(run, s.io.input_path.as_ref(), input, bound, &scope)?;
-                select_owned(run, s.io.output_path.as_ref(), effective, bound, &scope)
+                    select_owned(run, s.io.input_path(), input, bound, &scope)?;
+                select_owned(run, s.io.output_path(), effective, bound, &scope)
             })()
             .map_err(|e| here.error(e, th.cursor))?;
             finish(run, state, here, out, Next::End, None, th)
@@ -723,40 +722,6 @@ async fn enter<'x>(
         }
         StateKind::Map(s) => Box::pin(map(run, state, sp, s, here, input, bound, th)).await,
         _ => settle(run, state, sp, here, input, bound, th),
-    }
-}
-
-fn uses_jsonata(kind: &StateKind) -> bool {
-    match kind {
-        StateKind::Pass(s) => s.output.is_some() || matches!(s.assign, Some(Assign::Jsonata(_))),
-        StateKind::Task(s) => {
-            s.output.is_some()
-                || s.arguments.is_some()
-                || matches!(s.assign, Some(Assign::Jsonata(_)))
-                || matches!(
-                    &s.credentials,
-                    Some(Credentials::RoleArn(arn)) if crate::definition::is_jsonata(arn)
-                )
-        }
-        StateKind::Choice(s) => {
-            s.output.is_some()
-                || matches!(s.assign, Some(Assign::Jsonata(_)))
-                || !s.choices.is_empty()
-        }
-        StateKind::Wait(s) => {
-            s.output.is_some()
-                || matches!(
-                    s.wait,
-                    WaitFor::SecondsJsonata(_) | WaitFor::TimestampJsonata(_)
-                )
-        }
-        StateKind::Succeed(s) => s.output.is_some(),
-        StateKind::Fail(s) => {
-            matches!(s.error, Some(FailField::Jsonata(_)))
-                || matches!(s.cause, Some(FailField::Jsonata(_)))
-        }
-        StateKind::Parallel(s) => s.output.is_some() || s.arguments.is_some(),
-        StateKind::Map(s) => s.output.is_some() || s.items.is_some(),
     }
 }
 
@@ -934,7 +899,7 @@ fn effective_input(
     raw: &Value,
     scope: &Scope<'_>,
 ) -> Result<Value, StatesError> {
-    let selected = select(io.input_path.as_ref(), raw, scope)?;
+    let selected = select(io.input_path(), raw, scope)?;
     template(parameters, selected, scope)
 }
 
@@ -947,7 +912,7 @@ fn effective_input_bounded(
     (raw, raw_bound): (&Value, Measure),
     scope: &Scope<'_>,
 ) -> Result<(Value, Measure), StatesError> {
-    let selected = select(io.input_path.as_ref(), raw, scope)?;
+    let selected = select(io.input_path(), raw, scope)?;
     match parameters {
         Some(t) => {
             let value = t.eval(&scope.env(&selected))?;
@@ -955,7 +920,7 @@ fn effective_input_bounded(
             Ok((value, bound))
         }
         None => {
-            let bound = match &io.input_path {
+            let bound = match io.input_path() {
                 None => Measure::EMPTY_OBJECT,
                 Some(p) if p.is_identity() => raw_bound,
                 Some(_) => run.measure(&selected),
@@ -1146,7 +1111,7 @@ fn pass(
             let r = (|| {
                 let assigned = assign(s.assign.as_ref(), &result, &scope)?;
                 let out = data_flow::result_path(s.result_path.as_ref(), input, result)?;
-                let out = select_owned(run, s.io.output_path.as_ref(), out, bound, &scope)?;
+                let out = select_owned(run, s.io.output_path(), out, bound, &scope)?;
                 Ok::<_, StatesError>((out, assigned))
             })();
             let (out, assigned) = r.map_err(|e| here.error(e, th.cursor))?;
@@ -1160,22 +1125,12 @@ fn pass(
             let bound_of_result = sp.result_measure.unwrap_or(Measure::UNKNOWN);
             ((result.clone(), bound_of_result), (input, bound))
         } else if keeps_input {
-            let effective = effective_input_bounded(
-                run,
-                &s.io,
-                s.parameters.as_ref(),
-                (&input, bound),
-                &scope,
-            )?;
+            let effective =
+                effective_input_bounded(run, &s.io, s.io.parameters(), (&input, bound), &scope)?;
             (effective, (input, bound))
-        } else if s.parameters.is_some() || !is_identity(s.io.input_path.as_ref()) {
-            let effective = effective_input_bounded(
-                run,
-                &s.io,
-                s.parameters.as_ref(),
-                (&input, bound),
-                &scope,
-            )?;
+        } else if s.io.parameters().is_some() || !is_identity(s.io.input_path()) {
+            let effective =
+                effective_input_bounded(run, &s.io, s.io.parameters(), (&input, bound), &scope)?;
             (effective, (Value::Null, Measure::NULL))
         } else {
             ((input, bound), (Value::Null, Measure::NULL))
@@ -1184,7 +1139,7 @@ fn pass(
         let out_bound =
             result_path_bound(run, s.result_path.as_ref(), (&raw.0, raw.1), result_bound);
         let out = data_flow::result_path(s.result_path.as_ref(), raw.0, result)?;
-        let out = select_owned(run, s.io.output_path.as_ref(), out, out_bound, &scope)?;
+        let out = select_owned(run, s.io.output_path(), out, out_bound, &scope)?;
         Ok::<_, StatesError>((out, assigned))
     })();
     let (out, assigned) = r.map_err(|e| here.error(e, th.cursor))?;
@@ -1249,10 +1204,10 @@ fn choice(
 ) -> Result<Step, Failure> {
     let scope = here.scope(&th.vars);
     let r = (|| {
-        let (effective, bound) = select_owned(run, s.io.input_path.as_ref(), input, bound, &scope)?;
+        let (effective, bound) = select_owned(run, s.io.input_path(), input, bound, &scope)?;
         let env = scope.env(&effective);
         let mut chosen = None;
-        for (i, rule) in s.choices.iter().enumerate() {
+        for (i, rule) in s.choices.json_path().iter().enumerate() {
             if rule.condition.eval(&env)? {
                 chosen = Some(i);
                 break;
@@ -1260,7 +1215,7 @@ fn choice(
         }
         let (next, rule_assign) = match chosen {
             Some(i) => {
-                let rule = &s.choices[i];
+                let rule = &s.choices.json_path()[i];
                 let a = match &rule.assign {
                     Some(t) => match t.eval(&env)? {
                         Value::Object(o) => Some(o),
@@ -1278,7 +1233,7 @@ fn choice(
             },
         };
         let assigned = merge_assign(assign(s.assign.as_ref(), &effective, &scope)?, rule_assign);
-        let out = select_owned(run, s.io.output_path.as_ref(), effective, bound, &scope)?;
+        let out = select_owned(run, s.io.output_path(), effective, bound, &scope)?;
         Ok((out, next, assigned))
     })();
     match r {
@@ -1296,18 +1251,20 @@ fn choice(
 
 fn fail(s: &Fail, here: &Here<'_>, input: &Value, th: &Thread<'_>) -> Failure {
     let scope = here.scope(&th.vars);
-    let field = |f: &Option<FailField>, name: &str| -> Result<Option<String>, StatesError> {
+    let field = |f: &Option<Dynamic<String, Expression>>,
+                 name: &str|
+     -> Result<Option<String>, StatesError> {
         match f {
             None => Ok(None),
-            Some(FailField::Literal(s)) => Ok(Some(s.clone())),
-            Some(FailField::Path(e)) => match e.eval(&scope.env(input), name)? {
+            Some(Dynamic::Literal(s)) => Ok(Some(s.clone())),
+            Some(Dynamic::Path(e)) => match e.eval(&scope.env(input), name)? {
                 Value::String(s) => Ok(Some(s)),
                 other => Err(StatesError::runtime(format!(
                     "The {name} parameter must resolve to a string value: {}",
                     serde_json::to_string(&other).unwrap_or_default()
                 ))),
             },
-            Some(FailField::Jsonata(_)) => Err(StatesError::new(
+            Some(Dynamic::Jsonata(_)) => Err(StatesError::new(
                 ErrorName::QueryEvaluationError,
                 "JSONata expressions are not supported by this version of stepfn",
             )),
@@ -1357,7 +1314,7 @@ async fn wait<'x>(
     let computed = {
         let scope = here.scope(&th.vars);
         (|| {
-            let effective = select_owned(run, s.io.input_path.as_ref(), input, bound, &scope)?;
+            let effective = select_owned(run, s.io.input_path(), input, bound, &scope)?;
             let now = run.clock.now();
             let delay = wait_duration(&s.wait, &effective.0, &scope, now)?;
             let assigned = assign(s.assign.as_ref(), &effective.0, &scope)?;
@@ -1370,7 +1327,7 @@ async fn wait<'x>(
     }
     let scope = here.scope(&th.vars);
     let (effective, bound) = effective;
-    let out = select_owned(run, s.io.output_path.as_ref(), effective, bound, &scope)
+    let out = select_owned(run, s.io.output_path(), effective, bound, &scope)
         .map_err(|e| here.error(e, th.cursor))?;
     finish(run, state, here, out, sp.next, assigned, th)
 }
@@ -1397,14 +1354,14 @@ fn wait_duration(
         delay(Duration::new(seconds, (ahead % 1_000_000_000) as u32))
     };
     match w {
-        WaitFor::Seconds(n) => delay(Duration::from_secs(*n)),
-        WaitFor::Timestamp(t) => match crate::timestamp::parse_rfc3339_nanos(t) {
+        WaitFor::Seconds(Dynamic::Literal(n)) => delay(Duration::from_secs(*n)),
+        WaitFor::Timestamp(Dynamic::Literal(t)) => match crate::timestamp::parse_rfc3339_nanos(t) {
             Some(t) => until(t),
             None => Err(StatesError::runtime(format!(
                 "The Timestamp parameter does not reference a valid ISO-8601 extended offset date-time format string: {t}"
             ))),
         },
-        WaitFor::SecondsPath(p) => {
+        WaitFor::Seconds(Dynamic::Path(p)) => {
             let v = p.eval(&scope.env(input)).map_err(|_| {
                 StatesError::runtime(format!(
                     "The SecondsPath parameter does not reference an input value: {}",
@@ -1430,7 +1387,7 @@ fn wait_duration(
                 ))),
             }
         }
-        WaitFor::TimestampPath(p) => {
+        WaitFor::Timestamp(Dynamic::Path(p)) => {
             let v = p.eval(&scope.env(input)).map_err(|_| {
                 StatesError::runtime(format!(
                     "The TimestampPath parameter does not reference an input value: {}",
@@ -1453,7 +1410,7 @@ fn wait_duration(
                 }
             }
         }
-        WaitFor::SecondsJsonata(_) | WaitFor::TimestampJsonata(_) => Err(StatesError::new(
+        WaitFor::Seconds(Dynamic::Jsonata(_)) | WaitFor::Timestamp(Dynamic::Jsonata(_)) => Err(StatesError::new(
             ErrorName::QueryEvaluationError,
             "JSONata expressions are not supported by this version of stepfn",
         )),
@@ -1515,7 +1472,7 @@ macro_rules! retry_loop {
 // Task
 
 fn resolve_seconds(
-    n: Option<&NumberOrPath<u64>>,
+    n: Option<&Dynamic<u64>>,
     field: &str,
     input: &Value,
     scope: &Scope<'_>,
@@ -1593,11 +1550,14 @@ async fn task<'x>(
     let prep = {
         let scope = here.scope(&th.vars);
         (|| {
-            let needs_input = matches!(s.timeout_seconds, Some(NumberOrPath::Path(_)))
-                || matches!(s.heartbeat_seconds, Some(NumberOrPath::Path(_)))
-                || matches!(s.credentials, Some(Credentials::RoleArnPath(_)));
+            let needs_input = matches!(s.timeout_seconds, Some(Dynamic::Path(_)))
+                || matches!(s.heartbeat_seconds, Some(Dynamic::Path(_)))
+                || matches!(
+                    s.credentials.as_ref().map(|c| &c.role_arn),
+                    Some(Dynamic::Path(_))
+                );
             let effective = if needs_input {
-                select(s.io.input_path.as_ref(), &input, &scope)?
+                select(s.io.input_path(), &input, &scope)?
             } else {
                 Cow::Owned(Value::Null)
             };
@@ -1615,13 +1575,19 @@ async fn task<'x>(
             )?;
             let role = match &s.credentials {
                 None => None,
-                Some(Credentials::RoleArn(r)) => Some(r.clone()),
-                Some(Credentials::RoleArnPath(e)) => {
-                    match e.eval(&scope.env(&effective), "RoleArn.$")? {
+                Some(c) => match &c.role_arn {
+                    Dynamic::Literal(r) => Some(r.clone()),
+                    Dynamic::Jsonata(_) => {
+                        return Err(StatesError::new(
+                            ErrorName::QueryEvaluationError,
+                            "JSONata expressions are not supported by this version of stepfn",
+                        ))
+                    }
+                    Dynamic::Path(e) => match e.eval(&scope.env(&effective), "RoleArn.$")? {
                         Value::String(s) => Some(s),
                         other => Some(other.to_string()),
-                    }
-                }
+                    },
+                },
             };
             Ok::<_, StatesError>((timeout, heartbeat, role))
         })()
@@ -1648,7 +1614,7 @@ async fn task<'x>(
     let role = role.as_deref();
     let outcome: Result<_, Failure> = {
         let input = &input;
-        retry_loop!(run, &s.retry, None, th, retry_count => {
+        retry_loop!(run, &s.result_handling.retry, None, th, retry_count => {
             task_attempt(
                 run, state, s, sp, here, input, taken.take(), th, retry_count, timeout, heartbeat, role,
             )
@@ -1657,11 +1623,27 @@ async fn task<'x>(
     };
     let ((selected, selected_bound), assigned) = match outcome {
         Ok(r) => r,
-        Err(failure) => return catch(run, state, sp, &s.catch, here, (&input, bound), th, failure),
+        Err(failure) => {
+            return catch(
+                run,
+                state,
+                sp,
+                &s.result_handling.catch,
+                here,
+                (&input, bound),
+                th,
+                failure,
+            )
+        }
     };
     // ResultPath, written in place
-    let out_bound = result_path_bound(run, s.result_path.as_ref(), (&input, bound), selected_bound);
-    let out = match &s.result_path {
+    let out_bound = result_path_bound(
+        run,
+        s.result_handling.result_path.as_ref(),
+        (&input, bound),
+        selected_bound,
+    );
+    let out = match &s.result_handling.result_path {
         None => input,
         Some(p) if p.is_identity() => selected,
         Some(p) => match p.write(&mut input, selected) {
@@ -1672,13 +1654,22 @@ async fn task<'x>(
                     data_flow::result_path_cause(p.as_str(), &input),
                 );
                 let failure = here.error(e, th.cursor);
-                return catch(run, state, sp, &s.catch, here, (&input, bound), th, failure);
+                return catch(
+                    run,
+                    state,
+                    sp,
+                    &s.result_handling.catch,
+                    here,
+                    (&input, bound),
+                    th,
+                    failure,
+                );
             }
         },
     };
     let out = {
         let scope = here.scope(&th.vars);
-        select_owned(run, s.io.output_path.as_ref(), out, out_bound, &scope)
+        select_owned(run, s.io.output_path(), out, out_bound, &scope)
     }
     .map_err(|e| here.error(e, th.cursor))?;
     finish(run, state, here, out, sp.next, assigned, th)
@@ -1852,8 +1843,8 @@ async fn task_attempt<'x>(
             variables: &th.vars,
         };
         match taken {
-            Some(effective) => template(s.parameters.as_ref(), Cow::Owned(effective), &scope),
-            None => effective_input(&s.io, s.parameters.as_ref(), raw, &scope),
+            Some(effective) => template(s.io.parameters(), Cow::Owned(effective), &scope),
+            None => effective_input(&s.io, s.io.parameters(), raw, &scope),
         }
         .map_err(|e| here.error(e, th.cursor))?
     };
@@ -2065,7 +2056,7 @@ async fn task_attempt<'x>(
                 let assigned = assign(s.assign.as_ref(), &result, &scope)?;
                 let selected = select_result(
                     run,
-                    s.result_selector.as_ref(),
+                    s.result_handling.result_selector.as_ref(),
                     selector_move,
                     (result, result_bound),
                     &scope,
@@ -2207,22 +2198,33 @@ async fn parallel<'x>(
 ) -> Result<Step, Failure> {
     let branch_input = {
         let scope = here.scope(&th.vars);
-        effective_input_bounded(run, &s.io, s.parameters.as_ref(), (&input, bound), &scope)
+        effective_input_bounded(run, &s.io, s.io.parameters(), (&input, bound), &scope)
             .map_err(|e| here.error(e, th.cursor))?
     };
     let branch_input = (&branch_input.0, branch_input.1);
-    let outcome: Result<(Vec<Value>, Measure), Failure> = retry_loop!(run, &s.retry, Some("ParallelStateFailed"), th, _retry_count => {
+    let outcome: Result<(Vec<Value>, Measure), Failure> = retry_loop!(run, &s.result_handling.retry, Some("ParallelStateFailed"), th, _retry_count => {
         parallel_attempt(run, sp, s, branch_input, th).await
     });
     let results = match outcome {
         Ok((r, results_bound)) => (Value::Array(r), results_bound),
-        Err(failure) => return catch(run, state, sp, &s.catch, here, (&input, bound), th, failure),
+        Err(failure) => {
+            return catch(
+                run,
+                state,
+                sp,
+                &s.result_handling.catch,
+                here,
+                (&input, bound),
+                th,
+                failure,
+            )
+        }
     };
     let fields = ResultFields {
         assign: s.assign.as_ref(),
-        result_selector: s.result_selector.as_ref(),
-        result_path: s.result_path.as_ref(),
-        output_path: s.io.output_path.as_ref(),
+        result_selector: s.result_handling.result_selector.as_ref(),
+        result_path: s.result_handling.result_path.as_ref(),
+        output_path: s.io.output_path(),
     };
     complete(run, state, sp, here, (input, bound), results, fields, th)
 }
@@ -2386,7 +2388,7 @@ impl ArrayBound {
 // Map
 
 fn number_field<T: Copy, R>(
-    n: Option<&NumberOrPath<T>>,
+    n: Option<&Dynamic<T>>,
     field: &str,
     input: &Value,
     scope: &Scope<'_>,
@@ -2396,8 +2398,8 @@ fn number_field<T: Copy, R>(
 ) -> Result<Option<R>, StatesError> {
     match n {
         None => Ok(None),
-        Some(NumberOrPath::Value(v)) => Ok(Some(literal(*v))),
-        Some(NumberOrPath::Path(p)) => {
+        Some(Dynamic::Literal(v)) => Ok(Some(literal(*v))),
+        Some(Dynamic::Path(p)) => {
             let v = p
                 .eval(&scope.env(input))
                 .map_err(|e| StatesError::runtime(e.to_string()))?;
@@ -2413,7 +2415,7 @@ fn number_field<T: Copy, R>(
                 ))),
             }
         }
-        Some(NumberOrPath::Jsonata(_)) => Err(StatesError::new(
+        Some(Dynamic::Jsonata(_)) => Err(StatesError::new(
             ErrorName::QueryEvaluationError,
             "JSONata expressions are not supported by this version of stepfn",
         )),
@@ -2446,7 +2448,7 @@ fn map_prepare(
         )
     } else {
         (
-            select_owned(run, s.io.input_path.as_ref(), input, bound, scope)?,
+            select_owned(run, s.io.input_path(), input, bound, scope)?,
             Value::Null,
         )
     };
@@ -2578,7 +2580,8 @@ async fn map<'x>(
     th: &mut Thread<'x>,
 ) -> Result<Step, Failure> {
     // the raw input is needed again by ResultPath or a catcher
-    let keep_input = !ref_is_identity(s.result_path.as_ref()) || !s.catch.is_empty();
+    let keep_input = !ref_is_identity(s.result_handling.result_path.as_ref())
+        || !s.result_handling.catch.is_empty();
     let (prep, input) = {
         let scope = here.scope(&th.vars);
         map_prepare(run, s, (input, bound), keep_input, &scope)
@@ -2596,8 +2599,8 @@ async fn map<'x>(
     let tolerance = &tolerance;
     let effective = &effective;
     let mut items = Some(items);
-    let retries = !s.retry.is_empty();
-    let outcome: Result<(Vec<Value>, Measure), Failure> = retry_loop!(run, &s.retry, Some("MapStateFailed"), th, _retry_count => {
+    let retries = !s.result_handling.retry.is_empty();
+    let outcome: Result<(Vec<Value>, Measure), Failure> = retry_loop!(run, &s.result_handling.retry, Some("MapStateFailed"), th, _retry_count => {
         let these = if retries {
             items.clone().unwrap_or_default()
         } else {
@@ -2612,13 +2615,24 @@ async fn map<'x>(
     });
     let results = match outcome {
         Ok((r, results_bound)) => (Value::Array(r), results_bound),
-        Err(failure) => return catch(run, state, sp, &s.catch, here, (&input, bound), th, failure),
+        Err(failure) => {
+            return catch(
+                run,
+                state,
+                sp,
+                &s.result_handling.catch,
+                here,
+                (&input, bound),
+                th,
+                failure,
+            )
+        }
     };
     let fields = ResultFields {
         assign: s.assign.as_ref(),
-        result_selector: s.result_selector.as_ref(),
-        result_path: s.result_path.as_ref(),
-        output_path: s.io.output_path.as_ref(),
+        result_selector: s.result_handling.result_selector.as_ref(),
+        result_path: s.result_handling.result_path.as_ref(),
+        output_path: s.io.output_path(),
     };
     complete(run, state, sp, here, (input, bound), results, fields, th)
 }
