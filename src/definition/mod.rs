@@ -17,8 +17,15 @@
 //!
 //! # Loading
 //!
-//! [`StateMachine::from_str`], [`from_slice`](StateMachine::from_slice) and
-//! [`from_value`](StateMachine::from_value) read a definition the way
+//! [`StateMachine`]: crate::StateMachine
+//! [`StateMachine::from_str`]: crate::StateMachine::from_str
+//! [`StateMachine::validate`]: crate::StateMachine::validate
+//! [`StateMachine::from_state`]: crate::StateMachine::from_state
+//! [`Validation`]: crate::Validation
+//! [`Error`]: crate::Error
+//!
+//! [`StateMachine::from_str`], [`from_slice`](crate::StateMachine::from_slice) and
+//! [`from_value`](crate::StateMachine::from_value) read a definition the way
 //! AWS's `CreateStateMachine` does: either every check passes and you get
 //! the compiled machine, or you get an [`Error`] of kind
 //! [`InvalidDefinition`](crate::ErrorKind::InvalidDefinition) carrying
