@@ -51,12 +51,9 @@ fn bench_dir() -> Option<PathBuf> {
         let dir = PathBuf::from(dir);
         return dir.join("workloads").is_dir().then_some(dir);
     }
-    // beside the repository, or beside the directory of its worktrees
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    ["../shared/bench", "../../shared/bench"]
-        .into_iter()
-        .map(|rel| root.join(rel))
-        .find(|dir| dir.join("workloads").is_dir())
+    // beside the repository, never further out
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/bench");
+    dir.join("workloads").is_dir().then_some(dir)
 }
 
 fn workloads() -> Vec<Workload> {

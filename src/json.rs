@@ -16,6 +16,108 @@ pub(crate) fn dismantle(value: Value) {
     }
 }
 
+/// The deepest nesting of arrays and objects JSON text may have: the payload
+/// depth limit's default ([`Limits::max_depth`](crate::Limits::max_depth)),
+/// which is Jackson's default too.
+pub(crate) const MAX_TEXT_DEPTH: usize = 1000;
+
+/// Why JSON text could not be read.
+#[derive(Debug)]
+pub(crate) enum TextError {
+    /// Arrays/objects nested deeper than the limit (given).
+    TooDeep(usize),
+    /// Not JSON.
+    Syntax(serde_json::Error),
+}
+
+impl std::fmt::Display for TextError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TextError::TooDeep(max) => write!(
+                f,
+                "arrays and objects are nested more than {max} levels deep"
+            ),
+            TextError::Syntax(e) => e.fmt(f),
+        }
+    }
+}
+
+/// Reads JSON text nested up to `max_depth` levels (serde_json alone stops
+/// at 128). The depth is checked first, without recursion, so deeper text
+/// never reaches the recursive parser.
+pub(crate) fn from_text(text: &str, max_depth: usize) -> Result<Value, TextError> {
+    let depth = text_depth(text.as_bytes(), max_depth).ok_or(TextError::TooDeep(max_depth))?;
+    if depth <= INLINE_PARSE_DEPTH {
+        return parse_unbounded(text);
+    }
+    // serde_json's parser recurses per level (a few KiB each in a debug
+    // build): deep text is read on a thread with a stack sized for it
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("stepfn-json".into())
+            .stack_size(PARSE_STACK_BASE + depth * PARSE_STACK_PER_LEVEL)
+            .spawn_scoped(scope, || parse_unbounded(text))
+            .map_err(|e| {
+                TextError::Syntax(serde::de::Error::custom(format!(
+                    "cannot start a parser thread: {e}"
+                )))
+            })?
+            .join()
+            .unwrap_or_else(|_| {
+                Err(TextError::Syntax(serde::de::Error::custom(
+                    "the JSON parser failed",
+                )))
+            })
+    })
+}
+
+/// Text nested up to this depth is parsed on the caller's stack.
+const INLINE_PARSE_DEPTH: usize = 64;
+/// The stack of a parser thread: a base and a share per level of nesting.
+const PARSE_STACK_BASE: usize = 1 << 20;
+const PARSE_STACK_PER_LEVEL: usize = 16 << 10;
+
+fn parse_unbounded(text: &str) -> Result<Value, TextError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    de.disable_recursion_limit();
+    let value = serde::Deserialize::deserialize(&mut de).map_err(TextError::Syntax)?;
+    de.end().map_err(TextError::Syntax)?;
+    Ok(value)
+}
+
+/// How deep `[`/`{` nest in `text`, outside strings, or `None` past `max`
+/// (the text need not be valid JSON: the parser judges that afterwards).
+fn text_depth(text: &[u8], max: usize) -> Option<usize> {
+    let mut deepest = 0usize;
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in text {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return None;
+                }
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Some(deepest)
+}
+
 /// An upper bound on the size of a payload: `bytes` of compact JSON text (as
 /// `serde_json::to_string` writes it) and `depth`, the most arrays/objects
 /// nested along one path (a scalar is 0, `[]` is 1, `[{}]` is 2).
@@ -534,6 +636,44 @@ fn digits(n: u64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn nested(levels: usize) -> String {
+        format!("{}{}", "[".repeat(levels), "]".repeat(levels))
+    }
+
+    #[test]
+    fn text_is_read_up_to_the_depth_limit() {
+        let value = from_text(&nested(MAX_TEXT_DEPTH), MAX_TEXT_DEPTH).expect("1000 levels");
+        assert_eq!(
+            scan(&value, None, Some(MAX_TEXT_DEPTH)).measure.depth,
+            MAX_TEXT_DEPTH
+        );
+        dismantle(value);
+        let deeper = from_text(&nested(MAX_TEXT_DEPTH + 1), MAX_TEXT_DEPTH).unwrap_err();
+        assert_eq!(
+            deeper.to_string(),
+            "arrays and objects are nested more than 1000 levels deep"
+        );
+        // far deeper text is refused before the parser sees it
+        assert!(matches!(
+            from_text(&nested(1_000_000), MAX_TEXT_DEPTH),
+            Err(TextError::TooDeep(1000))
+        ));
+    }
+
+    #[test]
+    fn brackets_inside_strings_do_not_count() {
+        let text = format!(r#"{{"a": "{}\"[", "b": [1]}}"#, "[".repeat(2000));
+        assert_eq!(from_text(&text, 2).unwrap()["b"], serde_json::json!([1]));
+        assert_eq!(
+            from_text("[1,", 10).unwrap_err().to_string(),
+            "EOF while parsing a value at line 1 column 3"
+        );
+        assert_eq!(
+            from_text("[1] x", 10).unwrap_err().to_string(),
+            "trailing characters at line 1 column 5"
+        );
+    }
     use proptest::prelude::*;
     use serde_json::json;
 

@@ -62,9 +62,10 @@
 //! and completes `.waitForTaskToken` tasks.
 //!
 //! The seams are [`TaskExecutor`] (see the [`executor`] guide) and
-//! [`Clock`]. Evaluation pieces are public for tooling: [`path`] (Reference
-//! Paths and JSONPath), [`template`] (payload templates), [`intrinsics`],
-//! [`choice`], [`data_flow`] (InputPath to OutputPath) and [`retry`].
+//! [`Clock`]. The JSONPath language is public for tooling and benchmarks:
+//! [`jsonpath`] (Reference Paths and JSONPath, payload templates, intrinsic
+//! calls, Choice rules), each compiled once and evaluated against an
+//! [`Env`](jsonpath::Env).
 //!
 //! # Testing definitions offline
 //!
@@ -184,6 +185,7 @@
 // layer 0: leaves
 mod env;
 mod error;
+mod functions;
 mod json;
 mod resource;
 mod timestamp;

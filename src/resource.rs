@@ -2,6 +2,7 @@
 //! integrations and AWS SDK integrations with their integration pattern.
 
 /// How a Task waits for its work (the suffix of an integration ARN).
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum IntegrationPattern {
     /// No suffix: call the API and take its answer.
@@ -65,6 +66,7 @@ pub enum ResourceKind {
 }
 
 /// A parsed Task `Resource`.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Resource {
     /// The ARN / URI as written.

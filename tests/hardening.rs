@@ -1,10 +1,12 @@
 //! Never panic on input: hostile definitions, inputs, task results and
 //! intrinsic arguments end in a clear error, never a panic or a hang.
 
+mod common;
+
+use common::{deep, small_stack, LAMBDA};
 use proptest::prelude::*;
-use serde_json::{json, Map, Number, Value};
+use serde_json::{json, Value};
 use std::time::{Duration, SystemTime};
-use stepfn::jsonpath::Condition;
 use stepfn::jsonpath::IntrinsicCall;
 use stepfn::jsonpath::{Env, Path};
 use stepfn::{sync_task_fn, Outcome, StateMachine, VirtualClock};
@@ -33,7 +35,7 @@ fn run(definition: Value, input: Value) -> Outcome {
 fn run_at(start: SystemTime, definition: Value, input: Value) -> Outcome {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let machine = StateMachine::from_value(definition).expect("valid machine");
+        let machine = common::machine(definition);
         let executor = sync_task_fn(|request| Ok(request.parameters));
         let outcome = futures::executor::block_on(
             machine
@@ -133,30 +135,8 @@ fn waits_and_retries_end_on_a_virtual_clock_at_the_end_of_time() {
 // ---------------------------------------------------------------------------
 // values nested too deeply for recursion, handed over at the API's edges
 
-fn deep(levels: usize) -> Value {
-    let mut v = json!(1);
-    for _ in 0..levels {
-        v = Value::Array(vec![v]);
-    }
-    v
-}
-
-/// Runs `f` on a thread with a small stack: recursion over a deep value
-/// (a clone, a drop) would overflow it and abort the test binary.
-fn small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    std::thread::Builder::new()
-        .stack_size(256 * 1024)
-        .spawn(f)
-        .expect("thread")
-        .join()
-        .expect("no panic")
-}
-
 fn pass_machine() -> StateMachine {
-    StateMachine::from_value(
-        json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}),
-    )
-    .expect("valid machine")
+    common::machine(json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}))
 }
 
 #[test]
@@ -267,6 +247,24 @@ fn deep_mock_config_is_rejected() {
     );
 }
 
+#[test]
+fn mock_config_text_is_read_up_to_the_depth_limit() {
+    let text = |levels: usize| {
+        format!(
+            r#"{{"StateMachines": {{}}, "MockedResponses": {{"R": {{"0": {{"Return": {}{}}}}}}}}}"#,
+            "[".repeat(levels),
+            "]".repeat(levels)
+        )
+    };
+    // 4 levels of the config around the result
+    assert!(stepfn::testing::MockConfig::from_str(&text(996)).is_ok());
+    let error = stepfn::testing::MockConfig::from_str(&text(997)).expect_err("too deep");
+    assert_eq!(
+        error.detail(),
+        "mock config: not valid JSON: arrays and objects are nested more than 1000 levels deep"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // nothing lost: numbers parsed from text keep every bit (as Jackson does)
 
@@ -347,768 +345,56 @@ fn matches_of_a_path_are_capped() {
 }
 
 // ---------------------------------------------------------------------------
-// arbitrary values
+// hostile inputs of every kind: the generators and properties of the fuzzing
+// campaign (fuzz/src/gen.rs), run here with a fixed number of cases
 
-fn number() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_map(|f| Number::from_f64(f).map_or(Value::Null, Value::Number)),
-        Just(json!(0)),
-        Just(json!(-1)),
-        Just(json!(1.5)),
-        Just(json!(-2.5)),
-        Just(json!(2147483647)),
-        Just(json!(2147483648u64)),
-        Just(json!(-2147483649i64)),
-        Just(json!(i64::MAX)),
-        Just(json!(i64::MIN)),
-        Just(json!(u64::MAX)),
-        Just(json!(1e308)),
-        Just(json!(-1e308)),
-        Just(json!(5e-324)),
-        Just(json!(99999999999u64)),
-    ]
-}
-
-fn string() -> impl Strategy<Value = String> {
-    prop_oneof![
-        "\\PC{0,12}",
-        "[a-c{}\\\\' ,.*$]{0,8}",
-        Just(String::new()),
-        Just("2016-08-18T17:33:00Z".to_owned()),
-        Just("9999-12-31T23:59:59.999999999+23:59".to_owned()),
-        Just("0000-01-01T00:00:00-23:59".to_owned()),
-        Just("2024-02-29T23:59:60Z".to_owned()),
-        Just("MD5".to_owned()),
-        Just("SHA-512".to_owned()),
-        Just("{}".to_owned()),
-        Just("[1,2]".to_owned()),
-        Just("\u{1F600}é\u{0}".to_owned()),
-        Just("aGVsbG8=".to_owned()),
-        Just("====".to_owned()),
-    ]
-}
-
-fn json_value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        number(),
-        string().prop_map(Value::String),
-    ];
-    leaf.prop_recursive(6, 48, 6, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::vec((key(), inner), 0..6)
-                .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
-        ]
-    })
-}
-
-fn key() -> impl Strategy<Value = String> {
-    prop_oneof![
-        Just("a".to_owned()),
-        Just("b".to_owned()),
-        Just("x".to_owned()),
-        "\\PC{0,4}"
-    ]
-}
-
-/// Data with the fields the generated paths name: `a`, `b`, `x`, `rest`
-/// anything; `arr`, `str`, `num`, `obj` of their type.
-fn data() -> impl Strategy<Value = Value> {
-    (
-        (json_value(), json_value(), json_value(), json_value()),
-        prop::collection::vec(json_value(), 0..8),
-        string(),
-        prop_oneof![2 => (0..20u64).prop_map(Value::from), 1 => number()],
-        prop::collection::vec((key(), json_value()), 0..4),
-    )
-        .prop_map(|((a, b, x, rest), arr, str, num, obj)| {
-            let obj: Map<String, Value> = obj.into_iter().collect();
-            json!({"a": a, "b": b, "x": x, "rest": rest, "arr": arr, "str": str, "num": num, "obj": obj})
-        })
-}
-
-// ---------------------------------------------------------------------------
-// paths
-
-fn path_text() -> impl Strategy<Value = String> {
-    let root = prop_oneof![Just("$"), Just("$$"), Just("$v")];
-    let step = prop_oneof![
-        Just(".a".to_owned()),
-        Just(".b".to_owned()),
-        Just(".x".to_owned()),
-        Just("['a']".to_owned()),
-        Just("[0]".to_owned()),
-        Just("[-1]".to_owned()),
-        Just("[*]".to_owned()),
-        Just("..a".to_owned()),
-        Just("..*".to_owned()),
-        Just(".*".to_owned()),
-        Just("[0,1]".to_owned()),
-        Just("['a','b']".to_owned()),
-        Just("[?(@.a > 1)]".to_owned()),
-        Just("[?(@.a == 'x' || @.b < -1.5)]".to_owned()),
-        Just("[?(@ > 1)]".to_owned()),
-        Just("[?($.x == @.a)]".to_owned()),
-        Just("[2147483647]".to_owned()),
-        Just("[-2147483648]".to_owned()),
-        Just("[9223372036854775807]".to_owned()),
-        Just("[-9223372036854775808]".to_owned()),
-        Just("[99999999999999999999]".to_owned()),
-        Just("[0:2147483647]".to_owned()),
-        Just("[-2147483648:]".to_owned()),
-        Just("[:-2147483648]".to_owned()),
-        Just("[::2147483647]".to_owned()),
-        Just("[1:0]".to_owned()),
-        Just("[-1:]".to_owned()),
-        Just("[:-1]".to_owned()),
-        Just("[::1]".to_owned()),
-        Just("[2:1:1]".to_owned()),
-        Just("[-5:-2147483648:3]".to_owned()),
-        "[\\[\\]().*?@,:'\"$0-9a\\- ]{0,6}",
-    ];
-    (root, prop::collection::vec(step, 0..5)).prop_map(|(r, s)| format!("{r}{}", s.concat()))
-}
+#[path = "../fuzz/src/gen.rs"]
+mod gen;
 
 proptest! {
     #![proptest_config(config(256))]
 
     #[test]
-    fn paths_never_panic(text in path_text(), data in data(), var in json_value()) {
-        if let Ok(path) = Path::parse(&text) {
-            let mut vars = Map::new();
-            vars.insert("v".to_owned(), var);
-            let context = json!({"Execution": {"Id": "x"}});
-            let env = Env { data: &data, context: &context, variables: &vars };
-            let _ = path.eval(&env);
-            if let Some(reference) = path.as_reference() {
-                let mut target = data.clone();
-                let _ = reference.write(&mut target, json!(1));
-            }
-        }
+    fn paths_never_panic(case in gen::path_case()) {
+        gen::check_path(case)?;
     }
-}
-
-// ---------------------------------------------------------------------------
-// intrinsic functions
-
-fn literal_arg() -> impl Strategy<Value = String> {
-    prop_oneof![
-        Just("0".to_owned()),
-        Just("1".to_owned()),
-        Just("-1".to_owned()),
-        Just("2.5".to_owned()),
-        Just("-2.5".to_owned()),
-        Just("1000".to_owned()),
-        Just("2147483647".to_owned()),
-        Just("-2147483648".to_owned()),
-        Just("9223372036854775807".to_owned()),
-        Just("-9223372036854775808".to_owned()),
-        Just("18446744073709551615".to_owned()),
-        Just("1e308".to_owned()),
-        Just("-1e308".to_owned()),
-        Just("9.223372036854776e18".to_owned()),
-        Just("true".to_owned()),
-        Just("null".to_owned()),
-        Just("'MD5'".to_owned()),
-        Just("'SHA-256'".to_owned()),
-        Just("'{}'".to_owned()),
-        Just("'{} and {}'".to_owned()),
-        Just("'\\{}'".to_owned()),
-        Just("','".to_owned()),
-        Just("''".to_owned()),
-        Just("'\\''".to_owned()),
-        Just("'\u{1F600}é'".to_owned()),
-        any::<i64>().prop_map(|n| n.to_string()),
-        any::<u64>().prop_map(|n| n.to_string()),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(|f| format!("{f:e}")),
-        "[a-z,{}. ]{0,6}".prop_map(|s| format!("'{s}'")),
-    ]
-}
-
-fn path_arg() -> impl Strategy<Value = String> {
-    prop_oneof![
-        Just("$".to_owned()),
-        Just("$.a".to_owned()),
-        Just("$.b".to_owned()),
-        Just("$.x".to_owned()),
-        Just("$.rest".to_owned()),
-        Just("$.arr".to_owned()),
-        Just("$.arr".to_owned()),
-        Just("$.str".to_owned()),
-        Just("$.str".to_owned()),
-        Just("$.num".to_owned()),
-        Just("$.num".to_owned()),
-        Just("$.obj".to_owned()),
-        Just("$.a[*]".to_owned()),
-        Just("$$".to_owned()),
-        Just("$v".to_owned()),
-    ]
-}
-
-/// The 39 Choice comparison operators, as AWS spells them.
-const OPERATORS: [&str; 39] = [
-    "StringEquals",
-    "StringEqualsPath",
-    "StringLessThan",
-    "StringLessThanPath",
-    "StringGreaterThan",
-    "StringGreaterThanPath",
-    "StringLessThanEquals",
-    "StringLessThanEqualsPath",
-    "StringGreaterThanEquals",
-    "StringGreaterThanEqualsPath",
-    "StringMatches",
-    "NumericEquals",
-    "NumericEqualsPath",
-    "NumericLessThan",
-    "NumericLessThanPath",
-    "NumericGreaterThan",
-    "NumericGreaterThanPath",
-    "NumericLessThanEquals",
-    "NumericLessThanEqualsPath",
-    "NumericGreaterThanEquals",
-    "NumericGreaterThanEqualsPath",
-    "BooleanEquals",
-    "BooleanEqualsPath",
-    "TimestampEquals",
-    "TimestampEqualsPath",
-    "TimestampLessThan",
-    "TimestampLessThanPath",
-    "TimestampGreaterThan",
-    "TimestampGreaterThanPath",
-    "TimestampLessThanEquals",
-    "TimestampLessThanEqualsPath",
-    "TimestampGreaterThanEquals",
-    "TimestampGreaterThanEqualsPath",
-    "IsNull",
-    "IsPresent",
-    "IsNumeric",
-    "IsString",
-    "IsBoolean",
-    "IsTimestamp",
-];
-
-/// The 18 intrinsic functions with their least and most argument counts.
-const FUNCTIONS: [(&str, usize, Option<usize>); 18] = [
-    ("States.Format", 1, None),
-    ("States.StringToJson", 1, Some(1)),
-    ("States.JsonToString", 1, Some(1)),
-    ("States.Array", 0, None),
-    ("States.ArrayPartition", 2, Some(2)),
-    ("States.ArrayContains", 2, Some(2)),
-    ("States.ArrayRange", 3, Some(3)),
-    ("States.ArrayGetItem", 2, Some(2)),
-    ("States.ArrayLength", 1, Some(1)),
-    ("States.ArrayUnique", 1, Some(1)),
-    ("States.Base64Encode", 1, Some(1)),
-    ("States.Base64Decode", 1, Some(1)),
-    ("States.Hash", 2, Some(2)),
-    ("States.JsonMerge", 3, Some(3)),
-    ("States.MathRandom", 2, Some(3)),
-    ("States.MathAdd", 2, Some(2)),
-    ("States.StringSplit", 2, Some(2)),
-    ("States.UUID", 0, Some(0)),
-];
-
-/// A call with the function's own number of arguments (most of the time).
-fn call_with(arg: BoxedStrategy<String>) -> impl Strategy<Value = String> {
-    (
-        0..FUNCTIONS.len(),
-        prop::collection::vec(arg, 4),
-        0..10usize,
-    )
-        .prop_map(|(f, args, n)| {
-            let (name, lo, hi) = FUNCTIONS[f];
-            // `hi` None: any number of arguments from `lo` on
-            let count = match hi {
-                Some(hi) => lo + n % (hi - lo + 1),
-                None => lo + n % 3,
-            };
-            let args: Vec<String> = args.into_iter().cycle().take(count).collect();
-            let args = match (name, args.split_first()) {
-                // most Format calls get a template with a fitting placeholder count
-                ("States.Format", Some((_, rest))) if n < 7 => {
-                    let template = vec!["{}"; rest.len()].join("-");
-                    format!(
-                        "'{template}'{}{}",
-                        if rest.is_empty() { "" } else { ", " },
-                        rest.join(", ")
-                    )
-                }
-                _ => args.join(", "),
-            };
-            format!("{name}({args})")
-        })
-}
-
-fn call_text() -> impl Strategy<Value = String> {
-    let arg = prop_oneof![literal_arg(), path_arg()].boxed();
-    call_with(arg).prop_recursive(2, 8, 3, |inner| {
-        call_with(prop_oneof![2 => literal_arg(), 2 => path_arg(), 1 => inner].boxed())
-    })
-}
-
-proptest! {
-    #![proptest_config(config(256))]
 
     #[test]
-    fn intrinsics_never_panic(text in call_text(), data in data(), var in json_value()) {
-        if let Ok(call) = IntrinsicCall::parse(&text) {
-            let mut vars = Map::new();
-            vars.insert("v".to_owned(), var);
-            let context = json!({"Execution": {"Id": "x"}});
-            let env = Env { data: &data, context: &context, variables: &vars };
-            if let Err(e) = call.eval(&env) {
-                let name = e.name.as_str();
-                prop_assert!(name == "States.IntrinsicFailure" || name == "States.Runtime", "{name}");
-            }
-        }
+    fn intrinsics_never_panic(case in gen::intrinsic_case()) {
+        gen::check_intrinsic(case)?;
     }
-}
-
-// ---------------------------------------------------------------------------
-// choice rules
-
-fn choice_rule() -> impl Strategy<Value = Value> {
-    let operators: Vec<&'static str> = OPERATORS.to_vec();
-    let operand = prop_oneof![
-        json_value(),
-        path_arg().prop_map(Value::String),
-        Just(json!("2016-08-18T17:33:00Z")),
-        Just(json!("*a\\*b*")),
-    ];
-    let test =
-        (path_arg(), prop::sample::select(operators), operand).prop_map(|(var, op, operand)| {
-            let operand = if op.starts_with("Is") {
-                Value::Bool(operand.as_bool().unwrap_or(true))
-            } else {
-                operand
-            };
-            json!({"Variable": var, op: operand})
-        });
-    test.prop_recursive(3, 12, 3, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 1..3).prop_map(|v| json!({"And": v})),
-            prop::collection::vec(inner.clone(), 1..3).prop_map(|v| json!({"Or": v})),
-            inner.prop_map(|v| json!({"Not": v})),
-        ]
-    })
-}
-
-proptest! {
-    #![proptest_config(config(256))]
 
     #[test]
-    fn choice_rules_never_panic(rule in choice_rule(), data in data(), var in json_value()) {
-        if let Ok(condition) = Condition::compile(&rule, "/States/C/Choices[0]") {
-            let mut vars = Map::new();
-            vars.insert("v".to_owned(), var);
-            let context = json!({"Execution": {"Id": "x"}});
-            let env = Env { data: &data, context: &context, variables: &vars };
-            if let Err(e) = condition.eval(&env) {
-                prop_assert_eq!(e.name.as_str(), "States.Runtime");
-            }
-        }
+    fn choice_rules_never_panic(case in gen::choice_case()) {
+        gen::check_choice(case)?;
     }
-}
 
-// ---------------------------------------------------------------------------
-// whole executions
+    #[test]
+    fn mutated_definitions_load_or_fail_cleanly(case in gen::mutated_definition_case()) {
+        gen::check_mutated_definition(case)?;
+    }
 
-const LAMBDA: &str = "arn:aws:lambda:us-east-1:123456789012:function:f";
+    #[test]
+    fn definition_text_loads_or_fails_cleanly(case in gen::definition_text_case()) {
+        gen::check_definition_text(case)?;
+    }
 
-/// Machines that between them use every state type and data-flow field,
-/// reading the typed fields of [`data`].
-fn machines() -> &'static [StateMachine] {
-    static MACHINES: std::sync::OnceLock<Vec<StateMachine>> = std::sync::OnceLock::new();
-    MACHINES.get_or_init(|| {
-        [
-            // data flow and intrinsics
-            json!({"StartAt": "P", "States": {
-                "P": {"Type": "Pass", "InputPath": "$", "Parameters": {
-                    "len.$": "States.ArrayLength($.arr)",
-                    "item.$": "States.ArrayGetItem($.arr, $.num)",
-                    "sum.$": "States.MathAdd($.num, $.num)",
-                    "rand.$": "States.MathRandom($.num, 100)",
-                    "range.$": "States.ArrayRange($.num, 10, 3)",
-                    "parts.$": "States.ArrayPartition($.arr, $.num)",
-                    "split.$": "States.StringSplit($.str, ',')",
-                    "fmt.$": "States.Format('{} and {}', $.a, $.obj)",
-                    "json.$": "States.JsonToString($)",
-                    "back.$": "States.StringToJson($.str)",
-                    "hash.$": "States.Hash($.str, 'SHA-256')",
-                    "b64.$": "States.Base64Decode(States.Base64Encode($.str))",
-                    "merged.$": "States.JsonMerge($.obj, $.b, false)",
-                    "unique.$": "States.ArrayUnique($.arr)",
-                    "has.$": "States.ArrayContains($.arr, $.a)",
-                    "all.$": "$..a",
-                    "ctx.$": "$$.Execution.Input.x"},
-                  "ResultPath": "$.out", "OutputPath": "$.out", "Assign": {"kept.$": "$.out.len"},
-                  "Next": "Q"},
-                "Q": {"Type": "Pass", "Parameters": {"k.$": "$kept"}, "ResultPath": "$.a.b.c", "End": true}}}),
-            // a task with every data-flow field, retries and catchers
-            json!({"StartAt": "T", "States": {
-                "T": {"Type": "Task", "Resource": LAMBDA, "InputPath": "$.obj",
-                  "Parameters": {"in.$": "$", "x": 1},
-                  "ResultSelector": {"r.$": "$", "first.$": "$[0]"},
-                  "ResultPath": "$.res", "OutputPath": "$",
-                  "TimeoutSecondsPath": "$.num", "HeartbeatSecondsPath": "$.num",
-                  "Retry": [
-                    {"ErrorEquals": ["Custom"], "IntervalSeconds": 99999999, "MaxAttempts": 3,
-                     "BackoffRate": 1e300, "JitterStrategy": "FULL"},
-                    {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 2,
-                     "MaxDelaySeconds": 31622400}],
-                  "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.err", "Next": "F"}],
-                  "Next": "S"},
-                "F": {"Type": "Fail", "ErrorPath": "$.err.Error", "CausePath": "$.err.Cause"},
-                "S": {"Type": "Succeed"}}}),
-            // choice, wait
-            json!({"StartAt": "C", "States": {
-                "C": {"Type": "Choice", "Choices": [
-                    {"Variable": "$.num", "NumericGreaterThan": 1e300, "Next": "W1"},
-                    {"And": [{"Variable": "$.a", "IsPresent": true},
-                             {"Variable": "$.a", "NumericLessThanPath": "$.num"}], "Next": "W1"},
-                    {"Variable": "$.str", "TimestampLessThan": "2016-08-18T17:33:00Z", "Next": "W2"},
-                    {"Variable": "$.str", "IsTimestamp": true, "Next": "W2"},
-                    {"Variable": "$.str", "StringMatches": "*a*\\*", "Next": "W3"},
-                    {"Not": {"Variable": "$.x", "StringGreaterThanEqualsPath": "$.str"}, "Next": "W3"}],
-                  "Default": "W4"},
-                "W1": {"Type": "Wait", "SecondsPath": "$.num", "Next": "W4"},
-                "W2": {"Type": "Wait", "TimestampPath": "$.str", "Next": "W4"},
-                "W3": {"Type": "Wait", "Seconds": 99999999, "Next": "W4"},
-                "W4": {"Type": "Wait", "Timestamp": "2016-08-18T17:33:00+23:59", "End": true}}}),
-            // map and parallel
-            json!({"StartAt": "M", "States": {
-                "M": {"Type": "Map", "ItemsPath": "$.arr", "MaxConcurrencyPath": "$.num",
-                  "ItemSelector": {"v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index", "s.$": "$.str"},
-                  "ItemProcessor": {"StartAt": "T", "States": {
-                    "T": {"Type": "Task", "Resource": LAMBDA, "End": true}}},
-                  "ResultSelector": {"n.$": "States.ArrayLength($)"},
-                  "ResultPath": "$.mapped", "Next": "P"},
-                "P": {"Type": "Parallel", "Branches": [
-                    {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": LAMBDA,
-                      "Assign": {"seen.$": "$"}, "End": true}}},
-                    {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}],
-                  "ResultPath": "$.branches", "End": true}}}),
-            // a distributed map with tolerated failures
-            json!({"StartAt": "D", "States": {
-                "D": {"Type": "Map", "ItemsPath": "$.arr",
-                  "ToleratedFailureCountPath": "$.num", "ToleratedFailurePercentagePath": "$.num",
-                  "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-                    "StartAt": "T", "States": {"T": {"Type": "Task", "Resource": LAMBDA, "End": true}}},
-                  "End": true}}}),
-            // a callback task: answered through the callback, or not at all
-            json!({"StartAt": "T", "States": {
-                "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-                  "Parameters": {"token.$": "$$.Task.Token", "in.$": "$"},
-                  "TimeoutSecondsPath": "$.num", "HeartbeatSeconds": 5,
-                  "Retry": [{"ErrorEquals": ["States.Timeout"], "MaxAttempts": 1}],
-                  "Catch": [{"ErrorEquals": ["Custom"], "Next": "S"}], "End": true},
-                "S": {"Type": "Succeed"}}}),
-        ]
-        .into_iter()
-        .map(|d| StateMachine::from_value(d).expect("valid machine"))
-        .collect()
-    })
-}
-
-/// A task answer: a result, or an error raised with a name and cause.
-fn task_answer() -> impl Strategy<Value = Result<Value, (String, String)>> {
-    prop_oneof![
-        3 => json_value().prop_map(Ok),
-        1 => (prop_oneof![Just("Custom".to_owned()), Just("States.Timeout".to_owned()), "\\PC{1,6}"], "\\PC{0,8}")
-            .prop_map(Err),
-    ]
-}
-
-fn execute(
-    machine: &StateMachine,
-    input: Value,
-    answers: Vec<Result<Value, (String, String)>>,
-) -> Outcome {
-    let calls = std::sync::atomic::AtomicUsize::new(0);
-    let executor = sync_task_fn(move |request| {
-        let i = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let answer = match answers.get(i % answers.len().max(1)) {
-            Some(Ok(v)) => Ok(v.clone()),
-            Some(Err((name, cause))) => {
-                Err(stepfn::StatesError::new(name.as_str(), cause.as_str()))
-            }
-            None => Ok(Value::Null),
-        };
-        let Some(callback) = request.callback() else {
-            return answer;
-        };
-        // a callback task: answered late through its token, or (every
-        // third call) never, to time out
-        if i % 3 != 2 {
-            let _ = callback.send_heartbeat();
-            let _ = match answer {
-                Ok(v) => callback.send_success(v),
-                Err(e) => callback.send_failure(Some(e.name.as_str()), e.cause.as_deref()),
-            };
-        }
-        Ok(json!({}))
-    });
-    futures::executor::block_on(
-        machine
-            .execution()
-            .with_clock(VirtualClock::starting_at(
-                SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
-            ))
-            .with_limits(stepfn::Limits::default().with_max_transitions(Some(10_000)))
-            .with_history(true)
-            .run(&executor, input),
-    )
+    #[test]
+    fn test_state_never_panics(case in gen::test_state_case()) {
+        gen::check_test_state(case)?;
+    }
 }
 
 proptest! {
     #![proptest_config(config(64))]
 
     #[test]
-    fn executions_end_consistently(
-        which in 0..6usize,
-        input in prop_oneof![3 => data(), 1 => json_value()],
-        answers in prop::collection::vec(task_answer(), 0..4),
-    ) {
-        let outcome = execute(&machines()[which], input, answers);
-        match outcome.status {
-            stepfn::Status::Succeeded => {
-                let output = outcome.output.as_ref().expect("a succeeded execution has an output");
-                let text = serde_json::to_string(output).expect("serializable");
-                prop_assert!(serde_json::from_str::<Value>(&text).is_ok(), "{}", text);
-            }
-            stepfn::Status::Failed => {
-                prop_assert!(outcome.output.is_none());
-                prop_assert!(outcome.error.is_some(), "{:?}", outcome);
-            }
-            other => prop_assert!(false, "unexpected status {:?}", other),
-        }
-        let history = outcome.history.expect("history");
-        prop_assert!(!history.is_empty());
-        for event in &history {
-            let _ = serde_json::to_string(&event.to_json()).expect("history serializes");
-        }
+    fn executions_end_consistently(case in gen::execution_case()) {
+        gen::check_execution(case)?;
     }
-}
-
-proptest! {
-    #![proptest_config(config(64))]
-
-    /// Nothing the embedder gives is lost: an input passed through every
-    /// kind of state, and a task result passed back, come out unchanged
-    /// (big integers, float bits, key order, unicode).
-    #[test]
-    fn values_pass_through_unchanged(input in json_value(), result in json_value()) {
-        static ECHO: std::sync::OnceLock<StateMachine> = std::sync::OnceLock::new();
-        let machine = ECHO.get_or_init(|| StateMachine::from_value(json!({"StartAt": "P", "States": {
-            "P": {"Type": "Pass", "Next": "W"},
-            "W": {"Type": "Wait", "Seconds": 0, "Next": "C"},
-            "C": {"Type": "Choice", "Choices": [{"Variable": "$", "IsNull": false, "Next": "Par"}], "Default": "Par"},
-            "Par": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}],
-                    "OutputPath": "$[0]", "Next": "M"},
-            "M": {"Type": "Map", "ItemsPath": "$$.Execution.Input", "ItemSelector": {"v.$": "$$.Execution.Input"},
-                  "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}},
-                  "ResultPath": null, "Next": "T"},
-            "T": {"Type": "Task", "Resource": LAMBDA, "ResultPath": "$", "Next": "S"},
-            "S": {"Type": "Succeed"}}})).expect("valid machine"));
-        // the Map needs an array: wrap the input in one
-        let input = json!([input]);
-        let outcome = execute(machine, input.clone(), vec![Ok(result.clone())]);
-        prop_assert_eq!(outcome.output, Some(result));
-        let outcome = execute(machine, input.clone(), vec![Ok(input.clone())]);
-        prop_assert_eq!(outcome.output, Some(input));
-    }
-}
-
-// ---------------------------------------------------------------------------
-// definitions
-
-/// A definition using every state type and most fields, to mutate.
-fn base_definition() -> Value {
-    json!({"Comment": "c", "StartAt": "P", "TimeoutSeconds": 100, "States": {
-        "P": {"Type": "Pass", "InputPath": "$", "Parameters": {"a.$": "$.a", "f.$": "States.Format('{}', $.a)", "l": [1]},
-              "ResultPath": "$.p", "OutputPath": "$", "Assign": {"v.$": "$.a"}, "Next": "T"},
-        "T": {"Type": "Task", "Resource": LAMBDA, "Parameters": {"x.$": "$"}, "ResultSelector": {"r.$": "$"},
-              "ResultPath": "$.t", "TimeoutSeconds": 10, "HeartbeatSeconds": 5,
-              "Retry": [{"ErrorEquals": ["E"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 2.0,
-                         "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
-              "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.e", "Next": "F"}], "Next": "C"},
-        "C": {"Type": "Choice", "Choices": [
-                {"Variable": "$.a", "NumericGreaterThan": 1, "Next": "W"},
-                {"And": [{"Variable": "$.s", "StringMatches": "a*"}, {"Not": {"Variable": "$.b", "IsNull": true}}], "Next": "M"}],
-              "Default": "Par"},
-        "W": {"Type": "Wait", "SecondsPath": "$.a", "Next": "M"},
-        "M": {"Type": "Map", "ItemsPath": "$.l", "MaxConcurrency": 2, "ItemSelector": {"i.$": "$$.Map.Item.Value"},
-              "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}},
-              "ResultPath": "$.m", "Next": "Par"},
-        "Par": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}],
-                "ResultPath": "$.par", "Next": "S"},
-        "F": {"Type": "Fail", "Error": "X", "Cause": "y"},
-        "S": {"Type": "Succeed"}}})
-}
-
-/// Every JSON pointer into `value`.
-fn pointers(value: &Value, at: String, out: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            for (k, v) in map {
-                let p = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
-                pointers(v, p.clone(), out);
-                out.push(p);
-            }
-        }
-        Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                let p = format!("{at}/{i}");
-                pointers(v, p.clone(), out);
-                out.push(p);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// A definition value: mostly the kinds of values definitions hold.
-fn definition_value() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        json_value(),
-        path_text().prop_map(Value::String),
-        call_text().prop_map(Value::String),
-        Just(json!("P")),
-        Just(json!("Nope")),
-        Just(json!("States.ALL")),
-        Just(json!(LAMBDA)),
-        Just(json!("arn:aws:states:::lambda:invoke")),
-        Just(json!({"Type": "Pass", "End": true})),
-        Just(json!({"StartAt": "X", "States": {"X": {"Type": "Wait", "Seconds": 1, "End": true}}})),
-    ]
-}
-
-proptest! {
-    #![proptest_config(config(256))]
 
     #[test]
-    fn mutated_definitions_load_or_fail_cleanly(
-        edits in prop::collection::vec((any::<prop::sample::Index>(), definition_value(), 0..3u8), 1..4),
-        input in data(),
-    ) {
-        let mut definition = base_definition();
-        for (index, value, how) in edits {
-            let mut all = Vec::new();
-            pointers(&definition, String::new(), &mut all);
-            let at = &all[index.index(all.len())];
-            let (parent, last) = at.rsplit_once('/').expect("a pointer");
-            match (how, definition.pointer_mut(parent)) {
-                (0, Some(Value::Object(map))) => {
-                    map.remove(&last.replace("~1", "/").replace("~0", "~"));
-                }
-                (1, Some(Value::Object(map))) => {
-                    map.insert(format!("{last}Path"), value);
-                }
-                _ => {
-                    if let Some(slot) = definition.pointer_mut(at) {
-                        *slot = value;
-                    }
-                }
-            }
-        }
-        let _ = StateMachine::validate_value(&definition, stepfn::definition::StateMachineType::Express);
-        let loaded = StateMachine::from_value(definition);
-        if let Ok(machine) = loaded {
-            let written = machine.to_value();
-            prop_assert!(StateMachine::from_value(written.clone()).is_ok(), "{}", written);
-            let _ = execute(&machine, input, vec![Ok(json!({"a": 1}))]);
-        }
-    }
-}
-
-proptest! {
-    #![proptest_config(config(256))]
-
-    /// Any text, and a valid definition cut anywhere or with a character
-    /// swapped in, loads or fails with diagnostics.
-    #[test]
-    fn definition_text_loads_or_fails_cleanly(
-        text in "\\PC{0,40}",
-        cut in any::<prop::sample::Index>(),
-        insert in "\\PC{0,2}",
-    ) {
-        let _ = StateMachine::from_str(&text);
-        let _ = StateMachine::validate(&text, stepfn::definition::StateMachineType::Standard);
-        let full = base_definition().to_string();
-        let mut at = cut.index(full.len() + 1);
-        while !full.is_char_boundary(at) {
-            at -= 1;
-        }
-        let _ = StateMachine::from_str(&full[..at]);
-        let _ = StateMachine::from_slice(&full.as_bytes()[..at]);
-        let spliced = format!("{}{insert}{}", &full[..at], &full[at..]);
-        let _ = StateMachine::from_str(&spliced);
-        let mut bytes = full.into_bytes();
-        if let Some(b) = bytes.get_mut(at) {
-            *b = 0xff;
-        }
-        let _ = StateMachine::from_slice(&bytes);
-    }
-
-    /// TestState takes any input, context, variables and mock for every
-    /// state of the test machines.
-    #[test]
-    fn test_state_never_panics(
-        which in 0..7usize,
-        state in any::<prop::sample::Index>(),
-        input in prop_oneof![data(), json_value()],
-        context in json_value(),
-        variables in prop::collection::vec((key(), json_value()), 0..3),
-        mock in prop::option::of(task_answer()),
-        retries in any::<u32>(),
-    ) {
-        let machine = if which == 6 {
-            StateMachine::from_value(base_definition()).expect("valid machine")
-        } else {
-            machines()[which].clone()
-        };
-        let mut names = Vec::new();
-        collect_states(&machine.to_value(), &mut names);
-        let mut request = stepfn::testing::TestStateRequest::new(input);
-        request.state_name = Some(names[state.index(names.len())].clone());
-        request.context = context;
-        request.variables = variables.into_iter().collect();
-        request.retrier_retry_count = retries;
-        request.mock = mock.map(|m| match m {
-            Ok(v) => stepfn::testing::TestStateMock::Result(v),
-            Err((name, cause)) => stepfn::testing::TestStateMock::Error(stepfn::StatesError::new(name.as_str(), cause.as_str())),
-        });
-        let executor = sync_task_fn(|request| Ok(request.parameters));
-        if let Ok(result) = stepfn::testing::test_state(&machine, &request, Some(&executor)) {
-            let _ = result.to_json();
-        }
-    }
-}
-
-/// The names of every state of a definition, nested ones included.
-fn collect_states(definition: &Value, out: &mut Vec<String>) {
-    if let Some(states) = definition.get("States").and_then(Value::as_object) {
-        for (name, state) in states {
-            out.push(name.clone());
-            for branch in state
-                .get("Branches")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                collect_states(branch, out);
-            }
-            if let Some(processor) = state.get("ItemProcessor") {
-                collect_states(processor, out);
-            }
-        }
+    fn values_pass_through_unchanged(case in gen::pass_through_case()) {
+        gen::check_pass_through(case)?;
     }
 }

@@ -1,6 +1,9 @@
 //! stepfn::testing: mock configs, the scripted executor, TestState, and the
 //! `stepfn run` / `stepfn test-state` commands.
 
+mod common;
+
+use common::machine;
 use serde_json::{json, Value};
 use stepfn::definition::Resource;
 use stepfn::testing::{
@@ -10,10 +13,6 @@ use stepfn::testing::{
 use stepfn::{ErrorKind, StateMachine, StatesError, TaskExecutor, TaskRequest};
 
 // ---------------------------------------------------------------------------- helpers
-
-fn machine(definition: Value) -> StateMachine {
-    StateMachine::from_value(definition).expect("definition loads")
-}
 
 fn config(value: Value) -> MockConfig {
     MockConfig::from_value(&value).expect("mock config loads")
@@ -525,38 +524,19 @@ fn run_case_without_mock_or_command_fails_clearly() {
     );
 }
 
-#[cfg(unix)]
 #[test]
-fn run_case_task_commands_get_stdin_and_give_stdout_or_stderr_errors() {
-    use stepfn::testing::TaskCommand;
-    let mut options = RunOptions::new(json!({"n": 2}));
-    options.task_commands = vec![TaskCommand::parse("A=cat").unwrap()];
-    assert_eq!(
-        run(task("A", LAMBDA), options),
-        json!({"status": "SUCCEEDED", "output": {"n": 2}})
-    );
+fn run_case_sends_states_the_mocks_do_not_cover_to_the_fallback() {
+    let def = json!({"StartAt": "A", "States": {
+        "A": {"Type": "Task", "Resource": LAMBDA, "Next": "B"},
+        "B": {"Type": "Task", "Resource": LAMBDA, "End": true}}});
+    let fallback = ScriptedExecutor::new();
+    fallback.state_returns("B", json!("from the fallback"));
     let mut options = RunOptions::new(json!({}));
-    options.task_commands = vec![TaskCommand::parse(
-        r#"f=echo '{"errorType": "ValueError", "errorMessage": "no"}' >&2; exit 1"#,
-    )
-    .unwrap()];
-    let out = run(task("A", LAMBDA), options);
-    assert_eq!(
-        (
-            out["status"].as_str(),
-            out["error"].as_str(),
-            out["cause"].as_str()
-        ),
-        (Some("FAILED"), Some("ValueError"), Some("no"))
-    );
-    let mut options = RunOptions::new(json!({"Payload": {"who": "x"}}));
-    options.task_commands = vec![TaskCommand::parse("fn=cat").unwrap()];
-    let def = json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
-        "Parameters": {"FunctionName": "arn:aws:lambda:us-east-1:1:function:fn", "Payload.$": "$.Payload"},
-        "OutputPath": "$.Payload", "End": true}}});
+    options.mocks = Some((one_case(json!({"0": {"Return": "mocked"}})), "T".into()));
+    options.fallback = Some(std::sync::Arc::new(fallback));
     assert_eq!(
         run(def, options),
-        json!({"status": "SUCCEEDED", "output": {"who": "x"}})
+        json!({"status": "SUCCEEDED", "output": "from the fallback"})
     );
 }
 
@@ -565,15 +545,10 @@ fn run_case_task_commands_get_stdin_and_give_stdout_or_stderr_errors() {
 #[cfg(feature = "cli")]
 mod cli {
     use serde_json::{json, Value};
-    use std::path::PathBuf;
     use std::process::Command;
 
-    fn temp(name: &str, value: &Value) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("stepfn-testing-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(name);
-        std::fs::write(&path, value.to_string()).unwrap();
-        path
+    fn temp(name: &str, value: &Value) -> crate::common::TempFile {
+        crate::common::TempFile::new(name, &value.to_string())
     }
 
     fn stepfn(args: &[&str]) -> (i32, Value, String) {
@@ -672,7 +647,9 @@ mod cli {
             &json!({"StartAt": "X", "States": {"P": {"Type": "Pass", "End": true}}}),
         );
         let bad = bad.to_str().unwrap();
-        let diagnostic = "  MISSING_TRANSITION_TARGET: Missing 'Next' target: X at /StartAt\n";
+        let diagnostic = format!(
+            "  {bad}:1:2: ERROR MISSING_TRANSITION_TARGET at /StartAt: Missing 'Next' target: X\n"
+        );
         let (code, _, err) = stepfn(&["run", bad]);
         assert_eq!(
             (code, err),
@@ -686,7 +663,7 @@ mod cli {
             (code, err),
             (
                 2,
-                format!("stepfn test-state: invalid definition\n{diagnostic}")
+                format!("stepfn test-state: invalid definition {bad}\n{diagnostic}")
             )
         );
     }
@@ -751,8 +728,20 @@ mod cli {
         assert_eq!(code, 0, "{err}");
         assert_eq!(out["status"], "SUCCEEDED");
         assert_eq!(out["nextState"], "N");
-        assert_eq!(out["output"], r#"{"a":1,"r":{"Payload":2}}"#);
-        assert_eq!(out["inspectionData"]["result"], r#"{"Payload":2}"#);
+        // payloads as values, as `stepfn run` prints them
+        assert_eq!(out["output"], json!({"a": 1, "r": {"Payload": 2}}));
+        assert_eq!(out["inspectionData"]["result"], json!({"Payload": 2}));
+        // or as JSON text, exactly as AWS answers
+        let (_, aws, _) = stepfn(&[
+            "test-state",
+            state.to_str().unwrap(),
+            "--input",
+            r#"{"a":1}"#,
+            "--mock-result",
+            r#"{"Payload":2}"#,
+            "--aws-shape",
+        ]);
+        assert_eq!(aws["output"], r#"{"a":1,"r":{"Payload":2}}"#);
         let (code, out, _) = stepfn(&[
             "test-state",
             state.to_str().unwrap(),

@@ -3,13 +3,29 @@
 //!
 //! Every path, payload template, intrinsic call and choice rule in the model
 //! is already parsed: a definition that loads cannot fail later on syntax.
-//! JSONata fields (`Arguments`, `Output`, `Items`, `Condition`, `{% %}`
-//! values) are kept as written.
+//!
+//! Each state's query language is resolved once, at load
+//! ([`State::query_language`]), and its fields live in slots of that
+//! language: [`Io`] (`InputPath`/`OutputPath`/`Parameters` or
+//! `Arguments`/`Output`), [`Assign`], [`ChoiceRules`], and [`Dynamic`] for
+//! the fields that may be literal, a JSONPath or a JSONata expression
+//! (`Seconds`, `TimeoutSeconds`, `MaxConcurrency`, Fail `Error`, ...).
+//! JSONata values are [`JsonataExpression`]s and [`JsonataTemplate`]s:
+//! their text and where the `{% %}` strings are, not evaluated yet.
+//! [`ResultHandling`] groups `ResultSelector`, `ResultPath`, `Retry` and
+//! `Catch` of Task, Parallel and Map states.
 //!
 //! # Loading
 //!
-//! [`StateMachine::from_str`], [`from_slice`](StateMachine::from_slice) and
-//! [`from_value`](StateMachine::from_value) read a definition the way
+//! [`StateMachine`]: crate::StateMachine
+//! [`StateMachine::from_str`]: crate::StateMachine::from_str
+//! [`StateMachine::validate`]: crate::StateMachine::validate
+//! [`StateMachine::from_state`]: crate::StateMachine::from_state
+//! [`Validation`]: crate::Validation
+//! [`Error`]: crate::Error
+//!
+//! [`StateMachine::from_str`], [`from_slice`](crate::StateMachine::from_slice) and
+//! [`from_value`](crate::StateMachine::from_value) read a definition the way
 //! AWS's `CreateStateMachine` does: either every check passes and you get
 //! the compiled machine, or you get an [`Error`] of kind
 //! [`InvalidDefinition`](crate::ErrorKind::InvalidDefinition) carrying
@@ -36,21 +52,36 @@
 //! assert_eq!(first.location.as_deref(), Some("/States/A/Next"));
 //! ```
 
+mod fields;
 mod parse;
-pub(crate) use parse::is_jsonata;
+use parse::is_jsonata;
 mod raw;
 mod ser;
+mod states;
 mod validate;
 
-use crate::error::{Diagnostic, ErrorName};
-use crate::jsonpath::choice::ChoiceRule;
+pub use states::choice::{Choice, ChoiceRules, JsonataChoiceRule, JsonataCondition};
+pub use states::fail::Fail;
+pub use states::handlers::{Catcher, JitterStrategy, ResultHandling, Retrier};
+pub use states::map::{
+    ItemBatcher, ItemReader, Map, ProcessingMode, ProcessorConfig, ResultWriter,
+};
+pub use states::parallel::Parallel;
+pub use states::pass::Pass;
+pub use states::succeed::Succeed;
+pub use states::task::{Credentials, Task};
+pub use states::wait::{Wait, WaitFor};
+
+use crate::error::Diagnostic;
 use crate::jsonpath::path::{Path, ReferencePath};
-use crate::jsonpath::template::{Expression, PayloadTemplate};
+use crate::jsonpath::template::Expression;
+use crate::jsonpath::template::PayloadTemplate;
 pub use crate::resource::{IntegrationPattern, Resource, ResourceKind};
 use serde_json::Value;
 use std::collections::HashMap;
 
 /// Which query language a state uses.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum QueryLanguage {
     /// `"JSONPath"` (the default).
@@ -62,6 +93,7 @@ pub enum QueryLanguage {
 
 /// STANDARD or EXPRESS: only matters for validation (Express restrictions)
 /// and the context object.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum StateMachineType {
     /// A Standard workflow.
@@ -101,6 +133,7 @@ impl QueryLanguage {
 }
 
 /// A whole definition: the top level of the ASL document.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub struct Definition {
     /// `Comment`.
@@ -117,6 +150,7 @@ pub struct Definition {
 
 /// A set of states with a start: the top level, a Parallel branch, or a Map
 /// `ItemProcessor`/`Iterator`.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubMachine {
     /// `Comment`.
@@ -163,6 +197,7 @@ impl SubMachine {
 }
 
 /// One state.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub struct State {
     /// Its name (the key in `States`).
@@ -177,10 +212,49 @@ pub struct State {
     pub kind: StateKind,
 }
 
+impl State {
+    /// True when a JSONata slot of the state is set (`Arguments`, `Output`,
+    /// a JSONata `Assign`, `Items`, a `{% %}` `Seconds`, `Timestamp`,
+    /// `Error`, `Cause` or `RoleArn`, any Choice rule): what an engine
+    /// without JSONata cannot run. Read from the typed slots: the query
+    /// language was resolved at load.
+    pub(crate) fn uses_jsonata(&self) -> bool {
+        let assign = |a: &Option<Assign>| matches!(a, Some(Assign::Jsonata(_)));
+        let dynamic =
+            |d: Option<&Dynamic<String, Expression>>| matches!(d, Some(Dynamic::Jsonata(_)));
+        match &self.kind {
+            StateKind::Pass(s) => s.io.has_jsonata_output() || assign(&s.assign),
+            StateKind::Task(s) => {
+                s.io.has_jsonata()
+                    || assign(&s.assign)
+                    || dynamic(s.credentials.as_ref().map(|c| &c.role_arn))
+            }
+            StateKind::Choice(s) => {
+                s.io.has_jsonata_output()
+                    || assign(&s.assign)
+                    || matches!(s.choices, ChoiceRules::Jsonata(_))
+            }
+            StateKind::Wait(s) => {
+                s.io.has_jsonata_output()
+                    || matches!(
+                        s.wait,
+                        WaitFor::Seconds(Dynamic::Jsonata(_))
+                            | WaitFor::Timestamp(Dynamic::Jsonata(_))
+                    )
+            }
+            StateKind::Succeed(s) => s.io.has_jsonata_output(),
+            StateKind::Fail(s) => dynamic(s.error.as_ref()) || dynamic(s.cause.as_ref()),
+            StateKind::Parallel(s) => s.io.has_jsonata(),
+            StateKind::Map(s) => s.io.has_jsonata_output() || s.items.is_some(),
+        }
+    }
+}
+
 /// The eight state types.
 // Built once at load time and only ever read by reference, so the size of
 // the largest variant (Map) costs nothing on the hot path.
 #[allow(clippy::large_enum_variant)]
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub enum StateKind {
     /// `"Type": "Pass"`
@@ -218,6 +292,7 @@ impl StateKind {
 }
 
 /// Where a state goes when it is done.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Transition {
     /// `"Next": "<name>"`
@@ -226,354 +301,250 @@ pub enum Transition {
     End,
 }
 
-/// The JSONPath input/output fields shared by most states. Absent fields
-/// take ASL's defaults at load time: `InputPath`/`OutputPath`/`ResultPath`
-/// default to `$`; `None` means the field was `null`.
+/// The input and output slots of a state, in its query language. Absent
+/// JSONPath fields take ASL's defaults at load time (`InputPath` and
+/// `OutputPath` are `$`); `None` means the field was `null`. A slot the
+/// state type does not have (`Parameters` of a Wait, `Arguments` of a Pass)
+/// is always `None`; a Fail state has no `Io`.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
-pub struct Io {
-    /// `InputPath` (`None` = `null`: the effective input is `{}`).
-    pub input_path: Option<Path>,
-    /// `OutputPath` (`None` = `null`: the output is `{}`).
-    pub output_path: Option<Path>,
+pub enum Io {
+    /// A JSONPath state.
+    #[non_exhaustive]
+    JsonPath {
+        /// `InputPath` (`None` = `null`: the effective input is `{}`).
+        input_path: Option<Path>,
+        /// `OutputPath` (`None` = `null`: the output is `{}`).
+        output_path: Option<Path>,
+        /// `Parameters` (Pass, Task, Parallel; a Map's is its
+        /// [`item_selector`](Map::item_selector)).
+        parameters: Option<PayloadTemplate>,
+    },
+    /// A JSONata state.
+    #[non_exhaustive]
+    Jsonata {
+        /// `Arguments` (Task, Parallel).
+        arguments: Option<JsonataTemplate>,
+        /// `Output`.
+        output: Option<JsonataTemplate>,
+    },
 }
 
-/// `Assign`: a payload template in JSONPath states; kept as written in
-/// JSONata states.
+impl Io {
+    /// The slots of a JSONPath state.
+    pub fn json_path(
+        input_path: Option<Path>,
+        output_path: Option<Path>,
+        parameters: Option<PayloadTemplate>,
+    ) -> Io {
+        Io::JsonPath {
+            input_path,
+            output_path,
+            parameters,
+        }
+    }
+
+    /// The slots of a JSONata state.
+    pub fn jsonata(arguments: Option<JsonataTemplate>, output: Option<JsonataTemplate>) -> Io {
+        Io::Jsonata { arguments, output }
+    }
+
+    /// `InputPath` as the JSONPath data flow applies it: a JSONata state
+    /// passes its whole input on (`$`).
+    pub(crate) fn input_path(&self) -> Option<&Path> {
+        match self {
+            Io::JsonPath { input_path, .. } => input_path.as_ref(),
+            Io::Jsonata { .. } => root_path(),
+        }
+    }
+
+    /// `OutputPath` as the JSONPath data flow applies it (`$` for a JSONata
+    /// state).
+    pub(crate) fn output_path(&self) -> Option<&Path> {
+        match self {
+            Io::JsonPath { output_path, .. } => output_path.as_ref(),
+            Io::Jsonata { .. } => root_path(),
+        }
+    }
+
+    /// The same slots with `Parameters` set (JSONPath states).
+    pub(crate) fn with_parameters(self, parameters: Option<PayloadTemplate>) -> Io {
+        match self {
+            Io::JsonPath {
+                input_path,
+                output_path,
+                ..
+            } => Io::json_path(input_path, output_path, parameters),
+            jsonata => jsonata,
+        }
+    }
+
+    /// `Parameters` of a JSONPath state.
+    pub(crate) fn parameters(&self) -> Option<&PayloadTemplate> {
+        match self {
+            Io::JsonPath { parameters, .. } => parameters.as_ref(),
+            Io::Jsonata { .. } => None,
+        }
+    }
+
+    /// True when a JSONata `Arguments` or `Output` is set.
+    pub(crate) fn has_jsonata(&self) -> bool {
+        matches!(self, Io::Jsonata { arguments, output } if arguments.is_some() || output.is_some())
+    }
+
+    /// True when a JSONata `Output` is set.
+    pub(crate) fn has_jsonata_output(&self) -> bool {
+        matches!(
+            self,
+            Io::Jsonata {
+                output: Some(_),
+                ..
+            }
+        )
+    }
+}
+
+/// The `$` path, shared.
+fn root_path() -> Option<&'static Path> {
+    static ROOT: std::sync::LazyLock<Option<Path>> =
+        std::sync::LazyLock::new(|| Path::parse("$").ok());
+    ROOT.as_ref()
+}
+
+/// `Assign`, in the state's query language.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Assign {
     /// JSONPath `Assign` (`.$` keys evaluated).
     JsonPath(PayloadTemplate),
-    /// JSONata `Assign` (`{% %}` values), not evaluated yet.
-    Jsonata(Value),
+    /// JSONata `Assign` (`{% %}` strings at any depth).
+    Jsonata(JsonataTemplate),
 }
 
-/// A Pass state.
+/// A field whose value is given literally, through a JSONPath (the
+/// `...Path` field, or `ErrorPath`/`CausePath`/`RoleArn.$` whose `P` is an
+/// [`Expression`]: a path or an intrinsic call), or as a JSONata
+/// expression: `Seconds`, `Timestamp`, `TimeoutSeconds`,
+/// `HeartbeatSeconds`, `MaxConcurrency`, `ToleratedFailure*`, `MaxItems`,
+/// `MaxItemsPerBatch`, `MaxInputBytesPerBatch`, Fail `Error`/`Cause`,
+/// `Credentials.RoleArn`.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
-pub struct Pass {
-    /// `Next` / `End`.
-    pub transition: Transition,
-    /// `InputPath` / `OutputPath`.
-    pub io: Io,
-    /// `Parameters`.
-    pub parameters: Option<PayloadTemplate>,
-    /// `Result`: always literal.
-    pub result: Option<Value>,
-    /// `ResultPath` (`None` = `null`).
-    pub result_path: Option<ReferencePath>,
-    /// `Assign`.
-    pub assign: Option<Assign>,
-    /// JSONata `Output`.
-    pub output: Option<Value>,
-}
-
-/// A number given literally, through a Reference Path (`...Path` field), or
-/// as a JSONata expression.
-#[derive(Clone, Debug, PartialEq)]
-pub enum NumberOrPath<T> {
+pub enum Dynamic<T, P = ReferencePath> {
     /// The literal value.
-    Value(T),
-    /// The `...Path` form.
-    Path(ReferencePath),
-    /// A `{% %}` expression (JSONata), kept as written.
-    Jsonata(String),
+    Literal(T),
+    /// The JSONPath form (JSONPath states).
+    Path(P),
+    /// A `{% %}` expression (JSONata states).
+    Jsonata(JsonataExpression),
 }
 
-/// `Credentials` of a Task.
+/// A JSONata expression: a whole JSON string `{% ... %}` (no whitespace
+/// outside the delimiters). Holds the text for now; the JSONata evaluator
+/// will make it hold the compiled expression.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JsonataExpression {
+    written: String,
+}
+
+impl JsonataExpression {
+    /// `text` when it is a JSONata expression (`{%` ... `%}`), else `None`.
+    pub fn parse(text: &str) -> Option<JsonataExpression> {
+        is_jsonata(text).then(|| JsonataExpression {
+            written: text.to_owned(),
+        })
+    }
+
+    /// The string as written, delimiters included.
+    pub fn as_str(&self) -> &str {
+        &self.written
+    }
+
+    /// A JSON string that is an expression once trimmed (a Choice
+    /// `Condition` is read that way), kept as written.
+    pub(crate) fn parse_padded(text: &str) -> Option<JsonataExpression> {
+        is_jsonata(text.trim()).then(|| JsonataExpression {
+            written: text.to_owned(),
+        })
+    }
+
+    /// The expression between `{%` and `%}`.
+    pub fn source(&self) -> &str {
+        let trimmed = self.written.trim();
+        trimmed
+            .get(2..trimmed.len().saturating_sub(2))
+            .unwrap_or("")
+    }
+}
+
+/// A JSON value of a JSONata state (`Arguments`, `Output`, `Assign`,
+/// `Items`, a JSONata `Condition`) whose strings may be `{% %}`
+/// expressions at any depth; every other value is literal.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
-pub enum Credentials {
-    /// `{"RoleArn": "<arn>"}` (or a JSONata expression, kept as written).
-    RoleArn(String),
-    /// `{"RoleArn.$": <path or intrinsic>}`.
-    RoleArnPath(Expression),
+pub struct JsonataTemplate {
+    value: Value,
+    /// JSON Pointers (RFC 6901) of the expression strings, in document order.
+    expressions: Vec<String>,
 }
 
-/// A Task state.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Task {
-    /// `Resource`.
-    pub resource: Resource,
-    /// `Next` / `End`.
-    pub transition: Transition,
-    /// `InputPath` / `OutputPath`.
-    pub io: Io,
-    /// `Parameters`.
-    pub parameters: Option<PayloadTemplate>,
-    /// `ResultSelector`.
-    pub result_selector: Option<PayloadTemplate>,
-    /// `ResultPath` (`None` = `null`).
-    pub result_path: Option<ReferencePath>,
-    /// `Retry`.
-    pub retry: Vec<Retrier>,
-    /// `Catch`.
-    pub catch: Vec<Catcher>,
-    /// `TimeoutSeconds` / `TimeoutSecondsPath`.
-    pub timeout_seconds: Option<NumberOrPath<u64>>,
-    /// `HeartbeatSeconds` / `HeartbeatSecondsPath`.
-    pub heartbeat_seconds: Option<NumberOrPath<u64>>,
-    /// `Credentials`.
-    pub credentials: Option<Credentials>,
-    /// `Assign`.
-    pub assign: Option<Assign>,
-    /// JSONata `Arguments`.
-    pub arguments: Option<Value>,
-    /// JSONata `Output`.
-    pub output: Option<Value>,
-}
+impl JsonataTemplate {
+    /// The template of `value`: finds its expression strings (without
+    /// recursion).
+    pub fn new(value: Value) -> JsonataTemplate {
+        let mut expressions = Vec::new();
+        let mut stack: Vec<(&Value, String)> = vec![(&value, String::new())];
+        while let Some((v, at)) = stack.pop() {
+            match v {
+                Value::String(s) if is_jsonata(s) => expressions.push(at),
+                Value::Object(m) => {
+                    for (key, child) in m.iter().rev() {
+                        let key = key.replace('~', "~0").replace('/', "~1");
+                        stack.push((child, format!("{at}/{key}")));
+                    }
+                }
+                Value::Array(a) => {
+                    for (i, child) in a.iter().enumerate().rev() {
+                        stack.push((child, format!("{at}/{i}")));
+                    }
+                }
+                _ => {}
+            }
+        }
+        JsonataTemplate { value, expressions }
+    }
 
-/// A Choice state.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Choice {
-    /// `Choices`, in order.
-    pub choices: Vec<ChoiceRule>,
-    /// `Default`.
-    pub default: Option<String>,
-    /// `InputPath` / `OutputPath`.
-    pub io: Io,
-    /// `Assign`.
-    pub assign: Option<Assign>,
-    /// JSONata `Output`.
-    pub output: Option<Value>,
-}
+    /// The value as written.
+    pub fn as_value(&self) -> &Value {
+        &self.value
+    }
 
-/// How long a Wait state waits.
-#[derive(Clone, Debug, PartialEq)]
-pub enum WaitFor {
-    /// `Seconds`.
-    Seconds(u64),
-    /// `Timestamp` (RFC 3339, as written).
-    Timestamp(String),
-    /// `SecondsPath`.
-    SecondsPath(ReferencePath),
-    /// `TimestampPath`.
-    TimestampPath(ReferencePath),
-    /// JSONata `Seconds: "{% %}"`, kept as written.
-    SecondsJsonata(String),
-    /// JSONata `Timestamp: "{% %}"`, kept as written.
-    TimestampJsonata(String),
-}
+    /// The value as written (a copy).
+    pub fn to_value(&self) -> Value {
+        self.value.clone()
+    }
 
-/// A Wait state.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Wait {
-    /// The duration or deadline.
-    pub wait: WaitFor,
-    /// `Next` / `End`.
-    pub transition: Transition,
-    /// `InputPath` / `OutputPath`.
-    pub io: Io,
-    /// `Assign`.
-    pub assign: Option<Assign>,
-    /// JSONata `Output`.
-    pub output: Option<Value>,
-}
+    /// Where the `{% %}` strings are: their JSON Pointers (`""` when the
+    /// whole value is one), in document order.
+    pub fn expression_pointers(&self) -> impl Iterator<Item = &str> {
+        self.expressions.iter().map(String::as_str)
+    }
 
-/// A Succeed state.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Succeed {
-    /// `InputPath` / `OutputPath`.
-    pub io: Io,
-    /// JSONata `Output`.
-    pub output: Option<Value>,
-}
+    /// The `{% %}` expressions, in document order.
+    pub fn expressions(&self) -> impl Iterator<Item = JsonataExpression> + '_ {
+        self.expressions.iter().filter_map(|p| {
+            self.value
+                .pointer(p)
+                .and_then(Value::as_str)
+                .and_then(JsonataExpression::parse)
+        })
+    }
 
-/// The `Error` or `Cause` of a Fail state.
-#[derive(Clone, Debug, PartialEq)]
-pub enum FailField {
-    /// `Error` / `Cause`: a literal string.
-    Literal(String),
-    /// `ErrorPath` / `CausePath`: a Reference Path or an intrinsic call.
-    Path(Expression),
-    /// JSONata `{% %}`, kept as written.
-    Jsonata(String),
-}
-
-/// A Fail state.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Fail {
-    /// `Error` / `ErrorPath`.
-    pub error: Option<FailField>,
-    /// `Cause` / `CausePath`.
-    pub cause: Option<FailField>,
-}
-
-/// A Parallel state.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Parallel {
-    /// `Branches`.
-    pub branches: Vec<SubMachine>,
-    /// `Next` / `End`.
-    pub transition: Transition,
-    /// `InputPath` / `OutputPath`.
-    pub io: Io,
-    /// `Parameters`.
-    pub parameters: Option<PayloadTemplate>,
-    /// `ResultSelector`.
-    pub result_selector: Option<PayloadTemplate>,
-    /// `ResultPath` (`None` = `null`).
-    pub result_path: Option<ReferencePath>,
-    /// `Retry`.
-    pub retry: Vec<Retrier>,
-    /// `Catch`.
-    pub catch: Vec<Catcher>,
-    /// `Assign`.
-    pub assign: Option<Assign>,
-    /// JSONata `Arguments`.
-    pub arguments: Option<Value>,
-    /// JSONata `Output`.
-    pub output: Option<Value>,
-}
-
-/// `ProcessorConfig.Mode`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum ProcessingMode {
-    /// `INLINE` (the default).
-    #[default]
-    Inline,
-    /// `DISTRIBUTED`: iterations run as child executions.
-    Distributed,
-}
-
-/// `ProcessorConfig` of a Map.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ProcessorConfig {
-    /// `Mode`.
-    pub mode: ProcessingMode,
-    /// `ExecutionType` (distributed only).
-    pub execution_type: Option<StateMachineType>,
-}
-
-/// `ItemReader` of a distributed Map, kept close to ASL.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ItemReader {
-    /// `Resource`, e.g. `arn:aws:states:::s3:getObject`.
-    pub resource: String,
-    /// `Parameters`.
-    pub parameters: Option<PayloadTemplate>,
-    /// JSONata `Arguments`.
-    pub arguments: Option<Value>,
-    /// `ReaderConfig` as written (InputType, CSVHeaderLocation, ...).
-    pub reader_config: Option<Value>,
-    /// `ReaderConfig.MaxItems` / `MaxItemsPath`.
-    pub max_items: Option<NumberOrPath<u64>>,
-}
-
-/// `ItemBatcher` of a distributed Map.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ItemBatcher {
-    /// `BatchInput`.
-    pub batch_input: Option<PayloadTemplate>,
-    /// `MaxItemsPerBatch` / `MaxItemsPerBatchPath`.
-    pub max_items_per_batch: Option<NumberOrPath<u64>>,
-    /// `MaxInputBytesPerBatch` / `MaxInputBytesPerBatchPath`.
-    pub max_input_bytes_per_batch: Option<NumberOrPath<u64>>,
-}
-
-/// `ResultWriter` of a distributed Map.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ResultWriter {
-    /// `Resource`, e.g. `arn:aws:states:::s3:putObject`.
-    pub resource: Option<String>,
-    /// `Parameters`.
-    pub parameters: Option<PayloadTemplate>,
-    /// JSONata `Arguments`.
-    pub arguments: Option<Value>,
-    /// `WriterConfig` as written.
-    pub writer_config: Option<Value>,
-}
-
-/// A Map state.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Map {
-    /// `ItemProcessor` (or the legacy `Iterator`).
-    pub item_processor: SubMachine,
-    /// `ItemProcessor.ProcessorConfig`.
-    pub processor_config: ProcessorConfig,
-    /// True when the definition used the legacy `Iterator` key.
-    pub legacy_iterator: bool,
-    /// `ItemsPath` (default `$`).
-    pub items_path: Option<ReferencePath>,
-    /// JSONata `Items`.
-    pub items: Option<Value>,
-    /// `ItemSelector` (or the legacy `Parameters`).
-    pub item_selector: Option<PayloadTemplate>,
-    /// True when the definition used the legacy `Parameters` key.
-    pub legacy_parameters: bool,
-    /// `MaxConcurrency` / `MaxConcurrencyPath` (0 = unbounded).
-    pub max_concurrency: Option<NumberOrPath<u64>>,
-    /// `ItemReader`.
-    pub item_reader: Option<ItemReader>,
-    /// `ItemBatcher`.
-    pub item_batcher: Option<ItemBatcher>,
-    /// `ResultWriter`.
-    pub result_writer: Option<ResultWriter>,
-    /// `ToleratedFailureCount` / `...Path`.
-    pub tolerated_failure_count: Option<NumberOrPath<u64>>,
-    /// `ToleratedFailurePercentage` / `...Path`.
-    pub tolerated_failure_percentage: Option<NumberOrPath<f64>>,
-    /// `Label`.
-    pub label: Option<String>,
-    /// `Next` / `End`.
-    pub transition: Transition,
-    /// `InputPath` / `OutputPath`.
-    pub io: Io,
-    /// `ResultSelector`.
-    pub result_selector: Option<PayloadTemplate>,
-    /// `ResultPath` (`None` = `null`).
-    pub result_path: Option<ReferencePath>,
-    /// `Retry`.
-    pub retry: Vec<Retrier>,
-    /// `Catch`.
-    pub catch: Vec<Catcher>,
-    /// `Assign`.
-    pub assign: Option<Assign>,
-    /// JSONata `Output`.
-    pub output: Option<Value>,
-}
-
-/// `JitterStrategy` of a retrier.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum JitterStrategy {
-    /// `NONE` (the default).
-    #[default]
-    None,
-    /// `FULL`: a uniform random delay in `[0, interval]`.
-    Full,
-}
-
-/// One entry of `Retry`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Retrier {
-    /// `ErrorEquals`.
-    pub error_equals: Vec<ErrorName>,
-    /// `IntervalSeconds` (default 1).
-    pub interval_seconds: u64,
-    /// `MaxAttempts` (default 3; 0 = never retry).
-    pub max_attempts: u64,
-    /// `BackoffRate` (default 2.0).
-    pub backoff_rate: f64,
-    /// `MaxDelaySeconds`.
-    pub max_delay_seconds: Option<u64>,
-    /// `JitterStrategy`.
-    pub jitter_strategy: JitterStrategy,
-    /// `Comment`.
-    pub comment: Option<String>,
-}
-
-/// One entry of `Catch`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Catcher {
-    /// `ErrorEquals`.
-    pub error_equals: Vec<ErrorName>,
-    /// `Next`.
-    pub next: String,
-    /// `ResultPath` (default `$`; `None` = `null`).
-    pub result_path: Option<ReferencePath>,
-    /// `Assign`.
-    pub assign: Option<Assign>,
-    /// JSONata `Output`.
-    pub output: Option<Value>,
-    /// `Comment`.
-    pub comment: Option<String>,
+    /// True when the value holds no expression.
+    pub fn is_literal(&self) -> bool {
+        self.expressions.is_empty()
+    }
 }
 
 /// Loads a definition from a JSON value: the typed model when it has no

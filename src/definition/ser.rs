@@ -1,16 +1,17 @@
 //! The typed model back to ASL JSON. Loading the result gives an equal
 //! model (defaults may be written out explicitly).
 
+use super::states::{choice, fail, map, parallel, pass, succeed, task, wait};
 use super::{
-    Assign, Catcher, Credentials, Definition, FailField, Io, NumberOrPath, ProcessingMode,
-    ProcessorConfig, QueryLanguage, Retrier, State, StateKind, SubMachine, Transition, WaitFor,
+    Assign, Catcher, Definition, Dynamic, Io, ProcessingMode, ProcessorConfig, QueryLanguage,
+    ResultHandling, Retrier, State, StateKind, SubMachine, Transition,
 };
 use crate::error::ErrorName;
 use crate::jsonpath::path::{Path, ReferencePath};
 use crate::jsonpath::template::PayloadTemplate;
 use serde_json::{json, Map, Value};
 
-type Object = Map<String, Value>;
+pub(crate) type Object = Map<String, Value>;
 
 pub(crate) fn definition(d: &Definition) -> Value {
     let mut m = Object::new();
@@ -30,7 +31,7 @@ pub(crate) fn definition(d: &Definition) -> Value {
     Value::Object(m)
 }
 
-fn body(m: &mut Object, s: &SubMachine, with_comment: bool) {
+pub(crate) fn body(m: &mut Object, s: &SubMachine, with_comment: bool) {
     if with_comment {
         if let Some(c) = &s.comment {
             m.insert("Comment".into(), json!(c));
@@ -45,13 +46,13 @@ fn body(m: &mut Object, s: &SubMachine, with_comment: bool) {
     m.insert("States".into(), Value::Object(states));
 }
 
-fn sub(s: &SubMachine) -> Value {
+pub(crate) fn sub(s: &SubMachine) -> Value {
     let mut m = Object::new();
     body(&mut m, s, true);
     Value::Object(m)
 }
 
-fn put<T: Into<Value>>(m: &mut Object, key: &str, v: Option<T>) {
+pub(crate) fn put<T: Into<Value>>(m: &mut Object, key: &str, v: Option<T>) {
     if let Some(v) = v {
         m.insert(key.into(), v.into());
     }
@@ -59,7 +60,7 @@ fn put<T: Into<Value>>(m: &mut Object, key: &str, v: Option<T>) {
 
 /// A path field as written: `null` for `None`, left out when `$` (the
 /// default).
-fn path_text(p: Option<&str>) -> Option<Value> {
+pub(crate) fn path_text(p: Option<&str>) -> Option<Value> {
     match p {
         None => Some(Value::Null),
         Some("$") => None,
@@ -67,66 +68,103 @@ fn path_text(p: Option<&str>) -> Option<Value> {
     }
 }
 
-fn path_value(p: &Option<Path>) -> Option<Value> {
+pub(crate) fn path_value(p: &Option<Path>) -> Option<Value> {
     path_text(p.as_ref().map(Path::as_str))
 }
 
-fn reference_value(p: &Option<ReferencePath>) -> Option<Value> {
+pub(crate) fn reference_value(p: &Option<ReferencePath>) -> Option<Value> {
     path_text(p.as_ref().map(ReferencePath::as_str))
 }
 
-fn io(m: &mut Object, io: &Io) {
-    put(m, "InputPath", path_value(&io.input_path));
-    put(m, "OutputPath", path_value(&io.output_path));
+/// `InputPath`, `OutputPath` and `Parameters` (JSONPath), written where
+/// ASL puts them: after the transition.
+pub(crate) fn io(m: &mut Object, io: &Io) {
+    if let Io::JsonPath {
+        input_path,
+        output_path,
+        parameters,
+    } = io
+    {
+        put(m, "InputPath", path_value(input_path));
+        put(m, "OutputPath", path_value(output_path));
+        template(m, "Parameters", parameters);
+    }
 }
 
-fn transition(m: &mut Object, t: &Transition) {
+/// `Arguments` and `Output` (JSONata), written last.
+pub(crate) fn io_jsonata(m: &mut Object, io: &Io) {
+    if let Io::Jsonata { arguments, output } = io {
+        put(m, "Arguments", arguments.as_ref().map(|a| a.to_value()));
+        put(m, "Output", output.as_ref().map(|o| o.to_value()));
+    }
+}
+
+pub(crate) fn transition(m: &mut Object, t: &Transition) {
     match t {
         Transition::Next(n) => m.insert("Next".into(), json!(n)),
         Transition::End => m.insert("End".into(), json!(true)),
     };
 }
 
-fn template(m: &mut Object, key: &str, t: &Option<PayloadTemplate>) {
+pub(crate) fn template(m: &mut Object, key: &str, t: &Option<PayloadTemplate>) {
     put(m, key, t.as_ref().map(PayloadTemplate::to_value));
 }
 
-fn assign(m: &mut Object, a: &Option<Assign>) {
+pub(crate) fn assign(m: &mut Object, a: &Option<Assign>) {
     put(
         m,
         "Assign",
         a.as_ref().map(|a| match a {
             Assign::JsonPath(t) => t.to_value(),
-            Assign::Jsonata(v) => v.clone(),
+            Assign::Jsonata(t) => t.to_value(),
         }),
     );
 }
 
-fn number<T: Into<Value> + Copy>(
+/// A [`Dynamic`] field: the literal or the JSONata expression under
+/// `literal`, the path under `path`.
+pub(crate) fn dynamic<T: Into<Value> + Clone, P: AsPathText>(
     m: &mut Object,
     literal: &str,
     path: &str,
-    n: &Option<NumberOrPath<T>>,
+    d: Option<&Dynamic<T, P>>,
 ) {
-    match n {
+    match d {
         None => {}
-        Some(NumberOrPath::Value(v)) => {
-            m.insert(literal.into(), (*v).into());
+        Some(Dynamic::Literal(v)) => {
+            m.insert(literal.into(), v.clone().into());
         }
-        Some(NumberOrPath::Path(p)) => {
-            m.insert(path.into(), json!(p.as_str()));
+        Some(Dynamic::Path(p)) => {
+            m.insert(path.into(), json!(p.path_text()));
         }
-        Some(NumberOrPath::Jsonata(s)) => {
-            m.insert(literal.into(), json!(s));
+        Some(Dynamic::Jsonata(e)) => {
+            m.insert(literal.into(), json!(e.as_str()));
         }
     }
 }
 
-fn error_names(names: &[ErrorName]) -> Value {
+/// The text of the JSONPath form of a [`Dynamic`].
+pub(crate) trait AsPathText {
+    fn path_text(&self) -> &str;
+}
+
+impl AsPathText for ReferencePath {
+    fn path_text(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsPathText for crate::jsonpath::template::Expression {
+    fn path_text(&self) -> &str {
+        self.as_str()
+    }
+}
+
+pub(crate) fn error_names(names: &[ErrorName]) -> Value {
     Value::Array(names.iter().map(|e| json!(e.as_str())).collect())
 }
 
-fn retrier(r: &Retrier) -> Value {
+pub(crate) fn retrier(r: &Retrier) -> Value {
     let mut m = Object::new();
     m.insert("ErrorEquals".into(), error_names(&r.error_equals));
     m.insert("IntervalSeconds".into(), json!(r.interval_seconds));
@@ -140,18 +178,25 @@ fn retrier(r: &Retrier) -> Value {
     Value::Object(m)
 }
 
-fn catcher(c: &Catcher) -> Value {
+pub(crate) fn catcher(c: &Catcher) -> Value {
     let mut m = Object::new();
     m.insert("ErrorEquals".into(), error_names(&c.error_equals));
     m.insert("Next".into(), json!(c.next));
     put(&mut m, "ResultPath", reference_value(&c.result_path));
     assign(&mut m, &c.assign);
-    put(&mut m, "Output", c.output.clone());
+    put(&mut m, "Output", c.output.as_ref().map(|o| o.to_value()));
     put(&mut m, "Comment", c.comment.clone());
     Value::Object(m)
 }
 
-fn errors(m: &mut Object, retry: &[Retrier], catch: &[Catcher]) {
+/// `ResultSelector`, `ResultPath`, `Retry`, `Catch`.
+pub(crate) fn result_handling(m: &mut Object, h: &ResultHandling) {
+    template(m, "ResultSelector", &h.result_selector);
+    put(m, "ResultPath", reference_value(&h.result_path));
+    errors(m, &h.retry, &h.catch);
+}
+
+pub(crate) fn errors(m: &mut Object, retry: &[Retrier], catch: &[Catcher]) {
     if !retry.is_empty() {
         m.insert(
             "Retry".into(),
@@ -166,19 +211,7 @@ fn errors(m: &mut Object, retry: &[Retrier], catch: &[Catcher]) {
     }
 }
 
-fn fail_field(m: &mut Object, literal: &str, path: &str, f: &Option<FailField>) {
-    match f {
-        None => {}
-        Some(FailField::Literal(s)) | Some(FailField::Jsonata(s)) => {
-            m.insert(literal.into(), json!(s));
-        }
-        Some(FailField::Path(e)) => {
-            m.insert(path.into(), json!(e.as_str()));
-        }
-    }
-}
-
-fn processor(s: &SubMachine, config: &ProcessorConfig) -> Value {
+pub(crate) fn processor(s: &SubMachine, config: &ProcessorConfig) -> Value {
     let mut m = Object::new();
     if *config != ProcessorConfig::default() {
         let mut c = Object::new();
@@ -196,7 +229,7 @@ fn processor(s: &SubMachine, config: &ProcessorConfig) -> Value {
     Value::Object(m)
 }
 
-fn state(s: &State) -> Value {
+pub(crate) fn state(s: &State) -> Value {
     let mut m = Object::new();
     m.insert("Type".into(), json!(s.kind.type_name()));
     put(&mut m, "Comment", s.comment.clone());
@@ -206,177 +239,14 @@ fn state(s: &State) -> Value {
         s.declared_query_language.map(QueryLanguage::as_str),
     );
     match &s.kind {
-        StateKind::Pass(p) => {
-            transition(&mut m, &p.transition);
-            io(&mut m, &p.io);
-            template(&mut m, "Parameters", &p.parameters);
-            put(&mut m, "Result", p.result.clone());
-            put(&mut m, "ResultPath", reference_value(&p.result_path));
-            assign(&mut m, &p.assign);
-            put(&mut m, "Output", p.output.clone());
-        }
-        StateKind::Task(t) => {
-            m.insert("Resource".into(), json!(t.resource.arn));
-            transition(&mut m, &t.transition);
-            io(&mut m, &t.io);
-            template(&mut m, "Parameters", &t.parameters);
-            template(&mut m, "ResultSelector", &t.result_selector);
-            put(&mut m, "ResultPath", reference_value(&t.result_path));
-            errors(&mut m, &t.retry, &t.catch);
-            number(
-                &mut m,
-                "TimeoutSeconds",
-                "TimeoutSecondsPath",
-                &t.timeout_seconds,
-            );
-            number(
-                &mut m,
-                "HeartbeatSeconds",
-                "HeartbeatSecondsPath",
-                &t.heartbeat_seconds,
-            );
-            if let Some(c) = &t.credentials {
-                let c = match c {
-                    Credentials::RoleArn(s) => json!({ "RoleArn": s }),
-                    Credentials::RoleArnPath(e) => json!({ "RoleArn.$": e.as_str() }),
-                };
-                m.insert("Credentials".into(), c);
-            }
-            assign(&mut m, &t.assign);
-            put(&mut m, "Arguments", t.arguments.clone());
-            put(&mut m, "Output", t.output.clone());
-        }
-        StateKind::Choice(c) => {
-            m.insert(
-                "Choices".into(),
-                Value::Array(c.choices.iter().map(|r| r.to_value()).collect()),
-            );
-            put(&mut m, "Default", c.default.clone());
-            io(&mut m, &c.io);
-            assign(&mut m, &c.assign);
-            put(&mut m, "Output", c.output.clone());
-        }
-        StateKind::Wait(w) => {
-            match &w.wait {
-                WaitFor::Seconds(n) => m.insert("Seconds".into(), json!(n)),
-                WaitFor::Timestamp(t) | WaitFor::TimestampJsonata(t) => {
-                    m.insert("Timestamp".into(), json!(t))
-                }
-                WaitFor::SecondsJsonata(s) => m.insert("Seconds".into(), json!(s)),
-                WaitFor::SecondsPath(p) => m.insert("SecondsPath".into(), json!(p.as_str())),
-                WaitFor::TimestampPath(p) => m.insert("TimestampPath".into(), json!(p.as_str())),
-            };
-            transition(&mut m, &w.transition);
-            io(&mut m, &w.io);
-            assign(&mut m, &w.assign);
-            put(&mut m, "Output", w.output.clone());
-        }
-        StateKind::Succeed(s) => {
-            io(&mut m, &s.io);
-            put(&mut m, "Output", s.output.clone());
-        }
-        StateKind::Fail(f) => {
-            fail_field(&mut m, "Error", "ErrorPath", &f.error);
-            fail_field(&mut m, "Cause", "CausePath", &f.cause);
-        }
-        StateKind::Parallel(p) => {
-            m.insert(
-                "Branches".into(),
-                Value::Array(p.branches.iter().map(sub).collect()),
-            );
-            transition(&mut m, &p.transition);
-            io(&mut m, &p.io);
-            template(&mut m, "Parameters", &p.parameters);
-            template(&mut m, "ResultSelector", &p.result_selector);
-            put(&mut m, "ResultPath", reference_value(&p.result_path));
-            errors(&mut m, &p.retry, &p.catch);
-            assign(&mut m, &p.assign);
-            put(&mut m, "Arguments", p.arguments.clone());
-            put(&mut m, "Output", p.output.clone());
-        }
-        StateKind::Map(map) => {
-            let key = if map.legacy_iterator {
-                "Iterator"
-            } else {
-                "ItemProcessor"
-            };
-            m.insert(
-                key.into(),
-                processor(&map.item_processor, &map.processor_config),
-            );
-            transition(&mut m, &map.transition);
-            io(&mut m, &map.io);
-            match &map.items_path {
-                Some(p) if p.as_str() != "$" => {
-                    m.insert("ItemsPath".into(), json!(p.as_str()));
-                }
-                _ => {}
-            }
-            put(&mut m, "Items", map.items.clone());
-            let key = if map.legacy_parameters {
-                "Parameters"
-            } else {
-                "ItemSelector"
-            };
-            template(&mut m, key, &map.item_selector);
-            number(
-                &mut m,
-                "MaxConcurrency",
-                "MaxConcurrencyPath",
-                &map.max_concurrency,
-            );
-            if let Some(r) = &map.item_reader {
-                let mut o = Object::new();
-                o.insert("Resource".into(), json!(r.resource));
-                template(&mut o, "Parameters", &r.parameters);
-                put(&mut o, "Arguments", r.arguments.clone());
-                put(&mut o, "ReaderConfig", r.reader_config.clone());
-                m.insert("ItemReader".into(), Value::Object(o));
-            }
-            if let Some(b) = &map.item_batcher {
-                let mut o = Object::new();
-                template(&mut o, "BatchInput", &b.batch_input);
-                number(
-                    &mut o,
-                    "MaxItemsPerBatch",
-                    "MaxItemsPerBatchPath",
-                    &b.max_items_per_batch,
-                );
-                number(
-                    &mut o,
-                    "MaxInputBytesPerBatch",
-                    "MaxInputBytesPerBatchPath",
-                    &b.max_input_bytes_per_batch,
-                );
-                m.insert("ItemBatcher".into(), Value::Object(o));
-            }
-            if let Some(w) = &map.result_writer {
-                let mut o = Object::new();
-                put(&mut o, "Resource", w.resource.clone());
-                template(&mut o, "Parameters", &w.parameters);
-                put(&mut o, "Arguments", w.arguments.clone());
-                put(&mut o, "WriterConfig", w.writer_config.clone());
-                m.insert("ResultWriter".into(), Value::Object(o));
-            }
-            number(
-                &mut m,
-                "ToleratedFailureCount",
-                "ToleratedFailureCountPath",
-                &map.tolerated_failure_count,
-            );
-            number(
-                &mut m,
-                "ToleratedFailurePercentage",
-                "ToleratedFailurePercentagePath",
-                &map.tolerated_failure_percentage,
-            );
-            put(&mut m, "Label", map.label.clone());
-            template(&mut m, "ResultSelector", &map.result_selector);
-            put(&mut m, "ResultPath", reference_value(&map.result_path));
-            errors(&mut m, &map.retry, &map.catch);
-            assign(&mut m, &map.assign);
-            put(&mut m, "Output", map.output.clone());
-        }
+        StateKind::Pass(p) => pass::write(&mut m, p),
+        StateKind::Task(t) => task::write(&mut m, t),
+        StateKind::Choice(c) => choice::write(&mut m, c),
+        StateKind::Wait(w) => wait::write(&mut m, w),
+        StateKind::Succeed(s) => succeed::write(&mut m, s),
+        StateKind::Fail(f) => fail::write(&mut m, f),
+        StateKind::Parallel(p) => parallel::write(&mut m, p),
+        StateKind::Map(map) => map::write(&mut m, map),
     }
     Value::Object(m)
 }

@@ -6,15 +6,12 @@
 //! `States.QueryEvaluationError` until JSONata is supported.
 
 use super::plan::{MoveField, MoveTemplate};
-use crate::definition::{
-    Assign, Choice, Credentials, FailField, NumberOrPath, QueryLanguage, State, StateKind, Task,
-    WaitFor,
-};
+use crate::definition::{Assign, Choice, Dynamic, QueryLanguage, State, Task, WaitFor};
 use crate::error::{ErrorName, StatesError};
 use crate::json::{add, sub, Bounds, Measure, Payload};
 use crate::jsonpath::data_flow;
 use crate::jsonpath::path::{Path, ReferencePath, Scope};
-use crate::jsonpath::template::PayloadTemplate;
+use crate::jsonpath::template::{Expression, PayloadTemplate};
 use crate::jsonpath::Env;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -34,44 +31,10 @@ fn jsonata_unsupported() -> StatesError {
 /// Fails a JSONata state that uses any JSONata field (checked when the
 /// state is entered).
 pub(crate) fn check_language(state: &State) -> Result<(), StatesError> {
-    if state.query_language == QueryLanguage::Jsonata && uses_jsonata(&state.kind) {
+    if state.query_language == QueryLanguage::Jsonata && state.uses_jsonata() {
         return Err(jsonata_unsupported());
     }
     Ok(())
-}
-
-fn uses_jsonata(kind: &StateKind) -> bool {
-    match kind {
-        StateKind::Pass(s) => s.output.is_some() || matches!(s.assign, Some(Assign::Jsonata(_))),
-        StateKind::Task(s) => {
-            s.output.is_some()
-                || s.arguments.is_some()
-                || matches!(s.assign, Some(Assign::Jsonata(_)))
-                || matches!(
-                    &s.credentials,
-                    Some(Credentials::RoleArn(arn)) if crate::definition::is_jsonata(arn)
-                )
-        }
-        StateKind::Choice(s) => {
-            s.output.is_some()
-                || matches!(s.assign, Some(Assign::Jsonata(_)))
-                || !s.choices.is_empty()
-        }
-        StateKind::Wait(s) => {
-            s.output.is_some()
-                || matches!(
-                    s.wait,
-                    WaitFor::SecondsJsonata(_) | WaitFor::TimestampJsonata(_)
-                )
-        }
-        StateKind::Succeed(s) => s.output.is_some(),
-        StateKind::Fail(s) => {
-            matches!(s.error, Some(FailField::Jsonata(_)))
-                || matches!(s.cause, Some(FailField::Jsonata(_)))
-        }
-        StateKind::Parallel(s) => s.output.is_some() || s.arguments.is_some(),
-        StateKind::Map(s) => s.output.is_some() || s.items.is_some(),
-    }
 }
 
 /// Evaluates an `Assign` over `data` (committed when the state finishes).
@@ -107,7 +70,7 @@ pub(crate) fn merge_assign(
 
 /// The first Choice rule matching `env`, with its `Assign` evaluated.
 pub(crate) fn choose(s: &Choice, env: &Env<'_>) -> Result<Option<(usize, Assigned)>, StatesError> {
-    for (i, rule) in s.choices.iter().enumerate() {
+    for (i, rule) in s.choices.json_path().iter().enumerate() {
         if rule.condition.eval(env)? {
             let assigned = match &rule.assign {
                 Some(t) => match t.eval(env)? {
@@ -124,29 +87,29 @@ pub(crate) fn choose(s: &Choice, env: &Env<'_>) -> Result<Option<(usize, Assigne
 
 /// A Fail state's `Error`/`Cause` (`name` is `ErrorPath` or `CausePath`).
 pub(crate) fn fail_field(
-    f: &Option<FailField>,
+    f: &Option<Dynamic<String, Expression>>,
     name: &str,
     input: &Value,
     scope: &Scope<'_>,
 ) -> Result<Option<String>, StatesError> {
     match f {
         None => Ok(None),
-        Some(FailField::Literal(s)) => Ok(Some(s.clone())),
-        Some(FailField::Path(e)) => match e.eval(&scope.env(input), name)? {
+        Some(Dynamic::Literal(s)) => Ok(Some(s.clone())),
+        Some(Dynamic::Path(e)) => match e.eval(&scope.env(input), name)? {
             Value::String(s) => Ok(Some(s)),
             other => Err(StatesError::runtime(format!(
                 "The {name} parameter must resolve to a string value: {}",
                 serde_json::to_string(&other).unwrap_or_default()
             ))),
         },
-        Some(FailField::Jsonata(_)) => Err(jsonata_unsupported()),
+        Some(Dynamic::Jsonata(_)) => Err(jsonata_unsupported()),
     }
 }
 
 /// A number field (`MaxConcurrency`, `ToleratedFailure*`, `TimeoutSeconds`,
 /// `HeartbeatSeconds`) or its `...Path` (`field` names it) over `input`.
 pub(crate) fn number_field<T: Copy, R>(
-    n: Option<&NumberOrPath<T>>,
+    n: Option<&Dynamic<T>>,
     (field, input, scope): (&str, &Value, &Scope<'_>),
     literal: impl Fn(T) -> R,
     read: impl Fn(&Value) -> Option<R>,
@@ -154,8 +117,8 @@ pub(crate) fn number_field<T: Copy, R>(
 ) -> Result<Option<R>, StatesError> {
     match n {
         None => Ok(None),
-        Some(NumberOrPath::Value(v)) => Ok(Some(literal(*v))),
-        Some(NumberOrPath::Path(p)) => {
+        Some(Dynamic::Literal(v)) => Ok(Some(literal(*v))),
+        Some(Dynamic::Path(p)) => {
             let v = p
                 .eval(&scope.env(input))
                 .map_err(|e| StatesError::runtime(e.to_string()))?;
@@ -171,13 +134,13 @@ pub(crate) fn number_field<T: Copy, R>(
                 ))),
             }
         }
-        Some(NumberOrPath::Jsonata(_)) => Err(jsonata_unsupported()),
+        Some(Dynamic::Jsonata(_)) => Err(jsonata_unsupported()),
     }
 }
 
 /// A positive number of seconds (`TimeoutSeconds`, `HeartbeatSeconds`).
 fn resolve_seconds(
-    n: Option<&NumberOrPath<u64>>,
+    n: Option<&Dynamic<u64>>,
     field: &str,
     input: &Value,
     scope: &Scope<'_>,
@@ -205,11 +168,14 @@ pub(crate) fn task_settings(
     raw: &Value,
     scope: &Scope<'_>,
 ) -> Result<TaskSettings, StatesError> {
-    let needs_input = matches!(s.timeout_seconds, Some(NumberOrPath::Path(_)))
-        || matches!(s.heartbeat_seconds, Some(NumberOrPath::Path(_)))
-        || matches!(s.credentials, Some(Credentials::RoleArnPath(_)));
+    let needs_input = matches!(s.timeout_seconds, Some(Dynamic::Path(_)))
+        || matches!(s.heartbeat_seconds, Some(Dynamic::Path(_)))
+        || matches!(
+            s.credentials.as_ref().map(|c| &c.role_arn),
+            Some(Dynamic::Path(_))
+        );
     let effective = if needs_input {
-        data_flow::select(s.io.input_path.as_ref(), raw, scope)?
+        data_flow::select(s.io.input_path(), raw, scope)?
     } else {
         Cow::Owned(Value::Null)
     };
@@ -225,10 +191,11 @@ pub(crate) fn task_settings(
         &effective,
         scope,
     )?;
-    let role = match &s.credentials {
+    let role = match s.credentials.as_ref().map(|c| &c.role_arn) {
         None => None,
-        Some(Credentials::RoleArn(r)) => Some(r.clone()),
-        Some(Credentials::RoleArnPath(e)) => match e.eval(&scope.env(&effective), "RoleArn.$")? {
+        Some(Dynamic::Literal(r)) => Some(r.clone()),
+        Some(Dynamic::Jsonata(_)) => return Err(jsonata_unsupported()),
+        Some(Dynamic::Path(e)) => match e.eval(&scope.env(&effective), "RoleArn.$")? {
             Value::String(s) => Some(s),
             other => Some(other.to_string()),
         },
@@ -257,15 +224,15 @@ pub(crate) fn wait_duration(
         delay(Duration::new(seconds, (ahead % 1_000_000_000) as u32))
     };
     match w {
-        WaitFor::Seconds(n) => delay(Duration::from_secs(*n)),
-        WaitFor::Timestamp(t) => match crate::timestamp::parse_rfc3339_nanos(t) {
+        WaitFor::Seconds(Dynamic::Literal(n)) => delay(Duration::from_secs(*n)),
+        WaitFor::Timestamp(Dynamic::Literal(t)) => match crate::timestamp::parse_rfc3339_nanos(t) {
             Some(t) => until(t),
             None => Err(StatesError::runtime(format!(
                 "The Timestamp parameter does not reference a valid ISO-8601 extended offset date-time format string: {t}"
             ))),
         },
-        WaitFor::SecondsPath(p) => seconds_path(p, input, scope),
-        WaitFor::TimestampPath(p) => {
+        WaitFor::Seconds(Dynamic::Path(p)) => seconds_path(p, input, scope),
+        WaitFor::Timestamp(Dynamic::Path(p)) => {
             let v = p.eval(&scope.env(input)).map_err(|_| {
                 StatesError::runtime(format!(
                     "The TimestampPath parameter does not reference an input value: {}",
@@ -281,7 +248,9 @@ pub(crate) fn wait_duration(
                 ))),
             }
         }
-        WaitFor::SecondsJsonata(_) | WaitFor::TimestampJsonata(_) => Err(jsonata_unsupported()),
+        WaitFor::Seconds(Dynamic::Jsonata(_)) | WaitFor::Timestamp(Dynamic::Jsonata(_)) => {
+            Err(jsonata_unsupported())
+        }
     }
 }
 

@@ -248,7 +248,7 @@ impl ExecutionIdentity {
 }
 
 /// One execution to run, with its options: a consuming builder started by
-/// [`StateMachine::execution`] and finished by [`run`](Execution::run).
+/// [`StateMachine::execution`](crate::StateMachine::execution) and finished by [`run`](Execution::run).
 ///
 /// ```
 /// # futures::executor::block_on(async {

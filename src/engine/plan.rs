@@ -3,10 +3,10 @@
 //! history events of each Task.
 
 use crate::definition::{
-    Assign, Credentials, FailField, ResourceKind, State, StateKind, SubMachine, Transition, WaitFor,
+    Assign, Dynamic, Io, ResourceKind, State, StateKind, SubMachine, Transition, WaitFor,
 };
 use crate::json::{json_len, str_len, Measure};
-use crate::jsonpath::path::{Path, ReferencePath};
+use crate::jsonpath::path::ReferencePath;
 use crate::jsonpath::template::{Expression, PayloadTemplate};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -94,13 +94,13 @@ fn pass_move(s: &crate::definition::Pass) -> Option<MoveTemplate> {
     if s.result.is_some() {
         return None;
     }
-    let input = simple_steps(s.io.input_path.as_ref()?.as_str())?;
+    let input = simple_steps(s.io.input_path()?.as_str())?;
     let result = simple_steps(s.result_path.as_ref()?.as_str())?;
     // the effective input must be overwritten by the result
     if !is_prefix(&result, &input) {
         return None;
     }
-    move_template(s.parameters.as_ref()?, input, result)
+    move_template(s.io.parameters()?, input, result)
 }
 
 /// A ResultSelector that may take its values out of the result (nothing
@@ -199,11 +199,14 @@ fn is_prefix(a: &[String], b: &[String]) -> bool {
 /// input), and the moved node is overwritten by ResultPath or outside
 /// what OutputPath keeps.
 fn task_move(s: &crate::definition::Task) -> Option<Move> {
-    if !s.retry.is_empty() || !s.catch.is_empty() || s.parameters.is_some() {
+    if !s.result_handling.retry.is_empty()
+        || !s.result_handling.catch.is_empty()
+        || s.io.parameters().is_some()
+    {
         return None;
     }
-    let input = simple_steps(s.io.input_path.as_ref()?.as_str())?;
-    let result = s.result_path.as_ref().map(|p| simple_steps(p.as_str()));
+    let input = simple_steps(s.io.input_path()?.as_str())?;
+    let result = (s.result_handling.result_path.as_ref()).map(|p| simple_steps(p.as_str()));
     match result {
         // ResultPath `$`: the state input is not needed after the call
         Some(Some(r)) if r.is_empty() => Some(if input.is_empty() {
@@ -212,7 +215,7 @@ fn task_move(s: &crate::definition::Task) -> Option<Move> {
             Move::Node(input)
         }),
         Some(Some(r)) if !input.is_empty() && !is_prefix(&input, &r) => {
-            let output = simple_steps(s.io.output_path.as_ref()?.as_str())?;
+            let output = simple_steps(s.io.output_path()?.as_str())?;
             let overwritten = is_prefix(&r, &input);
             let dropped =
                 !output.is_empty() && !is_prefix(&output, &input) && !is_prefix(&input, &output);
@@ -296,8 +299,8 @@ fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> S
     match &state.kind {
         StateKind::Pass(s) => {
             p.next = transition(sm, index, &s.transition);
-            ctx |= io_ctx(&s.io.input_path, &s.io.output_path);
-            ctx |= tpl_ctx(s.parameters.as_ref());
+            ctx |= io_ctx(&s.io);
+            ctx |= tpl_ctx(s.io.parameters());
             ctx |= assign_ctx(s.assign.as_ref());
             if state.query_language == crate::definition::QueryLanguage::JsonPath {
                 p.pass_move = pass_move(s);
@@ -307,49 +310,55 @@ fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> S
         StateKind::Task(s) => {
             p.next = transition(sm, index, &s.transition);
             p.catch_next = s
+                .result_handling
                 .catch
                 .iter()
                 .map(|c| resolve(sm, index, &c.next))
                 .collect();
-            ctx |= io_ctx(&s.io.input_path, &s.io.output_path);
-            ctx |= tpl_ctx(s.parameters.as_ref()) || tpl_ctx(s.result_selector.as_ref());
+            ctx |= io_ctx(&s.io);
+            ctx |=
+                tpl_ctx(s.io.parameters()) || tpl_ctx(s.result_handling.result_selector.as_ref());
             ctx |= assign_ctx(s.assign.as_ref());
-            ctx |= s.catch.iter().any(|c| assign_ctx(c.assign.as_ref()));
-            if let Some(Credentials::RoleArnPath(e)) = &s.credentials {
+            ctx |= s
+                .result_handling
+                .catch
+                .iter()
+                .any(|c| assign_ctx(c.assign.as_ref()));
+            if let Some(Dynamic::Path(e)) = s.credentials.as_ref().map(|c| &c.role_arn) {
                 ctx |= expr_ctx(e);
             }
             p.task = Some(task_names(&s.resource));
             if json_path {
                 p.task_move = task_move(s);
-                p.selector_move = selector_move(s.result_selector.as_ref());
+                p.selector_move = selector_move(s.result_handling.result_selector.as_ref());
             }
         }
         StateKind::Choice(s) => {
-            p.choice_next = s
-                .choices
-                .iter()
-                .map(|r| resolve(sm, index, &r.next))
+            p.choice_next = (s.choices.nexts().into_iter())
+                .map(|next| resolve(sm, index, next))
                 .collect();
             p.default = s.default.as_deref().map(|d| resolve(sm, index, d));
-            ctx |= io_ctx(&s.io.input_path, &s.io.output_path);
+            ctx |= io_ctx(&s.io);
             ctx |= assign_ctx(s.assign.as_ref());
-            ctx |= s.choices.iter().any(|r| value_ctx(&r.to_value()));
+            ctx |= (s.choices.json_path().iter()).any(|r| value_ctx(&r.to_value()));
         }
         StateKind::Wait(s) => {
             p.next = transition(sm, index, &s.transition);
-            ctx |= io_ctx(&s.io.input_path, &s.io.output_path);
+            ctx |= io_ctx(&s.io);
             ctx |= assign_ctx(s.assign.as_ref());
             ctx |= match &s.wait {
-                WaitFor::SecondsPath(r) | WaitFor::TimestampPath(r) => ref_ctx(r),
+                WaitFor::Seconds(Dynamic::Path(r)) | WaitFor::Timestamp(Dynamic::Path(r)) => {
+                    ref_ctx(r)
+                }
                 _ => false,
             };
         }
         StateKind::Succeed(s) => {
-            ctx |= io_ctx(&s.io.input_path, &s.io.output_path);
+            ctx |= io_ctx(&s.io);
         }
         StateKind::Fail(s) => {
             for f in [&s.error, &s.cause].into_iter().flatten() {
-                if let FailField::Path(e) = f {
+                if let Dynamic::Path(e) = f {
                     ctx |= expr_ctx(e);
                 }
             }
@@ -357,35 +366,46 @@ fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> S
         StateKind::Parallel(s) => {
             p.next = transition(sm, index, &s.transition);
             p.catch_next = s
+                .result_handling
                 .catch
                 .iter()
                 .map(|c| resolve(sm, index, &c.next))
                 .collect();
-            ctx |= io_ctx(&s.io.input_path, &s.io.output_path);
-            ctx |= tpl_ctx(s.parameters.as_ref()) || tpl_ctx(s.result_selector.as_ref());
+            ctx |= io_ctx(&s.io);
+            ctx |=
+                tpl_ctx(s.io.parameters()) || tpl_ctx(s.result_handling.result_selector.as_ref());
             ctx |= assign_ctx(s.assign.as_ref());
-            ctx |= s.catch.iter().any(|c| assign_ctx(c.assign.as_ref()));
+            ctx |= s
+                .result_handling
+                .catch
+                .iter()
+                .any(|c| assign_ctx(c.assign.as_ref()));
             p.children = s.branches.iter().map(plan).collect();
             if json_path {
-                p.selector_move = selector_move(s.result_selector.as_ref());
+                p.selector_move = selector_move(s.result_handling.result_selector.as_ref());
             }
         }
         StateKind::Map(s) => {
             p.next = transition(sm, index, &s.transition);
             p.catch_next = s
+                .result_handling
                 .catch
                 .iter()
                 .map(|c| resolve(sm, index, &c.next))
                 .collect();
-            ctx |= io_ctx(&s.io.input_path, &s.io.output_path);
-            ctx |= tpl_ctx(s.result_selector.as_ref());
+            ctx |= io_ctx(&s.io);
+            ctx |= tpl_ctx(s.result_handling.result_selector.as_ref());
             ctx |= s.items_path.as_ref().is_some_and(ref_ctx);
             ctx |= assign_ctx(s.assign.as_ref());
-            ctx |= s.catch.iter().any(|c| assign_ctx(c.assign.as_ref()));
+            ctx |= s
+                .result_handling
+                .catch
+                .iter()
+                .any(|c| assign_ctx(c.assign.as_ref()));
             p.selector_needs_context = tpl_ctx(s.item_selector.as_ref());
             p.children = vec![plan(&s.item_processor)];
             if json_path {
-                p.selector_move = selector_move(s.result_selector.as_ref());
+                p.selector_move = selector_move(s.result_handling.result_selector.as_ref());
             }
         }
     }
@@ -397,9 +417,9 @@ fn text_ctx(s: &str) -> bool {
     s.contains("$$")
 }
 
-fn io_ctx(input: &Option<Path>, output: &Option<Path>) -> bool {
-    input.as_ref().is_some_and(|p| text_ctx(p.as_str()))
-        || output.as_ref().is_some_and(|p| text_ctx(p.as_str()))
+fn io_ctx(io: &Io) -> bool {
+    io.input_path().is_some_and(|p| text_ctx(p.as_str()))
+        || io.output_path().is_some_and(|p| text_ctx(p.as_str()))
 }
 
 fn ref_ctx(r: &ReferencePath) -> bool {

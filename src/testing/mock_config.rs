@@ -154,9 +154,8 @@ impl MockConfig {
     /// Reads a mock configuration from JSON text.
     #[allow(clippy::should_implement_trait)] // also implemented: FromStr
     pub fn from_str(text: &str) -> Result<MockConfig, Error> {
-        let value: Value = serde_json::from_str(text).map_err(|e| {
-            config_error(format!("mock config: not valid JSON: {e}")).with_source(e)
-        })?;
+        let value = crate::json::from_text(text, crate::json::MAX_TEXT_DEPTH)
+            .map_err(|e| config_error(format!("mock config: not valid JSON: {e}")))?;
         MockConfig::from_value(&value)
     }
 

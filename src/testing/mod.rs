@@ -49,12 +49,10 @@
 //! for state 'Ship' (resource '...')`. [`ScriptedExecutor`] fails the same
 //! way when nothing is queued.
 
-mod command;
 mod mock_config;
 mod scripted;
 mod test_state;
 
-pub use command::{CommandExecutor, TaskCommand};
 pub use mock_config::{InvocationRange, MockAnswer, MockConfig, MockTestCase, MockedResponse};
 pub use scripted::{RecordedRequest, ScriptedExecutor};
 pub use test_state::{
@@ -214,8 +212,32 @@ fn is_callback(request: &TaskRequest<'_>) -> bool {
     )
 }
 
+/// Reads JSON text as stepfn reads every JSON text it is given (execution
+/// input, mock results, TestState requests): arrays and objects may nest up
+/// to 1000 levels, the payload depth limit (serde_json alone stops at 128);
+/// deeper text is an [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput)
+/// error, found before anything recursive reads it.
+///
+/// ```
+/// let deep = format!("{}{}", "[".repeat(1000), "]".repeat(1000));
+/// assert!(stepfn::testing::parse_json(&deep).is_ok());
+/// let deeper = format!("[{deep}]");
+/// assert_eq!(
+///     stepfn::testing::parse_json(&deeper).unwrap_err().detail(),
+///     "not valid JSON: arrays and objects are nested more than 1000 levels deep"
+/// );
+/// ```
+pub fn parse_json(text: &str) -> Result<Value, Error> {
+    crate::json::from_text(text, crate::json::MAX_TEXT_DEPTH).map_err(|e| {
+        Error::new(
+            crate::error::ErrorKind::InvalidInput,
+            format!("not valid JSON: {e}"),
+        )
+    })
+}
+
 /// How [`run_case`] runs a definition: the options of `stepfn run`.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct RunOptions {
     /// The execution input.
@@ -224,13 +246,27 @@ pub struct RunOptions {
     pub identity: ExecutionIdentity,
     /// A mock configuration and the name of the test case to use.
     pub mocks: Option<(MockConfig, String)>,
-    /// Local programs standing in for tasks (used for states the mocks do
-    /// not cover, or alone).
-    pub task_commands: Vec<TaskCommand>,
+    /// The executor for Task states the mocks do not cover (or for every
+    /// Task state, without mocks); by default [`NoTaskExecutor`]. `stepfn
+    /// run` puts its `--task-command` programs here.
+    pub fallback: Option<Arc<dyn TaskExecutor>>,
     /// Wait states, back-off and timeouts advance a virtual clock.
     pub virtual_time: bool,
     /// Record the `GetExecutionHistory` events.
     pub history: bool,
+}
+
+impl fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("input", &self.input)
+            .field("identity", &self.identity)
+            .field("mocks", &self.mocks.as_ref().map(|(_, case)| case))
+            .field("fallback", &self.fallback.is_some())
+            .field("virtual_time", &self.virtual_time)
+            .field("history", &self.history)
+            .finish()
+    }
 }
 
 impl RunOptions {
@@ -240,7 +276,7 @@ impl RunOptions {
             input,
             identity: ExecutionIdentity::default(),
             mocks: None,
-            task_commands: Vec::new(),
+            fallback: None,
             virtual_time: false,
             history: false,
         }
@@ -264,13 +300,12 @@ impl TaskExecutor for NoTaskExecutor {
 
 /// Builds the executor `stepfn run` uses for these options: the mock test
 /// case (selected from the state machine name of the identity, see
-/// [`MockConfig::test_case`]) first, then the task commands, then
+/// [`MockConfig::test_case`]) first, then the fallback, else
 /// [`NoTaskExecutor`].
 pub fn executor_for(options: &RunOptions) -> Result<Arc<dyn TaskExecutor>, Error> {
-    let base: Arc<dyn TaskExecutor> = if options.task_commands.is_empty() {
-        Arc::new(NoTaskExecutor)
-    } else {
-        Arc::new(CommandExecutor::new(options.task_commands.clone()))
+    let base: Arc<dyn TaskExecutor> = match &options.fallback {
+        Some(fallback) => fallback.clone(),
+        None => Arc::new(NoTaskExecutor),
     };
     match &options.mocks {
         None => Ok(base),

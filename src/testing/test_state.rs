@@ -1,7 +1,7 @@
 //! One state evaluated in isolation, as AWS's TestState API does.
 
 use crate::definition::{
-    Assign, Catcher, FailField, QueryLanguage, Retrier, State, StateKind, Transition,
+    Assign, Catcher, Dynamic, QueryLanguage, Retrier, State, StateKind, Transition,
 };
 use crate::engine::retry;
 use crate::error::{Error, ErrorKind, ErrorName, StatesError};
@@ -351,11 +351,9 @@ impl Run<'_> {
         let req = self.request;
         let outcome = match &state.kind {
             StateKind::Pass(pass) => (|| {
-                let effective =
-                    self.input_path(pass.io.input_path.as_ref(), input.clone(), scope)?;
-                let parameters =
-                    data_flow::apply_template(pass.parameters.as_ref(), effective, scope)?;
-                if pass.parameters.is_some() {
+                let effective = self.input_path(pass.io.input_path(), input.clone(), scope)?;
+                let parameters = data_flow::apply_template(pass.io.parameters(), effective, scope)?;
+                if pass.io.parameters().is_some() {
                     self.data.after_parameters = Some(parameters.clone());
                 }
                 let result = pass.result.clone().unwrap_or(parameters);
@@ -363,43 +361,40 @@ impl Run<'_> {
                 self.assign(pass.assign.as_ref(), &result, scope)?;
                 let output = data_flow::result_path(pass.result_path.as_ref(), input, result)?;
                 self.data.after_result_path = Some(output.clone());
-                let output = data_flow::output_path(pass.io.output_path.as_ref(), output, scope)?;
+                let output = data_flow::output_path(pass.io.output_path(), output, scope)?;
                 Ok(done(output, next_of(&pass.transition)))
             })(),
             StateKind::Wait(wait) => (|| {
-                let effective =
-                    self.input_path(wait.io.input_path.as_ref(), input.clone(), scope)?;
+                let effective = self.input_path(wait.io.input_path(), input.clone(), scope)?;
                 self.assign(wait.assign.as_ref(), &effective, scope)?;
-                let output =
-                    data_flow::output_path(wait.io.output_path.as_ref(), effective, scope)?;
+                let output = data_flow::output_path(wait.io.output_path(), effective, scope)?;
                 Ok(done(output, next_of(&wait.transition)))
             })(),
             StateKind::Succeed(succeed) => (|| {
-                let effective =
-                    self.input_path(succeed.io.input_path.as_ref(), input.clone(), scope)?;
-                let output =
-                    data_flow::output_path(succeed.io.output_path.as_ref(), effective, scope)?;
+                let effective = self.input_path(succeed.io.input_path(), input.clone(), scope)?;
+                let output = data_flow::output_path(succeed.io.output_path(), effective, scope)?;
                 Ok(done(output, None))
             })(),
             StateKind::Fail(fail) => {
                 let env = scope.env(&input);
-                let field =
-                    |f: &Option<FailField>, key: &str| -> Result<Option<String>, StatesError> {
-                        match f {
-                            None => Ok(None),
-                            Some(FailField::Literal(s)) => Ok(Some(s.clone())),
-                            Some(FailField::Path(expr)) => {
-                                let v = expr.eval(&env, key)?;
-                                Ok(Some(match v {
-                                    Value::String(s) => s,
-                                    other => other.to_string(),
-                                }))
-                            }
-                            Some(FailField::Jsonata(_)) => Err(StatesError::runtime(
-                                "JSONata is not supported by TestState",
-                            )),
+                let field = |f: &Option<Dynamic<String, crate::jsonpath::template::Expression>>,
+                             key: &str|
+                 -> Result<Option<String>, StatesError> {
+                    match f {
+                        None => Ok(None),
+                        Some(Dynamic::Literal(s)) => Ok(Some(s.clone())),
+                        Some(Dynamic::Path(expr)) => {
+                            let v = expr.eval(&env, key)?;
+                            Ok(Some(match v {
+                                Value::String(s) => s,
+                                other => other.to_string(),
+                            }))
                         }
-                    };
+                        Some(Dynamic::Jsonata(_)) => Err(StatesError::runtime(
+                            "JSONata is not supported by TestState",
+                        )),
+                    }
+                };
                 match (
                     field(&fail.error, "ErrorPath"),
                     field(&fail.cause, "CausePath"),
@@ -416,11 +411,10 @@ impl Run<'_> {
                 }
             }
             StateKind::Choice(choice) => (|| {
-                let effective =
-                    self.input_path(choice.io.input_path.as_ref(), input.clone(), scope)?;
+                let effective = self.input_path(choice.io.input_path(), input.clone(), scope)?;
                 let env = scope.env(&effective);
                 let mut chosen = None;
-                for rule in &choice.choices {
+                for rule in choice.choices.json_path() {
                     if rule.matches(&env)? {
                         chosen = Some(rule);
                         break;
@@ -442,19 +436,18 @@ impl Run<'_> {
                     }
                 }
                 self.commit(assigned);
-                let output =
-                    data_flow::output_path(choice.io.output_path.as_ref(), effective, scope)?;
+                let output = data_flow::output_path(choice.io.output_path(), effective, scope)?;
                 Ok(done(output, Some(next)))
             })(),
             StateKind::Task(task) => self.work_state(
                 Work {
-                    input_path: task.io.input_path.as_ref(),
-                    output_path: task.io.output_path.as_ref(),
-                    parameters: task.parameters.as_ref(),
-                    result_selector: task.result_selector.as_ref(),
-                    result_path: task.result_path.as_ref(),
-                    retry: &task.retry,
-                    catch: &task.catch,
+                    input_path: task.io.input_path(),
+                    output_path: task.io.output_path(),
+                    parameters: task.io.parameters(),
+                    result_selector: task.result_handling.result_selector.as_ref(),
+                    result_path: task.result_handling.result_path.as_ref(),
+                    retry: &task.result_handling.retry,
+                    catch: &task.result_handling.catch,
                     assign: task.assign.as_ref(),
                     transition: &task.transition,
                 },
@@ -464,13 +457,13 @@ impl Run<'_> {
             ),
             StateKind::Parallel(parallel) => self.work_state(
                 Work {
-                    input_path: parallel.io.input_path.as_ref(),
-                    output_path: parallel.io.output_path.as_ref(),
-                    parameters: parallel.parameters.as_ref(),
-                    result_selector: parallel.result_selector.as_ref(),
-                    result_path: parallel.result_path.as_ref(),
-                    retry: &parallel.retry,
-                    catch: &parallel.catch,
+                    input_path: parallel.io.input_path(),
+                    output_path: parallel.io.output_path(),
+                    parameters: parallel.io.parameters(),
+                    result_selector: parallel.result_handling.result_selector.as_ref(),
+                    result_path: parallel.result_handling.result_path.as_ref(),
+                    retry: &parallel.result_handling.retry,
+                    catch: &parallel.result_handling.catch,
                     assign: parallel.assign.as_ref(),
                     transition: &parallel.transition,
                 },
@@ -480,13 +473,13 @@ impl Run<'_> {
             ),
             StateKind::Map(map) => self.work_state(
                 Work {
-                    input_path: map.io.input_path.as_ref(),
-                    output_path: map.io.output_path.as_ref(),
+                    input_path: map.io.input_path(),
+                    output_path: map.io.output_path(),
                     parameters: None,
-                    result_selector: map.result_selector.as_ref(),
-                    result_path: map.result_path.as_ref(),
-                    retry: &map.retry,
-                    catch: &map.catch,
+                    result_selector: map.result_handling.result_selector.as_ref(),
+                    result_path: map.result_handling.result_path.as_ref(),
+                    retry: &map.result_handling.retry,
+                    catch: &map.result_handling.catch,
                     assign: map.assign.as_ref(),
                     transition: &map.transition,
                 },

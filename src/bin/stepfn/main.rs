@@ -9,7 +9,10 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod command;
 mod common;
+mod locate;
+mod process;
 mod run;
 mod test_state;
 mod validate;

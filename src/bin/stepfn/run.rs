@@ -6,10 +6,12 @@
 //! "history"?}`; exit 0 SUCCEEDED, 1 any other final status, 2 an invalid
 //! definition (diagnostics on stderr) or a usage error.
 
+use crate::command::{CommandExecutor, TaskCommand};
 use crate::common::{answer, Tool};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use stepfn::testing::{run_case, MockConfig, RunOptions, TaskCommand};
+use std::sync::Arc;
+use stepfn::testing::{run_case, MockConfig, RunOptions};
 use stepfn::{ExecutionIdentity, StateMachine, Status};
 
 /// Arguments of `stepfn run`.
@@ -20,7 +22,7 @@ pub struct Args {
     /// The execution input as JSON text (default `{}`).
     #[arg(long, conflicts_with = "input_file")]
     input: Option<String>,
-    /// A file holding the execution input.
+    /// A file holding the execution input (`-` for stdin).
     #[arg(long)]
     input_file: Option<PathBuf>,
     /// A Step Functions Local mock configuration (MockConfigFile.json).
@@ -30,9 +32,10 @@ pub struct Args {
     #[arg(long, requires = "mock_config")]
     test_case: Option<String>,
     /// A JSON object with any of stateMachineName, stateMachineArn,
-    /// executionName, executionArn, roleArn, startTime, type.
-    #[arg(long)]
-    execution: Option<PathBuf>,
+    /// executionName, executionArn, roleArn, startTime, type: inline, or
+    /// the path of a file holding it.
+    #[arg(long, value_name = "JSON_OR_PATH")]
+    execution: Option<String>,
     /// Wait states, retry back-off and timeouts advance a virtual clock.
     #[arg(long)]
     virtual_time: bool,
@@ -59,13 +62,13 @@ pub fn run(args: Args) -> ExitCode {
 fn try_run(args: Args) -> Result<ExitCode, ExitCode> {
     let text = TOOL.read(&args.definition, "the definition")?;
     let machine = StateMachine::from_str(&text)
-        .map_err(|e| TOOL.invalid_definition(Some(&args.definition), &e))?;
+        .map_err(|e| TOOL.invalid_definition(Some((&args.definition, &text)), &e))?;
     let input = TOOL.input(args.input.as_deref(), args.input_file.as_deref())?;
     let mut options = RunOptions::new(input);
     options.virtual_time = args.virtual_time;
     options.history = args.history;
-    if let Some(path) = &args.execution {
-        let value = TOOL.json_file(path, "the execution file")?;
+    if let Some(arg) = &args.execution {
+        let value = TOOL.json_or_file(arg, "--execution")?;
         options.identity = ExecutionIdentity::from_value(&value).map_err(|e| TOOL.usage(e))?;
     }
     if let (Some(path), Some(case)) = (&args.mock_config, &args.test_case) {
@@ -75,13 +78,17 @@ fn try_run(args: Args) -> Result<ExitCode, ExitCode> {
         // named like the state machine being run
         options.mocks = Some((config, case.clone()));
     }
+    let mut commands = Vec::new();
     for binding in &args.task_commands {
         let command = TaskCommand::parse(binding).ok_or_else(|| {
             TOOL.usage(format!(
                 "--task-command `{binding}` is not RESOURCE_OR_STATE=COMMAND"
             ))
         })?;
-        options.task_commands.push(command);
+        commands.push(command);
+    }
+    if !commands.is_empty() {
+        options.fallback = Some(Arc::new(CommandExecutor::new(commands)));
     }
     let outcome = run_case(&machine, options).map_err(|e| TOOL.usage(e))?;
     Ok(answer(

@@ -4,8 +4,9 @@
 //!
 //! Evaluates one state as AWS's TestState API does and prints its answer
 //! `{"output"?, "error"?, "cause"?, "nextState"?, "status", "inspectionData"?}`
-//! (payloads as JSON text, as AWS). Exit 0 SUCCEEDED, 1 FAILED, RETRIABLE
-//! or CAUGHT_ERROR, 2 an invalid definition or a usage error.
+//! with payloads as JSON values, as `stepfn run` prints them (`--aws-shape`:
+//! as JSON text, exactly as AWS answers). Exit 0 SUCCEEDED, 1 FAILED,
+//! RETRIABLE or CAUGHT_ERROR, 2 an invalid definition or a usage error.
 
 use crate::common::{answer, Tool};
 use clap::ValueEnum;
@@ -28,7 +29,7 @@ pub struct Args {
     /// The state input as JSON text (default `{}`).
     #[arg(long, conflicts_with = "input_file")]
     input: Option<String>,
-    /// A file holding the state input.
+    /// A file holding the state input (`-` for stdin).
     #[arg(long)]
     input_file: Option<PathBuf>,
     /// The mocked task result (JSON text); for Map and Parallel the array of results.
@@ -52,6 +53,9 @@ pub struct Args {
     /// Retries the state already made (stateConfiguration.retrierRetryCount).
     #[arg(long, default_value_t = 0)]
     retry_count: u32,
+    /// Print payloads as JSON text, exactly as AWS's TestState answers.
+    #[arg(long)]
+    aws_shape: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -84,7 +88,8 @@ fn try_run(args: Args) -> Result<ExitCode, ExitCode> {
     } else {
         StateMachine::from_str(&text)
     };
-    let machine = loaded.map_err(|e| TOOL.invalid_definition(None, &e))?;
+    let machine =
+        loaded.map_err(|e| TOOL.invalid_definition(Some((&args.definition, &text)), &e))?;
     let mut request =
         TestStateRequest::new(TOOL.input(args.input.as_deref(), args.input_file.as_deref())?);
     request.state_name = if single_state {
@@ -116,8 +121,32 @@ fn try_run(args: Args) -> Result<ExitCode, ExitCode> {
         }));
     }
     let result = test_state(&machine, &request, None).map_err(|e| TOOL.usage(e))?;
-    Ok(answer(
-        &result.to_json(),
-        result.status == TestStateStatus::Succeeded,
-    ))
+    let mut json = result.to_json();
+    if !args.aws_shape {
+        payloads_as_values(&mut json);
+    }
+    Ok(answer(&json, result.status == TestStateStatus::Succeeded))
+}
+
+/// AWS's answer holds payloads as JSON text: `output` and the payloads of
+/// `inspectionData` become the values they stand for.
+fn payloads_as_values(answer: &mut Value) {
+    fn parse(slot: &mut Value) {
+        if let Some(value) = slot
+            .as_str()
+            .and_then(|s| stepfn::testing::parse_json(s).ok())
+        {
+            *slot = value;
+        }
+    }
+    if let Some(output) = answer.get_mut("output") {
+        parse(output);
+    }
+    if let Some(Value::Object(data)) = answer.get_mut("inspectionData") {
+        for (key, slot) in data.iter_mut() {
+            if key != "errorDetails" {
+                parse(slot);
+            }
+        }
+    }
 }

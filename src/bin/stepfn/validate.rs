@@ -2,7 +2,7 @@
 
 use clap::ValueEnum;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use stepfn::definition::StateMachineType;
 use stepfn::StateMachine;
@@ -24,7 +24,7 @@ pub struct Args {
     /// Print AWS's response shape: {"result", "diagnostics", "truncated"}.
     #[arg(long)]
     json: bool,
-    /// The lowest severity reported with --json (AWS's default is ERROR).
+    /// The lowest severity reported (AWS's default is ERROR).
     #[arg(long, value_enum, ignore_case = true, default_value = "ERROR")]
     severity: SeverityArg,
 }
@@ -46,6 +46,7 @@ enum SeverityArg {
 /// Runs the subcommand: exit 0 when the definition is valid, 1 when it is
 /// not, 2 when the file cannot be read.
 pub fn run(args: Args) -> ExitCode {
+    let warnings = matches!(args.severity, SeverityArg::Warning);
     let bytes = match std::fs::read(&args.file) {
         Ok(bytes) => bytes,
         Err(e) => {
@@ -63,10 +64,14 @@ pub fn run(args: Args) -> ExitCode {
     };
     let report = StateMachine::validate_slice(&bytes, machine_type);
     let text = if args.json {
-        let warnings = matches!(args.severity, SeverityArg::Warning);
         format!("{}\n", report.to_json(warnings))
     } else {
-        human(&report, &args.file.display().to_string())
+        human(
+            &report,
+            &args.file,
+            &String::from_utf8_lossy(&bytes),
+            warnings,
+        )
     };
     // A closed stdout (e.g. `| head`) is not worth a panic.
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
@@ -77,14 +82,15 @@ pub fn run(args: Args) -> ExitCode {
     }
 }
 
-fn human(report: &Validation, file: &str) -> String {
-    let mut out = format!("{}: {file}\n", report.result());
+fn human(report: &Validation, file: &Path, text: &str, warnings: bool) -> String {
+    let mut out = format!("{}: {}\n", report.result(), file.display());
     for d in &report.diagnostics {
-        out.push_str(&format!("  {} {}", d.severity.as_str(), d.code));
-        if let Some(location) = &d.location {
-            out.push_str(&format!(" at {location}"));
+        if warnings || d.is_error() {
+            out.push_str(&format!(
+                "  {}\n",
+                crate::common::diagnostic_line(d, Some((file, text)))
+            ));
         }
-        out.push_str(&format!(": {}\n", d.message));
     }
     out
 }

@@ -19,7 +19,7 @@ pub(crate) fn choice(
     let plan = cx.plan;
     let scope = cx.scope();
     let r = (|| {
-        let effective = data_flow::select_owned(bounds, s.io.input_path.as_ref(), input, &scope)?;
+        let effective = data_flow::select_owned(bounds, s.io.input_path(), input, &scope)?;
         let (next, rule_assign) = match io::choose(s, &scope.env(&effective.value))? {
             Some((i, assigned)) => (
                 plan.choice_next.get(i).copied().unwrap_or(Next::Missing),
@@ -34,7 +34,7 @@ pub(crate) fn choice(
         };
         let assigned = io::assign(s.assign.as_ref(), &effective.value, &scope)?;
         let assigned = io::merge_assign(assigned, rule_assign);
-        let out = data_flow::select_owned(bounds, s.io.output_path.as_ref(), effective, &scope)?;
+        let out = data_flow::select_owned(bounds, s.io.output_path(), effective, &scope)?;
         Ok((out, next, assigned))
     })();
     match r {

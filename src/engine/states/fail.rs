@@ -18,8 +18,8 @@ pub(crate) fn succeed(
     let bounds = cx.bounds();
     let scope = cx.scope();
     let out = (|| {
-        let effective = data_flow::select_owned(bounds, s.io.input_path.as_ref(), input, &scope)?;
-        data_flow::select_owned(bounds, s.io.output_path.as_ref(), effective, &scope)
+        let effective = data_flow::select_owned(bounds, s.io.input_path(), input, &scope)?;
+        data_flow::select_owned(bounds, s.io.output_path(), effective, &scope)
     })()
     .map_err(|e| cx.error(e))?;
     cx.finish(out, Next::End, None)

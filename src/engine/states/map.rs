@@ -33,8 +33,12 @@ pub(crate) async fn map<'x>(
     input: Payload,
 ) -> Result<Step, Failure> {
     // the raw input is needed again by ResultPath or a catcher
-    let keep_input =
-        !s.result_path.as_ref().is_some_and(|p| p.as_str() == "$") || !s.catch.is_empty();
+    let keep_input = !s
+        .result_handling
+        .result_path
+        .as_ref()
+        .is_some_and(|p| p.as_str() == "$")
+        || !s.result_handling.catch.is_empty();
     let (prep, input) = map_prepare(cx, s, input, keep_input).map_err(|e| cx.error(e))?;
     let distributed = s.processor_config.mode == ProcessingMode::Distributed;
     let MapPrep {
@@ -46,8 +50,8 @@ pub(crate) async fn map<'x>(
     } = prep;
     let (tolerance, effective) = (&tolerance, &effective);
     let mut items = Some(items);
-    let retries = !s.retry.is_empty();
-    let outcome = retry_loop!(cx, &s.retry, Some("MapStateFailed"), _retry_count => {
+    let retries = !s.result_handling.retry.is_empty();
+    let outcome = retry_loop!(cx, &s.result_handling.retry, Some("MapStateFailed"), _retry_count => {
         let these = if retries {
             items.clone().unwrap_or_default()
         } else {
@@ -62,14 +66,21 @@ pub(crate) async fn map<'x>(
     });
     let results = match outcome {
         Ok(results) => results,
-        Err(failure) => return retry::catch(cx, &s.catch, (&input.value, input.bound), failure),
+        Err(failure) => {
+            return retry::catch(
+                cx,
+                &s.result_handling.catch,
+                (&input.value, input.bound),
+                failure,
+            )
+        }
     };
     let fields = ResultFields {
         assign: s.assign.as_ref(),
-        result_selector: s.result_selector.as_ref(),
+        result_selector: s.result_handling.result_selector.as_ref(),
         selector_move: cx.plan.selector_move.as_ref(),
-        result_path: s.result_path.as_ref(),
-        output_path: s.io.output_path.as_ref(),
+        result_path: s.result_handling.result_path.as_ref(),
+        output_path: s.io.output_path(),
     };
     complete(cx, &fields, (input, results))
 }
@@ -122,11 +133,10 @@ fn map_prepare(
     // the raw input survives only when ResultPath merges into it
     let (selected, raw) = if keep_input {
         let raw = (&input.value, input.bound);
-        let selected =
-            data_flow::effective_input(bounds, (s.io.input_path.as_ref(), None), raw, &scope)?;
+        let selected = data_flow::effective_input(bounds, (s.io.input_path(), None), raw, &scope)?;
         (selected, input)
     } else {
-        let selected = data_flow::select_owned(bounds, s.io.input_path.as_ref(), input, &scope)?;
+        let selected = data_flow::select_owned(bounds, s.io.input_path(), input, &scope)?;
         (selected, Payload::null())
     };
     let max_concurrency = io::number_field(

@@ -24,24 +24,31 @@ pub(crate) async fn parallel<'x>(
     input: Payload,
 ) -> Result<Step, Failure> {
     let bounds = cx.bounds();
-    let fields = (s.io.input_path.as_ref(), s.parameters.as_ref());
+    let fields = (s.io.input_path(), s.io.parameters());
     let raw = (&input.value, input.bound);
     let branch_input =
         data_flow::effective_input(bounds, fields, raw, &cx.scope()).map_err(|e| cx.error(e))?;
     let branch_input = &branch_input;
-    let outcome = retry_loop!(cx, &s.retry, Some("ParallelStateFailed"), _retry_count => {
+    let outcome = retry_loop!(cx, &s.result_handling.retry, Some("ParallelStateFailed"), _retry_count => {
         parallel_attempt(cx, s, branch_input).await
     });
     let results = match outcome {
         Ok(results) => results,
-        Err(failure) => return retry::catch(cx, &s.catch, (&input.value, input.bound), failure),
+        Err(failure) => {
+            return retry::catch(
+                cx,
+                &s.result_handling.catch,
+                (&input.value, input.bound),
+                failure,
+            )
+        }
     };
     let fields = ResultFields {
         assign: s.assign.as_ref(),
-        result_selector: s.result_selector.as_ref(),
+        result_selector: s.result_handling.result_selector.as_ref(),
         selector_move: cx.plan.selector_move.as_ref(),
-        result_path: s.result_path.as_ref(),
-        output_path: s.io.output_path.as_ref(),
+        result_path: s.result_handling.result_path.as_ref(),
+        output_path: s.io.output_path(),
     };
     complete(cx, &fields, (input, results))
 }

@@ -22,7 +22,7 @@ pub(crate) fn pass(cx: &mut StateCx<'_, '_>, s: &Pass, input: Payload) -> Result
     let scope = cx.scope();
     let r = (|| {
         let keeps_input = !s.result_path.as_ref().is_some_and(|p| p.as_str() == "$");
-        let io_fields = (s.io.input_path.as_ref(), s.parameters.as_ref());
+        let io_fields = (s.io.input_path(), s.io.parameters());
         let (result, raw) = if let Some(result) = &s.result {
             let bound_of_result = cx.plan.result_measure.unwrap_or(Measure::UNKNOWN);
             (Payload::new(result.clone(), bound_of_result), input)
@@ -30,8 +30,8 @@ pub(crate) fn pass(cx: &mut StateCx<'_, '_>, s: &Pass, input: Payload) -> Result
             let raw = (&input.value, input.bound);
             let effective = data_flow::effective_input(bounds, io_fields, raw, &scope)?;
             (effective, input)
-        } else if s.parameters.is_some()
-            || !s.io.input_path.as_ref().is_some_and(|p| p.as_str() == "$")
+        } else if s.io.parameters().is_some()
+            || !s.io.input_path().is_some_and(|p| p.as_str() == "$")
         {
             let raw = (&input.value, input.bound);
             let effective = data_flow::effective_input(bounds, io_fields, raw, &scope)?;
@@ -41,7 +41,7 @@ pub(crate) fn pass(cx: &mut StateCx<'_, '_>, s: &Pass, input: Payload) -> Result
         };
         let assigned = io::assign(s.assign.as_ref(), &result.value, &scope)?;
         let out = data_flow::result_path_bounded(bounds, s.result_path.as_ref(), raw, result)?;
-        let out = data_flow::select_owned(bounds, s.io.output_path.as_ref(), out, &scope)?;
+        let out = data_flow::select_owned(bounds, s.io.output_path(), out, &scope)?;
         Ok::<_, StatesError>((out, assigned))
     })();
     let (out, assigned) = r.map_err(|e| cx.error(e))?;
@@ -83,7 +83,7 @@ fn moving(
         let assigned = io::assign(s.assign.as_ref(), &result, &scope)?;
         let out = data_flow::result_path(s.result_path.as_ref(), input, result)?;
         let out = Payload::new(out, bound);
-        let out = data_flow::select_owned(bounds, s.io.output_path.as_ref(), out, &scope)?;
+        let out = data_flow::select_owned(bounds, s.io.output_path(), out, &scope)?;
         Ok::<_, StatesError>((out, assigned))
     })();
     Ok(match r {

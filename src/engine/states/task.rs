@@ -52,24 +52,35 @@ pub(crate) async fn task<'x>(
     let outcome: Result<_, Failure> = {
         let raw = &input;
         let settings = &settings;
-        retry_loop!(cx, &s.retry, None, retry_count => {
+        retry_loop!(cx, &s.result_handling.retry, None, retry_count => {
             let attempt = Attempt { raw, taken: taken.take(), retry_count, settings };
             task_attempt(cx, s, attempt).await
         })
     };
     let (selected, assigned) = match outcome {
         Ok(r) => r,
-        Err(failure) => return retry::catch(cx, &s.catch, (&input, bound), failure),
+        Err(failure) => {
+            return retry::catch(cx, &s.result_handling.catch, (&input, bound), failure)
+        }
     };
     // ResultPath, written in place
     let bounds = cx.bounds();
     let mut out = Payload::new(input, bound);
-    if let Err(e) = data_flow::result_path_into(bounds, s.result_path.as_ref(), &mut out, selected)
-    {
+    if let Err(e) = data_flow::result_path_into(
+        bounds,
+        s.result_handling.result_path.as_ref(),
+        &mut out,
+        selected,
+    ) {
         let failure = cx.error(e);
-        return retry::catch(cx, &s.catch, (&out.value, out.bound), failure);
+        return retry::catch(
+            cx,
+            &s.result_handling.catch,
+            (&out.value, out.bound),
+            failure,
+        );
     }
-    let out = data_flow::select_owned(bounds, s.io.output_path.as_ref(), out, &cx.scope())
+    let out = data_flow::select_owned(bounds, s.io.output_path(), out, &cx.scope())
         .map_err(|e| cx.error(e))?;
     cx.finish(out, cx.plan.next, assigned)
 }
@@ -118,9 +129,9 @@ async fn task_attempt<'x>(
             variables: &cx.th.vars,
         };
         match attempt.taken {
-            Some(effective) => data_flow::apply_template(s.parameters.as_ref(), effective, &scope),
+            Some(effective) => data_flow::apply_template(s.io.parameters(), effective, &scope),
             None => {
-                let fields = (s.io.input_path.as_ref(), s.parameters.as_ref());
+                let fields = (s.io.input_path(), s.io.parameters());
                 let raw = (attempt.raw, Measure::UNKNOWN);
                 data_flow::effective_input(Bounds::OFF, fields, raw, &scope).map(|p| p.value)
             }
@@ -345,7 +356,10 @@ fn conclude(
 fn select(cx: &StateCx<'_, '_>, s: &Task, result: Payload) -> Result<(Payload, Assigned), Failure> {
     let bounds = cx.bounds();
     let scope = cx.scope();
-    let selector = (s.result_selector.as_ref(), cx.plan.selector_move.as_ref());
+    let selector = (
+        s.result_handling.result_selector.as_ref(),
+        cx.plan.selector_move.as_ref(),
+    );
     let r = io::assign(s.assign.as_ref(), &result.value, &scope).and_then(|assigned| {
         Ok((
             io::select_result(bounds, selector, result, &scope)?,

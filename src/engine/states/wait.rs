@@ -18,8 +18,7 @@ pub(crate) async fn wait<'x>(
     let computed = {
         let scope = cx.scope();
         (|| {
-            let effective =
-                data_flow::select_owned(bounds, s.io.input_path.as_ref(), input, &scope)?;
+            let effective = data_flow::select_owned(bounds, s.io.input_path(), input, &scope)?;
             let now = cx.run.clock.now();
             let delay = io::wait_duration(&s.wait, &effective.value, &scope, now)?;
             let assigned = io::assign(s.assign.as_ref(), &effective.value, &scope)?;
@@ -30,7 +29,7 @@ pub(crate) async fn wait<'x>(
     if !delay.is_zero() {
         cx.run.clock.sleep(delay).await;
     }
-    let out = data_flow::select_owned(bounds, s.io.output_path.as_ref(), effective, &cx.scope())
+    let out = data_flow::select_owned(bounds, s.io.output_path(), effective, &cx.scope())
         .map_err(|e| cx.error(e))?;
     cx.finish(out, cx.plan.next, assigned)
 }

@@ -5,6 +5,9 @@
 use super::{array_arg, deep_equal, integer_arg, Args};
 use serde_json::Value;
 use std::borrow::Cow;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
 /// The most items `States.ArrayRange` may produce.
 pub const MAX_RANGE_ITEMS: i64 = 1000;
@@ -40,12 +43,7 @@ pub fn partition(args: Args<'_>) -> Result<Value, String> {
         ));
     }
     let size = usize::try_from(size).unwrap_or(usize::MAX);
-    Ok(Value::Array(
-        items
-            .chunks(size)
-            .map(|chunk| Value::Array(chunk.to_vec()))
-            .collect(),
-    ))
+    Ok(Value::Array(crate::functions::partition(items, size)))
 }
 
 /// `States.ArrayContains(array, value)`: whether the array holds the value,
@@ -81,20 +79,15 @@ pub fn range(args: Args<'_>) -> Result<Value, String> {
     if step == 0 {
         return Err("the step must not be 0".to_owned());
     }
-    let (start, end, step) = (i128::from(start), i128::from(end), i128::from(step));
-    let count = if (step > 0 && start > end) || (step < 0 && start < end) {
-        0
-    } else {
-        (end - start) / step + 1
-    };
-    if count > i128::from(MAX_RANGE_ITEMS) {
+    let count = crate::functions::range_len(start, end, step);
+    if count > MAX_RANGE_ITEMS as u128 {
         return Err(format!(
             "the range would have {count} items, more than the limit of {MAX_RANGE_ITEMS}"
         ));
     }
     Ok(Value::Array(
-        (0..count)
-            .map(|i| Value::from((start + i * step) as i64))
+        crate::functions::range(start, end, step)
+            .map(Value::from)
             .collect(),
     ))
 }
@@ -143,11 +136,133 @@ pub fn length(args: Args<'_>) -> Result<Value, String> {
 /// ```
 pub fn unique(args: Args<'_>) -> Result<Value, String> {
     let items = array_arg(&args, 0)?;
+    Ok(Value::Array(unique_items(items, &mut 0)))
+}
+
+/// The items without duplicates, first occurrences kept, in O(n) expected
+/// time: items are bucketed by a hash that agrees with [`deep_equal`]
+/// (numbers by value, object members in any order), and compared deeply
+/// only within a bucket. `comparisons` counts the deep comparisons made.
+pub(crate) fn unique_items(items: &[Value], comparisons: &mut usize) -> Vec<Value> {
     let mut kept: Vec<Value> = Vec::with_capacity(items.len());
+    let mut buckets: HashMap<u64, Vec<usize>> = HashMap::with_capacity(items.len());
     for item in items {
-        if !kept.iter().any(|k| deep_equal(k, item)) {
+        let bucket = buckets.entry(value_hash(item)).or_default();
+        let seen = bucket.iter().any(|&k| {
+            *comparisons += 1;
+            deep_equal(&kept[k], item)
+        });
+        if !seen {
+            bucket.push(kept.len());
             kept.push(item.clone());
         }
     }
-    Ok(Value::Array(kept))
+    kept
+}
+
+/// A hash of `value` under which values [`deep_equal`] calls equal hash
+/// alike: a number hashes by its value as a double (`1` and `1.0` alike),
+/// an object by its members in any order.
+fn value_hash(value: &Value) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    hash_into(value, &mut hasher);
+    hasher.finish()
+}
+
+fn hash_into(value: &Value, hasher: &mut DefaultHasher) {
+    match value {
+        Value::Null => hasher.write_u8(0),
+        Value::Bool(b) => {
+            hasher.write_u8(1);
+            hasher.write_u8(u8::from(*b));
+        }
+        Value::Number(n) => {
+            hasher.write_u8(2);
+            // -0.0 == 0.0
+            let f = n.as_f64().unwrap_or(0.0);
+            hasher.write_u64(if f == 0.0 { 0 } else { f.to_bits() });
+        }
+        Value::String(s) => {
+            hasher.write_u8(3);
+            s.hash(hasher);
+        }
+        Value::Array(items) => {
+            hasher.write_u8(4);
+            hasher.write_usize(items.len());
+            for item in items {
+                hash_into(item, hasher);
+            }
+        }
+        Value::Object(members) => {
+            hasher.write_u8(5);
+            hasher.write_usize(members.len());
+            // members in any order: combine their hashes commutatively
+            let mut sum = 0u64;
+            for (key, member) in members {
+                let mut h = DefaultHasher::new();
+                key.hash(&mut h);
+                hash_into(member, &mut h);
+                sum = sum.wrapping_add(h.finish());
+            }
+            hasher.write_u64(sum);
+        }
+    }
+}
+
+#[cfg(test)]
+mod unique_work {
+    use super::unique_items;
+    use serde_json::{json, Value};
+
+    /// (kept items, deep comparisons made)
+    fn run(items: &[Value]) -> (Vec<Value>, usize) {
+        let mut comparisons = 0;
+        (unique_items(items, &mut comparisons), comparisons)
+    }
+
+    #[test]
+    fn distinct_items_are_almost_never_compared() {
+        let items: Vec<Value> = (0..40_000)
+            .map(|i| json!({"id": i, "tags": [i % 7]}))
+            .collect();
+        let (kept, comparisons) = run(&items);
+        assert_eq!(kept.len(), 40_000);
+        // only hash collisions are compared (a quadratic scan would make ~8e8)
+        assert!(comparisons < 100, "{comparisons} comparisons");
+    }
+
+    #[test]
+    fn each_duplicate_costs_one_comparison() {
+        let items: Vec<Value> = (0..40_000).map(|i| json!(i % 100)).collect();
+        let (kept, comparisons) = run(&items);
+        assert_eq!(kept, (0..100).map(|i| json!(i)).collect::<Vec<_>>());
+        assert_eq!(comparisons, 40_000 - 100);
+    }
+
+    #[test]
+    fn equal_values_hash_alike() {
+        let items = [
+            json!(1),
+            json!(1.0),
+            json!(-0.0),
+            json!(0),
+            json!({"a": 1, "b": [2]}),
+            json!({"b": [2.0], "a": 1}),
+            json!([1, 2]),
+            json!([2, 1]),
+            json!("1"),
+        ];
+        let (kept, _) = run(&items);
+        assert_eq!(
+            kept,
+            [
+                json!(1),
+                json!(-0.0),
+                json!({"a": 1, "b": [2]}),
+                json!([1, 2]),
+                json!([2, 1]),
+                json!("1")
+            ]
+        );
+    }
 }

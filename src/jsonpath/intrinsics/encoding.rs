@@ -1,24 +1,11 @@
 //! `States.Base64Encode`, `States.Base64Decode`.
 
 use super::{string_arg, Args};
-use base64::alphabet::STANDARD;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
-use base64::engine::DecodePaddingMode;
 use base64::DecodeError;
-use base64::Engine;
 use serde_json::Value;
 
 /// The longest string (in characters) the encoding functions accept.
 pub const MAX_INPUT_CHARS: usize = 10_000;
-
-// standard alphabet, padded output; on input padding is optional and unused
-// trailing bits are ignored, as by Java's decoders
-const ENGINE: GeneralPurpose = GeneralPurpose::new(
-    &STANDARD,
-    GeneralPurposeConfig::new()
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
-        .with_decode_allow_trailing_bits(true),
-);
 
 pub(crate) fn check_length(text: &str) -> Result<(), String> {
     let chars = text.chars().count();
@@ -41,7 +28,9 @@ pub(crate) fn check_length(text: &str) -> Result<(), String> {
 pub fn base64_encode(args: Args<'_>) -> Result<Value, String> {
     let text = string_arg(&args, 0)?;
     check_length(text)?;
-    Ok(Value::String(ENGINE.encode(text)))
+    Ok(Value::String(crate::functions::base64_encode(
+        text.as_bytes(),
+    )))
 }
 
 /// `States.Base64Decode(string)`: decodes standard base64 (at most 10,000
@@ -56,14 +45,7 @@ pub fn base64_encode(args: Args<'_>) -> Result<Value, String> {
 pub fn base64_decode(args: Args<'_>) -> Result<Value, String> {
     let text = string_arg(&args, 0)?;
     check_length(text)?;
-    let compact: String;
-    let text = if text.contains(|c: char| c.is_ascii_whitespace()) {
-        compact = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        &compact
-    } else {
-        text
-    };
-    let bytes = ENGINE.decode(text).map_err(|e| {
+    let bytes = crate::functions::base64_decode(text).map_err(|e| {
         let what = match e {
             DecodeError::InvalidByte(_, byte) => {
                 format!("the character `{}` is not allowed", char::from(byte))

@@ -17,8 +17,8 @@ pub fn string_to_json(args: Args<'_>) -> Result<Value, String> {
     if text.is_empty() {
         return Ok(Value::Null);
     }
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| format!("the string is not valid JSON: {e}"))?;
+    let value = crate::json::from_text(text, crate::json::MAX_TEXT_DEPTH)
+        .map_err(|e| format!("the string is not valid JSON: {e}"))?;
     Ok(match value {
         // `-0` parses as the float -0.0; AWS answers 0
         Value::Number(n)

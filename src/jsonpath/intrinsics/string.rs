@@ -132,8 +132,10 @@ pub fn format(args: Args<'_>) -> Result<Value, String> {
 pub fn string_split(args: Args<'_>) -> Result<Value, String> {
     let text = string_arg(&args, 0)?;
     let delimiters = string_arg(&args, 1)?;
+    // a set, so that a long delimiter string costs O(1) per character
+    let delimiters: std::collections::HashSet<char> = delimiters.chars().collect();
     Ok(Value::Array(
-        text.split(|c| delimiters.contains(c))
+        text.split(|c| delimiters.contains(&c))
             .filter(|piece| !piece.is_empty())
             .map(|piece| Value::String(piece.to_owned()))
             .collect(),

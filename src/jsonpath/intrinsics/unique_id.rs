@@ -10,5 +10,5 @@ use serde_json::Value;
 /// output: {"uuid": "ca4c1140-dcc1-40cd-ad05-7b4aa23df4a8"}
 /// ```
 pub fn uuid(_args: Args<'_>) -> Result<Value, String> {
-    Ok(Value::String(::uuid::Uuid::new_v4().to_string()))
+    Ok(Value::String(crate::functions::uuid_v4(rand::random())))
 }

@@ -1,18 +1,12 @@
 //! Conformance smoke test: runs the recorded AWS executions without any
 //! Task state (`integrations: []`) and prints how many match on status,
 //! output, error and cause. The full runner with mocks and history
-//! comparison lives in tests/conformance.rs.
+//! comparison lives in tests/conformance/.
 
 use serde_json::Value;
-use std::path::PathBuf;
 use stepfn::{sync_task_fn, ExecutionIdentity, StateMachine, StatesError};
 
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("STEPFN_CONFORMANCE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"));
-    dir.join("cases").is_dir().then_some(dir)
-}
+use crate::common::conformance_cases;
 
 /// The corpus README's normalisation, for the values we compare.
 fn normalize(text: &str, pairs: &[(String, String)]) -> String {
@@ -91,8 +85,7 @@ fn canonical(v: &Value) -> Value {
 
 #[test]
 fn conformance_smoke_without_tasks() {
-    let Some(dir) = corpus() else {
-        println!("conformance corpus not found: skipped");
+    let Some(dir) = conformance_cases() else {
         return;
     };
     let mut files: Vec<_> = std::fs::read_dir(dir.join("cases"))

@@ -6,24 +6,14 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 use stepfn::{
-    sync_task_fn, task_fn, Limits, Outcome, StateMachine, StatesError, Status, TaskExecutor,
-    TaskRequest, VirtualClock,
+    sync_task_fn, task_fn, Limits, Outcome, StatesError, Status, TaskExecutor, TaskRequest,
+    VirtualClock,
 };
 
-const LAMBDA: &str = "arn:aws:lambda:us-east-1:123456789012:function:f";
-
-fn machine(definition: Value) -> StateMachine {
-    StateMachine::from_value(definition).expect("valid definition")
-}
+use crate::common::{error_of, machine, run_recorded, LAMBDA};
 
 fn run_with(definition: Value, executor: &dyn TaskExecutor, input: Value) -> Outcome {
-    futures::executor::block_on(
-        machine(definition)
-            .execution()
-            .with_virtual_time()
-            .with_history(true)
-            .run(executor, input),
-    )
+    run_recorded(&machine(definition), executor, input)
 }
 
 fn task(extra: Value) -> Value {
@@ -52,10 +42,6 @@ fn failing(n: u32, error: &'static str) -> impl TaskExecutor {
             Ok(json!({"attempts": r.retry_count + 1}))
         }
     })
-}
-
-fn error_of(o: &Outcome) -> (Option<&str>, Option<&str>) {
-    (o.error.as_deref(), o.cause.as_deref())
 }
 
 #[test]

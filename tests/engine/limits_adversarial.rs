@@ -19,10 +19,10 @@ use stepfn::{
     sync_task_fn, Limits, Outcome, StateMachine, StatesError, Status, TaskRequest, TaskResult,
 };
 
-const LAMBDA: &str = "arn:aws:lambda:us-east-1:123456789012:function:f";
+use crate::common::{bytes, depth_cause, len, size_cause, LAMBDA};
 
 fn machine(definition: &Value) -> StateMachine {
-    StateMachine::from_value(definition.clone()).expect("valid definition")
+    crate::common::machine(definition.clone())
 }
 
 /// The Task states' work: `{"fail": cause}` fails with `Custom.Error`,
@@ -60,10 +60,6 @@ fn run(sm: &StateMachine, input: Value, limits: Limits, history: bool) -> Outcom
     )
 }
 
-fn len(v: &Value) -> usize {
-    serde_json::to_string(v).unwrap().len()
-}
-
 /// Nesting depth: a scalar is 0, `[]` is 1, `[{}]` is 2.
 fn depth(v: &Value) -> usize {
     match v {
@@ -71,14 +67,6 @@ fn depth(v: &Value) -> usize {
         Value::Object(o) => 1 + o.values().map(depth).max().unwrap_or(0),
         _ => 0,
     }
-}
-
-fn size_cause(name: &str) -> String {
-    format!("The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit.")
-}
-
-fn depth_cause(name: &str, max: usize) -> String {
-    format!("The state/task '{name}' returned a result with a nesting depth exceeding the maximum of {max} levels.")
 }
 
 fn variable_cause(state: &str, var: &str, max: usize) -> String {
@@ -206,10 +194,6 @@ fn check(sm: &StateMachine, r: &Reference, limits: Limits) -> Result<Option<Stri
     } else {
         Err(format!("under {limits:?}\n  got  {got:?}\n  want {want:?}"))
     }
-}
-
-fn bytes(limit: usize) -> Limits {
-    Limits::default().with_max_payload_bytes(Some(limit))
 }
 
 fn levels(max: usize) -> Limits {

@@ -7,11 +7,7 @@
 use serde_json::{json, Value};
 use stepfn::{sync_task_fn, Limits, Outcome, StateMachine, StatesError, Status, TaskRequest};
 
-const LAMBDA: &str = "arn:aws:lambda:us-east-1:123456789012:function:f";
-
-fn machine(definition: Value) -> StateMachine {
-    StateMachine::from_value(definition).expect("valid definition")
-}
+use crate::common::{bytes, deep, depth_cause, error_of, len, machine, size_cause, LAMBDA};
 
 /// Runs with `limits`; Task states answer with their input plus
 /// `{"done": "...."}` (or fail when the input has `fail`).
@@ -27,26 +23,6 @@ fn run(sm: &StateMachine, input: Value, limits: Limits) -> Outcome {
         Ok(v)
     });
     futures::executor::block_on(sm.execution().with_limits(limits).run(&executor, input))
-}
-
-fn len(v: &Value) -> usize {
-    serde_json::to_string(v).unwrap().len()
-}
-
-fn bytes(limit: usize) -> Limits {
-    Limits::default().with_max_payload_bytes(Some(limit))
-}
-
-fn size_cause(name: &str) -> String {
-    format!("The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit.")
-}
-
-fn depth_cause(name: &str, max: usize) -> String {
-    format!("The state/task '{name}' returned a result with a nesting depth exceeding the maximum of {max} levels.")
-}
-
-fn error_of(o: &Outcome) -> (Option<&str>, Option<&str>) {
-    (o.error.as_deref(), o.cause.as_deref())
 }
 
 /// A machine of `states` (an array of `[name, state]`, chained in order).
@@ -379,14 +355,6 @@ fn map_output_is_the_iteration_outputs() {
 
 // --- Nesting depth
 
-fn nested(levels: usize) -> Value {
-    let mut v = json!(1);
-    for _ in 0..levels {
-        v = json!([v]);
-    }
-    v
-}
-
 fn depth(max: usize) -> Limits {
     Limits::default().with_max_depth(Some(max))
 }
@@ -394,8 +362,8 @@ fn depth(max: usize) -> Limits {
 #[test]
 fn the_execution_input_at_the_depth_limit_passes() {
     let sm = machine(chain(json!([["P", {"Type": "Pass"}]])));
-    assert_eq!(run(&sm, nested(5), depth(5)).output, Some(nested(5)));
-    let o = run(&sm, nested(6), depth(5));
+    assert_eq!(run(&sm, deep(5), depth(5)).output, Some(deep(5)));
+    let o = run(&sm, deep(6), depth(5));
     assert_eq!(
         error_of(&o),
         (
@@ -411,11 +379,8 @@ fn a_parallel_output_one_level_deeper_than_the_limit_fails() {
         json!([["Par", {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}]}]]),
     );
     let sm = machine(def);
-    assert_eq!(
-        run(&sm, nested(4), depth(5)).output,
-        Some(json!([nested(4)]))
-    );
-    let o = run(&sm, nested(5), depth(5));
+    assert_eq!(run(&sm, deep(4), depth(5)).output, Some(json!([deep(4)])));
+    let o = run(&sm, deep(5), depth(5));
     assert_eq!(
         error_of(&o),
         (
@@ -430,8 +395,8 @@ fn a_result_path_nesting_past_the_limit_fails() {
     let def = chain(json!([["P", {"Type": "Pass", "InputPath": "$.v", "ResultPath": "$.a.b"}]]));
     let sm = machine(def);
     // the copy of `v` (depth 2) lands two objects deep
-    assert!(run(&sm, json!({"v": nested(2)}), depth(4)).is_success());
-    let o = run(&sm, json!({"v": nested(2)}), depth(3));
+    assert!(run(&sm, json!({"v": deep(2)}), depth(4)).is_success());
+    let o = run(&sm, json!({"v": deep(2)}), depth(3));
     assert_eq!(
         error_of(&o),
         (
@@ -449,10 +414,10 @@ fn a_map_output_one_level_deeper_than_the_limit_fails() {
     );
     let sm = machine(def);
     assert_eq!(
-        run(&sm, json!([nested(3), 1]), depth(5)).output,
-        Some(json!([{"v": nested(3)}, {"v": 1}]))
+        run(&sm, json!([deep(3), 1]), depth(5)).output,
+        Some(json!([{"v": deep(3)}, {"v": 1}]))
     );
-    let o = run(&sm, json!([nested(4), 1]), depth(5));
+    let o = run(&sm, json!([deep(4), 1]), depth(5));
     assert_eq!(
         error_of(&o),
         (
@@ -469,9 +434,9 @@ fn a_task_result_past_the_depth_limit_names_the_resource() {
         json!([["T", {"Type": "Task", "Resource": LAMBDA, "Parameters": {"a": {"b": {"c.$": "$.v"}}}, "ResultPath": null}]]),
     );
     let sm = machine(def);
-    let o = run(&sm, json!({"v": nested(2)}), depth(5));
+    let o = run(&sm, json!({"v": deep(2)}), depth(5));
     assert!(o.is_success(), "{:?}", o.cause);
-    let o = run(&sm, json!({"v": nested(3)}), depth(5));
+    let o = run(&sm, json!({"v": deep(3)}), depth(5));
     assert_eq!(
         error_of(&o),
         (
@@ -549,11 +514,11 @@ fn without_a_depth_limit_deep_values_are_trusted() {
     let sm = machine(chain(
         json!([["Par", {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}]}]]),
     ));
-    let o = run(&sm, nested(1500), Limits::default().with_max_depth(None));
-    assert_eq!(o.output, Some(json!([nested(1500)])));
-    let o = run(&sm, nested(1500), Limits::unlimited());
+    let o = run(&sm, deep(1500), Limits::default().with_max_depth(None));
+    assert_eq!(o.output, Some(json!([deep(1500)])));
+    let o = run(&sm, deep(1500), Limits::unlimited());
     assert!(o.is_success());
-    let o = run(&sm, nested(1500), Limits::default());
+    let o = run(&sm, deep(1500), Limits::default());
     assert_eq!(
         error_of(&o),
         (

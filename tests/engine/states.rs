@@ -5,13 +5,11 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use stepfn::definition::ResourceKind;
 use stepfn::{
-    sync_task_fn, task_fn, ExecutionIdentity, Outcome, StateMachine, StatesError, Status,
-    TaskExecutor, TaskRequest, TaskResult,
+    sync_task_fn, task_fn, ExecutionIdentity, Outcome, StatesError, Status, TaskExecutor,
+    TaskRequest, TaskResult,
 };
 
-fn machine(definition: Value) -> StateMachine {
-    StateMachine::from_value(definition).expect("valid definition")
-}
+use crate::common::{machine, one, run_virtual};
 
 /// The bench contract: echo the input with `handled: true` and `count + 1`.
 fn handler(request: TaskRequest<'_>) -> TaskResult {
@@ -25,23 +23,13 @@ fn handler(request: TaskRequest<'_>) -> TaskResult {
 }
 
 fn run(definition: Value, input: Value) -> Outcome {
-    let executor = sync_task_fn(handler);
-    futures::executor::block_on(
-        machine(definition)
-            .execution()
-            .with_virtual_time()
-            .run(&executor, input),
-    )
+    run_virtual(&machine(definition), &sync_task_fn(handler), input)
 }
 
 fn output(definition: Value, input: Value) -> Value {
     let outcome = run(definition, input);
     assert_eq!(outcome.status, Status::Succeeded, "{outcome:?}");
     outcome.output.expect("output")
-}
-
-fn one(state: Value) -> Value {
-    json!({"StartAt": "S", "States": {"S": state}})
 }
 
 // ---------------------------------------------------------------------------

@@ -17,6 +17,10 @@
 //! text (and then ignores the list); `STEPFN_CONFORMANCE_VERBOSE=1` prints
 //! every failure's diff.
 
+#[path = "../common/mod.rs"]
+mod common;
+
+use common::conformance_cases;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -30,8 +34,7 @@ const CASE_TIMEOUT: Duration = Duration::from_secs(20);
 
 #[test]
 fn conformance() {
-    let Some(dir) = corpus_dir() else {
-        println!("conformance: no corpus found ($STEPFN_CONFORMANCE_DIR or ../shared/conformance); skipped");
+    let Some(dir) = conformance_cases() else {
         return;
     };
     let filter = std::env::var("STEPFN_CONFORMANCE_FILTER").ok();
@@ -114,14 +117,6 @@ fn conformance() {
 }
 
 // ---------------------------------------------------------------------------- corpus
-
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("STEPFN_CONFORMANCE_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"),
-    };
-    dir.join("cases").is_dir().then_some(dir)
-}
 
 fn load_cases(dir: &Path) -> Vec<Value> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("cases"))

@@ -5,8 +5,10 @@
 use serde_json::{json, Value};
 use stepfn::{sync_task_fn, StateMachine, StatesError, TaskRequest};
 
+use crate::common::{machine, run_recorded};
+
 fn history(definition: Value, input: Value, fail_tasks: bool) -> Vec<Value> {
-    let m = StateMachine::from_value(definition).expect("valid definition");
+    let m = machine(definition);
     let executor = sync_task_fn(move |r: TaskRequest<'_>| {
         if fail_tasks {
             Err(StatesError::new("Boom", "boom"))
@@ -14,12 +16,7 @@ fn history(definition: Value, input: Value, fail_tasks: bool) -> Vec<Value> {
             Ok(r.parameters)
         }
     });
-    let outcome = futures::executor::block_on(
-        m.execution()
-            .with_virtual_time()
-            .with_history(true)
-            .run(&executor, input),
-    );
+    let outcome = run_recorded(&m, &executor, input);
     outcome
         .history
         .expect("history was asked for")

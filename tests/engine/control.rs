@@ -8,13 +8,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
-use stepfn::{
-    sync_task_fn, task_fn, CallbackError, StateMachine, StatesError, Status, TaskRequest,
-};
+use stepfn::{sync_task_fn, task_fn, CallbackError, StatesError, Status, TaskRequest};
 
-fn machine(definition: Value) -> StateMachine {
-    StateMachine::from_value(definition).expect("valid definition")
-}
+use crate::common::machine;
 
 const CALLBACK: &str = "arn:aws:states:::sqs:sendMessage.waitForTaskToken";
 

@@ -1,27 +1,10 @@
 //! Payloads nested past the depth limit (1000) fail with
 //! States.DataLimitExceeded instead of overflowing the stack.
 
-use serde_json::{json, Value};
+use serde_json::json;
 use stepfn::{sync_task_fn, StateMachine, Status};
 
-fn deep(levels: usize) -> Value {
-    let mut v = json!(1);
-    for _ in 0..levels {
-        v = Value::Array(vec![v]);
-    }
-    v
-}
-
-/// Runs `f` on a thread with a small stack: recursion over a deep value
-/// would overflow it.
-fn small_stack(f: impl FnOnce() + Send + 'static) {
-    std::thread::Builder::new()
-        .stack_size(256 * 1024)
-        .spawn(f)
-        .unwrap()
-        .join()
-        .unwrap();
-}
+use crate::common::{deep, small_stack};
 
 #[test]
 fn deep_execution_input_is_rejected() {

@@ -1,12 +1,13 @@
 //! Local programs standing in for Task states (`stepfn run --task-command`).
 
-use crate::error::{ErrorName, StatesError};
-use crate::executor::{TaskExecutor, TaskRequest, TaskResult};
-use crate::resource::ResourceKind;
+use crate::process::{self, Ended};
 use async_trait::async_trait;
 use serde_json::{json, Value};
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+use stepfn::definition::ResourceKind;
+use stepfn::{ErrorName, StatesError, TaskExecutor, TaskRequest, TaskResult};
 
 /// One `RESOURCE_OR_STATE=COMMAND` binding.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,8 +40,10 @@ impl TaskCommand {
 ///   as JSON on stdin; for `arn:aws:states:::lambda:invoke` it gets the
 ///   `Payload` parameter instead (the Lambda event). The environment holds
 ///   `STEPFN_STATE_NAME`, `STEPFN_RESOURCE`, `STEPFN_RETRY_COUNT`,
-///   `STEPFN_TASK_TOKEN` (callback tasks) and `STEPFN_CONTEXT` (the
-///   context object as JSON).
+///   `STEPFN_TASK_TOKEN` (callback tasks) and `STEPFN_CONTEXT_FILE`, the
+///   path of a file holding the context object as JSON (removed when the
+///   program ends; a file, because Linux caps one environment variable at
+///   128 KiB and the context holds the execution input).
 /// * Exit 0: stdout is the JSON result (empty stdout is `null`); for
 ///   `lambda:invoke` it is wrapped as Lambda's answer
 ///   `{"ExecutedVersion": "$LATEST", "Payload": <result>, "StatusCode": 200}`.
@@ -50,17 +53,26 @@ impl TaskCommand {
 ///   names; without one the error is `States.TaskFailed` with the whole
 ///   stderr text (or the exit status) as the cause.
 ///
-/// The program runs synchronously: concurrent Map iterations and Parallel
-/// branches take turns.
-#[derive(Clone, Debug, Default)]
+/// * stdout may hold at most the payload limit (256 KiB): a program that
+///   prints more is killed and the task fails with
+///   `States.DataLimitExceeded`; of stderr the last 64 KiB are kept.
+///
+/// Programs run beside the execution, not in its way: concurrent Map
+/// iterations and Parallel branches run their programs at once, and a
+/// state's `TimeoutSeconds` (or an abort) kills its program.
+#[derive(Clone, Debug)]
 pub struct CommandExecutor {
     commands: Vec<TaskCommand>,
+    max_output: usize,
 }
 
 impl CommandExecutor {
     /// An executor over these bindings.
     pub fn new(commands: Vec<TaskCommand>) -> Self {
-        CommandExecutor { commands }
+        CommandExecutor {
+            commands,
+            max_output: 256 * 1024,
+        }
     }
 
     fn find(&self, request: &TaskRequest<'_>) -> Option<&TaskCommand> {
@@ -112,51 +124,71 @@ impl TaskExecutor for CommandExecutor {
         } else {
             request.parameters.clone()
         };
-        let context = request.context();
-        let mut child = Command::new("sh")
+        let context = ContextFile::write(&request.context()).map_err(|e| {
+            StatesError::new(
+                ErrorName::TaskFailed,
+                format!(
+                    "cannot write the context object for `{}`: {e}",
+                    command.command
+                ),
+            )
+        })?;
+        let mut process = Command::new("sh");
+        process
             .arg("-c")
             .arg(&command.command)
             .env("STEPFN_STATE_NAME", request.state_name)
             .env("STEPFN_RESOURCE", &request.resource.arn)
             .env("STEPFN_RETRY_COUNT", request.retry_count.to_string())
             .env("STEPFN_TASK_TOKEN", request.task_token.unwrap_or(""))
-            .env("STEPFN_CONTEXT", context.to_string())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
+            .env("STEPFN_CONTEXT_FILE", &context.0);
+        let running = process::run(process, stdin.to_string().into_bytes(), self.max_output)
             .map_err(|e| {
                 StatesError::new(
                     ErrorName::TaskFailed,
                     format!("cannot start task command `{}`: {e}", command.command),
                 )
             })?;
-        if let Some(mut pipe) = child.stdin.take() {
-            // a program that does not read its input is fine
-            let _ = pipe.write_all(stdin.to_string().as_bytes());
-        }
-        let output = child.wait_with_output().map_err(|e| {
-            StatesError::new(
-                ErrorName::TaskFailed,
-                format!("task command `{}` failed: {e}", command.command),
-            )
-        })?;
-        if !output.status.success() {
+        let (status, stdout, stderr) = match running.ended().await {
+            Ended::Exited {
+                status,
+                stdout,
+                stderr,
+            } => (status, stdout, stderr),
+            Ended::TooMuchOutput => {
+                return Err(StatesError::new(
+                    ErrorName::DataLimitExceeded,
+                    format!(
+                        "task command `{}` printed more than {} bytes on stdout",
+                        command.command, self.max_output
+                    ),
+                ))
+            }
+            Ended::Lost(e) => {
+                return Err(StatesError::new(
+                    ErrorName::TaskFailed,
+                    format!("task command `{}` failed: {e}", command.command),
+                ))
+            }
+        };
+        drop(context);
+        if !status.success() {
             return Err(command_error(
-                &String::from_utf8_lossy(&output.stderr),
-                output.status.code(),
+                &String::from_utf8_lossy(&stderr),
+                status.code(),
             ));
         }
-        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stdout = String::from_utf8_lossy(&stdout);
         let result = if stdout.trim().is_empty() {
             Value::Null
         } else {
-            serde_json::from_str(stdout.trim()).map_err(|e| {
+            stepfn::testing::parse_json(stdout.trim()).map_err(|e| {
                 StatesError::new(
                     ErrorName::TaskFailed,
                     format!(
-                        "task command `{}` printed no JSON result on stdout: {e}",
-                        command.command
+                        "task command `{}` printed no JSON result on stdout: {}",
+                        command.command,
+                        e.detail()
                     ),
                 )
             })?
@@ -166,6 +198,28 @@ impl TaskExecutor for CommandExecutor {
         } else {
             result
         })
+    }
+}
+
+/// The context object of one task, in a temporary file removed on drop.
+struct ContextFile(PathBuf);
+
+impl ContextFile {
+    fn write(context: &Value) -> std::io::Result<ContextFile> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "stepfn-context-{}-{}.json",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::write(&path, context.to_string())?;
+        Ok(ContextFile(path))
+    }
+}
+
+impl Drop for ContextFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 

@@ -4,10 +4,14 @@
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use stepfn::definition::{
-    IntegrationPattern, ResourceKind, StateKind, StateMachineType, Transition, WaitFor,
+    Assign, Catcher, ChoiceRules, Dynamic, IntegrationPattern, Io, JsonataCondition,
+    JsonataExpression, ResourceKind, ResultHandling, Retrier, StateKind, StateMachineType,
+    Transition, WaitFor,
 };
 use stepfn::Validation;
 use stepfn::{ErrorKind, Severity, StateMachine};
+
+use crate::common::{machine as load, one};
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/machines")
@@ -52,15 +56,6 @@ fn d(code: &str, message: &str, location: &str) -> (String, String, String) {
 
 fn schema(message: &str, location: &str) -> (String, String, String) {
     d("SCHEMA_VALIDATION_FAILED", message, location)
-}
-
-/// A machine whose only state is `state`, named `S`.
-fn one(state: Value) -> Value {
-    json!({"StartAt": "S", "States": {"S": state}})
-}
-
-fn load(definition: Value) -> StateMachine {
-    StateMachine::from_value(definition).expect("definition loads")
 }
 
 // ---------------------------------------------------------------- fixtures
@@ -130,8 +125,16 @@ fn absent_paths_default_to_dollar_and_null_means_none() {
     let StateKind::Pass(p) = &m.definition().machine.states[0].kind else {
         panic!()
     };
-    assert!(p.io.input_path.is_none());
-    assert_eq!(p.io.output_path.as_ref().map(|p| p.as_str()), Some("$"));
+    let Io::JsonPath {
+        input_path,
+        output_path,
+        ..
+    } = &p.io
+    else {
+        panic!("a JSONPath state has JSONPath slots: {:?}", p.io)
+    };
+    assert!(input_path.is_none());
+    assert_eq!(output_path.as_ref().map(|p| p.as_str()), Some("$"));
     assert!(p.result_path.is_none());
     assert_eq!(p.transition, Transition::End);
 }
@@ -163,11 +166,27 @@ fn retrier_defaults() {
     let StateKind::Task(t) = &m.definition().machine.states[0].kind else {
         panic!()
     };
-    let r = &t.retry[0];
+    let r = &t.result_handling.retry[0];
     assert_eq!(
         (r.interval_seconds, r.max_attempts, r.backoff_rate),
         (1, 3, 2.0)
     );
+}
+
+#[test]
+fn constructors_give_the_defaults_of_a_loaded_definition() {
+    let m = load(json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f",
+              "Retry": [{"ErrorEquals": ["A"]}],
+              "Catch": [{"ErrorEquals": ["B"], "Next": "X"}], "End": true},
+        "X": {"Type": "Succeed"}}}));
+    let StateKind::Task(t) = &m.definition().machine.states[0].kind else {
+        panic!()
+    };
+    let mut expected = ResultHandling::default();
+    expected.retry = vec![Retrier::new(vec![stepfn::ErrorName::new("A")])];
+    expected.catch = vec![Catcher::new(vec![stepfn::ErrorName::new("B")], "X")];
+    assert_eq!(t.result_handling, expected);
 }
 
 #[test]
@@ -184,20 +203,115 @@ fn index_of_finds_states_by_name() {
 }
 
 #[test]
-fn jsonata_fields_are_kept_as_written() {
+fn jsonata_fields_are_typed_slots() {
     let m = StateMachine::from_str(&fixture("jsonata.json")).unwrap();
     let machine = &m.definition().machine;
     let StateKind::Wait(w) = &machine.get("Pause").unwrap().kind else {
         panic!()
     };
-    assert_eq!(
-        w.wait,
-        WaitFor::SecondsJsonata("{% $states.input.pause %}".into())
-    );
+    let pause = JsonataExpression::parse("{% $states.input.pause %}").unwrap();
+    assert_eq!(pause.source(), " $states.input.pause ");
+    assert_eq!(w.wait, WaitFor::Seconds(Dynamic::Jsonata(pause)));
     let StateKind::Task(t) = &machine.get("Lookup").unwrap().kind else {
         panic!()
     };
-    assert_eq!(t.output, Some(json!("{% $states.input %}")));
+    let Io::Jsonata {
+        arguments: Some(arguments),
+        output: Some(output),
+        ..
+    } = &t.io
+    else {
+        panic!("a JSONata Task has Arguments and Output: {:?}", t.io)
+    };
+    assert_eq!(output.as_value(), &json!("{% $states.input %}"));
+    assert_eq!(output.expression_pointers().collect::<Vec<_>>(), [""]);
+    assert_eq!(
+        arguments.expression_pointers().collect::<Vec<_>>(),
+        ["/Key/id/S"]
+    );
+    assert_eq!(
+        arguments
+            .expressions()
+            .map(|e| e.as_str().to_owned())
+            .collect::<Vec<_>>(),
+        ["{% $states.input.customerId %}"]
+    );
+    let Some(Assign::Jsonata(assign)) = &t.assign else {
+        panic!("a JSONata Assign: {:?}", t.assign)
+    };
+    assert_eq!(
+        assign.expression_pointers().collect::<Vec<_>>(),
+        ["/customer"]
+    );
+    let timeout = JsonataExpression::parse("{% $states.input.timeout %}").unwrap();
+    assert_eq!(t.timeout_seconds, Some(Dynamic::Jsonata(timeout)));
+    let StateKind::Fail(f) = &machine.get("Failed").unwrap().kind else {
+        panic!()
+    };
+    let error = JsonataExpression::parse("{% $states.input.error %}").unwrap();
+    assert_eq!(f.error, Some(Dynamic::Jsonata(error)));
+    assert_eq!(
+        f.cause,
+        Some(Dynamic::Literal("the customer could not be read".into()))
+    );
+}
+
+#[test]
+fn jsonata_choice_rules_have_a_condition() {
+    let m = load(
+        json!({"QueryLanguage": "JSONata", "StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Choices": [
+            {"Condition": " {% $states.input.ok %} ", "Next": "D", "Output": {"k": "{% 1 %}"}},
+            {"Condition": false, "Next": "D", "Comment": "never"}
+        ], "Default": "D"},
+        "D": {"Type": "Succeed"}}}),
+    );
+    let StateKind::Choice(c) = &m.definition().machine.states[0].kind else {
+        panic!()
+    };
+    let ChoiceRules::Jsonata(rules) = &c.choices else {
+        panic!("JSONata rules: {:?}", c.choices)
+    };
+    let JsonataCondition::Expression(e) = &rules[0].condition else {
+        panic!("an expression: {:?}", rules[0].condition)
+    };
+    assert_eq!(e.source(), " $states.input.ok ");
+    assert_eq!(e.as_str(), " {% $states.input.ok %} ");
+    assert_eq!(
+        rules[0]
+            .output
+            .as_ref()
+            .map(|o| o.expression_pointers().collect::<Vec<_>>()),
+        Some(vec!["/k"])
+    );
+    assert_eq!(rules[1].condition, JsonataCondition::Literal(false));
+    assert_eq!(rules[1].comment.as_deref(), Some("never"));
+    assert_eq!(
+        m.to_value()["States"]["C"]["Choices"][0]["Condition"],
+        json!(" {% $states.input.ok %} ")
+    );
+}
+
+#[test]
+fn jsonata_text_is_literal_in_a_json_path_state() {
+    let m = load(one(json!({"Type": "Fail", "Error": "{% 1 %}"})));
+    let StateKind::Fail(f) = &m.definition().machine.states[0].kind else {
+        panic!()
+    };
+    assert_eq!(f.error, Some(Dynamic::Literal("{% 1 %}".into())));
+}
+
+#[test]
+fn jsonata_template_pointers_escape_keys() {
+    let t = stepfn::definition::JsonataTemplate::new(
+        json!({"a/b": ["x", "{% 1 %}"], "c~d": "{% 2 %}", "e": "{%no%"}),
+    );
+    assert_eq!(
+        t.expression_pointers().collect::<Vec<_>>(),
+        ["/a~1b/1", "/c~0d"]
+    );
+    assert!(!t.is_literal());
+    assert!(stepfn::definition::JsonataTemplate::new(json!({"a": "{% "})).is_literal());
 }
 
 #[test]

@@ -18,19 +18,7 @@ const VERDICT_EXCEPTIONS: &[(&str, &str)] = &[(
 )];
 
 fn corpus() -> Option<PathBuf> {
-    let dir = match std::env::var_os("STEPFN_CONFORMANCE_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"),
-    };
-    if dir.join("validation.jsonl").exists() {
-        Some(dir)
-    } else {
-        println!(
-            "conformance corpus not found at {} (set STEPFN_CONFORMANCE_DIR); skipped",
-            dir.display()
-        );
-        None
-    }
+    crate::common::corpus("validation.jsonl")
 }
 
 fn machine_type(text: Option<&str>) -> StateMachineType {

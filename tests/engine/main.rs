@@ -1,0 +1,16 @@
+//! The engine through the public API, one module per concern: every state
+//! type, errors, history, payload limits (at their edges and adversarial),
+//! control (abort, callbacks, concurrency), values nested too deeply for
+//! recursion, and a smoke run over the conformance corpus.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod conformance_smoke;
+mod control;
+mod deep_values;
+mod errors;
+mod history;
+mod limits;
+mod limits_adversarial;
+mod states;
