@@ -47,9 +47,10 @@ fn reference_path(c: &mut Criterion) {
     group.finish();
 }
 
-fn filter_path(c: &mut Criterion) {
+/// One full-JSONPath row: stepfn's `Path::eval` beside jsonpath_lib's
+/// `select` and `Compiled::select`, after checking that they agree.
+fn full_path(c: &mut Criterion, group: &str, text: &str) {
     let doc = document();
-    let text = "$.items[?(@.price > 30)].name";
     let path = Path::parse(text).expect("valid path");
     let env = Env::data(&doc);
     let compiled = jsonpath_lib::Compiled::compile(text).expect("valid path");
@@ -62,9 +63,10 @@ fn filter_path(c: &mut Criterion) {
                 .into_iter()
                 .cloned()
                 .collect()
-        ))
+        )),
+        "{text}"
     );
-    let mut group = c.benchmark_group("filter_path");
+    let mut group = c.benchmark_group(group);
     group.bench_function("stepfn Path::eval", |b| {
         b.iter(|| black_box(path.eval(black_box(&env)).ok()))
     });
@@ -75,6 +77,26 @@ fn filter_path(c: &mut Criterion) {
         b.iter(|| black_box(compiled.select(black_box(&doc)).ok()))
     });
     group.finish();
+}
+
+fn filter_path(c: &mut Criterion) {
+    full_path(c, "filter_path", "$.items[?(@.price > 30)].name");
+}
+
+fn wildcard_path(c: &mut Criterion) {
+    full_path(c, "wildcard_path", "$.items[*].name");
+}
+
+fn slice_path(c: &mut Criterion) {
+    full_path(c, "slice_path", "$.items[2:12:3].id");
+}
+
+fn union_path(c: &mut Criterion) {
+    full_path(c, "union_path", "$.items[0,5,19].price");
+}
+
+fn descent_path(c: &mut Criterion) {
+    full_path(c, "descent_path", "$..email");
 }
 
 fn payload_template(c: &mut Criterion) {
@@ -143,6 +165,10 @@ criterion_group!(
     benches,
     reference_path,
     filter_path,
+    wildcard_path,
+    slice_path,
+    union_path,
+    descent_path,
     payload_template,
     intrinsic_format,
     choice_and

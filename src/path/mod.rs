@@ -53,6 +53,7 @@
 //!   copies every level's subtree again.
 
 mod check;
+mod full;
 mod jsonpath;
 mod reference;
 
