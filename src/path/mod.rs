@@ -19,9 +19,14 @@
 //!
 //! A [`Path`] is any JSONPath. One that is a Reference Path is evaluated by
 //! the same walker and yields its node. Any other (wildcards, filters,
-//! slices, unions, `..`) is compiled once by `jsonpath_lib` and yields an
-//! array of the matches, empty when nothing matches (AWS: `$.items[*]` on `{}`
-//! gives `[]`).
+//! slices, unions, `..`) is compiled once into stepfn's own form and yields
+//! an array of the matches in document order, empty when nothing matches
+//! (AWS: `$.items[*]` on `{}` gives `[]`). The answers follow Jayway
+//! JsonPath: an index out of range, or on something other than an array,
+//! matches nothing; a filter on an array keeps the items that pass and on an
+//! object keeps the object itself when it passes; `..` visits the value and
+//! everything below it, parents first. `fixtures/jsonpath-cases.json` lists
+//! the cases with the source of each answer.
 //!
 //! # Errors
 //!
@@ -42,6 +47,11 @@
 //!   name Java classes.
 //! * A union of names (`$['a','b']`) yields each value in an array; Jayway
 //!   merges them into one object.
+//! * A slice `[start:end]` reads its bounds as Jayway does (in `[s:e]` a
+//!   negative `e` selects nothing and a negative `s` counts each index from
+//!   the end); a step (`[s:e:k]`), which Jayway ignores, is applied. After
+//!   `..`, an index or slice step that is not the last applies to each array
+//!   found, then the rest of the path (Jayway skips it).
 //! * Filters take `@`/`$` paths of `.name` and `['name']` steps, numbers,
 //!   quoted strings, `true`/`false`, `==` `!=` `<` `<=` `>` `>=`, `&&`, `||`
 //!   and parentheses. Array indexes inside a filter, `=~`, `!`, `null`,
