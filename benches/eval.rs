@@ -2,7 +2,9 @@
 //!
 //! Each path benchmark runs beside `jsonpath_lib` on the same expression and
 //! document: `select` (what a naive interpreter calls per evaluation, parsing
-//! every time) and `Compiled::select` (jsonpath_lib's pre-parsed form).
+//! every time) and `Compiled::select` (jsonpath_lib's pre-parsed form). Both
+//! return references to the matches, as stepfn's `Path::select` does;
+//! `Path::eval` also copies them into one owned array.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use serde_json::{json, Value};
@@ -69,6 +71,10 @@ fn full_path(c: &mut Criterion, group: &str, text: &str) {
     let mut group = c.benchmark_group(group);
     group.bench_function("stepfn Path::eval", |b| {
         b.iter(|| black_box(path.eval(black_box(&env)).ok()))
+    });
+    // References, as both of jsonpath_lib's functions return them.
+    group.bench_function("stepfn Path::select", |b| {
+        b.iter(|| black_box(path.select(black_box(&env)).ok()))
     });
     group.bench_function("jsonpath_lib::select", |b| {
         b.iter(|| black_box(jsonpath_lib::select(black_box(&doc), black_box(text)).ok()))

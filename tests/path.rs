@@ -1155,3 +1155,37 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn select_gives_references_to_the_matches() {
+    let data = json!({"items": [{"v": 1}, {"v": 2}], "o": {"k": 3}});
+    let env = Env::data(&data);
+    let select = |p: &str| Path::parse(p).unwrap().select(&env);
+    assert_eq!(select("$.items[*].v"), Ok(vec![&json!(1), &json!(2)]));
+    assert_eq!(select("$.items[5:]"), Ok(vec![]));
+    assert_eq!(select("$.o.k"), Ok(vec![&json!(3)]));
+    assert_eq!(
+        select("$.o.x"),
+        Err(PathError::NoResults {
+            path: "$.o.x".into(),
+            normalized: "$['o']['x']".into()
+        })
+    );
+    // The same node, not a copy.
+    let found = select("$.o").unwrap();
+    assert!(std::ptr::eq(found[0], &data["o"]));
+}
+
+#[test]
+fn a_slice_from_far_before_the_start_skips_what_cannot_match() {
+    // Each index from the start is read as an index (Jayway); the two
+    // billion before -3 match nothing and are not counted through.
+    assert_eq!(
+        query("$.a[-2147483648:1]", json!({"a": [1, 2, 3]})),
+        json!([1, 2, 3, 1])
+    );
+    assert_eq!(
+        query("$.a[-2147483648:2:1000]", json!({"a": [1, 2, 3]})),
+        json!([])
+    );
+}

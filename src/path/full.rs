@@ -27,7 +27,7 @@
 //!   selector to each: a filter after `..` keeps every object that passes,
 //!   and the items of every array that itself passes (Jayway's scan).
 
-use serde_json::{Number, Value};
+use serde_json::{Map, Number, Value};
 use std::cmp::Ordering;
 
 /// A parsed non-definite JSONPath: the steps after its root.
@@ -177,13 +177,13 @@ impl<'v> Run<'_, 'v, '_> {
         let next = index + 1;
         match (selector, value) {
             (Selector::Name(name), Value::Object(map)) => {
-                if let Some(member) = map.get(&**name) {
+                if let Some(member) = member(map, name) {
                     self.step(next, member);
                 }
             }
             (Selector::Names(names), Value::Object(map)) => {
                 for name in names.iter() {
-                    if let Some(member) = map.get(&**name) {
+                    if let Some(member) = member(map, name) {
                         self.step(next, member);
                     }
                 }
@@ -213,6 +213,14 @@ impl<'v> Run<'_, 'v, '_> {
             (Selector::Slice(slice), Value::Array(items)) => {
                 let (from, to) = slice.bounds(items.len());
                 let mut i = from;
+                // Indexes before -len select nothing: skip them (keeping
+                // the step's rhythm), or `[-2147483648:1]` would count
+                // through two billion of them.
+                let len = i64::try_from(items.len()).unwrap_or(i64::MAX);
+                if i < -len {
+                    let jumps = (-len - i).saturating_add(slice.step - 1) / slice.step;
+                    i = i.saturating_add(jumps.saturating_mul(slice.step));
+                }
                 while i < to {
                     if let Some(item) = at(items, i) {
                         self.step(next, item);
@@ -332,9 +340,21 @@ impl Slice {
 /// Follows field names from `value`.
 fn walk<'a>(mut value: &'a Value, names: &[Box<str>]) -> Option<&'a Value> {
     for name in names {
-        value = value.as_object()?.get(&**name)?;
+        value = member(value.as_object()?, name)?;
     }
     Some(value)
+}
+
+/// The member `name` of an object. A small object is searched in order,
+/// which is cheaper than hashing the name.
+fn member<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    if map.len() <= 8 {
+        map.iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value)
+    } else {
+        map.get(name)
+    }
 }
 
 /// A comparison as Jayway's evaluators make it: `==` and `!=` compare

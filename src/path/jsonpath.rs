@@ -26,10 +26,15 @@ impl Query {
     /// matches are larger than [`MAX_MATCH_BYTES`] of JSON text (they are
     /// measured as they are found, before anything is copied).
     pub(crate) fn select(&self, value: &Value) -> Option<Value> {
-        let found = super::full::select(&self.compiled, value, MAX_MATCH_BYTES, |node, budget| {
+        let found = self.matches(value)?;
+        Some(Value::Array(found.into_iter().cloned().collect()))
+    }
+
+    /// Every match, in document order; `None` as for [`Query::select`].
+    pub(crate) fn matches<'v>(&self, value: &'v Value) -> Option<Vec<&'v Value>> {
+        super::full::select(&self.compiled, value, MAX_MATCH_BYTES, |node, budget| {
             let scan = crate::data_flow::scan(node, Some(budget), None);
             (!scan.too_big).then_some(scan.measure.bytes)
-        })?;
-        Some(Value::Array(found.into_iter().cloned().collect()))
+        })
     }
 }

@@ -589,6 +589,34 @@ impl Path {
             }
         }
     }
+
+    /// The nodes the path matches, in document order, without copying them:
+    /// a definite path its one node (or the error [`Path::eval`] gives), any
+    /// other path every match (possibly none). The matches are held to
+    /// [`MAX_MATCH_BYTES`] as in [`Path::eval`].
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use stepfn::path::{Env, Path};
+    ///
+    /// let data = json!({"items": [{"v": 1}, {"v": 2}]});
+    /// let path = Path::parse("$.items[*].v").unwrap();
+    /// assert_eq!(path.select(&Env::data(&data)).unwrap(), [&json!(1), &json!(2)]);
+    /// ```
+    pub fn select<'v>(&self, env: &Env<'v>) -> Result<Vec<&'v Value>, PathError> {
+        match &*self.kind {
+            PathKind::Reference(reference) => reference.eval(env).map(|node| vec![node]),
+            PathKind::Query(query) => {
+                let start = resolve_root(&query.root, env)?;
+                query
+                    .query
+                    .matches(start)
+                    .ok_or_else(|| PathError::TooLarge {
+                        path: query.text.clone(),
+                    })
+            }
+        }
+    }
 }
 
 impl fmt::Display for Path {
