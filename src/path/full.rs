@@ -123,7 +123,7 @@ pub(crate) fn select<'v>(
     let mut run = Run {
         steps: &query.steps,
         root,
-        found: Vec::new(),
+        found: Vec::with_capacity(8),
         budget: max_bytes,
         measure: &measure,
         too_big: false,

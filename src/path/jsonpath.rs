@@ -33,8 +33,18 @@ impl Query {
     /// Every match, in document order; `None` as for [`Query::select`].
     pub(crate) fn matches<'v>(&self, value: &'v Value) -> Option<Vec<&'v Value>> {
         super::full::select(&self.compiled, value, MAX_MATCH_BYTES, |node, budget| {
-            let scan = crate::data_flow::scan(node, Some(budget), None);
-            (!scan.too_big).then_some(scan.measure.bytes)
+            // Strings, booleans and null directly (most matches are
+            // strings); anything else by the payload measure.
+            let bytes = match node {
+                Value::String(s) => crate::data_flow::str_len(s),
+                Value::Null | Value::Bool(true) => 4,
+                Value::Bool(false) => 5,
+                _ => {
+                    let scan = crate::data_flow::scan(node, Some(budget), None);
+                    return (!scan.too_big).then_some(scan.measure.bytes);
+                }
+            };
+            (bytes <= budget).then_some(bytes)
         })
     }
 }
