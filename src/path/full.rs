@@ -235,10 +235,8 @@ impl<'v> Run<'_, 'v, '_> {
                     }
                 }
             }
-            (Selector::Filter(filter), Value::Object(_)) => {
-                if self.test(filter, value) {
-                    self.step(next, value);
-                }
+            (Selector::Filter(filter), Value::Object(_)) if self.test(filter, value) => {
+                self.step(next, value);
             }
             _ => {}
         }
