@@ -246,7 +246,8 @@ impl<'v> Run<'_, 'v, '_> {
     /// first, in document order; an explicit stack, so deep data cannot
     /// overflow ours.
     fn descend(&mut self, index: usize, selector: &Selector, value: &'v Value) {
-        let mut stack = vec![value];
+        let mut stack = Vec::with_capacity(32);
+        stack.push(value);
         while let Some(node) = stack.pop() {
             if self.too_big {
                 return;
@@ -347,12 +348,19 @@ fn walk<'a>(mut value: &'a Value, names: &[Box<str>]) -> Option<&'a Value> {
 /// which is cheaper than hashing the name.
 fn member<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     if map.len() <= 8 {
+        let name = name.as_bytes();
         map.iter()
-            .find(|(key, _)| *key == name)
+            .find(|(key, _)| same(key.as_bytes(), name))
             .map(|(_, value)| value)
     } else {
         map.get(name)
     }
+}
+
+/// `a == b`, byte by byte: field names are short, and a call to `memcmp`
+/// for each key of the same length costs more than the comparison.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// A comparison as Jayway's evaluators make it: `==` and `!=` compare
