@@ -2,7 +2,9 @@
 //!
 //! Each path benchmark runs beside `jsonpath_lib` on the same expression and
 //! document: `select` (what a naive interpreter calls per evaluation, parsing
-//! every time) and `Compiled::select` (jsonpath_lib's pre-parsed form).
+//! every time) and `Compiled::select` (jsonpath_lib's pre-parsed form). Both
+//! return references to the matches, as stepfn's `Path::select` does;
+//! `Path::eval` also copies them into one owned array.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use serde_json::{json, Value};
@@ -47,9 +49,10 @@ fn reference_path(c: &mut Criterion) {
     group.finish();
 }
 
-fn filter_path(c: &mut Criterion) {
+/// One full-JSONPath row: stepfn's `Path::eval` beside jsonpath_lib's
+/// `select` and `Compiled::select`, after checking that they agree.
+fn full_path(c: &mut Criterion, group: &str, text: &str) {
     let doc = document();
-    let text = "$.items[?(@.price > 30)].name";
     let path = Path::parse(text).expect("valid path");
     let env = Env::data(&doc);
     let compiled = jsonpath_lib::Compiled::compile(text).expect("valid path");
@@ -62,11 +65,16 @@ fn filter_path(c: &mut Criterion) {
                 .into_iter()
                 .cloned()
                 .collect()
-        ))
+        )),
+        "{text}"
     );
-    let mut group = c.benchmark_group("filter_path");
+    let mut group = c.benchmark_group(group);
     group.bench_function("stepfn Path::eval", |b| {
         b.iter(|| black_box(path.eval(black_box(&env)).ok()))
+    });
+    // References, as both of jsonpath_lib's functions return them.
+    group.bench_function("stepfn Path::select", |b| {
+        b.iter(|| black_box(path.select(black_box(&env)).ok()))
     });
     group.bench_function("jsonpath_lib::select", |b| {
         b.iter(|| black_box(jsonpath_lib::select(black_box(&doc), black_box(text)).ok()))
@@ -75,6 +83,26 @@ fn filter_path(c: &mut Criterion) {
         b.iter(|| black_box(compiled.select(black_box(&doc)).ok()))
     });
     group.finish();
+}
+
+fn filter_path(c: &mut Criterion) {
+    full_path(c, "filter_path", "$.items[?(@.price > 30)].name");
+}
+
+fn wildcard_path(c: &mut Criterion) {
+    full_path(c, "wildcard_path", "$.items[*].name");
+}
+
+fn slice_path(c: &mut Criterion) {
+    full_path(c, "slice_path", "$.items[2:12:3].id");
+}
+
+fn union_path(c: &mut Criterion) {
+    full_path(c, "union_path", "$.items[0,5,19].price");
+}
+
+fn descent_path(c: &mut Criterion) {
+    full_path(c, "descent_path", "$..email");
 }
 
 fn payload_template(c: &mut Criterion) {
@@ -143,6 +171,10 @@ criterion_group!(
     benches,
     reference_path,
     filter_path,
+    wildcard_path,
+    slice_path,
+    union_path,
+    descent_path,
     payload_template,
     intrinsic_format,
     choice_and
