@@ -167,6 +167,29 @@ fn choice_and(c: &mut Criterion) {
     });
 }
 
+/// `States.ArrayUnique` at 1,000 and 100,000 items, half of them duplicates.
+fn array_unique(c: &mut Criterion) {
+    // half the items are duplicates; a quadratic ArrayUnique would take
+    // minutes at 100,000
+    for n in [1_000usize, 100_000] {
+        let items: Vec<Value> = (0..n)
+            .map(|i| json!({"id": i % (n / 2), "tags": ["a"]}))
+            .collect();
+        let doc = json!({"items": items});
+        let call = IntrinsicCall::parse("States.ArrayUnique($.items)").expect("valid call");
+        let env = Env::data(&doc);
+        assert_eq!(
+            call.eval(&env)
+                .ok()
+                .and_then(|v| v.as_array().map(Vec::len)),
+            Some(n / 2)
+        );
+        c.bench_function(&format!("intrinsic_array_unique_{n}"), |b| {
+            b.iter(|| black_box(call.eval(black_box(&env)).ok()))
+        });
+    }
+}
+
 criterion_group!(
     benches,
     reference_path,
@@ -177,6 +200,7 @@ criterion_group!(
     descent_path,
     payload_template,
     intrinsic_format,
+    array_unique,
     choice_and
 );
 criterion_main!(benches);
