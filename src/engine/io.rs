@@ -33,6 +33,7 @@ fn jsonata_unsupported() -> StatesError {
 
 /// Fails a JSONata state that uses any JSONata field (checked when the
 /// state is entered).
+#[inline]
 pub(crate) fn check_language(state: &State) -> Result<(), StatesError> {
     if state.query_language == QueryLanguage::Jsonata && uses_jsonata(&state.kind) {
         return Err(jsonata_unsupported());
@@ -75,6 +76,7 @@ fn uses_jsonata(kind: &StateKind) -> bool {
 }
 
 /// Evaluates an `Assign` over `data` (committed when the state finishes).
+#[inline]
 pub(crate) fn assign(
     a: Option<&Assign>,
     data: &Value,
@@ -91,6 +93,7 @@ pub(crate) fn assign(
 }
 
 /// The state's `Assign` with a Choice rule's on top.
+#[inline]
 pub(crate) fn merge_assign(
     a: Option<Map<String, Value>>,
     b: Option<Map<String, Value>>,
