@@ -189,6 +189,7 @@ mod engine;
 mod error;
 pub mod executor;
 pub mod intrinsics;
+pub mod jsonata;
 pub mod path;
 pub mod retry;
 pub mod template;

@@ -1,0 +1,172 @@
+//! JSONata 2.0.6, the query language of AWS Step Functions' `JSONata` mode.
+//!
+//! An [`Expression`] is parsed once and evaluated many times. Evaluation reads
+//! the input and the caller's variables in place (borrowed `serde_json::Value`s)
+//! and copies only what a result must own. Time and randomness come from the
+//! [`Env`] as plain values, so a test or a virtual clock stays deterministic.
+//!
+//! ```
+//! use serde_json::json;
+//! use stepfn::jsonata::{Env, Expression};
+//!
+//! let expr = Expression::parse("$sum(orders.(price * qty)) + $bonus").unwrap();
+//! let input = json!({"orders": [{"price": 2, "qty": 3}, {"price": 5, "qty": 1}]});
+//! let bonus = json!(10);
+//! let mut env = Env::new();
+//! env.bind("bonus", &bonus);
+//! assert_eq!(expr.evaluate(Some(&input), &env).unwrap(), Some(json!(21)));
+//!
+//! // Errors carry JSONata's code and position.
+//! let err = Expression::parse("1 +").unwrap_err();
+//! assert_eq!(err.code(), "S0207");
+//! ```
+//!
+//! `$states` in the ASL layer is an object whose members are values the caller
+//! already owns: [`Env::bind_object`] binds it without copying them.
+//!
+//! Bounds ([`Limits`]): an evaluation-step budget, a nesting-depth limit and a
+//! stack budget (so no expression overflows even a 256 KiB thread stack), and a
+//! cap on the items or characters of a value built during evaluation; running
+//! past one ends the evaluation with an error (`U1001`, `U1002`).
+//!
+//! Not offered, as on AWS: `$eval` (an error pointing to `$parse`).
+
+mod ast;
+mod error;
+mod eval;
+pub(crate) mod functions;
+mod lexer;
+mod parser;
+mod signature;
+
+pub use error::Error;
+
+use eval::func::Frame;
+use eval::value::{to_json, Obj, Val, OUTER, SEQ};
+use serde_json::Value;
+
+/// Bounds on one evaluation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Evaluation steps (one per expression node visited); default 5,000,000.
+    pub max_steps: u64,
+    /// Nesting depth of evaluation (as jsonata-js's guard counts it); default 10,000.
+    pub max_depth: usize,
+    /// Stack the evaluation may use, in bytes, measured from where it started;
+    /// default 160 KiB, which leaves room on a 256 KiB thread.
+    pub max_stack_bytes: usize,
+    /// Items of one array, or characters of one string, built by evaluation;
+    /// default 10,000,000.
+    pub max_items: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_steps: 5_000_000,
+            max_depth: 10_000,
+            max_stack_bytes: 160 * 1024,
+            max_items: 10_000_000,
+        }
+    }
+}
+
+enum Binding<'a> {
+    Borrowed(&'a Value),
+    Object(Vec<(&'a str, &'a Value)>),
+}
+
+/// What an expression sees besides its input: variables, the current time, a
+/// random seed, and the bounds. Everything is borrowed.
+#[derive(Default)]
+pub struct Env<'a> {
+    vars: Vec<(&'a str, Binding<'a>)>,
+    now_ms: Option<i64>,
+    seed: u64,
+    limits: Limits,
+}
+
+impl<'a> Env<'a> {
+    /// An environment with no variables, no current time, seed 0 and default limits.
+    pub fn new() -> Env<'a> {
+        Env::default()
+    }
+    /// Bind `$name` (without the `$`) to a value the caller owns.
+    pub fn bind(&mut self, name: &'a str, value: &'a Value) -> &mut Self {
+        self.vars.push((name, Binding::Borrowed(value)));
+        self
+    }
+    /// Bind `$name` to an object made of borrowed members, e.g. `$states` with
+    /// `input`, `result`, `errorOutput`, `context`.
+    pub fn bind_object(&mut self, name: &'a str, members: Vec<(&'a str, &'a Value)>) -> &mut Self {
+        self.vars.push((name, Binding::Object(members)));
+        self
+    }
+    /// The current time in milliseconds since the Unix epoch, for `$now()` and
+    /// `$millis()` (one value for the whole evaluation, as in jsonata-js).
+    pub fn set_now_millis(&mut self, ms: i64) -> &mut Self {
+        self.now_ms = Some(ms);
+        self
+    }
+    /// The seed of `$random()`, `$shuffle()` and `$uuid()`.
+    pub fn set_seed(&mut self, seed: u64) -> &mut Self {
+        self.seed = seed;
+        self
+    }
+    /// Replace the bounds.
+    pub fn set_limits(&mut self, limits: Limits) -> &mut Self {
+        self.limits = limits;
+        self
+    }
+}
+
+/// A parsed JSONata expression.
+#[derive(Debug)]
+pub struct Expression {
+    root: ast::Node,
+    labels: Vec<String>,
+}
+
+impl Expression {
+    /// Parse (compile) an expression. Syntax errors carry S0xxx codes.
+    pub fn parse(src: &str) -> Result<Expression, Error> {
+        let p = parser::Parser::parse(src).map_err(|e| e.finish())?;
+        let (root, labels) = ast::Processor::run(p).map_err(|e| e.finish())?;
+        Ok(Expression { root, labels })
+    }
+
+    /// Evaluate against `input` (`None` = undefined). `Ok(None)` is an undefined
+    /// result. A function value as the result comes back as `""` (what `$string`
+    /// makes of one).
+    pub fn evaluate(&self, input: Option<&Value>, env: &Env<'_>) -> Result<Option<Value>, Error> {
+        let ev = eval::Ev::new(&self.labels, env.limits, env.now_ms.map(|m| m as f64), env.seed);
+        let root = Frame::root();
+        for (name, b) in &env.vars {
+            let v = match b {
+                Binding::Borrowed(v) => Val::Ref(v),
+                Binding::Object(members) => {
+                    let mut o = Obj::with_capacity(members.len());
+                    for (k, v) in members {
+                        o.insert((*k).to_string(), Val::Ref(v));
+                    }
+                    Val::obj(o)
+                }
+            };
+            ev.bind(&root, name, Some(v));
+        }
+        let raw_input = input.map(Val::Ref);
+        ev.bind(&root, "$", raw_input.clone());
+        let input = match input {
+            Some(v @ Value::Array(_)) => Some(Val::flagged(vec![Val::Ref(v)], SEQ | OUTER)),
+            other => other.map(Val::Ref),
+        };
+        let result = ev.eval(&self.root, input.as_ref(), &root).map_err(|e| e.finish())?;
+        match result {
+            None => Ok(None),
+            Some(v) => match to_json(&v, 0) {
+                Some(j) => Ok(Some(j)),
+                None => Err(error::Raw::new("D1001").val(Value::Null).finish()),
+            },
+        }
+    }
+}
