@@ -145,15 +145,17 @@ struct Slot {
 pub(crate) struct Processor {
     slots: Vec<Slot>,
     depth: usize,
+    stack_base: usize,
 }
 
-const MAX_NESTING: usize = 400;
+use super::parser::{stack_position, MAX_NESTING, MAX_PARSE_STACK};
 
 impl Processor {
     pub fn run(p: P) -> Result<(Node, Vec<String>), Raw> {
         let mut pr = Processor {
             slots: Vec::new(),
             depth: 0,
+            stack_base: stack_position(),
         };
         let node = pr.process(p)?;
         if matches!(node.kind, Kind::Parent(_)) || !node.seeking.is_empty() {
@@ -165,7 +167,7 @@ impl Processor {
 
     fn process(&mut self, p: P) -> Result<Node, Raw> {
         self.depth += 1;
-        if self.depth > MAX_NESTING {
+        if self.depth > MAX_NESTING * 2 || self.stack_base.abs_diff(stack_position()) > MAX_PARSE_STACK {
             return Err(Raw::new("U1001").pos(p.pos).msg("Expression nesting is too deep"));
         }
         let keep = p.keep_array;

@@ -57,9 +57,26 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// What an error is built from before its message is rendered.
+/// What an error is built from before its message is rendered. Boxed, so a
+/// `Result` carrying one stays small on the evaluator's stack.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Raw {
+pub(crate) struct Raw(Box<RawInner>);
+
+impl std::ops::Deref for Raw {
+    type Target = RawInner;
+    fn deref(&self) -> &RawInner {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Raw {
+    fn deref_mut(&mut self) -> &mut RawInner {
+        &mut self.0
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RawInner {
     pub code: &'static str,
     pub position: Option<usize>,
     pub token: Option<String>,
@@ -76,10 +93,10 @@ pub(crate) struct Raw {
 
 impl Raw {
     pub fn new(code: &'static str) -> Raw {
-        Raw {
+        Raw(Box::new(RawInner {
             code,
-            ..Raw::default()
-        }
+            ..RawInner::default()
+        }))
     }
     pub fn pos(mut self, p: usize) -> Raw {
         self.position = Some(p);
@@ -112,12 +129,13 @@ impl Raw {
             (Some(m), true) => m.clone(),
             _ => render(&self),
         };
+        let inner = *self.0;
         Error {
-            code: self.code,
+            code: inner.code,
             message,
-            position: self.position,
-            token: self.token,
-            value: self.value,
+            position: inner.position,
+            token: inner.token,
+            value: inner.value,
         }
     }
 }
@@ -205,7 +223,7 @@ fn template(code: &str) -> &'static str {
 }
 
 /// Fill `{{name}}` (JSON text of the field) and `{{{name}}}` (raw text).
-fn render(e: &Raw) -> String {
+fn render(e: &RawInner) -> String {
     let t = template(e.code);
     let mut out = String::with_capacity(t.len() + 16);
     let mut rest = t;
@@ -227,7 +245,7 @@ fn render(e: &Raw) -> String {
     out
 }
 
-fn field(e: &Raw, name: &str, raw: bool) -> String {
+fn field(e: &RawInner, name: &str, raw: bool) -> String {
     let json = |v: &Option<Value>| match v {
         Some(Value::String(s)) if raw => s.clone(),
         Some(v) => serde_json::to_string(v).unwrap_or_default(),

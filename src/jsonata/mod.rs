@@ -170,3 +170,49 @@ impl Expression {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn deep_recursion_ends_with_an_error_on_a_256_kib_stack() {
+        let worker = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                let deep = Expression::parse("($f := function($n){$n = 0 ? 0 : 1 + $f($n - 1)}; $f(100000))").unwrap();
+                let err = deep.evaluate(None, &Env::new()).unwrap_err();
+                let nested = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+                let parse_err = Expression::parse(&nested).unwrap_err();
+                let small = Expression::parse("($f := function($n){$n = 0 ? 0 : 1 + $f($n - 1)}; $f(5))").unwrap();
+                let ok = small.evaluate(None, &Env::new()).unwrap();
+                (err.code().to_string(), parse_err.code().to_string(), ok)
+            })
+            .unwrap();
+        let (code, parse_code, ok) = worker.join().unwrap();
+        assert_eq!(code, "U1001");
+        assert_eq!(parse_code, "U1001");
+        assert_eq!(ok, Some(json!(5)));
+    }
+
+    #[test]
+    fn an_infinite_loop_runs_out_of_steps() {
+        let e = Expression::parse("($f := function(){$f()}; $f())").unwrap();
+        let mut env = Env::new();
+        env.set_limits(Limits { max_steps: 10_000, ..Limits::default() });
+        let err = e.evaluate(None, &env).unwrap_err();
+        assert_eq!(err.code(), "U1001");
+        assert_eq!(err.message(), "Expression evaluation timeout: Check for infinite loop");
+    }
+
+    #[test]
+    fn states_binds_borrowed_members() {
+        let input = json!({"a": 1});
+        let ctx = json!({"Execution": {"Id": "x"}});
+        let mut env = Env::new();
+        env.bind_object("states", vec![("input", &input), ("context", &ctx)]);
+        let e = Expression::parse("$states.input.a & $states.context.Execution.Id").unwrap();
+        assert_eq!(e.evaluate(None, &env).unwrap(), Some(json!("1x")));
+    }
+}

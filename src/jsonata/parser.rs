@@ -76,6 +76,19 @@ fn text(t: &Tok) -> String {
 pub(crate) struct Parser {
     lx: Lexer,
     node: Token,
+    depth: usize,
+    stack_base: usize,
+}
+
+/// How deep expressions may nest, and how much stack parsing may use: enough
+/// for any real expression, and safe on a 256 KiB thread.
+pub(crate) const MAX_NESTING: usize = 500;
+pub(crate) const MAX_PARSE_STACK: usize = 96 * 1024;
+
+#[inline(never)]
+pub(crate) fn stack_position() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
 }
 
 impl Parser {
@@ -86,6 +99,8 @@ impl Parser {
                 tok: Tok::End,
                 pos: 0,
             },
+            depth: 0,
+            stack_base: stack_position(),
         };
         p.advance(None, false)?;
         let e = p.expression(0)?;
@@ -110,6 +125,9 @@ impl Parser {
             }
         }
         let t = self.lx.next(infix)?;
+        if let Tok::Op(op @ ("!" | "~")) = t.tok {
+            return Err(Raw::new("S0204").pos(t.pos).tok(op));
+        }
         self.node = if t.tok == Tok::End {
             Token {
                 tok: Tok::End,
@@ -122,6 +140,16 @@ impl Parser {
     }
 
     fn expression(&mut self, rbp: u32) -> Result<P, Raw> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING || self.stack_base.abs_diff(stack_position()) > MAX_PARSE_STACK {
+            return Err(Raw::new("U1001").pos(self.node.pos).msg("Expression nesting is too deep"));
+        }
+        let r = self.expression_inner(rbp);
+        self.depth -= 1;
+        r
+    }
+
+    fn expression_inner(&mut self, rbp: u32) -> Result<P, Raw> {
         let t = self.node.clone();
         self.advance(None, true)?;
         let mut left = self.nud(t)?;

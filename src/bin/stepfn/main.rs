@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod common;
+mod eval;
 mod run;
 mod test_state;
 mod validate;
@@ -30,6 +31,8 @@ enum Command {
     Run(run::Args),
     /// Evaluate one state in isolation, as AWS's TestState API does.
     TestState(test_state::Args),
+    /// Evaluate a JSONata expression, JSONPath path or intrinsic call against an input.
+    Eval(eval::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,5 +52,6 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Run(args) => run::run(args),
         Command::TestState(args) => test_state::run(args),
+        Command::Eval(args) => eval::run(args),
     }
 }

@@ -53,7 +53,16 @@ pub(crate) fn wildcard<'a>(input: Option<&Val<'a>>) -> Option<Val<'a>> {
     }
     let mut out = Vec::new();
     let mut seq = true;
-    if v.is_object() {
+    if v.is_array() {
+        for m in v.items() {
+            if m.is_array() {
+                seq = false;
+                flatten_into(&m, &mut out);
+            } else {
+                out.push(m);
+            }
+        }
+    } else if v.is_object() {
         for (_, m) in v.entries() {
             if m.is_array() {
                 seq = false;
@@ -154,13 +163,15 @@ impl<'a> Ev<'a> {
                 };
             }
         }
+        let mut tuple_result = None;
         if tuple_stream {
-            let ts = tuples.unwrap_or_default();
+            let ts = Rc::new(tuples.unwrap_or_default());
             result = Some(if node.tuple {
-                Val::Tuples(Rc::new(ts))
+                Val::Tuples(ts.clone())
             } else {
-                Val::seq(ts.into_iter().map(|t| t.at).collect())
+                Val::seq(ts.iter().map(|t| t.at.clone()).collect())
             });
+            tuple_result = Some(Val::Tuples(ts));
         }
         if node.keep_singleton {
             if let Some(Val::Arr(a)) = &result {
@@ -173,7 +184,8 @@ impl<'a> Ev<'a> {
             }
         }
         if let Some(g) = &node.group {
-            result = Some(self.group(&g.pairs, g.pos, result, env)?);
+            let over = if tuple_result.is_some() { tuple_result } else { result };
+            result = Some(self.group(&g.pairs, g.pos, over, env)?);
         }
         Ok(result)
     }
