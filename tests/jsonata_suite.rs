@@ -18,17 +18,33 @@ struct Case {
 
 fn load_cases(suite: &Path) -> Vec<Case> {
     let mut out = Vec::new();
-    let mut groups: Vec<_> = std::fs::read_dir(suite.join("groups")).expect("groups dir").flatten().map(|e| e.path()).collect();
+    let mut groups: Vec<_> = std::fs::read_dir(suite.join("groups"))
+        .expect("groups dir")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     groups.sort();
     for g in groups {
-        let group = g.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
-        let mut files: Vec<_> = std::fs::read_dir(&g).expect("group dir").flatten().map(|e| e.path()).collect();
+        let group = g
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let mut files: Vec<_> = std::fs::read_dir(&g)
+            .expect("group dir")
+            .flatten()
+            .map(|e| e.path())
+            .collect();
         files.sort();
         for f in files {
             if f.extension().and_then(|e| e.to_str()) != Some("json") {
                 continue;
             }
-            let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+            let name = f
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string();
             let text = std::fs::read_to_string(&f).expect("case file");
             // Two cases hold lone UTF-16 surrogates, which no Rust string holds.
             let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
@@ -53,8 +69,12 @@ fn load_cases(suite: &Path) -> Vec<Case> {
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q)),
-        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w))),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
         _ => a == b,
     }
 }
@@ -64,7 +84,9 @@ fn run(c: &Case, suite: &Path) -> Result<(), String> {
     let case = &c.case;
     let expr = match (case.get("expr"), case.get("expr-file")) {
         (Some(Value::String(e)), _) => e.clone(),
-        (_, Some(Value::String(f))) => std::fs::read_to_string(c.dir.join(f)).map_err(|e| e.to_string())?,
+        (_, Some(Value::String(f))) => {
+            std::fs::read_to_string(c.dir.join(f)).map_err(|e| e.to_string())?
+        }
         _ => return Err("not representable (lone surrogate) or no expression".into()),
     };
     let data: Option<Value> = if let Some(d) = case.get("data") {
@@ -72,14 +94,23 @@ fn run(c: &Case, suite: &Path) -> Result<(), String> {
     } else {
         match case.get("dataset") {
             Some(Value::String(name)) => {
-                let text = std::fs::read_to_string(suite.join("datasets").join(format!("{name}.json"))).map_err(|e| e.to_string())?;
+                let text =
+                    std::fs::read_to_string(suite.join("datasets").join(format!("{name}.json")))
+                        .map_err(|e| e.to_string())?;
                 Some(serde_json::from_str(&text).map_err(|e| e.to_string())?)
             }
             _ => None,
         }
     };
-    let expected_code = case.get("code").or_else(|| case.get("error").and_then(|e| e.get("code"))).and_then(Value::as_str);
-    let bindings = case.get("bindings").and_then(Value::as_object).cloned().unwrap_or_default();
+    let expected_code = case
+        .get("code")
+        .or_else(|| case.get("error").and_then(|e| e.get("code")))
+        .and_then(Value::as_str);
+    let bindings = case
+        .get("bindings")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     let mut env = Env::new();
     for (k, v) in &bindings {
         env.bind(k, v);
@@ -101,7 +132,11 @@ fn run(c: &Case, suite: &Path) -> Result<(), String> {
     let outcome = Expression::parse(&expr).and_then(|e| e.evaluate(data.as_ref(), &env));
     match (outcome, expected_code) {
         (Err(e), Some(code)) if e.code() == code => Ok(()),
-        (Err(e), Some(code)) => Err(format!("expected {code}, got {}: {}", e.code(), e.message())),
+        (Err(e), Some(code)) => Err(format!(
+            "expected {code}, got {}: {}",
+            e.code(),
+            e.message()
+        )),
         (Ok(r), Some(code)) => Err(format!("expected error {code}, got {r:?}")),
         (Err(e), None) => Err(format!("unexpected error {}: {}", e.code(), e.message())),
         (Ok(r), None) => {
@@ -139,7 +174,11 @@ fn jsonata_suite() {
     let suite = root.join("../shared/jsonata-suite");
     if !suite.join("groups").is_dir() {
         println!("SKIP: the JSONata suite is not at {}", suite.display());
-        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "the JSONata suite is missing under CI");
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "the JSONata suite is missing under CI"
+        );
         return;
     }
     let listed = known_failures(&root.join("fixtures/jsonata-known-failures.txt"));
@@ -153,7 +192,8 @@ fn jsonata_suite() {
             continue;
         }
         seen.insert(c.id.clone());
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&c, &suite))).unwrap_or_else(|_| Err("panic".into()));
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&c, &suite)))
+            .unwrap_or_else(|_| Err("panic".into()));
         let entry = per_group.entry(c.group.clone()).or_default();
         entry.1 += 1;
         match r {
@@ -185,5 +225,10 @@ fn jsonata_suite() {
     for f in &fixed {
         println!("PASSES BUT LISTED {f}");
     }
-    assert!(unexpected.is_empty() && fixed.is_empty(), "{} unexpected failures, {} listed cases pass", unexpected.len(), fixed.len());
+    assert!(
+        unexpected.is_empty() && fixed.is_empty(),
+        "{} unexpected failures, {} listed cases pass",
+        unexpected.len(),
+        fixed.len()
+    );
 }

@@ -67,6 +67,8 @@ pub(crate) enum Kind {
     Sort(Vec<(bool, Node)>),
 }
 
+/// A node of the evaluated tree. The rarely set parts live behind a box, so
+/// a node stays small (the parser's and evaluator's stack frames hold many).
 #[derive(Debug)]
 pub(crate) struct Node {
     pub kind: Kind,
@@ -75,6 +77,11 @@ pub(crate) struct Node {
     pub cons_array: bool,
     pub tuple: bool,
     pub keep_singleton: bool,
+    ext: Box<NodeExt>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct NodeExt {
     pub focus: Option<String>,
     pub index: Option<String>,
     pub ancestor: Option<usize>,
@@ -82,6 +89,19 @@ pub(crate) struct Node {
     pub stages: Vec<Stage>,
     pub group: Option<Box<Group>>,
     pub seeking: Vec<usize>,
+}
+
+impl std::ops::Deref for Node {
+    type Target = NodeExt;
+    fn deref(&self) -> &NodeExt {
+        &self.ext
+    }
+}
+
+impl std::ops::DerefMut for Node {
+    fn deref_mut(&mut self) -> &mut NodeExt {
+        &mut self.ext
+    }
 }
 
 impl Node {
@@ -93,13 +113,7 @@ impl Node {
             cons_array: false,
             tuple: false,
             keep_singleton: false,
-            focus: None,
-            index: None,
-            ancestor: None,
-            predicate: Vec::new(),
-            stages: Vec::new(),
-            group: None,
-            seeking: Vec::new(),
+            ext: Box::default(),
         }
     }
 
@@ -167,8 +181,12 @@ impl Processor {
 
     fn process(&mut self, p: P) -> Result<Node, Raw> {
         self.depth += 1;
-        if self.depth > MAX_NESTING * 2 || self.stack_base.abs_diff(stack_position()) > MAX_PARSE_STACK {
-            return Err(Raw::new("U1001").pos(p.pos).msg("Expression nesting is too deep"));
+        if self.depth > MAX_NESTING * 2
+            || self.stack_base.abs_diff(stack_position()) > MAX_PARSE_STACK
+        {
+            return Err(Raw::new("U1001")
+                .pos(p.pos)
+                .msg("Expression nesting is too deep"));
         }
         let keep = p.keep_array;
         let r = self.process_inner(p);
@@ -185,35 +203,8 @@ impl Processor {
         Ok(match p.kind {
             PK::Binary(".", l, r) => self.dot(*l, *r)?,
             PK::Binary("[", l, r) => self.predicate(pos, *l, *r)?,
-            PK::GroupBy(l, pairs) => {
-                let mut result = self.process(*l)?;
-                if result.group.is_some() {
-                    return Err(Raw::new("S0210").pos(pos));
-                }
-                let mut out = Vec::with_capacity(pairs.len());
-                for (k, v) in pairs {
-                    out.push((self.process(k)?, self.process(v)?));
-                }
-                result.group = Some(Box::new(Group { pairs: out, pos }));
-                result
-            }
-            PK::OrderBy(l, terms) => {
-                let result = self.process(*l)?;
-                let mut result = if matches!(result.kind, Kind::Path(_)) { result } else { Node::path(vec![result]) };
-                let mut sort = Node::new(Kind::Sort(Vec::new()), pos);
-                let mut out = Vec::with_capacity(terms.len());
-                for (desc, t) in terms {
-                    let e = self.process(t)?;
-                    push_ancestry(&mut sort, &e);
-                    out.push((desc, e));
-                }
-                sort.kind = Kind::Sort(out);
-                if let Kind::Path(steps) = &mut result.kind {
-                    steps.push(sort);
-                }
-                self.resolve_ancestry(&mut result)?;
-                result
-            }
+            PK::GroupBy(l, pairs) => self.arm_1(pos, p.keep_array, l, pairs)?,
+            PK::OrderBy(l, terms) => self.arm_2(pos, p.keep_array, l, terms)?,
             PK::Binary(":=", l, r) => {
                 let name = match l.kind {
                     PK::Var(v) => v,
@@ -228,183 +219,21 @@ impl Processor {
                 };
                 n
             }
-            PK::Binary("@", l, r) => {
-                let keep = p.keep_array;
-                let var = match r.kind {
-                    PK::Var(v) => v,
-                    _ => return Err(Raw::new("S0214").pos(r.pos).tok("@")),
-                };
-                let mut result = self.process(*l)?;
-                with_last_step(&mut result, |step| {
-                    if !step.stages.is_empty() || !step.predicate.is_empty() {
-                        return Err(Raw::new("S0215").pos(pos));
-                    }
-                    if matches!(step.kind, Kind::Sort(_)) {
-                        return Err(Raw::new("S0216").pos(pos));
-                    }
-                    if keep {
-                        step.keep_array = true;
-                    }
-                    step.focus = Some(var);
-                    step.tuple = true;
-                    Ok(())
-                })?;
-                result
-            }
-            PK::Binary("#", l, r) => {
-                let var = match r.kind {
-                    PK::Var(v) => v,
-                    _ => return Err(Raw::new("S0214").pos(r.pos).tok("#")),
-                };
-                let result = self.process(*l)?;
-                let mut result = if matches!(result.kind, Kind::Path(_)) {
-                    result
-                } else {
-                    let mut step = result;
-                    if !step.predicate.is_empty() {
-                        step.stages = std::mem::take(&mut step.predicate);
-                    }
-                    Node::path(vec![step])
-                };
-                with_last_step(&mut result, |step| {
-                    if step.stages.is_empty() {
-                        step.index = Some(var);
-                    } else {
-                        step.stages.push(Stage::Index(var));
-                    }
-                    step.tuple = true;
-                });
-                result
-            }
-            PK::Binary("~>", l, r) => {
-                let l = self.process(*l)?;
-                let r = self.process(*r)?;
-                let keep = l.keep_array || r.keep_array;
-                let mut n = Node::new(Kind::Apply(Box::new(l), Box::new(r)), pos);
-                n.keep_array = keep;
-                n
-            }
-            PK::Binary(op, l, r) => {
-                let l = self.process(*l)?;
-                let r = self.process(*r)?;
-                let mut n = Node::new(Kind::Null, pos);
-                push_ancestry(&mut n, &l);
-                push_ancestry(&mut n, &r);
-                n.kind = Kind::Binary(op, Box::new(l), Box::new(r));
-                n
-            }
-            PK::Array(items) => {
-                let mut n = Node::new(Kind::Null, pos);
-                let mut out = Vec::with_capacity(items.len());
-                for i in items {
-                    let v = self.process(i)?;
-                    push_ancestry(&mut n, &v);
-                    out.push(v);
-                }
-                n.kind = Kind::Array(out);
-                n
-            }
-            PK::Object(pairs) => {
-                let mut n = Node::new(Kind::Null, pos);
-                let mut out = Vec::with_capacity(pairs.len());
-                for (k, v) in pairs {
-                    let k = self.process(k)?;
-                    push_ancestry(&mut n, &k);
-                    let v = self.process(v)?;
-                    push_ancestry(&mut n, &v);
-                    out.push((k, v));
-                }
-                n.kind = Kind::Object(out);
-                n
-            }
-            PK::Neg(e) => {
-                let e = self.process(*e)?;
-                if let Kind::Num(v) = e.kind {
-                    let mut e = e;
-                    e.kind = Kind::Num(-v);
-                    e
-                } else {
-                    let mut n = Node::new(Kind::Null, pos);
-                    push_ancestry(&mut n, &e);
-                    n.kind = Kind::Neg(Box::new(e));
-                    n
-                }
-            }
+            PK::Binary("@", l, r) => self.arm_3(pos, p.keep_array, l, r)?,
+            PK::Binary("#", l, r) => self.arm_4(pos, p.keep_array, l, r)?,
+            PK::Binary("~>", l, r) => self.arm_5(pos, p.keep_array, l, r)?,
+            PK::Binary(op, l, r) => self.arm_6(pos, p.keep_array, op, l, r)?,
+            PK::Array(items) => self.arm_7(pos, p.keep_array, items)?,
+            PK::Object(pairs) => self.arm_8(pos, p.keep_array, pairs)?,
+            PK::Neg(e) => self.arm_9(pos, p.keep_array, e)?,
             PK::Call(procedure, args, partial) => {
-                let mut n = Node::new(Kind::Null, pos);
-                let mut out = Vec::with_capacity(args.len());
-                for a in args {
-                    let a = self.process(a)?;
-                    push_ancestry(&mut n, &a);
-                    out.push(a);
-                }
-                let procedure = Box::new(self.process(*procedure)?);
-                n.kind = if partial { Kind::Partial(procedure, out) } else { Kind::Call(procedure, out) };
-                n
+                self.arm_10(pos, p.keep_array, procedure, args, partial)?
             }
-            PK::Lambda(params, sig, body) => {
-                let body = self.process(*body)?;
-                let body = tail_call_optimize(body);
-                Node::new(
-                    Kind::Lambda(Box::new(LambdaDef {
-                        params,
-                        sig,
-                        body,
-                        thunk: false,
-                    })),
-                    pos,
-                )
-            }
-            PK::Condition(c, t, e) => {
-                let mut n = Node::new(Kind::Null, pos);
-                let c = self.process(*c)?;
-                push_ancestry(&mut n, &c);
-                let t = self.process(*t)?;
-                push_ancestry(&mut n, &t);
-                let e = match e {
-                    Some(e) => {
-                        let e = self.process(*e)?;
-                        push_ancestry(&mut n, &e);
-                        Some(Box::new(e))
-                    }
-                    None => None,
-                };
-                n.kind = Kind::Condition(Box::new(c), Box::new(t), e);
-                n
-            }
-            PK::Transform(pat, upd, del) => {
-                let pat = self.process(*pat)?;
-                let upd = self.process(*upd)?;
-                let del = match del {
-                    Some(d) => Some(Box::new(self.process(*d)?)),
-                    None => None,
-                };
-                Node::new(Kind::Transform(Box::new(pat), Box::new(upd), del), pos)
-            }
-            PK::Block(exprs) => {
-                let mut n = Node::new(Kind::Null, pos);
-                let mut out = Vec::with_capacity(exprs.len());
-                for e in exprs {
-                    let e = self.process(e)?;
-                    push_ancestry(&mut n, &e);
-                    let cons = e.cons_array || matches!(&e.kind, Kind::Path(s) if s.first().is_some_and(|f| f.cons_array));
-                    if cons {
-                        n.cons_array = true;
-                    }
-                    out.push(e);
-                }
-                n.kind = Kind::Block(out);
-                n
-            }
-            PK::Name(name) => {
-                let mut step = Node::new(Kind::Name(name), pos);
-                step.keep_array = p.keep_array;
-                let mut path = Node::path(vec![step]);
-                if p.keep_array {
-                    path.keep_singleton = true;
-                }
-                path
-            }
+            PK::Lambda(params, sig, body) => self.arm_11(pos, p.keep_array, params, sig, body)?,
+            PK::Condition(c, t, e) => self.arm_12(pos, p.keep_array, c, t, e)?,
+            PK::Transform(pat, upd, del) => self.arm_13(pos, p.keep_array, pat, upd, del)?,
+            PK::Block(exprs) => self.arm_14(pos, p.keep_array, exprs)?,
+            PK::Name(name) => self.arm_15(pos, p.keep_array, name)?,
             PK::Op(op @ ("and" | "or" | "in")) => {
                 let step = Node::new(Kind::Name(op.to_string()), pos);
                 Node::path(vec![step])
@@ -413,7 +242,10 @@ impl Processor {
             PK::Op(op) => return Err(Raw::new("S0201").pos(pos).tok(op)),
             PK::Parent => {
                 let id = self.slots.len();
-                self.slots.push(Slot { label: id, level: 1 });
+                self.slots.push(Slot {
+                    label: id,
+                    level: 1,
+                });
                 Node::new(Kind::Parent(id), pos)
             }
             PK::Str(s) => Node::new(Kind::Str(s), pos),
@@ -423,12 +255,351 @@ impl Processor {
             PK::Wildcard => Node::new(Kind::Wildcard, pos),
             PK::Descendant => Node::new(Kind::Descendant, pos),
             PK::Var(v) => Node::new(Kind::Variable(v), pos),
-            PK::Regex(pattern, flags) => {
-                let regex = regress::Regex::with_flags(&pattern, flags.as_str())
-                    .map_err(|e| Raw::new("S0303").pos(pos).msg(e.to_string()))?;
-                Node::new(Kind::Regex(Box::new(RegexLit { regex, source: pattern })), pos)
-            }
+            PK::Regex(pattern, flags) => self.arm_16(pos, p.keep_array, pattern, flags)?,
             PK::End => return Err(Raw::new("S0207").pos(pos).tok("(end)")),
+        })
+    }
+
+    fn arm_1(
+        &mut self,
+        pos: usize,
+        keep: bool,
+        l: Box<P>,
+        pairs: Vec<(P, P)>,
+    ) -> Result<Node, Raw> {
+        let _ = (pos, keep);
+        Ok({
+            let mut result = self.process(*l)?;
+            if result.group.is_some() {
+                return Err(Raw::new("S0210").pos(pos));
+            }
+            let mut out = Vec::with_capacity(pairs.len());
+            for (k, v) in pairs {
+                out.push((self.process(k)?, self.process(v)?));
+            }
+            result.group = Some(Box::new(Group { pairs: out, pos }));
+            result
+        })
+    }
+
+    fn arm_2(
+        &mut self,
+        pos: usize,
+        keep: bool,
+        l: Box<P>,
+        terms: Vec<(bool, P)>,
+    ) -> Result<Node, Raw> {
+        let _ = (pos, keep);
+        Ok({
+            let result = self.process(*l)?;
+            let mut result = if matches!(result.kind, Kind::Path(_)) {
+                result
+            } else {
+                Node::path(vec![result])
+            };
+            let mut sort = Node::new(Kind::Sort(Vec::new()), pos);
+            let mut out = Vec::with_capacity(terms.len());
+            for (desc, t) in terms {
+                let e = self.process(t)?;
+                push_ancestry(&mut sort, &e);
+                out.push((desc, e));
+            }
+            sort.kind = Kind::Sort(out);
+            if let Kind::Path(steps) = &mut result.kind {
+                steps.push(sort);
+            }
+            self.resolve_ancestry(&mut result)?;
+            result
+        })
+    }
+
+    fn arm_3(&mut self, pos: usize, keep: bool, l: Box<P>, r: Box<P>) -> Result<Node, Raw> {
+        let _ = (pos, keep);
+        Ok({
+            let keep = keep;
+            let var = match r.kind {
+                PK::Var(v) => v,
+                _ => return Err(Raw::new("S0214").pos(r.pos).tok("@")),
+            };
+            let mut result = self.process(*l)?;
+            with_last_step(&mut result, |step| {
+                if !step.stages.is_empty() || !step.predicate.is_empty() {
+                    return Err(Raw::new("S0215").pos(pos));
+                }
+                if matches!(step.kind, Kind::Sort(_)) {
+                    return Err(Raw::new("S0216").pos(pos));
+                }
+                if keep {
+                    step.keep_array = true;
+                }
+                step.focus = Some(var);
+                step.tuple = true;
+                Ok(())
+            })?;
+            result
+        })
+    }
+
+    fn arm_4(&mut self, pos: usize, keep: bool, l: Box<P>, r: Box<P>) -> Result<Node, Raw> {
+        let _ = (pos, keep);
+        Ok({
+            let var = match r.kind {
+                PK::Var(v) => v,
+                _ => return Err(Raw::new("S0214").pos(r.pos).tok("#")),
+            };
+            let result = self.process(*l)?;
+            let mut result = if matches!(result.kind, Kind::Path(_)) {
+                result
+            } else {
+                let mut step = result;
+                if !step.predicate.is_empty() {
+                    step.stages = std::mem::take(&mut step.predicate);
+                }
+                Node::path(vec![step])
+            };
+            with_last_step(&mut result, |step| {
+                if step.stages.is_empty() {
+                    step.index = Some(var);
+                } else {
+                    step.stages.push(Stage::Index(var));
+                }
+                step.tuple = true;
+            });
+            result
+        })
+    }
+
+    fn arm_5(&mut self, pos: usize, keep: bool, l: Box<P>, r: Box<P>) -> Result<Node, Raw> {
+        let _ = (pos, keep);
+        Ok({
+            let l = self.process(*l)?;
+            let r = self.process(*r)?;
+            let keep = l.keep_array || r.keep_array;
+            let mut n = Node::new(Kind::Apply(Box::new(l), Box::new(r)), pos);
+            n.keep_array = keep;
+            n
+        })
+    }
+
+    fn arm_6(
+        &mut self,
+        pos: usize,
+        keep: bool,
+        op: &'static str,
+        l: Box<P>,
+        r: Box<P>,
+    ) -> Result<Node, Raw> {
+        let _ = (pos, keep);
+        Ok({
+            let l = self.process(*l)?;
+            let r = self.process(*r)?;
+            let mut n = Node::new(Kind::Null, pos);
+            push_ancestry(&mut n, &l);
+            push_ancestry(&mut n, &r);
+            n.kind = Kind::Binary(op, Box::new(l), Box::new(r));
+            n
+        })
+    }
+
+    fn arm_7(&mut self, pos: usize, keep: bool, items: Vec<P>) -> Result<Node, Raw> {
+        let _ = (pos, keep);
+        Ok({
+            let mut n = Node::new(Kind::Null, pos);
+            let mut out = Vec::with_capacity(items.len());
+            for i in items {
+                let v = self.process(i)?;
+                push_ancestry(&mut n, &v);
+                out.push(v);
+            }
+            n.kind = Kind::Array(out);
+            n
+        })
+    }
+
+    fn arm_8(&mut self, pos: usize, keep: bool, pairs: Vec<(P, P)>) -> Result<Node, Raw> {
+        let _ = (pos, keep);
+        Ok({
+            let mut n = Node::new(Kind::Null, pos);
+            let mut out = Vec::with_capacity(pairs.len());
+            for (k, v) in pairs {
+                let k = self.process(k)?;
+                push_ancestry(&mut n, &k);
+                let v = self.process(v)?;
+                push_ancestry(&mut n, &v);
+                out.push((k, v));
+            }
+            n.kind = Kind::Object(out);
+            n
+        })
+    }
+
+    fn arm_9(&mut self, pos: usize, keep: bool, e: Box<P>) -> Result<Node, Raw> {
+        let _ = (pos, keep);
+        Ok({
+            let e = self.process(*e)?;
+            if let Kind::Num(v) = e.kind {
+                let mut e = e;
+                e.kind = Kind::Num(-v);
+                e
+            } else {
+                let mut n = Node::new(Kind::Null, pos);
+                push_ancestry(&mut n, &e);
+                n.kind = Kind::Neg(Box::new(e));
+                n
+            }
+        })
+    }
+
+    fn arm_10(
+        &mut self,
+        pos: usize,
+        keep: bool,
+        procedure: Box<P>,
+        args: Vec<P>,
+        partial: bool,
+    ) -> Result<Node, Raw> {
+        let _ = (pos, keep);
+        Ok({
+            let mut n = Node::new(Kind::Null, pos);
+            let mut out = Vec::with_capacity(args.len());
+            for a in args {
+                let a = self.process(a)?;
+                push_ancestry(&mut n, &a);
+                out.push(a);
+            }
+            let procedure = Box::new(self.process(*procedure)?);
+            n.kind = if partial {
+                Kind::Partial(procedure, out)
+            } else {
+                Kind::Call(procedure, out)
+            };
+            n
+        })
+    }
+
+    fn arm_11(
+        &mut self,
+        pos: usize,
+        keep: bool,
+        params: Vec<String>,
+        sig: Option<Signature>,
+        body: Box<P>,
+    ) -> Result<Node, Raw> {
+        let _ = (pos, keep);
+        Ok({
+            let body = self.process(*body)?;
+            let body = tail_call_optimize(body);
+            Node::new(
+                Kind::Lambda(Box::new(LambdaDef {
+                    params,
+                    sig,
+                    body,
+                    thunk: false,
+                })),
+                pos,
+            )
+        })
+    }
+
+    fn arm_12(
+        &mut self,
+        pos: usize,
+        keep: bool,
+        c: Box<P>,
+        t: Box<P>,
+        e: Option<Box<P>>,
+    ) -> Result<Node, Raw> {
+        let _ = (pos, keep);
+        Ok({
+            let mut n = Node::new(Kind::Null, pos);
+            let c = self.process(*c)?;
+            push_ancestry(&mut n, &c);
+            let t = self.process(*t)?;
+            push_ancestry(&mut n, &t);
+            let e = match e {
+                Some(e) => {
+                    let e = self.process(*e)?;
+                    push_ancestry(&mut n, &e);
+                    Some(Box::new(e))
+                }
+                None => None,
+            };
+            n.kind = Kind::Condition(Box::new(c), Box::new(t), e);
+            n
+        })
+    }
+
+    fn arm_13(
+        &mut self,
+        pos: usize,
+        keep: bool,
+        pat: Box<P>,
+        upd: Box<P>,
+        del: Option<Box<P>>,
+    ) -> Result<Node, Raw> {
+        let _ = (pos, keep);
+        Ok({
+            let pat = self.process(*pat)?;
+            let upd = self.process(*upd)?;
+            let del = match del {
+                Some(d) => Some(Box::new(self.process(*d)?)),
+                None => None,
+            };
+            Node::new(Kind::Transform(Box::new(pat), Box::new(upd), del), pos)
+        })
+    }
+
+    fn arm_14(&mut self, pos: usize, keep: bool, exprs: Vec<P>) -> Result<Node, Raw> {
+        let _ = (pos, keep);
+        Ok({
+            let mut n = Node::new(Kind::Null, pos);
+            let mut out = Vec::with_capacity(exprs.len());
+            for e in exprs {
+                let e = self.process(e)?;
+                push_ancestry(&mut n, &e);
+                let cons = e.cons_array
+                    || matches!(&e.kind, Kind::Path(s) if s.first().is_some_and(|f| f.cons_array));
+                if cons {
+                    n.cons_array = true;
+                }
+                out.push(e);
+            }
+            n.kind = Kind::Block(out);
+            n
+        })
+    }
+
+    fn arm_15(&mut self, pos: usize, keep: bool, name: String) -> Result<Node, Raw> {
+        let _ = (pos, keep);
+        Ok({
+            let mut step = Node::new(Kind::Name(name), pos);
+            step.keep_array = keep;
+            let mut path = Node::path(vec![step]);
+            if keep {
+                path.keep_singleton = true;
+            }
+            path
+        })
+    }
+
+    fn arm_16(
+        &mut self,
+        pos: usize,
+        keep: bool,
+        pattern: String,
+        flags: String,
+    ) -> Result<Node, Raw> {
+        let _ = (pos, keep);
+        Ok({
+            let regex = regress::Regex::with_flags(&pattern, flags.as_str())
+                .map_err(|e| Raw::new("S0303").pos(pos).msg(e.to_string()))?;
+            Node::new(
+                Kind::Regex(Box::new(RegexLit {
+                    regex,
+                    source: pattern,
+                })),
+                pos,
+            )
         })
     }
 
@@ -438,7 +609,11 @@ impl Processor {
             Kind::Parent(s) => Some(s),
             _ => None,
         };
-        let mut result = if matches!(lstep.kind, Kind::Path(_)) { lstep } else { Node::path(vec![lstep]) };
+        let mut result = if matches!(lstep.kind, Kind::Path(_)) {
+            lstep
+        } else {
+            Node::path(vec![lstep])
+        };
         if let Some(s) = lparent {
             result.seeking = vec![s];
         }
@@ -457,10 +632,18 @@ impl Processor {
         for step in steps.iter_mut() {
             match &step.kind {
                 Kind::Num(n) => {
-                    return Err(Raw::new("S0213").pos(step.pos).val(serde_json::Value::from(*n)));
+                    return Err(Raw::new("S0213")
+                        .pos(step.pos)
+                        .val(serde_json::Value::from(*n)));
                 }
-                Kind::Bool(b) => return Err(Raw::new("S0213").pos(step.pos).val(serde_json::Value::Bool(*b))),
-                Kind::Null => return Err(Raw::new("S0213").pos(step.pos).val(serde_json::Value::Null)),
+                Kind::Bool(b) => {
+                    return Err(Raw::new("S0213")
+                        .pos(step.pos)
+                        .val(serde_json::Value::Bool(*b)))
+                }
+                Kind::Null => {
+                    return Err(Raw::new("S0213").pos(step.pos).val(serde_json::Value::Null))
+                }
                 Kind::Str(s) => {
                     let s = s.clone();
                     step.kind = Kind::Name(s);
@@ -552,7 +735,8 @@ impl Processor {
     }
 
     fn resolve_ancestry(&mut self, path: &mut Node) -> Result<(), Raw> {
-        let Kind::Path(steps) = &mut path.kind else {
+        let Node { kind, ext, .. } = path;
+        let Kind::Path(steps) = kind else {
             return Ok(());
         };
         let Some(last) = steps.last() else {
@@ -566,12 +750,15 @@ impl Processor {
             let mut index = steps.len() as isize - 2;
             while self.slots[slot].level > 0 {
                 if index < 0 {
-                    path.seeking.push(slot);
+                    ext.seeking.push(slot);
                     break;
                 }
                 let mut si = index as usize;
                 index -= 1;
-                while index >= 0 && steps[si].focus.is_some() && steps[index as usize].focus.is_some() {
+                while index >= 0
+                    && steps[si].focus.is_some()
+                    && steps[index as usize].focus.is_some()
+                {
                     si = index as usize;
                     index -= 1;
                 }

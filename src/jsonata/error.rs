@@ -272,9 +272,15 @@ mod tests {
 
     #[test]
     fn renders_json_and_raw_fields() {
-        let e = Raw::new("S0202").tok(")").val(Value::String("]".into())).finish();
+        let e = Raw::new("S0202")
+            .tok(")")
+            .val(Value::String("]".into()))
+            .finish();
         assert_eq!(e.message(), "Expected \"]\", got \")\"");
         let e = Raw::new("T1005").tok("sum").finish();
-        assert_eq!(e.message(), "Attempted to invoke a non-function. Did you mean $sum?");
+        assert_eq!(
+            e.message(),
+            "Attempted to invoke a non-function. Did you mean $sum?"
+        );
     }
 }

@@ -204,7 +204,9 @@ impl Lexer {
                         self.pos += 4;
                         if (0xD800..0xDC00).contains(&cp) {
                             // a surrogate pair written as two escapes
-                            if self.at(self.pos + 1) == Some('\\') && self.at(self.pos + 2) == Some('u') {
+                            if self.at(self.pos + 1) == Some('\\')
+                                && self.at(self.pos + 2) == Some('u')
+                            {
                                 let lo = self.hex4(self.pos + 3)?;
                                 if (0xDC00..0xE000).contains(&lo) {
                                     self.pos += 6;

@@ -139,7 +139,12 @@ impl Expression {
     /// result. A function value as the result comes back as `""` (what `$string`
     /// makes of one).
     pub fn evaluate(&self, input: Option<&Value>, env: &Env<'_>) -> Result<Option<Value>, Error> {
-        let ev = eval::Ev::new(&self.labels, env.limits, env.now_ms.map(|m| m as f64), env.seed);
+        let ev = eval::Ev::new(
+            &self.labels,
+            env.limits,
+            env.now_ms.map(|m| m as f64),
+            env.seed,
+        );
         let root = Frame::root();
         for (name, b) in &env.vars {
             let v = match b {
@@ -160,7 +165,9 @@ impl Expression {
             Some(v @ Value::Array(_)) => Some(Val::flagged(vec![Val::Ref(v)], SEQ | OUTER)),
             other => other.map(Val::Ref),
         };
-        let result = ev.eval(&self.root, input.as_ref(), &root).map_err(|e| e.finish())?;
+        let result = ev
+            .eval(&self.root, input.as_ref(), &root)
+            .map_err(|e| e.finish())?;
         match result {
             None => Ok(None),
             Some(v) => match to_json(&v, 0) {
@@ -181,11 +188,16 @@ mod tests {
         let worker = std::thread::Builder::new()
             .stack_size(256 * 1024)
             .spawn(|| {
-                let deep = Expression::parse("($f := function($n){$n = 0 ? 0 : 1 + $f($n - 1)}; $f(100000))").unwrap();
+                let deep = Expression::parse(
+                    "($f := function($n){$n = 0 ? 0 : 1 + $f($n - 1)}; $f(100000))",
+                )
+                .unwrap();
                 let err = deep.evaluate(None, &Env::new()).unwrap_err();
                 let nested = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
                 let parse_err = Expression::parse(&nested).unwrap_err();
-                let small = Expression::parse("($f := function($n){$n = 0 ? 0 : 1 + $f($n - 1)}; $f(5))").unwrap();
+                let small =
+                    Expression::parse("($f := function($n){$n = 0 ? 0 : 1 + $f($n - 1)}; $f(5))")
+                        .unwrap();
                 let ok = small.evaluate(None, &Env::new()).unwrap();
                 (err.code().to_string(), parse_err.code().to_string(), ok)
             })
@@ -200,10 +212,16 @@ mod tests {
     fn an_infinite_loop_runs_out_of_steps() {
         let e = Expression::parse("($f := function(){$f()}; $f())").unwrap();
         let mut env = Env::new();
-        env.set_limits(Limits { max_steps: 10_000, ..Limits::default() });
+        env.set_limits(Limits {
+            max_steps: 10_000,
+            ..Limits::default()
+        });
         let err = e.evaluate(None, &env).unwrap_err();
         assert_eq!(err.code(), "U1001");
-        assert_eq!(err.message(), "Expression evaluation timeout: Check for infinite loop");
+        assert_eq!(
+            err.message(),
+            "Expression evaluation timeout: Check for infinite loop"
+        );
     }
 
     #[test]

@@ -83,7 +83,7 @@ pub(crate) struct Parser {
 /// How deep expressions may nest, and how much stack parsing may use: enough
 /// for any real expression, and safe on a 256 KiB thread.
 pub(crate) const MAX_NESTING: usize = 500;
-pub(crate) const MAX_PARSE_STACK: usize = 96 * 1024;
+pub(crate) const MAX_PARSE_STACK: usize = 160 * 1024;
 
 #[inline(never)]
 pub(crate) fn stack_position() -> usize {
@@ -117,7 +117,11 @@ impl Parser {
     fn advance(&mut self, expect: Option<&str>, infix: bool) -> Result<(), Raw> {
         if let Some(id) = expect {
             if !self.is(id) {
-                let code = if self.node.tok == Tok::End { "S0203" } else { "S0202" };
+                let code = if self.node.tok == Tok::End {
+                    "S0203"
+                } else {
+                    "S0202"
+                };
                 return Err(Raw::new(code)
                     .pos(self.node.pos)
                     .tok(text(&self.node.tok))
@@ -141,8 +145,11 @@ impl Parser {
 
     fn expression(&mut self, rbp: u32) -> Result<P, Raw> {
         self.depth += 1;
-        if self.depth > MAX_NESTING || self.stack_base.abs_diff(stack_position()) > MAX_PARSE_STACK {
-            return Err(Raw::new("U1001").pos(self.node.pos).msg("Expression nesting is too deep"));
+        if self.depth > MAX_NESTING || self.stack_base.abs_diff(stack_position()) > MAX_PARSE_STACK
+        {
+            return Err(Raw::new("U1001")
+                .pos(self.node.pos)
+                .msg("Expression nesting is too deep"));
         }
         let r = self.expression_inner(rbp);
         self.depth -= 1;
@@ -183,58 +190,73 @@ impl Parser {
                 "*" => mk(PK::Wildcard),
                 "**" => mk(PK::Descendant),
                 "%" => mk(PK::Parent),
-                "[" => {
-                    let mut items = Vec::new();
-                    if !self.is("]") {
-                        loop {
-                            let mut item = self.expression(0)?;
-                            if self.is("..") {
-                                let rpos = self.node.pos;
-                                self.advance(Some(".."), false)?;
-                                let rhs = self.expression(0)?;
-                                item = P {
-                                    kind: PK::Binary("..", Box::new(item), Box::new(rhs)),
-                                    pos: rpos,
-                                    keep_array: false,
-                                };
-                            }
-                            items.push(item);
-                            if !self.is(",") {
-                                break;
-                            }
-                            self.advance(Some(","), false)?;
-                        }
-                    }
-                    self.advance(Some("]"), true)?;
-                    mk(PK::Array(items))
-                }
+                "[" => self.nud_arm_1(pos, mk)?,
                 "{" => mk(PK::Object(self.object()?)),
-                "(" => {
-                    let mut exprs = Vec::new();
-                    while !self.is(")") {
-                        exprs.push(self.expression(0)?);
-                        if !self.is(";") {
-                            break;
-                        }
-                        self.advance(Some(";"), false)?;
-                    }
-                    self.advance(Some(")"), true)?;
-                    mk(PK::Block(exprs))
-                }
-                "|" => {
-                    let pattern = self.expression(0)?;
-                    self.advance(Some("|"), false)?;
-                    let update = self.expression(0)?;
-                    let mut delete = None;
-                    if self.is(",") {
-                        self.advance(Some(","), false)?;
-                        delete = Some(Box::new(self.expression(0)?));
-                    }
-                    self.advance(Some("|"), false)?;
-                    mk(PK::Transform(Box::new(pattern), Box::new(update), delete))
-                }
+                "(" => self.nud_arm_2(pos, mk)?,
+                "|" => self.nud_arm_3(pos, mk)?,
                 _ => return Err(Raw::new("S0211").pos(pos).tok(op)),
             },
+        })
+    }
+
+    fn nud_arm_1(&mut self, pos: usize, mk: impl Fn(PK) -> P) -> Result<P, Raw> {
+        let _ = pos;
+        Ok({
+            let mut items = Vec::new();
+            if !self.is("]") {
+                loop {
+                    let mut item = self.expression(0)?;
+                    if self.is("..") {
+                        let rpos = self.node.pos;
+                        self.advance(Some(".."), false)?;
+                        let rhs = self.expression(0)?;
+                        item = P {
+                            kind: PK::Binary("..", Box::new(item), Box::new(rhs)),
+                            pos: rpos,
+                            keep_array: false,
+                        };
+                    }
+                    items.push(item);
+                    if !self.is(",") {
+                        break;
+                    }
+                    self.advance(Some(","), false)?;
+                }
+            }
+            self.advance(Some("]"), true)?;
+            mk(PK::Array(items))
+        })
+    }
+
+    fn nud_arm_2(&mut self, pos: usize, mk: impl Fn(PK) -> P) -> Result<P, Raw> {
+        let _ = pos;
+        Ok({
+            let mut exprs = Vec::new();
+            while !self.is(")") {
+                exprs.push(self.expression(0)?);
+                if !self.is(";") {
+                    break;
+                }
+                self.advance(Some(";"), false)?;
+            }
+            self.advance(Some(")"), true)?;
+            mk(PK::Block(exprs))
+        })
+    }
+
+    fn nud_arm_3(&mut self, pos: usize, mk: impl Fn(PK) -> P) -> Result<P, Raw> {
+        let _ = pos;
+        Ok({
+            let pattern = self.expression(0)?;
+            self.advance(Some("|"), false)?;
+            let update = self.expression(0)?;
+            let mut delete = None;
+            if self.is(",") {
+                self.advance(Some(","), false)?;
+                delete = Some(Box::new(self.expression(0)?));
+            }
+            self.advance(Some("|"), false)?;
+            mk(PK::Transform(Box::new(pattern), Box::new(update), delete))
         })
     }
 
@@ -267,66 +289,121 @@ impl Parser {
             keep_array: false,
         };
         Ok(match op {
-            "[" => {
-                if self.is("]") {
-                    let mut left = left;
-                    mark_keep_array(&mut left);
-                    self.advance(Some("]"), true)?;
-                    return Ok(left);
-                }
-                let rhs = self.expression(0)?;
-                self.advance(Some("]"), true)?;
-                mk(PK::Binary("[", Box::new(left), Box::new(rhs)))
-            }
+            "[" => self.led_arm_1(pos, op, left, mk)?,
             "{" => mk(PK::GroupBy(Box::new(left), self.object()?)),
             "(" => self.call(pos, left)?,
-            "^" => {
-                self.advance(Some("("), false)?;
-                let mut terms = Vec::new();
-                loop {
-                    let mut desc = false;
-                    if self.is("<") {
-                        self.advance(Some("<"), false)?;
-                    } else if self.is(">") {
-                        desc = true;
-                        self.advance(Some(">"), false)?;
-                    }
-                    terms.push((desc, self.expression(0)?));
-                    if !self.is(",") {
-                        break;
-                    }
-                    self.advance(Some(","), false)?;
-                }
-                self.advance(Some(")"), false)?;
-                mk(PK::OrderBy(Box::new(left), terms))
-            }
-            ":=" => {
-                if !matches!(left.kind, PK::Var(_)) {
-                    return Err(Raw::new("S0212").pos(left.pos).tok(ptext(&left)));
-                }
-                let rhs = self.expression(9)?;
-                mk(PK::Binary(":=", Box::new(left), Box::new(rhs)))
-            }
-            "@" | "#" => {
-                let rhs = self.expression(80)?;
-                if !matches!(rhs.kind, PK::Var(_)) {
-                    return Err(Raw::new("S0214").pos(rhs.pos).tok(op));
-                }
-                mk(PK::Binary(op, Box::new(left), Box::new(rhs)))
-            }
-            "?" => {
-                let then = self.expression(0)?;
-                let mut els = None;
-                if self.is(":") {
-                    self.advance(Some(":"), false)?;
-                    els = Some(Box::new(self.expression(0)?));
-                }
-                mk(PK::Condition(Box::new(left), Box::new(then), els))
-            }
+            "^" => self.led_arm_2(pos, op, left, mk)?,
+            ":=" => self.led_arm_3(pos, op, left, mk)?,
+            "@" | "#" => self.led_arm_4(pos, op, left, mk)?,
+            "?" => self.led_arm_5(pos, op, left, mk)?,
             _ => {
                 let rhs = self.expression(lbp(&Tok::Op(op)))?;
                 mk(PK::Binary(op, Box::new(left), Box::new(rhs)))
             }
+        })
+    }
+
+    fn led_arm_1(
+        &mut self,
+        pos: usize,
+        op: &'static str,
+        left: P,
+        mk: impl Fn(PK) -> P,
+    ) -> Result<P, Raw> {
+        let _ = (pos, op);
+        Ok({
+            if self.is("]") {
+                let mut left = left;
+                mark_keep_array(&mut left);
+                self.advance(Some("]"), true)?;
+                return Ok(left);
+            }
+            let rhs = self.expression(0)?;
+            self.advance(Some("]"), true)?;
+            mk(PK::Binary("[", Box::new(left), Box::new(rhs)))
+        })
+    }
+
+    fn led_arm_2(
+        &mut self,
+        pos: usize,
+        op: &'static str,
+        left: P,
+        mk: impl Fn(PK) -> P,
+    ) -> Result<P, Raw> {
+        let _ = (pos, op);
+        Ok({
+            self.advance(Some("("), false)?;
+            let mut terms = Vec::new();
+            loop {
+                let mut desc = false;
+                if self.is("<") {
+                    self.advance(Some("<"), false)?;
+                } else if self.is(">") {
+                    desc = true;
+                    self.advance(Some(">"), false)?;
+                }
+                terms.push((desc, self.expression(0)?));
+                if !self.is(",") {
+                    break;
+                }
+                self.advance(Some(","), false)?;
+            }
+            self.advance(Some(")"), false)?;
+            mk(PK::OrderBy(Box::new(left), terms))
+        })
+    }
+
+    fn led_arm_3(
+        &mut self,
+        pos: usize,
+        op: &'static str,
+        left: P,
+        mk: impl Fn(PK) -> P,
+    ) -> Result<P, Raw> {
+        let _ = (pos, op);
+        Ok({
+            if !matches!(left.kind, PK::Var(_)) {
+                return Err(Raw::new("S0212").pos(left.pos).tok(ptext(&left)));
+            }
+            let rhs = self.expression(9)?;
+            mk(PK::Binary(":=", Box::new(left), Box::new(rhs)))
+        })
+    }
+
+    fn led_arm_4(
+        &mut self,
+        pos: usize,
+        op: &'static str,
+        left: P,
+        mk: impl Fn(PK) -> P,
+    ) -> Result<P, Raw> {
+        let _ = (pos, op);
+        Ok({
+            let rhs = self.expression(80)?;
+            if !matches!(rhs.kind, PK::Var(_)) {
+                return Err(Raw::new("S0214").pos(rhs.pos).tok(op));
+            }
+            mk(PK::Binary(op, Box::new(left), Box::new(rhs)))
+        })
+    }
+
+    fn led_arm_5(
+        &mut self,
+        pos: usize,
+        op: &'static str,
+        left: P,
+        mk: impl Fn(PK) -> P,
+    ) -> Result<P, Raw> {
+        let _ = (pos, op);
+        Ok({
+            let then = self.expression(0)?;
+            let mut els = None;
+            if self.is(":") {
+                self.advance(Some(":"), false)?;
+                els = Some(Box::new(self.expression(0)?));
+            }
+            mk(PK::Condition(Box::new(left), Box::new(then), els))
         })
     }
 

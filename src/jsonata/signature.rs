@@ -113,7 +113,11 @@ impl Signature {
 
     /// Validate (and fix up) the arguments of a call; `context` is the focus,
     /// used for a missing argument marked `-`.
-    pub fn validate<'a>(&self, args: &[Option<Val<'a>>], context: Option<&Val<'a>>) -> Result<Vec<Option<Val<'a>>>, Raw> {
+    pub fn validate<'a>(
+        &self,
+        args: &[Option<Val<'a>>],
+        context: Option<&Val<'a>>,
+    ) -> Result<Vec<Option<Val<'a>>>, Raw> {
         let syms: Vec<u8> = args.iter().map(|a| symbol(a.as_ref())).collect();
         let Some(caps) = self.matches(&syms, self.params.len(), true) else {
             return Err(self.mismatch(args, &syms));
@@ -127,7 +131,9 @@ impl Signature {
                     if param.context_class.contains(&ct) {
                         out.push(context.cloned());
                     } else {
-                        return Err(Raw::new("T0411").idx(ai + 1).val(context.map(Val::to_json_lossy).unwrap_or_default()));
+                        return Err(Raw::new("T0411")
+                            .idx(ai + 1)
+                            .val(context.map(Val::to_json_lossy).unwrap_or_default()));
                     }
                 } else {
                     out.push(args.get(ai).cloned().flatten());
@@ -158,7 +164,8 @@ impl Signature {
                                 None => true,
                                 Some(first) => {
                                     let t = first.type_symbol();
-                                    sub.as_bytes().first() == Some(&t) && items.iter().all(|v| v.type_symbol() == t)
+                                    sub.as_bytes().first() == Some(&t)
+                                        && items.iter().all(|v| v.type_symbol() == t)
                                 }
                             }
                         };
@@ -168,7 +175,11 @@ impl Signature {
                             return Err(e);
                         }
                     }
-                    out.push(Some(if single != b'a' { Val::array(vec![arg]) } else { arg }));
+                    out.push(Some(if single != b'a' {
+                        Val::array(vec![arg])
+                    } else {
+                        arg
+                    }));
                 } else {
                     out.push(arg);
                 }
@@ -206,7 +217,15 @@ impl Signature {
         }
     }
 
-    fn step(&self, syms: &[u8], pi: usize, si: usize, n: usize, anchored: bool, caps: &mut Vec<(usize, usize)>) -> bool {
+    fn step(
+        &self,
+        syms: &[u8],
+        pi: usize,
+        si: usize,
+        n: usize,
+        anchored: bool,
+        caps: &mut Vec<(usize, usize)>,
+    ) -> bool {
         if pi == n {
             return !anchored || si == syms.len();
         }
@@ -222,7 +241,11 @@ impl Signature {
                 k
             }
         };
-        let min = if p.quant == Quant::One || p.quant == Quant::Plus { 1 } else { 0 };
+        let min = if p.quant == Quant::One || p.quant == Quant::Plus {
+            1
+        } else {
+            0
+        };
         let mut k = max;
         loop {
             if k < min {

@@ -58,13 +58,9 @@ fn parse_json(what: &str, text: &str) -> Result<Value, String> {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let worker = std::thread::Builder::new().stack_size(STACK).spawn(move || {
-        if args.batch {
-            batch()
-        } else {
-            single(&args)
-        }
-    });
+    let worker = std::thread::Builder::new()
+        .stack_size(STACK)
+        .spawn(move || if args.batch { batch() } else { single(&args) });
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,
         _ => {
@@ -83,8 +79,16 @@ fn single(args: &Args) -> ExitCode {
             .map(Some),
         (None, None) => Ok(None),
     };
-    let bindings = args.bindings.as_deref().map(|b| parse_json("bindings", b)).transpose();
-    let context = args.context.as_deref().map(|c| parse_json("context", c)).transpose();
+    let bindings = args
+        .bindings
+        .as_deref()
+        .map(|b| parse_json("bindings", b))
+        .transpose();
+    let context = args
+        .context
+        .as_deref()
+        .map(|c| parse_json("context", c))
+        .transpose();
     let (input, bindings, context) = match (input, bindings, context) {
         (Ok(i), Ok(b), Ok(c)) => (i, b, c),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
@@ -124,7 +128,12 @@ fn single(args: &Args) -> ExitCode {
     }
 }
 
-fn eval_jsonata(expr: &str, input: Option<&Value>, vars: &Map<String, Value>, context: Option<&Value>) -> Result<Option<Value>, String> {
+fn eval_jsonata(
+    expr: &str,
+    input: Option<&Value>,
+    vars: &Map<String, Value>,
+    context: Option<&Value>,
+) -> Result<Option<Value>, String> {
     let e = Expression::parse(expr).map_err(|e| e.to_string())?;
     let mut env = Env::new();
     for (k, v) in vars {
@@ -138,7 +147,9 @@ fn eval_jsonata(expr: &str, input: Option<&Value>, vars: &Map<String, Value>, co
     if !vars.contains_key("states") {
         env.bind_object("states", states);
     }
-    env.set_now_millis(now_millis()).set_seed(rand_seed()).set_limits(limits());
+    env.set_now_millis(now_millis())
+        .set_seed(rand_seed())
+        .set_limits(limits());
     e.evaluate(input, &env).map_err(|e| e.to_string())
 }
 
@@ -149,7 +160,12 @@ fn rand_seed() -> u64 {
         .unwrap_or(0)
 }
 
-fn eval_jsonpath(path: &str, input: Option<&Value>, vars: &Map<String, Value>, context: Option<&Value>) -> Result<Option<Value>, String> {
+fn eval_jsonpath(
+    path: &str,
+    input: Option<&Value>,
+    vars: &Map<String, Value>,
+    context: Option<&Value>,
+) -> Result<Option<Value>, String> {
     let null = Value::Null;
     let env = stepfn::path::Env {
         data: input.unwrap_or(&null),
@@ -161,14 +177,20 @@ fn eval_jsonpath(path: &str, input: Option<&Value>, vars: &Map<String, Value>, c
         return call.eval(&env).map(Some).map_err(|e| e.to_string());
     }
     let p = stepfn::path::Path::parse(path).map_err(|e| e.to_string())?;
-    p.eval(&env).map(|v| Some(v.into_owned())).map_err(|e| e.to_string())
+    p.eval(&env)
+        .map(|v| Some(v.into_owned()))
+        .map_err(|e| e.to_string())
 }
 
 /// Take the `id` out of a request line serde_json cannot read (lone surrogates).
 fn salvage_id(line: &str) -> Value {
-    let Some(i) = line.find("\"id\"") else { return Value::Null };
+    let Some(i) = line.find("\"id\"") else {
+        return Value::Null;
+    };
     let rest = &line[i + 4..];
-    let Some(q) = rest.find('"') else { return Value::Null };
+    let Some(q) = rest.find('"') else {
+        return Value::Null;
+    };
     let rest = &rest[q + 1..];
     match rest.find('"') {
         Some(end) => Value::String(rest[..end].to_string()),
@@ -179,12 +201,17 @@ fn salvage_id(line: &str) -> Value {
 fn answer(line: &str) -> Value {
     let req: Value = match serde_json::from_str(line) {
         Ok(r) => r,
-        Err(e) => return json!({"id": salvage_id(line), "unsupported": format!("request not representable: {e}")}),
+        Err(e) => {
+            return json!({"id": salvage_id(line), "unsupported": format!("request not representable: {e}")})
+        }
     };
     let id = req.get("id").cloned().unwrap_or(Value::Null);
     let expr = req.get("expr").and_then(Value::as_str).unwrap_or("");
     let empty = Map::new();
-    let bindings = req.get("bindings").and_then(Value::as_object).unwrap_or(&empty);
+    let bindings = req
+        .get("bindings")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
     let mut env = Env::new();
     for (k, v) in bindings {
         env.bind(k, v);
@@ -196,7 +223,9 @@ fn answer(line: &str) -> Value {
     if let Some(t) = req.get("timelimit").and_then(Value::as_u64) {
         lim.max_steps = t * 1000;
     }
-    env.set_now_millis(now_millis()).set_seed(rand_seed()).set_limits(lim);
+    env.set_now_millis(now_millis())
+        .set_seed(rand_seed())
+        .set_limits(lim);
     let outcome = Expression::parse(expr).and_then(|e| e.evaluate(req.get("data"), &env));
     match outcome {
         Ok(Some(v)) => json!({"id": id, "result": v}),

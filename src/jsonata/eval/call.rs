@@ -67,11 +67,18 @@ impl<'a> Ev<'a> {
             args.push(self.eval(a, input, env)?);
         }
         let name = proc_name(p);
-        self.apply(proc, args, input, env).map_err(|e| located(e, node.pos, &name))
+        self.apply(proc, args, input, env)
+            .map_err(|e| located(e, node.pos, &name))
     }
 
     /// Apply a function, running tail calls in a loop rather than recursing.
-    pub(crate) fn apply(&self, proc: Option<Val<'a>>, args: Vec<Option<Val<'a>>>, input: Option<&Val<'a>>, env: &Rc<Frame<'a>>) -> R<Option<Val<'a>>> {
+    pub(crate) fn apply(
+        &self,
+        proc: Option<Val<'a>>,
+        args: Vec<Option<Val<'a>>>,
+        input: Option<&Val<'a>>,
+        env: &Rc<Frame<'a>>,
+    ) -> R<Option<Val<'a>>> {
         let mut result = self.apply_inner(proc, args, input, env)?;
         loop {
             let (body, lin, lenv) = match &result {
@@ -81,7 +88,9 @@ impl<'a> Ev<'a> {
                 },
                 _ => break,
             };
-            let Kind::Call(pnode, anodes) = &body.kind else { break };
+            let Kind::Call(pnode, anodes) = &body.kind else {
+                break;
+            };
             let next = self.eval(pnode, lin.as_ref(), &lenv)?;
             let mut eargs = Vec::with_capacity(anodes.len());
             for a in anodes {
@@ -93,12 +102,20 @@ impl<'a> Ev<'a> {
                     return Err(Raw::new("T1005").pos(body.pos).tok(n));
                 }
             }
-            result = self.apply_inner(next, eargs, input, env).map_err(|e| located(e, body.pos, &name))?;
+            result = self
+                .apply_inner(next, eargs, input, env)
+                .map_err(|e| located(e, body.pos, &name))?;
         }
         Ok(result)
     }
 
-    fn apply_inner(&self, proc: Option<Val<'a>>, args: Vec<Option<Val<'a>>>, input: Option<&Val<'a>>, env: &Rc<Frame<'a>>) -> R<Option<Val<'a>>> {
+    fn apply_inner(
+        &self,
+        proc: Option<Val<'a>>,
+        args: Vec<Option<Val<'a>>>,
+        input: Option<&Val<'a>>,
+        env: &Rc<Frame<'a>>,
+    ) -> R<Option<Val<'a>>> {
         let Some(Val::Func(f)) = proc else {
             return Err(Raw::new("T1006"));
         };
@@ -115,10 +132,7 @@ impl<'a> Ev<'a> {
                     Some(sig) => sig.validate(&args, input)?,
                     None => args,
                 };
-                let focus = Focus {
-                    input: input.cloned(),
-                    env: env.clone(),
-                };
+                let focus = Focus { env: env.clone() };
                 (n.imp)(self, &focus, args)
             }
             Func::Partial(target, bound) => {
@@ -140,7 +154,9 @@ impl<'a> Ev<'a> {
                 let Some(s) = s.as_ref().and_then(|v| v.as_str().map(str::to_string)) else {
                     return Ok(None);
                 };
-                Ok(crate::jsonata::functions::regex::first_match_object(&r.regex, &s))
+                Ok(crate::jsonata::functions::regex::first_match_object(
+                    &r.regex, &s,
+                ))
             }
             Func::Transform(node, tenv) => {
                 let arg = args.into_iter().next().flatten();
@@ -162,7 +178,14 @@ impl<'a> Ev<'a> {
         self.eval(l.body, l.input.as_ref(), &frame)
     }
 
-    pub(crate) fn partial(&self, node: &'a Node, p: &'a Node, arg_nodes: &'a [Node], input: Option<&Val<'a>>, env: &Rc<Frame<'a>>) -> R<Option<Val<'a>>> {
+    pub(crate) fn partial(
+        &self,
+        node: &'a Node,
+        p: &'a Node,
+        arg_nodes: &'a [Node],
+        input: Option<&Val<'a>>,
+        env: &Rc<Frame<'a>>,
+    ) -> R<Option<Val<'a>>> {
         let mut args: Vec<Option<Option<Val<'a>>>> = Vec::with_capacity(arg_nodes.len());
         for a in arg_nodes {
             if matches!(a.kind, Kind::Placeholder) {
@@ -208,7 +231,12 @@ impl<'a> Ev<'a> {
     }
 
     /// Call a function value from a built-in (higher-order functions).
-    pub(crate) fn call_fn(&self, f: &Val<'a>, args: Vec<Option<Val<'a>>>, env: &Rc<Frame<'a>>) -> R<Option<Val<'a>>> {
+    pub(crate) fn call_fn(
+        &self,
+        f: &Val<'a>,
+        args: Vec<Option<Val<'a>>>,
+        env: &Rc<Frame<'a>>,
+    ) -> R<Option<Val<'a>>> {
         self.apply(Some(f.clone()), args, None, env)
     }
 }

@@ -129,7 +129,12 @@ impl<'a> Ev<'a> {
         self.labels.get(slot).map(String::as_str).unwrap_or("")
     }
 
-    pub fn eval(&self, node: &'a Node, input: Option<&Val<'a>>, env: &Rc<Frame<'a>>) -> R<Option<Val<'a>>> {
+    pub fn eval(
+        &self,
+        node: &'a Node,
+        input: Option<&Val<'a>>,
+        env: &Rc<Frame<'a>>,
+    ) -> R<Option<Val<'a>>> {
         self.enter(node.pos)?;
         let r = self.eval_node(node, input, env);
         self.depth.set(self.depth.get().saturating_sub(1));
@@ -160,7 +165,12 @@ impl<'a> Ev<'a> {
         Ok(result)
     }
 
-    fn eval_node(&self, node: &'a Node, input: Option<&Val<'a>>, env: &Rc<Frame<'a>>) -> R<Option<Val<'a>>> {
+    fn eval_node(
+        &self,
+        node: &'a Node,
+        input: Option<&Val<'a>>,
+        env: &Rc<Frame<'a>>,
+    ) -> R<Option<Val<'a>>> {
         Ok(match &node.kind {
             Kind::Path(steps) => return self.eval_path(node, steps, input, env),
             Kind::Binary(op, l, r) => return self.binary(node, op, l, r, input, env),

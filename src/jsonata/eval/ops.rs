@@ -46,7 +46,15 @@ fn strict_eq<'a>(a: &Val<'a>, b: &Val<'a>) -> bool {
 }
 
 impl<'a> Ev<'a> {
-    pub(crate) fn binary(&self, node: &'a Node, op: &'static str, l: &'a Node, r: &'a Node, input: Option<&Val<'a>>, env: &Rc<Frame<'a>>) -> R<Option<Val<'a>>> {
+    pub(crate) fn binary(
+        &self,
+        node: &'a Node,
+        op: &'static str,
+        l: &'a Node,
+        r: &'a Node,
+        input: Option<&Val<'a>>,
+        env: &Rc<Frame<'a>>,
+    ) -> R<Option<Val<'a>>> {
         let lhs = self.eval(l, input, env)?;
         let at = |e: Raw| e.pos(node.pos).tok(op);
         if op == "and" || op == "or" {
@@ -64,10 +72,12 @@ impl<'a> Ev<'a> {
         match op {
             "+" | "-" | "*" | "/" | "%" => {
                 let Some(a) = numeric(&lhs).map_err(at)? else {
-                    return Err(at(Raw::new("T2001").val(lhs.map(|v| v.to_json_lossy()).unwrap_or(Value::Null))));
+                    return Err(at(Raw::new("T2001")
+                        .val(lhs.map(|v| v.to_json_lossy()).unwrap_or(Value::Null))));
                 };
                 let Some(b) = numeric(&rhs).map_err(at)? else {
-                    return Err(at(Raw::new("T2002").val(rhs.map(|v| v.to_json_lossy()).unwrap_or(Value::Null))));
+                    return Err(at(Raw::new("T2002")
+                        .val(rhs.map(|v| v.to_json_lossy()).unwrap_or(Value::Null))));
                 };
                 let (Some(a), Some(b)) = (a, b) else {
                     return Ok(None);
@@ -120,10 +130,14 @@ impl<'a> Ev<'a> {
             },
         };
         let Some(a) = int(&lhs) else {
-            return Err(Raw::new("T2003").val(lhs.map(|v| v.to_json_lossy()).unwrap_or(Value::Null)));
+            return Err(
+                Raw::new("T2003").val(lhs.map(|v| v.to_json_lossy()).unwrap_or(Value::Null))
+            );
         };
         let Some(b) = int(&rhs) else {
-            return Err(Raw::new("T2004").val(rhs.map(|v| v.to_json_lossy()).unwrap_or(Value::Null)));
+            return Err(
+                Raw::new("T2004").val(rhs.map(|v| v.to_json_lossy()).unwrap_or(Value::Null))
+            );
         };
         let (Some(a), Some(b)) = (a, b) else {
             return Ok(None);
@@ -145,7 +159,13 @@ impl<'a> Ev<'a> {
         Ok(Some(Val::seq(out)))
     }
 
-    pub(crate) fn negate(&self, node: &'a Node, e: &'a Node, input: Option<&Val<'a>>, env: &Rc<Frame<'a>>) -> R<Option<Val<'a>>> {
+    pub(crate) fn negate(
+        &self,
+        node: &'a Node,
+        e: &'a Node,
+        input: Option<&Val<'a>>,
+        env: &Rc<Frame<'a>>,
+    ) -> R<Option<Val<'a>>> {
         let v = self.eval(e, input, env)?;
         match v {
             None => Ok(None),
@@ -154,12 +174,21 @@ impl<'a> Ev<'a> {
                     check_finite(n)?;
                     Ok(Some(Val::Num(-n)))
                 }
-                None => Err(Raw::new("D1002").pos(node.pos).tok("-").val(v.to_json_lossy())),
+                None => Err(Raw::new("D1002")
+                    .pos(node.pos)
+                    .tok("-")
+                    .val(v.to_json_lossy())),
             },
         }
     }
 
-    pub(crate) fn array(&self, node: &'a Node, items: &'a [Node], input: Option<&Val<'a>>, env: &Rc<Frame<'a>>) -> R<Val<'a>> {
+    pub(crate) fn array(
+        &self,
+        node: &'a Node,
+        items: &'a [Node],
+        input: Option<&Val<'a>>,
+        env: &Rc<Frame<'a>>,
+    ) -> R<Val<'a>> {
         let mut out = Vec::new();
         for item in items {
             if let Some(v) = self.eval(item, input, env)? {
@@ -174,14 +203,23 @@ impl<'a> Ev<'a> {
         Ok(Val::flagged(out, if node.cons_array { CONS } else { 0 }))
     }
 
-    pub(crate) fn apply_op(&self, node: &'a Node, l: &'a Node, r: &'a Node, input: Option<&Val<'a>>, env: &Rc<Frame<'a>>) -> R<Option<Val<'a>>> {
+    pub(crate) fn apply_op(
+        &self,
+        node: &'a Node,
+        l: &'a Node,
+        r: &'a Node,
+        input: Option<&Val<'a>>,
+        env: &Rc<Frame<'a>>,
+    ) -> R<Option<Val<'a>>> {
         let lhs = self.eval(l, input, env)?;
         if let Kind::Call(p, args) = &r.kind {
             return self.call(r, p, args, input, env, Some(lhs));
         }
         let func = self.eval(r, input, env)?;
         let Some(f @ Val::Func(_)) = func else {
-            return Err(Raw::new("T2006").pos(node.pos).val(func.map(|v| v.to_json_lossy()).unwrap_or(Value::Null)));
+            return Err(Raw::new("T2006")
+                .pos(node.pos)
+                .val(func.map(|v| v.to_json_lossy()).unwrap_or(Value::Null)));
         };
         if let Some(g @ Val::Func(_)) = &lhs {
             return Ok(Some(Val::Func(Rc::new(Func::Chain(g.clone(), f)))));
@@ -193,10 +231,19 @@ impl<'a> Ev<'a> {
 fn compare<'a>(op: &str, lhs: Option<Val<'a>>, rhs: Option<Val<'a>>) -> R<Option<Val<'a>>> {
     let l = lhs.map(|v| v.norm());
     let r = rhs.map(|v| v.norm());
-    let comparable = |v: &Option<Val<'a>>| matches!(v, None | Some(Val::Num(_)) | Some(Val::Str(_)));
+    let comparable =
+        |v: &Option<Val<'a>>| matches!(v, None | Some(Val::Num(_)) | Some(Val::Str(_)));
     if !comparable(&l) || !comparable(&r) {
-        let bad = if matches!(l, Some(Val::Num(_)) | Some(Val::Str(_))) { &r } else { &l };
-        return Err(Raw::new("T2010").val(bad.as_ref().map(|v| v.to_json_lossy()).unwrap_or(Value::Null)));
+        let bad = if matches!(l, Some(Val::Num(_)) | Some(Val::Str(_))) {
+            &r
+        } else {
+            &l
+        };
+        return Err(Raw::new("T2010").val(
+            bad.as_ref()
+                .map(|v| v.to_json_lossy())
+                .unwrap_or(Value::Null),
+        ));
     }
     let (Some(l), Some(r)) = (l, r) else {
         return Ok(None);
@@ -204,7 +251,11 @@ fn compare<'a>(op: &str, lhs: Option<Val<'a>>, rhs: Option<Val<'a>>) -> R<Option
     let ord = match (&l, &r) {
         (Val::Num(a), Val::Num(b)) => a.partial_cmp(b),
         (Val::Str(a), Val::Str(b)) => Some(a.encode_utf16().cmp(b.encode_utf16())),
-        _ => return Err(Raw::new("T2009").val(l.to_json_lossy()).val2(r.to_json_lossy())),
+        _ => {
+            return Err(Raw::new("T2009")
+                .val(l.to_json_lossy())
+                .val2(r.to_json_lossy()))
+        }
     };
     use std::cmp::Ordering::*;
     let res = match (op, ord) {

@@ -127,7 +127,13 @@ impl<'a> Ev<'a> {
         f
     }
 
-    pub(crate) fn eval_path(&self, node: &'a Node, steps: &'a [Node], input: Option<&Val<'a>>, env: &Rc<Frame<'a>>) -> R<Option<Val<'a>>> {
+    pub(crate) fn eval_path(
+        &self,
+        node: &'a Node,
+        steps: &'a [Node],
+        input: Option<&Val<'a>>,
+        env: &Rc<Frame<'a>>,
+    ) -> R<Option<Val<'a>>> {
         let first_var = matches!(steps.first().map(|s| &s.kind), Some(Kind::Variable(_)));
         let mut seq: Vec<Option<Val<'a>>> = match input {
             Some(v) if v.is_array() && !first_var => v.items().into_iter().map(Some).collect(),
@@ -184,18 +190,30 @@ impl<'a> Ev<'a> {
             }
         }
         if let Some(g) = &node.group {
-            let over = if tuple_result.is_some() { tuple_result } else { result };
+            let over = if tuple_result.is_some() {
+                tuple_result
+            } else {
+                result
+            };
             result = Some(self.group(&g.pairs, g.pos, over, env)?);
         }
         Ok(result)
     }
 
-    fn step(&self, step: &'a Node, input: &[Option<Val<'a>>], env: &Rc<Frame<'a>>, last: bool) -> R<Val<'a>> {
+    fn step(
+        &self,
+        step: &'a Node,
+        input: &[Option<Val<'a>>],
+        env: &Rc<Frame<'a>>,
+        last: bool,
+    ) -> R<Val<'a>> {
         if let Kind::Sort(terms) = &step.kind {
             let v = Val::seq(input.iter().flatten().cloned().collect());
             let mut r = self.sort(step, terms, v, env)?;
             if !step.stages.is_empty() {
-                r = self.stages(&step.stages, Some(r), env)?.unwrap_or_else(|| Val::seq(Vec::new()));
+                r = self
+                    .stages(&step.stages, Some(r), env)?
+                    .unwrap_or_else(|| Val::seq(Vec::new()));
             }
             return Ok(r);
         }
@@ -228,7 +246,12 @@ impl<'a> Ev<'a> {
         Ok(Val::seq(out))
     }
 
-    fn stages(&self, stages: &'a [Stage], input: Option<Val<'a>>, env: &Rc<Frame<'a>>) -> R<Option<Val<'a>>> {
+    fn stages(
+        &self,
+        stages: &'a [Stage],
+        input: Option<Val<'a>>,
+        env: &Rc<Frame<'a>>,
+    ) -> R<Option<Val<'a>>> {
         let mut result = input;
         for s in stages {
             match s {
@@ -247,7 +270,13 @@ impl<'a> Ev<'a> {
         Ok(result)
     }
 
-    fn tuple_step(&self, step: &'a Node, input: &[Option<Val<'a>>], tuples: Option<Vec<Tuple<'a>>>, env: &Rc<Frame<'a>>) -> R<Vec<Tuple<'a>>> {
+    fn tuple_step(
+        &self,
+        step: &'a Node,
+        input: &[Option<Val<'a>>],
+        tuples: Option<Vec<Tuple<'a>>>,
+        env: &Rc<Frame<'a>>,
+    ) -> R<Vec<Tuple<'a>>> {
         if let Kind::Sort(terms) = &step.kind {
             let result = match tuples {
                 Some(ts) => self.sort(step, terms, Val::Tuples(Rc::new(ts)), env)?,
@@ -259,7 +288,10 @@ impl<'a> Ev<'a> {
                         .into_iter()
                         .enumerate()
                         .map(|(i, at)| {
-                            let mut t = Tuple { at, binds: Vec::new() };
+                            let mut t = Tuple {
+                                at,
+                                binds: Vec::new(),
+                            };
                             if let Some(ix) = &step.index {
                                 t.set(ix, Val::Num(i as f64));
                             }
@@ -269,10 +301,23 @@ impl<'a> Ev<'a> {
                     Val::Tuples(Rc::new(ts))
                 }
             };
-            let result = if step.stages.is_empty() { Some(result) } else { self.stages(&step.stages, Some(result), env)? };
+            let result = if step.stages.is_empty() {
+                Some(result)
+            } else {
+                self.stages(&step.stages, Some(result), env)?
+            };
             return Ok(into_tuples(result));
         }
-        let tuples = tuples.unwrap_or_else(|| input.iter().flatten().map(|at| Tuple { at: at.clone(), binds: Vec::new() }).collect());
+        let tuples = tuples.unwrap_or_else(|| {
+            input
+                .iter()
+                .flatten()
+                .map(|at| Tuple {
+                    at: at.clone(),
+                    binds: Vec::new(),
+                })
+                .collect()
+        });
         let mut out = Vec::new();
         for t in &tuples {
             let frame = self.frame_from_tuple(env, t);
@@ -290,7 +335,11 @@ impl<'a> Ev<'a> {
                 }
                 continue;
             }
-            let items = if res.is_array() { res.items() } else { vec![res] };
+            let items = if res.is_array() {
+                res.items()
+            } else {
+                vec![res]
+            };
             for (bb, item) in items.into_iter().enumerate() {
                 let mut nt = t.clone();
                 if let Some(f) = &step.focus {
@@ -316,7 +365,12 @@ impl<'a> Ev<'a> {
     }
 
     /// A predicate `[..]` over a value (a sequence, an array, a tuple stream or one item).
-    pub(crate) fn filter(&self, pred: &'a Node, input: Option<Val<'a>>, env: &Rc<Frame<'a>>) -> R<Option<Val<'a>>> {
+    pub(crate) fn filter(
+        &self,
+        pred: &'a Node,
+        input: Option<Val<'a>>,
+        env: &Rc<Frame<'a>>,
+    ) -> R<Option<Val<'a>>> {
         let Some(input) = input else {
             return Ok(None);
         };
@@ -337,7 +391,11 @@ impl<'a> Ev<'a> {
             }
             return Ok(Some(Val::Tuples(Rc::new(out))));
         }
-        let items = if input.is_array() { input.items() } else { vec![input] };
+        let items = if input.is_array() {
+            input.items()
+        } else {
+            vec![input]
+        };
         let len = items.len();
         if let Kind::Num(n) = pred.kind {
             let mut idx = n.floor();
@@ -390,7 +448,13 @@ impl<'a> Ev<'a> {
     }
 
     /// Order-by: a stable merge sort on the terms, undefined last.
-    pub(crate) fn sort(&self, node: &'a Node, terms: &'a [(bool, Node)], input: Val<'a>, env: &Rc<Frame<'a>>) -> R<Val<'a>> {
+    pub(crate) fn sort(
+        &self,
+        node: &'a Node,
+        terms: &'a [(bool, Node)],
+        input: Val<'a>,
+        env: &Rc<Frame<'a>>,
+    ) -> R<Val<'a>> {
         if input.len() <= 1 {
             return Ok(input);
         }
@@ -403,11 +467,19 @@ impl<'a> Ev<'a> {
             })?;
             return Ok(Val::Tuples(Rc::new(sorted)));
         }
-        let sorted = merge_sort(input.items(), &mut |a: &Val<'a>, b: &Val<'a>| self.compare_terms(node, terms, (a, env), (b, env)))?;
+        let sorted = merge_sort(input.items(), &mut |a: &Val<'a>, b: &Val<'a>| {
+            self.compare_terms(node, terms, (a, env), (b, env))
+        })?;
         Ok(Val::array(sorted))
     }
 
-    fn compare_terms(&self, node: &'a Node, terms: &'a [(bool, Node)], a: (&Val<'a>, &Rc<Frame<'a>>), b: (&Val<'a>, &Rc<Frame<'a>>)) -> R<bool> {
+    fn compare_terms(
+        &self,
+        node: &'a Node,
+        terms: &'a [(bool, Node)],
+        a: (&Val<'a>, &Rc<Frame<'a>>),
+        b: (&Val<'a>, &Rc<Frame<'a>>),
+    ) -> R<bool> {
         let mut comp = 0;
         for (desc, term) in terms {
             if comp != 0 {
@@ -431,10 +503,17 @@ impl<'a> Ev<'a> {
                 (Val::Num(x), Val::Num(y)) => x.partial_cmp(y),
                 (Val::Str(x), Val::Str(y)) => Some(x.cmp(y)),
                 (Val::Num(_) | Val::Str(_), Val::Num(_) | Val::Str(_)) => {
-                    return Err(Raw::new("T2007").pos(node.pos).val(aa.to_json_lossy()).val2(bb.to_json_lossy()));
+                    return Err(Raw::new("T2007")
+                        .pos(node.pos)
+                        .val(aa.to_json_lossy())
+                        .val2(bb.to_json_lossy()));
                 }
                 _ => {
-                    let bad = if matches!(aa, Val::Num(_) | Val::Str(_)) { &bb } else { &aa };
+                    let bad = if matches!(aa, Val::Num(_) | Val::Str(_)) {
+                        &bb
+                    } else {
+                        &aa
+                    };
                     return Err(Raw::new("T2008").pos(node.pos).val(bad.to_json_lossy()));
                 }
             };
@@ -451,15 +530,27 @@ impl<'a> Ev<'a> {
     }
 
     /// Object construction and group-by: `{key: value}` over the input.
-    pub(crate) fn group(&self, pairs: &'a [(Node, Node)], pos: usize, input: Option<Val<'a>>, env: &Rc<Frame<'a>>) -> R<Val<'a>> {
+    pub(crate) fn group(
+        &self,
+        pairs: &'a [(Node, Node)],
+        pos: usize,
+        input: Option<Val<'a>>,
+        env: &Rc<Frame<'a>>,
+    ) -> R<Val<'a>> {
         let mut groups: IndexMap<String, (GroupData<'a>, usize)> = IndexMap::new();
         if let Some(Val::Tuples(ts)) = &input {
-            let ts: Vec<Tuple<'a>> = if ts.is_empty() { vec![] } else { (**ts).clone() };
+            let ts: Vec<Tuple<'a>> = if ts.is_empty() {
+                vec![]
+            } else {
+                (**ts).clone()
+            };
             for t in ts {
                 let frame = self.frame_from_tuple(env, &t);
                 for (pi, (k, _)) in pairs.iter().enumerate() {
                     let key = self.eval(k, Some(&t.at), &frame)?;
-                    let Some(key) = group_key(key, pos)? else { continue };
+                    let Some(key) = group_key(key, pos)? else {
+                        continue;
+                    };
                     match groups.get_mut(&key) {
                         Some((GroupData::Tuples(list), idx)) => {
                             if *idx != pi {
@@ -485,7 +576,9 @@ impl<'a> Ev<'a> {
             for item in items {
                 for (pi, (k, _)) in pairs.iter().enumerate() {
                     let key = self.eval(k, item.as_ref(), env)?;
-                    let Some(key) = group_key(key, pos)? else { continue };
+                    let Some(key) = group_key(key, pos)? else {
+                        continue;
+                    };
                     match groups.get_mut(&key) {
                         Some((GroupData::Val(data), idx)) => {
                             if *idx != pi {
@@ -503,7 +596,9 @@ impl<'a> Ev<'a> {
         }
         let mut out = IndexMap::with_capacity(groups.len());
         for (key, (data, idx)) in groups {
-            let Some((_, vexpr)) = pairs.get(idx) else { continue };
+            let Some((_, vexpr)) = pairs.get(idx) else {
+                continue;
+            };
             let v = match data {
                 GroupData::Val(ctx) => self.eval(vexpr, ctx.as_ref(), env)?,
                 GroupData::Tuples(list) => {
@@ -533,7 +628,10 @@ fn group_key(key: Option<Val<'_>>, pos: usize) -> R<Option<String>> {
 fn reduce_tuples(list: Vec<Tuple<'_>>) -> Tuple<'_> {
     let mut it = list.into_iter();
     let Some(mut result) = it.next() else {
-        return Tuple { at: Val::Null, binds: Vec::new() };
+        return Tuple {
+            at: Val::Null,
+            binds: Vec::new(),
+        };
     };
     let rest: Vec<_> = it.collect();
     if rest.is_empty() {
@@ -542,7 +640,11 @@ fn reduce_tuples(list: Vec<Tuple<'_>>) -> Tuple<'_> {
     for t in rest {
         result.at = append(Some(result.at.clone()), Some(t.at.clone())).unwrap_or(Val::Null);
         for (k, v) in t.binds {
-            let cur = result.binds.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+            let cur = result
+                .binds
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.clone());
             let merged = append(cur, Some(v)).unwrap_or(Val::Null);
             result.set(k, merged);
         }
@@ -553,7 +655,14 @@ fn reduce_tuples(list: Vec<Tuple<'_>>) -> Tuple<'_> {
 fn into_tuples(v: Option<Val<'_>>) -> Vec<Tuple<'_>> {
     match v {
         Some(Val::Tuples(ts)) => Rc::try_unwrap(ts).unwrap_or_else(|rc| (*rc).clone()),
-        Some(v) => v.items().into_iter().map(|at| Tuple { at, binds: Vec::new() }).collect(),
+        Some(v) => v
+            .items()
+            .into_iter()
+            .map(|at| Tuple {
+                at,
+                binds: Vec::new(),
+            })
+            .collect(),
         None => Vec::new(),
     }
 }
@@ -574,7 +683,10 @@ pub(crate) fn check_finite(n: f64) -> R<()> {
 }
 
 /// Top-down merge sort; `swap(a, b)` says `b` goes before `a`.
-pub(crate) fn merge_sort<T: Clone>(items: Vec<T>, swap: &mut dyn FnMut(&T, &T) -> R<bool>) -> R<Vec<T>> {
+pub(crate) fn merge_sort<T: Clone>(
+    items: Vec<T>,
+    swap: &mut dyn FnMut(&T, &T) -> R<bool>,
+) -> R<Vec<T>> {
     if items.len() <= 1 {
         return Ok(items);
     }

@@ -75,7 +75,12 @@ fn rebuild<'a>(v: &Val<'a>, changes: &HashMap<usize, Vec<Change<'a>>>, depth: us
 }
 
 impl<'a> Ev<'a> {
-    pub(crate) fn transform(&self, node: &'a Node, obj: Option<Val<'a>>, env: &Rc<Frame<'a>>) -> R<Option<Val<'a>>> {
+    pub(crate) fn transform(
+        &self,
+        node: &'a Node,
+        obj: Option<Val<'a>>,
+        env: &Rc<Frame<'a>>,
+    ) -> R<Option<Val<'a>>> {
         let Kind::Transform(pattern, update, delete) = &node.kind else {
             return Ok(None);
         };
@@ -104,17 +109,28 @@ impl<'a> Ev<'a> {
                 }
                 if let Some(d) = delete {
                     if let Some(del) = self.eval(d, Some(&item), env)? {
-                        let names = if del.is_array() { del.items() } else { vec![del.clone()] };
+                        let names = if del.is_array() {
+                            del.items()
+                        } else {
+                            vec![del.clone()]
+                        };
                         for n in &names {
                             match n.as_str() {
                                 Some(s) => change.delete.push(s.to_string()),
-                                None => return Err(Raw::new("T2012").pos(d.pos).val(del.to_json_lossy())),
+                                None => {
+                                    return Err(Raw::new("T2012")
+                                        .pos(d.pos)
+                                        .val(del.to_json_lossy()))
+                                }
                             }
                         }
                     }
                 }
                 if let Val::Obj(o) = &item {
-                    changes.entry(Rc::as_ptr(o) as usize).or_default().push(change);
+                    changes
+                        .entry(Rc::as_ptr(o) as usize)
+                        .or_default()
+                        .push(change);
                 }
             }
         }

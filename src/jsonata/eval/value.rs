@@ -121,23 +121,17 @@ impl<'a> Val<'a> {
             _ => None,
         }
     }
-    pub fn is_null(&self) -> bool {
-        matches!(self, Val::Null | Val::Ref(Value::Null))
-    }
     pub fn is_array(&self) -> bool {
-        matches!(self, Val::Arr(_) | Val::Ref(Value::Array(_)) | Val::Tuples(_))
+        matches!(
+            self,
+            Val::Arr(_) | Val::Ref(Value::Array(_)) | Val::Tuples(_)
+        )
     }
     pub fn is_object(&self) -> bool {
         matches!(self, Val::Obj(_) | Val::Ref(Value::Object(_)))
     }
     pub fn is_function(&self) -> bool {
         matches!(self, Val::Func(_))
-    }
-    pub fn arr(&self) -> Option<&Rc<Arr<'a>>> {
-        match self {
-            Val::Arr(a) => Some(a),
-            _ => None,
-        }
     }
     pub fn has_flag(&self, f: u8) -> bool {
         matches!(self, Val::Arr(a) if a.has(f))
@@ -161,14 +155,6 @@ impl<'a> Val<'a> {
             Val::Ref(Value::Array(v)) => v.len(),
             Val::Tuples(t) => t.len(),
             _ => 0,
-        }
-    }
-    pub fn item(&self, i: usize) -> Option<Val<'a>> {
-        match self {
-            Val::Arr(a) => a.items.get(i).cloned(),
-            Val::Ref(Value::Array(v)) => v.get(i).map(Val::Ref),
-            Val::Tuples(t) => t.get(i).map(|t| t.at.clone()),
-            _ => None,
         }
     }
 
@@ -269,7 +255,11 @@ pub(crate) fn js_number(x: f64) -> String {
         return "NaN".into();
     }
     if x.is_infinite() {
-        return if x > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if x > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     if x == 0.0 {
         return "0".into();
@@ -440,13 +430,19 @@ fn deep_eq<'a>(a: &Val<'a>, b: &Val<'a>, depth: usize) -> bool {
         (Val::Func(x), Val::Func(y)) => Rc::ptr_eq(&x, &y),
         (x, y) if x.is_array() && y.is_array() => {
             let (xi, yi) = (x.items(), y.items());
-            xi.len() == yi.len() && xi.iter().zip(yi.iter()).all(|(p, q)| deep_eq(p, q, depth + 1))
+            xi.len() == yi.len()
+                && xi
+                    .iter()
+                    .zip(yi.iter())
+                    .all(|(p, q)| deep_eq(p, q, depth + 1))
         }
         (x, y) if x.is_object() && y.is_object() => {
             if x.obj_len() != y.obj_len() {
                 return false;
             }
-            x.entries().iter().all(|(k, v)| y.get(k).is_some_and(|w| deep_eq(v, &w, depth + 1)))
+            x.entries()
+                .iter()
+                .all(|(k, v)| y.get(k).is_some_and(|w| deep_eq(v, &w, depth + 1)))
         }
         _ => false,
     }

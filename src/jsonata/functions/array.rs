@@ -23,7 +23,9 @@ fn append<'a>(_: &Ev<'a>, _: &Focus<'a>, mut args: Args<'a>) -> R<Option<Val<'a>
 }
 
 fn reverse<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(v) = arg(&args, 0) else { return Ok(None) };
+    let Some(v) = arg(&args, 0) else {
+        return Ok(None);
+    };
     if v.len() <= 1 {
         return Ok(Some(v.clone()));
     }
@@ -47,7 +49,9 @@ fn js_truthy(v: &Option<Val<'_>>) -> bool {
 }
 
 fn sort<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(v) = arg(&args, 0) else { return Ok(None) };
+    let Some(v) = arg(&args, 0) else {
+        return Ok(None);
+    };
     if v.len() <= 1 {
         return Ok(Some(v.clone()));
     }
@@ -66,7 +70,13 @@ fn sort<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>
             merge_sort(items, &mut |a: &Val<'a>, b: &Val<'a>| {
                 Ok(match (a.as_num(), b.as_num()) {
                     (Some(x), Some(y)) => x > y,
-                    _ => a.as_str().unwrap_or("").encode_utf16().cmp(b.as_str().unwrap_or("").encode_utf16()) == std::cmp::Ordering::Greater,
+                    _ => {
+                        a.as_str()
+                            .unwrap_or("")
+                            .encode_utf16()
+                            .cmp(b.as_str().unwrap_or("").encode_utf16())
+                            == std::cmp::Ordering::Greater
+                    }
                 })
             })?
         }
@@ -75,7 +85,9 @@ fn sort<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>
 }
 
 fn shuffle<'a>(ev: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(v) = arg(&args, 0) else { return Ok(None) };
+    let Some(v) = arg(&args, 0) else {
+        return Ok(None);
+    };
     if v.len() <= 1 {
         return Ok(Some(v.clone()));
     }
@@ -88,7 +100,9 @@ fn shuffle<'a>(ev: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>>
 }
 
 fn distinct<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(v) = arg(&args, 0) else { return Ok(None) };
+    let Some(v) = arg(&args, 0) else {
+        return Ok(None);
+    };
     if !v.is_array() || v.len() <= 1 {
         return Ok(Some(v.clone()));
     }
@@ -98,12 +112,20 @@ fn distinct<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>>
             out.push(i);
         }
     }
-    Ok(Some(Val::flagged(out, if v.is_sequence() { SEQ } else { 0 })))
+    Ok(Some(Val::flagged(
+        out,
+        if v.is_sequence() { SEQ } else { 0 },
+    )))
 }
 
 fn zip<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let arrays: Vec<Vec<Val<'a>>> = args.iter().map(|a| a.as_ref().map(Val::items).unwrap_or_default()).collect();
+    let arrays: Vec<Vec<Val<'a>>> = args
+        .iter()
+        .map(|a| a.as_ref().map(Val::items).unwrap_or_default())
+        .collect();
     let len = arrays.iter().map(Vec::len).min().unwrap_or(0);
-    let out = (0..len).map(|i| Val::array(arrays.iter().filter_map(|a| a.get(i).cloned()).collect())).collect();
+    let out = (0..len)
+        .map(|i| Val::array(arrays.iter().filter_map(|a| a.get(i).cloned()).collect()))
+        .collect();
     Ok(Some(Val::array(out)))
 }

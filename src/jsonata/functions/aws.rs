@@ -25,14 +25,21 @@ fn bad(message: String) -> Raw {
 /// `$partition(array, size)`: chunks of `size`, the last one possibly shorter
 /// (AWS: `$partition([0,1,2,3],4)` → `[[0,1,2,3]]`).
 fn partition<'a>(ev: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(arr) = arg(&args, 0) else { return Ok(None) };
+    let Some(arr) = arg(&args, 0) else {
+        return Ok(None);
+    };
     let size = num_arg(&args, 1).unwrap_or(0.0);
     if !(size >= 1.0 && size.fract() == 0.0) {
-        return Err(bad(format!("The size argument of $partition must be a positive integer, but was {size}")));
+        return Err(bad(format!(
+            "The size argument of $partition must be a positive integer, but was {size}"
+        )));
     }
     let items = arr.items();
     ev.check_size(items.len())?;
-    let chunks = items.chunks(size.min(items.len().max(1) as f64) as usize).map(|c| Val::array(c.to_vec())).collect();
+    let chunks = items
+        .chunks(size.min(items.len().max(1) as f64) as usize)
+        .map(|c| Val::array(c.to_vec()))
+        .collect();
     Ok(Some(Val::array(chunks)))
 }
 
@@ -44,14 +51,18 @@ fn range<'a>(ev: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
     };
     let step = num_arg(&args, 2).unwrap_or(1.0);
     if step == 0.0 || !step.is_finite() || !start.is_finite() || !end.is_finite() {
-        return Err(bad(format!("The step argument of $range must be a non-zero number, but was {step}")));
+        return Err(bad(format!(
+            "The step argument of $range must be a non-zero number, but was {step}"
+        )));
     }
     let count = ((end - start) / step).floor();
     if count < 0.0 {
         return Ok(None);
     }
     ev.check_size(count as usize + 1)?;
-    let out = (0..=count as usize).map(|i| Val::Num(start + step * i as f64)).collect();
+    let out = (0..=count as usize)
+        .map(|i| Val::Num(start + step * i as f64))
+        .collect();
     Ok(Some(Val::seq(out)))
 }
 
@@ -62,7 +73,9 @@ fn hex(bytes: &[u8]) -> String {
 /// `$hash(value, algorithm)`: MD5, SHA-1, SHA-256 (the default), SHA-384, SHA-512, as hex.
 fn hash<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
     use sha2::Digest;
-    let Some(v) = str_arg(&args, 0) else { return Ok(None) };
+    let Some(v) = str_arg(&args, 0) else {
+        return Ok(None);
+    };
     let alg = str_arg(&args, 1).unwrap_or_else(|| "SHA-256".into());
     let b = v.as_bytes();
     let out = match alg.as_str() {
@@ -88,7 +101,14 @@ fn uuid<'a>(ev: &Ev<'a>, _: &Focus<'a>, _: Args<'a>) -> R<Option<Val<'a>>> {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = hex(&b);
-    let s = format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]);
+    let s = format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    );
     Ok(Some(Val::str(s)))
 }
 
@@ -121,13 +141,18 @@ pub(crate) fn from_json<'a>(v: &Value, depth: usize) -> R<Val<'a>> {
 
 /// `$parse(json)`: the value a JSON string holds (AWS's replacement for `$eval`).
 fn parse<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(s) = str_arg(&args, 0) else { return Ok(None) };
+    let Some(s) = str_arg(&args, 0) else {
+        return Ok(None);
+    };
     match serde_json::from_str::<Value>(&s) {
         Ok(v) => Ok(Some(from_json(&v, 0)?)),
-        Err(e) => Err(Raw::new("D3201").msg(format!("Unable to parse the argument of $parse as JSON: {e}"))),
+        Err(e) => Err(Raw::new("D3201").msg(format!(
+            "Unable to parse the argument of $parse as JSON: {e}"
+        ))),
     }
 }
 
 fn eval<'a>(_: &Ev<'a>, _: &Focus<'a>, _: Args<'a>) -> R<Option<Val<'a>>> {
-    Err(Raw::new("D3202").msg("The $eval function is not supported by AWS Step Functions; use $parse to read JSON"))
+    Err(Raw::new("D3202")
+        .msg("The $eval function is not supported by AWS Step Functions; use $parse to read JSON"))
 }

@@ -25,7 +25,11 @@ fn not_yet(name: &str) -> FnError {
 }
 
 /// `$fromMillis(ms, picture, timezone)`.
-pub(crate) fn from_millis(ms: f64, picture: Option<&str>, timezone: Option<&str>) -> Result<String, FnError> {
+pub(crate) fn from_millis(
+    ms: f64,
+    picture: Option<&str>,
+    timezone: Option<&str>,
+) -> Result<String, FnError> {
     match (picture, timezone) {
         (None, None) => iso(ms).ok_or_else(|| not_yet("fromMillis")),
         _ => Err(not_yet("fromMillis")),
@@ -45,7 +49,13 @@ pub(crate) fn iso(ms: f64) -> Option<String> {
     let nanos = (ms.trunc() as i128).checked_mul(1_000_000)?;
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?;
     let year = t.year();
-    let y = if (0..=9999).contains(&year) { format!("{year:04}") } else if year < 0 { format!("-{:06}", -year) } else { format!("+{year:06}") };
+    let y = if (0..=9999).contains(&year) {
+        format!("{year:04}")
+    } else if year < 0 {
+        format!("-{:06}", -year)
+    } else {
+        format!("+{year:06}")
+    };
     Some(format!(
         "{y}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
         u8::from(t.month()),
@@ -58,8 +68,10 @@ pub(crate) fn iso(ms: f64) -> Option<String> {
 }
 
 fn current(ev: &Ev<'_>) -> R<f64> {
-    ev.now_ms
-        .ok_or_else(|| Raw::new("U1003").msg("The current time was not given to the evaluation ($now and $millis need it)"))
+    ev.now_ms.ok_or_else(|| {
+        Raw::new("U1003")
+            .msg("The current time was not given to the evaluation ($now and $millis need it)")
+    })
 }
 
 fn now<'a>(ev: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
@@ -78,14 +90,22 @@ fn millis<'a>(ev: &Ev<'a>, _: &Focus<'a>, _: Args<'a>) -> R<Option<Val<'a>>> {
 }
 
 fn from_millis_fn<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(ms) = num_arg(&args, 0) else { return Ok(None) };
+    let Some(ms) = num_arg(&args, 0) else {
+        return Ok(None);
+    };
     let picture = str_arg(&args, 1);
     let tz = str_arg(&args, 2);
-    Ok(Some(Val::str(from_millis(ms, picture.as_deref(), tz.as_deref())?)))
+    Ok(Some(Val::str(from_millis(
+        ms,
+        picture.as_deref(),
+        tz.as_deref(),
+    )?)))
 }
 
 fn to_millis_fn<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(s) = str_arg(&args, 0) else { return Ok(None) };
+    let Some(s) = str_arg(&args, 0) else {
+        return Ok(None);
+    };
     let picture = str_arg(&args, 1);
     Ok(to_millis(&s, picture.as_deref())?.map(Val::Num))
 }

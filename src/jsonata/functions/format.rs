@@ -25,7 +25,11 @@ fn not_yet(name: &str) -> FnError {
 }
 
 /// `$formatNumber(value, picture, options)`.
-pub(crate) fn format_number(_value: f64, _picture: &str, _options: Option<&Map<String, Value>>) -> Result<String, FnError> {
+pub(crate) fn format_number(
+    _value: f64,
+    _picture: &str,
+    _options: Option<&Map<String, Value>>,
+) -> Result<String, FnError> {
     Err(not_yet("formatNumber"))
 }
 
@@ -45,7 +49,9 @@ pub(crate) fn format_base(_value: f64, _radix: Option<f64>) -> Result<String, Fn
 }
 
 fn format_number_fn<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(v) = num_arg(&args, 0) else { return Ok(None) };
+    let Some(v) = num_arg(&args, 0) else {
+        return Ok(None);
+    };
     let picture = str_arg(&args, 1).unwrap_or_default();
     let options = arg(&args, 2).and_then(|o| to_json(o, 0));
     let options = match &options {
@@ -56,18 +62,24 @@ fn format_number_fn<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<V
 }
 
 fn format_integer_fn<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(v) = num_arg(&args, 0) else { return Ok(None) };
+    let Some(v) = num_arg(&args, 0) else {
+        return Ok(None);
+    };
     let picture = str_arg(&args, 1).unwrap_or_default();
     Ok(Some(Val::str(format_integer(v, &picture)?)))
 }
 
 fn parse_integer_fn<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(s) = str_arg(&args, 0) else { return Ok(None) };
+    let Some(s) = str_arg(&args, 0) else {
+        return Ok(None);
+    };
     let picture = str_arg(&args, 1).unwrap_or_default();
     Ok(Some(Val::Num(parse_integer(&s, &picture)?)))
 }
 
 fn format_base_fn<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(v) = num_arg(&args, 0) else { return Ok(None) };
+    let Some(v) = num_arg(&args, 0) else {
+        return Ok(None);
+    };
     Ok(Some(Val::str(format_base(v, num_arg(&args, 1))?)))
 }

@@ -26,8 +26,12 @@ fn hof_args<'a>(f: &Val<'a>, v: Val<'a>, i: usize, arr: &Val<'a>) -> Vec<Option<
 }
 
 fn map<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(arr) = arg(&args, 0) else { return Ok(None) };
-    let Some(f) = arg(&args, 1) else { return Ok(None) };
+    let Some(arr) = arg(&args, 0) else {
+        return Ok(None);
+    };
+    let Some(f) = arg(&args, 1) else {
+        return Ok(None);
+    };
     let mut out = Vec::new();
     for (i, v) in arr.items().into_iter().enumerate() {
         if let Some(r) = ev.call_fn(f, hof_args(f, v, i, arr), &focus.env)? {
@@ -38,8 +42,12 @@ fn map<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>>
 }
 
 fn filter<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(arr) = arg(&args, 0) else { return Ok(None) };
-    let Some(f) = arg(&args, 1) else { return Ok(None) };
+    let Some(arr) = arg(&args, 0) else {
+        return Ok(None);
+    };
+    let Some(f) = arg(&args, 1) else {
+        return Ok(None);
+    };
     let mut out = Vec::new();
     for (i, v) in arr.items().into_iter().enumerate() {
         let r = ev.call_fn(f, hof_args(f, v.clone(), i, arr), &focus.env)?;
@@ -51,12 +59,19 @@ fn filter<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a
 }
 
 fn single<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(arr) = arg(&args, 0) else { return Ok(None) };
+    let Some(arr) = arg(&args, 0) else {
+        return Ok(None);
+    };
     let f = arg(&args, 1);
     let mut found = None;
     for (i, v) in arr.items().into_iter().enumerate() {
         let ok = match f {
-            Some(f) => boolean(ev.call_fn(f, hof_args(f, v.clone(), i, arr), &focus.env)?.as_ref()) == Some(true),
+            Some(f) => {
+                boolean(
+                    ev.call_fn(f, hof_args(f, v.clone(), i, arr), &focus.env)?
+                        .as_ref(),
+                ) == Some(true)
+            }
             None => true,
         };
         if ok {
@@ -73,8 +88,12 @@ fn single<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a
 }
 
 fn reduce<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(arr) = arg(&args, 0) else { return Ok(None) };
-    let Some(f) = arg(&args, 1) else { return Ok(None) };
+    let Some(arr) = arg(&args, 0) else {
+        return Ok(None);
+    };
+    let Some(f) = arg(&args, 1) else {
+        return Ok(None);
+    };
     let n = arity(f);
     if n < 2 {
         return Err(Raw::new("D3050").idx(1));

@@ -77,7 +77,9 @@ fn radix_literal(s: &str) -> Option<f64> {
 }
 
 fn number<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(v) = arg(&args, 0) else { return Ok(None) };
+    let Some(v) = arg(&args, 0) else {
+        return Ok(None);
+    };
     if let Some(n) = v.as_num() {
         return num(n);
     }
@@ -119,7 +121,9 @@ fn abs<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
 }
 
 fn sqrt<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(n) = num_arg(&args, 0) else { return Ok(None) };
+    let Some(n) = num_arg(&args, 0) else {
+        return Ok(None);
+    };
     if n < 0.0 {
         return Err(Raw::new("D3060").idx(1).val(Value::from(n)));
     }
@@ -127,11 +131,16 @@ fn sqrt<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
 }
 
 fn power<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(b) = num_arg(&args, 0) else { return Ok(None) };
+    let Some(b) = num_arg(&args, 0) else {
+        return Ok(None);
+    };
     let e = num_arg(&args, 1).unwrap_or(f64::NAN);
     let r = b.powf(e);
     if !r.is_finite() {
-        return Err(Raw::new("D3061").idx(1).val(Value::from(b)).val2(Value::from(e)));
+        return Err(Raw::new("D3061")
+            .idx(1)
+            .val(Value::from(b))
+            .val2(Value::from(e)));
     }
     num(r)
 }
@@ -169,7 +178,9 @@ pub(crate) fn round_half_even(arg: f64, precision: f64) -> f64 {
 }
 
 fn round<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(n) = num_arg(&args, 0) else { return Ok(None) };
+    let Some(n) = num_arg(&args, 0) else {
+        return Ok(None);
+    };
     num(round_half_even(n, num_arg(&args, 1).unwrap_or(0.0)))
 }
 

@@ -4,7 +4,7 @@
 use super::{arg, str_arg, Args, Entry, Focus};
 use crate::jsonata::error::Raw;
 use crate::jsonata::eval::call::arity;
-use crate::jsonata::eval::path::{append, lookup as lookup_key};
+use crate::jsonata::eval::path::lookup as lookup_key;
 use crate::jsonata::eval::transform::deep_copy;
 use crate::jsonata::eval::value::{boolean, Obj, Val};
 use crate::jsonata::eval::{Ev, R};
@@ -43,7 +43,9 @@ fn keys<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
     if let Some(v) = arg(&args, 0) {
         key_list(v, &mut out);
     }
-    Ok(Some(Val::seq(out.into_iter().map(|k| Val::str(k.as_str())).collect())))
+    Ok(Some(Val::seq(
+        out.into_iter().map(|k| Val::str(k.as_str())).collect(),
+    )))
 }
 
 fn lookup<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
@@ -64,7 +66,9 @@ fn spread_one<'a>(v: &Val<'a>, out: &mut Vec<Val<'a>>) {
 }
 
 fn spread<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(v) = arg(&args, 0) else { return Ok(None) };
+    let Some(v) = arg(&args, 0) else {
+        return Ok(None);
+    };
     if v.is_array() {
         let mut out = Vec::new();
         for i in v.items() {
@@ -81,7 +85,9 @@ fn spread<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
 }
 
 fn merge<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(v) = arg(&args, 0) else { return Ok(None) };
+    let Some(v) = arg(&args, 0) else {
+        return Ok(None);
+    };
     let mut o = Obj::new();
     for i in v.items() {
         for (k, m) in i.entries() {
@@ -91,7 +97,12 @@ fn merge<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
     Ok(Some(Val::obj(o)))
 }
 
-fn hof_args<'a>(f: &Val<'a>, value: Val<'a>, key: Val<'a>, whole: &Val<'a>) -> Vec<Option<Val<'a>>> {
+fn hof_args<'a>(
+    f: &Val<'a>,
+    value: Val<'a>,
+    key: Val<'a>,
+    whole: &Val<'a>,
+) -> Vec<Option<Val<'a>>> {
     let n = arity(f);
     let mut a = vec![Some(value)];
     if n >= 2 {
@@ -104,8 +115,12 @@ fn hof_args<'a>(f: &Val<'a>, value: Val<'a>, key: Val<'a>, whole: &Val<'a>) -> V
 }
 
 fn each<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(o) = arg(&args, 0) else { return Ok(None) };
-    let Some(f) = arg(&args, 1) else { return Ok(None) };
+    let Some(o) = arg(&args, 0) else {
+        return Ok(None);
+    };
+    let Some(f) = arg(&args, 1) else {
+        return Ok(None);
+    };
     let mut out = Vec::new();
     for (k, v) in o.entries() {
         if let Some(r) = ev.call_fn(f, hof_args(f, v, Val::str(k.as_str()), o), &focus.env)? {
@@ -116,11 +131,19 @@ fn each<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>
 }
 
 fn sift<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(o) = arg(&args, 0) else { return Ok(None) };
-    let Some(f) = arg(&args, 1) else { return Ok(None) };
+    let Some(o) = arg(&args, 0) else {
+        return Ok(None);
+    };
+    let Some(f) = arg(&args, 1) else {
+        return Ok(None);
+    };
     let mut out = Obj::new();
     for (k, v) in o.entries() {
-        let r = ev.call_fn(f, hof_args(f, v.clone(), Val::str(k.as_str()), o), &focus.env)?;
+        let r = ev.call_fn(
+            f,
+            hof_args(f, v.clone(), Val::str(k.as_str()), o),
+            &focus.env,
+        )?;
         if boolean(r.as_ref()) == Some(true) {
             out.insert(k, v);
         }
@@ -132,7 +155,9 @@ fn sift<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>
 }
 
 fn type_<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(v) = arg(&args, 0) else { return Ok(None) };
+    let Some(v) = arg(&args, 0) else {
+        return Ok(None);
+    };
     let t = match v.type_symbol() {
         b'l' => "null",
         b'n' => "number",
@@ -163,10 +188,4 @@ fn clone<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
         Some(v) => Ok(Some(deep_copy(v, 0)?)),
         None => Ok(None),
     }
-}
-
-/// Used by `$append`-like group accumulation elsewhere; re-exported for symmetry.
-#[allow(dead_code)]
-pub(crate) fn append_two<'a>(a: Option<Val<'a>>, b: Option<Val<'a>>) -> Option<Val<'a>> {
-    append(a, b)
 }

@@ -46,7 +46,11 @@ fn regex_at<'a>(re: &regress::Regex, s: &str, from: usize) -> Option<Found<'a>> 
     }
     let m = re.find_from(s, from).next()?;
     let r = m.range();
-    let groups = m.groups().skip(1).map(|g| g.and_then(|g| s.get(g)).unwrap_or("").to_string()).collect();
+    let groups = m
+        .groups()
+        .skip(1)
+        .map(|g| g.and_then(|g| s.get(g)).unwrap_or("").to_string())
+        .collect();
     Some(Found {
         text: s.get(r.clone()).unwrap_or("").to_string(),
         start: r.start,
@@ -71,7 +75,10 @@ fn found_object<'a>(s: &str, f: &Found<'a>, for_match: bool) -> Val<'a> {
         o.insert("start".into(), Val::Num(start as f64));
         o.insert("end".into(), Val::Num((start + utf16_len(&f.text)) as f64));
     }
-    o.insert("groups".into(), Val::array(f.groups.iter().map(|g| Val::str(g.as_str())).collect()));
+    o.insert(
+        "groups".into(),
+        Val::array(f.groups.iter().map(|g| Val::str(g.as_str())).collect()),
+    );
     Val::obj(o)
 }
 
@@ -116,7 +123,9 @@ impl<'e, 'a> Matches<'e, 'a> {
                     } else {
                         let f = regex_at(&r.regex, &self.subject, from);
                         if f.as_ref().is_some_and(|f| f.text.is_empty()) {
-                            return Err(Raw::new("D1004").val(serde_json::Value::String(r.source.clone())));
+                            return Err(
+                                Raw::new("D1004").val(serde_json::Value::String(r.source.clone()))
+                            );
                         }
                         f
                     }
@@ -124,7 +133,11 @@ impl<'e, 'a> Matches<'e, 'a> {
             }
             None => {
                 let res = if !self.started {
-                    self.ev.call_fn(&self.matcher, vec![Some(Val::str(self.subject.as_str()))], &self.focus.env)?
+                    self.ev.call_fn(
+                        &self.matcher,
+                        vec![Some(Val::str(self.subject.as_str()))],
+                        &self.focus.env,
+                    )?
                 } else {
                     match self.last.as_ref().and_then(|f| f.next.clone()) {
                         Some(next) => self.ev.call_fn(&next, vec![], &self.focus.env)?,
@@ -145,16 +158,30 @@ impl<'e, 'a> Matches<'e, 'a> {
         let end = res.get("end").and_then(|v| v.as_num());
         let groups = res.get("groups");
         let next = res.get("next").filter(Val::is_function);
-        if start.is_none() && end.is_none() && groups.as_ref().is_none_or(|g| !g.is_array()) && next.is_none() {
+        if start.is_none()
+            && end.is_none()
+            && groups.as_ref().is_none_or(|g| !g.is_array())
+            && next.is_none()
+        {
             return Err(Raw::new("T1010"));
         }
-        let text = res.get("match").and_then(|m| m.as_str().map(str::to_string)).unwrap_or_default();
+        let text = res
+            .get("match")
+            .and_then(|m| m.as_str().map(str::to_string))
+            .unwrap_or_default();
         let start = byte_at_utf16(&self.subject, start.unwrap_or(0.0));
         let end = match end {
             Some(e) => byte_at_utf16(&self.subject, e),
             None => start + text.len(),
         };
-        let groups = groups.map(|g| g.items().iter().map(|i| i.as_str().unwrap_or("").to_string()).collect()).unwrap_or_default();
+        let groups = groups
+            .map(|g| {
+                g.items()
+                    .iter()
+                    .map(|i| i.as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(Some(Found {
             text,
             start,
@@ -173,9 +200,13 @@ fn limit_arg(args: &Args<'_>, i: usize, code: &'static str, index: usize) -> R<O
 }
 
 fn match_<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(subject) = str_arg(&args, 0) else { return Ok(None) };
+    let Some(subject) = str_arg(&args, 0) else {
+        return Ok(None);
+    };
     let limit = limit_arg(&args, 2, "D3040", 3)?;
-    let Some(matcher) = arg(&args, 1).cloned() else { return Ok(None) };
+    let Some(matcher) = arg(&args, 1).cloned() else {
+        return Ok(None);
+    };
     let mut out = Vec::new();
     if limit.is_none_or(|l| l > 0.0) {
         let mut m = Matches::new(ev, focus, matcher, &subject);
@@ -191,8 +222,12 @@ fn match_<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a
 }
 
 fn contains<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(subject) = str_arg(&args, 0) else { return Ok(None) };
-    let Some(token) = arg(&args, 1).cloned() else { return Ok(None) };
+    let Some(subject) = str_arg(&args, 0) else {
+        return Ok(None);
+    };
+    let Some(token) = arg(&args, 1).cloned() else {
+        return Ok(None);
+    };
     if let Some(t) = token.as_str() {
         return Ok(Some(Val::Bool(subject.contains(t))));
     }
@@ -206,7 +241,9 @@ fn substitute(rep: &str, f: &Found<'_>) -> String {
     let chars: Vec<char> = rep.chars().collect();
     let mut pos = 0;
     while pos < chars.len() {
-        let Some(idx) = chars[pos..].iter().position(|c| *c == '$').map(|i| i + pos) else { break };
+        let Some(idx) = chars[pos..].iter().position(|c| *c == '$').map(|i| i + pos) else {
+            break;
+        };
         out.extend(&chars[pos..idx]);
         pos = idx + 1;
         match chars.get(pos) {
@@ -220,9 +257,18 @@ fn substitute(rep: &str, f: &Found<'_>) -> String {
             }
             _ => {
                 let ng = f.groups.len();
-                let max_digits = if ng == 0 { 1 } else { (ng as f64).log10().floor() as usize + 1 };
+                let max_digits = if ng == 0 {
+                    1
+                } else {
+                    (ng as f64).log10().floor() as usize + 1
+                };
                 let digits_at = |n: usize| -> Option<usize> {
-                    let d: String = chars.iter().skip(pos).take(n).take_while(|c| c.is_ascii_digit()).collect();
+                    let d: String = chars
+                        .iter()
+                        .skip(pos)
+                        .take(n)
+                        .take_while(|c| c.is_ascii_digit())
+                        .collect();
                     d.parse().ok()
                 };
                 let mut index = digits_at(max_digits);
@@ -250,21 +296,31 @@ fn substitute(rep: &str, f: &Found<'_>) -> String {
 }
 
 fn replace<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(subject) = str_arg(&args, 0) else { return Ok(None) };
+    let Some(subject) = str_arg(&args, 0) else {
+        return Ok(None);
+    };
     let pattern = arg(&args, 1).cloned();
     if pattern.as_ref().and_then(Val::as_str) == Some("") {
-        return Err(Raw::new("D3010").idx(2).val(serde_json::Value::String(String::new())));
+        return Err(Raw::new("D3010")
+            .idx(2)
+            .val(serde_json::Value::String(String::new())));
     }
     let limit = limit_arg(&args, 3, "D3011", 4)?;
     let replacement = arg(&args, 2).cloned();
-    let Some(pattern) = pattern else { return Ok(Some(Val::str(subject))) };
+    let Some(pattern) = pattern else {
+        return Ok(Some(Val::str(subject)));
+    };
     if limit.is_some_and(|l| l <= 0.0) {
         return Ok(Some(Val::str(subject)));
     }
     let mut out = String::new();
     let mut count = 0.0;
     if let Some(p) = pattern.as_str() {
-        let rep = replacement.as_ref().map(|r| crate::jsonata::functions::string::to_string(r)).transpose()?.unwrap_or_default();
+        let rep = replacement
+            .as_ref()
+            .map(|r| crate::jsonata::functions::string::to_string(r))
+            .transpose()?
+            .unwrap_or_default();
         let mut rest = subject.as_str();
         while let Some(i) = rest.find(p) {
             if limit.is_some_and(|l| count >= l) {
@@ -294,7 +350,10 @@ fn replace<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'
                 match res.as_ref().and_then(Val::as_str) {
                     Some(s) => s.to_string(),
                     None => {
-                        return Err(Raw::new("D3012").val(res.map(|v| v.to_json_lossy()).unwrap_or(serde_json::Value::Null)));
+                        return Err(Raw::new("D3012").val(
+                            res.map(|v| v.to_json_lossy())
+                                .unwrap_or(serde_json::Value::Null),
+                        ));
                     }
                 }
             }
@@ -310,9 +369,13 @@ fn replace<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'
 }
 
 fn split<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(subject) = str_arg(&args, 0) else { return Ok(None) };
+    let Some(subject) = str_arg(&args, 0) else {
+        return Ok(None);
+    };
     let limit = limit_arg(&args, 2, "D3020", 3)?;
-    let Some(sep) = arg(&args, 1).cloned() else { return Ok(None) };
+    let Some(sep) = arg(&args, 1).cloned() else {
+        return Ok(None);
+    };
     let mut parts: Vec<String> = Vec::new();
     if limit.is_some_and(|l| l <= 0.0) {
         return Ok(Some(Val::array(Vec::new())));
@@ -346,5 +409,7 @@ fn split<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>
         }
     }
     ev.check_size(parts.len())?;
-    Ok(Some(Val::array(parts.into_iter().map(|p| Val::Str(Rc::from(p))).collect())))
+    Ok(Some(Val::array(
+        parts.into_iter().map(|p| Val::Str(Rc::from(p))).collect(),
+    )))
 }

@@ -61,7 +61,9 @@ fn s<'a>(x: impl Into<std::rc::Rc<str>>) -> R<Option<Val<'a>>> {
 }
 
 fn string<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(v) = arg(&args, 0) else { return Ok(None) };
+    let Some(v) = arg(&args, 0) else {
+        return Ok(None);
+    };
     let pretty = arg(&args, 1).and_then(Val::as_bool).unwrap_or(false);
     s(to_string_pretty(v, pretty)?)
 }
@@ -78,7 +80,9 @@ fn slice_index(x: f64, len: usize) -> usize {
 }
 
 fn substring<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(st) = str_arg(&args, 0) else { return Ok(None) };
+    let Some(st) = str_arg(&args, 0) else {
+        return Ok(None);
+    };
     let chars: Vec<char> = st.chars().collect();
     let len = chars.len();
     let mut start = num_arg(&args, 1).unwrap_or(0.0);
@@ -91,7 +95,11 @@ fn substring<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>
             if l <= 0.0 {
                 return s("");
             }
-            let end = if start >= 0.0 { start + l } else { len as f64 + start + l };
+            let end = if start >= 0.0 {
+                start + l
+            } else {
+                len as f64 + start + l
+            };
             slice_index(end, len)
         }
         None => len,
@@ -103,7 +111,9 @@ fn substring<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>
 }
 
 fn substring_before<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(st) = str_arg(&args, 0) else { return Ok(None) };
+    let Some(st) = str_arg(&args, 0) else {
+        return Ok(None);
+    };
     let chars = str_arg(&args, 1).unwrap_or_default();
     match st.find(&chars) {
         Some(i) => s(&st[..i]),
@@ -112,7 +122,9 @@ fn substring_before<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<V
 }
 
 fn substring_after<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(st) = str_arg(&args, 0) else { return Ok(None) };
+    let Some(st) = str_arg(&args, 0) else {
+        return Ok(None);
+    };
     let chars = str_arg(&args, 1).unwrap_or_default();
     match st.find(&chars) {
         Some(i) => s(&st[i + chars.len()..]),
@@ -142,7 +154,9 @@ fn length<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
 }
 
 fn trim<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(st) = str_arg(&args, 0) else { return Ok(None) };
+    let Some(st) = str_arg(&args, 0) else {
+        return Ok(None);
+    };
     let mut out = String::with_capacity(st.len());
     let mut in_ws = false;
     for c in st.chars() {
@@ -162,7 +176,9 @@ fn trim<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
 }
 
 fn pad<'a>(ev: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(st) = str_arg(&args, 0) else { return Ok(None) };
+    let Some(st) = str_arg(&args, 0) else {
+        return Ok(None);
+    };
     let width = num_arg(&args, 1).unwrap_or(0.0);
     let ch = match str_arg(&args, 2) {
         Some(c) if !c.is_empty() => c,
@@ -174,7 +190,14 @@ fn pad<'a>(ev: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
     }
     let n = pad_len as usize;
     ev.check_size(n.saturating_add(st.len()))?;
-    let padding: String = ch.chars().cycle().take(n.saturating_mul(ch.chars().count())).collect::<String>().chars().take(n).collect();
+    let padding: String = ch
+        .chars()
+        .cycle()
+        .take(n.saturating_mul(ch.chars().count()))
+        .collect::<String>()
+        .chars()
+        .take(n)
+        .collect();
     if width > 0.0 {
         s(st + &padding)
     } else {
@@ -183,9 +206,15 @@ fn pad<'a>(ev: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
 }
 
 fn join<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(v) = arg(&args, 0) else { return Ok(None) };
+    let Some(v) = arg(&args, 0) else {
+        return Ok(None);
+    };
     let sep = str_arg(&args, 1).unwrap_or_default();
-    let parts: Vec<String> = v.items().iter().map(|i| i.as_str().unwrap_or_default().to_string()).collect();
+    let parts: Vec<String> = v
+        .items()
+        .iter()
+        .map(|i| i.as_str().unwrap_or_default().to_string())
+        .collect();
     s(parts.join(&sep))
 }
 
@@ -197,9 +226,16 @@ fn base64encode<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'
 }
 
 fn base64decode<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(v) = str_arg(&args, 0) else { return Ok(None) };
-    let clean: String = v.chars().filter(|c| !c.is_whitespace() && *c != '=').collect();
-    let bytes = base64::engine::general_purpose::STANDARD_NO_PAD.decode(clean.as_bytes()).unwrap_or_default();
+    let Some(v) = str_arg(&args, 0) else {
+        return Ok(None);
+    };
+    let clean: String = v
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '=')
+        .collect();
+    let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(clean.as_bytes())
+        .unwrap_or_default();
     s(String::from_utf8_lossy(&bytes).into_owned())
 }
 
@@ -244,7 +280,9 @@ fn decode(v: &str, keep: &str) -> Option<String> {
 }
 
 fn url_error(name: &str, v: &str) -> Raw {
-    Raw::new("D3140").tok(name).val(serde_json::Value::String(v.to_string()))
+    Raw::new("D3140")
+        .tok(name)
+        .val(serde_json::Value::String(v.to_string()))
 }
 
 fn encode_url_component<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
@@ -262,7 +300,9 @@ fn encode_url<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>
 }
 
 fn decode_url_component<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(v) = str_arg(&args, 0) else { return Ok(None) };
+    let Some(v) = str_arg(&args, 0) else {
+        return Ok(None);
+    };
     match decode(&v, "") {
         Some(d) => s(d),
         None => Err(url_error("decodeUrlComponent", &v)),
@@ -270,7 +310,9 @@ fn decode_url_component<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Opti
 }
 
 fn decode_url<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(v) = str_arg(&args, 0) else { return Ok(None) };
+    let Some(v) = str_arg(&args, 0) else {
+        return Ok(None);
+    };
     match decode(&v, ";/?:@&=+$,#") {
         Some(d) => s(d),
         None => Err(url_error("decodeUrl", &v)),
