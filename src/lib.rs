@@ -64,7 +64,9 @@
 //! The seams are [`TaskExecutor`] (see the [`executor`] guide) and
 //! [`Clock`]. Evaluation pieces are public for tooling: [`path`] (Reference
 //! Paths and JSONPath), [`template`] (payload templates), [`intrinsics`],
-//! [`choice`], [`data_flow`] (InputPath to OutputPath) and [`retry`].
+//! [`choice`], [`data_flow`] (InputPath to OutputPath) and [`retry`]; and
+//! [`jsonata`], a JSONata 2.0.6 evaluator over borrowed `serde_json` values
+//! (not yet wired into JSONata states).
 //!
 //! # Testing definitions offline
 //!

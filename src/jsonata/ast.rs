@@ -203,8 +203,8 @@ impl Processor {
         Ok(match p.kind {
             PK::Binary(".", l, r) => self.dot(*l, *r)?,
             PK::Binary("[", l, r) => self.predicate(pos, *l, *r)?,
-            PK::GroupBy(l, pairs) => self.arm_1(pos, p.keep_array, l, pairs)?,
-            PK::OrderBy(l, terms) => self.arm_2(pos, p.keep_array, l, terms)?,
+            PK::GroupBy(l, pairs) => self.node_group_by(pos, p.keep_array, *l, pairs)?,
+            PK::OrderBy(l, terms) => self.node_order_by(pos, p.keep_array, *l, terms)?,
             PK::Binary(":=", l, r) => {
                 let name = match l.kind {
                     PK::Var(v) => v,
@@ -219,21 +219,25 @@ impl Processor {
                 };
                 n
             }
-            PK::Binary("@", l, r) => self.arm_3(pos, p.keep_array, l, r)?,
-            PK::Binary("#", l, r) => self.arm_4(pos, p.keep_array, l, r)?,
-            PK::Binary("~>", l, r) => self.arm_5(pos, p.keep_array, l, r)?,
-            PK::Binary(op, l, r) => self.arm_6(pos, p.keep_array, op, l, r)?,
-            PK::Array(items) => self.arm_7(pos, p.keep_array, items)?,
-            PK::Object(pairs) => self.arm_8(pos, p.keep_array, pairs)?,
-            PK::Neg(e) => self.arm_9(pos, p.keep_array, e)?,
+            PK::Binary("@", l, r) => self.node_focus_binding(pos, p.keep_array, *l, *r)?,
+            PK::Binary("#", l, r) => self.node_index_binding(pos, p.keep_array, *l, *r)?,
+            PK::Binary("~>", l, r) => self.node_apply(pos, p.keep_array, *l, *r)?,
+            PK::Binary(op, l, r) => self.node_binary(pos, p.keep_array, op, *l, *r)?,
+            PK::Array(items) => self.node_array(pos, p.keep_array, items)?,
+            PK::Object(pairs) => self.node_object(pos, p.keep_array, pairs)?,
+            PK::Neg(e) => self.node_negation(pos, p.keep_array, *e)?,
             PK::Call(procedure, args, partial) => {
-                self.arm_10(pos, p.keep_array, procedure, args, partial)?
+                self.node_call(pos, p.keep_array, *procedure, args, partial)?
             }
-            PK::Lambda(params, sig, body) => self.arm_11(pos, p.keep_array, params, sig, body)?,
-            PK::Condition(c, t, e) => self.arm_12(pos, p.keep_array, c, t, e)?,
-            PK::Transform(pat, upd, del) => self.arm_13(pos, p.keep_array, pat, upd, del)?,
-            PK::Block(exprs) => self.arm_14(pos, p.keep_array, exprs)?,
-            PK::Name(name) => self.arm_15(pos, p.keep_array, name)?,
+            PK::Lambda(params, sig, body) => {
+                self.node_lambda(pos, p.keep_array, params, sig, *body)?
+            }
+            PK::Condition(c, t, e) => self.node_condition(pos, p.keep_array, *c, *t, e)?,
+            PK::Transform(pat, upd, del) => {
+                self.node_transform(pos, p.keep_array, *pat, *upd, del)?
+            }
+            PK::Block(exprs) => self.node_block(pos, p.keep_array, exprs)?,
+            PK::Name(name) => self.node_name(pos, p.keep_array, name)?,
             PK::Op(op @ ("and" | "or" | "in")) => {
                 let step = Node::new(Kind::Name(op.to_string()), pos);
                 Node::path(vec![step])
@@ -255,21 +259,21 @@ impl Processor {
             PK::Wildcard => Node::new(Kind::Wildcard, pos),
             PK::Descendant => Node::new(Kind::Descendant, pos),
             PK::Var(v) => Node::new(Kind::Variable(v), pos),
-            PK::Regex(pattern, flags) => self.arm_16(pos, p.keep_array, pattern, flags)?,
+            PK::Regex(pattern, flags) => self.node_regex(pos, p.keep_array, pattern, flags)?,
             PK::End => return Err(Raw::new("S0207").pos(pos).tok("(end)")),
         })
     }
 
-    fn arm_1(
+    fn node_group_by(
         &mut self,
         pos: usize,
         keep: bool,
-        l: Box<P>,
+        l: P,
         pairs: Vec<(P, P)>,
     ) -> Result<Node, Raw> {
         let _ = (pos, keep);
         Ok({
-            let mut result = self.process(*l)?;
+            let mut result = self.process(l)?;
             if result.group.is_some() {
                 return Err(Raw::new("S0210").pos(pos));
             }
@@ -282,16 +286,16 @@ impl Processor {
         })
     }
 
-    fn arm_2(
+    fn node_order_by(
         &mut self,
         pos: usize,
         keep: bool,
-        l: Box<P>,
+        l: P,
         terms: Vec<(bool, P)>,
     ) -> Result<Node, Raw> {
         let _ = (pos, keep);
         Ok({
-            let result = self.process(*l)?;
+            let result = self.process(l)?;
             let mut result = if matches!(result.kind, Kind::Path(_)) {
                 result
             } else {
@@ -313,15 +317,14 @@ impl Processor {
         })
     }
 
-    fn arm_3(&mut self, pos: usize, keep: bool, l: Box<P>, r: Box<P>) -> Result<Node, Raw> {
+    fn node_focus_binding(&mut self, pos: usize, keep: bool, l: P, r: P) -> Result<Node, Raw> {
         let _ = (pos, keep);
         Ok({
-            let keep = keep;
             let var = match r.kind {
                 PK::Var(v) => v,
                 _ => return Err(Raw::new("S0214").pos(r.pos).tok("@")),
             };
-            let mut result = self.process(*l)?;
+            let mut result = self.process(l)?;
             with_last_step(&mut result, |step| {
                 if !step.stages.is_empty() || !step.predicate.is_empty() {
                     return Err(Raw::new("S0215").pos(pos));
@@ -340,14 +343,14 @@ impl Processor {
         })
     }
 
-    fn arm_4(&mut self, pos: usize, keep: bool, l: Box<P>, r: Box<P>) -> Result<Node, Raw> {
+    fn node_index_binding(&mut self, pos: usize, keep: bool, l: P, r: P) -> Result<Node, Raw> {
         let _ = (pos, keep);
         Ok({
             let var = match r.kind {
                 PK::Var(v) => v,
                 _ => return Err(Raw::new("S0214").pos(r.pos).tok("#")),
             };
-            let result = self.process(*l)?;
+            let result = self.process(l)?;
             let mut result = if matches!(result.kind, Kind::Path(_)) {
                 result
             } else {
@@ -369,11 +372,11 @@ impl Processor {
         })
     }
 
-    fn arm_5(&mut self, pos: usize, keep: bool, l: Box<P>, r: Box<P>) -> Result<Node, Raw> {
+    fn node_apply(&mut self, pos: usize, keep: bool, l: P, r: P) -> Result<Node, Raw> {
         let _ = (pos, keep);
         Ok({
-            let l = self.process(*l)?;
-            let r = self.process(*r)?;
+            let l = self.process(l)?;
+            let r = self.process(r)?;
             let keep = l.keep_array || r.keep_array;
             let mut n = Node::new(Kind::Apply(Box::new(l), Box::new(r)), pos);
             n.keep_array = keep;
@@ -381,18 +384,18 @@ impl Processor {
         })
     }
 
-    fn arm_6(
+    fn node_binary(
         &mut self,
         pos: usize,
         keep: bool,
         op: &'static str,
-        l: Box<P>,
-        r: Box<P>,
+        l: P,
+        r: P,
     ) -> Result<Node, Raw> {
         let _ = (pos, keep);
         Ok({
-            let l = self.process(*l)?;
-            let r = self.process(*r)?;
+            let l = self.process(l)?;
+            let r = self.process(r)?;
             let mut n = Node::new(Kind::Null, pos);
             push_ancestry(&mut n, &l);
             push_ancestry(&mut n, &r);
@@ -401,7 +404,7 @@ impl Processor {
         })
     }
 
-    fn arm_7(&mut self, pos: usize, keep: bool, items: Vec<P>) -> Result<Node, Raw> {
+    fn node_array(&mut self, pos: usize, keep: bool, items: Vec<P>) -> Result<Node, Raw> {
         let _ = (pos, keep);
         Ok({
             let mut n = Node::new(Kind::Null, pos);
@@ -416,7 +419,7 @@ impl Processor {
         })
     }
 
-    fn arm_8(&mut self, pos: usize, keep: bool, pairs: Vec<(P, P)>) -> Result<Node, Raw> {
+    fn node_object(&mut self, pos: usize, keep: bool, pairs: Vec<(P, P)>) -> Result<Node, Raw> {
         let _ = (pos, keep);
         Ok({
             let mut n = Node::new(Kind::Null, pos);
@@ -433,10 +436,10 @@ impl Processor {
         })
     }
 
-    fn arm_9(&mut self, pos: usize, keep: bool, e: Box<P>) -> Result<Node, Raw> {
+    fn node_negation(&mut self, pos: usize, keep: bool, e: P) -> Result<Node, Raw> {
         let _ = (pos, keep);
         Ok({
-            let e = self.process(*e)?;
+            let e = self.process(e)?;
             if let Kind::Num(v) = e.kind {
                 let mut e = e;
                 e.kind = Kind::Num(-v);
@@ -450,11 +453,11 @@ impl Processor {
         })
     }
 
-    fn arm_10(
+    fn node_call(
         &mut self,
         pos: usize,
         keep: bool,
-        procedure: Box<P>,
+        procedure: P,
         args: Vec<P>,
         partial: bool,
     ) -> Result<Node, Raw> {
@@ -467,7 +470,7 @@ impl Processor {
                 push_ancestry(&mut n, &a);
                 out.push(a);
             }
-            let procedure = Box::new(self.process(*procedure)?);
+            let procedure = Box::new(self.process(procedure)?);
             n.kind = if partial {
                 Kind::Partial(procedure, out)
             } else {
@@ -477,17 +480,17 @@ impl Processor {
         })
     }
 
-    fn arm_11(
+    fn node_lambda(
         &mut self,
         pos: usize,
         keep: bool,
         params: Vec<String>,
         sig: Option<Signature>,
-        body: Box<P>,
+        body: P,
     ) -> Result<Node, Raw> {
         let _ = (pos, keep);
         Ok({
-            let body = self.process(*body)?;
+            let body = self.process(body)?;
             let body = tail_call_optimize(body);
             Node::new(
                 Kind::Lambda(Box::new(LambdaDef {
@@ -501,20 +504,20 @@ impl Processor {
         })
     }
 
-    fn arm_12(
+    fn node_condition(
         &mut self,
         pos: usize,
         keep: bool,
-        c: Box<P>,
-        t: Box<P>,
+        c: P,
+        t: P,
         e: Option<Box<P>>,
     ) -> Result<Node, Raw> {
         let _ = (pos, keep);
         Ok({
             let mut n = Node::new(Kind::Null, pos);
-            let c = self.process(*c)?;
+            let c = self.process(c)?;
             push_ancestry(&mut n, &c);
-            let t = self.process(*t)?;
+            let t = self.process(t)?;
             push_ancestry(&mut n, &t);
             let e = match e {
                 Some(e) => {
@@ -529,18 +532,18 @@ impl Processor {
         })
     }
 
-    fn arm_13(
+    fn node_transform(
         &mut self,
         pos: usize,
         keep: bool,
-        pat: Box<P>,
-        upd: Box<P>,
+        pat: P,
+        upd: P,
         del: Option<Box<P>>,
     ) -> Result<Node, Raw> {
         let _ = (pos, keep);
         Ok({
-            let pat = self.process(*pat)?;
-            let upd = self.process(*upd)?;
+            let pat = self.process(pat)?;
+            let upd = self.process(upd)?;
             let del = match del {
                 Some(d) => Some(Box::new(self.process(*d)?)),
                 None => None,
@@ -549,7 +552,7 @@ impl Processor {
         })
     }
 
-    fn arm_14(&mut self, pos: usize, keep: bool, exprs: Vec<P>) -> Result<Node, Raw> {
+    fn node_block(&mut self, pos: usize, keep: bool, exprs: Vec<P>) -> Result<Node, Raw> {
         let _ = (pos, keep);
         Ok({
             let mut n = Node::new(Kind::Null, pos);
@@ -569,7 +572,7 @@ impl Processor {
         })
     }
 
-    fn arm_15(&mut self, pos: usize, keep: bool, name: String) -> Result<Node, Raw> {
+    fn node_name(&mut self, pos: usize, keep: bool, name: String) -> Result<Node, Raw> {
         let _ = (pos, keep);
         Ok({
             let mut step = Node::new(Kind::Name(name), pos);
@@ -582,7 +585,7 @@ impl Processor {
         })
     }
 
-    fn arm_16(
+    fn node_regex(
         &mut self,
         pos: usize,
         keep: bool,

@@ -13,42 +13,45 @@ use std::fmt;
 /// (the evaluation-step budget or the recursion depth ran out) or `U1002` (a
 /// value grew past the size cap); those are stepfn's bounds, not jsonata-js's.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Error {
-    pub(crate) code: &'static str,
-    pub(crate) message: String,
-    pub(crate) position: Option<usize>,
-    pub(crate) token: Option<String>,
-    pub(crate) value: Option<Value>,
+pub struct Error(Box<ErrorInner>);
+
+#[derive(Clone, Debug, PartialEq)]
+struct ErrorInner {
+    code: &'static str,
+    message: String,
+    position: Option<usize>,
+    token: Option<String>,
+    value: Option<Value>,
 }
 
 impl Error {
     /// The JSONata error code, e.g. `"T2001"`.
     pub fn code(&self) -> &str {
-        self.code
+        self.0.code
     }
     /// The message, in jsonata-js's wording for the code.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
     /// The character offset in the expression the error refers to, when known
     /// (jsonata-js's `position`: the offset just after the offending token).
     pub fn position(&self) -> Option<usize> {
-        self.position
+        self.0.position
     }
     /// The token the error refers to (an operator, a function name), when known.
     pub fn token(&self) -> Option<&str> {
-        self.token.as_deref()
+        self.0.token.as_deref()
     }
     /// The offending value, when the error carries one.
     pub fn value(&self) -> Option<&Value> {
-        self.value.as_ref()
+        self.0.value.as_ref()
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)?;
-        if let Some(p) = self.position {
+        write!(f, "{}: {}", self.0.code, self.0.message)?;
+        if let Some(p) = self.0.position {
             write!(f, " (at position {p})")?;
         }
         Ok(())
@@ -130,13 +133,13 @@ impl Raw {
             _ => render(&self),
         };
         let inner = *self.0;
-        Error {
+        Error(Box::new(ErrorInner {
             code: inner.code,
             message,
             position: inner.position,
             token: inner.token,
             value: inner.value,
-        }
+        }))
     }
 }
 

@@ -190,16 +190,16 @@ impl Parser {
                 "*" => mk(PK::Wildcard),
                 "**" => mk(PK::Descendant),
                 "%" => mk(PK::Parent),
-                "[" => self.nud_arm_1(pos, mk)?,
+                "[" => self.array_constructor(pos, mk)?,
                 "{" => mk(PK::Object(self.object()?)),
-                "(" => self.nud_arm_2(pos, mk)?,
-                "|" => self.nud_arm_3(pos, mk)?,
+                "(" => self.block(pos, mk)?,
+                "|" => self.transform(pos, mk)?,
                 _ => return Err(Raw::new("S0211").pos(pos).tok(op)),
             },
         })
     }
 
-    fn nud_arm_1(&mut self, pos: usize, mk: impl Fn(PK) -> P) -> Result<P, Raw> {
+    fn array_constructor(&mut self, pos: usize, mk: impl Fn(PK) -> P) -> Result<P, Raw> {
         let _ = pos;
         Ok({
             let mut items = Vec::new();
@@ -228,7 +228,7 @@ impl Parser {
         })
     }
 
-    fn nud_arm_2(&mut self, pos: usize, mk: impl Fn(PK) -> P) -> Result<P, Raw> {
+    fn block(&mut self, pos: usize, mk: impl Fn(PK) -> P) -> Result<P, Raw> {
         let _ = pos;
         Ok({
             let mut exprs = Vec::new();
@@ -244,7 +244,7 @@ impl Parser {
         })
     }
 
-    fn nud_arm_3(&mut self, pos: usize, mk: impl Fn(PK) -> P) -> Result<P, Raw> {
+    fn transform(&mut self, pos: usize, mk: impl Fn(PK) -> P) -> Result<P, Raw> {
         let _ = pos;
         Ok({
             let pattern = self.expression(0)?;
@@ -289,13 +289,13 @@ impl Parser {
             keep_array: false,
         };
         Ok(match op {
-            "[" => self.led_arm_1(pos, op, left, mk)?,
+            "[" => self.led_predicate(pos, op, left, mk)?,
             "{" => mk(PK::GroupBy(Box::new(left), self.object()?)),
             "(" => self.call(pos, left)?,
-            "^" => self.led_arm_2(pos, op, left, mk)?,
-            ":=" => self.led_arm_3(pos, op, left, mk)?,
-            "@" | "#" => self.led_arm_4(pos, op, left, mk)?,
-            "?" => self.led_arm_5(pos, op, left, mk)?,
+            "^" => self.led_order_by(pos, op, left, mk)?,
+            ":=" => self.led_bind(pos, op, left, mk)?,
+            "@" | "#" => self.led_binding(pos, op, left, mk)?,
+            "?" => self.led_condition(pos, op, left, mk)?,
             _ => {
                 let rhs = self.expression(lbp(&Tok::Op(op)))?;
                 mk(PK::Binary(op, Box::new(left), Box::new(rhs)))
@@ -303,7 +303,7 @@ impl Parser {
         })
     }
 
-    fn led_arm_1(
+    fn led_predicate(
         &mut self,
         pos: usize,
         op: &'static str,
@@ -324,7 +324,7 @@ impl Parser {
         })
     }
 
-    fn led_arm_2(
+    fn led_order_by(
         &mut self,
         pos: usize,
         op: &'static str,
@@ -354,7 +354,7 @@ impl Parser {
         })
     }
 
-    fn led_arm_3(
+    fn led_bind(
         &mut self,
         pos: usize,
         op: &'static str,
@@ -371,7 +371,7 @@ impl Parser {
         })
     }
 
-    fn led_arm_4(
+    fn led_binding(
         &mut self,
         pos: usize,
         op: &'static str,
@@ -388,7 +388,7 @@ impl Parser {
         })
     }
 
-    fn led_arm_5(
+    fn led_condition(
         &mut self,
         pos: usize,
         op: &'static str,
@@ -493,11 +493,8 @@ fn ptext(p: &P) -> String {
 /// `step[]`: flag the innermost step (below any predicates) to keep singleton arrays.
 fn mark_keep_array(p: &mut P) {
     let mut cur = p;
-    loop {
-        match cur.kind {
-            PK::Binary("[", ref mut lhs, _) => cur = lhs,
-            _ => break,
-        }
+    while let PK::Binary("[", ref mut lhs, _) = cur.kind {
+        cur = lhs;
     }
     cur.keep_array = true;
 }

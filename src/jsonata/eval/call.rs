@@ -80,14 +80,7 @@ impl<'a> Ev<'a> {
         env: &Rc<Frame<'a>>,
     ) -> R<Option<Val<'a>>> {
         let mut result = self.apply_inner(proc, args, input, env)?;
-        loop {
-            let (body, lin, lenv) = match &result {
-                Some(Val::Func(f)) => match &**f {
-                    Func::Lambda(l) if l.thunk => (l.body, l.input.clone(), l.env.clone()),
-                    _ => break,
-                },
-                _ => break,
-            };
+        while let Some((body, lin, lenv)) = thunk_parts(&result) {
             let Kind::Call(pnode, anodes) = &body.kind else {
                 break;
             };
@@ -238,6 +231,19 @@ impl<'a> Ev<'a> {
         env: &Rc<Frame<'a>>,
     ) -> R<Option<Val<'a>>> {
         self.apply(Some(f.clone()), args, None, env)
+    }
+}
+
+/// The pieces of a tail-call thunk (a lambda whose body is a call).
+type Thunk<'a> = (&'a Node, Option<Val<'a>>, Rc<Frame<'a>>);
+
+fn thunk_parts<'a>(result: &Option<Val<'a>>) -> Option<Thunk<'a>> {
+    match result {
+        Some(Val::Func(f)) => match &**f {
+            Func::Lambda(l) if l.thunk => Some((l.body, l.input.clone(), l.env.clone())),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

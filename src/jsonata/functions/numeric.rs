@@ -206,7 +206,7 @@ mod tests {
         assert_eq!(round_half_even(2.5, 0.0), 2.0);
         assert_eq!(round_half_even(3.5, 0.0), 4.0);
         assert_eq!(round_half_even(-0.5, 0.0), 0.0);
-        assert_eq!(round_half_even(3.14159, 2.0), 3.14);
+        assert_eq!(round_half_even(1.23456, 2.0), 1.23);
         assert_eq!(round_half_even(12345.0, -2.0), 12300.0);
         assert_eq!(round_half_even(4.525, 2.0), 4.52);
     }

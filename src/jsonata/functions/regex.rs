@@ -160,7 +160,7 @@ impl<'e, 'a> Matches<'e, 'a> {
         let next = res.get("next").filter(Val::is_function);
         if start.is_none()
             && end.is_none()
-            && groups.as_ref().is_none_or(|g| !g.is_array())
+            && groups.as_ref().map_or(true, |g| !g.is_array())
             && next.is_none()
         {
             return Err(Raw::new("T1010"));
@@ -208,7 +208,7 @@ fn match_<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a
         return Ok(None);
     };
     let mut out = Vec::new();
-    if limit.is_none_or(|l| l > 0.0) {
+    if limit.map_or(true, |l| l > 0.0) {
         let mut m = Matches::new(ev, focus, matcher, &subject);
         while let Some(f) = m.next()? {
             out.push(found_object(&subject, f, true));
