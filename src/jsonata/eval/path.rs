@@ -158,7 +158,11 @@ impl<'a> Ev<'a> {
             } else {
                 result = Some(self.step(step, &seq, env, i + 1 == steps.len())?);
             }
-            if !tuple_stream && result.as_ref().map_or(true, |r| r.is_array() && r.len() == 0) {
+            if !tuple_stream
+                && result
+                    .as_ref()
+                    .map_or(true, |r| r.is_array() && r.len() == 0)
+            {
                 break;
             }
             if step.focus.is_none() {
