@@ -58,6 +58,10 @@ pub struct Limits {
     /// Items of one array, or characters of one string, built by evaluation;
     /// default 10,000,000.
     pub max_items: usize,
+    /// How deeply values built by evaluation may nest (the input's own depth
+    /// is not counted); default 200. Deeper values could not be converted or
+    /// dropped on a small stack.
+    pub max_value_depth: u32,
 }
 
 impl Default for Limits {
@@ -67,6 +71,7 @@ impl Default for Limits {
             max_depth: 10_000,
             max_stack_bytes: 160 * 1024,
             max_items: 10_000_000,
+            max_value_depth: 200,
         }
     }
 }
@@ -206,6 +211,24 @@ mod tests {
         assert_eq!(code, "U1001");
         assert_eq!(parse_code, "U1001");
         assert_eq!(ok, Some(json!(5)));
+    }
+
+    #[test]
+    fn values_nested_without_end_are_refused() {
+        let e = Expression::parse(
+            "($f := function($n, $acc){$n = 0 ? $acc : $f($n - 1, {'a': $acc})}; $f(100000, 1))",
+        )
+        .unwrap();
+        let err = e.evaluate(None, &Env::new()).unwrap_err();
+        assert_eq!(err.code(), "U1002");
+        let ok = Expression::parse(
+            "($f := function($n, $acc){$n = 0 ? $acc : $f($n - 1, [[$acc]])}; $f(3, 1))",
+        )
+        .unwrap();
+        assert_eq!(
+            ok.evaluate(None, &Env::new()).unwrap(),
+            Some(json!([[[[1]]]]))
+        );
     }
 
     #[test]

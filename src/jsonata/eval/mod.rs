@@ -139,6 +139,14 @@ impl<'a> Ev<'a> {
         let r = self.eval_node(node, input, env);
         self.depth.set(self.depth.get().saturating_sub(1));
         let mut result = r?;
+        if let Some(v) = &result {
+            if v.depth() > self.limits.max_value_depth {
+                return Err(Raw::new("U1002").pos(node.pos).msg(format!(
+                    "Evaluation built a value nested deeper than the limit of {} levels",
+                    self.limits.max_value_depth
+                )));
+            }
+        }
         for stage in &node.predicate {
             if let Stage::Filter(p) = stage {
                 result = self.filter(p, result, env)?;
@@ -177,7 +185,7 @@ impl<'a> Ev<'a> {
             Kind::Neg(e) => return self.negate(node, e, input, env),
             Kind::Array(items) => return self.array(node, items, input, env).map(Some),
             Kind::Object(pairs) => Some(self.group(pairs, node.pos, input.cloned(), env)?),
-            Kind::Name(n) => path::lookup(input, n, 0),
+            Kind::Name(n) => path::lookup(input, n),
             Kind::Str(s) => Some(Val::str(s.as_str())),
             Kind::Num(n) => Some(Val::Num(*n)),
             Kind::Bool(b) => Some(Val::Bool(*b)),

@@ -9,26 +9,31 @@ use crate::jsonata::error::Raw;
 use indexmap::IndexMap;
 use std::rc::Rc;
 
-/// `fn.lookup`: a member of an object, mapped over arrays.
-pub(crate) fn lookup<'a>(input: Option<&Val<'a>>, key: &str, depth: usize) -> Option<Val<'a>> {
+/// `fn.lookup`: a member of an object, mapped over (nested) arrays; an array
+/// member is spread into the result. Walks nested arrays without recursion.
+pub(crate) fn lookup<'a>(input: Option<&Val<'a>>, key: &str) -> Option<Val<'a>> {
     let v = input?;
-    if v.is_array() {
-        if depth > 2_000 {
-            return None;
-        }
-        let mut out = Vec::new();
-        for it in v.items() {
-            if let Some(r) = lookup(Some(&it), key, depth + 1) {
-                if r.is_array() {
-                    out.extend(r.items());
-                } else {
-                    out.push(r);
-                }
+    if !v.is_array() {
+        return v.get(key);
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![v.items().into_iter()];
+    while let Some(top) = stack.last_mut() {
+        let Some(item) = top.next() else {
+            stack.pop();
+            continue;
+        };
+        if item.is_array() {
+            stack.push(item.items().into_iter());
+        } else if let Some(r) = item.get(key) {
+            if r.is_array() {
+                out.extend(r.items());
+            } else {
+                out.push(r);
             }
         }
-        return Some(Val::seq(out));
     }
-    v.get(key)
+    Some(Val::seq(out))
 }
 
 fn flatten_into<'a>(v: &Val<'a>, out: &mut Vec<Val<'a>>) {

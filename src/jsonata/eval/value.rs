@@ -17,6 +17,8 @@ pub(crate) const OUTER: u8 = 8;
 pub(crate) struct Arr<'a> {
     pub items: Vec<Val<'a>>,
     pub flags: Cell<u8>,
+    /// How deeply the built values inside nest (borrowed JSON counts 0).
+    pub depth: u32,
 }
 
 impl<'a> Arr<'a> {
@@ -29,6 +31,23 @@ impl<'a> Arr<'a> {
 }
 
 pub(crate) type Obj<'a> = IndexMap<String, Val<'a>>;
+
+/// A built object and how deeply the built values inside it nest.
+pub(crate) struct ObjBox<'a> {
+    pub map: Obj<'a>,
+    pub depth: u32,
+}
+
+impl<'a> std::ops::Deref for ObjBox<'a> {
+    type Target = Obj<'a>;
+    fn deref(&self) -> &Obj<'a> {
+        &self.map
+    }
+}
+
+fn depth_of<'x, 'a: 'x>(items: impl Iterator<Item = &'x Val<'a>>) -> u32 {
+    1 + items.map(Val::depth).max().unwrap_or(0)
+}
 
 /// One tuple of a tuple stream: the context `@` and the bindings made so far.
 #[derive(Clone)]
@@ -55,7 +74,7 @@ pub(crate) enum Val<'a> {
     Str(Rc<str>),
     Ref(&'a Value),
     Arr(Rc<Arr<'a>>),
-    Obj(Rc<Obj<'a>>),
+    Obj(Rc<ObjBox<'a>>),
     Func(Rc<Func<'a>>),
     Tuples(Rc<Vec<Tuple<'a>>>),
 }
@@ -65,25 +84,31 @@ impl<'a> Val<'a> {
         Val::Str(s.into())
     }
     pub fn array(items: Vec<Val<'a>>) -> Val<'a> {
-        Val::Arr(Rc::new(Arr {
-            items,
-            flags: Cell::new(0),
-        }))
+        Val::flagged(items, 0)
     }
     pub fn seq(items: Vec<Val<'a>>) -> Val<'a> {
-        Val::Arr(Rc::new(Arr {
-            items,
-            flags: Cell::new(SEQ),
-        }))
+        Val::flagged(items, SEQ)
     }
     pub fn flagged(items: Vec<Val<'a>>, flags: u8) -> Val<'a> {
+        let depth = depth_of(items.iter());
         Val::Arr(Rc::new(Arr {
             items,
             flags: Cell::new(flags),
+            depth,
         }))
     }
-    pub fn obj(o: Obj<'a>) -> Val<'a> {
-        Val::Obj(Rc::new(o))
+    pub fn obj(map: Obj<'a>) -> Val<'a> {
+        let depth = depth_of(map.values());
+        Val::Obj(Rc::new(ObjBox { map, depth }))
+    }
+
+    /// How deeply the values evaluation built nest here (borrowed JSON counts 0).
+    pub fn depth(&self) -> u32 {
+        match self {
+            Val::Arr(a) => a.depth,
+            Val::Obj(o) => o.depth,
+            _ => 0,
+        }
     }
 
     /// Resolve a borrowed scalar into its direct form (arrays/objects stay `Ref`).

@@ -50,7 +50,7 @@ fn keys<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
 
 fn lookup<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
     let key = str_arg(&args, 1).unwrap_or_default();
-    Ok(lookup_key(arg(&args, 0), &key, 0))
+    Ok(lookup_key(arg(&args, 0), &key))
 }
 
 fn spread_one<'a>(v: &Val<'a>, out: &mut Vec<Val<'a>>) {
