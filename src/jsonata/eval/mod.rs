@@ -114,6 +114,11 @@ impl<'a> Ev<'a> {
         Ok(())
     }
 
+    /// Undo the depth count of [`Ev::enter`].
+    pub fn leave(&self) {
+        self.depth.set(self.depth.get().saturating_sub(1));
+    }
+
     /// Check a size against the cap on values built by evaluation.
     pub fn check_size(&self, n: usize) -> R<()> {
         if n > self.limits.max_items {

@@ -139,6 +139,95 @@ impl<'a> Ev<'a> {
         input: Option<&Val<'a>>,
         env: &Rc<Frame<'a>>,
     ) -> R<Option<Val<'a>>> {
+        if let Some(r) = self.simple_path(node, steps, input, env)? {
+            return Ok(r);
+        }
+        self.general_path(node, steps, input, env)
+    }
+
+    /// The common case, without building sequences: field names (after at
+    /// most one variable) walked down single objects. Gives `None` to hand the
+    /// path to the general algorithm, which it then matches exactly.
+    #[allow(clippy::option_option)]
+    fn simple_path(
+        &self,
+        node: &'a Node,
+        steps: &'a [Node],
+        input: Option<&Val<'a>>,
+        env: &Rc<Frame<'a>>,
+    ) -> R<Option<Option<Val<'a>>>> {
+        if node.keep_singleton || node.keep_array || node.tuple || node.group.is_some() {
+            return Ok(None);
+        }
+        let simple = |s: &Node| {
+            !s.tuple
+                && !s.keep_array
+                && !s.cons_array
+                && s.stages.is_empty()
+                && s.predicate.is_empty()
+                && s.group.is_none()
+                && s.focus.is_none()
+                && s.index.is_none()
+                && s.ancestor.is_none()
+        };
+        let mut rest = steps;
+        let mut cur: Option<Val<'a>> = match steps.first() {
+            Some(
+                first @ Node {
+                    kind: Kind::Variable(name),
+                    ..
+                },
+            ) if simple(first) && !name.is_empty() => {
+                rest = &steps[1..];
+                self.enter(first.pos)?;
+                let v = self.variable(name, env);
+                self.leave();
+                v
+            }
+            _ => {
+                if input.is_some_and(Val::is_array) {
+                    return Ok(None);
+                }
+                input.cloned()
+            }
+        };
+        for (i, step) in rest.iter().enumerate() {
+            let Kind::Name(key) = &step.kind else {
+                return Ok(None);
+            };
+            if !simple(step) {
+                return Ok(None);
+            }
+            match &cur {
+                None => return Ok(Some(None)),
+                Some(v) if v.is_array() => {
+                    if i == 0 && rest.len() == steps.len() {
+                        return Ok(None);
+                    }
+                    let tail = &rest[i..];
+                    let v = v.clone();
+                    return self.general_path(node, tail, Some(&v), env).map(Some);
+                }
+                Some(v) => {
+                    self.enter(step.pos)?;
+                    cur = v.get(key);
+                    self.leave();
+                }
+            }
+        }
+        match &cur {
+            Some(v) if v.is_sequence() => Ok(None),
+            _ => Ok(Some(cur)),
+        }
+    }
+
+    fn general_path(
+        &self,
+        node: &'a Node,
+        steps: &'a [Node],
+        input: Option<&Val<'a>>,
+        env: &Rc<Frame<'a>>,
+    ) -> R<Option<Val<'a>>> {
         let first_var = matches!(steps.first().map(|s| &s.kind), Some(Kind::Variable(_)));
         let mut seq: Vec<Option<Val<'a>>> = match input {
             Some(v) if v.is_array() && !first_var => v.items().into_iter().map(Some).collect(),
@@ -510,7 +599,7 @@ impl<'a> Ev<'a> {
             };
             let ord = match (&aa, &bb) {
                 (Val::Num(x), Val::Num(y)) => x.partial_cmp(y),
-                (Val::Str(x), Val::Str(y)) => Some(x.cmp(y)),
+                (Val::Str(x), Val::Str(y)) => Some(x.encode_utf16().cmp(y.encode_utf16())),
                 (Val::Num(_) | Val::Str(_), Val::Num(_) | Val::Str(_)) => {
                     return Err(Raw::new("T2007")
                         .pos(node.pos)

@@ -447,6 +447,13 @@ fn deep_eq<'a>(a: &Val<'a>, b: &Val<'a>, depth: usize) -> bool {
             return true;
         }
     }
+    // Scalars compare without copying a borrowed string.
+    if let (Some(x), Some(y)) = (a.as_str(), b.as_str()) {
+        return x == y;
+    }
+    if let (Some(x), Some(y)) = (a.as_num(), b.as_num()) {
+        return x == y;
+    }
     match (a.norm(), b.norm()) {
         (Val::Null, Val::Null) => true,
         (Val::Bool(x), Val::Bool(y)) => x == y,
