@@ -214,6 +214,51 @@ mod tests {
     }
 
     #[test]
+    fn compiled_expressions_cross_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Expression>();
+        send_sync::<Error>();
+        send_sync::<Env<'static>>();
+    }
+
+    #[test]
+    fn errors_carry_code_position_and_token() {
+        let e = Expression::parse("$sum(1, 2, 3)").unwrap();
+        let err = e.evaluate(None, &Env::new()).unwrap_err();
+        assert_eq!(err.code(), "T0410");
+        assert_eq!(err.message(), "Argument 2 of function \"sum\" does not match function signature");
+        assert_eq!(err.position(), Some(5));
+        assert_eq!(err.token(), Some("sum"));
+        assert_eq!(Expression::parse("a ?? b").unwrap_err().code(), "S0211");
+        assert_eq!(Expression::parse("a ?: b").unwrap_err().code(), "S0211");
+    }
+
+    #[test]
+    fn time_and_randomness_come_from_the_environment() {
+        let e = Expression::parse("[$now(), $millis(), $random() = $random(), $uuid()]").unwrap();
+        let mut env = Env::new();
+        env.set_now_millis(1_700_000_000_123).set_seed(42);
+        let a = e.evaluate(None, &env).unwrap();
+        assert_eq!(a, e.evaluate(None, &env).unwrap());
+        let a = a.unwrap();
+        assert_eq!(a[0], json!("2023-11-14T22:13:20.123Z"));
+        assert_eq!(a[1], json!(1_700_000_000_123_i64));
+        assert_eq!(a[2], json!(false));
+        let err = e.evaluate(None, &Env::new()).unwrap_err();
+        assert_eq!(err.code(), "U1003");
+        let seeded = Expression::parse("$random(7) = $random(7)").unwrap();
+        assert_eq!(seeded.evaluate(None, &Env::new()).unwrap(), Some(json!(true)));
+    }
+
+    #[test]
+    fn eval_is_refused_as_on_aws() {
+        let e = Expression::parse("$eval('1 + 1')").unwrap();
+        let err = e.evaluate(None, &Env::new()).unwrap_err();
+        assert_eq!(err.code(), "D3202");
+        assert_eq!(err.message(), "The $eval function is not supported by AWS Step Functions; use $parse to read JSON");
+    }
+
+    #[test]
     fn values_nested_without_end_are_refused() {
         let e = Expression::parse(
             "($f := function($n, $acc){$n = 0 ? $acc : $f($n - 1, {'a': $acc})}; $f(100000, 1))",
