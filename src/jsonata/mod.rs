@@ -226,7 +226,10 @@ mod tests {
         let e = Expression::parse("$sum(1, 2, 3)").unwrap();
         let err = e.evaluate(None, &Env::new()).unwrap_err();
         assert_eq!(err.code(), "T0410");
-        assert_eq!(err.message(), "Argument 2 of function \"sum\" does not match function signature");
+        assert_eq!(
+            err.message(),
+            "Argument 2 of function \"sum\" does not match function signature"
+        );
         assert_eq!(err.position(), Some(5));
         assert_eq!(err.token(), Some("sum"));
         assert_eq!(Expression::parse("a ?? b").unwrap_err().code(), "S0211");
@@ -247,7 +250,10 @@ mod tests {
         let err = e.evaluate(None, &Env::new()).unwrap_err();
         assert_eq!(err.code(), "U1003");
         let seeded = Expression::parse("$random(7) = $random(7)").unwrap();
-        assert_eq!(seeded.evaluate(None, &Env::new()).unwrap(), Some(json!(true)));
+        assert_eq!(
+            seeded.evaluate(None, &Env::new()).unwrap(),
+            Some(json!(true))
+        );
     }
 
     #[test]
@@ -255,7 +261,10 @@ mod tests {
         let e = Expression::parse("$eval('1 + 1')").unwrap();
         let err = e.evaluate(None, &Env::new()).unwrap_err();
         assert_eq!(err.code(), "D3202");
-        assert_eq!(err.message(), "The $eval function is not supported by AWS Step Functions; use $parse to read JSON");
+        assert_eq!(
+            err.message(),
+            "The $eval function is not supported by AWS Step Functions; use $parse to read JSON"
+        );
     }
 
     #[test]
