@@ -142,8 +142,18 @@ impl Expression {
 
     /// Evaluate against `input` (`None` = undefined). `Ok(None)` is an undefined
     /// result. A function value as the result comes back as `""` (what `$string`
-    /// makes of one).
+    /// makes of one); [`Expression::evaluate_outcome`] tells it apart.
     pub fn evaluate(&self, input: Option<&Value>, env: &Env<'_>) -> Result<Option<Value>, Error> {
+        Ok(match self.evaluate_outcome(input, env)? {
+            Outcome::Value(v) => Some(v),
+            Outcome::Undefined => None,
+            Outcome::Function => Some(Value::String(String::new())),
+        })
+    }
+
+    /// Evaluate, telling a function result apart (AWS refuses one as a field's
+    /// value: "returned an unsupported result type").
+    pub fn evaluate_outcome(&self, input: Option<&Value>, env: &Env<'_>) -> Result<Outcome, Error> {
         let ev = eval::Ev::new(
             &self.labels,
             env.limits,
@@ -164,8 +174,7 @@ impl Expression {
             };
             ev.bind(&root, name, Some(v));
         }
-        let raw_input = input.map(Val::Ref);
-        ev.bind(&root, "$", raw_input.clone());
+        ev.bind(&root, "$", input.map(Val::Ref));
         let input = match input {
             Some(v @ Value::Array(_)) => Some(Val::flagged(vec![Val::Ref(v)], SEQ | OUTER)),
             other => other.map(Val::Ref),
@@ -174,13 +183,25 @@ impl Expression {
             .eval(&self.root, input.as_ref(), &root)
             .map_err(|e| e.finish())?;
         match result {
-            None => Ok(None),
+            None => Ok(Outcome::Undefined),
+            Some(Val::Func(_)) => Ok(Outcome::Function),
             Some(v) => match to_json(&v, 0) {
-                Some(j) => Ok(Some(j)),
+                Some(j) => Ok(Outcome::Value(j)),
                 None => Err(error::Raw::new("D1001").val(Value::Null).finish()),
             },
         }
     }
+}
+
+/// What an evaluation produced.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// A JSON value.
+    Value(Value),
+    /// Nothing (JSONata's undefined).
+    Undefined,
+    /// A function (a lambda, a built-in, a partial application, a regex).
+    Function,
 }
 
 #[cfg(test)]
@@ -211,6 +232,21 @@ mod tests {
         assert_eq!(code, "U1001");
         assert_eq!(parse_code, "U1001");
         assert_eq!(ok, Some(json!(5)));
+    }
+
+    #[test]
+    fn a_function_result_is_told_apart() {
+        let e = Expression::parse("function($x){$x}").unwrap();
+        assert_eq!(
+            e.evaluate_outcome(None, &Env::new()).unwrap(),
+            Outcome::Function
+        );
+        assert_eq!(e.evaluate(None, &Env::new()).unwrap(), Some(json!("")));
+        let u = Expression::parse("nothing").unwrap();
+        assert_eq!(
+            u.evaluate_outcome(Some(&json!({})), &Env::new()).unwrap(),
+            Outcome::Undefined
+        );
     }
 
     #[test]
