@@ -115,9 +115,22 @@ impl Signature {
     /// used for a missing argument marked `-`.
     pub fn validate<'a>(
         &self,
-        args: &[Option<Val<'a>>],
+        args: Vec<Option<Val<'a>>>,
         context: Option<&Val<'a>>,
     ) -> Result<Vec<Option<Val<'a>>>, Raw> {
+        // One argument per parameter, each of an accepted type: the match is
+        // one to one and nothing needs fixing up.
+        let one_to_one = args.len() == self.params.len()
+            && self.params.iter().zip(&args).all(|(p, a)| {
+                let s = symbol(a.as_ref());
+                p.quant != Quant::Plus
+                    && p.class.contains(&s)
+                    && (p.kind != b'a' || (s == b'a' && p.subtype.is_none()))
+            });
+        if one_to_one {
+            return Ok(args);
+        }
+        let args = &args[..];
         let syms: Vec<u8> = args.iter().map(|a| symbol(a.as_ref())).collect();
         let Some(caps) = self.matches(&syms, self.params.len(), true) else {
             return Err(self.mismatch(args, &syms));

@@ -115,14 +115,14 @@ impl<'a> Ev<'a> {
         match &*f {
             Func::Lambda(l) => {
                 let args = match l.sig {
-                    Some(sig) => sig.validate(&args, input)?,
+                    Some(sig) => sig.validate(args, input)?,
                     None => args,
                 };
                 self.apply_lambda(l, args)
             }
             Func::Native(n) => {
                 let args = match &n.sig {
-                    Some(sig) => sig.validate(&args, input)?,
+                    Some(sig) => sig.validate(args, input)?,
                     None => args,
                 };
                 let focus = Focus { env: env.clone() };

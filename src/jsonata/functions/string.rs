@@ -111,10 +111,10 @@ fn substring<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>
 }
 
 fn substring_before<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(st) = str_arg(&args, 0) else {
+    let Some(st) = arg(&args, 0).and_then(Val::as_str) else {
         return Ok(None);
     };
-    let chars = str_arg(&args, 1).unwrap_or_default();
+    let chars = arg(&args, 1).and_then(Val::as_str).unwrap_or_default();
     match st.find(&chars) {
         Some(i) => s(&st[..i]),
         None => s(st),
@@ -122,10 +122,10 @@ fn substring_before<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<V
 }
 
 fn substring_after<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(st) = str_arg(&args, 0) else {
+    let Some(st) = arg(&args, 0).and_then(Val::as_str) else {
         return Ok(None);
     };
-    let chars = str_arg(&args, 1).unwrap_or_default();
+    let chars = arg(&args, 1).and_then(Val::as_str).unwrap_or_default();
     match st.find(&chars) {
         Some(i) => s(&st[i + chars.len()..]),
         None => s(st),
@@ -133,14 +133,14 @@ fn substring_after<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Va
 }
 
 fn lowercase<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    match str_arg(&args, 0) {
+    match arg(&args, 0).and_then(Val::as_str) {
         Some(v) => s(v.to_lowercase()),
         None => Ok(None),
     }
 }
 
 fn uppercase<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    match str_arg(&args, 0) {
+    match arg(&args, 0).and_then(Val::as_str) {
         Some(v) => s(v.to_uppercase()),
         None => Ok(None),
     }
@@ -154,7 +154,7 @@ fn length<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
 }
 
 fn trim<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
-    let Some(st) = str_arg(&args, 0) else {
+    let Some(st) = arg(&args, 0).and_then(Val::as_str) else {
         return Ok(None);
     };
     let mut out = String::with_capacity(st.len());
