@@ -115,7 +115,7 @@ fn substring_before<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<V
         return Ok(None);
     };
     let chars = arg(&args, 1).and_then(Val::as_str).unwrap_or_default();
-    match st.find(&chars) {
+    match st.find(chars) {
         Some(i) => s(&st[..i]),
         None => s(st),
     }
@@ -126,7 +126,7 @@ fn substring_after<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Va
         return Ok(None);
     };
     let chars = arg(&args, 1).and_then(Val::as_str).unwrap_or_default();
-    match st.find(&chars) {
+    match st.find(chars) {
         Some(i) => s(&st[i + chars.len()..]),
         None => s(st),
     }
