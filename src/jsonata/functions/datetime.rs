@@ -1,11 +1,9 @@
 //! Date-time functions: `$now`, `$millis` (the current time comes from the
 //! caller's environment, never from a clock here), `$fromMillis`, `$toMillis`.
 //!
-//! REGISTRATION POINT: `from_millis` and `to_millis` are placeholders with the
-//! final signatures; the picture-string implementations written separately
-//! replace their bodies (this file), and the table needs no change.
+//! The picture engines are in [`super::pictures`]; this file registers them.
 
-use super::{num_arg, str_arg, Args, Entry, FnError, Focus};
+use super::{num_arg, str_arg, Args, Entry, Focus};
 use crate::jsonata::error::Raw;
 use crate::jsonata::eval::value::Val;
 use crate::jsonata::eval::{Ev, R};
@@ -17,29 +15,7 @@ pub(crate) const TABLE: &[Entry] = &[
     ("toMillis", "<s-s?:n>", 2, to_millis_fn),
 ];
 
-fn not_yet(name: &str) -> FnError {
-    FnError {
-        code: "D3199",
-        message: format!("${name}() with a picture is not yet available in stepfn"),
-    }
-}
-
-/// `$fromMillis(ms, picture, timezone)`.
-pub(crate) fn from_millis(
-    ms: f64,
-    picture: Option<&str>,
-    timezone: Option<&str>,
-) -> Result<String, FnError> {
-    match (picture, timezone) {
-        (None, None) => iso(ms).ok_or_else(|| not_yet("fromMillis")),
-        _ => Err(not_yet("fromMillis")),
-    }
-}
-
-/// `$toMillis(timestamp, picture)`.
-pub(crate) fn to_millis(_s: &str, _picture: Option<&str>) -> Result<Option<f64>, FnError> {
-    Err(not_yet("toMillis"))
-}
+use super::pictures::datetime::{from_millis, to_millis_at};
 
 /// `new Date(ms).toISOString()`.
 pub(crate) fn iso(ms: f64) -> Option<String> {
@@ -102,10 +78,15 @@ fn from_millis_fn<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val
     )?)))
 }
 
-fn to_millis_fn<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
+fn to_millis_fn<'a>(ev: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
     let Some(s) = str_arg(&args, 0) else {
         return Ok(None);
     };
     let picture = str_arg(&args, 1);
-    Ok(to_millis(&s, picture.as_deref())?.map(Val::Num))
+    // a picture that leaves out the date takes it from the evaluation's "now"
+    let now = match picture {
+        Some(_) => current(ev)?,
+        None => 0.0,
+    };
+    Ok(to_millis_at(&s, picture.as_deref(), now)?.map(Val::Num))
 }

@@ -1,14 +1,13 @@
 //! Picture-string number functions: `$formatNumber`, `$formatInteger`,
 //! `$parseInteger`, `$formatBase`.
 //!
-//! REGISTRATION POINT: the four pure functions below are placeholders with
-//! the final signatures; the implementations written separately replace their
-//! bodies (this file), and the table needs no change.
+//! The picture engines are in [`super::pictures`]; this file registers them
+//! and converts the arguments.
 
-use super::{arg, num_arg, str_arg, Args, Entry, FnError, Focus};
+use super::{arg, num_arg, str_arg, Args, Entry, Focus};
 use crate::jsonata::eval::value::{to_json, Val};
 use crate::jsonata::eval::{Ev, R};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 pub(crate) const TABLE: &[Entry] = &[
     ("formatNumber", "<n-so?:s>", 3, format_number_fn),
@@ -17,36 +16,7 @@ pub(crate) const TABLE: &[Entry] = &[
     ("formatBase", "<n-n?:s>", 2, format_base_fn),
 ];
 
-fn not_yet(name: &str) -> FnError {
-    FnError {
-        code: "D3199",
-        message: format!("${name}() is not yet available in stepfn"),
-    }
-}
-
-/// `$formatNumber(value, picture, options)`.
-pub(crate) fn format_number(
-    _value: f64,
-    _picture: &str,
-    _options: Option<&Map<String, Value>>,
-) -> Result<String, FnError> {
-    Err(not_yet("formatNumber"))
-}
-
-/// `$formatInteger(value, picture)`.
-pub(crate) fn format_integer(_value: f64, _picture: &str) -> Result<String, FnError> {
-    Err(not_yet("formatInteger"))
-}
-
-/// `$parseInteger(string, picture)`.
-pub(crate) fn parse_integer(_s: &str, _picture: &str) -> Result<f64, FnError> {
-    Err(not_yet("parseInteger"))
-}
-
-/// `$formatBase(value, radix)`.
-pub(crate) fn format_base(_value: f64, _radix: Option<f64>) -> Result<String, FnError> {
-    Err(not_yet("formatBase"))
-}
+use super::pictures::format::{format_base, format_integer, format_number, parse_integer};
 
 fn format_number_fn<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
     let Some(v) = num_arg(&args, 0) else {
@@ -74,7 +44,7 @@ fn parse_integer_fn<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<V
         return Ok(None);
     };
     let picture = str_arg(&args, 1).unwrap_or_default();
-    Ok(Some(Val::Num(parse_integer(&s, &picture)?)))
+    Ok(parse_integer(&s, &picture)?.map(Val::Num))
 }
 
 fn format_base_fn<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {

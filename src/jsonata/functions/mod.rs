@@ -12,6 +12,7 @@ pub(crate) mod format;
 pub(crate) mod higher_order;
 pub(crate) mod numeric;
 pub(crate) mod object;
+pub(crate) mod pictures;
 pub(crate) mod regex;
 pub(crate) mod string;
 
