@@ -190,6 +190,79 @@ fn array_unique(c: &mut Criterion) {
     }
 }
 
+/// The seven JSONata rows of ../shared/bench/jsonata (same expressions, same
+/// document, same bindings): parse and evaluation timed apart, each beside one
+/// `serde_json::Value` clone of its input, the yardstick the peer figures there
+/// carry. The document is `data.json` as that folder's `gen_data.py` writes
+/// it (deterministic): read from `STEPFN_JSONATA_BENCH_DATA`, or made by
+/// running the script in a temporary directory.
+fn jsonata_rows(c: &mut Criterion) {
+    use stepfn::jsonata::{Env, Expression};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/jsonata");
+    let doc_text = match std::env::var("STEPFN_JSONATA_BENCH_DATA") {
+        Ok(path) => std::fs::read_to_string(path).ok(),
+        Err(_) => generated_document(&dir),
+    };
+    let (Some(doc_text), Ok(exprs_text)) =
+        (doc_text, std::fs::read_to_string(dir.join("exprs.json")))
+    else {
+        println!("SKIP jsonata rows: no ../shared/bench/jsonata (or python3 to run gen_data.py)");
+        return;
+    };
+    let doc: Value = serde_json::from_str(&doc_text).expect("data.json is JSON");
+    let mut small = doc.clone();
+    if let Some(orders) = small.get_mut("orders").and_then(Value::as_array_mut) {
+        orders.truncate(1);
+    }
+    let rows: Vec<Value> = serde_json::from_str(&exprs_text).expect("exprs.json is JSON");
+    let mut group = c.benchmark_group("jsonata");
+    for row in &rows {
+        let name = row["name"].as_str().unwrap_or("?");
+        let text = row["expr"].as_str().unwrap_or("");
+        let states = row["states"].as_bool().unwrap_or(false);
+        let input = if row["small"].as_bool().unwrap_or(false) {
+            &small
+        } else {
+            &doc
+        };
+        let expr = Expression::parse(text).expect("the expression parses");
+        let mut env = Env::new();
+        if states {
+            env.bind_object("states", vec![("input", input)]);
+        }
+        let subject = if states { None } else { Some(input) };
+        assert!(
+            expr.evaluate(subject, &env)
+                .expect("it evaluates")
+                .is_some(),
+            "{name}"
+        );
+        group.bench_function(format!("{name} parse"), |b| {
+            b.iter(|| black_box(Expression::parse(black_box(text)).ok()))
+        });
+        group.bench_function(format!("{name} eval"), |b| {
+            b.iter(|| black_box(expr.evaluate(black_box(subject), &env).ok()))
+        });
+        group.bench_function(format!("{name} clone of the input"), |b| {
+            b.iter(|| black_box(black_box(input).clone()))
+        });
+    }
+    group.finish();
+}
+
+/// The order document `gen_data.py` writes, made in a temporary directory.
+fn generated_document(dir: &std::path::Path) -> Option<String> {
+    let out = std::env::temp_dir().join(format!("stepfn-bench-jsonata-{}", std::process::id()));
+    std::fs::create_dir_all(&out).ok()?;
+    let ran = std::process::Command::new("python3")
+        .arg(dir.join("gen_data.py"))
+        .current_dir(&out)
+        .output();
+    let text = std::fs::read_to_string(out.join("data.json")).ok();
+    let _ = std::fs::remove_dir_all(&out);
+    ran.ok()?.status.success().then_some(text?)
+}
+
 criterion_group!(
     benches,
     reference_path,
@@ -201,6 +274,7 @@ criterion_group!(
     payload_template,
     intrinsic_format,
     array_unique,
-    choice_and
+    choice_and,
+    jsonata_rows
 );
 criterion_main!(benches);

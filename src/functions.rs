@@ -10,7 +10,6 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
 use md5::Md5;
-use serde_json::Value;
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
@@ -51,11 +50,8 @@ pub(crate) fn uuid_v4(random: [u8; 16]) -> String {
 
 /// `items` cut into chunks of `size` items (`size` > 0); the last chunk may
 /// be shorter. Empty for an empty array.
-pub(crate) fn partition(items: &[Value], size: usize) -> Vec<Value> {
-    items
-        .chunks(size.max(1))
-        .map(|chunk| Value::Array(chunk.to_vec()))
-        .collect()
+pub(crate) fn partition<T: Clone>(items: &[T], size: usize) -> Vec<Vec<T>> {
+    items.chunks(size.max(1)).map(<[T]>::to_vec).collect()
 }
 
 /// How many integers `start`, `start + step`, ... reach up to `end`
@@ -104,7 +100,7 @@ pub(crate) fn base64_decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     #[test]
     fn digests_are_lowercase_hex() {
@@ -127,9 +123,12 @@ mod tests {
     #[test]
     fn partitions_keep_a_short_last_chunk() {
         let items = [json!(0), json!(1), json!(2)];
-        assert_eq!(partition(&items, 2), [json!([0, 1]), json!([2])]);
-        assert_eq!(partition(&items, 4), [json!([0, 1, 2])]);
-        assert!(partition(&[], 3).is_empty());
+        assert_eq!(
+            partition(&items, 2),
+            [vec![json!(0), json!(1)], vec![json!(2)]]
+        );
+        assert_eq!(partition(&items, 4), [items.to_vec()]);
+        assert!(partition::<Value>(&[], 3).is_empty());
     }
 
     #[test]

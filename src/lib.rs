@@ -66,6 +66,8 @@
 //! [`jsonpath`] (Reference Paths and JSONPath, payload templates, intrinsic
 //! calls, Choice rules), each compiled once and evaluated against an
 //! [`Env`](jsonpath::Env).
+//! [`jsonata`] is a JSONata 2.0.6 evaluator over borrowed `serde_json`
+//! values (not yet wired into JSONata states).
 //!
 //! # Testing definitions offline
 //!
@@ -200,6 +202,7 @@ mod json;
 mod resource;
 mod timestamp;
 // layer 1: the query languages
+pub mod jsonata;
 pub mod jsonpath;
 // layer 1': the seams
 pub mod clock;

@@ -420,3 +420,106 @@ fn map_iterations_run_their_task_commands_at_once() {
     drop(dir);
     assert_eq!(out, json!({"status": "SUCCEEDED", "output": ["ok", "ok"]}));
 }
+
+fn stepfn_stdin(args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stepfn"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("the binary ends")
+}
+
+#[test]
+fn eval_jsonata_prints_the_result() {
+    let out = stepfn(&[
+        "eval",
+        "--jsonata",
+        "$sum(a) & '/' & $x",
+        "--input",
+        r#"{"a":[1,2]}"#,
+        "--bindings",
+        r#"{"x":"y"}"#,
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "\"3/y\"\n");
+    let out = stepfn(&[
+        "eval",
+        "--jsonata",
+        "$states.context.Execution.Id",
+        "--context",
+        r#"{"Execution":{"Id":"e1"}}"#,
+    ]);
+    assert_eq!(stdout(&out), "\"e1\"\n");
+}
+
+#[test]
+fn eval_jsonata_undefined_and_errors() {
+    let out = stepfn(&["eval", "--jsonata", "nothing", "--input", "{}"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "note: the result is undefined\n"
+    );
+    let out = stepfn(&["eval", "--jsonata", "1 + 'a'"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "T2002: The right side of the \"+\" operator must evaluate to a number (at position 3)\n"
+    );
+}
+
+#[test]
+fn eval_jsonpath_paths_and_intrinsics() {
+    let out = stepfn(&["eval", "--jsonpath", "$.a[1]", "--input", r#"{"a":[1,2]}"#]);
+    assert_eq!(stdout(&out), "2\n");
+    let out = stepfn(&[
+        "eval",
+        "--jsonpath",
+        "$$.Execution.Id",
+        "--context",
+        r#"{"Execution":{"Id":"e1"}}"#,
+    ]);
+    assert_eq!(stdout(&out), "\"e1\"\n");
+    let out = stepfn(&[
+        "eval",
+        "--jsonpath",
+        "States.Format('{}-{}', $.a, $v)",
+        "--input",
+        r#"{"a":1}"#,
+        "--bindings",
+        r#"{"v":"w"}"#,
+    ]);
+    assert_eq!(stdout(&out), "\"1-w\"\n");
+}
+
+#[test]
+fn eval_batch_speaks_the_harness_protocol() {
+    let out = stepfn_stdin(
+        &["eval", "--batch"],
+        "{\"id\":\"a\",\"expr\":\"x + 1\",\"data\":{\"x\":1},\"bindings\":{}}\n{\"id\":\"b\",\"expr\":\"y\",\"bindings\":{}}\n{\"id\":\"c\",\"expr\":\"$z(\",\"bindings\":{}}\n",
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            json!({"id": "a", "result": 2}),
+            json!({"id": "b", "undefined": true}),
+            json!({"id": "c", "error": {"code": "S0203", "message": "Expected \")\" before end of expression", "position": 3, "token": "(end)", "value": ")"}}),
+        ]
+    );
+}

@@ -197,7 +197,7 @@ fn code_only(text: &str) -> String {
                 }
                 j += 1;
                 let closing: Vec<u8> = std::iter::once(b'"')
-                    .chain(std::iter::repeat(b'#').take(hashes))
+                    .chain(std::iter::repeat_n(b'#', hashes))
                     .collect();
                 while j < b.len() && !b[j..].starts_with(&closing) {
                     j += 1;

@@ -120,7 +120,7 @@ fn choice_loop(limit: i64) -> Program {
     Box::new(move |mut input| loop {
         let i = input["i"].as_i64().unwrap_or(0) + 1;
         input = object([("i", Value::from(i)), ("label", input["label"].take())]);
-        if input["i"].as_i64().map_or(true, |i| i >= limit) {
+        if input["i"].as_i64().is_none_or(|i| i >= limit) {
             return input; // Done: Succeed
         }
     })

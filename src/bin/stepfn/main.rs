@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 mod command;
 mod common;
+mod eval;
 mod locate;
 mod process;
 mod run;
@@ -33,6 +34,8 @@ enum Command {
     Run(run::Args),
     /// Evaluate one state in isolation, as AWS's TestState API does.
     TestState(test_state::Args),
+    /// Evaluate a JSONata expression, JSONPath path or intrinsic call against an input.
+    Eval(eval::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,5 +55,6 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Run(args) => run::run(args),
         Command::TestState(args) => test_state::run(args),
+        Command::Eval(args) => eval::run(args),
     }
 }

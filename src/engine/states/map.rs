@@ -33,11 +33,11 @@ pub(crate) async fn map<'x>(
     input: Payload,
 ) -> Result<Step, Failure> {
     // the raw input is needed again by ResultPath or a catcher
-    let keep_input = !s
+    let keep_input = s
         .result_handling
         .result_path
         .as_ref()
-        .is_some_and(|p| p.as_str() == "$")
+        .is_none_or(|p| p.as_str() != "$")
         || !s.result_handling.catch.is_empty();
     let (prep, input) = map_prepare(cx, s, input, keep_input).map_err(|e| cx.error(e))?;
     let distributed = s.processor_config.mode == ProcessingMode::Distributed;

@@ -21,7 +21,7 @@ pub(crate) fn pass(cx: &mut StateCx<'_, '_>, s: &Pass, input: Payload) -> Result
     let bounds = cx.bounds();
     let scope = cx.scope();
     let r = (|| {
-        let keeps_input = !s.result_path.as_ref().is_some_and(|p| p.as_str() == "$");
+        let keeps_input = s.result_path.as_ref().is_none_or(|p| p.as_str() != "$");
         let io_fields = (s.io.input_path(), s.io.parameters());
         let (result, raw) = if let Some(result) = &s.result {
             let bound_of_result = cx.plan.result_measure.unwrap_or(Measure::UNKNOWN);
@@ -30,8 +30,7 @@ pub(crate) fn pass(cx: &mut StateCx<'_, '_>, s: &Pass, input: Payload) -> Result
             let raw = (&input.value, input.bound);
             let effective = data_flow::effective_input(bounds, io_fields, raw, &scope)?;
             (effective, input)
-        } else if s.io.parameters().is_some()
-            || !s.io.input_path().is_some_and(|p| p.as_str() == "$")
+        } else if s.io.parameters().is_some() || s.io.input_path().is_none_or(|p| p.as_str() != "$")
         {
             let raw = (&input.value, input.bound);
             let effective = data_flow::effective_input(bounds, io_fields, raw, &scope)?;

@@ -43,7 +43,12 @@ pub fn partition(args: Args<'_>) -> Result<Value, String> {
         ));
     }
     let size = usize::try_from(size).unwrap_or(usize::MAX);
-    Ok(Value::Array(crate::functions::partition(items, size)))
+    Ok(Value::Array(
+        crate::functions::partition(items, size)
+            .into_iter()
+            .map(Value::Array)
+            .collect(),
+    ))
 }
 
 /// `States.ArrayContains(array, value)`: whether the array holds the value,

@@ -1,0 +1,349 @@
+//! JSONata 2.0.6, the query language of AWS Step Functions' `JSONata` mode.
+//!
+//! An [`Expression`] is parsed once and evaluated many times. Evaluation reads
+//! the input and the caller's variables in place (borrowed `serde_json::Value`s)
+//! and copies only what a result must own. Time and randomness come from the
+//! [`Env`] as plain values, so a test or a virtual clock stays deterministic.
+//!
+//! ```
+//! use serde_json::json;
+//! use stepfn::jsonata::{Env, Expression};
+//!
+//! let expr = Expression::parse("$sum(orders.(price * qty)) + $bonus").unwrap();
+//! let input = json!({"orders": [{"price": 2, "qty": 3}, {"price": 5, "qty": 1}]});
+//! let bonus = json!(10);
+//! let mut env = Env::new();
+//! env.bind("bonus", &bonus);
+//! assert_eq!(expr.evaluate(Some(&input), &env).unwrap(), Some(json!(21)));
+//!
+//! // Errors carry JSONata's code and position.
+//! let err = Expression::parse("1 +").unwrap_err();
+//! assert_eq!(err.code(), "S0207");
+//! ```
+//!
+//! `$states` in the ASL layer is an object whose members are values the caller
+//! already owns: [`Env::bind_object`] binds it without copying them.
+//!
+//! Bounds ([`Limits`]): an evaluation-step budget, a nesting-depth limit and a
+//! stack budget (so no expression overflows even a 256 KiB thread stack), and a
+//! cap on the items or characters of a value built during evaluation; running
+//! past one ends the evaluation with an error (`U1001`, `U1002`).
+//!
+//! Not offered, as on AWS: `$eval` (an error pointing to `$parse`).
+
+mod ast;
+mod error;
+mod eval;
+pub(crate) mod functions;
+mod lexer;
+mod parser;
+mod signature;
+
+pub use error::Error;
+
+use eval::func::Frame;
+use eval::value::{to_json, Obj, Val, OUTER, SEQ};
+use serde_json::Value;
+
+/// Bounds on one evaluation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Evaluation steps (one per expression node visited); default 5,000,000.
+    pub max_steps: u64,
+    /// Nesting depth of evaluation (as jsonata-js's guard counts it); default 10,000.
+    pub max_depth: usize,
+    /// Stack the evaluation may use, in bytes, measured from where it started;
+    /// default 160 KiB, which leaves room on a 256 KiB thread.
+    pub max_stack_bytes: usize,
+    /// Items of one array, or characters of one string, built by evaluation;
+    /// default 10,000,000.
+    pub max_items: usize,
+    /// How deeply values built by evaluation may nest (the input's own depth
+    /// is not counted); default 200. Deeper values could not be converted or
+    /// dropped on a small stack.
+    pub max_value_depth: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_steps: 5_000_000,
+            max_depth: 10_000,
+            max_stack_bytes: 160 * 1024,
+            max_items: 10_000_000,
+            max_value_depth: 200,
+        }
+    }
+}
+
+enum Binding<'a> {
+    Borrowed(&'a Value),
+    Object(Vec<(&'a str, &'a Value)>),
+}
+
+/// What an expression sees besides its input: variables, the current time, a
+/// random seed, and the bounds. Everything is borrowed.
+#[derive(Default)]
+pub struct Env<'a> {
+    vars: Vec<(&'a str, Binding<'a>)>,
+    now_ms: Option<i64>,
+    seed: u64,
+    limits: Limits,
+}
+
+impl<'a> Env<'a> {
+    /// An environment with no variables, no current time, seed 0 and default limits.
+    pub fn new() -> Env<'a> {
+        Env::default()
+    }
+    /// Bind `$name` (without the `$`) to a value the caller owns.
+    pub fn bind(&mut self, name: &'a str, value: &'a Value) -> &mut Self {
+        self.vars.push((name, Binding::Borrowed(value)));
+        self
+    }
+    /// Bind `$name` to an object made of borrowed members, e.g. `$states` with
+    /// `input`, `result`, `errorOutput`, `context`.
+    pub fn bind_object(&mut self, name: &'a str, members: Vec<(&'a str, &'a Value)>) -> &mut Self {
+        self.vars.push((name, Binding::Object(members)));
+        self
+    }
+    /// The current time in milliseconds since the Unix epoch, for `$now()` and
+    /// `$millis()` (one value for the whole evaluation, as in jsonata-js).
+    pub fn set_now_millis(&mut self, ms: i64) -> &mut Self {
+        self.now_ms = Some(ms);
+        self
+    }
+    /// The seed of `$random()`, `$shuffle()` and `$uuid()`.
+    pub fn set_seed(&mut self, seed: u64) -> &mut Self {
+        self.seed = seed;
+        self
+    }
+    /// Replace the bounds.
+    pub fn set_limits(&mut self, limits: Limits) -> &mut Self {
+        self.limits = limits;
+        self
+    }
+}
+
+/// A parsed JSONata expression.
+#[derive(Debug)]
+pub struct Expression {
+    root: ast::Node,
+    labels: Vec<String>,
+}
+
+impl Expression {
+    /// Parse (compile) an expression. Syntax errors carry S0xxx codes.
+    pub fn parse(src: &str) -> Result<Expression, Error> {
+        let p = parser::Parser::parse(src).map_err(|e| e.finish())?;
+        let (root, labels) = ast::Processor::run(p).map_err(|e| e.finish())?;
+        Ok(Expression { root, labels })
+    }
+
+    /// Evaluate against `input` (`None` = undefined). `Ok(None)` is an undefined
+    /// result. A function value as the result comes back as `""` (what `$string`
+    /// makes of one); [`Expression::evaluate_outcome`] tells it apart.
+    pub fn evaluate(&self, input: Option<&Value>, env: &Env<'_>) -> Result<Option<Value>, Error> {
+        Ok(match self.evaluate_outcome(input, env)? {
+            Outcome::Value(v) => Some(v),
+            Outcome::Undefined => None,
+            Outcome::Function => Some(Value::String(String::new())),
+        })
+    }
+
+    /// Evaluate, telling a function result apart (AWS refuses one as a field's
+    /// value: "returned an unsupported result type").
+    pub fn evaluate_outcome(&self, input: Option<&Value>, env: &Env<'_>) -> Result<Outcome, Error> {
+        let ev = eval::Ev::new(
+            &self.labels,
+            env.limits,
+            env.now_ms.map(|m| m as f64),
+            env.seed,
+        );
+        let root = Frame::root();
+        for (name, b) in &env.vars {
+            let v = match b {
+                Binding::Borrowed(v) => Val::Ref(v),
+                Binding::Object(members) => {
+                    let mut o = Obj::with_capacity(members.len());
+                    for (k, v) in members {
+                        o.insert((*k).to_string(), Val::Ref(v));
+                    }
+                    Val::obj(o)
+                }
+            };
+            ev.bind(&root, name, Some(v));
+        }
+        ev.bind(&root, "$", input.map(Val::Ref));
+        let input = match input {
+            Some(v @ Value::Array(_)) => Some(Val::flagged(vec![Val::Ref(v)], SEQ | OUTER)),
+            other => other.map(Val::Ref),
+        };
+        let result = ev
+            .eval(&self.root, input.as_ref(), &root)
+            .map_err(|e| e.finish())?;
+        match result {
+            None => Ok(Outcome::Undefined),
+            Some(Val::Func(_)) => Ok(Outcome::Function),
+            Some(v) => match to_json(&v, 0) {
+                Some(j) => Ok(Outcome::Value(j)),
+                None => Err(error::Raw::new("D1001").val(Value::Null).finish()),
+            },
+        }
+    }
+}
+
+/// What an evaluation produced.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// A JSON value.
+    Value(Value),
+    /// Nothing (JSONata's undefined).
+    Undefined,
+    /// A function (a lambda, a built-in, a partial application, a regex).
+    Function,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn deep_recursion_ends_with_an_error_on_a_256_kib_stack() {
+        let worker = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                let deep = Expression::parse(
+                    "($f := function($n){$n = 0 ? 0 : 1 + $f($n - 1)}; $f(100000))",
+                )
+                .unwrap();
+                let err = deep.evaluate(None, &Env::new()).unwrap_err();
+                let nested = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+                let parse_err = Expression::parse(&nested).unwrap_err();
+                let small =
+                    Expression::parse("($f := function($n){$n = 0 ? 0 : 1 + $f($n - 1)}; $f(5))")
+                        .unwrap();
+                let ok = small.evaluate(None, &Env::new()).unwrap();
+                (err.code().to_string(), parse_err.code().to_string(), ok)
+            })
+            .unwrap();
+        let (code, parse_code, ok) = worker.join().unwrap();
+        assert_eq!(code, "U1001");
+        assert_eq!(parse_code, "U1001");
+        assert_eq!(ok, Some(json!(5)));
+    }
+
+    #[test]
+    fn a_function_result_is_told_apart() {
+        let e = Expression::parse("function($x){$x}").unwrap();
+        assert_eq!(
+            e.evaluate_outcome(None, &Env::new()).unwrap(),
+            Outcome::Function
+        );
+        assert_eq!(e.evaluate(None, &Env::new()).unwrap(), Some(json!("")));
+        let u = Expression::parse("nothing").unwrap();
+        assert_eq!(
+            u.evaluate_outcome(Some(&json!({})), &Env::new()).unwrap(),
+            Outcome::Undefined
+        );
+    }
+
+    #[test]
+    fn compiled_expressions_cross_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Expression>();
+        send_sync::<Error>();
+        send_sync::<Env<'static>>();
+    }
+
+    #[test]
+    fn errors_carry_code_position_and_token() {
+        let e = Expression::parse("$sum(1, 2, 3)").unwrap();
+        let err = e.evaluate(None, &Env::new()).unwrap_err();
+        assert_eq!(err.code(), "T0410");
+        assert_eq!(
+            err.message(),
+            "Argument 2 of function \"sum\" does not match function signature"
+        );
+        assert_eq!(err.position(), Some(5));
+        assert_eq!(err.token(), Some("sum"));
+        assert_eq!(Expression::parse("a ?? b").unwrap_err().code(), "S0211");
+        assert_eq!(Expression::parse("a ?: b").unwrap_err().code(), "S0211");
+    }
+
+    #[test]
+    fn time_and_randomness_come_from_the_environment() {
+        let e = Expression::parse("[$now(), $millis(), $random() = $random(), $uuid()]").unwrap();
+        let mut env = Env::new();
+        env.set_now_millis(1_700_000_000_123).set_seed(42);
+        let a = e.evaluate(None, &env).unwrap();
+        assert_eq!(a, e.evaluate(None, &env).unwrap());
+        let a = a.unwrap();
+        assert_eq!(a[0], json!("2023-11-14T22:13:20.123Z"));
+        assert_eq!(a[1], json!(1_700_000_000_123_i64));
+        assert_eq!(a[2], json!(false));
+        let err = e.evaluate(None, &Env::new()).unwrap_err();
+        assert_eq!(err.code(), "U1003");
+        let seeded = Expression::parse("$random(7) = $random(7)").unwrap();
+        assert_eq!(
+            seeded.evaluate(None, &Env::new()).unwrap(),
+            Some(json!(true))
+        );
+    }
+
+    #[test]
+    fn eval_is_refused_as_on_aws() {
+        let e = Expression::parse("$eval('1 + 1')").unwrap();
+        let err = e.evaluate(None, &Env::new()).unwrap_err();
+        assert_eq!(err.code(), "D3202");
+        assert_eq!(
+            err.message(),
+            "The $eval function is not supported by AWS Step Functions; use $parse to read JSON"
+        );
+    }
+
+    #[test]
+    fn values_nested_without_end_are_refused() {
+        let e = Expression::parse(
+            "($f := function($n, $acc){$n = 0 ? $acc : $f($n - 1, {'a': $acc})}; $f(100000, 1))",
+        )
+        .unwrap();
+        let err = e.evaluate(None, &Env::new()).unwrap_err();
+        assert_eq!(err.code(), "U1002");
+        let ok = Expression::parse(
+            "($f := function($n, $acc){$n = 0 ? $acc : $f($n - 1, [[$acc]])}; $f(3, 1))",
+        )
+        .unwrap();
+        assert_eq!(
+            ok.evaluate(None, &Env::new()).unwrap(),
+            Some(json!([[[[1]]]]))
+        );
+    }
+
+    #[test]
+    fn an_infinite_loop_runs_out_of_steps() {
+        let e = Expression::parse("($f := function(){$f()}; $f())").unwrap();
+        let mut env = Env::new();
+        env.set_limits(Limits {
+            max_steps: 10_000,
+            ..Limits::default()
+        });
+        let err = e.evaluate(None, &env).unwrap_err();
+        assert_eq!(err.code(), "U1001");
+        assert_eq!(
+            err.message(),
+            "Expression evaluation timeout: Check for infinite loop"
+        );
+    }
+
+    #[test]
+    fn states_binds_borrowed_members() {
+        let input = json!({"a": 1});
+        let ctx = json!({"Execution": {"Id": "x"}});
+        let mut env = Env::new();
+        env.bind_object("states", vec![("input", &input), ("context", &ctx)]);
+        let e = Expression::parse("$states.input.a & $states.context.Execution.Id").unwrap();
+        assert_eq!(e.evaluate(None, &env).unwrap(), Some(json!("1x")));
+    }
+}
