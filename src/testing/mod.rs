@@ -56,8 +56,8 @@ mod test_state;
 pub use mock_config::{InvocationRange, MockAnswer, MockConfig, MockTestCase, MockedResponse};
 pub use scripted::{RecordedRequest, ScriptedExecutor};
 pub use test_state::{
-    test_state, InspectionData, InspectionLevel, TestStateMock, TestStateRequest, TestStateResult,
-    TestStateStatus,
+    test_state, test_state_async, InspectionData, InspectionLevel, TestStateMock, TestStateRequest,
+    TestStateResult, TestStateStatus,
 };
 
 use crate::definition::{IntegrationPattern, ResourceKind};

@@ -7,6 +7,7 @@ use crate::engine::walk::{Failure, StateCx, Step};
 use crate::error::{ErrorName, StatesError};
 use crate::json::Payload;
 use crate::jsonpath::data_flow;
+use crate::jsonpath::path::Scope;
 use serde_json::Value;
 
 /// Runs a Succeed state on `input`: InputPath then OutputPath.
@@ -28,20 +29,27 @@ pub(crate) fn succeed(
 /// The failure a Fail state ends with: its `Error` and `Cause` (literal or
 /// read from `input`).
 pub(crate) fn fail(cx: &StateCx<'_, '_>, s: &Fail, input: &Value) -> Failure {
-    let scope = cx.scope();
-    let error = io::fail_field(&s.error, "ErrorPath", input, &scope);
-    let cause = io::fail_field(&s.cause, "CausePath", input, &scope);
-    match (error, cause) {
-        (Ok(error), Ok(cause)) => Failure::new(
-            StatesError {
-                name: match error {
-                    Some(t) => ErrorName::new(&t),
-                    None => ErrorName::Custom(String::new()),
-                },
-                cause,
-            },
-            cx.th.cursor,
-        ),
-        (Err(e), _) | (_, Err(e)) => cx.error(e),
+    match fail_error(s, input, &cx.scope()) {
+        Ok(error) => Failure::new(error, cx.th.cursor),
+        Err(e) => cx.error(e),
     }
+}
+
+/// The error a Fail state ends with, or the runtime error (not yet
+/// prefixed) of an `ErrorPath`/`CausePath` that does not resolve to a
+/// string.
+pub(crate) fn fail_error(
+    s: &Fail,
+    input: &Value,
+    scope: &Scope<'_>,
+) -> Result<StatesError, StatesError> {
+    let error = io::fail_field(&s.error, "ErrorPath", input, scope)?;
+    let cause = io::fail_field(&s.cause, "CausePath", input, scope)?;
+    Ok(StatesError {
+        name: match error {
+            Some(t) => ErrorName::new(&t),
+            None => ErrorName::Custom(String::new()),
+        },
+        cause,
+    })
 }

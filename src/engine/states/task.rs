@@ -296,11 +296,7 @@ fn checked(run: &Run<'_>, s: &Task, names: &TaskNames, end: TaskEnd) -> (TaskEnd
                 if exceeded == Exceeded::Depth {
                     crate::json::dismantle(result);
                 }
-                let name = match names.family {
-                    TaskFamily::Service => names.resource_type.as_str(),
-                    _ => s.resource.arn.as_str(),
-                };
-                let error = run.exceeded(name, exceeded);
+                let error = run.exceeded(limit_name(s, names), exceeded);
                 (TaskEnd::Done(Err(error)), Measure::UNKNOWN)
             }
         },
@@ -308,6 +304,15 @@ fn checked(run: &Run<'_>, s: &Task, names: &TaskNames, end: TaskEnd) -> (TaskEnd
             (TaskEnd::TimedOutWith(e), Measure::UNKNOWN)
         }
         other => (other, Measure::UNKNOWN),
+    }
+}
+
+/// How a result over the payload limits names the task: a service
+/// integration by its resource type, else by its ARN.
+pub(crate) fn limit_name<'a>(s: &'a Task, names: &'a TaskNames) -> &'a str {
+    match names.family {
+        TaskFamily::Service => names.resource_type.as_str(),
+        _ => s.resource.arn.as_str(),
     }
 }
 
