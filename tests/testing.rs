@@ -439,6 +439,220 @@ fn test_state_data_flow_errors_fail_the_state() {
     assert_eq!(res.error.as_deref(), Some("States.Runtime"));
 }
 
+// ------------------------------------------------- TestState agrees with an execution
+
+/// Runs TestState on state `S` (a machine of its own: its targets are
+/// Succeed states, which pass their input on) and an execution of the same
+/// machine, with `work` as the Task's answer in both; asserts that they end
+/// alike (output and the state entered next, or error and cause) and gives
+/// TestState's answer.
+fn agrees_with_an_execution(
+    state: Value,
+    input: Value,
+    work: Option<Result<Value, StatesError>>,
+) -> stepfn::testing::TestStateResult {
+    let m = StateMachine::from_state("S", &state).unwrap();
+    let mut r = TestStateRequest::new(input.clone());
+    r.inspection_level = InspectionLevel::Debug;
+    r.mock = work.clone().map(|w| match w {
+        Ok(v) => TestStateMock::Result(v),
+        Err(e) => TestStateMock::Error(e),
+    });
+    let tested = test_state(&m, &r, None).unwrap();
+    let executor = ScriptedExecutor::new();
+    if let Some(answer) = work {
+        executor.push_state("S", answer);
+    }
+    let outcome = common::run_recorded(&m, &executor, input);
+    let entered: Vec<String> = outcome
+        .history
+        .iter()
+        .flatten()
+        .filter(|e| e.event_type.ends_with("StateEntered"))
+        .filter_map(|e| e.details["name"].as_str().map(str::to_owned))
+        .collect();
+    match tested.status {
+        TestStateStatus::Succeeded | TestStateStatus::CaughtError => {
+            assert_eq!(outcome.status, stepfn::Status::Succeeded, "{outcome:?}");
+            assert_eq!(outcome.output, tested.output);
+            assert_eq!(entered.get(1), tested.next_state.as_ref());
+        }
+        TestStateStatus::Failed => {
+            assert_eq!(outcome.status, stepfn::Status::Failed);
+            assert_eq!(
+                (outcome.error.as_deref(), outcome.cause.as_deref()),
+                (tested.error.as_deref(), tested.cause.as_deref())
+            );
+            assert_eq!(entered, ["S"]);
+        }
+        TestStateStatus::Retriable => panic!("an execution retries"),
+    }
+    tested
+}
+
+#[test]
+fn test_state_and_an_execution_agree_on_an_error_path_that_is_not_a_string() {
+    let tested = agrees_with_an_execution(
+        json!({"Type": "Fail", "ErrorPath": "$.e", "Cause": "c"}),
+        json!({"e": 5}),
+        None,
+    );
+    assert_eq!(
+        (tested.status, tested.error.as_deref(), tested.cause.as_deref()),
+        (
+            TestStateStatus::Failed,
+            Some("States.Runtime"),
+            Some("An error occurred while executing the state 'S' (entered at the event id #2). The ErrorPath parameter must resolve to a string value: 5")
+        )
+    );
+    // a string path still names the error
+    let tested = agrees_with_an_execution(
+        json!({"Type": "Fail", "ErrorPath": "$.e", "CausePath": "$.c"}),
+        json!({"e": "Bad", "c": "why"}),
+        None,
+    );
+    assert_eq!(
+        (tested.error.as_deref(), tested.cause.as_deref()),
+        (Some("Bad"), Some("why"))
+    );
+}
+
+#[test]
+fn test_state_and_an_execution_agree_on_a_pass_with_parameters_and_result_path() {
+    let tested = agrees_with_an_execution(
+        json!({"Type": "Pass", "InputPath": "$.in", "Parameters": {"v.$": "$.v", "k": 1},
+               "ResultPath": "$.out", "Next": "After"}),
+        json!({"in": {"v": "x"}}),
+        None,
+    );
+    assert_eq!(
+        tested.output,
+        Some(json!({"in": {"v": "x"}, "out": {"v": "x", "k": 1}}))
+    );
+    assert_eq!(tested.next_state.as_deref(), Some("After"));
+    // a runtime error carries the engine's prefix in both
+    let tested = agrees_with_an_execution(
+        json!({"Type": "Pass", "InputPath": "$.missing", "End": true}),
+        json!({}),
+        None,
+    );
+    assert_eq!(
+        tested.cause.as_deref(),
+        Some("An error occurred while executing the state 'S' (entered at the event id #2). Invalid path '$.missing' : No results for path: $['missing']")
+    );
+}
+
+#[test]
+fn test_state_and_an_execution_agree_on_a_task_result_and_its_selector() {
+    let tested = agrees_with_an_execution(
+        lambda_state(
+            json!({"Parameters": {"a.$": "$.a"}, "ResultSelector": {"r.$": "$.Payload.n"},
+                            "ResultPath": "$.res"}),
+        ),
+        json!({"a": 1}),
+        Some(Ok(json!({"Payload": {"n": 7}}))),
+    );
+    assert_eq!(
+        (tested.status, tested.output),
+        (
+            TestStateStatus::Succeeded,
+            Some(json!({"a": 1, "res": {"r": 7}}))
+        )
+    );
+}
+
+#[test]
+fn test_state_and_an_execution_agree_on_a_choice() {
+    let choice = json!({"Type": "Choice", "Choices": [
+        {"Variable": "$.n", "NumericGreaterThan": 1, "Next": "Big"}], "Default": "Small",
+        "OutputPath": "$.n"});
+    let big = agrees_with_an_execution(choice.clone(), json!({"n": 2}), None);
+    assert_eq!(
+        (big.next_state.as_deref(), big.output),
+        (Some("Big"), Some(json!(2)))
+    );
+    let small = agrees_with_an_execution(choice, json!({"n": 0}), None);
+    assert_eq!(small.next_state.as_deref(), Some("Small"));
+    let none = agrees_with_an_execution(
+        json!({"Type": "Choice", "Choices": [{"Variable": "$.n", "IsPresent": true, "Next": "Y"}]}),
+        json!({}),
+        None,
+    );
+    assert_eq!(
+        (none.error.as_deref(), none.cause.as_deref()),
+        (Some("States.NoChoiceMatched"), Some("No Matches!"))
+    );
+}
+
+#[test]
+fn test_state_and_an_execution_agree_on_a_caught_task_error() {
+    let state = lambda_state(json!({"Catch": [
+        {"ErrorEquals": ["Nope"], "Next": "Other"},
+        {"ErrorEquals": ["States.TaskFailed"], "Next": "Handler", "ResultPath": "$.err"}]}));
+    let tested = agrees_with_an_execution(
+        state.clone(),
+        json!({"a": 1}),
+        Some(Err(StatesError::new("Boom", "bad"))),
+    );
+    assert_eq!(
+        (tested.status, tested.next_state.as_deref(), tested.output),
+        (
+            TestStateStatus::CaughtError,
+            Some("Handler"),
+            Some(json!({"a": 1, "err": {"Error": "Boom", "Cause": "bad"}}))
+        )
+    );
+    assert_eq!(
+        tested.inspection_data.unwrap().error_details,
+        Some(json!({"catchIndex": 1}))
+    );
+    // an error without a cause: the error output says `null`, as in an execution
+    let tested = agrees_with_an_execution(
+        state,
+        json!({}),
+        Some(Err(StatesError::without_cause("Boom"))),
+    );
+    assert_eq!(
+        tested.output,
+        Some(json!({"err": {"Error": "Boom", "Cause": null}}))
+    );
+    // an uncaught error fails both alike
+    let tested = agrees_with_an_execution(
+        lambda_state(json!({"Catch": [{"ErrorEquals": ["Nope"], "Next": "Other"}]})),
+        json!({}),
+        Some(Err(StatesError::new("Boom", "bad"))),
+    );
+    assert_eq!(
+        (tested.status, tested.error.as_deref()),
+        (TestStateStatus::Failed, Some("Boom"))
+    );
+}
+
+// --------------------------------------------------------- TestState on an async runtime
+
+#[tokio::test]
+async fn test_state_async_awaits_an_executor_on_the_callers_runtime() {
+    let m = StateMachine::from_state("Call", &lambda_state(json!({"ResultPath": "$.r"}))).unwrap();
+    let executor = stepfn::task_fn(|request: TaskRequest<'_>| {
+        let x = request.parameters["x"].clone();
+        async move {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            Ok(json!({"slept": x}))
+        }
+    });
+    let r = ts(json!(null), "Call", json!({"x": 1}));
+    let res = stepfn::testing::test_state_async(&m, &r, Some(&executor))
+        .await
+        .unwrap();
+    assert_eq!(
+        (res.status, res.output),
+        (
+            TestStateStatus::Succeeded,
+            Some(json!({"x": 1, "r": {"slept": 1}}))
+        )
+    );
+}
+
 // ---------------------------------------------------------------------------- runs (engine)
 
 fn run(definition: Value, options: RunOptions) -> Value {
