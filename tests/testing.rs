@@ -470,6 +470,14 @@ fn agrees_with_an_execution(
         .flatten()
         .filter(|e| e.event_type.ends_with("StateEntered"))
         .filter_map(|e| e.details["name"].as_str().map(str::to_owned))
+        // the top-level states, not those of branches
+        .filter(|name| {
+            m.definition()
+                .machine
+                .states
+                .iter()
+                .any(|s| &s.name == name)
+        })
         .collect();
     match tested.status {
         TestStateStatus::Succeeded | TestStateStatus::CaughtError => {
@@ -625,6 +633,62 @@ fn test_state_and_an_execution_agree_on_a_caught_task_error() {
     assert_eq!(
         (tested.status, tested.error.as_deref()),
         (TestStateStatus::Failed, Some("Boom"))
+    );
+}
+
+#[test]
+fn test_state_and_an_execution_agree_on_settings_paths_and_result_path_failures() {
+    // a Task's ResultPath failure goes to its catchers, with the prefix
+    let tested = agrees_with_an_execution(
+        lambda_state(json!({"ResultPath": "$.a.b",
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "H", "ResultPath": "$.err"}]})),
+        json!({"a": 1}),
+        Some(Ok(json!(2))),
+    );
+    assert_eq!(
+        tested.output,
+        Some(
+            json!({"a": 1, "err": {"Error": "States.ResultPathMatchFailure",
+            "Cause": "An error occurred while executing the state 'S' (entered at the event id #2). Unable to apply ReferencePath $.a.b to input {\"a\":1}"}})
+        )
+    );
+    // a Task's TimeoutSecondsPath is resolved before the work
+    let tested = agrees_with_an_execution(
+        lambda_state(json!({"TimeoutSecondsPath": "$.t"})),
+        json!({"t": "soon"}),
+        Some(Ok(json!(2))),
+    );
+    assert_eq!(tested.error.as_deref(), Some("States.Runtime"));
+    // a Wait state's delay is computed (not waited)
+    let tested = agrees_with_an_execution(
+        json!({"Type": "Wait", "SecondsPath": "$.s", "End": true}),
+        json!({"s": -1}),
+        None,
+    );
+    assert_eq!(
+        tested.cause.as_deref(),
+        Some("An error occurred while executing the state 'S' (entered at the event id #2). The SecondsPath parameter references a negative value: $.s == -1")
+    );
+    let tested = agrees_with_an_execution(
+        json!({"Type": "Wait", "Seconds": 0, "OutputPath": "$.k", "Next": "N"}),
+        json!({"k": 3}),
+        None,
+    );
+    assert_eq!(tested.output, Some(json!(3)));
+}
+
+#[test]
+fn test_state_and_an_execution_agree_on_a_parallel_given_its_branch_results() {
+    let branch = |name: &str, r: Value| json!({"StartAt": name, "States": {name: {"Type": "Pass", "Result": r, "End": true}}});
+    let tested = agrees_with_an_execution(
+        json!({"Type": "Parallel", "Branches": [branch("B1", json!(1)), branch("B2", json!({"x": 2}))],
+               "ResultSelector": {"second.$": "$[1].x"}, "ResultPath": "$.p", "Next": "N"}),
+        json!({"in": true}),
+        Some(Ok(json!([1, {"x": 2}]))),
+    );
+    assert_eq!(
+        (tested.output, tested.next_state.as_deref()),
+        (Some(json!({"in": true, "p": {"second": 2}})), Some("N"))
     );
 }
 
