@@ -2,7 +2,9 @@
 //!
 //! Each path benchmark runs beside `jsonpath_lib` on the same expression and
 //! document: `select` (what a naive interpreter calls per evaluation, parsing
-//! every time) and `Compiled::select` (jsonpath_lib's pre-parsed form).
+//! every time) and `Compiled::select` (jsonpath_lib's pre-parsed form). Both
+//! return references to the matches, as stepfn's `Path::select` does;
+//! `Path::eval` also copies them into one owned array.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use serde_json::{json, Value};
@@ -47,9 +49,10 @@ fn reference_path(c: &mut Criterion) {
     group.finish();
 }
 
-fn filter_path(c: &mut Criterion) {
+/// One full-JSONPath row: stepfn's `Path::eval` beside jsonpath_lib's
+/// `select` and `Compiled::select`, after checking that they agree.
+fn full_path(c: &mut Criterion, group: &str, text: &str) {
     let doc = document();
-    let text = "$.items[?(@.price > 30)].name";
     let path = Path::parse(text).expect("valid path");
     let env = Env::data(&doc);
     let compiled = jsonpath_lib::Compiled::compile(text).expect("valid path");
@@ -62,11 +65,16 @@ fn filter_path(c: &mut Criterion) {
                 .into_iter()
                 .cloned()
                 .collect()
-        ))
+        )),
+        "{text}"
     );
-    let mut group = c.benchmark_group("filter_path");
+    let mut group = c.benchmark_group(group);
     group.bench_function("stepfn Path::eval", |b| {
         b.iter(|| black_box(path.eval(black_box(&env)).ok()))
+    });
+    // References, as both of jsonpath_lib's functions return them.
+    group.bench_function("stepfn Path::select", |b| {
+        b.iter(|| black_box(path.select(black_box(&env)).ok()))
     });
     group.bench_function("jsonpath_lib::select", |b| {
         b.iter(|| black_box(jsonpath_lib::select(black_box(&doc), black_box(text)).ok()))
@@ -75,6 +83,26 @@ fn filter_path(c: &mut Criterion) {
         b.iter(|| black_box(compiled.select(black_box(&doc)).ok()))
     });
     group.finish();
+}
+
+fn filter_path(c: &mut Criterion) {
+    full_path(c, "filter_path", "$.items[?(@.price > 30)].name");
+}
+
+fn wildcard_path(c: &mut Criterion) {
+    full_path(c, "wildcard_path", "$.items[*].name");
+}
+
+fn slice_path(c: &mut Criterion) {
+    full_path(c, "slice_path", "$.items[2:12:3].id");
+}
+
+fn union_path(c: &mut Criterion) {
+    full_path(c, "union_path", "$.items[0,5,19].price");
+}
+
+fn descent_path(c: &mut Criterion) {
+    full_path(c, "descent_path", "$..email");
 }
 
 fn payload_template(c: &mut Criterion) {
@@ -139,12 +167,40 @@ fn choice_and(c: &mut Criterion) {
     });
 }
 
+/// `States.ArrayUnique` at 1,000 and 100,000 items, half of them duplicates.
+fn array_unique(c: &mut Criterion) {
+    // half the items are duplicates; a quadratic ArrayUnique would take
+    // minutes at 100,000
+    for n in [1_000usize, 100_000] {
+        let items: Vec<Value> = (0..n)
+            .map(|i| json!({"id": i % (n / 2), "tags": ["a"]}))
+            .collect();
+        let doc = json!({"items": items});
+        let call = IntrinsicCall::parse("States.ArrayUnique($.items)").expect("valid call");
+        let env = Env::data(&doc);
+        assert_eq!(
+            call.eval(&env)
+                .ok()
+                .and_then(|v| v.as_array().map(Vec::len)),
+            Some(n / 2)
+        );
+        c.bench_function(&format!("intrinsic_array_unique_{n}"), |b| {
+            b.iter(|| black_box(call.eval(black_box(&env)).ok()))
+        });
+    }
+}
+
 criterion_group!(
     benches,
     reference_path,
     filter_path,
+    wildcard_path,
+    slice_path,
+    union_path,
+    descent_path,
     payload_template,
     intrinsic_format,
+    array_unique,
     choice_and
 );
 criterion_main!(benches);

@@ -153,6 +153,7 @@ pub(crate) struct Payload {
 
 impl Payload {
     /// `value` bounded by `bound`.
+    #[inline]
     pub(crate) fn new(value: Value, bound: Measure) -> Self {
         Payload { value, bound }
     }
@@ -166,6 +167,7 @@ impl Payload {
     }
 
     /// `null`, exactly bounded.
+    #[inline]
     pub(crate) fn null() -> Self {
         Payload {
             value: Value::Null,
@@ -192,17 +194,20 @@ impl Bounds {
 
     /// The measure of a value just built by copying: exact within the
     /// limits, nothing traversed when both are off (see [`bound`]).
+    #[inline]
     pub(crate) fn measure(&self, value: &Value) -> Measure {
         bound(value, self.max_bytes, self.max_depth)
     }
 
     /// True when the byte limit is on (lower bounds of what leaves a
     /// payload are worth measuring).
+    #[inline]
     pub(crate) fn counts_bytes(&self) -> bool {
         self.max_bytes.is_some()
     }
 
     /// `value` with its [`measure`](Self::measure).
+    #[inline]
     pub(crate) fn measured(&self, value: Value) -> Payload {
         let bound = self.measure(&value);
         Payload { value, bound }

@@ -124,6 +124,13 @@
 //!   does (not recorded).
 //! * A full JSONPath union `$['a','b']` yields an array of the values; the
 //!   filter grammar is a documented subset (comparisons, `&&`, `||`).
+//! * Full JSONPath is answered as Jayway JsonPath (the library AWS runs)
+//!   answers it, by stepfn's own evaluator, except: a missing field in a
+//!   non-definite path matches nothing, as AWS's recordings show (Jayway
+//!   fails); a slice step is applied (Jayway ignores it); and after `..` an
+//!   array step that is not the last applies to each array found (Jayway
+//!   skips it). `fixtures/jsonpath-cases.json` gives the source of each
+//!   answer.
 //! * A path may have at most two recursive descents (`..`), and the matches
 //!   of one full JSONPath at most 64 MiB of JSON text (`States.Runtime`):
 //!   on deeply nested data each descent copies every level again.

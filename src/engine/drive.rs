@@ -177,6 +177,7 @@ impl<'a> Run<'a> {
     }
 
     /// The payload limits the bounds are kept for.
+    #[inline]
     pub(crate) fn bounds(&self) -> Bounds {
         Bounds {
             max_bytes: self.limits.max_payload_bytes,
@@ -192,6 +193,7 @@ impl<'a> Run<'a> {
     /// Checks `value`, bounded by `bound`, against the payload limits: the
     /// value is measured only when the bound passes a limit. Gives the
     /// (possibly tighter) bound, or which limit the value passes.
+    #[inline]
     pub(crate) fn check(&self, value: &Value, bound: Measure) -> Result<Measure, Exceeded> {
         let (max_bytes, max_depth) = (self.limits.max_payload_bytes, self.limits.max_depth);
         let over = max_bytes.is_some_and(|l| bound.bytes > l)

@@ -30,6 +30,7 @@ fn jsonata_unsupported() -> StatesError {
 
 /// Fails a JSONata state that uses any JSONata field (checked when the
 /// state is entered).
+#[inline]
 pub(crate) fn check_language(state: &State) -> Result<(), StatesError> {
     if state.query_language == QueryLanguage::Jsonata && state.uses_jsonata() {
         return Err(jsonata_unsupported());
@@ -38,6 +39,7 @@ pub(crate) fn check_language(state: &State) -> Result<(), StatesError> {
 }
 
 /// Evaluates an `Assign` over `data` (committed when the state finishes).
+#[inline]
 pub(crate) fn assign(
     a: Option<&Assign>,
     data: &Value,
@@ -54,6 +56,7 @@ pub(crate) fn assign(
 }
 
 /// The state's `Assign` with a Choice rule's on top.
+#[inline]
 pub(crate) fn merge_assign(
     a: Option<Map<String, Value>>,
     b: Option<Map<String, Value>>,

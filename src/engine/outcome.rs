@@ -14,7 +14,7 @@ pub enum Status {
     Failed,
     /// `TIMED_OUT`: the definition's top-level `TimeoutSeconds` passed.
     TimedOut,
-    /// `ABORTED`: the host aborted it through its [`ExecutionHandle`].
+    /// `ABORTED`: the host aborted it through its [`ExecutionHandle`](crate::ExecutionHandle).
     Aborted,
 }
 
@@ -49,7 +49,7 @@ pub struct Outcome {
     /// The cause, when AWS would report one.
     pub cause: Option<String>,
     /// The `GetExecutionHistory` events, when the execution was run with
-    /// [`Execution::with_history`].
+    /// [`Execution::with_history`](crate::Execution::with_history).
     pub history: Option<Vec<HistoryEvent>>,
 }
 

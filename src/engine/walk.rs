@@ -166,6 +166,7 @@ impl<'x> StateCx<'_, 'x> {
     }
 
     /// What the state's expressions see besides the data.
+    #[inline]
     pub(crate) fn scope(&self) -> Scope<'_> {
         Scope {
             context: self.context.as_ref().unwrap_or(&Value::Null),
@@ -174,11 +175,13 @@ impl<'x> StateCx<'_, 'x> {
     }
 
     /// The payload limits the bounds are kept for.
+    #[inline]
     pub(crate) fn bounds(&self) -> Bounds {
         self.run.bounds()
     }
 
     /// A runtime error of this state, with AWS's prefix, at the cursor.
+    #[inline]
     pub(crate) fn error(&self, error: StatesError) -> Failure {
         self.error_at(error, self.th.cursor)
     }

@@ -1,4 +1,4 @@
-//! `stepfn::path`: Reference Paths and full JSONPath, one line per behaviour.
+//! `stepfn::jsonpath` paths: Reference Paths and full JSONPath, one line per behaviour.
 
 use serde_json::{json, Map, Value};
 use stepfn::jsonpath::{Env, Path, PathError, ReferencePath, Root, Scope, Step};
@@ -931,7 +931,8 @@ fn full_path_syntax_errors() {
 
 #[test]
 fn full_path_guards() {
-    // jsonpath_lib panics or overflows the stack on these.
+    // Rejected since jsonpath_lib panicked or overflowed the stack on them;
+    // which paths load stays the same.
     assert_eq!(query_rejected("$.a[::0]"), "a slice step must not be 0");
     assert_eq!(query_rejected("$.a[1:2:00]"), "a slice step must not be 0");
     assert_eq!(
@@ -942,7 +943,7 @@ fn full_path_guards() {
         query_rejected("$[?(@['a','b'])]"),
         "paths inside a filter take only `.name` and `['name']` steps"
     );
-    // jsonpath_lib never finds `@.l[0] == 6` true: rejected rather than wrong.
+    // jsonpath_lib never found `@.l[0] == 6` true: rejected rather than wrong.
     assert_eq!(
         query_rejected("$[?(@.l[0] == 6)]"),
         "array indexes inside a filter are not supported"
@@ -1154,4 +1155,38 @@ mod properties {
             }
         }
     }
+}
+
+#[test]
+fn select_gives_references_to_the_matches() {
+    let data = json!({"items": [{"v": 1}, {"v": 2}], "o": {"k": 3}});
+    let env = Env::data(&data);
+    let select = |p: &str| Path::parse(p).unwrap().select(&env);
+    assert_eq!(select("$.items[*].v"), Ok(vec![&json!(1), &json!(2)]));
+    assert_eq!(select("$.items[5:]"), Ok(vec![]));
+    assert_eq!(select("$.o.k"), Ok(vec![&json!(3)]));
+    assert_eq!(
+        select("$.o.x"),
+        Err(PathError::NoResults {
+            path: "$.o.x".into(),
+            normalized: "$['o']['x']".into()
+        })
+    );
+    // The same node, not a copy.
+    let found = select("$.o").unwrap();
+    assert!(std::ptr::eq(found[0], &data["o"]));
+}
+
+#[test]
+fn a_slice_from_far_before_the_start_skips_what_cannot_match() {
+    // Each index from the start is read as an index (Jayway); the two
+    // billion before -3 match nothing and are not counted through.
+    assert_eq!(
+        query("$.a[-2147483648:1]", json!({"a": [1, 2, 3]})),
+        json!([1, 2, 3, 1])
+    );
+    assert_eq!(
+        query("$.a[-2147483648:2:1000]", json!({"a": [1, 2, 3]})),
+        json!([])
+    );
 }

@@ -89,6 +89,7 @@ pub fn input_path_owned(
 /// data moves its node out, bounded by the payload less what the selection
 /// drops (measured: it is dropped anyway); any other path copies, and the
 /// copy is measured.
+#[inline]
 pub(crate) fn select_owned(
     bounds: Bounds,
     path: Option<&Path>,
@@ -219,6 +220,7 @@ pub fn result_path(
 }
 
 /// [`result_path`] over bounded payloads.
+#[inline]
 pub(crate) fn result_path_bounded(
     bounds: Bounds,
     path: Option<&ReferencePath>,
@@ -232,6 +234,7 @@ pub(crate) fn result_path_bounded(
 
 /// ResultPath in place: `raw` becomes the output. When the write fails,
 /// `raw` is left as it was.
+#[inline]
 pub(crate) fn result_path_into(
     bounds: Bounds,
     path: Option<&ReferencePath>,

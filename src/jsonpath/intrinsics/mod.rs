@@ -590,4 +590,6 @@ pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
 }
 
 #[cfg(test)]
+mod recorded;
+#[cfg(test)]
 mod tests;

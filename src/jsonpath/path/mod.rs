@@ -19,9 +19,14 @@
 //!
 //! A [`Path`] is any JSONPath. One that is a Reference Path is evaluated by
 //! the same walker and yields its node. Any other (wildcards, filters,
-//! slices, unions, `..`) is compiled once by `jsonpath_lib` and yields an
-//! array of the matches, empty when nothing matches (AWS: `$.items[*]` on `{}`
-//! gives `[]`).
+//! slices, unions, `..`) is compiled once into stepfn's own form and yields
+//! an array of the matches in document order, empty when nothing matches
+//! (AWS: `$.items[*]` on `{}` gives `[]`). The answers follow Jayway
+//! JsonPath: an index out of range, or on something other than an array,
+//! matches nothing; a filter on an array keeps the items that pass and on an
+//! object keeps the object itself when it passes; `..` visits the value and
+//! everything below it, parents first. `fixtures/jsonpath-cases.json` lists
+//! the cases with the source of each answer.
 //!
 //! # Errors
 //!
@@ -42,6 +47,11 @@
 //!   name Java classes.
 //! * A union of names (`$['a','b']`) yields each value in an array; Jayway
 //!   merges them into one object.
+//! * A slice `[start:end]` reads its bounds as Jayway does (in `[s:e]` a
+//!   negative `e` selects nothing and a negative `s` counts each index from
+//!   the end); a step (`[s:e:k]`), which Jayway ignores, is applied. After
+//!   `..`, an index or slice step that is not the last applies to each array
+//!   found, then the rest of the path (Jayway skips it).
 //! * Filters take `@`/`$` paths of `.name` and `['name']` steps, numbers,
 //!   quoted strings, `true`/`false`, `==` `!=` `<` `<=` `>` `>=`, `&&`, `||`
 //!   and parentheses. Array indexes inside a filter, `=~`, `!`, `null`,
@@ -53,6 +63,7 @@
 //!   copies every level's subtree again.
 
 mod check;
+mod full;
 mod jsonpath;
 pub(crate) mod reference;
 
@@ -466,6 +477,34 @@ impl Path {
                         path: query.text.clone(),
                     }),
                 }
+            }
+        }
+    }
+
+    /// The nodes the path matches, in document order, without copying them:
+    /// a definite path its one node (or the error [`Path::eval`] gives), any
+    /// other path every match (possibly none). The matches are held to
+    /// [`MAX_MATCH_BYTES`] as in [`Path::eval`].
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use stepfn::jsonpath::{Env, Path};
+    ///
+    /// let data = json!({"items": [{"v": 1}, {"v": 2}]});
+    /// let path = Path::parse("$.items[*].v").unwrap();
+    /// assert_eq!(path.select(&Env::data(&data)).unwrap(), [&json!(1), &json!(2)]);
+    /// ```
+    pub fn select<'v>(&self, env: &Env<'v>) -> Result<Vec<&'v Value>, PathError> {
+        match &*self.kind {
+            PathKind::Reference(reference) => reference.eval(env).map(|node| vec![node]),
+            PathKind::Query(query) => {
+                let start = resolve_root(&query.root, env)?;
+                query
+                    .query
+                    .matches(start)
+                    .ok_or_else(|| PathError::TooLarge {
+                        path: query.text.clone(),
+                    })
             }
         }
     }
