@@ -14,9 +14,13 @@ use super::drive::{exceeded_error, Exceeded};
 use super::io::{self, Assigned};
 use super::plan;
 use super::retry;
-use super::states::{fail::fail_error, task::limit_name, task::panic_message};
+use super::states::choice::decide;
+use super::states::fail::{fail_error, succeed_output};
+use super::states::task::{limit_name, panic_message};
+use super::states::wait::prepare;
 use super::walk::{prefixed, Failure};
-use crate::definition::{Catcher, Choice, Pass, Retrier, State, StateKind, Task, Transition};
+use crate::definition::{Catcher, Choice, Pass, Retrier, State, StateKind, Succeed, Task};
+use crate::definition::{Transition, Wait};
 use crate::error::{ErrorName, StatesError};
 use crate::executor::{TaskExecutor, TaskRequest};
 use crate::json::{Bounds, Payload};
@@ -54,6 +58,20 @@ pub(crate) trait Inspect {
     fn retry(&mut self, index: usize, backoff: Duration);
     /// Catcher `index` takes the error.
     fn catch(&mut self, index: usize);
+}
+
+/// The hook of an execution: it shows nothing.
+pub(crate) struct NoInspect;
+
+impl Inspect for NoInspect {
+    #[inline]
+    fn step(&mut self, _: Stage, _: &Value) {}
+    #[inline]
+    fn assigned(&mut self, _: &Map<String, Value>) {}
+    #[inline]
+    fn retry(&mut self, _: usize, _: Duration) {}
+    #[inline]
+    fn catch(&mut self, _: usize) {}
 }
 
 /// The work step of a Task, Map or Parallel state.
@@ -213,16 +231,14 @@ impl Eval<'_, '_> {
         Ok(v)
     }
 
-    /// InputPath, then OutputPath.
-    fn succeed(
-        &mut self,
-        s: &crate::definition::Succeed,
-        input: Value,
-    ) -> Result<Answer, StatesError> {
-        let effective = data_flow::input_path_owned(s.io.input_path(), input, &self.scope)?;
-        self.hook.step(Stage::AfterInputPath, &effective);
-        let output = data_flow::output_path(s.io.output_path(), effective, &self.scope)?;
-        Ok(Answer::Succeeded { output, next: None })
+    /// The engine's Succeed state.
+    fn succeed(&mut self, s: &Succeed, input: Value) -> Result<Answer, StatesError> {
+        let input = Payload::unbounded(input);
+        let out = succeed_output(s, Bounds::OFF, &self.scope, input, self.hook)?;
+        Ok(Answer::Succeeded {
+            output: out.value,
+            next: None,
+        })
     }
 
     fn pass(&mut self, s: &Pass, input: Value) -> Result<Answer, StatesError> {
@@ -247,14 +263,12 @@ impl Eval<'_, '_> {
         })
     }
 
-    /// InputPath, the delay (computed: its errors are the state's, but not
-    /// waited), `Assign` over the effective input, OutputPath.
-    fn wait(&mut self, s: &crate::definition::Wait, input: Value) -> Result<Answer, StatesError> {
-        let effective = data_flow::input_path_owned(s.io.input_path(), input, &self.scope)?;
-        self.hook.step(Stage::AfterInputPath, &effective);
-        io::wait_duration(&s.wait, &effective, &self.scope, SystemTime::now())?;
-        let assigned = io::assign(s.assign.as_ref(), &effective, &self.scope)?;
-        let output = data_flow::output_path(s.io.output_path(), effective, &self.scope)?;
+    /// The engine's Wait state: the delay is computed (its errors are the
+    /// state's) but not waited.
+    fn wait(&mut self, s: &Wait, input: Value) -> Result<Answer, StatesError> {
+        let input = (Payload::unbounded(input), SystemTime::now());
+        let (effective, _, assigned) = prepare(s, Bounds::OFF, &self.scope, input, self.hook)?;
+        let output = data_flow::output_path(s.io.output_path(), effective.value, &self.scope)?;
         self.commit(&assigned);
         Ok(Answer::Succeeded {
             output,
@@ -262,24 +276,20 @@ impl Eval<'_, '_> {
         })
     }
 
+    /// The engine's Choice state; the next state is the matching rule's or
+    /// the `Default`.
     fn choice(&mut self, s: &Choice, input: Value) -> Result<Answer, StatesError> {
-        let effective = data_flow::input_path_owned(s.io.input_path(), input, &self.scope)?;
-        self.hook.step(Stage::AfterInputPath, &effective);
-        let (next, rule_assign) = match io::choose(s, &self.scope.env(&effective))? {
-            Some((i, assigned)) => {
-                let next = s.choices.json_path().get(i).map(|r| r.next.clone());
-                (next, assigned)
-            }
-            None => match &s.default {
-                Some(d) => (Some(d.clone()), None),
-                None => return Err(StatesError::new(ErrorName::NoChoiceMatched, "No Matches!")),
-            },
+        let input = Payload::unbounded(input);
+        let (out, rule, assigned) = decide(s, Bounds::OFF, &self.scope, input, self.hook)?;
+        let next = match rule {
+            Some(i) => s.choices.json_path().get(i).map(|r| r.next.clone()),
+            None => s.default.clone(),
         };
-        let assigned = io::assign(s.assign.as_ref(), &effective, &self.scope)?;
-        let assigned = io::merge_assign(assigned, rule_assign);
-        let output = data_flow::output_path(s.io.output_path(), effective, &self.scope)?;
         self.commit(&assigned);
-        Ok(Answer::Succeeded { output, next })
+        Ok(Answer::Succeeded {
+            output: out.value,
+            next,
+        })
     }
 
     /// A Task: its settings, then one attempt (the parameters, the work,

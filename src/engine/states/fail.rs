@@ -3,9 +3,10 @@
 use crate::definition::{Fail, Succeed};
 use crate::engine::io;
 use crate::engine::plan::Next;
+use crate::engine::test_state::{Inspect, NoInspect, Stage};
 use crate::engine::walk::{Failure, StateCx, Step};
 use crate::error::{ErrorName, StatesError};
-use crate::json::Payload;
+use crate::json::{Bounds, Payload};
 use crate::jsonpath::data_flow;
 use crate::jsonpath::path::Scope;
 use serde_json::Value;
@@ -16,14 +17,23 @@ pub(crate) fn succeed(
     s: &Succeed,
     input: Payload,
 ) -> Result<Step, Failure> {
-    let bounds = cx.bounds();
-    let scope = cx.scope();
-    let out = (|| {
-        let effective = data_flow::select_owned(bounds, s.io.input_path(), input, &scope)?;
-        data_flow::select_owned(bounds, s.io.output_path(), effective, &scope)
-    })()
-    .map_err(|e| cx.error(e))?;
+    let out = succeed_output(s, cx.bounds(), &cx.scope(), input, &mut NoInspect)
+        .map_err(|e| cx.error(e))?;
     cx.finish(out, Next::End, None)
+}
+
+/// A Succeed state's output: InputPath (which `hook` sees), then
+/// OutputPath.
+pub(crate) fn succeed_output<I: Inspect + ?Sized>(
+    s: &Succeed,
+    bounds: Bounds,
+    scope: &Scope<'_>,
+    input: Payload,
+    hook: &mut I,
+) -> Result<Payload, StatesError> {
+    let effective = data_flow::select_owned(bounds, s.io.input_path(), input, scope)?;
+    hook.step(Stage::AfterInputPath, &effective.value);
+    data_flow::select_owned(bounds, s.io.output_path(), effective, scope)
 }
 
 /// The failure a Fail state ends with: its `Error` and `Cause` (literal or

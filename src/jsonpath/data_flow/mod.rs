@@ -76,7 +76,9 @@ pub(crate) fn effective_input(
 }
 
 /// Like [`input_path`], consuming the input (no copy for `$`; a Reference
-/// Path into the data moves the selected node out).
+/// Path into the data moves the selected node out). The engine uses
+/// [`select_owned`]; this is for the tests.
+#[cfg(test)]
 pub fn input_path_owned(
     path: Option<&Path>,
     input: Value,
