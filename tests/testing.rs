@@ -705,9 +705,12 @@ async fn test_state_async_awaits_an_executor_on_the_callers_runtime() {
         }
     });
     let r = ts(json!(null), "Call", json!({"x": 1}));
-    let res = stepfn::testing::test_state_async(&m, &r, Some(&executor))
-        .await
-        .unwrap();
+    let tested = stepfn::testing::test_state_async(&m, &r, Some(&executor));
+    // the future may move to another thread (tokio::spawn of an owning task)
+    fn send<T: Send>(future: T) -> T {
+        future
+    }
+    let res = send(tested).await.unwrap();
     assert_eq!(
         (res.status, res.output),
         (

@@ -47,7 +47,7 @@ pub(crate) enum Stage {
 }
 
 /// What the engine shows of one state's evaluation.
-pub(crate) trait Inspect {
+pub(crate) trait Inspect: Send + Sync {
     /// The payload after `stage`.
     fn step(&mut self, stage: Stage, value: &Value);
     /// The variables the state assigns (its `Assign`, a Choice rule's, a
@@ -131,7 +131,8 @@ pub(crate) async fn evaluate(one: Single<'_>, work: Work<'_>, hook: &mut dyn Ins
     } = one;
     let mut ev = Eval {
         state,
-        scope: Scope { context, variables },
+        context,
+        variables,
         hook,
         retry_count,
     };
@@ -140,7 +141,7 @@ pub(crate) async fn evaluate(one: Single<'_>, work: Work<'_>, hook: &mut dyn Ins
         StateKind::Succeed(s) => ev.succeed(s, input),
         StateKind::Wait(s) => ev.wait(s, input),
         StateKind::Choice(s) => ev.choice(s, input),
-        StateKind::Fail(s) => match fail_error(s, &input, &ev.scope) {
+        StateKind::Fail(s) => match fail_error(s, &input, &scope(ev.context, ev.variables)) {
             Ok(error) => return Answer::Failed(error),
             Err(e) => Err(e),
         },
@@ -178,6 +179,11 @@ pub(crate) async fn evaluate(one: Single<'_>, work: Work<'_>, hook: &mut dyn Ins
     }
 }
 
+/// What the expressions see besides the data.
+fn scope<'s>(context: &'s Value, variables: &'s Map<String, Value>) -> Scope<'s> {
+    Scope { context, variables }
+}
+
 fn next_of(transition: &Transition) -> Option<String> {
     match transition {
         Transition::Next(next) => Some(next.clone()),
@@ -195,9 +201,12 @@ struct WorkFields<'a> {
     handlers: (&'a [Retrier], &'a [Catcher]),
 }
 
+/// One evaluation (`Send`, as the future awaiting a task is: the scope of
+/// the expressions is made when needed).
 struct Eval<'a, 'h> {
     state: &'a State,
-    scope: Scope<'a>,
+    context: &'a Value,
+    variables: &'a Map<String, Value>,
     hook: &'h mut dyn Inspect,
     retry_count: u32,
 }
@@ -221,12 +230,16 @@ impl Eval<'_, '_> {
         (input_path, parameters): (Option<&Path>, Option<&PayloadTemplate>),
         raw: &Value,
     ) -> Result<Value, StatesError> {
-        let selected = data_flow::select(input_path, raw, &self.scope)?;
+        let selected = data_flow::select(input_path, raw, &scope(self.context, self.variables))?;
         self.hook.step(Stage::AfterInputPath, &selected);
         let Some(template) = parameters else {
             return Ok(selected.into_owned());
         };
-        let v = data_flow::apply_template(Some(template), selected.into_owned(), &self.scope)?;
+        let v = data_flow::apply_template(
+            Some(template),
+            selected.into_owned(),
+            &scope(self.context, self.variables),
+        )?;
         self.hook.step(Stage::AfterParameters, &v);
         Ok(v)
     }
@@ -234,7 +247,13 @@ impl Eval<'_, '_> {
     /// The engine's Succeed state.
     fn succeed(&mut self, s: &Succeed, input: Value) -> Result<Answer, StatesError> {
         let input = Payload::unbounded(input);
-        let out = succeed_output(s, Bounds::OFF, &self.scope, input, self.hook)?;
+        let out = succeed_output(
+            s,
+            Bounds::OFF,
+            &scope(self.context, self.variables),
+            input,
+            self.hook,
+        )?;
         Ok(Answer::Succeeded {
             output: out.value,
             next: None,
@@ -252,10 +271,18 @@ impl Eval<'_, '_> {
             None => self.effective(fields, &input)?,
         };
         self.hook.step(Stage::Result, &result);
-        let assigned = io::assign(s.assign.as_ref(), &result, &self.scope)?;
+        let assigned = io::assign(
+            s.assign.as_ref(),
+            &result,
+            &scope(self.context, self.variables),
+        )?;
         let output = data_flow::result_path(s.result_path.as_ref(), input, result)?;
         self.hook.step(Stage::AfterResultPath, &output);
-        let output = data_flow::output_path(s.io.output_path(), output, &self.scope)?;
+        let output = data_flow::output_path(
+            s.io.output_path(),
+            output,
+            &scope(self.context, self.variables),
+        )?;
         self.commit(&assigned);
         Ok(Answer::Succeeded {
             output,
@@ -267,8 +294,18 @@ impl Eval<'_, '_> {
     /// state's) but not waited.
     fn wait(&mut self, s: &Wait, input: Value) -> Result<Answer, StatesError> {
         let input = (Payload::unbounded(input), SystemTime::now());
-        let (effective, _, assigned) = prepare(s, Bounds::OFF, &self.scope, input, self.hook)?;
-        let output = data_flow::output_path(s.io.output_path(), effective.value, &self.scope)?;
+        let (effective, _, assigned) = prepare(
+            s,
+            Bounds::OFF,
+            &scope(self.context, self.variables),
+            input,
+            self.hook,
+        )?;
+        let output = data_flow::output_path(
+            s.io.output_path(),
+            effective.value,
+            &scope(self.context, self.variables),
+        )?;
         self.commit(&assigned);
         Ok(Answer::Succeeded {
             output,
@@ -280,7 +317,13 @@ impl Eval<'_, '_> {
     /// the `Default`.
     fn choice(&mut self, s: &Choice, input: Value) -> Result<Answer, StatesError> {
         let input = Payload::unbounded(input);
-        let (out, rule, assigned) = decide(s, Bounds::OFF, &self.scope, input, self.hook)?;
+        let (out, rule, assigned) = decide(
+            s,
+            Bounds::OFF,
+            &scope(self.context, self.variables),
+            input,
+            self.hook,
+        )?;
         let next = match rule {
             Some(i) => s.choices.json_path().get(i).map(|r| r.next.clone()),
             None => s.default.clone(),
@@ -296,7 +339,7 @@ impl Eval<'_, '_> {
     /// Assign and ResultSelector) whose failure goes to Retry and Catch,
     /// then ResultPath (whose failure goes to Catch) and OutputPath.
     async fn task(&mut self, s: &Task, input: Value, work: Work<'_>, max_depth: usize) -> Answer {
-        let settings = match io::task_settings(s, &input, &self.scope) {
+        let settings = match io::task_settings(s, &input, &scope(self.context, self.variables)) {
             Ok(settings) => settings,
             Err(e) => return Answer::Failed(self.failure(e).error),
         };
@@ -330,7 +373,11 @@ impl Eval<'_, '_> {
             Err(e) => return self.handle(self.failure(e), (&[], fields.handlers.1), input),
         };
         self.hook.step(Stage::AfterResultPath, &out);
-        match data_flow::output_path(fields.output_path, out, &self.scope) {
+        match data_flow::output_path(
+            fields.output_path,
+            out,
+            &scope(self.context, self.variables),
+        ) {
             Ok(output) => {
                 self.commit(&assigned);
                 let next = next_of(&s.transition);
@@ -362,7 +409,7 @@ impl Eval<'_, '_> {
         let mut request = TaskRequest::new(&s.resource, parameters)
             .with_state_name(&self.state.name)
             .with_retry_count(self.retry_count)
-            .with_context(self.scope.context);
+            .with_context(self.context);
         request.timeout_seconds = settings.timeout;
         request.heartbeat_seconds = settings.heartbeat;
         request.credentials = settings.role.as_deref();
@@ -387,15 +434,17 @@ impl Eval<'_, '_> {
     ) -> Result<(Payload, Assigned), Failure> {
         self.hook.step(Stage::Result, &result);
         let selector = (fields.result_selector, None);
-        let r = io::assign(fields.assign, &result, &self.scope).and_then(|assigned| {
-            let selected = io::select_result(
-                Bounds::OFF,
-                selector,
-                Payload::unbounded(result),
-                &self.scope,
-            )?;
-            Ok((selected, assigned))
-        });
+        let r = io::assign(fields.assign, &result, &scope(self.context, self.variables)).and_then(
+            |assigned| {
+                let selected = io::select_result(
+                    Bounds::OFF,
+                    selector,
+                    Payload::unbounded(result),
+                    &scope(self.context, self.variables),
+                )?;
+                Ok((selected, assigned))
+            },
+        );
         match r {
             Ok((selected, assigned)) => {
                 if fields.result_selector.is_some() {
@@ -445,7 +494,11 @@ impl Eval<'_, '_> {
             Err(failure) => return Answer::Failed(failure.error),
         };
         self.hook.step(Stage::AfterResultPath, &out);
-        match data_flow::output_path(fields.output_path, out, &self.scope) {
+        match data_flow::output_path(
+            fields.output_path,
+            out,
+            &scope(self.context, self.variables),
+        ) {
             Ok(output) => {
                 self.commit(&assigned);
                 Answer::Succeeded { output, next }
@@ -480,7 +533,13 @@ impl Eval<'_, '_> {
         };
         self.hook.catch(ci);
         let raw = Payload::unbounded(raw_input);
-        match retry::caught(Bounds::OFF, catcher, &failure.error, raw, &self.scope) {
+        match retry::caught(
+            Bounds::OFF,
+            catcher,
+            &failure.error,
+            raw,
+            &scope(self.context, self.variables),
+        ) {
             Ok((out, assigned)) => {
                 self.commit(&assigned);
                 self.hook.step(Stage::AfterResultPath, &out.value);
