@@ -16,6 +16,7 @@ use super::plan;
 use super::retry;
 use super::states::choice::decide;
 use super::states::fail::{fail_error, succeed_output};
+use super::states::pass;
 use super::states::task::{limit_name, panic_message};
 use super::states::wait::prepare;
 use super::walk::{prefixed, Failure};
@@ -23,7 +24,7 @@ use crate::definition::{Catcher, Choice, Pass, Retrier, State, StateKind, Succee
 use crate::definition::{Transition, Wait};
 use crate::error::{ErrorName, StatesError};
 use crate::executor::{TaskExecutor, TaskRequest};
-use crate::json::{Bounds, Payload};
+use crate::json::{Bounds, Measure, Payload};
 use crate::jsonpath::data_flow;
 use crate::jsonpath::path::{Path, ReferencePath, Scope};
 use crate::jsonpath::template::PayloadTemplate;
@@ -44,6 +45,15 @@ pub(crate) enum Stage {
     Result,
     AfterResultSelector,
     AfterResultPath,
+}
+
+/// The [`Stage`] of a step of the effective input.
+#[inline]
+pub(crate) fn stage_after(after: data_flow::After) -> Stage {
+    match after {
+        data_flow::After::InputPath => Stage::AfterInputPath,
+        data_flow::After::Parameters => Stage::AfterParameters,
+    }
 }
 
 /// What the engine shows of one state's evaluation.
@@ -223,25 +233,19 @@ impl Eval<'_, '_> {
         }
     }
 
-    /// InputPath then Parameters over the raw input (the engine's
-    /// [`data_flow::effective_input`], one step at a time).
+    /// InputPath then Parameters over the raw input, each shown.
     fn effective(
         &mut self,
-        (input_path, parameters): (Option<&Path>, Option<&PayloadTemplate>),
+        fields: (Option<&Path>, Option<&PayloadTemplate>),
         raw: &Value,
     ) -> Result<Value, StatesError> {
-        let selected = data_flow::select(input_path, raw, &scope(self.context, self.variables))?;
-        self.hook.step(Stage::AfterInputPath, &selected);
-        let Some(template) = parameters else {
-            return Ok(selected.into_owned());
-        };
-        let v = data_flow::apply_template(
-            Some(template),
-            selected.into_owned(),
-            &scope(self.context, self.variables),
-        )?;
-        self.hook.step(Stage::AfterParameters, &v);
-        Ok(v)
+        let hook = &mut *self.hook;
+        let scope = scope(self.context, self.variables);
+        let raw = (raw, Measure::UNKNOWN);
+        data_flow::effective_input_seen(Bounds::OFF, fields, raw, &scope, |after, v| {
+            hook.step(stage_after(after), v)
+        })
+        .map(|p| p.value)
     }
 
     /// The engine's Succeed state.
@@ -260,32 +264,19 @@ impl Eval<'_, '_> {
         })
     }
 
+    /// The engine's Pass state (with `Result`, whose InputPath and
+    /// Parameters the engine skips, they are shown when they evaluate).
     fn pass(&mut self, s: &Pass, input: Value) -> Result<Answer, StatesError> {
-        let fields = (s.io.input_path(), s.io.parameters());
-        let result = match &s.result {
-            Some(result) => {
-                // not evaluated by the engine: shown when it evaluates
-                let _ = self.effective(fields, &input);
-                result.clone()
-            }
-            None => self.effective(fields, &input)?,
-        };
-        self.hook.step(Stage::Result, &result);
-        let assigned = io::assign(
-            s.assign.as_ref(),
-            &result,
-            &scope(self.context, self.variables),
-        )?;
-        let output = data_flow::result_path(s.result_path.as_ref(), input, result)?;
-        self.hook.step(Stage::AfterResultPath, &output);
-        let output = data_flow::output_path(
-            s.io.output_path(),
-            output,
-            &scope(self.context, self.variables),
-        )?;
+        if s.result.is_some() {
+            let _ = self.effective((s.io.input_path(), s.io.parameters()), &input);
+        }
+        let scope = scope(self.context, self.variables);
+        let input = Payload::unbounded(input);
+        let result_bound = (Bounds::OFF, Measure::UNKNOWN);
+        let (out, assigned) = pass::evaluate(s, result_bound, &scope, input, self.hook)?;
         self.commit(&assigned);
         Ok(Answer::Succeeded {
-            output,
+            output: out.value,
             next: next_of(&s.transition),
         })
     }
