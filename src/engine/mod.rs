@@ -31,6 +31,7 @@ use std::time::SystemTime;
 mod drive;
 mod events;
 mod handle;
+mod inspect;
 mod io;
 mod outcome;
 mod plan;

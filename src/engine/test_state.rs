@@ -11,6 +11,8 @@
 //! errors carry the engine's prefix with the state entered at event #2.
 
 use super::drive::{exceeded_error, Exceeded};
+use super::inspect::stage_after;
+pub(crate) use super::inspect::{Inspect, Stage};
 use super::io::{self, Assigned};
 use super::plan;
 use super::retry;
@@ -31,58 +33,11 @@ use crate::jsonpath::template::PayloadTemplate;
 use futures::FutureExt;
 use serde_json::{Map, Value};
 use std::panic::AssertUnwindSafe;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 /// The `...StateEntered` event id of the state: the first after
 /// `ExecutionStarted`, as in an execution that starts at it.
 const ENTERED: u64 = 2;
-
-/// A step of the data flow the [`Inspect`] hook is shown.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Stage {
-    AfterInputPath,
-    AfterParameters,
-    Result,
-    AfterResultSelector,
-    AfterResultPath,
-}
-
-/// The [`Stage`] of a step of the effective input.
-#[inline]
-pub(crate) fn stage_after(after: data_flow::After) -> Stage {
-    match after {
-        data_flow::After::InputPath => Stage::AfterInputPath,
-        data_flow::After::Parameters => Stage::AfterParameters,
-    }
-}
-
-/// What the engine shows of one state's evaluation.
-pub(crate) trait Inspect: Send + Sync {
-    /// The payload after `stage`.
-    fn step(&mut self, stage: Stage, value: &Value);
-    /// The variables the state assigns (its `Assign`, a Choice rule's, a
-    /// catcher's).
-    fn assigned(&mut self, assigned: &Map<String, Value>);
-    /// Retrier `index` takes the error and would run the state again after
-    /// `backoff` (before jitter).
-    fn retry(&mut self, index: usize, backoff: Duration);
-    /// Catcher `index` takes the error.
-    fn catch(&mut self, index: usize);
-}
-
-/// The hook of an execution: it shows nothing.
-pub(crate) struct NoInspect;
-
-impl Inspect for NoInspect {
-    #[inline]
-    fn step(&mut self, _: Stage, _: &Value) {}
-    #[inline]
-    fn assigned(&mut self, _: &Map<String, Value>) {}
-    #[inline]
-    fn retry(&mut self, _: usize, _: Duration) {}
-    #[inline]
-    fn catch(&mut self, _: usize) {}
-}
 
 /// The work step of a Task, Map or Parallel state.
 pub(crate) enum Work<'a> {
@@ -416,41 +371,23 @@ impl Eval<'_, '_> {
         }
     }
 
-    /// `Assign` over the raw result, then ResultSelector (errors with the
-    /// engine's prefix, but a data limit's).
+    /// The engine's `Assign` over the raw result, then ResultSelector.
     fn select(
         &mut self,
         fields: &WorkFields<'_>,
         result: Value,
     ) -> Result<(Payload, Assigned), Failure> {
-        self.hook.step(Stage::Result, &result);
-        let selector = (fields.result_selector, None);
-        let r = io::assign(fields.assign, &result, &scope(self.context, self.variables)).and_then(
-            |assigned| {
-                let selected = io::select_result(
-                    Bounds::OFF,
-                    selector,
-                    Payload::unbounded(result),
-                    &scope(self.context, self.variables),
-                )?;
-                Ok((selected, assigned))
-            },
-        );
-        match r {
-            Ok((selected, assigned)) => {
-                if fields.result_selector.is_some() {
-                    self.hook.step(Stage::AfterResultSelector, &selected.value);
-                }
-                Ok((selected, assigned))
-            }
-            Err(e) if e.name == ErrorName::DataLimitExceeded => Err(Failure::new(e, ENTERED)),
-            Err(e) => Err(self.failure(e)),
-        }
+        let scope = scope(self.context, self.variables);
+        let selector = (fields.assign, fields.result_selector, None);
+        let result = Payload::unbounded(result);
+        io::assign_and_select(Bounds::OFF, selector, result, &scope, self.hook)
+            .map_err(|e| self.failure(e))
     }
 
     /// A Map or Parallel state whose iterations or branches gave `work`:
     /// InputPath (and a Parallel's Parameters), the work under Retry and
-    /// Catch, then Assign, ResultSelector, ResultPath and OutputPath.
+    /// Catch, then the engine's end of the state (Assign, ResultSelector,
+    /// ResultPath, OutputPath).
     fn branches(
         &mut self,
         input_path: Option<&Path>,
@@ -472,27 +409,22 @@ impl Eval<'_, '_> {
                 return Answer::Failed(self.failure(e).error);
             }
         };
-        let r = self
-            .select(fields, results)
-            .and_then(|(selected, assigned)| {
-                let raw = Payload::unbounded(input);
-                data_flow::result_path_bounded(Bounds::OFF, fields.result_path, raw, selected)
-                    .map(|out| (out.value, assigned))
-                    .map_err(|e| self.failure(e))
-            });
-        let (out, assigned) = match r {
-            Ok(r) => r,
-            Err(failure) => return Answer::Failed(failure.error),
+        let result_fields = io::ResultFields {
+            assign: fields.assign,
+            result_selector: fields.result_selector,
+            selector_move: None,
+            result_path: fields.result_path,
+            output_path: fields.output_path,
         };
-        self.hook.step(Stage::AfterResultPath, &out);
-        match data_flow::output_path(
-            fields.output_path,
-            out,
-            &scope(self.context, self.variables),
-        ) {
-            Ok(output) => {
+        let payloads = (Payload::unbounded(input), Payload::unbounded(results));
+        let scope = scope(self.context, self.variables);
+        match io::results_to_output(Bounds::OFF, &result_fields, payloads, &scope, self.hook) {
+            Ok((output, assigned)) => {
                 self.commit(&assigned);
-                Answer::Succeeded { output, next }
+                Answer::Succeeded {
+                    output: output.value,
+                    next,
+                }
             }
             Err(e) => Answer::Failed(self.failure(e).error),
         }

@@ -1,9 +1,9 @@
 //! The Choice state.
 
 use crate::definition::Choice;
+use crate::engine::inspect::{Inspect, NoInspect, Stage};
 use crate::engine::io::{self, Assigned};
 use crate::engine::plan::Next;
-use crate::engine::test_state::{Inspect, NoInspect, Stage};
 use crate::engine::walk::{Failure, StateCx, Step};
 use crate::error::{ErrorName, StatesError};
 use crate::json::{Bounds, Payload};

@@ -1,9 +1,9 @@
 //! The states that end a line of states: Succeed and Fail.
 
 use crate::definition::{Fail, Succeed};
+use crate::engine::inspect::{Inspect, NoInspect, Stage};
 use crate::engine::io;
 use crate::engine::plan::Next;
-use crate::engine::test_state::{Inspect, NoInspect, Stage};
 use crate::engine::walk::{Failure, StateCx, Step};
 use crate::error::{ErrorName, StatesError};
 use crate::json::{Bounds, Payload};

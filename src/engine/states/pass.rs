@@ -1,9 +1,9 @@
 //! The Pass state.
 
 use crate::definition::Pass;
+use crate::engine::inspect::{stage_after, Inspect, NoInspect, Stage};
 use crate::engine::io::{self, Assigned};
 use crate::engine::plan::MoveTemplate;
-use crate::engine::test_state::{stage_after, Inspect, NoInspect, Stage};
 use crate::engine::walk::{Failure, StateCx, Step};
 use crate::error::StatesError;
 use crate::json::{add, sub, Bounds, Measure, Payload};

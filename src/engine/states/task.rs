@@ -7,6 +7,7 @@ use crate::definition::Task;
 use crate::engine::drive::{BusyGuard, Exceeded, Run};
 use crate::engine::events::{Scheduled, TaskEvents, TaskStep};
 use crate::engine::handle::CallbackGuard;
+use crate::engine::inspect::NoInspect;
 use crate::engine::io::{self, Assigned, TaskSettings};
 use crate::engine::plan::{self, Move, TaskFamily, TaskNames};
 use crate::engine::retry::{self, retry_loop};
@@ -359,25 +360,14 @@ fn conclude(
 
 /// Assign over a task's result, then ResultSelector.
 fn select(cx: &StateCx<'_, '_>, s: &Task, result: Payload) -> Result<(Payload, Assigned), Failure> {
-    let bounds = cx.bounds();
-    let scope = cx.scope();
-    let selector = (
+    let fields = (
+        s.assign.as_ref(),
         s.result_handling.result_selector.as_ref(),
         cx.plan.selector_move.as_ref(),
     );
-    let r = io::assign(s.assign.as_ref(), &result.value, &scope).and_then(|assigned| {
-        Ok((
-            io::select_result(bounds, selector, result, &scope)?,
-            assigned,
-        ))
-    });
-    r.map_err(|e| {
-        if e.name == ErrorName::DataLimitExceeded {
-            Failure::new(e, cx.th.cursor)
-        } else {
-            cx.error(e)
-        }
-    })
+    let r = io::assign_and_select(cx.bounds(), fields, result, &cx.scope(), &mut NoInspect);
+    // a data limit's error has no prefix
+    r.map_err(|e| cx.error(e))
 }
 
 /// Waits for the callback of `token`: success, failure, or heartbeat

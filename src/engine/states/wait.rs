@@ -1,8 +1,8 @@
 //! The Wait state.
 
 use crate::definition::Wait;
+use crate::engine::inspect::{Inspect, NoInspect, Stage};
 use crate::engine::io::{self, Assigned};
-use crate::engine::test_state::{Inspect, NoInspect, Stage};
 use crate::engine::walk::{Failure, StateCx, Step};
 use crate::error::StatesError;
 use crate::json::{Bounds, Payload};
