@@ -692,6 +692,82 @@ fn test_state_and_an_execution_agree_on_a_parallel_given_its_branch_results() {
     );
 }
 
+#[test]
+fn test_state_and_an_execution_agree_on_a_map_given_its_iteration_results() {
+    let map = |inner: Value| {
+        json!({"Type": "Map", "ItemsPath": "$.items",
+            "ItemProcessor": {"StartAt": "I", "States": {"I": inner}},
+            "ResultSelector": {"n.$": "States.ArrayLength($)"}, "ResultPath": "$.r", "Next": "N",
+            "Catch": [{"ErrorEquals": ["E"], "Next": "H", "ResultPath": "$.err"}]})
+    };
+    let tested = agrees_with_an_execution(
+        map(json!({"Type": "Pass", "End": true})),
+        json!({"items": [1, 2]}),
+        Some(Ok(json!([1, 2]))),
+    );
+    assert_eq!(tested.output, Some(json!({"items": [1, 2], "r": {"n": 2}})));
+    // an iteration's error, caught
+    let tested = agrees_with_an_execution(
+        map(json!({"Type": "Fail", "Error": "E", "Cause": "c"})),
+        json!({"items": [1]}),
+        Some(Err(StatesError::new("E", "c"))),
+    );
+    assert_eq!(
+        (tested.status, tested.next_state.as_deref(), tested.output),
+        (
+            TestStateStatus::CaughtError,
+            Some("H"),
+            Some(json!({"items": [1], "err": {"Error": "E", "Cause": "c"}}))
+        )
+    );
+}
+
+#[test]
+fn test_state_inspection_shows_every_step_of_a_pass() {
+    let m = StateMachine::from_state(
+        "P",
+        &json!({"Type": "Pass", "InputPath": "$.in", "Parameters": {"v.$": "$.v"},
+                "ResultPath": "$.out", "OutputPath": "$.out", "End": true}),
+    )
+    .unwrap();
+    let r = ts(json!(null), "P", json!({"in": {"v": 1}}));
+    let d = test_state(&m, &r, None).unwrap().inspection_data.unwrap();
+    assert_eq!(
+        d.to_json(),
+        json!({"input": r#"{"in":{"v":1}}"#, "afterInputPath": r#"{"v":1}"#,
+               "afterParameters": r#"{"v":1}"#, "result": r#"{"v":1}"#,
+               "afterResultPath": r#"{"in":{"v":1},"out":{"v":1}}"#})
+    );
+    // ResultPath `$` and InputPath `$`: the input is the result
+    let m = StateMachine::from_state(
+        "P",
+        &json!({"Type": "Pass", "ResultPath": "$", "End": true}),
+    )
+    .unwrap();
+    let d = test_state(&m, &ts(json!(null), "P", json!([7])), None)
+        .unwrap()
+        .inspection_data
+        .unwrap();
+    assert_eq!(
+        (d.after_input_path, d.result, d.after_result_path),
+        (Some(json!([7])), Some(json!([7])), Some(json!([7])))
+    );
+    // with Result, InputPath and Parameters are shown, not used
+    let m = StateMachine::from_state(
+        "P",
+        &json!({"Type": "Pass", "Parameters": {"a.$": "$.a"}, "Result": "r", "End": true}),
+    )
+    .unwrap();
+    let d = test_state(&m, &ts(json!(null), "P", json!({"a": 1})), None)
+        .unwrap()
+        .inspection_data
+        .unwrap();
+    assert_eq!(
+        (d.after_parameters, d.result),
+        (Some(json!({"a": 1})), Some(json!("r")))
+    );
+}
+
 // --------------------------------------------------------- TestState on an async runtime
 
 #[tokio::test]
