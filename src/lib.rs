@@ -132,8 +132,11 @@
 //!   skips it). `fixtures/jsonpath-cases.json` gives the source of each
 //!   answer.
 //! * A path may have at most two recursive descents (`..`), and the matches
-//!   of one full JSONPath at most 64 MiB of JSON text (`States.Runtime`):
-//!   on deeply nested data each descent copies every level again.
+//!   of one full JSONPath at most 64 MiB of JSON text (`States.Runtime`)
+//!   when they can hold a node twice (a descent, a union): on deeply nested
+//!   data each descent copies every level again. Matches that are different
+//!   nodes of the document add up to at most the document, and are not
+//!   measured.
 //! * ResultPath creates missing intermediate objects and may write into an
 //!   existing array element; it never creates or extends arrays.
 //! * The `States.ResultPathMatchFailure` cause is ours.

@@ -1,4 +1,4 @@
-//! The layer table of ../shared/design/ARCHITECTURE.md, enforced: every
+//! The layer table of ARCHITECTURE.md (beside this repository's README), enforced: every
 //! `crate::<module>` path in src/ (outside comments and test modules, inline
 //! paths as well as `use` lines, root re-exports such as `crate::StateMachine`
 //! resolved to the module that defines them) must point to a module the

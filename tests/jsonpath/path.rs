@@ -1190,3 +1190,25 @@ fn a_slice_from_far_before_the_start_skips_what_cannot_match() {
         json!([])
     );
 }
+
+#[test]
+fn matches_that_repeat_a_node_are_still_capped() {
+    // a union may name one node many times: 70 copies of 1 MiB pass 64 MiB
+    let data = json!(["x".repeat(1 << 20)]);
+    let union = format!("$[{}]", vec!["0"; 70].join(","));
+    let error = Path::parse(&union)
+        .unwrap()
+        .eval(&Env::data(&data))
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!("Invalid path '{union}' : the matches add up to more than 67108864 bytes")
+    );
+    // a path whose matches are different nodes cannot add up to more than the document
+    let wide = json!(vec!["x".repeat(1 << 20); 70]);
+    let all = Path::parse("$[*]")
+        .unwrap()
+        .eval(&Env::data(&wide))
+        .unwrap();
+    assert_eq!(all.as_array().map(Vec::len), Some(70));
+}

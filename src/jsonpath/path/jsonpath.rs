@@ -12,6 +12,10 @@ pub const MAX_MATCH_BYTES: usize = 64 << 20;
 #[derive(Clone, Debug)]
 pub(crate) struct Query {
     compiled: super::full::Query,
+    /// Every match is a different node of the document, none inside
+    /// another (no `..`, no union that can name a node twice): the
+    /// matches add up to at most the document, so they are not measured.
+    disjoint: bool,
 }
 
 impl Query {
@@ -19,7 +23,14 @@ impl Query {
     /// `root_len` bytes long).
     pub(crate) fn compile(steps: &str, root_len: usize) -> Result<Query, String> {
         let compiled = super::check::parse(steps, root_len)?;
-        Ok(Query { compiled })
+        let disjoint = compiled.steps.iter().all(|step| {
+            !step.descend
+                && !matches!(
+                    step.selector,
+                    super::full::Selector::Names(_) | super::full::Selector::Indexes(_)
+                )
+        });
+        Ok(Query { compiled, disjoint })
     }
 
     /// Every match, in document order, as an array; `None` when the
@@ -32,6 +43,9 @@ impl Query {
 
     /// Every match, in document order; `None` as for [`Query::select`].
     pub(crate) fn matches<'v>(&self, value: &'v Value) -> Option<Vec<&'v Value>> {
+        if self.disjoint {
+            return super::full::select(&self.compiled, value, MAX_MATCH_BYTES, |_, _| Some(0));
+        }
         super::full::select(&self.compiled, value, MAX_MATCH_BYTES, |node, budget| {
             // Strings, booleans and null directly (most matches are
             // strings); anything else by the payload measure.

@@ -59,8 +59,11 @@
 //!   time. In a `$$` or `$name` path, `$` inside a filter is that root value.
 //! * A path may have at most two recursive descents (`..`), and the matches
 //!   of a full JSONPath may add up to at most [`MAX_MATCH_BYTES`] of JSON
-//!   text ([`PathError::TooLarge`]): on deeply nested data each descent
-//!   copies every level's subtree again.
+//!   text ([`PathError::TooLarge`]) when they can hold a node twice (a
+//!   descent, a union): on deeply nested data each descent copies every
+//!   level's subtree again. Matches that are different nodes of the
+//!   document (`$.a[*].b`, slices, filters) are not measured: they add up to
+//!   at most the document.
 
 mod check;
 mod full;
