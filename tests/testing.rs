@@ -439,6 +439,363 @@ fn test_state_data_flow_errors_fail_the_state() {
     assert_eq!(res.error.as_deref(), Some("States.Runtime"));
 }
 
+// ------------------------------------------------- TestState agrees with an execution
+
+/// Runs TestState on state `S` (a machine of its own: its targets are
+/// Succeed states, which pass their input on) and an execution of the same
+/// machine, with `work` as the Task's answer in both; asserts that they end
+/// alike (output and the state entered next, or error and cause) and gives
+/// TestState's answer.
+fn agrees_with_an_execution(
+    state: Value,
+    input: Value,
+    work: Option<Result<Value, StatesError>>,
+) -> stepfn::testing::TestStateResult {
+    let m = StateMachine::from_state("S", &state).unwrap();
+    let mut r = TestStateRequest::new(input.clone());
+    r.inspection_level = InspectionLevel::Debug;
+    r.mock = work.clone().map(|w| match w {
+        Ok(v) => TestStateMock::Result(v),
+        Err(e) => TestStateMock::Error(e),
+    });
+    let tested = test_state(&m, &r, None).unwrap();
+    let executor = ScriptedExecutor::new();
+    if let Some(answer) = work {
+        executor.push_state("S", answer);
+    }
+    let outcome = common::run_recorded(&m, &executor, input);
+    let entered: Vec<String> = outcome
+        .history
+        .iter()
+        .flatten()
+        .filter(|e| e.event_type.ends_with("StateEntered"))
+        .filter_map(|e| e.details["name"].as_str().map(str::to_owned))
+        // the top-level states, not those of branches
+        .filter(|name| {
+            m.definition()
+                .machine
+                .states
+                .iter()
+                .any(|s| &s.name == name)
+        })
+        .collect();
+    match tested.status {
+        TestStateStatus::Succeeded | TestStateStatus::CaughtError => {
+            assert_eq!(outcome.status, stepfn::Status::Succeeded, "{outcome:?}");
+            assert_eq!(outcome.output, tested.output);
+            assert_eq!(entered.get(1), tested.next_state.as_ref());
+        }
+        TestStateStatus::Failed => {
+            assert_eq!(outcome.status, stepfn::Status::Failed);
+            assert_eq!(
+                (outcome.error.as_deref(), outcome.cause.as_deref()),
+                (tested.error.as_deref(), tested.cause.as_deref())
+            );
+            assert_eq!(entered, ["S"]);
+        }
+        TestStateStatus::Retriable => panic!("an execution retries"),
+    }
+    tested
+}
+
+#[test]
+fn test_state_and_an_execution_agree_on_an_error_path_that_is_not_a_string() {
+    let tested = agrees_with_an_execution(
+        json!({"Type": "Fail", "ErrorPath": "$.e", "Cause": "c"}),
+        json!({"e": 5}),
+        None,
+    );
+    assert_eq!(
+        (tested.status, tested.error.as_deref(), tested.cause.as_deref()),
+        (
+            TestStateStatus::Failed,
+            Some("States.Runtime"),
+            Some("An error occurred while executing the state 'S' (entered at the event id #2). The ErrorPath parameter must resolve to a string value: 5")
+        )
+    );
+    // a string path still names the error
+    let tested = agrees_with_an_execution(
+        json!({"Type": "Fail", "ErrorPath": "$.e", "CausePath": "$.c"}),
+        json!({"e": "Bad", "c": "why"}),
+        None,
+    );
+    assert_eq!(
+        (tested.error.as_deref(), tested.cause.as_deref()),
+        (Some("Bad"), Some("why"))
+    );
+}
+
+#[test]
+fn test_state_and_an_execution_agree_on_a_pass_with_parameters_and_result_path() {
+    let tested = agrees_with_an_execution(
+        json!({"Type": "Pass", "InputPath": "$.in", "Parameters": {"v.$": "$.v", "k": 1},
+               "ResultPath": "$.out", "Next": "After"}),
+        json!({"in": {"v": "x"}}),
+        None,
+    );
+    assert_eq!(
+        tested.output,
+        Some(json!({"in": {"v": "x"}, "out": {"v": "x", "k": 1}}))
+    );
+    assert_eq!(tested.next_state.as_deref(), Some("After"));
+    // a runtime error carries the engine's prefix in both
+    let tested = agrees_with_an_execution(
+        json!({"Type": "Pass", "InputPath": "$.missing", "End": true}),
+        json!({}),
+        None,
+    );
+    assert_eq!(
+        tested.cause.as_deref(),
+        Some("An error occurred while executing the state 'S' (entered at the event id #2). Invalid path '$.missing' : No results for path: $['missing']")
+    );
+}
+
+#[test]
+fn test_state_and_an_execution_agree_on_a_task_result_and_its_selector() {
+    let tested = agrees_with_an_execution(
+        lambda_state(
+            json!({"Parameters": {"a.$": "$.a"}, "ResultSelector": {"r.$": "$.Payload.n"},
+                            "ResultPath": "$.res"}),
+        ),
+        json!({"a": 1}),
+        Some(Ok(json!({"Payload": {"n": 7}}))),
+    );
+    assert_eq!(
+        (tested.status, tested.output),
+        (
+            TestStateStatus::Succeeded,
+            Some(json!({"a": 1, "res": {"r": 7}}))
+        )
+    );
+}
+
+#[test]
+fn test_state_and_an_execution_agree_on_a_choice() {
+    let choice = json!({"Type": "Choice", "Choices": [
+        {"Variable": "$.n", "NumericGreaterThan": 1, "Next": "Big"}], "Default": "Small",
+        "OutputPath": "$.n"});
+    let big = agrees_with_an_execution(choice.clone(), json!({"n": 2}), None);
+    assert_eq!(
+        (big.next_state.as_deref(), big.output),
+        (Some("Big"), Some(json!(2)))
+    );
+    let small = agrees_with_an_execution(choice, json!({"n": 0}), None);
+    assert_eq!(small.next_state.as_deref(), Some("Small"));
+    let none = agrees_with_an_execution(
+        json!({"Type": "Choice", "Choices": [{"Variable": "$.n", "IsPresent": true, "Next": "Y"}]}),
+        json!({}),
+        None,
+    );
+    assert_eq!(
+        (none.error.as_deref(), none.cause.as_deref()),
+        (Some("States.NoChoiceMatched"), Some("No Matches!"))
+    );
+}
+
+#[test]
+fn test_state_and_an_execution_agree_on_a_caught_task_error() {
+    let state = lambda_state(json!({"Catch": [
+        {"ErrorEquals": ["Nope"], "Next": "Other"},
+        {"ErrorEquals": ["States.TaskFailed"], "Next": "Handler", "ResultPath": "$.err"}]}));
+    let tested = agrees_with_an_execution(
+        state.clone(),
+        json!({"a": 1}),
+        Some(Err(StatesError::new("Boom", "bad"))),
+    );
+    assert_eq!(
+        (tested.status, tested.next_state.as_deref(), tested.output),
+        (
+            TestStateStatus::CaughtError,
+            Some("Handler"),
+            Some(json!({"a": 1, "err": {"Error": "Boom", "Cause": "bad"}}))
+        )
+    );
+    assert_eq!(
+        tested.inspection_data.unwrap().error_details,
+        Some(json!({"catchIndex": 1}))
+    );
+    // an error without a cause: the error output says `null`, as in an execution
+    let tested = agrees_with_an_execution(
+        state,
+        json!({}),
+        Some(Err(StatesError::without_cause("Boom"))),
+    );
+    assert_eq!(
+        tested.output,
+        Some(json!({"err": {"Error": "Boom", "Cause": null}}))
+    );
+    // an uncaught error fails both alike
+    let tested = agrees_with_an_execution(
+        lambda_state(json!({"Catch": [{"ErrorEquals": ["Nope"], "Next": "Other"}]})),
+        json!({}),
+        Some(Err(StatesError::new("Boom", "bad"))),
+    );
+    assert_eq!(
+        (tested.status, tested.error.as_deref()),
+        (TestStateStatus::Failed, Some("Boom"))
+    );
+}
+
+#[test]
+fn test_state_and_an_execution_agree_on_settings_paths_and_result_path_failures() {
+    // a Task's ResultPath failure goes to its catchers, with the prefix
+    let tested = agrees_with_an_execution(
+        lambda_state(json!({"ResultPath": "$.a.b",
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "H", "ResultPath": "$.err"}]})),
+        json!({"a": 1}),
+        Some(Ok(json!(2))),
+    );
+    assert_eq!(
+        tested.output,
+        Some(
+            json!({"a": 1, "err": {"Error": "States.ResultPathMatchFailure",
+            "Cause": "An error occurred while executing the state 'S' (entered at the event id #2). Unable to apply ReferencePath $.a.b to input {\"a\":1}"}})
+        )
+    );
+    // a Task's TimeoutSecondsPath is resolved before the work
+    let tested = agrees_with_an_execution(
+        lambda_state(json!({"TimeoutSecondsPath": "$.t"})),
+        json!({"t": "soon"}),
+        Some(Ok(json!(2))),
+    );
+    assert_eq!(tested.error.as_deref(), Some("States.Runtime"));
+    // a Wait state's delay is computed (not waited)
+    let tested = agrees_with_an_execution(
+        json!({"Type": "Wait", "SecondsPath": "$.s", "End": true}),
+        json!({"s": -1}),
+        None,
+    );
+    assert_eq!(
+        tested.cause.as_deref(),
+        Some("An error occurred while executing the state 'S' (entered at the event id #2). The SecondsPath parameter references a negative value: $.s == -1")
+    );
+    let tested = agrees_with_an_execution(
+        json!({"Type": "Wait", "Seconds": 0, "OutputPath": "$.k", "Next": "N"}),
+        json!({"k": 3}),
+        None,
+    );
+    assert_eq!(tested.output, Some(json!(3)));
+}
+
+#[test]
+fn test_state_and_an_execution_agree_on_a_parallel_given_its_branch_results() {
+    let branch = |name: &str, r: Value| json!({"StartAt": name, "States": {name: {"Type": "Pass", "Result": r, "End": true}}});
+    let tested = agrees_with_an_execution(
+        json!({"Type": "Parallel", "Branches": [branch("B1", json!(1)), branch("B2", json!({"x": 2}))],
+               "ResultSelector": {"second.$": "$[1].x"}, "ResultPath": "$.p", "Next": "N"}),
+        json!({"in": true}),
+        Some(Ok(json!([1, {"x": 2}]))),
+    );
+    assert_eq!(
+        (tested.output, tested.next_state.as_deref()),
+        (Some(json!({"in": true, "p": {"second": 2}})), Some("N"))
+    );
+}
+
+#[test]
+fn test_state_and_an_execution_agree_on_a_map_given_its_iteration_results() {
+    let map = |inner: Value| {
+        json!({"Type": "Map", "ItemsPath": "$.items",
+            "ItemProcessor": {"StartAt": "I", "States": {"I": inner}},
+            "ResultSelector": {"n.$": "States.ArrayLength($)"}, "ResultPath": "$.r", "Next": "N",
+            "Catch": [{"ErrorEquals": ["E"], "Next": "H", "ResultPath": "$.err"}]})
+    };
+    let tested = agrees_with_an_execution(
+        map(json!({"Type": "Pass", "End": true})),
+        json!({"items": [1, 2]}),
+        Some(Ok(json!([1, 2]))),
+    );
+    assert_eq!(tested.output, Some(json!({"items": [1, 2], "r": {"n": 2}})));
+    // an iteration's error, caught
+    let tested = agrees_with_an_execution(
+        map(json!({"Type": "Fail", "Error": "E", "Cause": "c"})),
+        json!({"items": [1]}),
+        Some(Err(StatesError::new("E", "c"))),
+    );
+    assert_eq!(
+        (tested.status, tested.next_state.as_deref(), tested.output),
+        (
+            TestStateStatus::CaughtError,
+            Some("H"),
+            Some(json!({"items": [1], "err": {"Error": "E", "Cause": "c"}}))
+        )
+    );
+}
+
+#[test]
+fn test_state_inspection_shows_every_step_of_a_pass() {
+    let m = StateMachine::from_state(
+        "P",
+        &json!({"Type": "Pass", "InputPath": "$.in", "Parameters": {"v.$": "$.v"},
+                "ResultPath": "$.out", "OutputPath": "$.out", "End": true}),
+    )
+    .unwrap();
+    let r = ts(json!(null), "P", json!({"in": {"v": 1}}));
+    let d = test_state(&m, &r, None).unwrap().inspection_data.unwrap();
+    assert_eq!(
+        d.to_json(),
+        json!({"input": r#"{"in":{"v":1}}"#, "afterInputPath": r#"{"v":1}"#,
+               "afterParameters": r#"{"v":1}"#, "result": r#"{"v":1}"#,
+               "afterResultPath": r#"{"in":{"v":1},"out":{"v":1}}"#})
+    );
+    // ResultPath `$` and InputPath `$`: the input is the result
+    let m = StateMachine::from_state(
+        "P",
+        &json!({"Type": "Pass", "ResultPath": "$", "End": true}),
+    )
+    .unwrap();
+    let d = test_state(&m, &ts(json!(null), "P", json!([7])), None)
+        .unwrap()
+        .inspection_data
+        .unwrap();
+    assert_eq!(
+        (d.after_input_path, d.result, d.after_result_path),
+        (Some(json!([7])), Some(json!([7])), Some(json!([7])))
+    );
+    // with Result, InputPath and Parameters are shown, not used
+    let m = StateMachine::from_state(
+        "P",
+        &json!({"Type": "Pass", "Parameters": {"a.$": "$.a"}, "Result": "r", "End": true}),
+    )
+    .unwrap();
+    let d = test_state(&m, &ts(json!(null), "P", json!({"a": 1})), None)
+        .unwrap()
+        .inspection_data
+        .unwrap();
+    assert_eq!(
+        (d.after_parameters, d.result),
+        (Some(json!({"a": 1})), Some(json!("r")))
+    );
+}
+
+// --------------------------------------------------------- TestState on an async runtime
+
+#[tokio::test]
+async fn test_state_async_awaits_an_executor_on_the_callers_runtime() {
+    let m = StateMachine::from_state("Call", &lambda_state(json!({"ResultPath": "$.r"}))).unwrap();
+    let executor = stepfn::task_fn(|request: TaskRequest<'_>| {
+        let x = request.parameters["x"].clone();
+        async move {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            Ok(json!({"slept": x}))
+        }
+    });
+    let r = ts(json!(null), "Call", json!({"x": 1}));
+    let tested = stepfn::testing::test_state_async(&m, &r, Some(&executor));
+    // the future may move to another thread (tokio::spawn of an owning task)
+    fn send<T: Send>(future: T) -> T {
+        future
+    }
+    let res = send(tested).await.unwrap();
+    assert_eq!(
+        (res.status, res.output),
+        (
+            TestStateStatus::Succeeded,
+            Some(json!({"x": 1, "r": {"slept": 1}}))
+        )
+    );
+}
+
 // ---------------------------------------------------------------------------- runs (engine)
 
 fn run(definition: Value, options: RunOptions) -> Value {

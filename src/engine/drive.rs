@@ -214,16 +214,7 @@ impl<'a> Run<'a> {
     /// The `States.DataLimitExceeded` of `name` (a state, or a task's
     /// resource) returning a value past a limit.
     pub(crate) fn exceeded(&self, name: &str, exceeded: Exceeded) -> StatesError {
-        let cause = match exceeded {
-            Exceeded::Bytes => format!(
-                "The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit."
-            ),
-            Exceeded::Depth => format!(
-                "The state/task '{name}' returned a result with a nesting depth exceeding the maximum of {} levels.",
-                self.limits.max_depth.unwrap_or_default()
-            ),
-        };
-        StatesError::new(ErrorName::DataLimitExceeded, cause)
+        exceeded_error(name, exceeded, self.limits.max_depth)
     }
 
     pub(crate) fn random(&self) -> f64 {
@@ -232,6 +223,26 @@ impl<'a> Run<'a> {
             .unwrap_or_else(|e| e.into_inner())
             .gen::<f64>()
     }
+}
+
+/// The `States.DataLimitExceeded` of `name` (a state, or a task's
+/// resource) returning a value past a limit (`max_depth` names the depth
+/// limit).
+pub(crate) fn exceeded_error(
+    name: &str,
+    exceeded: Exceeded,
+    max_depth: Option<usize>,
+) -> StatesError {
+    let cause = match exceeded {
+        Exceeded::Bytes => format!(
+            "The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit."
+        ),
+        Exceeded::Depth => format!(
+            "The state/task '{name}' returned a result with a nesting depth exceeding the maximum of {} levels.",
+            max_depth.unwrap_or_default()
+        ),
+    };
+    StatesError::new(ErrorName::DataLimitExceeded, cause)
 }
 
 /// Counts a task call in flight. As for [`bump`](super::events::bump), the futures of one

@@ -5,6 +5,7 @@
 //! compiled paths, templates and Choice rules; a JSONata field fails with
 //! `States.QueryEvaluationError` until JSONata is supported.
 
+use super::inspect::{Inspect, Stage};
 use super::plan::{MoveField, MoveTemplate};
 use crate::definition::{Assign, Choice, Dynamic, QueryLanguage, State, Task, WaitFor};
 use crate::error::{ErrorName, StatesError};
@@ -341,20 +342,44 @@ pub(crate) struct ResultFields<'a> {
     pub output_path: Option<&'a Path>,
 }
 
+/// `Assign` over a raw result (a Task's, or the results of a Map or
+/// Parallel), then ResultSelector (moving with a [`MoveTemplate`]); `hook`
+/// sees the result and what ResultSelector made of it.
+pub(crate) fn assign_and_select<I: Inspect + ?Sized>(
+    bounds: Bounds,
+    (a, selector, moving): (
+        Option<&Assign>,
+        Option<&PayloadTemplate>,
+        Option<&MoveTemplate>,
+    ),
+    result: Payload,
+    scope: &Scope<'_>,
+    hook: &mut I,
+) -> Result<(Payload, Assigned), StatesError> {
+    hook.step(Stage::Result, &result.value);
+    let assigned = assign(a, &result.value, scope)?;
+    let selected = select_result(bounds, (selector, moving), result, scope)?;
+    if selector.is_some() {
+        hook.step(Stage::AfterResultSelector, &selected.value);
+    }
+    Ok((selected, assigned))
+}
+
 /// The end of a Parallel or Map state once its branches or iterations
 /// produced `results`: Assign over the raw results, ResultSelector,
-/// ResultPath into the raw input, OutputPath. Gives the output and the
-/// variables to assign.
-pub(crate) fn results_to_output(
+/// ResultPath into the raw input, OutputPath (`hook` sees each). Gives the
+/// output and the variables to assign.
+pub(crate) fn results_to_output<I: Inspect + ?Sized>(
     bounds: Bounds,
     fields: &ResultFields<'_>,
     (input, results): (Payload, Payload),
     scope: &Scope<'_>,
+    hook: &mut I,
 ) -> Result<(Payload, Assigned), StatesError> {
-    let assigned = assign(fields.assign, &results.value, scope)?;
-    let selector = (fields.result_selector, fields.selector_move);
-    let selected = select_result(bounds, selector, results, scope)?;
+    let selector = (fields.assign, fields.result_selector, fields.selector_move);
+    let (selected, assigned) = assign_and_select(bounds, selector, results, scope, hook)?;
     let out = data_flow::result_path_bounded(bounds, fields.result_path, input, selected)?;
+    hook.step(Stage::AfterResultPath, &out.value);
     let out = data_flow::select_owned(bounds, fields.output_path, out, scope)?;
     Ok((out, assigned))
 }

@@ -31,18 +31,19 @@ use std::time::SystemTime;
 mod drive;
 mod events;
 mod handle;
+mod inspect;
 mod io;
 mod outcome;
 mod plan;
 pub(crate) mod retry;
 mod states;
+pub(crate) mod test_state;
 mod walk;
 
 pub use events::HistoryEvent;
 pub use handle::ExecutionHandle;
 pub(crate) use handle::Shared;
 pub use outcome::{Outcome, Status};
-pub(crate) use states::task::panic_message;
 
 /// What the engine precomputes from a definition: built once, when the
 /// machine is loaded, and shared by all its executions.

@@ -10,8 +10,9 @@ use super::plan::Next;
 use super::walk::{Failure, StateCx, Step};
 use crate::definition::{Catcher, JitterStrategy, Retrier};
 use crate::error::{ErrorName, StatesError};
-use crate::json::{Measure, Payload};
+use crate::json::{Bounds, Measure, Payload};
 use crate::jsonpath::data_flow;
+use crate::jsonpath::path::Scope;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -58,6 +59,20 @@ pub fn find_catcher(catchers: &[Catcher], error: &StatesError, heartbeat: bool) 
     catchers
         .iter()
         .position(|c| matches(&c.error_equals, &error.name, heartbeat))
+}
+
+/// The index of the retrier that runs the state again after `error`: the
+/// first retrier matching it, when it has attempts left (`retried[i]`:
+/// the retries retrier `i` already made).
+pub(crate) fn retrier_for(
+    retriers: &[Retrier],
+    error: &StatesError,
+    heartbeat: bool,
+    retried: &[u64],
+) -> Option<usize> {
+    let i = find_retrier(retriers, error, heartbeat)?;
+    let r = retriers.get(i)?;
+    (retried.get(i).copied().unwrap_or(0) < r.max_attempts).then_some(i)
 }
 
 /// The interval before retry number `attempt + 1` of `retrier`
@@ -125,17 +140,15 @@ macro_rules! retry_loop {
                 if !failure.catchable {
                     break 'retry Err(failure);
                 }
-                let Some(i) = $crate::engine::retry::find_retrier(
+                let Some(i) = $crate::engine::retry::retrier_for(
                     retriers,
                     &failure.error,
                     failure.heartbeat,
+                    &counters,
                 ) else {
                     break failure;
                 };
                 let r = &retriers[i];
-                if counters[i] >= r.max_attempts {
-                    break failure;
-                }
                 let delay = $crate::engine::retry::delay(r, counters[i], $cx.run.random());
                 counters[i] += 1;
                 $rc = $rc.saturating_add(1);
@@ -167,34 +180,54 @@ pub(crate) fn catch(
     (raw_input, raw_bound): (&Value, Measure),
     failure: Failure,
 ) -> Result<Step, Failure> {
-    let found = failure
-        .catchable
-        .then(|| find_catcher(catchers, &failure.error, failure.heartbeat))
-        .flatten();
-    let Some(ci) = found else {
+    let Some(ci) = catcher_for(catchers, &failure) else {
         return Err(Failure {
             event: cx.th.cursor,
             ..failure
         });
     };
     let catcher = &catchers[ci];
-    let error_output = json!({
-        "Error": if failure.error.name.as_str().is_empty() { Value::Null } else { Value::from(failure.error.name.as_str()) },
-        "Cause": failure.error.cause.as_deref().map_or(Value::Null, Value::from),
-    });
-    let bounds = cx.bounds();
-    let scope = cx.scope();
-    let r = (|| {
-        let assigned = io::assign(catcher.assign.as_ref(), &error_output, &scope)?;
-        let raw = Payload::new(raw_input.clone(), raw_bound);
-        let result = bounds.measured(error_output);
-        let out =
-            data_flow::result_path_bounded(bounds, catcher.result_path.as_ref(), raw, result)?;
-        Ok::<_, StatesError>((out, assigned))
-    })();
-    let (out, assigned) = r.map_err(|e| cx.error(e))?;
+    let raw = Payload::new(raw_input.clone(), raw_bound);
+    let (out, assigned) =
+        caught(cx.bounds(), catcher, &failure.error, raw, &cx.scope()).map_err(|e| cx.error(e))?;
     let next = cx.plan.catch_next.get(ci).copied().unwrap_or(Next::Missing);
     cx.finish(out, next, assigned)
+}
+
+/// The index of the catcher that takes `failure` (none takes a failure
+/// that is not catchable).
+pub(crate) fn catcher_for(catchers: &[Catcher], failure: &Failure) -> Option<usize> {
+    failure
+        .catchable
+        .then(|| find_catcher(catchers, &failure.error, failure.heartbeat))
+        .flatten()
+}
+
+/// The error output a catcher receives: `{"Error", "Cause"}` (`null` for
+/// an empty name or no cause).
+pub(crate) fn error_output(error: &StatesError) -> Value {
+    let name = error.name.as_str();
+    json!({
+        "Error": if name.is_empty() { Value::Null } else { Value::from(name) },
+        "Cause": error.cause.as_deref().map_or(Value::Null, Value::from),
+    })
+}
+
+/// What `catcher` makes of `error`: the error output through the
+/// catcher's Assign, and its ResultPath into the raw input; gives the
+/// output and the variables to assign (errors not yet prefixed).
+pub(crate) fn caught(
+    bounds: Bounds,
+    catcher: &Catcher,
+    error: &StatesError,
+    raw: Payload,
+    scope: &Scope<'_>,
+) -> Result<(Payload, io::Assigned), StatesError> {
+    let error_output = error_output(error);
+    let assigned = io::assign(catcher.assign.as_ref(), &error_output, scope)?;
+    let result = bounds.measured(error_output);
+    let out = data_flow::result_path_bounded(bounds, catcher.result_path.as_ref(), raw, result)?;
+    Ok((out, assigned))
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@
 //! * [`ScriptedExecutor`] queues results and errors per state or per
 //!   resource for Rust tests and records every request.
 //! * [`test_state()`] evaluates one state in isolation, as AWS's TestState
-//!   API does.
+//!   API does, with the engine's own state code ([`test_state_async`] in
+//!   async code: it awaits the executor on the caller's runtime).
 //! * [`run_case`] runs a definition exactly as `stepfn run` does (mocks,
 //!   task commands, virtual time, history): the conformance test and the
 //!   CLI share it.
@@ -56,8 +57,8 @@ mod test_state;
 pub use mock_config::{InvocationRange, MockAnswer, MockConfig, MockTestCase, MockedResponse};
 pub use scripted::{RecordedRequest, ScriptedExecutor};
 pub use test_state::{
-    test_state, InspectionData, InspectionLevel, TestStateMock, TestStateRequest, TestStateResult,
-    TestStateStatus,
+    test_state, test_state_async, InspectionData, InspectionLevel, TestStateMock, TestStateRequest,
+    TestStateResult, TestStateStatus,
 };
 
 use crate::definition::{IntegrationPattern, ResourceKind};

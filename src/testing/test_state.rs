@@ -1,17 +1,12 @@
 //! One state evaluated in isolation, as AWS's TestState API does.
 
-use crate::definition::{
-    Assign, Catcher, Dynamic, QueryLanguage, Retrier, State, StateKind, Transition,
-};
-use crate::engine::retry;
-use crate::error::{Error, ErrorKind, ErrorName, StatesError};
-use crate::executor::{TaskExecutor, TaskRequest};
-use crate::jsonpath::data_flow;
-use crate::jsonpath::path::{Scope, Variables};
+use crate::definition::{QueryLanguage, State, StateKind};
+use crate::engine::test_state::{self as engine, Answer, Inspect, Single, Stage, Work};
+use crate::error::{Error, ErrorKind, StatesError};
+use crate::executor::TaskExecutor;
 use crate::StateMachine;
-use futures::FutureExt;
 use serde_json::{json, Map, Value};
-use std::panic::AssertUnwindSafe;
+use std::time::Duration;
 
 /// How much TestState reports (`inspectionLevel`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -181,15 +176,9 @@ impl TestStateResult {
     }
 }
 
-struct Vars<'a>(&'a Map<String, Value>);
-
-impl Variables for Vars<'_> {
-    fn get(&self, name: &str) -> Option<&Value> {
-        self.0.get(name)
-    }
-}
-
-/// Evaluates one state of `machine` as AWS's TestState API does.
+/// Evaluates one state of `machine` as AWS's TestState API does, blocking
+/// the calling thread until it is done (for scripts and tests without an
+/// async runtime; in async code use [`test_state_async`]).
 ///
 /// The state runs once on `request.input`: its data flow, its work (the
 /// mock, else `executor` for a Task; Map and Parallel need a mock), then
@@ -201,6 +190,60 @@ pub fn test_state(
     request: &TestStateRequest,
     executor: Option<&dyn TaskExecutor>,
 ) -> Result<TestStateResult, Error> {
+    futures::executor::block_on(test_state_async(machine, request, executor))
+}
+
+/// [`test_state`] without blocking: the executor is awaited on the
+/// caller's runtime (an executor awaiting a tokio timer needs it).
+///
+/// The state is evaluated by the engine's own code, as in an execution
+/// that starts at the state: the same data flow, field evaluation, error
+/// names and causes (runtime errors carry the engine's prefix with the
+/// state entered at event #2) and Retry/Catch decisions; a retrier is
+/// reported, not run.
+pub async fn test_state_async(
+    machine: &StateMachine,
+    request: &TestStateRequest,
+    executor: Option<&dyn TaskExecutor>,
+) -> Result<TestStateResult, Error> {
+    let state = checked_request(machine, request)?;
+    let work = match (&request.mock, executor) {
+        (Some(TestStateMock::Result(result)), _) => Work::Mock(Ok(result.clone())),
+        (Some(TestStateMock::Error(error)), _) => Work::Mock(Err(error.clone())),
+        (None, Some(executor)) => Work::Executor(executor),
+        (None, None) => Work::Missing,
+    };
+    let one = Single {
+        state,
+        input: request.input.clone(),
+        context: &request.context,
+        variables: &request.variables,
+        retry_count: request.retrier_retry_count,
+        max_depth: MAX_DEPTH,
+    };
+    let mut recorder = Recorder {
+        on: request.inspection_level != InspectionLevel::Info,
+        variables: &request.variables,
+        data: InspectionData {
+            input: Some(request.input.clone()),
+            ..Default::default()
+        },
+    };
+    let answer = engine::evaluate(one, work, &mut recorder).await;
+    let mut result = answer_to_result(answer);
+    if recorder.on {
+        result.inspection_data = Some(recorder.data);
+    }
+    Ok(result)
+}
+
+/// The state `request` tests, once the request is found sound: the state
+/// exists and uses JSONPath, the payloads are within the nesting depth, a
+/// Map or Parallel has a mock of the right shape.
+fn checked_request<'m>(
+    machine: &'m StateMachine,
+    request: &TestStateRequest,
+) -> Result<&'m State, Error> {
     let top = &machine.definition().machine;
     let name = request.state_name.as_deref().unwrap_or(&top.start_at);
     let state = find_state(machine, name).ok_or_else(|| {
@@ -242,43 +285,31 @@ pub fn test_state(
             "TestState API does not support Map or Parallel states. Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]",
         ));
     }
-    if let Some(TestStateMock::Result(result)) = &request.mock {
-        let shape_error = match (&state.kind, result) {
-            (StateKind::Parallel(p), Value::Array(items)) if items.len() != p.branches.len() => {
-                Some(format!(
-                    "the mock result of a Parallel state must be an array with one element per branch ({} branches, {} elements)",
-                    p.branches.len(),
-                    items.len()
-                ))
-            }
-            (StateKind::Parallel(_), v) if !v.is_array() => {
-                Some("the mock result of a Parallel state must be an array".to_owned())
-            }
-            (StateKind::Map(m), v) if m.result_writer.is_none() && !v.is_array() => {
-                Some("the mock result of a Map state must be an array".to_owned())
-            }
-            _ => None,
-        };
-        if let Some(detail) = shape_error {
-            return Err(Error::new(ErrorKind::InvalidInput, detail));
+    if let Some(detail) = mock_result.and_then(|result| mock_shape_error(state, result)) {
+        return Err(Error::new(ErrorKind::InvalidInput, detail));
+    }
+    Ok(state)
+}
+
+/// Why a mock result cannot stand in for the branches of a Parallel or the
+/// iterations of a Map.
+fn mock_shape_error(state: &State, result: &Value) -> Option<String> {
+    match (&state.kind, result) {
+        (StateKind::Parallel(p), Value::Array(items)) if items.len() != p.branches.len() => {
+            Some(format!(
+                "the mock result of a Parallel state must be an array with one element per branch ({} branches, {} elements)",
+                p.branches.len(),
+                items.len()
+            ))
         }
+        (StateKind::Parallel(_), v) if !v.is_array() => {
+            Some("the mock result of a Parallel state must be an array".to_owned())
+        }
+        (StateKind::Map(m), v) if m.result_writer.is_none() && !v.is_array() => {
+            Some("the mock result of a Map state must be an array".to_owned())
+        }
+        _ => None,
     }
-    let mut run = Run {
-        request,
-        data: InspectionData {
-            input: Some(request.input.clone()),
-            ..Default::default()
-        },
-    };
-    let scope = Scope {
-        context: &request.context,
-        variables: &Vars(&request.variables),
-    };
-    let mut result = run.evaluate(state, &scope, executor);
-    if request.inspection_level != InspectionLevel::Info {
-        result.inspection_data = Some(run.data);
-    }
-    Ok(result)
 }
 
 fn find_state<'m>(machine: &'m StateMachine, name: &str) -> Option<&'m State> {
@@ -301,385 +332,84 @@ fn find_state<'m>(machine: &'m StateMachine, name: &str) -> Option<&'m State> {
     search(&machine.definition().machine.states, name)
 }
 
-struct Run<'r> {
-    request: &'r TestStateRequest,
+/// The inspection data, from what the engine shows (recorded only at DEBUG
+/// and TRACE).
+struct Recorder<'r> {
+    on: bool,
+    /// The request's variables (the assigned go on top).
+    variables: &'r Map<String, Value>,
     data: InspectionData,
 }
 
-fn next_of(transition: &Transition) -> Option<String> {
-    match transition {
-        Transition::Next(next) => Some(next.clone()),
-        Transition::End => None,
+impl Inspect for Recorder<'_> {
+    fn step(&mut self, stage: Stage, value: &Value) {
+        if !self.on {
+            return;
+        }
+        let slot = match stage {
+            Stage::AfterInputPath => &mut self.data.after_input_path,
+            Stage::AfterParameters => &mut self.data.after_parameters,
+            Stage::Result => &mut self.data.result,
+            Stage::AfterResultSelector => &mut self.data.after_result_selector,
+            Stage::AfterResultPath => &mut self.data.after_result_path,
+        };
+        *slot = Some(value.clone());
     }
-}
 
-fn done(output: Value, next_state: Option<String>) -> TestStateResult {
-    TestStateResult {
-        status: TestStateStatus::Succeeded,
-        output: Some(output),
-        error: None,
-        cause: None,
-        next_state,
-        inspection_data: None,
+    fn assigned(&mut self, assigned: &Map<String, Value>) {
+        if self.on {
+            let mut variables = self.variables.clone();
+            variables.extend(assigned.iter().map(|(k, v)| (k.clone(), v.clone())));
+            self.data.variables = Some(Value::Object(variables));
+        }
+    }
+
+    fn retry(&mut self, index: usize, backoff: Duration) {
+        self.data.error_details = Some(json!({
+            "retryIndex": index,
+            "retryBackoffIntervalSeconds": backoff.as_secs_f64().round() as u64,
+        }));
+    }
+
+    fn catch(&mut self, index: usize) {
+        self.data.error_details = Some(json!({ "catchIndex": index }));
     }
 }
 
 /// The state ended in `error`, with `status`.
 fn errored(status: TestStateStatus, error: StatesError) -> TestStateResult {
+    let name = error.name.as_str();
     TestStateResult {
         status,
         output: None,
-        error: Some(error.name.as_str().to_owned()),
+        error: (!name.is_empty()).then(|| name.to_owned()),
         cause: error.cause,
         next_state: None,
         inspection_data: None,
     }
 }
 
-fn failed(error: StatesError) -> TestStateResult {
-    errored(TestStateStatus::Failed, error)
-}
-
-impl Run<'_> {
-    fn evaluate(
-        &mut self,
-        state: &State,
-        scope: &Scope<'_>,
-        executor: Option<&dyn TaskExecutor>,
-    ) -> TestStateResult {
-        let input = self.request.input.clone();
-        let req = self.request;
-        let outcome = match &state.kind {
-            StateKind::Pass(pass) => (|| {
-                let effective = self.input_path(pass.io.input_path(), input.clone(), scope)?;
-                let parameters = data_flow::apply_template(pass.io.parameters(), effective, scope)?;
-                if pass.io.parameters().is_some() {
-                    self.data.after_parameters = Some(parameters.clone());
-                }
-                let result = pass.result.clone().unwrap_or(parameters);
-                self.data.result = Some(result.clone());
-                self.assign(pass.assign.as_ref(), &result, scope)?;
-                let output = data_flow::result_path(pass.result_path.as_ref(), input, result)?;
-                self.data.after_result_path = Some(output.clone());
-                let output = data_flow::output_path(pass.io.output_path(), output, scope)?;
-                Ok(done(output, next_of(&pass.transition)))
-            })(),
-            StateKind::Wait(wait) => (|| {
-                let effective = self.input_path(wait.io.input_path(), input.clone(), scope)?;
-                self.assign(wait.assign.as_ref(), &effective, scope)?;
-                let output = data_flow::output_path(wait.io.output_path(), effective, scope)?;
-                Ok(done(output, next_of(&wait.transition)))
-            })(),
-            StateKind::Succeed(succeed) => (|| {
-                let effective = self.input_path(succeed.io.input_path(), input.clone(), scope)?;
-                let output = data_flow::output_path(succeed.io.output_path(), effective, scope)?;
-                Ok(done(output, None))
-            })(),
-            StateKind::Fail(fail) => {
-                let env = scope.env(&input);
-                let field = |f: &Option<Dynamic<String, crate::jsonpath::template::Expression>>,
-                             key: &str|
-                 -> Result<Option<String>, StatesError> {
-                    match f {
-                        None => Ok(None),
-                        Some(Dynamic::Literal(s)) => Ok(Some(s.clone())),
-                        Some(Dynamic::Path(expr)) => {
-                            let v = expr.eval(&env, key)?;
-                            Ok(Some(match v {
-                                Value::String(s) => s,
-                                other => other.to_string(),
-                            }))
-                        }
-                        Some(Dynamic::Jsonata(_)) => Err(StatesError::runtime(
-                            "JSONata is not supported by TestState",
-                        )),
-                    }
-                };
-                match (
-                    field(&fail.error, "ErrorPath"),
-                    field(&fail.cause, "CausePath"),
-                ) {
-                    (Ok(error), Ok(cause)) => Ok(TestStateResult {
-                        status: TestStateStatus::Failed,
-                        output: None,
-                        error,
-                        cause,
-                        next_state: None,
-                        inspection_data: None,
-                    }),
-                    (Err(e), _) | (_, Err(e)) => Err(e),
-                }
-            }
-            StateKind::Choice(choice) => (|| {
-                let effective = self.input_path(choice.io.input_path(), input.clone(), scope)?;
-                let env = scope.env(&effective);
-                let mut chosen = None;
-                for rule in choice.choices.json_path() {
-                    if rule.matches(&env)? {
-                        chosen = Some(rule);
-                        break;
-                    }
-                }
-                let next = match chosen
-                    .map(|r| r.next.clone())
-                    .or_else(|| choice.default.clone())
-                {
-                    Some(next) => next,
-                    None => {
-                        return Err(StatesError::new(ErrorName::NoChoiceMatched, "No Matches!"))
-                    }
-                };
-                let mut assigned = self.assigned(choice.assign.as_ref(), &effective, scope)?;
-                if let Some(template) = chosen.and_then(|r| r.assign.as_ref()) {
-                    if let Value::Object(rule) = template.eval(&env)? {
-                        assigned.get_or_insert_with(Map::new).extend(rule);
-                    }
-                }
-                self.commit(assigned);
-                let output = data_flow::output_path(choice.io.output_path(), effective, scope)?;
-                Ok(done(output, Some(next)))
-            })(),
-            StateKind::Task(task) => self.work_state(
-                Work {
-                    input_path: task.io.input_path(),
-                    output_path: task.io.output_path(),
-                    parameters: task.io.parameters(),
-                    result_selector: task.result_handling.result_selector.as_ref(),
-                    result_path: task.result_handling.result_path.as_ref(),
-                    retry: &task.result_handling.retry,
-                    catch: &task.result_handling.catch,
-                    assign: task.assign.as_ref(),
-                    transition: &task.transition,
-                },
-                input,
-                scope,
-                |parameters| call_task(state, task, parameters, req, executor),
-            ),
-            StateKind::Parallel(parallel) => self.work_state(
-                Work {
-                    input_path: parallel.io.input_path(),
-                    output_path: parallel.io.output_path(),
-                    parameters: parallel.io.parameters(),
-                    result_selector: parallel.result_handling.result_selector.as_ref(),
-                    result_path: parallel.result_handling.result_path.as_ref(),
-                    retry: &parallel.result_handling.retry,
-                    catch: &parallel.result_handling.catch,
-                    assign: parallel.assign.as_ref(),
-                    transition: &parallel.transition,
-                },
-                input,
-                scope,
-                |_| mocked(req),
-            ),
-            StateKind::Map(map) => self.work_state(
-                Work {
-                    input_path: map.io.input_path(),
-                    output_path: map.io.output_path(),
-                    parameters: None,
-                    result_selector: map.result_handling.result_selector.as_ref(),
-                    result_path: map.result_handling.result_path.as_ref(),
-                    retry: &map.result_handling.retry,
-                    catch: &map.result_handling.catch,
-                    assign: map.assign.as_ref(),
-                    transition: &map.transition,
-                },
-                input,
-                scope,
-                |_| mocked(req),
-            ),
-        };
-        outcome.unwrap_or_else(failed)
-    }
-
-    fn input_path(
-        &mut self,
-        path: Option<&crate::jsonpath::path::Path>,
-        input: Value,
-        scope: &Scope<'_>,
-    ) -> Result<Value, StatesError> {
-        let effective = data_flow::input_path_owned(path, input, scope)?;
-        self.data.after_input_path = Some(effective.clone());
-        Ok(effective)
-    }
-
-    /// JSONPath `Assign`: evaluated over `data` (as the engine does: the
-    /// raw result of Task, Map and Parallel, the result of Pass, the
-    /// effective input of Choice and Wait, the error output of a catcher)
-    /// and recorded in the inspection data.
-    fn assign(
-        &mut self,
-        assign: Option<&Assign>,
-        data: &Value,
-        scope: &Scope<'_>,
-    ) -> Result<(), StatesError> {
-        let assigned = self.assigned(assign, data, scope)?;
-        self.commit(assigned);
-        Ok(())
-    }
-
-    fn assigned(
-        &self,
-        assign: Option<&Assign>,
-        data: &Value,
-        scope: &Scope<'_>,
-    ) -> Result<Option<Map<String, Value>>, StatesError> {
-        match assign {
-            Some(Assign::JsonPath(template)) => match template.eval(&scope.env(data))? {
-                Value::Object(assigned) => Ok(Some(assigned)),
-                _ => Ok(None),
-            },
-            Some(Assign::Jsonata(_)) => Err(StatesError::new(
-                ErrorName::QueryEvaluationError,
-                "JSONata expressions are not supported by TestState",
-            )),
-            None => Ok(None),
-        }
-    }
-
-    /// The variables after the state: the request's, then the assigned.
-    fn commit(&mut self, assigned: Option<Map<String, Value>>) {
-        if let Some(assigned) = assigned {
-            let mut variables = self.request.variables.clone();
-            variables.extend(assigned);
-            self.data.variables = Some(Value::Object(variables));
-        }
-    }
-
-    fn work_state(
-        &mut self,
-        work: Work<'_>,
-        input: Value,
-        scope: &Scope<'_>,
-        call: impl FnOnce(Value) -> Result<Value, StatesError>,
-    ) -> Result<TestStateResult, StatesError> {
-        let raw_input = input.clone();
-        let attempt = (|| {
-            let effective = self.input_path(work.input_path, input, scope)?;
-            let parameters = data_flow::apply_template(work.parameters, effective, scope)?;
-            if work.parameters.is_some() {
-                self.data.after_parameters = Some(parameters.clone());
-            }
-            call(parameters)
-        })();
-        let result = match attempt {
-            Ok(result) => result,
-            Err(error) => {
-                return self.handle_error(error, work.retry, work.catch, raw_input, scope)
-            }
-        };
-        self.data.result = Some(result.clone());
-        let assigned = self.assigned(work.assign, &result, scope)?;
-        let selected = data_flow::apply_template(work.result_selector, result, scope)?;
-        if work.result_selector.is_some() {
-            self.data.after_result_selector = Some(selected.clone());
-        }
-        self.commit(assigned);
-        let output = data_flow::result_path(work.result_path, raw_input, selected)?;
-        self.data.after_result_path = Some(output.clone());
-        let output = data_flow::output_path(work.output_path, output, scope)?;
-        Ok(done(output, next_of(work.transition)))
-    }
-
-    fn handle_error(
-        &mut self,
-        error: StatesError,
-        retriers: &[Retrier],
-        catchers: &[Catcher],
-        raw_input: Value,
-        scope: &Scope<'_>,
-    ) -> Result<TestStateResult, StatesError> {
-        if let Some(index) = retry::find_retrier(retriers, &error, false) {
-            let retrier = &retriers[index];
-            let attempt = u64::from(self.request.retrier_retry_count);
-            if attempt < retrier.max_attempts {
-                let backoff = retry::interval(retrier, attempt).as_secs_f64();
-                self.data.error_details = Some(json!({
-                    "retryIndex": index,
-                    "retryBackoffIntervalSeconds": backoff.round() as u64,
-                }));
-                return Ok(errored(TestStateStatus::Retriable, error));
-            }
-        }
-        if let Some(index) = retry::find_catcher(catchers, &error, false) {
-            let catcher = &catchers[index];
-            self.data.error_details = Some(json!({"catchIndex": index}));
-            let error_output = json!({
-                "Error": error.name.as_str(),
-                "Cause": error.cause.clone().unwrap_or_default(),
-            });
-            let assigned = self.assigned(catcher.assign.as_ref(), &error_output, scope)?;
-            self.commit(assigned);
-            let output =
-                data_flow::result_path(catcher.result_path.as_ref(), raw_input, error_output)?;
-            self.data.after_result_path = Some(output.clone());
-            return Ok(TestStateResult {
-                output: Some(output),
-                next_state: Some(catcher.next.clone()),
-                ..errored(TestStateStatus::CaughtError, error)
-            });
-        }
-        Err(error)
-    }
-}
-
-struct Work<'a> {
-    input_path: Option<&'a crate::jsonpath::path::Path>,
-    output_path: Option<&'a crate::jsonpath::path::Path>,
-    parameters: Option<&'a crate::jsonpath::template::PayloadTemplate>,
-    result_selector: Option<&'a crate::jsonpath::template::PayloadTemplate>,
-    result_path: Option<&'a crate::jsonpath::path::ReferencePath>,
-    retry: &'a [Retrier],
-    catch: &'a [Catcher],
-    assign: Option<&'a Assign>,
-    transition: &'a Transition,
-}
-
-fn mocked(request: &TestStateRequest) -> Result<Value, StatesError> {
-    match &request.mock {
-        Some(TestStateMock::Result(value)) => Ok(value.clone()),
-        Some(TestStateMock::Error(error)) => Err(error.clone()),
-        None => Err(StatesError::runtime("no mock given")),
-    }
-}
-
-fn call_task(
-    state: &State,
-    task: &crate::definition::Task,
-    parameters: Value,
-    request: &TestStateRequest,
-    executor: Option<&dyn TaskExecutor>,
-) -> Result<Value, StatesError> {
-    if request.mock.is_some() {
-        return mocked(request);
-    }
-    let Some(executor) = executor else {
-        return Err(StatesError::runtime(format!(
-            "no mock and no executor for Task state '{}'",
-            state.name
-        )));
-    };
-    let task_request = TaskRequest::new(&task.resource, parameters)
-        .with_state_name(&state.name)
-        .with_retry_count(request.retrier_retry_count)
-        .with_context(&request.context);
-    // a panicking executor fails the task, as in an execution
-    let call = AssertUnwindSafe(executor.execute(task_request)).catch_unwind();
-    match futures::executor::block_on(call) {
-        Ok(Ok(result)) if crate::json::too_deep(&result, MAX_DEPTH) => {
-            crate::json::dismantle(result);
-            Err(StatesError::new(
-                ErrorName::DataLimitExceeded,
-                format!(
-                    "The state/task '{}' returned a result with a nesting depth exceeding the maximum of {MAX_DEPTH} levels.",
-                    task.resource.arn
-                ),
-            ))
-        }
-        Ok(result) => result,
-        Err(panic) => Err(StatesError::new(
-            ErrorName::TaskFailed,
-            crate::engine::panic_message(panic),
-        )),
+fn answer_to_result(answer: Answer) -> TestStateResult {
+    match answer {
+        Answer::Succeeded { output, next } => TestStateResult {
+            status: TestStateStatus::Succeeded,
+            output: Some(output),
+            error: None,
+            cause: None,
+            next_state: next,
+            inspection_data: None,
+        },
+        Answer::Failed(error) => errored(TestStateStatus::Failed, error),
+        Answer::Retriable(error) => errored(TestStateStatus::Retriable, error),
+        Answer::Caught {
+            error,
+            output,
+            next,
+        } => TestStateResult {
+            output: Some(output),
+            next_state: Some(next),
+            ..errored(TestStateStatus::CaughtError, error)
+        },
     }
 }
 

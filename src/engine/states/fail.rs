@@ -1,12 +1,14 @@
 //! The states that end a line of states: Succeed and Fail.
 
 use crate::definition::{Fail, Succeed};
+use crate::engine::inspect::{Inspect, NoInspect, Stage};
 use crate::engine::io;
 use crate::engine::plan::Next;
 use crate::engine::walk::{Failure, StateCx, Step};
 use crate::error::{ErrorName, StatesError};
-use crate::json::Payload;
+use crate::json::{Bounds, Payload};
 use crate::jsonpath::data_flow;
+use crate::jsonpath::path::Scope;
 use serde_json::Value;
 
 /// Runs a Succeed state on `input`: InputPath then OutputPath.
@@ -15,33 +17,49 @@ pub(crate) fn succeed(
     s: &Succeed,
     input: Payload,
 ) -> Result<Step, Failure> {
-    let bounds = cx.bounds();
-    let scope = cx.scope();
-    let out = (|| {
-        let effective = data_flow::select_owned(bounds, s.io.input_path(), input, &scope)?;
-        data_flow::select_owned(bounds, s.io.output_path(), effective, &scope)
-    })()
-    .map_err(|e| cx.error(e))?;
+    let out = succeed_output(s, cx.bounds(), &cx.scope(), input, &mut NoInspect)
+        .map_err(|e| cx.error(e))?;
     cx.finish(out, Next::End, None)
+}
+
+/// A Succeed state's output: InputPath (which `hook` sees), then
+/// OutputPath.
+pub(crate) fn succeed_output<I: Inspect + ?Sized>(
+    s: &Succeed,
+    bounds: Bounds,
+    scope: &Scope<'_>,
+    input: Payload,
+    hook: &mut I,
+) -> Result<Payload, StatesError> {
+    let effective = data_flow::select_owned(bounds, s.io.input_path(), input, scope)?;
+    hook.step(Stage::AfterInputPath, &effective.value);
+    data_flow::select_owned(bounds, s.io.output_path(), effective, scope)
 }
 
 /// The failure a Fail state ends with: its `Error` and `Cause` (literal or
 /// read from `input`).
 pub(crate) fn fail(cx: &StateCx<'_, '_>, s: &Fail, input: &Value) -> Failure {
-    let scope = cx.scope();
-    let error = io::fail_field(&s.error, "ErrorPath", input, &scope);
-    let cause = io::fail_field(&s.cause, "CausePath", input, &scope);
-    match (error, cause) {
-        (Ok(error), Ok(cause)) => Failure::new(
-            StatesError {
-                name: match error {
-                    Some(t) => ErrorName::new(&t),
-                    None => ErrorName::Custom(String::new()),
-                },
-                cause,
-            },
-            cx.th.cursor,
-        ),
-        (Err(e), _) | (_, Err(e)) => cx.error(e),
+    match fail_error(s, input, &cx.scope()) {
+        Ok(error) => Failure::new(error, cx.th.cursor),
+        Err(e) => cx.error(e),
     }
+}
+
+/// The error a Fail state ends with, or the runtime error (not yet
+/// prefixed) of an `ErrorPath`/`CausePath` that does not resolve to a
+/// string.
+pub(crate) fn fail_error(
+    s: &Fail,
+    input: &Value,
+    scope: &Scope<'_>,
+) -> Result<StatesError, StatesError> {
+    let error = io::fail_field(&s.error, "ErrorPath", input, scope)?;
+    let cause = io::fail_field(&s.cause, "CausePath", input, scope)?;
+    Ok(StatesError {
+        name: match error {
+            Some(t) => ErrorName::new(&t),
+            None => ErrorName::Custom(String::new()),
+        },
+        cause,
+    })
 }

@@ -5,6 +5,7 @@
 use crate::definition::Parallel;
 use crate::engine::drive::Run;
 use crate::engine::events::{self, EventSink, KIND_NONE, KIND_TASK};
+use crate::engine::inspect::NoInspect;
 use crate::engine::io::{self, ResultFields};
 use crate::engine::retry::{self, retry_loop};
 use crate::engine::walk::{run_sub, run_sub_now, Failure, StateCx, Step, SubOutcome};
@@ -60,7 +61,13 @@ pub(crate) fn complete(
     fields: &ResultFields<'_>,
     (input, results): (Payload, Payload),
 ) -> Result<Step, Failure> {
-    let r = io::results_to_output(cx.bounds(), fields, (input, results), &cx.scope());
+    let r = io::results_to_output(
+        cx.bounds(),
+        fields,
+        (input, results),
+        &cx.scope(),
+        &mut NoInspect,
+    );
     match r {
         Ok((out, assigned)) => cx.finish(out, cx.plan.next, assigned),
         Err(e) => Err(cx.error(e)),

@@ -1,12 +1,14 @@
 //! The Pass state.
 
 use crate::definition::Pass;
-use crate::engine::io;
+use crate::engine::inspect::{stage_after, Inspect, NoInspect, Stage};
+use crate::engine::io::{self, Assigned};
 use crate::engine::plan::MoveTemplate;
 use crate::engine::walk::{Failure, StateCx, Step};
 use crate::error::StatesError;
-use crate::json::{add, sub, Measure, Payload};
+use crate::json::{add, sub, Bounds, Measure, Payload};
 use crate::jsonpath::data_flow;
+use crate::jsonpath::path::Scope;
 
 /// Runs a Pass state on `input`.
 pub(crate) fn pass(cx: &mut StateCx<'_, '_>, s: &Pass, input: Payload) -> Result<Step, Failure> {
@@ -18,33 +20,51 @@ pub(crate) fn pass(cx: &mut StateCx<'_, '_>, s: &Pass, input: Payload) -> Result
         },
         None => input,
     };
-    let bounds = cx.bounds();
-    let scope = cx.scope();
-    let r = (|| {
-        let keeps_input = s.result_path.as_ref().is_none_or(|p| p.as_str() != "$");
-        let io_fields = (s.io.input_path(), s.io.parameters());
-        let (result, raw) = if let Some(result) = &s.result {
-            let bound_of_result = cx.plan.result_measure.unwrap_or(Measure::UNKNOWN);
-            (Payload::new(result.clone(), bound_of_result), input)
-        } else if keeps_input {
-            let raw = (&input.value, input.bound);
-            let effective = data_flow::effective_input(bounds, io_fields, raw, &scope)?;
-            (effective, input)
-        } else if s.io.parameters().is_some() || s.io.input_path().is_none_or(|p| p.as_str() != "$")
-        {
-            let raw = (&input.value, input.bound);
-            let effective = data_flow::effective_input(bounds, io_fields, raw, &scope)?;
-            (effective, Payload::null())
-        } else {
-            (input, Payload::null())
-        };
-        let assigned = io::assign(s.assign.as_ref(), &result.value, &scope)?;
-        let out = data_flow::result_path_bounded(bounds, s.result_path.as_ref(), raw, result)?;
-        let out = data_flow::select_owned(bounds, s.io.output_path(), out, &scope)?;
-        Ok::<_, StatesError>((out, assigned))
-    })();
+    let result_bound = cx.plan.result_measure.unwrap_or(Measure::UNKNOWN);
+    let r = evaluate(
+        s,
+        (cx.bounds(), result_bound),
+        &cx.scope(),
+        input,
+        &mut NoInspect,
+    );
     let (out, assigned) = r.map_err(|e| cx.error(e))?;
     cx.finish(out, next, assigned)
+}
+
+/// A Pass state's output and variables over `input` (`Result` bounded by
+/// `result_bound`), `hook` seeing every step.
+pub(crate) fn evaluate<I: Inspect + ?Sized>(
+    s: &Pass,
+    (bounds, result_bound): (Bounds, Measure),
+    scope: &Scope<'_>,
+    input: Payload,
+    hook: &mut I,
+) -> Result<(Payload, Assigned), StatesError> {
+    let keeps_input = s.result_path.as_ref().is_none_or(|p| p.as_str() != "$");
+    let io_fields = (s.io.input_path(), s.io.parameters());
+    let effective = |raw: &Payload, hook: &mut I| {
+        let raw = (&raw.value, raw.bound);
+        data_flow::effective_input_seen(bounds, io_fields, raw, scope, |after, v| {
+            hook.step(stage_after(after), v)
+        })
+    };
+    let (result, raw) = if let Some(result) = &s.result {
+        (Payload::new(result.clone(), result_bound), input)
+    } else if keeps_input {
+        (effective(&input, hook)?, input)
+    } else if s.io.parameters().is_some() || s.io.input_path().is_none_or(|p| p.as_str() != "$") {
+        (effective(&input, hook)?, Payload::null())
+    } else {
+        hook.step(Stage::AfterInputPath, &input.value);
+        (input, Payload::null())
+    };
+    hook.step(Stage::Result, &result.value);
+    let assigned = io::assign(s.assign.as_ref(), &result.value, scope)?;
+    let out = data_flow::result_path_bounded(bounds, s.result_path.as_ref(), raw, result)?;
+    hook.step(Stage::AfterResultPath, &out.value);
+    let out = data_flow::select_owned(bounds, s.io.output_path(), out, scope)?;
+    Ok((out, assigned))
 }
 
 /// A Pass whose Parameters the plan can evaluate by moving the values out

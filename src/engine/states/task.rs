@@ -7,6 +7,7 @@ use crate::definition::Task;
 use crate::engine::drive::{BusyGuard, Exceeded, Run};
 use crate::engine::events::{Scheduled, TaskEvents, TaskStep};
 use crate::engine::handle::CallbackGuard;
+use crate::engine::inspect::NoInspect;
 use crate::engine::io::{self, Assigned, TaskSettings};
 use crate::engine::plan::{self, Move, TaskFamily, TaskNames};
 use crate::engine::retry::{self, retry_loop};
@@ -296,11 +297,7 @@ fn checked(run: &Run<'_>, s: &Task, names: &TaskNames, end: TaskEnd) -> (TaskEnd
                 if exceeded == Exceeded::Depth {
                     crate::json::dismantle(result);
                 }
-                let name = match names.family {
-                    TaskFamily::Service => names.resource_type.as_str(),
-                    _ => s.resource.arn.as_str(),
-                };
-                let error = run.exceeded(name, exceeded);
+                let error = run.exceeded(limit_name(s, names), exceeded);
                 (TaskEnd::Done(Err(error)), Measure::UNKNOWN)
             }
         },
@@ -308,6 +305,15 @@ fn checked(run: &Run<'_>, s: &Task, names: &TaskNames, end: TaskEnd) -> (TaskEnd
             (TaskEnd::TimedOutWith(e), Measure::UNKNOWN)
         }
         other => (other, Measure::UNKNOWN),
+    }
+}
+
+/// How a result over the payload limits names the task: a service
+/// integration by its resource type, else by its ARN.
+pub(crate) fn limit_name<'a>(s: &'a Task, names: &'a TaskNames) -> &'a str {
+    match names.family {
+        TaskFamily::Service => names.resource_type.as_str(),
+        _ => s.resource.arn.as_str(),
     }
 }
 
@@ -354,25 +360,14 @@ fn conclude(
 
 /// Assign over a task's result, then ResultSelector.
 fn select(cx: &StateCx<'_, '_>, s: &Task, result: Payload) -> Result<(Payload, Assigned), Failure> {
-    let bounds = cx.bounds();
-    let scope = cx.scope();
-    let selector = (
+    let fields = (
+        s.assign.as_ref(),
         s.result_handling.result_selector.as_ref(),
         cx.plan.selector_move.as_ref(),
     );
-    let r = io::assign(s.assign.as_ref(), &result.value, &scope).and_then(|assigned| {
-        Ok((
-            io::select_result(bounds, selector, result, &scope)?,
-            assigned,
-        ))
-    });
-    r.map_err(|e| {
-        if e.name == ErrorName::DataLimitExceeded {
-            Failure::new(e, cx.th.cursor)
-        } else {
-            cx.error(e)
-        }
-    })
+    let r = io::assign_and_select(cx.bounds(), fields, result, &cx.scope(), &mut NoInspect);
+    // a data limit's error has no prefix
+    r.map_err(|e| cx.error(e))
 }
 
 /// Waits for the callback of `token`: success, failure, or heartbeat

@@ -1,11 +1,14 @@
 //! The Wait state.
 
 use crate::definition::Wait;
-use crate::engine::io;
+use crate::engine::inspect::{Inspect, NoInspect, Stage};
+use crate::engine::io::{self, Assigned};
 use crate::engine::walk::{Failure, StateCx, Step};
 use crate::error::StatesError;
-use crate::json::Payload;
+use crate::json::{Bounds, Payload};
 use crate::jsonpath::data_flow;
+use crate::jsonpath::path::Scope;
+use std::time::{Duration, SystemTime};
 
 /// Runs a Wait state on `input`: waits on the execution's clock, then
 /// OutputPath.
@@ -15,16 +18,8 @@ pub(crate) async fn wait<'x>(
     input: Payload,
 ) -> Result<Step, Failure> {
     let bounds = cx.bounds();
-    let computed = {
-        let scope = cx.scope();
-        (|| {
-            let effective = data_flow::select_owned(bounds, s.io.input_path(), input, &scope)?;
-            let now = cx.run.clock.now();
-            let delay = io::wait_duration(&s.wait, &effective.value, &scope, now)?;
-            let assigned = io::assign(s.assign.as_ref(), &effective.value, &scope)?;
-            Ok::<_, StatesError>((effective, delay, assigned))
-        })()
-    };
+    let now = cx.run.clock.now();
+    let computed = prepare(s, bounds, &cx.scope(), (input, now), &mut NoInspect);
     let (effective, delay, assigned) = computed.map_err(|e| cx.error(e))?;
     if !delay.is_zero() {
         cx.run.clock.sleep(delay).await;
@@ -32,4 +27,20 @@ pub(crate) async fn wait<'x>(
     let out = data_flow::select_owned(bounds, s.io.output_path(), effective, &cx.scope())
         .map_err(|e| cx.error(e))?;
     cx.finish(out, cx.plan.next, assigned)
+}
+
+/// What a Wait state computes before it waits: the effective input (which
+/// `hook` sees), the delay from `now`, and the variables to assign.
+pub(crate) fn prepare<I: Inspect + ?Sized>(
+    s: &Wait,
+    bounds: Bounds,
+    scope: &Scope<'_>,
+    (input, now): (Payload, SystemTime),
+    hook: &mut I,
+) -> Result<(Payload, Duration, Assigned), StatesError> {
+    let effective = data_flow::select_owned(bounds, s.io.input_path(), input, scope)?;
+    hook.step(Stage::AfterInputPath, &effective.value);
+    let delay = io::wait_duration(&s.wait, &effective.value, scope, now)?;
+    let assigned = io::assign(s.assign.as_ref(), &effective.value, scope)?;
+    Ok((effective, delay, assigned))
 }

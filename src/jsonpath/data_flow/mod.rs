@@ -57,13 +57,38 @@ pub(crate) fn select<'v>(
 /// other copy is measured.
 pub(crate) fn effective_input(
     bounds: Bounds,
+    fields: (Option<&Path>, Option<&PayloadTemplate>),
+    raw: (&Value, Measure),
+    scope: &Scope<'_>,
+) -> Result<Payload, StatesError> {
+    effective_input_seen(bounds, fields, raw, scope, |_, _| {})
+}
+
+/// A step of [`effective_input_seen`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum After {
+    InputPath,
+    Parameters,
+}
+
+/// [`effective_input`], showing `seen` the payload after InputPath and
+/// after Parameters (when there are).
+#[inline]
+pub(crate) fn effective_input_seen(
+    bounds: Bounds,
     (input_path, parameters): (Option<&Path>, Option<&PayloadTemplate>),
     (raw, raw_bound): (&Value, Measure),
     scope: &Scope<'_>,
+    mut seen: impl FnMut(After, &Value),
 ) -> Result<Payload, StatesError> {
     let selected = select(input_path, raw, scope)?;
+    seen(After::InputPath, &selected);
     match parameters {
-        Some(t) => Ok(bounds.measured(t.eval(&scope.env(&selected))?)),
+        Some(t) => {
+            let v = t.eval(&scope.env(&selected))?;
+            seen(After::Parameters, &v);
+            Ok(bounds.measured(v))
+        }
         None => {
             let bound = match input_path {
                 None => Measure::EMPTY_OBJECT,
@@ -76,7 +101,9 @@ pub(crate) fn effective_input(
 }
 
 /// Like [`input_path`], consuming the input (no copy for `$`; a Reference
-/// Path into the data moves the selected node out).
+/// Path into the data moves the selected node out). The engine uses
+/// [`select_owned`]; this is for the tests.
+#[cfg(test)]
 pub fn input_path_owned(
     path: Option<&Path>,
     input: Value,
