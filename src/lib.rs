@@ -196,6 +196,26 @@
 //!   of a Map or Parallel state stands for all its iterations or branches
 //!   (its `ItemsPath`, `ItemSelector`, `MaxConcurrency` and tolerated
 //!   failures are not evaluated).
+//!
+//! **JSONata, the language** ([`jsonata`], the 2.0.6 suite passes but for
+//! the two cases holding lone UTF-16 surrogates, which no Rust string can
+//! hold, and `$eval`, which AWS does not offer: an error with code `D3202`
+//! points to `$parse`).
+//! * Runaway evaluations end with an error instead of jsonata-js's wall
+//!   clock guard: `U1001` past the step, depth or stack budget, `U1002`
+//!   past the size of a built value ([`jsonata::Limits`]). `U1003`: `$now`
+//!   or `$millis` without a current time in the environment.
+//! * Error codes of ours where jsonata-js has none: `$partition`/`$range`
+//!   arguments `D3200`, `$parse` of text that is not JSON `D3201`.
+//! * `$hash` without an algorithm uses SHA-256; `$range` rounds its
+//!   arguments to integers, as `States.ArrayRange` does.
+//! * Exponent pictures of `$formatNumber` give the XPath answer for zero and
+//!   negative numbers, where jsonata-js 2.0.6 never returns.
+//! * Objects keep their keys in insertion order.
+//! * Not yet bounded: a regular expression that backtracks catastrophically
+//!   (`/(a+)+$/` on a long run of `a`s followed by another character) can
+//!   run for a very long time: the ECMAScript engine used (`regress`) has no
+//!   backtracking limit.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
