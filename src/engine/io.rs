@@ -326,7 +326,8 @@ pub(crate) fn select_result(
             } else {
                 usize::MAX
             };
-            let depth = bound.depth.max(1);
+            // an object of literals and values taken out of the result
+            let depth = m.depth(bound.depth);
             return Ok(Payload::new(selected, Measure { bytes, depth }));
         }
     }

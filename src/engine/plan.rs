@@ -75,6 +75,14 @@ pub(crate) struct MoveTemplate {
 }
 
 impl MoveTemplate {
+    /// An upper bound on the depth of the object built (scalar literals and
+    /// values taken out of a payload of depth at most `taken`).
+    pub fn depth(&self, taken: usize) -> usize {
+        crate::json::add(1, taken)
+    }
+}
+
+impl MoveTemplate {
     /// How many values it takes (each leaves a null behind).
     pub fn takes(&self) -> usize {
         self.fields

@@ -7,7 +7,9 @@
 use serde_json::{json, Value};
 use stepfn::{sync_task_fn, Limits, Outcome, StateMachine, StatesError, Status, TaskRequest};
 
-use crate::common::{bytes, deep, depth_cause, error_of, len, machine, size_cause, LAMBDA};
+use crate::common::{
+    bytes, deep, depth_cause, error_of, len, machine, run_virtual, size_cause, LAMBDA,
+};
 
 /// Runs with `limits`; Task states answer with their input plus
 /// `{"done": "...."}` (or fail when the input has `fail`).
@@ -612,4 +614,31 @@ fn an_oversize_execution_input_fails_at_the_first_state_that_outputs_it() {
         run(&drop, input, bytes(limit)).output,
         Some(json!({"small": 1}))
     );
+}
+
+/// The size bound carried from state to state holds for an object built
+/// from literals over a scalar payload (a debug assertion checks every
+/// state's bound against the real size, so a wrong bound panics here).
+#[test]
+fn built_objects_over_scalars_keep_a_true_bound() {
+    let map = machine(
+        json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass",
+            "Parameters": {"a": 1, "b": "x"}, "End": true}}}}}}),
+    );
+    let outcome = run_virtual(
+        &map,
+        &sync_task_fn(|_| Ok(json!(null))),
+        json!([1, "s", null]),
+    );
+    assert_eq!(
+        outcome.output,
+        Some(json!([{"a": 1, "b": "x"}, {"a": 1, "b": "x"}, {"a": 1, "b": "x"}]))
+    );
+    let task = machine(
+        json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": LAMBDA,
+        "ResultSelector": {"n": 2, "v.$": "$"}, "End": true}}}),
+    );
+    let outcome = run_virtual(&task, &sync_task_fn(|_| Ok(json!(7))), json!({}));
+    assert_eq!(outcome.output, Some(json!({"n": 2, "v": 7})));
 }

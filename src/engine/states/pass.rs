@@ -92,10 +92,15 @@ fn moving(
         let replaced = io::node_at(&input, &m.result).map_or(0, crate::json::json_len);
         Measure {
             bytes: add(sub(add(bound.bytes, holes), replaced), m.skeleton_bytes),
-            depth: bound.depth,
+            // the result object (literals and values taken out of the input)
+            // written at ResultPath, or the input itself
+            depth: bound.depth.max(add(m.result.len(), m.depth(bound.depth))),
         }
     } else {
-        bound
+        Measure {
+            bytes: usize::MAX,
+            depth: bound.depth.max(add(m.result.len(), m.depth(bound.depth))),
+        }
     };
     let scope = cx.scope();
     let r = (|| {
