@@ -99,6 +99,7 @@ impl<'a> Run<'a> {
     }
 
     /// Emits on the thread's line and moves its cursor.
+    #[inline]
     pub(crate) fn emit_next(
         &self,
         th: &mut Thread<'_>,

@@ -91,6 +91,8 @@ impl EventSink {
     }
 
     /// Records one event; `details` is only built when the history is on.
+    /// Inlined: without a history this is a counter bump at every state.
+    #[inline]
     pub(crate) fn emit(
         &self,
         clock: &dyn Clock,
@@ -101,22 +103,22 @@ impl EventSink {
     ) -> u64 {
         let id = bump(&self.count);
         if let Some(history) = &self.history {
-            let event = HistoryEvent {
-                id,
-                previous_event_id: prev,
-                timestamp: clock.now(),
-                event_type,
-                details_key,
-                details: if details_key.is_some() {
-                    details()
-                } else {
-                    Map::new()
-                },
+            let details = if details_key.is_some() {
+                details()
+            } else {
+                Map::new()
             };
-            history
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(event);
+            record(
+                history,
+                HistoryEvent {
+                    id,
+                    previous_event_id: prev,
+                    timestamp: clock.now(),
+                    event_type,
+                    details_key,
+                    details,
+                },
+            );
         }
         id
     }
@@ -365,4 +367,14 @@ impl TaskEvents<'_> {
         }
         d
     }
+}
+
+/// Appends `event` to the history (kept out of line: the hot path is the
+/// execution without a history).
+#[inline(never)]
+fn record(history: &std::sync::Mutex<Vec<HistoryEvent>>, event: HistoryEvent) {
+    history
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(event);
 }

@@ -192,6 +192,7 @@ impl<'x> StateCx<'_, 'x> {
     }
 
     /// Emits on the state's line and moves its cursor.
+    #[inline]
     pub(crate) fn emit_next(
         &mut self,
         ty: &'static str,
