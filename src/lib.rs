@@ -95,8 +95,13 @@
 //! **Not supported yet.** JSONata: definitions using it load and validate
 //! (expressions are kept, not parsed), but evaluating a JSONata state fails
 //! with `States.QueryEvaluationError`. Distributed Map runs its items from
-//! `ItemsPath` as in-process child executions; `ItemReader` and
-//! `ResultWriter` (S3) are not run. Activities are tasks like any other
+//! `ItemsPath` as in-process child executions. A Map with `ItemReader`,
+//! `ItemBatcher` or `ResultWriter` loads and validates, as on AWS, but fails
+//! at run time after `MapStateStarted` with `States.Runtime` (`ItemReader is
+//! not supported by this version of stepfn`), which no Retry or Catch takes,
+//! so it cannot pass for a failure the workflow handles; their
+//! `MaxItemsPath`, `MaxItemsPerBatchPath` and `MaxInputBytesPerBatchPath`
+//! are therefore never evaluated. Activities are tasks like any other
 //! (the executor answers them). A Map whose items are a JSON object fails
 //! with `States.Runtime` (`Map state input must be an array but was: …`):
 //! AWS's guide now describes one
@@ -114,6 +119,21 @@
 //! * Not checked: `HeartbeatSeconds` < `TimeoutSeconds`, JSONata syntax,
 //!   `NO_PATH`, the ARN format of `Resource` (placeholder ARNs such as the
 //!   tutorials' `YOUR_REGION` load), and `ExecutionType` on DISTRIBUTED maps.
+//! * A service integration AWS does not offer is refused with the message
+//!   AWS recorded for `arn:aws:states:::dynamodb:query` (`The resource
+//!   provided … is not recognized. The value is not a valid resource ARN, or
+//!   the resource is not available in this region.` at `/States/<name>/Resource`).
+//!   That an unknown optimized service, an unknown action of a known one, a
+//!   pattern the service does not offer (`lambda:invoke.sync`) and `.sync`
+//!   on an AWS SDK integration get the same message is inferred. The table
+//!   of actions comes from AWS's integration pages; patterns are checked per
+//!   action for Athena, CodeBuild and EMR (whose pages say so) and per
+//!   service elsewhere, so e.g. `sagemaker:createModel.sync` loads. The
+//!   action's case and AWS SDK service and action names are not checked.
+//! * A Wait `Timestamp` must be an RFC 3339 date-time: `T` or `t` (a space
+//!   is refused, as AWS recorded), seconds, an optional fraction of one or
+//!   more digits, `Z`/`z` or `±hh:mm`; a leap second (`:60`) loads. Only the
+//!   space, a missing zone and impossible dates are recorded.
 //! * Choice `Variable` and `...Path` operands accept full JSONPath; AWS's
 //!   documentation asks for Reference Paths.
 //!
@@ -174,6 +194,36 @@
 //! * With a virtual clock, time does not advance while an executor call is
 //!   pending, so a callback task with a timeout that nobody answers times
 //!   out at once.
+//! * Map `MaxConcurrencyPath`, `ToleratedFailureCountPath` and
+//!   `ToleratedFailurePercentagePath` accept a string holding the number, as
+//!   AWS does for `"1"` (recorded). The rest is inferred from AWS's wording
+//!   (`not a valid integer`/`float`: Java's `Integer.parseInt`/
+//!   `Double.parseDouble` read the value's text): an integer is an optional
+//!   sign and ASCII digits within 32 bits (`"1.5"`, `" 1"`, `1.0` and
+//!   `"2147483648"` are not integers; `"-1"` reaches the range check); a
+//!   percentage is a decimal number, whitespace around it ignored (`NaN` and
+//!   `Infinity` fail the range check).
+//! * A negative `MaxConcurrency` from `MaxConcurrencyPath` fails the Map
+//!   before `MapStateStarted` with `States.Runtime` (`MaxConcurrency cannot
+//!   be negative.`): AWS's execution stalls (recorded) and stepfn does not
+//!   wait forever.
+//! * A Task timeout that a Catch takes gives the catcher `{"Error":
+//!   "States.Timeout", "Cause": ""}` (recorded for `lambda:invoke` with
+//!   `TimeoutSeconds`), while the history and an uncaught failure keep no
+//!   cause. The same for Lambda function ARNs, activities, heartbeats and a
+//!   `States.Timeout` (or `States.HeartbeatTimeout`) an executor or mock
+//!   raises without a cause is inferred. A Map or Parallel that catches a
+//!   timeout from inside still gives `"Cause": null` (not recorded).
+//! * A Wait `TimestampPath` value (and a `Timestamp` at run time) is read
+//!   as Java's ISO offset date-time, which AWS's error names: a space
+//!   instead of `T` is refused (recorded); the rest is inferred from that
+//!   format: `t`/`z` are accepted, seconds are optional (`…T01:59Z`), 1 to 9
+//!   fraction digits, offsets `±hh:mm` or `±hh:mm:ss` up to 18 hours, no
+//!   leap second, a year past 9999 only with `+`. A `Timestamp` that loads
+//!   but fails these rules (`:60`, a 23-hour offset) fails at run time.
+//! * A Distributed Map's `MapStateExited` follows `MapRunStarted`, as every
+//!   AWS recording since November 2024 shows; older recordings follow
+//!   `MapRunSucceeded` (they are marked superseded in the conformance list).
 //! * A Wait `SecondsPath` of 2^31 seconds or more fails with `Wait state
 //!   delay is too long.`, the limit AWS recorded for `Timestamp` (its limit
 //!   for `SecondsPath` is not recorded).
@@ -185,6 +235,15 @@
 //!   would call the real service instead.
 //! * A mocked `Throw` without `Error` raises an empty error name, as the
 //!   recordings show.
+//! * Mocked responses are counted per state name over the whole execution,
+//!   as Step Functions Local does: retries, loops, Map iterations and
+//!   Parallel branches share the count (each branch's states have their own
+//!   names, hence their own count). Concurrent Map iterations make their
+//!   first calls in index order and a retry calls when its wait ends (the
+//!   order Step Functions Local counts in is the order of the calls;
+//!   inferred). A Distributed Map's children share their parent's count too,
+//!   as in Step Functions Local and localstack; on AWS they are separate
+//!   executions, whose calls no recording shows.
 //! * A mocked `.waitForTaskToken` task records `TaskSubmitted` with output
 //!   `{}`: the mock holds the callback's answer, not the submit call's.
 //! * TestState refuses JSONata states; its `RETRIABLE` decision uses the

@@ -110,6 +110,171 @@ impl Resource {
     }
 }
 
+impl Resource {
+    /// False for a service integration AWS's validation refuses: an
+    /// optimized integration whose service, action or integration pattern
+    /// AWS does not offer (e.g. `arn:aws:states:::dynamodb:query`, refused
+    /// by AWS), and an AWS SDK integration with `.sync` (AWS SDK
+    /// integrations have no Run a Job pattern). Lambda function ARNs,
+    /// activities, AWS SDK services and other URIs are not checked.
+    pub(crate) fn recognized(&self) -> bool {
+        match &self.kind {
+            ResourceKind::Service {
+                service,
+                action,
+                pattern,
+            } => OPTIMIZED
+                .iter()
+                .find(|(name, _)| name == service)
+                .and_then(|(_, actions)| {
+                    // the action's case is not checked: AWS's rule is unknown
+                    actions
+                        .iter()
+                        .find(|(name, _)| name.eq_ignore_ascii_case(action))
+                })
+                .is_some_and(|(_, patterns)| patterns.contains(pattern)),
+            ResourceKind::AwsSdk { pattern, .. } => !matches!(
+                pattern,
+                IntegrationPattern::Sync | IntegrationPattern::Sync2
+            ),
+            _ => true,
+        }
+    }
+}
+
+use IntegrationPattern::{
+    RequestResponse as Rr, Sync as Job, Sync2 as Job2, WaitForTaskToken as Cb,
+};
+
+/// Request-response and `.sync`.
+const RJ: &[IntegrationPattern] = &[Rr, Job];
+/// Request-response and `.waitForTaskToken`.
+const RC: &[IntegrationPattern] = &[Rr, Cb];
+/// The three patterns.
+const RJC: &[IntegrationPattern] = &[Rr, Job, Cb];
+/// Request-response only.
+const R: &[IntegrationPattern] = &[Rr];
+
+/// An optimized service: its actions, each with the integration patterns
+/// AWS offers for it.
+type Service = (
+    &'static str,
+    &'static [(&'static str, &'static [IntegrationPattern])],
+);
+
+/// The optimized integrations of Standard workflows, from AWS's pages
+/// "Optimized integrations for Step Functions" (the patterns per service)
+/// and each service's page (its actions; per-action patterns where the
+/// page gives them: Athena, CodeBuild, EMR). Express workflows are further
+/// limited to request-response, checked apart.
+const OPTIMIZED: &[Service] = &[
+    ("apigateway", &[("invoke", RC)]),
+    (
+        "athena",
+        &[
+            ("startQueryExecution", RJ),
+            ("stopQueryExecution", R),
+            ("getQueryExecution", R),
+            ("getQueryResults", R),
+        ],
+    ),
+    ("batch", &[("submitJob", RJ)]),
+    (
+        "bedrock",
+        &[("invokeModel", RJC), ("createModelCustomizationJob", RJC)],
+    ),
+    (
+        "codebuild",
+        &[
+            ("startBuild", RJ),
+            ("stopBuild", R),
+            ("batchDeleteBuilds", R),
+            ("batchGetReports", R),
+            ("startBuildBatch", RJ),
+            ("stopBuildBatch", R),
+            ("retryBuildBatch", RJ),
+            ("deleteBuildBatch", R),
+        ],
+    ),
+    ("databrew", &[("startJobRun", RJ)]),
+    (
+        "dynamodb",
+        &[
+            ("getItem", R),
+            ("putItem", R),
+            ("updateItem", R),
+            ("deleteItem", R),
+        ],
+    ),
+    ("ecs", &[("runTask", RJC)]),
+    (
+        "eks",
+        &[
+            ("createCluster", RJC),
+            ("deleteCluster", RJC),
+            ("createFargateProfile", RJC),
+            ("deleteFargateProfile", RJC),
+            ("createNodegroup", RJC),
+            ("deleteNodegroup", RJC),
+            ("runJob", RJC),
+            ("call", RJC),
+        ],
+    ),
+    (
+        "elasticmapreduce",
+        &[
+            ("createCluster", RJ),
+            ("terminateCluster", RJ),
+            ("addStep", RJ),
+            ("cancelStep", R),
+            ("setClusterTerminationProtection", R),
+            ("modifyInstanceFleetByName", R),
+            ("modifyInstanceGroupByName", R),
+        ],
+    ),
+    (
+        "emr-containers",
+        &[
+            ("createVirtualCluster", RJ),
+            ("deleteVirtualCluster", RJ),
+            ("startJobRun", RJ),
+        ],
+    ),
+    (
+        "emr-serverless",
+        &[
+            ("createApplication", RJ),
+            ("startApplication", RJ),
+            ("stopApplication", RJ),
+            ("deleteApplication", RJ),
+            ("startJobRun", RJ),
+            ("cancelJobRun", RJ),
+        ],
+    ),
+    ("events", &[("putEvents", RC)]),
+    ("glue", &[("startJobRun", RJ)]),
+    ("http", &[("invoke", R)]),
+    ("lambda", &[("invoke", RC)]),
+    ("mediaconvert", &[("createJob", RJ)]),
+    (
+        "sagemaker",
+        &[
+            ("createEndpoint", RJ),
+            ("createEndpointConfig", RJ),
+            ("createHyperParameterTuningJob", RJ),
+            ("createLabelingJob", RJ),
+            ("createModel", RJ),
+            ("createProcessingJob", RJ),
+            ("createTrainingJob", RJ),
+            ("createTransformJob", RJ),
+            ("updateEndpoint", RJ),
+        ],
+    ),
+    ("sns", &[("publish", RC)]),
+    ("sqs", &[("sendMessage", RC)]),
+    ("states", &[("startExecution", &[Rr, Job, Job2, Cb])]),
+];
+
 fn kind_of(arn: &str) -> ResourceKind {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     // arn : partition : service : region : account : rest

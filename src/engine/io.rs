@@ -229,7 +229,7 @@ pub(crate) fn wait_duration(
     };
     match w {
         WaitFor::Seconds(Dynamic::Literal(n)) => delay(Duration::from_secs(*n)),
-        WaitFor::Timestamp(Dynamic::Literal(t)) => match crate::timestamp::parse_rfc3339_nanos(t) {
+        WaitFor::Timestamp(Dynamic::Literal(t)) => match crate::timestamp::parse_iso_offset_nanos(t) {
             Some(t) => until(t),
             None => Err(StatesError::runtime(format!(
                 "The Timestamp parameter does not reference a valid ISO-8601 extended offset date-time format string: {t}"
@@ -243,7 +243,7 @@ pub(crate) fn wait_duration(
                     p.as_str()
                 ))
             })?;
-            match v.as_str().and_then(crate::timestamp::parse_rfc3339_nanos) {
+            match v.as_str().and_then(crate::timestamp::parse_iso_offset_nanos) {
                 Some(t) => until(t),
                 None => Err(StatesError::runtime(format!(
                     "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",

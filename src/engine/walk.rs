@@ -46,6 +46,25 @@ impl Failure {
             in_task: false,
         }
     }
+
+    /// A task timeout (`States.Timeout` or `States.HeartbeatTimeout`
+    /// without a cause) that one of `catchers` takes gets an empty cause:
+    /// AWS's catcher receives `{"Error": "States.Timeout", "Cause": ""}`
+    /// (recorded for `lambda:invoke`), while the history and an uncaught
+    /// failure keep no cause. Any other failure is unchanged.
+    pub(crate) fn caught_timeout(mut self, catchers: &[crate::definition::Catcher]) -> Self {
+        let timeout = matches!(
+            self.error.name,
+            ErrorName::Timeout | ErrorName::HeartbeatTimeout
+        );
+        if timeout
+            && self.error.cause.is_none()
+            && super::retry::catcher_for(catchers, &self).is_some()
+        {
+            self.error.cause = Some(String::new());
+        }
+        self
+    }
 }
 
 /// Workflow variables of one scope: the top level, a Parallel branch or a

@@ -10,7 +10,9 @@
 //! maps 0-based invocation numbers (`"0"`) or inclusive ranges (`"1-2"`) to
 //! either a `Return` (the raw task result, before `ResultSelector`) or a
 //! `Throw {Error, Cause}`. Invocations are counted per state over the whole
-//! execution: retries, loops and Map iterations all count.
+//! execution: retries, loops, Map iterations and Parallel branches all
+//! count (a state inside a branch or an iteration is mocked by its name,
+//! like any other).
 
 use crate::error::{Error, ErrorKind, ErrorName, StatesError};
 use serde_json::{Map, Value};

@@ -74,10 +74,12 @@ use std::sync::{Arc, Mutex};
 
 /// Serves one mock-config test case as a [`TaskExecutor`].
 ///
-/// Invocations are counted per state name over the whole execution:
-/// retries, loops and Map iterations each take the next number; with
-/// concurrent Map iterations or Parallel branches the numbers go in the
-/// order the engine calls the executor. A `.waitForTaskToken` task is
+/// Invocations are counted per state name over the whole execution, as
+/// Step Functions Local counts them: retries, loops, Map iterations
+/// (Distributed Map children included) and Parallel branches each take the
+/// next number. With concurrent Map iterations or Parallel branches the
+/// numbers go in the order the engine calls the executor: iterations make
+/// their first call in index order, a retry calls when its wait ends. A `.waitForTaskToken` task is
 /// answered at once: its submit call returns `{}` and the mocked `Return`
 /// (or `Throw`) completes the callback. States not in the test case go to
 /// the fallback executor when one is set, else fail (see the [module

@@ -275,6 +275,8 @@ fn distributed_map_records_map_run_events_only() {
             "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}});
     assert_eq!(
         shape(def, json!([1, 2, 3]), false),
+        // MapStateExited follows MapRunStarted: AWS's history since November 2024
+        // (older recordings link it to MapRunSucceeded; they are superseded)
         [
             "ExecutionStarted 1 0",
             "MapStateEntered 2 0",
@@ -282,7 +284,7 @@ fn distributed_map_records_map_run_events_only() {
             "MapRunStarted 4 3",
             "MapRunSucceeded 5 4",
             "MapStateSucceeded 6 5",
-            "MapStateExited 7 5",
+            "MapStateExited 7 4",
             "ExecutionSucceeded 8 7"
         ]
     );

@@ -10,6 +10,7 @@ mod conformance_smoke;
 mod control;
 mod deep_values;
 mod errors;
+mod fidelity;
 mod history;
 mod limits;
 mod limits_adversarial;

@@ -5,4 +5,5 @@
 mod common;
 
 mod definition;
+mod fidelity;
 mod validation;

@@ -93,6 +93,23 @@ pub(crate) fn express_check(cx: &mut Cx, resource: &Resource, loc: &str) -> bool
     false
 }
 
+/// Refuses a service integration AWS does not offer, with AWS's message
+/// (recorded for `arn:aws:states:::dynamodb:query`; the same text for an
+/// unknown action or pattern is inferred).
+fn recognized_check(cx: &mut Cx, resource: &Resource, loc: &str) -> bool {
+    if resource.recognized() {
+        return true;
+    }
+    cx.schema(
+        format!(
+            "The resource provided {} is not recognized. The value is not a valid resource ARN, or the resource is not available in this region.",
+            resource.arn
+        ),
+        format!("{loc}/Resource"),
+    );
+    false
+}
+
 pub(crate) fn task(
     cx: &mut Cx,
     raw: &RawState,
@@ -104,7 +121,7 @@ pub(crate) fn task(
     let resource = raw.resource.as_deref().map(Resource::parse);
     let mut ok = resource.is_some();
     if let Some(r) = &resource {
-        ok &= express_check(cx, r, loc);
+        ok &= express_check(cx, r, loc) && recognized_check(cx, r, loc);
     }
     let io = io(cx, raw, ql, true, loc);
     let result_handling = result_handling(cx, raw, ql, loc);

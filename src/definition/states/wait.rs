@@ -48,7 +48,7 @@ pub(crate) const FIELDS: &[&str] = &[
 ];
 
 pub(crate) fn rfc3339(text: &str) -> bool {
-    crate::timestamp::parse(text).is_some()
+    crate::timestamp::is_rfc3339(text)
 }
 
 pub(crate) fn wait(

@@ -40,7 +40,7 @@ pub(crate) async fn attempt<'x>(
         s.label.as_deref().unwrap_or(cx.name()),
         fast_uuid()
     );
-    cx.emit_next("MapRunStarted", Some("mapRunStartedEventDetails"), || {
+    let run_started = cx.emit_next("MapRunStarted", Some("mapRunStartedEventDetails"), || {
         details([("mapRunArn", Value::from(map_run_arn.as_str()))])
     });
     if cx.plan.children.is_empty() {
@@ -64,10 +64,15 @@ pub(crate) async fn attempt<'x>(
         });
         return Err(Failure::new(error, id));
     }
-    // MapStateSucceeded and MapStateExited both follow MapRunSucceeded
-    // (AWS recorded MapStateExited after MapRunStarted a few times too)
-    let id = cx.emit_next("MapRunSucceeded", None, Map::new);
+    // MapRunSucceeded follows MapRunStarted, MapStateSucceeded follows
+    // MapRunSucceeded, and MapStateExited follows MapRunStarted: AWS's
+    // history since November 2024 (recordings up to August 2024 linked
+    // MapStateExited to MapRunSucceeded)
+    let id = cx
+        .run
+        .emit(cx.th, run_started, "MapRunSucceeded", None, Map::new);
     cx.run.emit(cx.th, id, "MapStateSucceeded", None, Map::new);
+    cx.th.cursor = run_started;
     Ok(results)
 }
 

@@ -58,7 +58,16 @@ pub(crate) async fn map<'x>(
             items.take().unwrap_or_default()
         };
         let batch = Items { effective, items: these, item_bound, max_concurrency };
-        if distributed {
+        if let Some(field) = unsupported(s) {
+            cx.emit_next(
+                "MapStateStarted",
+                Some("mapStateStartedEventDetails"),
+                || details([("length", Value::from(batch.items.len()))]),
+            );
+            Err(cx.error(StatesError::runtime(format!(
+                "{field} is not supported by this version of stepfn"
+            ))))
+        } else if distributed {
             distributed_map::attempt(cx, s, batch, tolerance).await
         } else {
             map_attempt(cx, s, batch).await
@@ -83,6 +92,23 @@ pub(crate) async fn map<'x>(
         output_path: s.io.output_path(),
     };
     complete(cx, &fields, (input, results))
+}
+
+/// The first field of `s` that stepfn does not run yet: `ItemReader`
+/// (items read from S3), `ItemBatcher` (items grouped into batches) or
+/// `ResultWriter` (results written to S3). Such a Map loads and validates,
+/// as on AWS, and fails with `States.Runtime` after `MapStateStarted`
+/// rather than run differently from AWS.
+fn unsupported(s: &MapState) -> Option<&'static str> {
+    if s.item_reader.is_some() {
+        Some("ItemReader")
+    } else if s.item_batcher.is_some() {
+        Some("ItemBatcher")
+    } else if s.result_writer.is_some() {
+        Some("ResultWriter")
+    } else {
+        None
+    }
 }
 
 /// The items of one attempt and what their iterations need.
@@ -142,13 +168,24 @@ fn map_prepare(
     let max_concurrency = io::number_field(
         s.max_concurrency.as_ref(),
         ("MaxConcurrencyPath", &selected.value, &scope),
-        |v| v,
-        Value::as_u64,
+        |v| i64::try_from(v).unwrap_or(i64::MAX),
+        java_int,
         "integer",
-    )?
-    .unwrap_or(0);
+    )
+    .and_then(|c| match c {
+        // AWS stalls on a negative MaxConcurrency (recorded): stepfn cannot
+        // wait forever, it fails (see the Compatibility section)
+        Some(c) if c < 0 => Err(StatesError::runtime("MaxConcurrency cannot be negative.")),
+        other => Ok(other.map_or(0, |c| c as u64)),
+    })?;
     let tolerance = tolerance(s, &selected.value, &scope);
-    let (effective, items, items_bound) = take_items(cx, s, selected, &scope)?;
+    // the items of an ItemReader come from S3, not from the input
+    let (effective, items, items_bound) = if s.item_reader.is_some() {
+        let bound = selected.bound;
+        (selected.value, Vec::new(), bound)
+    } else {
+        take_items(cx, s, selected, &scope)?
+    };
     let prep = MapPrep {
         effective,
         items,
@@ -168,7 +205,7 @@ fn tolerance(s: &MapState, selected: &Value, scope: &Scope<'_>) -> Tolerance {
         s.tolerated_failure_count.as_ref(),
         ("ToleratedFailureCountPath", selected, scope),
         |v| i64::try_from(v).unwrap_or(i64::MAX),
-        Value::as_i64,
+        java_int,
         "integer",
     )
     .and_then(|c| match c {
@@ -181,7 +218,7 @@ fn tolerance(s: &MapState, selected: &Value, scope: &Scope<'_>) -> Tolerance {
         s.tolerated_failure_percentage.as_ref(),
         ("ToleratedFailurePercentagePath", selected, scope),
         |v| v,
-        Value::as_f64,
+        java_double,
         "float",
     )
     .and_then(|p| match p {
@@ -191,6 +228,72 @@ fn tolerance(s: &MapState, selected: &Value, scope: &Scope<'_>) -> Tolerance {
         other => Ok(other),
     })?;
     Ok((tolerated_count, tolerated_percentage))
+}
+
+/// An integer field's value as AWS reads it (its text through Java's
+/// `Integer.parseInt`, inferred from the error wording): a JSON integer or
+/// a string of ASCII digits with an optional sign, within 32 bits; `"1"`
+/// is 1 (recorded), `1.0`, `"1.5"` and `" 1"` are not integers.
+fn java_int(v: &Value) -> Option<i64> {
+    let n = match v {
+        Value::Number(n) => n.as_i64()?,
+        Value::String(s) => {
+            let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            // a long run of digits is out of range whatever its value
+            if digits.len() > 11 {
+                return None;
+            }
+            s.parse::<i64>().ok()?
+        }
+        _ => return None,
+    };
+    i32::try_from(n).ok().map(i64::from)
+}
+
+/// A float field's value as AWS reads it (its text through Java's
+/// `Double.parseDouble`, inferred): a JSON number, or a string holding a
+/// decimal number (surrounding whitespace ignored, as Java does; `NaN` and
+/// `Infinity` parse and then fail the range check).
+fn java_double(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => {
+            let t = s.trim_matches(|c: char| c <= ' ');
+            let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
+            if unsigned == "NaN" {
+                return Some(f64::NAN);
+            }
+            if unsigned == "Infinity" {
+                return Some(if t.starts_with('-') {
+                    f64::NEG_INFINITY
+                } else {
+                    f64::INFINITY
+                });
+            }
+            decimal(unsigned).then(|| t.parse::<f64>().ok()).flatten()
+        }
+        _ => None,
+    }
+}
+
+/// `digits[.digits][(e|E)[sign]digits]`, at least one digit before the
+/// exponent (`.5` and `5.` included, as Java reads them).
+fn decimal(t: &str) -> bool {
+    let (mantissa, exponent) = match t.find(['e', 'E']) {
+        Some(i) => (&t[..i], Some(&t[i + 1..])),
+        None => (t, None),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = !(int.is_empty() && frac.is_empty()) && digits(int) && digits(frac);
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && digits(e)
+    });
+    mantissa_ok && exponent_ok
 }
 
 /// The items at ItemsPath, moved out of the effective input when nothing
@@ -559,5 +662,60 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
                 abort_events(self.run, self.sink, f.event, kind);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{java_double, java_int};
+    use serde_json::json;
+
+    #[test]
+    fn integers_read_as_java_parse_int() {
+        for (v, n) in [
+            (json!(1), Some(1)),
+            (json!("1"), Some(1)),
+            (json!("+7"), Some(7)),
+            (json!("-1"), Some(-1)),
+            (json!("2147483647"), Some(2_147_483_647)),
+            (json!("-2147483648"), Some(-2_147_483_648)),
+            (json!("2147483648"), None),
+            (json!("99999999999999999999"), None),
+            (json!(1.0), None),
+            (json!("1.5"), None),
+            (json!(" 1"), None),
+            (json!("+"), None),
+            (json!("+-1"), None),
+            (json!(""), None),
+            (json!(true), None),
+            (json!(null), None),
+        ] {
+            assert_eq!(java_int(&v), n, "{v}");
+        }
+    }
+
+    #[test]
+    fn floats_read_as_java_parse_double() {
+        for (v, n) in [
+            (json!(1.5), Some(1.5)),
+            (json!("1.5"), Some(1.5)),
+            (json!(" 50 "), Some(50.0)),
+            (json!("5."), Some(5.0)),
+            (json!(".5"), Some(0.5)),
+            (json!("+.5"), Some(0.5)),
+            (json!("1e2"), Some(100.0)),
+            (json!("-1E-1"), Some(-0.1)),
+            (json!("."), None),
+            (json!("1e"), None),
+            (json!("e1"), None),
+            (json!("inf"), None),
+            (json!("0x10"), None),
+            (json!("1.5.1"), None),
+            (json!([]), None),
+        ] {
+            assert_eq!(java_double(&v), n, "{v}");
+        }
+        assert!(java_double(&json!("NaN")).is_some_and(f64::is_nan));
+        assert_eq!(java_double(&json!("-Infinity")), Some(f64::NEG_INFINITY));
     }
 }

@@ -61,7 +61,8 @@ pub(crate) async fn task<'x>(
     let (selected, assigned) = match outcome {
         Ok(r) => r,
         Err(failure) => {
-            return retry::catch(cx, &s.result_handling.catch, (&input, bound), failure)
+            let failure = failure.caught_timeout(&s.result_handling.catch);
+            return retry::catch(cx, &s.result_handling.catch, (&input, bound), failure);
         }
     };
     // ResultPath, written in place
