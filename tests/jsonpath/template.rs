@@ -349,3 +349,43 @@ fn expression_parses_paths() {
         json!([1])
     );
 }
+
+/// Variables carrying limits: what a template builds over them is bounded.
+struct Limited(stepfn::jsonpath::BuildLimits);
+
+impl stepfn::jsonpath::Variables for Limited {
+    fn get(&self, _: &str) -> Option<&Value> {
+        None
+    }
+
+    fn build_limits(&self) -> stepfn::jsonpath::BuildLimits {
+        self.0
+    }
+}
+
+#[test]
+fn a_template_over_variables_with_limits_stops_past_the_build_cap() {
+    // a payload limit of 1000 bytes builds up to 1 MiB (the cap's floor)
+    let limited = Limited(stepfn::jsonpath::BuildLimits::new().with_payload_bytes(Some(1000)));
+    let input = json!({"s": "x".repeat(300 * 1024)});
+    let env = Env {
+        data: &input,
+        context: &Value::Null,
+        variables: &limited,
+    };
+    let copies = |n: usize| {
+        let t: Map<String, Value> = (0..n).map(|i| (format!("c{i}.$"), json!("$.s"))).collect();
+        compile(Value::Object(t))
+    };
+    assert!(copies(3).eval(&env).is_ok());
+    // outside an execution the cause keeps the placeholder of the state
+    assert_eq!(
+        copies(4).eval(&env),
+        Err(StatesError::new(
+            ErrorName::DataLimitExceeded,
+            "The state/task '<state>' returned a result with a size exceeding the maximum number of bytes service limit."
+        ))
+    );
+    // without limits the variables build anything
+    assert!(copies(4).eval(&Env::data(&input)).is_ok());
+}

@@ -93,7 +93,7 @@ async fn run_children<'x>(
     let n = items.items.len();
     let limit = items.limit();
     let item_bound = items.item_bound;
-    let empty_vars = Vars::root();
+    let empty_vars = Vars::root_with(run.limits);
     let mut results: Vec<Value> = vec![Value::Null; n];
     let mut results_bound = ArrayBound::new(n);
     let mut failures = 0u64;
@@ -109,7 +109,7 @@ async fn run_children<'x>(
                 .map_err(|e| cx.error(e))?;
             let fut = async move {
                 let sink = EventSink::new(false);
-                let child = Thread::new(0, Vars::root(), &sink, None);
+                let child = Thread::new(0, Vars::root_with(run.limits), &sink, None);
                 let outcome = run_sub(run, (processor, plan), input, child).await;
                 (index, outcome.result, outcome.bound)
             };
