@@ -5,14 +5,15 @@
 //! within a small multiple of the limit that stops them plus their input.
 //!
 //! The heap is counted by this binary's global allocator, so this file is
-//! a test binary of its own. The counters are process-wide: the tests take
-//! one lock while they measure, so that one test's allocations never count
-//! in another's peak (the test harness runs them on several threads).
+//! a test binary of its own. The counters are process-wide and the test
+//! harness runs tests on several threads: each test holds one lock from its
+//! first line to its last ([`one_at_a_time`]), so that one test's
+//! allocations (its input built, its run) never count in another's peak.
 
 use serde_json::{json, Map, Value};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use stepfn::{sync_task_fn, Limits, Outcome, StateMachine, Status};
 
 mod common;
@@ -73,17 +74,21 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
-/// One measurement at a time (see the module documentation).
+/// One test at a time (see the module documentation).
 static MEASURING: Mutex<()> = Mutex::new(());
+
+/// Held for the whole of a test: no other test allocates meanwhile.
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    MEASURING.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// AWS's payload and variable limit: 256 KiB.
 const LIMIT: usize = 262_144;
 
 /// Runs `sm` on `input` with `limits` and gives the outcome and the peak of
 /// the heap the run added to what was in use before it (the input
-/// included).
+/// included). The caller holds [`one_at_a_time`].
 fn run_measured(sm: &StateMachine, input: Value, limits: Limits) -> (Outcome, usize) {
-    let _one_at_a_time = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
     let executor = sync_task_fn(|r| Ok(r.parameters));
     let execution = sm.execution().with_virtual_time().with_limits(limits);
     let base = CURRENT.load(Ordering::Relaxed);
@@ -109,6 +114,7 @@ fn variable_cause(state: &str, variable: &str) -> String {
 
 #[test]
 fn a_choice_loop_doubling_a_variable_stops_at_the_variable_limit() {
+    let _alone = one_at_a_time();
     // 16 KiB doubled by every pass through the Choice rule: 256 KiB after
     // four passes, 32 MiB after eleven. The transition budget keeps the
     // run finite even without the variable limit.
@@ -143,6 +149,7 @@ fn a_choice_loop_doubling_a_variable_stops_at_the_variable_limit() {
 
 #[test]
 fn a_pass_fanning_a_large_input_out_stops_while_its_parameters_are_built() {
+    let _alone = one_at_a_time();
     // 100 copies of a 250 KiB input: 25 MiB if the template were built
     // whole before its result is measured
     let mut parameters = Map::new();
@@ -172,6 +179,7 @@ fn a_pass_fanning_a_large_input_out_stops_while_its_parameters_are_built() {
 
 #[test]
 fn intrinsic_calls_doubling_ten_levels_deep_stop_while_they_are_built() {
+    let _alone = one_at_a_time();
     // every States.JsonToString doubles a string of quotes (each `"` is
     // written `\"`): 32 KiB becomes 32 MiB after ten levels
     let mut call = "$.s".to_owned();
@@ -201,6 +209,7 @@ fn intrinsic_calls_doubling_ten_levels_deep_stop_while_they_are_built() {
 
 #[test]
 fn a_map_copying_its_input_into_every_iteration_stops_while_its_results_come_in() {
+    let _alone = one_at_a_time();
     // 200 iterations, each given (and giving back) a copy of a 250 KiB
     // input: 50 MiB of iteration inputs and results
     let sm = machine(one(json!({

@@ -292,3 +292,23 @@ fn intrinsic_results_past_the_build_cap_fail_before_they_are_built() {
     );
     assert!(len(&input) > 0);
 }
+
+#[test]
+fn a_distributed_map_whose_results_pass_the_build_cap_fails() {
+    let sm = machine(one(json!({
+        "Type": "Map", "ItemsPath": "$.items",
+        "ItemSelector": {"all.$": "$.s"},
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": true}}
+        },
+        "ResultSelector": {"n.$": "States.ArrayLength($)"},
+        "End": true
+    })));
+    let items = |n: usize| (0..n).map(Value::from).collect::<Vec<_>>();
+    let s = "x".repeat(100 * 1024);
+    let o = run(&sm, json!({"s": s, "items": items(10)}), Limits::default());
+    assert_eq!(o.output, Some(json!({"n": 10})), "{:?}", o.cause);
+    let o = run(&sm, json!({"s": s, "items": items(11)}), Limits::default());
+    failed_with(&o, &size_cause("S"));
+}

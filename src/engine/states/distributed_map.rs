@@ -9,7 +9,7 @@ use crate::engine::drive::fast_uuid;
 use crate::engine::events::{details, EventSink};
 use crate::engine::walk::{run_sub, Failure, StateCx, Thread, Vars};
 use crate::error::{ErrorName, StatesError};
-use crate::json::Payload;
+use crate::json::{build_cap, Budget, Payload};
 use futures::future::FutureExt;
 use futures::stream::{FuturesUnordered, StreamExt};
 use serde_json::{json, Map, Value};
@@ -96,6 +96,10 @@ async fn run_children<'x>(
     let empty_vars = Vars::root_with(run.limits);
     let mut results: Vec<Value> = vec![Value::Null; n];
     let mut results_bound = ArrayBound::new(n);
+    let mut results_budget = Budget::new(run.limits.max_payload_bytes.map(build_cap));
+    if !results_budget.take(1 + n.max(1)) {
+        return Err(cx.error(crate::error::result_too_big()));
+    }
     let mut failures = 0u64;
     let mut pending = items.items.into_iter().enumerate();
     let mut running = FuturesUnordered::new();
@@ -119,6 +123,10 @@ async fn run_children<'x>(
             break;
         };
         match result {
+            // the results are refused once they pass the build cap
+            Ok(v) if !results_budget.take_value(&v) => {
+                return Err(cx.error(crate::error::result_too_big()));
+            }
             Ok(v) => {
                 results[index] = v;
                 results_bound.add(bound);
