@@ -12,9 +12,12 @@
 
 use serde_json::{json, Map, Value};
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use stepfn::{sync_task_fn, Limits, Outcome, StateMachine, Status};
+use std::task::{Context, Poll};
+use stepfn::{sync_task_fn, task_fn, Limits, Outcome, StateMachine, Status, TaskExecutor};
 
 mod common;
 use common::{error_of, machine, one, size_cause};
@@ -89,11 +92,20 @@ const LIMIT: usize = 262_144;
 /// the heap the run added to what was in use before it (the input
 /// included). The caller holds [`one_at_a_time`].
 fn run_measured(sm: &StateMachine, input: Value, limits: Limits) -> (Outcome, usize) {
-    let executor = sync_task_fn(|r| Ok(r.parameters));
+    run_measured_with(sm, &sync_task_fn(|r| Ok(r.parameters)), input, limits)
+}
+
+/// [`run_measured`] with Task states answered by `executor`.
+fn run_measured_with(
+    sm: &StateMachine,
+    executor: &dyn TaskExecutor,
+    input: Value,
+    limits: Limits,
+) -> (Outcome, usize) {
     let execution = sm.execution().with_virtual_time().with_limits(limits);
     let base = CURRENT.load(Ordering::Relaxed);
     PEAK.store(base, Ordering::Relaxed);
-    let outcome = futures::executor::block_on(execution.run(&executor, input));
+    let outcome = futures::executor::block_on(execution.run(executor, input));
     let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
     // shown with --nocapture: the figures of the report
     eprintln!("peak heap: {peak} bytes");
@@ -223,6 +235,62 @@ fn a_map_copying_its_input_into_every_iteration_stops_while_its_results_come_in(
     let input = json!({ "s": "x".repeat(250 * 1024), "items": items });
     let input_bytes = common::len(&input);
     let (outcome, peak) = run_measured(&sm, input, Limits::default());
+    assert_eq!(outcome.status, Status::Failed);
+    assert_eq!(
+        error_of(&outcome),
+        (
+            Some("States.DataLimitExceeded"),
+            Some(size_cause("S").as_str())
+        )
+    );
+    assert!(
+        peak <= allowed(input_bytes),
+        "peak heap {peak} bytes, allowed {}",
+        allowed(input_bytes)
+    );
+}
+
+/// Pending once (waking its task at once), then ready: a task that waits.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+#[test]
+fn a_map_of_waiting_tasks_copying_its_input_holds_few_iterations_at_once() {
+    let _alone = one_at_a_time();
+    // 200 iterations whose Task waits before it answers: all of them
+    // started at once would hold 200 copies of a 250 KiB input
+    let sm = machine(one(json!({
+        "Type": "Map",
+        "ItemsPath": "$.items",
+        "ItemSelector": {"all.$": "$"},
+        "ItemProcessor": {"StartAt": "Work", "States": {
+            "Work": {"Type": "Task", "Resource": common::LAMBDA, "End": true}
+        }},
+        "End": true
+    })));
+    let items: Vec<Value> = (0..200).map(Value::from).collect();
+    let input = json!({ "s": "x".repeat(250 * 1024), "items": items });
+    let input_bytes = common::len(&input);
+    let executor = task_fn(|r| {
+        let answer = r.parameters;
+        async move {
+            YieldOnce(false).await;
+            Ok(answer)
+        }
+    });
+    let (outcome, peak) = run_measured_with(&sm, &executor, input, Limits::default());
     assert_eq!(outcome.status, Status::Failed);
     assert_eq!(
         error_of(&outcome),

@@ -350,6 +350,7 @@ async fn map_attempt<'x>(
         results: vec![Value::Null; n],
         results_bound: ArrayBound::new(n),
         results_budget: results_budget(run, n),
+        inputs: (vec![0; n], 0),
         done: vec![false; n],
         prev_start: started,
         last_succeeded: started,
@@ -394,6 +395,8 @@ struct Inline<'a, 'x> {
     /// What the results may still take: they are refused once they pass
     /// the build cap, while they come in.
     results_budget: Budget,
+    /// The size of each running iteration's input, and their sum.
+    inputs: (Vec<usize>, usize),
     done: Vec<bool>,
     prev_start: u64,
     last_succeeded: u64,
@@ -437,6 +440,8 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
     /// Records the end of iteration `index`.
     fn complete(&mut self, completed: &mut Completed, index: usize, outcome: SubOutcome) {
         self.done[index] = true;
+        let (sizes, held) = &mut self.inputs;
+        *held = held.saturating_sub(std::mem::take(&mut sizes[index]));
         match outcome.result {
             Ok(v) if !self.results_budget.take_value(&v) => {
                 let error = crate::error::result_too_big();
@@ -468,20 +473,27 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
         // iterations are launched in batches, each polled once at once: one
         // that completes without waiting never enters the FuturesUnordered
         let mut batch = Vec::new();
-        // the inputs of a batch are held to the build cap
-        let cap = self.run.limits.max_payload_bytes.map(build_cap);
+        // the inputs of the iterations running (or about to) are held to
+        // the build cap: past it, the next iteration waits for one to end
+        let cap = self
+            .run
+            .limits
+            .max_payload_bytes
+            .map_or(usize::MAX, build_cap);
         loop {
-            let mut held = Budget::new(cap);
-            while running.len() + batch.len() < limit && failure.is_none() && held.left() > 0 {
+            while running.len() + batch.len() < limit && failure.is_none() {
+                if self.inputs.1 > cap && !(running.is_empty() && batch.is_empty()) {
+                    break;
+                }
                 let Some((index, item)) = pending.next() else {
                     break;
                 };
                 let item = (index, Payload::new(item, item_bound));
                 match selector.input(self.vars, item) {
                     Ok(input) => {
-                        if !held.take(input.bound.bytes) {
-                            held = Budget::new(Some(0));
-                        }
+                        let (sizes, held) = &mut self.inputs;
+                        sizes[index] = input.bound.bytes;
+                        *held = held.saturating_add(input.bound.bytes);
                         let id = self.event(
                             "MapIterationStarted",
                             "mapIterationStartedEventDetails",
