@@ -230,7 +230,10 @@
 //!   event #2); a Wait state computes its delay without waiting; the mock
 //!   of a Map or Parallel state stands for all its iterations or branches
 //!   (its `ItemsPath`, `ItemSelector`, `MaxConcurrency` and tolerated
-//!   failures are not evaluated).
+//!   failures are not evaluated). It measures no output against the
+//!   payload limit, but builds its templates, intrinsic calls and `Assign`
+//!   within AWS's default limits, as an execution does (see **Values built
+//!   within a state**).
 //!
 //! **JSONata, the language** ([`jsonata`], the 2.0.6 suite passes but for
 //! the two cases holding lone UTF-16 surrogates, which no Rust string can
