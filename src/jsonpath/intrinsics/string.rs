@@ -170,11 +170,11 @@ pub fn format(args: Args<'_>) -> Result<Value, String> {
 pub fn string_split(args: Args<'_>) -> Result<Value, String> {
     let text = string_arg(&args, 0)?;
     let delimiters = string_arg(&args, 1)?;
-    Ok(Value::Array(
-        pieces(text, delimiters)
-            .map(|piece| Value::String(piece.to_owned()))
-            .collect(),
-    ))
+    // counted first: the array is allocated once, never grown (a string
+    // of one-letter pieces makes many 32-byte values)
+    let mut out = Vec::with_capacity(pieces(text, delimiters).count());
+    out.extend(pieces(text, delimiters).map(|piece| Value::String(piece.to_owned())));
+    Ok(Value::Array(out))
 }
 
 /// The pieces `States.StringSplit` cuts `text` into.
