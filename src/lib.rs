@@ -120,9 +120,9 @@
 //! ResultPath or OutputPath would have dropped them; an intrinsic call that
 //! would build more fails that way too, not with `States.IntrinsicFailure`.
 //! Below that cap only state outputs and task results are judged, as
-//! before. An inline Map whose running iterations' inputs together pass
-//! the cap starts no further iteration until one ends, so fewer iterations
-//! may run at once than `MaxConcurrency` allows. AWS's behaviour for a value past its limit inside a state is not
+//! before. A Map (inline or distributed) whose running iterations' inputs
+//! together pass the cap starts no further iteration until one ends, so
+//! fewer iterations may run at once than `MaxConcurrency` allows. AWS's behaviour for a value past its limit inside a state is not
 //! recorded (a Task's parameters over 256 KiB are publicly reported to fail
 //! with `... provided parameters with a size exceeding the maximum number
 //! of bytes service limit.`, which stepfn does not raise).

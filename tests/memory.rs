@@ -305,3 +305,45 @@ fn a_map_of_waiting_tasks_copying_its_input_holds_few_iterations_at_once() {
         allowed(input_bytes)
     );
 }
+
+#[test]
+fn a_distributed_map_of_waiting_tasks_copying_its_input_holds_few_children_at_once() {
+    let _alone = one_at_a_time();
+    // as above, with each iteration a child execution
+    let sm = machine(one(json!({
+        "Type": "Map",
+        "ItemsPath": "$.items",
+        "ItemSelector": {"all.$": "$"},
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Work", "States": {
+                "Work": {"Type": "Task", "Resource": common::LAMBDA, "End": true}
+            }
+        },
+        "End": true
+    })));
+    let items: Vec<Value> = (0..200).map(Value::from).collect();
+    let input = json!({ "s": "x".repeat(250 * 1024), "items": items });
+    let input_bytes = common::len(&input);
+    let executor = task_fn(|r| {
+        let answer = r.parameters;
+        async move {
+            YieldOnce(false).await;
+            Ok(answer)
+        }
+    });
+    let (outcome, peak) = run_measured_with(&sm, &executor, input, Limits::default());
+    assert_eq!(outcome.status, Status::Failed);
+    assert_eq!(
+        error_of(&outcome),
+        (
+            Some("States.DataLimitExceeded"),
+            Some(size_cause("S").as_str())
+        )
+    );
+    assert!(
+        peak <= allowed(input_bytes),
+        "peak heap {peak} bytes, allowed {}",
+        allowed(input_bytes)
+    );
+}

@@ -103,14 +103,20 @@ async fn run_children<'x>(
     let mut failures = 0u64;
     let mut pending = items.items.into_iter().enumerate();
     let mut running = FuturesUnordered::new();
+    // the inputs of the children running are held to the build cap: past
+    // it, the next child waits for one to end
+    let cap = run.limits.max_payload_bytes.map_or(usize::MAX, build_cap);
+    let (mut sizes, mut held) = (vec![0usize; n], 0usize);
     loop {
-        while running.len() < limit {
+        while running.len() < limit && (held <= cap || running.is_empty()) {
             let Some((index, item)) = pending.next() else {
                 break;
             };
             let input = selector
                 .input(&empty_vars, (index, Payload::new(item, item_bound)))
                 .map_err(|e| cx.error(e))?;
+            sizes[index] = input.bound.bytes;
+            held = held.saturating_add(input.bound.bytes);
             let fut = async move {
                 let sink = EventSink::new(false);
                 let child = Thread::new(0, Vars::root_with(run.limits), &sink, None);
@@ -122,6 +128,7 @@ async fn run_children<'x>(
         let Some((index, result, bound)) = running.next().await else {
             break;
         };
+        held = held.saturating_sub(std::mem::take(&mut sizes[index]));
         match result {
             // the results are refused once they pass the build cap
             Ok(v) if !results_budget.take_value(&v) => {
