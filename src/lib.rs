@@ -122,7 +122,8 @@
 //! Below that cap only state outputs and task results are judged, as
 //! before. A Map (inline or distributed) whose running iterations' inputs
 //! together pass the cap starts no further iteration until one ends, so
-//! fewer iterations may run at once than `MaxConcurrency` allows. AWS's behaviour for a value past its limit inside a state is not
+//! fewer iterations may run at once than `MaxConcurrency` allows; so does a
+//! Parallel state whose branches' copies of its input pass it. AWS's behaviour for a value past its limit inside a state is not
 //! recorded (a Task's parameters over 256 KiB are publicly reported to fail
 //! with `... provided parameters with a size exceeding the maximum number
 //! of bytes service limit.`, which stepfn does not raise).

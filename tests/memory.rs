@@ -347,3 +347,42 @@ fn a_distributed_map_of_waiting_tasks_copying_its_input_holds_few_children_at_on
         allowed(input_bytes)
     );
 }
+
+#[test]
+fn a_parallel_of_waiting_tasks_holds_few_copies_of_its_input_at_once() {
+    let _alone = one_at_a_time();
+    // 40 branches whose Task waits, each given a copy of a 250 KiB input
+    let branches: Vec<Value> = (0..40)
+        .map(|i| {
+            json!({"StartAt": format!("Work{i}"), "States": {
+                format!("Work{i}"): {"Type": "Task", "Resource": common::LAMBDA, "End": true}
+            }})
+        })
+        .collect();
+    let sm = machine(one(
+        json!({"Type": "Parallel", "Branches": branches, "End": true}),
+    ));
+    let input = json!({ "s": "x".repeat(250 * 1024) });
+    let input_bytes = common::len(&input);
+    let executor = task_fn(|r| {
+        let answer = r.parameters;
+        async move {
+            YieldOnce(false).await;
+            Ok(answer)
+        }
+    });
+    let (outcome, peak) = run_measured_with(&sm, &executor, input, Limits::default());
+    assert_eq!(outcome.status, Status::Failed);
+    assert_eq!(
+        error_of(&outcome),
+        (
+            Some("States.DataLimitExceeded"),
+            Some(size_cause("S").as_str())
+        )
+    );
+    assert!(
+        peak <= allowed(input_bytes),
+        "peak heap {peak} bytes, allowed {}",
+        allowed(input_bytes)
+    );
+}

@@ -125,14 +125,25 @@ async fn parallel_attempt<'x>(
         }
         failure
     } else {
-        let mut running: FuturesUnordered<_> = branches
-            .map(|(i, (branch, plan))| {
-                let input = Payload::new(input.value.clone(), input.bound);
-                run_sub(run, (branch, plan), input, child(i)).map(move |o| (i, o))
-            })
-            .collect();
+        // each branch holds a copy of the input while it runs: past the
+        // build cap, the next branch starts when one ends
+        let cap = run.limits.max_payload_bytes.map_or(usize::MAX, build_cap);
+        let (mut branches, mut held) = (branches, 0usize);
+        let mut running = FuturesUnordered::new();
         let mut failure = None;
-        while let Some((i, outcome)) = running.next().await {
+        loop {
+            while held <= cap || running.is_empty() {
+                let Some((i, (branch, plan))) = branches.next() else {
+                    break;
+                };
+                held = held.saturating_add(input.bound.bytes);
+                let input = Payload::new(input.value.clone(), input.bound);
+                running.push(run_sub(run, (branch, plan), input, child(i)).map(move |o| (i, o)));
+            }
+            let Some((i, outcome)) = running.next().await else {
+                break;
+            };
+            held = held.saturating_sub(input.bound.bytes);
             if let Some(f) = record(i, outcome) {
                 failure = Some(f);
                 break;
