@@ -8,6 +8,57 @@ use std::fmt;
 pub trait Variables {
     /// The value of variable `name`, if it is set.
     fn get(&self, name: &str) -> Option<&Value>;
+
+    /// What expressions evaluated over these variables may build: payload
+    /// templates and intrinsic calls stop with `States.DataLimitExceeded`
+    /// once a value passes its bound. The engine's variables answer with
+    /// their execution's limits; the default builds without bounds.
+    fn build_limits(&self) -> BuildLimits {
+        BuildLimits::default()
+    }
+}
+
+/// The limits an expression honours while it builds a value, in bytes of
+/// compact JSON text (`None`: unbounded): see
+/// [`Variables::build_limits`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BuildLimits {
+    /// The payload limit: a payload template, and any intrinsic call,
+    /// stops past four times it (at least 1 MiB), as in an execution under
+    /// [`Limits::max_payload_bytes`](crate::Limits::max_payload_bytes).
+    pub payload_bytes: Option<usize>,
+    /// The most one variable of an `Assign` may hold
+    /// ([`Limits::max_variable_bytes`](crate::Limits::max_variable_bytes)).
+    pub variable_bytes: Option<usize>,
+    /// The most the values of one `Assign` may hold together
+    /// ([`Limits::max_assign_bytes`](crate::Limits::max_assign_bytes)).
+    pub assign_bytes: Option<usize>,
+}
+
+impl BuildLimits {
+    /// No bounds.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the payload limit.
+    pub fn with_payload_bytes(mut self, bytes: Option<usize>) -> Self {
+        self.payload_bytes = bytes;
+        self
+    }
+
+    /// Sets the limit of one variable.
+    pub fn with_variable_bytes(mut self, bytes: Option<usize>) -> Self {
+        self.variable_bytes = bytes;
+        self
+    }
+
+    /// Sets the limit of the values of one `Assign`.
+    pub fn with_assign_bytes(mut self, bytes: Option<usize>) -> Self {
+        self.assign_bytes = bytes;
+        self
+    }
 }
 
 /// No variables at all.

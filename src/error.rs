@@ -193,6 +193,81 @@ impl fmt::Display for StatesError {
 
 impl std::error::Error for StatesError {}
 
+/// Stands for the state's name in the cause of a limit error raised where
+/// the state is not known (a payload template, an intrinsic call, an
+/// `Assign`): such a cause starts with `The state/task '<state>'`, and
+/// [`name_state`] puts the name in (an error that never reaches a state,
+/// from [`PayloadTemplate::eval`](crate::jsonpath::PayloadTemplate::eval)
+/// called directly, keeps the placeholder).
+pub(crate) const STATE_NAME: &str = "<state>";
+
+/// How the cause of a limit error raised before the state is known starts.
+const UNNAMED: &str = "The state/task '<state>'";
+
+/// `States.DataLimitExceeded`: a value built for a state's field passed the
+/// payload limit (the cause of a state output over the limit).
+pub(crate) fn result_too_big() -> StatesError {
+    StatesError::new(
+        ErrorName::DataLimitExceeded,
+        format!(
+            "The state/task '{STATE_NAME}' returned a result with a size exceeding the maximum number of bytes service limit."
+        ),
+    )
+}
+
+/// `States.DataLimitExceeded`: one variable's value passed
+/// [`Limits::max_variable_bytes`](crate::Limits::max_variable_bytes).
+pub(crate) fn variable_too_big(state: &str, variable: &str, max: usize) -> StatesError {
+    StatesError::new(
+        ErrorName::DataLimitExceeded,
+        format!(
+            "The state/task '{state}' assigned the variable '{variable}' a value with a size exceeding the maximum of {max} bytes."
+        ),
+    )
+}
+
+/// `States.DataLimitExceeded`: the values of one `Assign` passed
+/// [`Limits::max_assign_bytes`](crate::Limits::max_assign_bytes).
+pub(crate) fn assign_too_big(state: &str, max: usize) -> StatesError {
+    StatesError::new(
+        ErrorName::DataLimitExceeded,
+        format!(
+            "The state/task '{state}' assigned variables with a combined size exceeding the maximum of {max} bytes."
+        ),
+    )
+}
+
+/// `States.DataLimitExceeded`: the variables of the execution would pass
+/// [`Limits::max_variables_total_bytes`](crate::Limits::max_variables_total_bytes).
+pub(crate) fn variables_too_big(state: &str, max: usize) -> StatesError {
+    StatesError::new(
+        ErrorName::DataLimitExceeded,
+        format!(
+            "The state/task '{state}' assigned variables that would bring the variables of the execution to a size exceeding the maximum of {max} bytes."
+        ),
+    )
+}
+
+/// True for a limit error raised before the state was known.
+pub(crate) fn is_unnamed(error: &StatesError) -> bool {
+    error.name == ErrorName::DataLimitExceeded
+        && error
+            .cause
+            .as_deref()
+            .is_some_and(|c| c.starts_with(UNNAMED))
+}
+
+/// Puts `state` in the cause of a limit error raised before the state was
+/// known (any other error is given back as it is).
+pub(crate) fn name_state(mut error: StatesError, state: &str) -> StatesError {
+    if is_unnamed(&error) {
+        if let Some(cause) = &mut error.cause {
+            *cause = cause.replacen(STATE_NAME, state, 1);
+        }
+    }
+    error
+}
+
 /// How serious a [`Diagnostic`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Severity {

@@ -342,6 +342,108 @@ pub(crate) fn json_len(value: &Value) -> usize {
     walk::<true>(value, usize::MAX, usize::MAX).0
 }
 
+/// The length of the compact JSON text of `value` when it is at most
+/// `max`, else `None` (measuring stops as soon as it passes `max`).
+pub(crate) fn len_within(value: &Value, max: usize) -> Option<usize> {
+    let (bytes, _, stop) = walk::<true>(value, max, usize::MAX);
+    (stop == Stop::Done).then_some(bytes)
+}
+
+/// The length of the JSON string literal holding the compact JSON text of
+/// `value` (what `States.JsonToString` gives), or `None` once it passes
+/// `cap`; nothing is built.
+pub(crate) fn quoted_text_len_within(value: &Value, cap: usize) -> Option<usize> {
+    struct Count {
+        bytes: usize,
+        cap: usize,
+    }
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.bytes = self.bytes.saturating_add(buf.len() + escapes(buf));
+            if self.bytes > self.cap {
+                return Err(std::io::Error::other("past the cap"));
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    // the quotes
+    let mut count = Count { bytes: 2, cap };
+    serde_json::to_writer(&mut count, value).ok()?;
+    (count.bytes <= cap).then_some(count.bytes)
+}
+
+/// The most bytes of compact JSON text a value being built for a state may
+/// reach under a limit of `limit` bytes: four times the limit, and at least
+/// 1 MiB. A value past it is refused while it is built (a field's value,
+/// an intrinsic call's intermediate values, a Map's or Parallel's results);
+/// one past the limit but not past this is judged where the limit applies
+/// (a state output, a variable), as before: ResultPath or OutputPath may
+/// still drop it.
+pub(crate) fn build_cap(limit: usize) -> usize {
+    limit.saturating_mul(4).max(1 << 20)
+}
+
+/// What a value being built may still take, in bytes of compact JSON text:
+/// a payload template or an intrinsic call takes each part it adds, and
+/// stops when the budget runs out (a part is measured before it is copied).
+/// An unbounded budget measures nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Budget {
+    left: usize,
+}
+
+impl Budget {
+    /// A budget of `max` bytes (`None`: unbounded).
+    pub(crate) fn new(max: Option<usize>) -> Budget {
+        Budget {
+            left: max.unwrap_or(usize::MAX),
+        }
+    }
+
+    /// True unless unbounded.
+    #[inline]
+    pub(crate) fn is_bounded(&self) -> bool {
+        self.left != usize::MAX
+    }
+
+    /// The bytes left (`usize::MAX`: unbounded).
+    #[inline]
+    pub(crate) fn left(&self) -> usize {
+        self.left
+    }
+
+    /// Takes `bytes`; false (nothing taken) when fewer are left.
+    #[inline]
+    pub(crate) fn take(&mut self, bytes: usize) -> bool {
+        if !self.is_bounded() {
+            return true;
+        }
+        match self.left.checked_sub(bytes) {
+            Some(left) => {
+                self.left = left;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Measures `value`, stopping once it passes what is left, and takes
+    /// its size; false (nothing taken) when it does not fit.
+    #[inline]
+    pub(crate) fn take_value(&mut self, value: &Value) -> bool {
+        if !self.is_bounded() {
+            return true;
+        }
+        match len_within(value, self.left) {
+            Some(bytes) => self.take(bytes),
+            None => false,
+        }
+    }
+}
+
 /// True when `value` nests arrays/objects more than `max` levels deep
 /// (iterative, so safe on any value).
 pub(crate) fn too_deep(value: &Value, max: usize) -> bool {

@@ -92,6 +92,42 @@
 //! variable). The limit is [`Limits::max_depth`]; turned off, the depth of
 //! what the embedder hands in is trusted.
 //!
+//! **Workflow variables.** The limits AWS documents (256 KiB per variable,
+//! 256 KiB for all the values one `Assign` sets, 10 MiB for the variables
+//! of an execution: [`Limits::max_variable_bytes`],
+//! [`Limits::max_assign_bytes`], [`Limits::max_variables_total_bytes`]) are
+//! measured on the compact JSON text of the values (names not counted). A
+//! Choice rule's `Assign` counts with its state's; the execution's total
+//! counts every scope alive (the top level and the running Parallel
+//! branches and Map iterations, which give their variables back when they
+//! end). Passing one fails the state with `States.DataLimitExceeded`
+//! (terminal) and a cause of ours, AWS's wording not being recorded:
+//! `The state/task 'S' assigned the variable 'x' a value with a size
+//! exceeding the maximum of 262144 bytes.`, `... assigned variables with a
+//! combined size exceeding the maximum of 262144 bytes.`, `... assigned
+//! variables that would bring the variables of the execution to a size
+//! exceeding the maximum of 10485760 bytes.` Which limit AWS reports when
+//! several are passed, and whether it counts a branch's variables in the
+//! execution's total, is not recorded either.
+//!
+//! **Values built within a state.** A payload template (`Parameters`,
+//! `ItemSelector`, `ResultSelector`), the intrinsic calls inside it (their
+//! intermediate values too) and the results a Map or Parallel collects
+//! fail with `States.DataLimitExceeded` and the cause of a state output
+//! over the limit (`The state/task 'S' returned a result with a size
+//! exceeding the maximum number of bytes service limit.`, terminal) as soon
+//! as they pass four times the payload limit (at least 1 MiB), even where
+//! ResultPath or OutputPath would have dropped them; an intrinsic call that
+//! would build more fails that way too, not with `States.IntrinsicFailure`.
+//! Below that cap only state outputs and task results are judged, as
+//! before. A Map (inline or distributed) whose running iterations' inputs
+//! together pass the cap starts no further iteration until one ends, so
+//! fewer iterations may run at once than `MaxConcurrency` allows; so does a
+//! Parallel state whose branches' copies of its input pass it. AWS's behaviour for a value past its limit inside a state is not
+//! recorded (a Task's parameters over 256 KiB are publicly reported to fail
+//! with `... provided parameters with a size exceeding the maximum number
+//! of bytes service limit.`, which stepfn does not raise).
+//!
 //! **Not supported yet.** JSONata: definitions using it load and validate
 //! (expressions are kept, not parsed), but evaluating a JSONata state fails
 //! with `States.QueryEvaluationError`. Distributed Map runs its items from
@@ -254,7 +290,10 @@
 //!   event #2); a Wait state computes its delay without waiting; the mock
 //!   of a Map or Parallel state stands for all its iterations or branches
 //!   (its `ItemsPath`, `ItemSelector`, `MaxConcurrency` and tolerated
-//!   failures are not evaluated).
+//!   failures are not evaluated). It measures no output against the
+//!   payload limit, but builds its templates, intrinsic calls and `Assign`
+//!   within AWS's default limits, as an execution does (see **Values built
+//!   within a state**).
 //!
 //! **JSONata, the language** ([`jsonata`], the 2.0.6 suite passes but for
 //! the two cases holding lone UTF-16 surrogates, which no Rust string can

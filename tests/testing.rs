@@ -1113,3 +1113,26 @@ mod cli {
         );
     }
 }
+
+#[test]
+fn test_state_builds_within_the_default_limits() {
+    // 100 copies of a 250 KiB input: stopped past the 1 MiB build cap, as
+    // in an execution, instead of building 25 MB
+    let mut parameters = serde_json::Map::new();
+    for i in 0..100 {
+        parameters.insert(format!("copy{i}.$"), json!("$"));
+    }
+    let m = StateMachine::from_state(
+        "Fan",
+        &json!({"Type": "Pass", "Parameters": parameters, "End": true}),
+    )
+    .unwrap();
+    let r = ts(json!(null), "Fan", json!({"s": "x".repeat(250 * 1024)}));
+    let res = test_state(&m, &r, None).unwrap();
+    assert_eq!(res.status, TestStateStatus::Failed);
+    assert_eq!(res.error.as_deref(), Some("States.DataLimitExceeded"));
+    assert_eq!(
+        res.cause.as_deref(),
+        Some("The state/task 'Fan' returned a result with a size exceeding the maximum number of bytes service limit.")
+    );
+}

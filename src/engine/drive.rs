@@ -412,7 +412,7 @@ pub(super) async fn drive_execution(
             d
         },
     );
-    let mut thread = Thread::new(0, Vars::root(), &sink, None);
+    let mut thread = Thread::new(0, Vars::root_with(run.limits), &sink, None);
     let ended = walk_top(
         &run,
         &execution,

@@ -48,7 +48,7 @@ pub(crate) fn assign(
 ) -> Result<Assigned, StatesError> {
     match a {
         None => Ok(None),
-        Some(Assign::JsonPath(t)) => match t.eval(&scope.env(data))? {
+        Some(Assign::JsonPath(t)) => match t.eval_assign(&scope.env(data))? {
             Value::Object(o) => Ok(Some(o)),
             _ => Ok(None),
         },
@@ -77,7 +77,7 @@ pub(crate) fn choose(s: &Choice, env: &Env<'_>) -> Result<Option<(usize, Assigne
     for (i, rule) in s.choices.json_path().iter().enumerate() {
         if rule.condition.eval(env)? {
             let assigned = match &rule.assign {
-                Some(t) => match t.eval(env)? {
+                Some(t) => match t.eval_assign(env)? {
                     Value::Object(o) => Some(o),
                     _ => None,
                 },

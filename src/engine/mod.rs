@@ -76,8 +76,9 @@ impl fmt::Debug for Plan {
 // Options
 
 /// Bounds on one execution. The defaults are AWS's: 256 KiB payloads
-/// nested at most 1000 levels deep and 25,000 history events, plus a budget
-/// of 1,000,000 state transitions.
+/// nested at most 1000 levels deep, 256 KiB per workflow variable and per
+/// `Assign`, 10 MiB of variables per execution and 25,000 history events,
+/// plus a budget of 1,000,000 state transitions.
 ///
 /// The payload limits are checked where AWS checks them (every state
 /// output, every task result, and the depth of the execution input) without
@@ -88,6 +89,19 @@ impl fmt::Debug for Plan {
 /// arrival: with a large input and few states, that one pass is most of
 /// what the check costs). With both payload limits off nothing is measured
 /// at all.
+///
+/// The payload limit also bounds what a state builds, while it is built: a
+/// payload template (`Parameters`, `ItemSelector`, `ResultSelector`), the
+/// intrinsic calls inside one (each intermediate value, and the arguments
+/// one call holds at once) and the results a Map or Parallel collects stop
+/// with `States.DataLimitExceeded` as soon as they pass four times the
+/// payload limit (at least 1 MiB), each part measured before it is copied.
+/// A value past the limit but within that cap is judged where AWS judges
+/// it (ResultPath or OutputPath may still drop it before the state output
+/// is measured); one past the cap could only fail later, and is stopped
+/// before it takes much memory. An `Assign` is built within the variable
+/// limits themselves (a variable is stored as it is built). With the
+/// payload limit off nothing is measured while it is built.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
@@ -104,6 +118,18 @@ pub struct Limits {
     /// trusts the embedder: a value nested deeper than the thread's stack
     /// allows can then overflow it when it is cloned, serialised or dropped.
     pub max_depth: Option<usize>,
+    /// Largest value one workflow variable may hold, in bytes of compact
+    /// JSON text (AWS: 262,144). `None` turns the check off.
+    pub max_variable_bytes: Option<usize>,
+    /// Largest combined size of the values one `Assign` sets (a Choice
+    /// rule's together with its state's), in bytes of compact JSON text
+    /// (AWS: 262,144). `None` turns the check off.
+    pub max_assign_bytes: Option<usize>,
+    /// Largest combined size of the variables one execution holds at once
+    /// (every scope: the top level, and the Parallel branches and Map
+    /// iterations running), in bytes of compact JSON text (AWS: 10 MiB,
+    /// 10,485,760). `None` turns the check off.
+    pub max_variables_total_bytes: Option<usize>,
     /// Most history events one execution may produce (AWS: 25,000),
     /// counted whether or not the history is recorded. `None`: no limit.
     pub max_history_events: Option<u64>,
@@ -117,6 +143,9 @@ impl Default for Limits {
         Limits {
             max_payload_bytes: Some(262_144),
             max_depth: Some(1000),
+            max_variable_bytes: Some(262_144),
+            max_assign_bytes: Some(262_144),
+            max_variables_total_bytes: Some(10_485_760),
             max_history_events: Some(25_000),
             max_transitions: Some(1_000_000),
         }
@@ -130,6 +159,9 @@ impl Limits {
         Limits {
             max_payload_bytes: None,
             max_depth: None,
+            max_variable_bytes: None,
+            max_assign_bytes: None,
+            max_variables_total_bytes: None,
             max_history_events: None,
             max_transitions: None,
         }
@@ -145,6 +177,25 @@ impl Limits {
     /// [`max_depth`](Self::max_depth)).
     pub fn with_max_depth(mut self, depth: Option<usize>) -> Self {
         self.max_depth = depth;
+        self
+    }
+
+    /// Sets the limit of one variable's value (`None`: unchecked).
+    pub fn with_max_variable_bytes(mut self, bytes: Option<usize>) -> Self {
+        self.max_variable_bytes = bytes;
+        self
+    }
+
+    /// Sets the limit of the values one `Assign` sets (`None`: unchecked).
+    pub fn with_max_assign_bytes(mut self, bytes: Option<usize>) -> Self {
+        self.max_assign_bytes = bytes;
+        self
+    }
+
+    /// Sets the limit of the variables one execution holds (`None`:
+    /// unchecked).
+    pub fn with_max_variables_total_bytes(mut self, bytes: Option<usize>) -> Self {
+        self.max_variables_total_bytes = bytes;
         self
     }
 

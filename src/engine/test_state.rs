@@ -28,8 +28,9 @@ use crate::error::{ErrorName, StatesError};
 use crate::executor::{TaskExecutor, TaskRequest};
 use crate::json::{Bounds, Measure, Payload};
 use crate::jsonpath::data_flow;
-use crate::jsonpath::path::{Path, ReferencePath, Scope};
+use crate::jsonpath::path::{Path, ReferencePath, Scope, Variables};
 use crate::jsonpath::template::PayloadTemplate;
+use crate::jsonpath::BuildLimits;
 use futures::FutureExt;
 use serde_json::{Map, Value};
 use std::panic::AssertUnwindSafe;
@@ -97,7 +98,7 @@ pub(crate) async fn evaluate(one: Single<'_>, work: Work<'_>, hook: &mut dyn Ins
     let mut ev = Eval {
         state,
         context,
-        variables,
+        variables: RequestVariables(variables),
         hook,
         retry_count,
     };
@@ -106,7 +107,7 @@ pub(crate) async fn evaluate(one: Single<'_>, work: Work<'_>, hook: &mut dyn Ins
         StateKind::Succeed(s) => ev.succeed(s, input),
         StateKind::Wait(s) => ev.wait(s, input),
         StateKind::Choice(s) => ev.choice(s, input),
-        StateKind::Fail(s) => match fail_error(s, &input, &scope(ev.context, ev.variables)) {
+        StateKind::Fail(s) => match fail_error(s, &input, &scope(ev.context, &ev.variables)) {
             Ok(error) => return Answer::Failed(error),
             Err(e) => Err(e),
         },
@@ -145,8 +146,27 @@ pub(crate) async fn evaluate(one: Single<'_>, work: Work<'_>, hook: &mut dyn Ins
 }
 
 /// What the expressions see besides the data.
-fn scope<'s>(context: &'s Value, variables: &'s Map<String, Value>) -> Scope<'s> {
+fn scope<'s>(context: &'s Value, variables: &'s RequestVariables<'_>) -> Scope<'s> {
     Scope { context, variables }
+}
+
+/// The variables of a TestState request: what is built over them stays
+/// within AWS's default limits, as in an execution.
+#[derive(Clone, Copy)]
+struct RequestVariables<'a>(&'a Map<String, Value>);
+
+impl Variables for RequestVariables<'_> {
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name)
+    }
+
+    fn build_limits(&self) -> BuildLimits {
+        let limits = super::Limits::default();
+        BuildLimits::new()
+            .with_payload_bytes(limits.max_payload_bytes)
+            .with_variable_bytes(limits.max_variable_bytes)
+            .with_assign_bytes(limits.max_assign_bytes)
+    }
 }
 
 fn next_of(transition: &Transition) -> Option<String> {
@@ -171,7 +191,7 @@ struct WorkFields<'a> {
 struct Eval<'a, 'h> {
     state: &'a State,
     context: &'a Value,
-    variables: &'a Map<String, Value>,
+    variables: RequestVariables<'a>,
     hook: &'h mut dyn Inspect,
     retry_count: u32,
 }
@@ -195,7 +215,7 @@ impl Eval<'_, '_> {
         raw: &Value,
     ) -> Result<Value, StatesError> {
         let hook = &mut *self.hook;
-        let scope = scope(self.context, self.variables);
+        let scope = scope(self.context, &self.variables);
         let raw = (raw, Measure::UNKNOWN);
         data_flow::effective_input_seen(Bounds::OFF, fields, raw, &scope, |after, v| {
             hook.step(stage_after(after), v)
@@ -209,7 +229,7 @@ impl Eval<'_, '_> {
         let out = succeed_output(
             s,
             Bounds::OFF,
-            &scope(self.context, self.variables),
+            &scope(self.context, &self.variables),
             input,
             self.hook,
         )?;
@@ -225,7 +245,7 @@ impl Eval<'_, '_> {
         if s.result.is_some() {
             let _ = self.effective((s.io.input_path(), s.io.parameters()), &input);
         }
-        let scope = scope(self.context, self.variables);
+        let scope = scope(self.context, &self.variables);
         let input = Payload::unbounded(input);
         let result_bound = (Bounds::OFF, Measure::UNKNOWN);
         let (out, assigned) = pass::evaluate(s, result_bound, &scope, input, self.hook)?;
@@ -243,14 +263,14 @@ impl Eval<'_, '_> {
         let (effective, _, assigned) = prepare(
             s,
             Bounds::OFF,
-            &scope(self.context, self.variables),
+            &scope(self.context, &self.variables),
             input,
             self.hook,
         )?;
         let output = data_flow::output_path(
             s.io.output_path(),
             effective.value,
-            &scope(self.context, self.variables),
+            &scope(self.context, &self.variables),
         )?;
         self.commit(&assigned);
         Ok(Answer::Succeeded {
@@ -266,7 +286,7 @@ impl Eval<'_, '_> {
         let (out, rule, assigned) = decide(
             s,
             Bounds::OFF,
-            &scope(self.context, self.variables),
+            &scope(self.context, &self.variables),
             input,
             self.hook,
         )?;
@@ -285,7 +305,7 @@ impl Eval<'_, '_> {
     /// Assign and ResultSelector) whose failure goes to Retry and Catch,
     /// then ResultPath (whose failure goes to Catch) and OutputPath.
     async fn task(&mut self, s: &Task, input: Value, work: Work<'_>, max_depth: usize) -> Answer {
-        let settings = match io::task_settings(s, &input, &scope(self.context, self.variables)) {
+        let settings = match io::task_settings(s, &input, &scope(self.context, &self.variables)) {
             Ok(settings) => settings,
             Err(e) => return Answer::Failed(self.failure(e).error),
         };
@@ -322,7 +342,7 @@ impl Eval<'_, '_> {
         match data_flow::output_path(
             fields.output_path,
             out,
-            &scope(self.context, self.variables),
+            &scope(self.context, &self.variables),
         ) {
             Ok(output) => {
                 self.commit(&assigned);
@@ -377,7 +397,7 @@ impl Eval<'_, '_> {
         fields: &WorkFields<'_>,
         result: Value,
     ) -> Result<(Payload, Assigned), Failure> {
-        let scope = scope(self.context, self.variables);
+        let scope = scope(self.context, &self.variables);
         let selector = (fields.assign, fields.result_selector, None);
         let result = Payload::unbounded(result);
         io::assign_and_select(Bounds::OFF, selector, result, &scope, self.hook)
@@ -417,7 +437,7 @@ impl Eval<'_, '_> {
             output_path: fields.output_path,
         };
         let payloads = (Payload::unbounded(input), Payload::unbounded(results));
-        let scope = scope(self.context, self.variables);
+        let scope = scope(self.context, &self.variables);
         match io::results_to_output(Bounds::OFF, &result_fields, payloads, &scope, self.hook) {
             Ok((output, assigned)) => {
                 self.commit(&assigned);
@@ -461,7 +481,7 @@ impl Eval<'_, '_> {
             catcher,
             &failure.error,
             raw,
-            &scope(self.context, self.variables),
+            &scope(self.context, &self.variables),
         ) {
             Ok((out, assigned)) => {
                 self.commit(&assigned);

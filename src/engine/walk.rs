@@ -8,14 +8,15 @@ use super::drive::{Exceeded, Run};
 use super::events::{self, bump, details, text, EventSink};
 use super::events::{KIND_NONE, KIND_OTHER, KIND_TASK, KIND_WAIT};
 use super::plan::{Next, StatePlan, SubPlan};
-use super::{io, states};
+use super::{io, states, Limits};
 use crate::definition::{State, StateKind, SubMachine};
-use crate::error::{ErrorName, StatesError};
+use crate::error::{self, ErrorName, StatesError};
 use crate::json::{Bounds, Measure, Payload};
 use crate::jsonpath::path::{Scope, Variables};
+use crate::jsonpath::BuildLimits;
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::time::SystemTime;
 
 /// A failure travelling up: the error, and the event it happened at (for
@@ -72,20 +73,67 @@ impl Failure {
 pub(crate) struct Vars<'p> {
     local: Map<String, Value>,
     parent: Option<&'p Vars<'p>>,
+    /// The execution's limits (a scope has its parent's): what expressions
+    /// over these variables may build.
+    limits: Option<&'p Limits>,
+    /// Bytes of the values in `local` (counted while a variable byte limit
+    /// is on).
+    bytes: usize,
+    /// At the root: the bytes of the variables of every scope alive.
+    total: AtomicUsize,
 }
 
 impl<'p> Vars<'p> {
-    pub(crate) fn root() -> Self {
+    fn new(parent: Option<&'p Vars<'p>>, limits: Option<&'p Limits>) -> Self {
         Vars {
             local: Map::new(),
-            parent: None,
+            parent,
+            limits,
+            bytes: 0,
+            total: AtomicUsize::new(0),
         }
     }
 
+    /// The variables of an execution under `limits`.
+    pub(crate) fn root_with(limits: &'p Limits) -> Self {
+        Vars::new(None, Some(limits))
+    }
+
     pub(crate) fn child(parent: &'p Vars<'p>) -> Self {
-        Vars {
-            local: Map::new(),
-            parent: Some(parent),
+        Vars::new(Some(parent), parent.limits)
+    }
+
+    /// The bytes of the variables of every scope alive, kept at the root.
+    fn total(&self) -> &AtomicUsize {
+        match self.parent {
+            Some(parent) => parent.total(),
+            None => &self.total,
+        }
+    }
+
+    /// Stores `values`, which add `added` bytes and replace values of
+    /// `replaced` bytes.
+    fn store(&mut self, values: Map<String, Value>, (added, replaced): (usize, usize)) {
+        for (k, v) in values {
+            self.local.insert(k, v);
+        }
+        self.bytes = self.bytes.saturating_add(added).saturating_sub(replaced);
+        let total = self.total();
+        let now = total.load(Ordering::Relaxed);
+        total.store(
+            now.saturating_add(added).saturating_sub(replaced),
+            Ordering::Relaxed,
+        );
+    }
+}
+
+impl Drop for Vars<'_> {
+    /// A branch or iteration that ends gives its variables' bytes back.
+    fn drop(&mut self) {
+        if self.parent.is_some() && self.bytes > 0 {
+            let total = self.total();
+            let now = total.load(Ordering::Relaxed);
+            total.store(now.saturating_sub(self.bytes), Ordering::Relaxed);
         }
     }
 }
@@ -95,6 +143,16 @@ impl Variables for Vars<'_> {
         match self.local.get(name) {
             Some(v) => Some(v),
             None => self.parent.and_then(|p| p.get(name)),
+        }
+    }
+
+    fn build_limits(&self) -> BuildLimits {
+        match self.limits {
+            Some(l) => BuildLimits::new()
+                .with_payload_bytes(l.max_payload_bytes)
+                .with_variable_bytes(l.max_variable_bytes)
+                .with_assign_bytes(l.max_assign_bytes),
+            None => BuildLimits::new(),
         }
     }
 }
@@ -242,7 +300,7 @@ impl<'x> StateCx<'_, 'x> {
 /// engine raises while evaluating a state.
 pub(crate) fn prefixed(state: &str, entered: u64, mut error: StatesError) -> StatesError {
     if error.name == ErrorName::DataLimitExceeded {
-        return error;
+        return crate::error::name_state(error, state);
     }
     let cause = error.cause.take().unwrap_or_default();
     error.cause = Some(format!(
@@ -439,14 +497,18 @@ impl StateCx<'_, '_> {
         assigned: Option<Map<String, Value>>,
     ) -> Result<Step, Failure> {
         let output = self.check_output(output)?;
-        if let Some(values) = &assigned {
-            if let Err(failure) = self.check_assigned(values) {
-                for (_, v) in assigned.into_iter().flatten() {
-                    crate::json::dismantle(v);
+        let sizes = match &assigned {
+            Some(values) => match self.check_assigned(values) {
+                Ok(sizes) => sizes,
+                Err(failure) => {
+                    for (_, v) in assigned.into_iter().flatten() {
+                        crate::json::dismantle(v);
+                    }
+                    return Err(failure);
                 }
-                return Err(failure);
-            }
-        }
+            },
+            None => (0, 0),
+        };
         let recording = self.th.sink.recording();
         // AWS leaves `assignedVariables` out when the Assign is empty (`{}`)
         let assigned_text = if recording {
@@ -459,9 +521,7 @@ impl StateCx<'_, '_> {
             None
         };
         if let Some(assigned) = assigned {
-            for (k, v) in assigned {
-                self.th.vars.local.insert(k, v);
-            }
+            self.th.vars.store(assigned, sizes);
         }
         let state = self.state;
         let value = &output.value;
@@ -512,29 +572,64 @@ impl StateCx<'_, '_> {
         }
     }
 
-    /// Assigned values are copies: a Choice loop could otherwise nest a
-    /// variable inside itself without end.
-    fn check_assigned(&self, values: &Map<String, Value>) -> Result<(), Failure> {
-        let Some(max) = self.run.limits.max_depth else {
-            return Ok(());
-        };
-        let Some(name) = values
-            .iter()
-            .find(|(_, v)| crate::json::too_deep(v, max))
-            .map(|(k, _)| k)
-        else {
-            return Ok(());
-        };
-        Err(Failure::new(
-            StatesError::new(
-                ErrorName::DataLimitExceeded,
-                format!(
-                    "The state/task '{}' assigned the variable '{name}' a value with a nesting depth exceeding the maximum of {max} levels.",
-                    self.state.name
-                ),
-            ),
-            self.th.cursor,
-        ))
+    /// The variable limits on the values a state assigns (its `Assign`
+    /// with a Choice rule's): the nesting depth and size of each value
+    /// (assigned values are copies: a Choice loop could otherwise nest or
+    /// double a variable without end), their combined size, and the size of
+    /// the execution's variables once they are stored. Gives the bytes the
+    /// values add and the bytes of the values they replace (both 0 when no
+    /// byte limit is on).
+    fn check_assigned(&self, values: &Map<String, Value>) -> Result<(usize, usize), Failure> {
+        let limits = self.run.limits;
+        let state = self.state.name.as_str();
+        let fail = |error| Err(Failure::new(error, self.th.cursor));
+        if let Some(max) = limits.max_depth {
+            if let Some((name, _)) = values.iter().find(|(_, v)| crate::json::too_deep(v, max)) {
+                return fail(StatesError::new(
+                    ErrorName::DataLimitExceeded,
+                    format!(
+                        "The state/task '{state}' assigned the variable '{name}' a value with a nesting depth exceeding the maximum of {max} levels."
+                    ),
+                ));
+            }
+        }
+        let (per_value, combined, total) = (
+            limits.max_variable_bytes,
+            limits.max_assign_bytes,
+            limits.max_variables_total_bytes,
+        );
+        if per_value.is_none() && combined.is_none() && total.is_none() {
+            return Ok((0, 0));
+        }
+        // a value past every limit on is not measured further
+        let cap = per_value.or(combined).or(total).unwrap_or(usize::MAX);
+        let mut added = 0usize;
+        for (name, value) in values {
+            let bytes = crate::json::len_within(value, cap);
+            match (bytes, per_value) {
+                (None, Some(max)) => return fail(error::variable_too_big(state, name, max)),
+                (Some(b), Some(max)) if b > max => {
+                    return fail(error::variable_too_big(state, name, max))
+                }
+                _ => {}
+            }
+            added = added.saturating_add(bytes.unwrap_or(usize::MAX));
+            if let Some(max) = combined.filter(|&max| added > max) {
+                return fail(error::assign_too_big(state, max));
+            }
+        }
+        let local = &self.th.vars.local;
+        let replaced = values
+            .keys()
+            .filter_map(|k| local.get(k))
+            .fold(0usize, |n, v| n.saturating_add(crate::json::json_len(v)));
+        if let Some(max) = total {
+            let now = self.th.vars.total().load(Ordering::Relaxed);
+            if now.saturating_add(added).saturating_sub(replaced) > max {
+                return fail(error::variables_too_big(state, max));
+            }
+        }
+        Ok((added, replaced))
     }
 }
 

@@ -29,7 +29,7 @@ pub(crate) mod intrinsics;
 pub(crate) mod path;
 pub(crate) mod template;
 
-pub use crate::env::{Env, NoVariables, Scope, Variables};
+pub use crate::env::{BuildLimits, Env, NoVariables, Scope, Variables};
 pub use choice::{ChoiceRule, Condition};
 pub use intrinsics::{IntrinsicCall, IntrinsicSyntaxError};
 pub use path::{Path, PathError, PathSyntaxError, ReferencePath, Root, Step, MAX_MATCH_BYTES};

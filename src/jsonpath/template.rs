@@ -19,10 +19,12 @@
 //! );
 //! ```
 
-use crate::error::StatesError;
+use crate::error::{self, StatesError, STATE_NAME};
+use crate::json::Budget;
 use crate::jsonpath::intrinsics::IntrinsicCall;
 use crate::jsonpath::path::{Env, Path, PathError};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 /// The value of a `.$` key: a Path (`$.a`, `$$.Execution.Id`, `$var`) or an
@@ -64,15 +66,78 @@ impl Expression {
     /// A path that matches nothing fails with `States.Runtime` and the cause
     /// `The JSONPath '$.x' specified for the field 'value.$' could not be
     /// found in the input '<data as compact JSON>'`.
+    ///
+    /// Within the [`BuildLimits`](crate::jsonpath::BuildLimits) of `env`'s
+    /// variables: a value past them is not built, the evaluation fails with
+    /// `States.DataLimitExceeded` instead.
     pub fn eval(&self, env: &Env<'_>, field: &str) -> Result<Value, StatesError> {
+        let cap = payload_cap(env);
+        self.eval_within(env, field, &mut Budget::new(cap), cap)
+    }
+
+    /// Evaluates, taking the value from `budget` (measured before it is
+    /// copied); intermediate values (intrinsic calls) are held to `cap`.
+    fn eval_within(
+        &self,
+        env: &Env<'_>,
+        field: &str,
+        budget: &mut Budget,
+        cap: Option<usize>,
+    ) -> Result<Value, StatesError> {
         match self {
-            Expression::Path(path) => path
-                .eval(env)
-                .map(|v| v.into_owned())
-                .map_err(|e| path_failure(path, e, env, field)),
-            Expression::Intrinsic(call) => call.eval_for_field(env, field),
+            Expression::Path(path) => {
+                let value = path_within(path, env, field, budget.left())?;
+                if !budget.take_value(&value) {
+                    return Err(error::result_too_big());
+                }
+                Ok(value.into_owned())
+            }
+            Expression::Intrinsic(call) => match cap {
+                None => call.eval_for_field(env, field),
+                Some(cap) => {
+                    let (value, bytes) = call.eval_bounded(env, field, cap)?;
+                    if !budget.take(bytes) {
+                        return Err(error::result_too_big());
+                    }
+                    Ok(value)
+                }
+            },
         }
     }
+}
+
+/// What a value built over `env` may reach: the build cap of the payload
+/// limit of the execution `env` belongs to (see
+/// [`build_cap`](crate::json::build_cap)).
+pub(crate) fn payload_cap(env: &Env<'_>) -> Option<usize> {
+    env.variables
+        .build_limits()
+        .payload_bytes
+        .map(crate::json::build_cap)
+}
+
+/// What a path in a template or an intrinsic argument gives: the node of a
+/// Reference Path borrowed, the matches of any other path copied into an
+/// array once they are known to fit in `cap` bytes (`usize::MAX`:
+/// unbounded).
+pub(crate) fn path_within<'v>(
+    path: &Path,
+    env: &Env<'v>,
+    field: &str,
+    cap: usize,
+) -> Result<Cow<'v, Value>, StatesError> {
+    let failure = |e| path_failure(path, e, env, field);
+    if cap == usize::MAX || path.as_reference().is_some() {
+        return path.eval(env).map_err(failure);
+    }
+    let matches = path.select(env).map_err(failure)?;
+    let mut budget = Budget::new(Some(cap));
+    if !budget.take(1 + matches.len().max(1)) || !matches.iter().all(|m| budget.take_value(m)) {
+        return Err(error::result_too_big());
+    }
+    Ok(Cow::Owned(Value::Array(
+        matches.into_iter().cloned().collect(),
+    )))
 }
 
 /// The error for a path in a template, an intrinsic argument, ErrorPath or
@@ -130,8 +195,10 @@ pub struct PayloadTemplate {
 #[derive(Clone, Debug, PartialEq)]
 enum Node {
     /// A sub-tree without any `.$` key: copied as is.
-    Literal(Value),
-    Object(Vec<Entry>),
+    /// With the length of its compact JSON text.
+    Literal(Value, usize),
+    /// With the length of its braces, commas, colons and keys.
+    Object(Vec<Entry>, usize),
     Array(Vec<Node>),
 }
 
@@ -164,7 +231,7 @@ impl PayloadTemplate {
             return Err(compiler.errors);
         }
         let source = value.clone();
-        let root = root.unwrap_or_else(|| Node::Literal(source.clone()));
+        let root = root.unwrap_or_else(|| literal(&source));
         Ok(PayloadTemplate { source, root })
     }
 
@@ -179,8 +246,85 @@ impl PayloadTemplate {
     }
 
     /// Builds the payload.
+    ///
+    /// Within the [`BuildLimits`](crate::jsonpath::BuildLimits) of `env`'s
+    /// variables, the payload is measured as it is built (each part before
+    /// it is copied) and the evaluation stops with
+    /// `States.DataLimitExceeded` as soon as it passes four times the
+    /// payload limit (at least 1 MiB); so do the intrinsic calls inside it.
     pub fn eval(&self, env: &Env<'_>) -> Result<Value, StatesError> {
-        eval_node(&self.root, env)
+        let cap = payload_cap(env);
+        eval_node(&self.root, env, &mut Budget::new(cap), cap)
+    }
+
+    /// Builds the variables of an `Assign`: each value held to the variable
+    /// limit, all of them together to the `Assign` limit (of `env`'s
+    /// variables' [`BuildLimits`](crate::jsonpath::BuildLimits)), while they
+    /// are built.
+    pub(crate) fn eval_assign(&self, env: &Env<'_>) -> Result<Value, StatesError> {
+        let limits = env.variables.build_limits();
+        let per_value = limits.variable_bytes;
+        let total = limits.assign_bytes;
+        // intermediate values are held to the build cap of the larger limit
+        let cap = per_value
+            .into_iter()
+            .chain(total)
+            .max()
+            .map(crate::json::build_cap);
+        if cap.is_none() {
+            return eval_node(&self.root, env, &mut Budget::new(None), None);
+        }
+        let mut left = total.unwrap_or(usize::MAX);
+        let mut assign =
+            |key: &str, build: &mut dyn FnMut(&mut Budget) -> Result<Value, StatesError>| {
+                let per = per_value.unwrap_or(usize::MAX);
+                let mut budget = Budget::new(Some(per.min(left)));
+                let start = budget.left();
+                match build(&mut budget) {
+                    Ok(value) => {
+                        left = left.saturating_sub(start - budget.left());
+                        Ok(value)
+                    }
+                    Err(e) if error::is_unnamed(&e) => Err(match (per_value, total) {
+                        (Some(p), _) if p <= left => error::variable_too_big(STATE_NAME, key, p),
+                        (_, Some(t)) => error::assign_too_big(STATE_NAME, t),
+                        (Some(p), None) => error::variable_too_big(STATE_NAME, key, p),
+                        (None, None) => e,
+                    }),
+                    Err(e) => Err(e),
+                }
+            };
+        match &self.root {
+            Node::Object(entries, _) => {
+                let mut map = Map::with_capacity(entries.len());
+                for entry in entries {
+                    let value = assign(&entry.key, &mut |budget| match &entry.value {
+                        EntryValue::Node(node) => eval_node(node, env, budget, cap),
+                        EntryValue::Expression { expression, field } => {
+                            expression.eval_within(env, field, budget, cap)
+                        }
+                    })?;
+                    map.insert(entry.key.clone(), value);
+                }
+                Ok(Value::Object(map))
+            }
+            Node::Literal(Value::Object(literal), _) => {
+                let mut map = Map::with_capacity(literal.len());
+                for (key, value) in literal {
+                    let value = assign(key, &mut |budget| {
+                        if budget.take_value(value) {
+                            Ok(value.clone())
+                        } else {
+                            Err(error::result_too_big())
+                        }
+                    })?;
+                    map.insert(key.clone(), value);
+                }
+                Ok(Value::Object(map))
+            }
+            // not an object: nothing is assigned
+            other => eval_node(other, env, &mut Budget::new(cap), cap),
+        }
     }
 }
 
@@ -241,14 +385,12 @@ impl Compiler {
                     compiled.push((name, item, entry));
                 }
                 dynamic.then(|| {
-                    Node::Object(
+                    object(
                         compiled
                             .into_iter()
                             .map(|(name, item, entry)| Entry {
                                 key: name.to_owned(),
-                                value: entry.unwrap_or_else(|| {
-                                    EntryValue::Node(Node::Literal(item.clone()))
-                                }),
+                                value: entry.unwrap_or_else(|| EntryValue::Node(literal(item))),
                             })
                             .collect(),
                     )
@@ -270,7 +412,7 @@ impl Compiler {
                     Node::Array(
                         compiled
                             .into_iter()
-                            .map(|(item, node)| node.unwrap_or_else(|| Node::Literal(item.clone())))
+                            .map(|(item, node)| node.unwrap_or_else(|| literal(item)))
                             .collect(),
                     )
                 })
@@ -278,6 +420,20 @@ impl Compiler {
             _ => None,
         }
     }
+}
+
+/// A literal node, measured.
+fn literal(value: &Value) -> Node {
+    Node::Literal(value.clone(), crate::json::json_len(value))
+}
+
+/// An object node, its frame measured.
+fn object(entries: Vec<Entry>) -> Node {
+    // braces, commas, colons and keys
+    let frame = entries.iter().fold(1 + entries.len().max(1), |n, e| {
+        n.saturating_add(1 + crate::json::str_len(&e.key))
+    });
+    Node::Object(entries, frame)
 }
 
 /// JSON-pointer escaping: `~` as `~0`, `/` as `~1`.
@@ -320,20 +476,43 @@ fn node_type(value: &Value) -> &'static str {
     }
 }
 
-fn eval_node(node: &Node, env: &Env<'_>) -> Result<Value, StatesError> {
+/// Builds `node`, taking every part from `budget` before it is copied;
+/// intermediate values (intrinsic calls) are held to `cap`.
+fn eval_node(
+    node: &Node,
+    env: &Env<'_>,
+    budget: &mut Budget,
+    cap: Option<usize>,
+) -> Result<Value, StatesError> {
     match node {
-        Node::Literal(value) => Ok(value.clone()),
-        Node::Array(nodes) => nodes
-            .iter()
-            .map(|n| eval_node(n, env))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Value::Array),
-        Node::Object(entries) => {
+        Node::Literal(value, bytes) => {
+            if !budget.take(*bytes) {
+                return Err(error::result_too_big());
+            }
+            Ok(value.clone())
+        }
+        Node::Array(nodes) => {
+            // brackets and commas
+            if !budget.take(1 + nodes.len().max(1)) {
+                return Err(error::result_too_big());
+            }
+            nodes
+                .iter()
+                .map(|n| eval_node(n, env, budget, cap))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array)
+        }
+        Node::Object(entries, frame) => {
+            if !budget.take(*frame) {
+                return Err(error::result_too_big());
+            }
             let mut map = Map::with_capacity(entries.len());
             for entry in entries {
                 let value = match &entry.value {
-                    EntryValue::Node(node) => eval_node(node, env)?,
-                    EntryValue::Expression { expression, field } => expression.eval(env, field)?,
+                    EntryValue::Node(node) => eval_node(node, env, budget, cap)?,
+                    EntryValue::Expression { expression, field } => {
+                        expression.eval_within(env, field, budget, cap)?
+                    }
                 };
                 map.insert(entry.key.clone(), value);
             }

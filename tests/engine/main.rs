@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod built_limits;
 mod conformance_smoke;
 mod control;
 mod deep_values;

@@ -349,3 +349,76 @@ fn expression_parses_paths() {
         json!([1])
     );
 }
+
+/// Variables carrying limits: what a template builds over them is bounded.
+struct Limited(stepfn::jsonpath::BuildLimits);
+
+impl stepfn::jsonpath::Variables for Limited {
+    fn get(&self, _: &str) -> Option<&Value> {
+        None
+    }
+
+    fn build_limits(&self) -> stepfn::jsonpath::BuildLimits {
+        self.0
+    }
+}
+
+#[test]
+fn a_template_over_variables_with_limits_stops_past_the_build_cap() {
+    // a payload limit of 1000 bytes builds up to 1 MiB (the cap's floor)
+    let limited = Limited(stepfn::jsonpath::BuildLimits::new().with_payload_bytes(Some(1000)));
+    let input = json!({"s": "x".repeat(300 * 1024)});
+    let env = Env {
+        data: &input,
+        context: &Value::Null,
+        variables: &limited,
+    };
+    let copies = |n: usize| {
+        let t: Map<String, Value> = (0..n).map(|i| (format!("c{i}.$"), json!("$.s"))).collect();
+        compile(Value::Object(t))
+    };
+    assert!(copies(3).eval(&env).is_ok());
+    // outside an execution the cause keeps the placeholder of the state
+    assert_eq!(
+        copies(4).eval(&env),
+        Err(StatesError::new(
+            ErrorName::DataLimitExceeded,
+            "The state/task '<state>' returned a result with a size exceeding the maximum number of bytes service limit."
+        ))
+    );
+    // without limits the variables build anything
+    assert!(copies(4).eval(&Env::data(&input)).is_ok());
+}
+
+#[test]
+fn a_template_builds_exactly_up_to_the_build_cap() {
+    // a payload limit of 1 byte builds up to the cap's floor, 1 MiB
+    let limited = Limited(stepfn::jsonpath::BuildLimits::new().with_payload_bytes(Some(1)));
+    let template = compile(json!({
+        "a.$": "$.s",
+        "b": [1, {"c": "lit\n"}],
+        "n": {"d.$": "$.list", "e.$": "$.list[*].k", "f": []},
+        "g.$": "States.Array($.list, 'x')"
+    }));
+    let input = |pad: usize| json!({"s": "\"".repeat(pad), "list": [{"k": 1}, {"k": "é"}]});
+    let size = |pad: usize| crate::common::len(&template.eval(&Env::data(&input(pad))).unwrap());
+    // each quote is two bytes of JSON text: a padding whose result is
+    // exactly 1 MiB, or one byte less (an odd remainder)
+    let base = size(0);
+    let pad = ((1 << 20) - base) / 2;
+    let env_for = |data: &Value| -> Result<Value, StatesError> {
+        template.eval(&Env {
+            data,
+            context: &Value::Null,
+            variables: &limited,
+        })
+    };
+    let at = input(pad);
+    assert!(size(pad) <= 1 << 20 && size(pad) >= (1 << 20) - 1);
+    assert!(env_for(&at).is_ok());
+    let over = input(pad + 1);
+    assert_eq!(
+        env_for(&over).map_err(|e| e.name),
+        Err(ErrorName::DataLimitExceeded)
+    );
+}

@@ -9,7 +9,7 @@ use crate::engine::drive::fast_uuid;
 use crate::engine::events::{details, EventSink};
 use crate::engine::walk::{run_sub, Failure, StateCx, Thread, Vars};
 use crate::error::{ErrorName, StatesError};
-use crate::json::Payload;
+use crate::json::{build_cap, Budget, Payload};
 use futures::future::FutureExt;
 use futures::stream::{FuturesUnordered, StreamExt};
 use serde_json::{json, Map, Value};
@@ -98,23 +98,33 @@ async fn run_children<'x>(
     let n = items.items.len();
     let limit = items.limit();
     let item_bound = items.item_bound;
-    let empty_vars = Vars::root();
+    let empty_vars = Vars::root_with(run.limits);
     let mut results: Vec<Value> = vec![Value::Null; n];
     let mut results_bound = ArrayBound::new(n);
+    let mut results_budget = Budget::new(run.limits.max_payload_bytes.map(build_cap));
+    if !results_budget.take(1 + n.max(1)) {
+        return Err(cx.error(crate::error::result_too_big()));
+    }
     let mut failures = 0u64;
     let mut pending = items.items.into_iter().enumerate();
     let mut running = FuturesUnordered::new();
+    // the inputs of the children running are held to the build cap: past
+    // it, the next child waits for one to end
+    let cap = run.limits.max_payload_bytes.map_or(usize::MAX, build_cap);
+    let (mut sizes, mut held) = (vec![0usize; n], 0usize);
     loop {
-        while running.len() < limit {
+        while running.len() < limit && (held <= cap || running.is_empty()) {
             let Some((index, item)) = pending.next() else {
                 break;
             };
             let input = selector
                 .input(&empty_vars, (index, Payload::new(item, item_bound)))
                 .map_err(|e| cx.error(e))?;
+            sizes[index] = input.bound.bytes;
+            held = held.saturating_add(input.bound.bytes);
             let fut = async move {
                 let sink = EventSink::new(false);
-                let child = Thread::new(0, Vars::root(), &sink, None);
+                let child = Thread::new(0, Vars::root_with(run.limits), &sink, None);
                 let outcome = run_sub(run, (processor, plan), input, child).await;
                 (index, outcome.result, outcome.bound)
             };
@@ -123,7 +133,12 @@ async fn run_children<'x>(
         let Some((index, result, bound)) = running.next().await else {
             break;
         };
+        held = held.saturating_sub(std::mem::take(&mut sizes[index]));
         match result {
+            // the results are refused once they pass the build cap
+            Ok(v) if !results_budget.take_value(&v) => {
+                return Err(cx.error(crate::error::result_too_big()));
+            }
             Ok(v) => {
                 results[index] = v;
                 results_bound.add(bound);

@@ -13,7 +13,7 @@ use crate::engine::retry::{self, retry_loop};
 use crate::engine::walk::{prefixed, run_sub, run_sub_now, Failure, StateCx, Step, SubOutcome};
 use crate::engine::walk::{Thread, Vars};
 use crate::error::StatesError;
-use crate::json::{sub, Measure, Payload};
+use crate::json::{build_cap, sub, Budget, Measure, Payload};
 use crate::jsonpath::data_flow;
 use crate::jsonpath::path::{ReferencePath, Root, Scope};
 use crate::jsonpath::template::PayloadTemplate;
@@ -452,6 +452,8 @@ async fn map_attempt<'x>(
         name: Value::from(selector.name),
         results: vec![Value::Null; n],
         results_bound: ArrayBound::new(n),
+        results_budget: results_budget(run, n),
+        inputs: (vec![0; n], 0),
         done: vec![false; n],
         prev_start: started,
         last_succeeded: started,
@@ -473,6 +475,16 @@ async fn map_attempt<'x>(
     Ok(results)
 }
 
+/// The budget of the results of `n` iterations: the build cap of the
+/// payload limit, their brackets and commas taken.
+fn results_budget(run: &Run<'_>, n: usize) -> Budget {
+    let mut budget = Budget::new(run.limits.max_payload_bytes.map(build_cap));
+    if !budget.take(1 + n.max(1)) {
+        budget = Budget::new(Some(0));
+    }
+    budget
+}
+
 /// The running iterations of an inline Map attempt.
 struct Inline<'a, 'x> {
     run: &'x Run<'x>,
@@ -483,6 +495,11 @@ struct Inline<'a, 'x> {
     name: Value,
     results: Vec<Value>,
     results_bound: ArrayBound,
+    /// What the results may still take: they are refused once they pass
+    /// the build cap, while they come in.
+    results_budget: Budget,
+    /// The size of each running iteration's input, and their sum.
+    inputs: (Vec<usize>, usize),
     done: Vec<bool>,
     prev_start: u64,
     last_succeeded: u64,
@@ -526,7 +543,15 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
     /// Records the end of iteration `index`.
     fn complete(&mut self, completed: &mut Completed, index: usize, outcome: SubOutcome) {
         self.done[index] = true;
+        let (sizes, held) = &mut self.inputs;
+        *held = held.saturating_sub(std::mem::take(&mut sizes[index]));
         match outcome.result {
+            Ok(v) if !self.results_budget.take_value(&v) => {
+                let error = crate::error::result_too_big();
+                let name = self.name.as_str().unwrap_or_default();
+                let failure = Failure::new(crate::error::name_state(error, name), outcome.cursor);
+                completed.failed = Some((usize::MAX, failure));
+            }
             Ok(v) => {
                 self.results[index] = v;
                 self.results_bound.add(outcome.bound);
@@ -551,14 +576,27 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
         // iterations are launched in batches, each polled once at once: one
         // that completes without waiting never enters the FuturesUnordered
         let mut batch = Vec::new();
+        // the inputs of the iterations running (or about to) are held to
+        // the build cap: past it, the next iteration waits for one to end
+        let cap = self
+            .run
+            .limits
+            .max_payload_bytes
+            .map_or(usize::MAX, build_cap);
         loop {
             while running.len() + batch.len() < limit && failure.is_none() {
+                if self.inputs.1 > cap && !(running.is_empty() && batch.is_empty()) {
+                    break;
+                }
                 let Some((index, item)) = pending.next() else {
                     break;
                 };
                 let item = (index, Payload::new(item, item_bound));
                 match selector.input(self.vars, item) {
                     Ok(input) => {
+                        let (sizes, held) = &mut self.inputs;
+                        sizes[index] = input.bound.bytes;
+                        *held = held.saturating_add(input.bound.bytes);
                         let id = self.event(
                             "MapIterationStarted",
                             "mapIterationStartedEventDetails",

@@ -10,7 +10,7 @@ use crate::engine::io::{self, ResultFields};
 use crate::engine::retry::{self, retry_loop};
 use crate::engine::walk::{run_sub, run_sub_now, Failure, StateCx, Step, SubOutcome};
 use crate::engine::walk::{Thread, Vars};
-use crate::json::{add, Measure, Payload};
+use crate::json::{add, build_cap, Budget, Measure, Payload};
 use crate::jsonpath::data_flow;
 use futures::future::FutureExt;
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -81,16 +81,25 @@ async fn parallel_attempt<'x>(
     s: &'x Parallel,
     input: &Payload,
 ) -> Result<Payload, Failure> {
-    let (run, sp) = (cx.run, cx.plan);
+    let (run, sp, s_name) = (cx.run, cx.plan, cx.name());
     let started = cx.emit_next("ParallelStateStarted", None, Map::new);
     let th = &mut *cx.th;
     let n = s.branches.len();
     let slots: Vec<AtomicU8> = (0..n).map(|_| AtomicU8::new(KIND_NONE)).collect();
     let mut results: Vec<Option<Value>> = vec![None; n];
     let mut results_bound = ArrayBound::new(n);
+    // the results are refused once they pass the build cap, as they come in
+    let mut results_budget = Budget::new(run.limits.max_payload_bytes.map(build_cap));
+    let brackets = results_budget.take(1 + n.max(1));
+    let name = s_name;
     let mut last = started;
     // a branch's end: its result kept in branch order, or its failure
     let mut record = |i: usize, outcome: SubOutcome| match outcome.result {
+        Ok(v) if !brackets || !results_budget.take_value(&v) => {
+            let error = crate::error::name_state(crate::error::result_too_big(), name);
+            // no branch failed: the state did
+            Some((n, Failure::new(error, outcome.cursor)))
+        }
         Ok(v) => {
             results[i] = Some(v);
             results_bound.add(outcome.bound);
@@ -116,14 +125,25 @@ async fn parallel_attempt<'x>(
         }
         failure
     } else {
-        let mut running: FuturesUnordered<_> = branches
-            .map(|(i, (branch, plan))| {
-                let input = Payload::new(input.value.clone(), input.bound);
-                run_sub(run, (branch, plan), input, child(i)).map(move |o| (i, o))
-            })
-            .collect();
+        // each branch holds a copy of the input while it runs: past the
+        // build cap, the next branch starts when one ends
+        let cap = run.limits.max_payload_bytes.map_or(usize::MAX, build_cap);
+        let (mut branches, mut held) = (branches, 0usize);
+        let mut running = FuturesUnordered::new();
         let mut failure = None;
-        while let Some((i, outcome)) = running.next().await {
+        loop {
+            while held <= cap || running.is_empty() {
+                let Some((i, (branch, plan))) = branches.next() else {
+                    break;
+                };
+                held = held.saturating_add(input.bound.bytes);
+                let input = Payload::new(input.value.clone(), input.bound);
+                running.push(run_sub(run, (branch, plan), input, child(i)).map(move |o| (i, o)));
+            }
+            let Some((i, outcome)) = running.next().await else {
+                break;
+            };
+            held = held.saturating_sub(input.bound.bytes);
             if let Some(f) = record(i, outcome) {
                 failure = Some(f);
                 break;

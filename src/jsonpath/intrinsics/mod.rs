@@ -152,7 +152,11 @@ pub static FUNCTIONS: [(&str, Arity, IntrinsicFn); 18] = [
 pub const MAX_NESTING: usize = 10;
 
 const FORMAT: usize = 0;
+const JSON_TO_STRING: usize = 2;
+const ARRAY: usize = 3;
+const ARRAY_PARTITION: usize = 4;
 const JSON_MERGE: usize = 13;
+const STRING_SPLIT: usize = 16;
 
 /// A parsed intrinsic call, arguments included (nested calls, paths, literals).
 #[derive(Clone, Debug, PartialEq)]
@@ -224,31 +228,128 @@ impl IntrinsicCall {
 
     /// Evaluates the call as the value of `field` (the key as written, e.g.
     /// `value.$`, or `ErrorPath`), which path failures name in their cause.
+    ///
+    /// Within the [`BuildLimits`](crate::jsonpath::BuildLimits) of `env`'s
+    /// variables, no value past four times the payload limit (at least
+    /// 1 MiB) is built, the result nor any intermediate one: the call fails
+    /// with `States.DataLimitExceeded` instead.
     pub fn eval_for_field(&self, env: &Env<'_>, field: &str) -> Result<Value, StatesError> {
-        self.call.eval(env, field)
+        let cap = crate::jsonpath::template::payload_cap(env).unwrap_or(usize::MAX);
+        self.call.eval(env, field, cap).map(|(value, _)| value)
+    }
+
+    /// Evaluates the call with every value it builds (its result, the
+    /// result of each nested call, and the arguments one call holds at
+    /// once) held to `cap` bytes of compact JSON text; gives the result
+    /// and its size.
+    pub(crate) fn eval_bounded(
+        &self,
+        env: &Env<'_>,
+        field: &str,
+        cap: usize,
+    ) -> Result<(Value, usize), StatesError> {
+        self.call.eval(env, field, cap)
     }
 }
 
 impl Call {
-    fn eval(&self, env: &Env<'_>, field: &str) -> Result<Value, StatesError> {
+    /// The result, and its size in bytes when `cap` bounds it (`cap` is
+    /// `usize::MAX`: unbounded, nothing measured, the size is 0).
+    fn eval(&self, env: &Env<'_>, field: &str, cap: usize) -> Result<(Value, usize), StatesError> {
+        let bounded = cap != usize::MAX;
         // a precompiled template stands for the first argument
         let skip = usize::from(self.format_pieces.is_some());
         let mut args: Args<'_> = Vec::with_capacity(self.args.len());
+        // what the arguments built by this call hold
+        let mut held = 0usize;
         for arg in &self.args[skip..] {
             args.push(match arg {
                 Arg::Literal(value) => Cow::Borrowed(value),
-                Arg::Path(path) => path
-                    .eval(env)
-                    .map_err(|e| crate::jsonpath::template::path_failure(path, e, env, field))?,
-                Arg::Call(call) => Cow::Owned(call.eval(env, field)?),
+                Arg::Path(path) => {
+                    let value = crate::jsonpath::template::path_within(path, env, field, cap)?;
+                    if let (true, Cow::Owned(v)) = (bounded, &value) {
+                        held = held.saturating_add(crate::json::json_len(v));
+                    }
+                    value
+                }
+                Arg::Call(call) => {
+                    let (value, bytes) = call.eval(env, field, cap)?;
+                    held = held.saturating_add(bytes);
+                    Cow::Owned(value)
+                }
             });
+            if held > cap {
+                return Err(crate::error::result_too_big());
+            }
+        }
+        if bounded && !self.fits(&args, cap) {
+            return Err(crate::error::result_too_big());
         }
         let (name, _, function) = FUNCTIONS[self.function];
         let result = match &self.format_pieces {
             Some(pieces) => string::format_pieces(pieces, &args),
             None => function(args),
         };
-        result.map_err(|cause| StatesError::intrinsic(format!("{name}: {cause}")))
+        let value = result.map_err(|cause| StatesError::intrinsic(format!("{name}: {cause}")))?;
+        if !bounded {
+            return Ok((value, 0));
+        }
+        match crate::json::len_within(&value, cap) {
+            Some(bytes) => Ok((value, bytes)),
+            None => Err(crate::error::result_too_big()),
+        }
+    }
+
+    /// False when the result is known to pass `cap` bytes before it is
+    /// built: the functions whose result can be much larger than their
+    /// arguments, or much larger in memory than in JSON text, are measured
+    /// first (any other result is measured once built). Arguments the
+    /// function refuses pass: the function reports them.
+    fn fits(&self, args: &Args<'_>, cap: usize) -> bool {
+        let sum = |values: &[Cow<'_, Value>], overhead: usize| {
+            let mut budget = crate::json::Budget::new(Some(cap));
+            budget.take(overhead) && values.iter().all(|v| budget.take_value(v))
+        };
+        match self.function {
+            ARRAY => sum(args, 1 + args.len().max(1)),
+            ARRAY_PARTITION => match (args.first().map(|a| a.as_ref()), integer_arg(args, 1)) {
+                (Some(Value::Array(items)), Ok(size)) if size > 0 && !items.is_empty() => {
+                    let size = usize::try_from(size).unwrap_or(usize::MAX);
+                    let chunks = items.len().div_ceil(size);
+                    // outer brackets and commas, each chunk's brackets and
+                    // commas, the items
+                    let mut budget = crate::json::Budget::new(Some(cap));
+                    budget.take((1 + chunks).saturating_add(chunks + items.len()))
+                        && items.iter().all(|v| budget.take_value(v))
+                }
+                _ => true,
+            },
+            JSON_TO_STRING => match args.first() {
+                Some(v) => crate::json::quoted_text_len_within(v, cap).is_some(),
+                None => true,
+            },
+            STRING_SPLIT => match (string_arg(args, 0), string_arg(args, 1)) {
+                (Ok(text), Ok(delimiters)) => string::split_len(text, delimiters, cap).is_some(),
+                _ => true,
+            },
+            FORMAT => {
+                let rendered = match &self.format_pieces {
+                    Some(pieces) => string::formatted_len(pieces, args, cap),
+                    None => match args.split_first() {
+                        Some((template, values)) => match template.as_ref() {
+                            Value::String(t) => {
+                                string::formatted_len(&string::template_pieces(t), values, cap)
+                            }
+                            _ => Some(0),
+                        },
+                        None => Some(0),
+                    },
+                };
+                // the string, quoted
+                rendered.is_some_and(|n| n.saturating_add(2) <= cap)
+            }
+            _ => true,
+        }
     }
 }
 

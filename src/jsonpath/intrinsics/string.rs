@@ -62,34 +62,72 @@ pub(crate) fn placeholder_mismatch(placeholders: usize, values: usize) -> String
 /// other scalars as JSON, arrays as `[a, b]` and objects as `{k=v, k2=v2}`
 /// (the way Java prints collections).
 fn render(value: &Value, out: &mut String) {
+    let _ = render_into(value, out);
+}
+
+/// [`render`] into any writer; stops at the writer's first error.
+fn render_into<W: Write>(value: &Value, out: &mut W) -> std::fmt::Result {
     match value {
-        Value::String(s) => out.push_str(s),
+        Value::String(s) => out.write_str(s),
         Value::Array(items) => {
-            out.push('[');
+            out.write_char('[')?;
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push_str(", ");
+                    out.write_str(", ")?;
                 }
-                render(item, out);
+                render_into(item, out)?;
             }
-            out.push(']');
+            out.write_char(']')
         }
         Value::Object(map) => {
-            out.push('{');
+            out.write_char('{')?;
             for (i, (key, item)) in map.iter().enumerate() {
                 if i > 0 {
-                    out.push_str(", ");
+                    out.write_str(", ")?;
                 }
-                out.push_str(key);
-                out.push('=');
-                render(item, out);
+                out.write_str(key)?;
+                out.write_char('=')?;
+                render_into(item, out)?;
             }
-            out.push('}');
+            out.write_char('}')
         }
-        scalar => {
-            let _ = write!(out, "{scalar}");
-        }
+        scalar => write!(out, "{scalar}"),
     }
+}
+
+/// Counts what is written, failing once it passes `cap` bytes.
+struct Counter {
+    written: usize,
+    cap: usize,
+}
+
+impl Write for Counter {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.written = self.written.saturating_add(s.len());
+        if self.written > self.cap {
+            return Err(std::fmt::Error);
+        }
+        Ok(())
+    }
+}
+
+/// The length of the text [`format_pieces`] makes of `pieces` and
+/// `values`, or `None` once it passes `cap` (nothing is built).
+pub(crate) fn formatted_len(
+    pieces: &[String],
+    values: &[Cow<'_, Value>],
+    cap: usize,
+) -> Option<usize> {
+    let mut counter = Counter { written: 0, cap };
+    for (i, piece) in pieces.iter().enumerate() {
+        if i > 0 {
+            if let Some(value) = values.get(i - 1) {
+                render_into(value, &mut counter).ok()?;
+            }
+        }
+        counter.write_str(piece).ok()?;
+    }
+    Some(counter.written)
 }
 
 /// `States.Format(template, value, ...)`: the template with each `{}`
@@ -132,12 +170,35 @@ pub fn format(args: Args<'_>) -> Result<Value, String> {
 pub fn string_split(args: Args<'_>) -> Result<Value, String> {
     let text = string_arg(&args, 0)?;
     let delimiters = string_arg(&args, 1)?;
+    // counted first: the array is allocated once, never grown (a string
+    // of one-letter pieces makes many 32-byte values)
+    let mut out = Vec::with_capacity(pieces(text, delimiters).count());
+    out.extend(pieces(text, delimiters).map(|piece| Value::String(piece.to_owned())));
+    Ok(Value::Array(out))
+}
+
+/// The pieces `States.StringSplit` cuts `text` into.
+fn pieces<'t>(text: &'t str, delimiters: &str) -> impl Iterator<Item = &'t str> {
     // a set, so that a long delimiter string costs O(1) per character
     let delimiters: std::collections::HashSet<char> = delimiters.chars().collect();
-    Ok(Value::Array(
-        text.split(|c| delimiters.contains(&c))
-            .filter(|piece| !piece.is_empty())
-            .map(|piece| Value::String(piece.to_owned()))
-            .collect(),
-    ))
+    text.split(move |c| delimiters.contains(&c))
+        .filter(|piece| !piece.is_empty())
+}
+
+/// The length of the compact JSON text of what `States.StringSplit` makes
+/// of `text`, or `None` once it passes `cap` (nothing is built).
+pub(crate) fn split_len(text: &str, delimiters: &str, cap: usize) -> Option<usize> {
+    let mut budget = crate::json::Budget::new(Some(cap));
+    // the brackets
+    let mut count = 0usize;
+    for piece in pieces(text, delimiters) {
+        // the piece quoted, and a comma
+        if !budget.take(crate::json::str_len(piece) + 1) {
+            return None;
+        }
+        count += 1;
+    }
+    // n pieces have n - 1 commas, and the array two brackets
+    let bytes = cap - budget.left() + 2 - count.min(1);
+    (bytes <= cap).then_some(bytes)
 }

@@ -854,3 +854,45 @@ fn functions_are_callable_directly() {
         }
     }
 }
+
+/// A call whose result is `n` bytes of JSON text builds under a cap of `n`
+/// and fails under `n - 1`: what is measured before the result is built
+/// (States.Array, ArrayPartition, StringSplit, Format, JsonToString) is
+/// exact, never more than the result.
+#[test]
+fn a_result_builds_exactly_up_to_its_cap() {
+    let data = json!({
+        "s": "a \"quoted\" \\ line\n\u{1}é🦀,b,,c",
+        "list": [1, -2.5, "x\"y", {"k": [null, true]}, [], {}],
+        "obj": {"a": [1, {"b": "c"}], "n": null},
+        "empty": [],
+    });
+    let env = Env::data(&data);
+    for text in [
+        "States.Array($.s, $.list, $.obj, 1, 'lit')",
+        "States.Array()",
+        "States.ArrayPartition($.list, 1)",
+        "States.ArrayPartition($.list, 4)",
+        "States.ArrayPartition($.empty, 2)",
+        "States.StringSplit($.s, ',')",
+        "States.StringSplit($.s, ' \"')",
+        "States.StringSplit('', ',')",
+        "States.Format('{} and {}: {}', $.list, $.obj, $.s)",
+        "States.Format($.s)",
+        "States.JsonToString($.obj)",
+        "States.JsonToString($.s)",
+        "States.JsonToString($.list)",
+        "States.JsonMerge($.obj, $.obj, false)",
+        "States.ArrayUnique($.list)",
+    ] {
+        let call = IntrinsicCall::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let value = call.eval(&env).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let n = crate::json::json_len(&value);
+        let (built, bytes) = call
+            .eval_bounded(&env, "v.$", n)
+            .unwrap_or_else(|e| panic!("{text} under {n}: {e}"));
+        assert_eq!((built, bytes), (value, n), "{text}");
+        let error = call.eval_bounded(&env, "v.$", n - 1).expect_err(text);
+        assert_eq!(error.name, ErrorName::DataLimitExceeded, "{text}");
+    }
+}
