@@ -105,10 +105,13 @@ pub struct Limits {
     /// allows can then overflow it when it is cloned, serialised or dropped.
     pub max_depth: Option<usize>,
     /// Most history events one execution may produce (AWS: 25,000),
-    /// counted whether or not the history is recorded. `None`: no limit.
+    /// counted whether or not the history is recorded, and checked before
+    /// each state is entered and each retry. `None`: no limit.
     pub max_history_events: Option<u64>,
-    /// Most state transitions (states entered) one execution may make, so
-    /// that a Choice loop cannot spin forever. `None`: no limit.
+    /// Most state transitions one execution may make (states entered, and
+    /// retries: AWS counts a retry as a transition), so that neither a
+    /// Choice loop nor a retrier with a huge `MaxAttempts` can spin
+    /// forever. `None`: no limit.
     pub max_transitions: Option<u64>,
 }
 

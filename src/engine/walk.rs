@@ -520,9 +520,9 @@ impl StateCx<'_, '_> {
 }
 
 impl Run<'_> {
-    /// Counts a transition (a state entered on `th`) and checks the
-    /// execution's budgets: transitions and history events.
-    fn check_budgets(&self, th: &Thread<'_>) -> Result<(), Failure> {
+    /// Counts a transition (a state entered on `th`, or a retry) and
+    /// checks the execution's budgets: transitions and history events.
+    pub(crate) fn check_budgets(&self, th: &Thread<'_>) -> Result<(), Failure> {
         let transitions = bump(&self.transitions);
         if let Some(max) = self.limits.max_transitions {
             if transitions > max {
