@@ -105,6 +105,14 @@ impl ExecutionHandle {
     /// in-flight task futures, Map iterations and branches are dropped.
     /// Aborting before the run starts aborts it at once; aborting a
     /// finished execution does nothing.
+    ///
+    /// The abort is seen before the next state any line of the execution
+    /// enters (and before the next retry), even when its states never
+    /// wait: the engine checks for it at every transition, and besides
+    /// yields to the caller's executor once every 256 transitions (it
+    /// wakes its task and returns `Pending` once), so that on a
+    /// single-threaded runtime the task that aborts gets a turn. It may be
+    /// called from any thread, or from inside a task executor.
     pub fn abort(&self) {
         self.abort_with(None, None);
     }

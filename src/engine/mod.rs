@@ -373,7 +373,11 @@ impl<'m> Execution<'m> {
         }
     }
 
-    /// Runs the execution to its end.
+    /// Runs the execution to its end. The future yields (wakes its task
+    /// and returns `Pending` once) every 256 state transitions, so that a
+    /// long run of states that never wait shares the caller's executor
+    /// with other tasks; it is otherwise pending only while a task, a
+    /// Wait or a retry's back-off waits.
     pub async fn run<E>(self, executor: &E, input: Value) -> Outcome
     where
         E: TaskExecutor + ?Sized,

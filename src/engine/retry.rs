@@ -158,6 +158,11 @@ macro_rules! retry_loop {
                 if let Err(f) = $cx.run.check_budgets($cx.th) {
                     break 'retry Err(f);
                 }
+                // and may give the caller's executor a turn (an abort is
+                // seen there)
+                if $cx.run.pause_due() {
+                    $cx.run.pause().await;
+                }
                 let r = &retriers[i];
                 let delay = $crate::engine::retry::delay(r, counters[i], $cx.run.random());
                 counters[i] += 1;

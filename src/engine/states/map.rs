@@ -10,7 +10,8 @@ use crate::engine::events::{details, EventSink, KIND_NONE, KIND_TASK};
 use crate::engine::io::{self, ResultFields};
 use crate::engine::plan::SubPlan;
 use crate::engine::retry::{self, retry_loop};
-use crate::engine::walk::{prefixed, run_sub, run_sub_now, Failure, StateCx, Step, SubOutcome};
+use crate::engine::walk::SubOutcome;
+use crate::engine::walk::{prefixed, run_sub, run_sub_now, Failure, Settled, StateCx, Step};
 use crate::engine::walk::{Thread, Vars};
 use crate::error::StatesError;
 use crate::json::{sub, Measure, Payload};
@@ -522,12 +523,18 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
                 self.sink,
                 Some(&self.slots[index]),
             );
-            if plan.settles {
-                let outcome = run_sub_now(self.run, (processor, plan), input, child);
-                self.complete(&mut completed, index, outcome);
-                continue;
-            }
-            let mut fut = run_sub(self.run, (processor, plan), input, child);
+            let mut fut = if plan.settles {
+                match run_sub_now(self.run, (processor, plan), input, child) {
+                    Settled::Done(outcome) => {
+                        self.complete(&mut completed, index, outcome);
+                        continue;
+                    }
+                    // the rest runs as an iteration that waits
+                    Settled::Paused(rest) => rest,
+                }
+            } else {
+                run_sub(self.run, (processor, plan), input, child)
+            };
             match futures::poll!(&mut fut) {
                 Poll::Ready(outcome) => self.complete(&mut completed, index, outcome),
                 Poll::Pending => running.push(Iteration { index, future: fut }),
