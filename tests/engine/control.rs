@@ -371,13 +371,112 @@ async fn the_host_completes_callbacks_through_the_handle() {
     };
     assert_eq!(
         handle.send_task_success("no-such-token", json!(1)),
-        Err(CallbackError::TaskDoesNotExist)
+        Err(CallbackError::InvalidToken)
     );
     handle.send_task_heartbeat(&token).unwrap();
     handle
         .send_task_success(&token, json!({"done": true}))
         .unwrap();
     assert_eq!(run.await.unwrap().output, Some(json!({"done": true})));
+}
+
+/// What the executor saw when it answered its callback task more than
+/// once, through the execution's handle.
+#[derive(Default)]
+struct Answers {
+    token: Option<String>,
+    results: Vec<(&'static str, Result<(), CallbackError>)>,
+}
+
+/// A task takes one answer: AWS refuses a reused token with TaskTimedOut
+/// ("Provided task does not exist anymore"), whatever the second answer.
+/// Compatibility (crate docs, Execution): a heartbeat after the answer is
+/// refused too, which AWS's recordings do not show.
+#[test]
+fn a_second_answer_for_a_token_is_refused() {
+    let m = machine(callback_task(json!({})));
+    let execution = m.execution();
+    let handle = execution.handle();
+    let answers = Arc::new(Mutex::new(Answers::default()));
+    let seen = answers.clone();
+    let executor = sync_task_fn(move |r: TaskRequest<'_>| {
+        let token = r.task_token.unwrap_or_default();
+        let mut seen = seen.lock().unwrap();
+        seen.token = Some(token.to_owned());
+        let tries = [
+            ("success", handle.send_task_success(token, json!("first"))),
+            ("success", handle.send_task_success(token, json!("second"))),
+            ("failure", handle.send_task_failure(token, Some("E"), None)),
+            ("heartbeat", handle.send_task_heartbeat(token)),
+        ];
+        seen.results.extend(tries);
+        Ok(json!({}))
+    });
+    let o = futures::executor::block_on(execution.run(&executor, json!({})));
+    assert_eq!(o.output, Some(json!("first")));
+    let refused = Err(CallbackError::TaskTimedOut);
+    let answers = answers.lock().unwrap();
+    assert_eq!(answers.results[0], ("success", Ok(())));
+    assert_eq!(answers.results[1], ("success", refused.clone()));
+    assert_eq!(answers.results[2], ("failure", refused.clone()));
+    assert_eq!(answers.results[3], ("heartbeat", refused));
+}
+
+/// The AWS error for each token nobody waits for: one the execution never
+/// issued (InvalidToken, as AWS recorded for `NoSuchTaskToken`), one whose
+/// task timed out, one of an execution that ended (both TaskTimedOut: the
+/// task is closed; chosen from AWS's reference, not recorded: see
+/// Compatibility in the crate docs).
+#[test]
+fn answers_nobody_waits_for_get_aws_errors() {
+    let mut def = callback_task(
+        json!({"TimeoutSeconds": 5, "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": null, "Next": "Later"}]}),
+    );
+    def["States"]["Later"] = json!({"Type": "Task", "Resource": LAMBDA, "End": true});
+    let m = machine(def);
+    let execution = m.execution().with_virtual_time();
+    let handle = execution.handle();
+    let answers = Arc::new(Mutex::new(Answers::default()));
+    let seen = answers.clone();
+    let executor = sync_task_fn(move |r: TaskRequest<'_>| {
+        let mut seen = seen.lock().unwrap();
+        match (r.task_token, seen.token.clone()) {
+            // the callback task: nobody answers, it times out
+            (Some(token), _) => seen.token = Some(token.to_owned()),
+            // the next state: answer the task that timed out
+            (None, Some(old)) => {
+                let late = handle.send_task_success(&old, json!("late"));
+                seen.results.push(("timed out", late));
+            }
+            (None, None) => {}
+        }
+        Ok(json!({}))
+    });
+    let after_the_end = execution.handle();
+    let o = futures::executor::block_on(execution.run(&executor, json!({})));
+    assert_eq!(o.status, Status::Succeeded);
+    let answers = answers.lock().unwrap();
+    let token = answers.token.as_deref().unwrap();
+    let (closed, invalid) = (
+        Err(CallbackError::TaskTimedOut),
+        Err(CallbackError::InvalidToken),
+    );
+    assert_eq!(answers.results, [("timed out", closed.clone())]);
+    assert_eq!(after_the_end.send_task_success(token, json!(1)), closed);
+    assert_eq!(after_the_end.send_task_failure(token, None, None), closed);
+    assert_eq!(after_the_end.send_task_heartbeat(token), closed);
+    assert_eq!(
+        after_the_end.send_task_success("NoSuchTaskToken", json!(1)),
+        invalid
+    );
+    assert_eq!(
+        after_the_end.send_task_failure("NoSuchTaskToken", None, None),
+        invalid
+    );
+    assert_eq!(
+        after_the_end.send_task_heartbeat("NoSuchTaskToken"),
+        invalid
+    );
 }
 
 #[test]
