@@ -234,6 +234,7 @@ impl<'a> Run<'a> {
     pub(crate) fn pause(&self) -> Pause<'_> {
         Pause {
             busy: &self.busy,
+            aborted: &self.shared.aborted,
             held: None,
         }
     }
@@ -294,9 +295,13 @@ pub(crate) const YIELD_EVERY: u64 = 256;
 /// Returns `Pending` once, waking its task at once, then `Ready`: a
 /// runtime-agnostic yield, after which the [`Drive`] sees an abort. It
 /// counts as busy meanwhile, so a virtual clock does not move: the
-/// execution is not idle, it is letting others run.
+/// execution is not idle, it is letting others run. Once the execution is
+/// aborted it never ends (the abort woke the [`Drive`], which drops the
+/// execution): no line of states enters another state, even when an
+/// enclosing Map or Parallel polls it again before the [`Drive`] does.
 pub(crate) struct Pause<'a> {
     busy: &'a AtomicUsize,
+    aborted: &'a std::sync::atomic::AtomicBool,
     held: Option<BusyGuard<'a>>,
 }
 
@@ -307,6 +312,9 @@ impl std::future::Future for Pause<'_> {
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<()> {
+        if self.aborted.load(Ordering::Relaxed) {
+            return std::task::Poll::Pending;
+        }
         if self.held.take().is_some() {
             return std::task::Poll::Ready(());
         }

@@ -21,6 +21,7 @@ use crate::jsonpath::template::PayloadTemplate;
 use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
 use serde_json::{Map, Value};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::task::Poll;
@@ -448,7 +449,7 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
         let mut failure: Option<(usize, Failure)> = None;
         // iterations are launched in batches, each polled once at once: one
         // that completes without waiting never enters the FuturesUnordered
-        let mut batch = Vec::new();
+        let mut batch = VecDeque::new();
         loop {
             while running.len() + batch.len() < limit && failure.is_none() {
                 let Some((index, item)) = pending.next() else {
@@ -463,7 +464,7 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
                             self.prev_start,
                             index,
                         );
-                        batch.push((index, input, id));
+                        batch.push_back((index, input, id));
                     }
                     Err(e) => {
                         failure = Some((usize::MAX, selector.error(e, self.prev_start)));
@@ -504,17 +505,21 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
     /// Starts the iterations of `batch`, one future at a time (iterations
     /// that do not wait never live at the same time); gives those done in
     /// their first poll. Their outputs go to the results at once, their
-    /// events follow the batch.
+    /// events follow the batch. An iteration that pauses (see
+    /// [`Run::pause_due`]) leaves the rest of the batch for later: they
+    /// would pause at once too, and all live at the same time. A failure
+    /// drops the rest.
     async fn launch(
         &mut self,
-        batch: &mut Vec<(usize, Payload, u64)>,
+        batch: &mut VecDeque<(usize, Payload, u64)>,
         running: &mut FuturesUnordered<Iteration<'a>>,
         failed: bool,
     ) -> Completed {
         let mut completed = Completed::default();
         let (processor, plan) = self.machine;
-        for (index, input, id) in batch.drain(..) {
+        while let Some((index, input, id)) = batch.pop_front() {
             if failed || completed.failed.is_some() {
+                batch.clear();
                 break;
             }
             let child = Thread::new(
@@ -535,6 +540,12 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
             } else {
                 run_sub(self.run, (processor, plan), input, child)
             };
+            if self.run.pause_due() {
+                // its first poll pauses: left to the FuturesUnordered, whose
+                // poll then returns Pending to the caller's executor
+                running.push(Iteration { index, future: fut });
+                break;
+            }
             match futures::poll!(&mut fut) {
                 Poll::Ready(outcome) => self.complete(&mut completed, index, outcome),
                 Poll::Pending => running.push(Iteration { index, future: fut }),
