@@ -165,6 +165,28 @@ fn a_loop_that_never_waits_yields_every_256_transitions() {
     assert_eq!((pending, wakes.0.load(Ordering::SeqCst)), (78, 78));
 }
 
+/// A pause is not idleness: a virtual clock does not move while a loop
+/// that never waits yields, so a Wait in the other branch ends after the
+/// loop (whose 2,001 transitions yield 7 times), as with any other clock.
+#[test]
+fn a_yield_does_not_move_a_virtual_clock() {
+    let wait =
+        json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 10, "End": true}}});
+    let def = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true,
+        "Branches": [wait, endless_loop("B", 1_000)]}}});
+    let o = crate::common::run_recorded(
+        &machine(def),
+        &sync_task_fn(|r| Ok(r.parameters)),
+        json!({"i": 0}),
+    );
+    let types: Vec<&str> = o.history.unwrap().iter().map(|e| e.event_type).collect();
+    let position = |ty: &str| types.iter().position(|t| *t == ty);
+    assert!(
+        position("WaitStateExited") > position("SucceedStateExited"),
+        "{types:?}"
+    );
+}
+
 /// An executor that aborts the execution (through `handle`) at its call
 /// number `at` and counts its calls in `calls`.
 fn aborting_executor(
