@@ -181,9 +181,10 @@ fn a_yield_does_not_move_a_virtual_clock() {
     );
     let types: Vec<&str> = o.history.unwrap().iter().map(|e| e.event_type).collect();
     let position = |ty: &str| types.iter().position(|t| *t == ty);
+    let (wait, loop_end) = (position("WaitStateExited"), position("SucceedStateExited"));
     assert!(
-        position("WaitStateExited") > position("SucceedStateExited"),
-        "{types:?}"
+        wait > loop_end,
+        "Wait exited at {wait:?}, the loop at {loop_end:?}"
     );
 }
 
