@@ -712,6 +712,18 @@ fn task_retries_end_at_the_history_event_limit() {
     );
 }
 
+/// With the default limits (AWS's 25,000 events) the history-event limit
+/// ends an always-failing task first: 2 + 3 x 8,333 events.
+#[test]
+fn task_retries_end_at_the_default_event_limit() {
+    let (o, calls) = run_failing(failing_task(), Limits::default(), 100_000);
+    let cause = "the execution exceeded the limit of 25000 history events".to_owned();
+    assert_eq!(
+        (error_owned(&o), calls),
+        ((Some("States.Runtime"), Some(cause)), 8_333)
+    );
+}
+
 /// A retried Parallel counts its retries too: each attempt is the branch's
 /// Task and the retry, two transitions, so 500 calls fit in 1000.
 #[test]
