@@ -502,6 +502,24 @@ fn answers_nobody_waits_for_get_aws_errors() {
     );
 }
 
+/// The errors carry AWS's codes and messages (the message of
+/// InvalidToken as recorded, that of TaskTimedOut from public reports).
+#[test]
+fn callback_errors_name_themselves_as_aws_does() {
+    let timed_out = CallbackError::TaskTimedOut;
+    let invalid = CallbackError::InvalidToken;
+    let message = "Task Timed Out: 'Provided task does not exist anymore'";
+    assert_eq!(
+        (timed_out.name(), timed_out.to_string().as_str()),
+        ("TaskTimedOut", message)
+    );
+    let message = "Invalid Token: 'Invalid token'";
+    assert_eq!(
+        (invalid.name(), invalid.to_string().as_str()),
+        ("InvalidToken", message)
+    );
+}
+
 #[test]
 fn callback_failure_is_a_task_error() {
     let executor = sync_task_fn(|r: TaskRequest<'_>| {
