@@ -277,6 +277,9 @@ struct VirtualState {
     seq: u64,
     sleepers: BinaryHeap<Reverse<(Deadline, u64)>>,
     slots: std::collections::HashMap<u64, Arc<Mutex<SleepSlot>>>,
+    /// The size of `sleepers` at which the deadlines of dropped sleeps are
+    /// cleared out (see [`compact`]).
+    compact_at: usize,
 }
 
 impl fmt::Debug for VirtualClock {
@@ -307,6 +310,7 @@ impl VirtualClock {
                 seq: 0,
                 sleepers: BinaryHeap::new(),
                 slots: Default::default(),
+                compact_at: MIN_COMPACT,
             })),
         }
     }
@@ -347,6 +351,26 @@ enum Deadline {
 
 fn prune(state: &mut VirtualState) {
     state.slots.retain(|_, slot| Arc::strong_count(slot) > 1);
+}
+
+/// The fewest deadlines kept before [`compact`] runs.
+const MIN_COMPACT: usize = 64;
+
+/// Clears out the deadlines of sleeps dropped before they were due (a task
+/// timeout whose call answered first leaves one behind at every attempt of
+/// a retry loop) once there are twice as many deadlines as after the last
+/// clear-out: memory stays proportional to the live sleeps, at an
+/// amortised constant cost per sleep.
+fn compact(state: &mut VirtualState) {
+    if state.sleepers.len() < state.compact_at {
+        return;
+    }
+    prune(state);
+    let VirtualState {
+        sleepers, slots, ..
+    } = state;
+    sleepers.retain(|Reverse((_, id))| slots.contains_key(id));
+    state.compact_at = MIN_COMPACT.max(2 * state.sleepers.len());
 }
 
 /// Wakes every sleep due by `limit`, moving the clock to the latest
@@ -439,6 +463,7 @@ impl Future for VirtualSleep<'_> {
             done: false,
             waker: Some(cx.waker().clone()),
         }));
+        compact(&mut state);
         state.sleepers.push(Reverse((deadline, id)));
         state.slots.insert(id, slot.clone());
         drop(state);
@@ -450,6 +475,23 @@ impl Future for VirtualSleep<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A sleep dropped before it is due (a task timeout whose call
+    /// answered first) leaves nothing behind for long: however many there
+    /// were, the clock keeps a bounded number of deadlines.
+    #[test]
+    fn dropped_virtual_sleeps_do_not_accumulate() {
+        let clock = VirtualClock::starting_at(SystemTime::UNIX_EPOCH);
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        for _ in 0..10_000 {
+            let mut sleep = clock.sleep(Duration::from_secs(3600));
+            assert!(sleep.as_mut().poll(&mut cx).is_pending());
+        }
+        let state = clock.lock();
+        let kept = (state.sleepers.len(), state.slots.len());
+        assert!(kept.0 <= MIN_COMPACT && kept.1 <= MIN_COMPACT, "{kept:?}");
+    }
 
     #[test]
     fn virtual_sleep_completes_when_idle_and_moves_time() {

@@ -315,18 +315,44 @@ impl CallbackSender {
     }
 }
 
-/// Why a callback was refused.
+/// Why a callback was refused: the errors of AWS's SendTaskSuccess,
+/// SendTaskFailure and SendTaskHeartbeat. [`name`](Self::name) gives
+/// AWS's error code, the `Display` text AWS's message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CallbackError {
-    /// No task of this execution waits for this token (unknown token, or
-    /// the task already finished, timed out or was aborted).
+    /// The task of this token is closed: it has its answer already (a
+    /// token takes one success or failure), it timed out or was aborted,
+    /// or its execution ended. AWS: `TaskTimedOut`, "Provided task does
+    /// not exist anymore".
+    TaskTimedOut,
+    /// The execution never issued this token. AWS: `InvalidToken`.
+    InvalidToken,
+    /// AWS's answer for an activity that does not exist; stepfn's
+    /// executions answer [`TaskTimedOut`](Self::TaskTimedOut) or
+    /// [`InvalidToken`](Self::InvalidToken) instead.
     TaskDoesNotExist,
+}
+
+impl CallbackError {
+    /// AWS's error code: `TaskTimedOut`, `InvalidToken`,
+    /// `TaskDoesNotExist`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CallbackError::TaskTimedOut => "TaskTimedOut",
+            CallbackError::InvalidToken => "InvalidToken",
+            CallbackError::TaskDoesNotExist => "TaskDoesNotExist",
+        }
+    }
 }
 
 impl fmt::Display for CallbackError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            CallbackError::TaskTimedOut => {
+                f.write_str("Task Timed Out: 'Provided task does not exist anymore'")
+            }
+            CallbackError::InvalidToken => f.write_str("Invalid Token: 'Invalid token'"),
             CallbackError::TaskDoesNotExist => {
                 f.write_str("no task of this execution waits for this token")
             }

@@ -260,6 +260,20 @@
 //! * A Distributed Map's `MapStateExited` follows `MapRunStarted`, as every
 //!   AWS recording since November 2024 shows; older recordings follow
 //!   `MapRunSucceeded` (they are marked superseded in the conformance list).
+//! * Callback answers ([`ExecutionHandle::send_task_success`] and its
+//!   siblings, [`CallbackSender`]) are refused as AWS's SendTask* APIs
+//!   refuse them: a task takes one success or failure, and a second
+//!   answer, an answer for a task that timed out or was aborted, and one
+//!   after the execution ended are [`CallbackError::TaskTimedOut`] (AWS's
+//!   answer to a reused token, "Provided task does not exist anymore", in
+//!   public reports; its reference describes the error as a token whose
+//!   task is closed). A token the execution never issued is
+//!   [`CallbackError::InvalidToken`], as AWS recorded for a made-up token.
+//!   Not recorded, chosen: a heartbeat after the answer is refused too; a
+//!   made-up token that starts with the execution's token prefix is
+//!   `TaskTimedOut`; a handle answers only its own execution's tokens
+//!   (another execution's is `InvalidToken`); `TaskDoesNotExist` (AWS: an
+//!   activity that does not exist) is never returned.
 //! * A Wait `SecondsPath` of 2^31 seconds or more fails with `Wait state
 //!   delay is too long.`, the limit AWS recorded for `Timestamp` (its limit
 //!   for `SecondsPath` is not recorded).

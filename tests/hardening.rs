@@ -165,7 +165,7 @@ fn deep_callback_output_for_an_unknown_token_is_refused() {
         let handle = machine.execution().handle();
         handle.send_task_success("no-such-token", deep(100_000))
     });
-    assert_eq!(refused, Err(stepfn::CallbackError::TaskDoesNotExist));
+    assert_eq!(refused, Err(stepfn::CallbackError::InvalidToken));
 }
 
 #[test]
@@ -175,11 +175,12 @@ fn deep_callback_output_nobody_reads_is_dropped_safely() {
             "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
             "Parameters": {"token.$": "$$.Task.Token"}, "End": true}}}))
         .expect("valid machine");
-        // answered twice: the second, deep answer is never read
+        // answered twice: the second, deep answer is refused and dropped
         let executor = sync_task_fn(|request| {
             let callback = request.callback().expect("a callback task");
             callback.send_success(json!("first")).expect("accepted");
-            callback.send_success(deep(100_000)).expect("queued");
+            let second = callback.send_success(deep(100_000));
+            assert_eq!(second, Err(stepfn::CallbackError::TaskTimedOut));
             Ok(json!({}))
         });
         futures::executor::block_on(machine.execute(&executor, json!({})))

@@ -40,7 +40,8 @@ pub(crate) struct Run<'a> {
     pub limits: &'a Limits,
     pub shared: &'a std::sync::Arc<Shared>,
     pub rng: Mutex<SmallRng>,
-    /// Task calls in flight: a virtual clock does not move while any is.
+    /// Task calls in flight and [`Pause`]s: a virtual clock does not move
+    /// while any is.
     pub busy: AtomicUsize,
     pub transitions: AtomicU64,
     /// Who the execution is, resolved when first needed (context object,
@@ -218,6 +219,26 @@ impl<'a> Run<'a> {
         exceeded_error(name, exceeded, self.limits.max_depth)
     }
 
+    /// True when the walk should [`pause`](Self::pause) before its next
+    /// transition: once every [`YIELD_EVERY`] transitions, and at every
+    /// transition once the execution is aborted (so that the future
+    /// polling it sees the abort). One load of the counter and one of the
+    /// abort flag.
+    #[inline]
+    pub(crate) fn pause_due(&self) -> bool {
+        let transitions = self.transitions.load(Ordering::Relaxed);
+        transitions % YIELD_EVERY == YIELD_EVERY - 1 || self.shared.aborted.load(Ordering::Relaxed)
+    }
+
+    /// Gives the caller's executor a turn: see [`Pause`].
+    pub(crate) fn pause(&self) -> Pause<'_> {
+        Pause {
+            busy: &self.busy,
+            aborted: &self.shared.aborted,
+            held: None,
+        }
+    }
+
     pub(crate) fn random(&self) -> f64 {
         self.rng
             .lock()
@@ -262,6 +283,44 @@ impl Drop for BusyGuard<'_> {
     fn drop(&mut self) {
         let n = self.0.load(Ordering::Relaxed);
         self.0.store(n.saturating_sub(1), Ordering::Relaxed);
+    }
+}
+
+/// How many transitions an execution makes, at most, before it yields to
+/// the caller's executor (states that never wait, such as a Pass/Choice
+/// loop, would otherwise run inside one poll for as long as they loop).
+/// A power of two: the check is a mask and a compare.
+pub(crate) const YIELD_EVERY: u64 = 256;
+
+/// Returns `Pending` once, waking its task at once, then `Ready`: a
+/// runtime-agnostic yield, after which the [`Drive`] sees an abort. It
+/// counts as busy meanwhile, so a virtual clock does not move: the
+/// execution is not idle, it is letting others run. Once the execution is
+/// aborted it never ends (the abort woke the [`Drive`], which drops the
+/// execution): no line of states enters another state, even when an
+/// enclosing Map or Parallel polls it again before the [`Drive`] does.
+pub(crate) struct Pause<'a> {
+    busy: &'a AtomicUsize,
+    aborted: &'a std::sync::atomic::AtomicBool,
+    held: Option<BusyGuard<'a>>,
+}
+
+impl std::future::Future for Pause<'_> {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.aborted.load(Ordering::Relaxed) {
+            return std::task::Poll::Pending;
+        }
+        if self.held.take().is_some() {
+            return std::task::Poll::Ready(());
+        }
+        self.held = Some(BusyGuard::new(self.busy));
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
     }
 }
 

@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// State shared between a running execution and its handles.
 #[derive(Default)]
@@ -17,17 +17,40 @@ pub(crate) struct Shared {
     pub(super) abort_reason: Mutex<Option<(Option<String>, Option<String>)>>,
     pub(super) waker: futures::task::AtomicWaker,
     callbacks: Mutex<HashMap<String, CallbackSlot>>,
+    /// The first half of every task token this execution issues (random,
+    /// made with the first token): a token that starts with it and has no
+    /// task waiting belongs to a task already closed.
+    token_prefix: OnceLock<String>,
 }
 
 #[derive(Default)]
 struct CallbackSlot {
     messages: std::collections::VecDeque<CallbackMessage>,
     waker: Option<std::task::Waker>,
+    /// A success or failure is in: the task is closed to further answers.
+    answered: bool,
 }
 
 impl Shared {
     fn lock_callbacks(&self) -> std::sync::MutexGuard<'_, HashMap<String, CallbackSlot>> {
         self.callbacks.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A new task token: this execution's prefix and 128 random bits, both
+    /// from the OS random source (a host may hand tokens to other
+    /// systems).
+    pub(crate) fn new_token(&self) -> String {
+        let prefix = self
+            .token_prefix
+            .get_or_init(|| uuid::Uuid::new_v4().simple().to_string());
+        format!("{prefix}{}", uuid::Uuid::new_v4().simple())
+    }
+
+    /// True when `token` has the shape of the tokens this execution issues.
+    fn issued(&self, token: &str) -> bool {
+        self.token_prefix
+            .get()
+            .is_some_and(|p| token.len() == 2 * p.len() && token.starts_with(p.as_str()))
     }
 
     pub(crate) fn register(&self, token: &str) {
@@ -67,21 +90,31 @@ impl Shared {
 }
 
 impl CallbackSink for Shared {
+    /// Takes `message` for the task waiting for `token`, as AWS's
+    /// SendTask* APIs do: a token this execution never issued is
+    /// `InvalidToken`; one whose task is closed (answered already, timed
+    /// out, aborted, or its execution ended) is `TaskTimedOut`.
     fn send(&self, token: &str, message: CallbackMessage) -> Result<(), CallbackError> {
         let mut callbacks = self.lock_callbacks();
-        let Some(slot) = callbacks.get_mut(token) else {
-            drop(callbacks);
-            // the output may be nested too deeply for a recursive drop
-            if let CallbackMessage::Success(output) = message {
-                crate::json::dismantle(output);
+        let refused = match callbacks.get_mut(token) {
+            Some(slot) if !slot.answered => {
+                slot.answered = !matches!(message, CallbackMessage::Heartbeat);
+                slot.messages.push_back(message);
+                if let Some(w) = slot.waker.take() {
+                    w.wake();
+                }
+                return Ok(());
             }
-            return Err(CallbackError::TaskDoesNotExist);
+            Some(_) => CallbackError::TaskTimedOut,
+            None if self.issued(token) => CallbackError::TaskTimedOut,
+            None => CallbackError::InvalidToken,
         };
-        slot.messages.push_back(message);
-        if let Some(w) = slot.waker.take() {
-            w.wake();
+        drop(callbacks);
+        // the output may be nested too deeply for a recursive drop
+        if let CallbackMessage::Success(output) = message {
+            crate::json::dismantle(output);
         }
-        Ok(())
+        Err(refused)
     }
 }
 
@@ -105,6 +138,14 @@ impl ExecutionHandle {
     /// in-flight task futures, Map iterations and branches are dropped.
     /// Aborting before the run starts aborts it at once; aborting a
     /// finished execution does nothing.
+    ///
+    /// The abort is seen before the next state any line of the execution
+    /// enters (and before the next retry), even when its states never
+    /// wait: the engine checks for it at every transition, and besides
+    /// yields to the caller's executor once every 256 transitions (it
+    /// wakes its task and returns `Pending` once), so that on a
+    /// single-threaded runtime the task that aborts gets a turn. It may be
+    /// called from any thread, or from inside a task executor.
     pub fn abort(&self) {
         self.abort_with(None, None);
     }
@@ -131,14 +172,20 @@ impl ExecutionHandle {
     }
 
     /// Completes the task waiting for `token` with `output` (AWS's
-    /// SendTaskSuccess).
+    /// SendTaskSuccess). A task takes one answer: once it has a success or
+    /// a failure, a second one is refused with
+    /// [`CallbackError::TaskTimedOut`], as AWS refuses a reused token; so
+    /// is a token whose task timed out or was aborted, or whose execution
+    /// ended. A token this execution never issued is
+    /// [`CallbackError::InvalidToken`].
     pub fn send_task_success(&self, token: &str, output: Value) -> Result<(), CallbackError> {
         self.shared.send(token, CallbackMessage::Success(output))
     }
 
     /// Fails the task waiting for `token` (AWS's SendTaskFailure); Retry
     /// and Catch see `error` (default `States.TaskFailed`... as AWS: an
-    /// empty name when `None`) and `cause`.
+    /// empty name when `None`) and `cause`. Refused as
+    /// [`send_task_success`](Self::send_task_success) is.
     pub fn send_task_failure(
         &self,
         token: &str,
@@ -150,7 +197,9 @@ impl ExecutionHandle {
     }
 
     /// Keeps the task waiting for `token` alive (AWS's SendTaskHeartbeat):
-    /// its `HeartbeatSeconds` starts over.
+    /// its `HeartbeatSeconds` starts over. Refused as
+    /// [`send_task_success`](Self::send_task_success) is (a task that has
+    /// its answer is closed).
     pub fn send_task_heartbeat(&self, token: &str) -> Result<(), CallbackError> {
         self.shared.send(token, CallbackMessage::Heartbeat)
     }

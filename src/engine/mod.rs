@@ -131,10 +131,13 @@ pub struct Limits {
     /// 10,485,760). `None` turns the check off.
     pub max_variables_total_bytes: Option<usize>,
     /// Most history events one execution may produce (AWS: 25,000),
-    /// counted whether or not the history is recorded. `None`: no limit.
+    /// counted whether or not the history is recorded, and checked before
+    /// each state is entered and each retry. `None`: no limit.
     pub max_history_events: Option<u64>,
-    /// Most state transitions (states entered) one execution may make, so
-    /// that a Choice loop cannot spin forever. `None`: no limit.
+    /// Most state transitions one execution may make (states entered, and
+    /// retries: AWS counts a retry as a transition), so that neither a
+    /// Choice loop nor a retrier with a huge `MaxAttempts` can spin
+    /// forever. `None`: no limit.
     pub max_transitions: Option<u64>,
 }
 
@@ -421,7 +424,11 @@ impl<'m> Execution<'m> {
         }
     }
 
-    /// Runs the execution to its end.
+    /// Runs the execution to its end. The future yields (wakes its task
+    /// and returns `Pending` once) every 256 state transitions, so that a
+    /// long run of states that never wait shares the caller's executor
+    /// with other tasks; it is otherwise pending only while a task, a
+    /// Wait or a retry's back-off waits.
     pub async fn run<E>(self, executor: &E, input: Value) -> Outcome
     where
         E: TaskExecutor + ?Sized,

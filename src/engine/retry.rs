@@ -123,7 +123,11 @@ pub fn delay(retrier: &Retrier, attempt: u64, random: f64) -> Duration {
 /// Runs `$attempt` (an expression awaiting one attempt, with `$rc` the
 /// retry count) under `$retriers`, each with its own attempt counter,
 /// until it succeeds or no retrier takes the error; then emits `$failed`
-/// (Map/Parallel) on the state `$cx` and gives the final failure.
+/// (Map/Parallel) on the state `$cx` and gives the final failure. Each
+/// retry counts as a state transition (as AWS bills it) and checks the
+/// execution's budgets, so a retrier with a huge `MaxAttempts` ends at the
+/// transition or history-event limit with the error a Choice loop gets;
+/// nothing is kept per attempt.
 macro_rules! retry_loop {
     ($cx:ident, $retriers:expr, $failed:expr, $rc:ident => $attempt:expr) => {
         'retry: {
@@ -148,6 +152,17 @@ macro_rules! retry_loop {
                 ) else {
                     break failure;
                 };
+                // a retry is a transition like any other: it counts
+                // against the execution's transition and event budgets
+                // (else a huge MaxAttempts spins past them)
+                if let Err(f) = $cx.run.check_budgets($cx.th) {
+                    break 'retry Err(f);
+                }
+                // and may give the caller's executor a turn (an abort is
+                // seen there)
+                if $cx.run.pause_due() {
+                    $cx.run.pause().await;
+                }
                 let r = &retriers[i];
                 let delay = $crate::engine::retry::delay(r, counters[i], $cx.run.random());
                 counters[i] += 1;

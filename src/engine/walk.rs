@@ -325,15 +325,30 @@ pub(crate) fn run_sub<'x>(
 /// Walks `sm` from its start to its end on `th`.
 pub(crate) async fn walk<'x>(
     run: &'x Run<'x>,
+    machine: (&'x SubMachine, &'x SubPlan),
+    input: Payload,
+    th: &mut Thread<'x>,
+) -> Result<Payload, Failure> {
+    walk_from(run, machine, machine.1.start, input, th).await
+}
+
+/// Walks `sm` from state `next` to its end on `th`, pausing when
+/// [`pause_due`](Run::pause_due) (so that the caller's executor gets a
+/// turn and an abort is seen).
+async fn walk_from<'x>(
+    run: &'x Run<'x>,
     (sm, plan): (&'x SubMachine, &'x SubPlan),
+    mut next: Next,
     mut input: Payload,
     th: &mut Thread<'x>,
 ) -> Result<Payload, Failure> {
-    let mut next = plan.start;
     loop {
         let Some((state, sp)) = lookup(sm, plan, next, th.cursor)? else {
             return Ok(input);
         };
+        if run.pause_due() {
+            run.pause().await;
+        }
         let mut cx = arrive(run, (state, sp), &input.value, th)?;
         let step = if settles_at_once(&state.kind) {
             settle(&mut cx, input)?
@@ -345,15 +360,24 @@ pub(crate) async fn walk<'x>(
     }
 }
 
+/// A sub-machine run without a future: its end, or (when it had to
+/// pause) the future of the rest of its walk.
+pub(crate) enum Settled<'x> {
+    Done(SubOutcome),
+    Paused(BoxFuture<'x, SubOutcome>),
+}
+
 /// Runs a sub-machine whose states never wait (its plan is
 /// [`settles`](SubPlan::settles)) from its start to its end, without a
-/// future.
+/// future; when a [pause](Run::pause_due) is due, gives the rest of the
+/// walk as a future instead, which pauses first.
 pub(crate) fn run_sub_now<'x>(
     run: &'x Run<'x>,
-    (sm, plan): (&'x SubMachine, &'x SubPlan),
+    machine: (&'x SubMachine, &'x SubPlan),
     mut input: Payload,
     mut th: Thread<'x>,
-) -> SubOutcome {
+) -> Settled<'x> {
+    let (sm, plan) = machine;
     let mut next = plan.start;
     let result = loop {
         let (state, sp) = match lookup(sm, plan, next, th.cursor) {
@@ -361,6 +385,12 @@ pub(crate) fn run_sub_now<'x>(
             Ok(None) => break Ok(input),
             Err(f) => break Err(f),
         };
+        if run.pause_due() {
+            return Settled::Paused(Box::pin(async move {
+                let result = walk_from(run, machine, next, input, &mut th).await;
+                SubOutcome::ended(result, &th)
+            }));
+        }
         let step = arrive(run, (state, sp), &input.value, &mut th)
             .and_then(|mut cx| settle(&mut cx, input));
         match step {
@@ -371,7 +401,7 @@ pub(crate) fn run_sub_now<'x>(
             Err(f) => break Err(f),
         }
     };
-    SubOutcome::ended(result, &th)
+    Settled::Done(SubOutcome::ended(result, &th))
 }
 
 /// The state `next` names and its plan; `None` at the end of the
@@ -634,9 +664,9 @@ impl StateCx<'_, '_> {
 }
 
 impl Run<'_> {
-    /// Counts a transition (a state entered on `th`) and checks the
-    /// execution's budgets: transitions and history events.
-    fn check_budgets(&self, th: &Thread<'_>) -> Result<(), Failure> {
+    /// Counts a transition (a state entered on `th`, or a retry) and
+    /// checks the execution's budgets: transitions and history events.
+    pub(crate) fn check_budgets(&self, th: &Thread<'_>) -> Result<(), Failure> {
         let transitions = bump(&self.transitions);
         if let Some(max) = self.limits.max_transitions {
             if transitions > max {

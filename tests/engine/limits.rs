@@ -642,3 +642,105 @@ fn built_objects_over_scalars_keep_a_true_bound() {
     let outcome = run_virtual(&task, &sync_task_fn(|_| Ok(json!(7))), json!({}));
     assert_eq!(outcome.output, Some(json!({"n": 2, "v": 7})));
 }
+
+// --- Retries count
+
+/// A retrier that never gives up: AWS's largest MaxAttempts, one second
+/// apart (virtual time: no real waiting).
+fn endless_retry() -> Value {
+    json!([{"ErrorEquals": ["States.ALL"], "MaxAttempts": 99_999_999, "IntervalSeconds": 1, "BackoffRate": 1.0}])
+}
+
+/// Runs `definition` on virtual time under `limits` with an executor that
+/// fails until its call number `until` (then succeeds: an execution that
+/// outlives its budgets ends SUCCEEDED); the input holds the items of a
+/// Map. Gives the outcome and the calls.
+fn run_failing(definition: Value, limits: Limits, until: u64) -> (Outcome, u64) {
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = calls.clone();
+    let executor = sync_task_fn(move |_r: TaskRequest<'_>| {
+        let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if n < until {
+            return Err(StatesError::new("Custom.Error", "again"));
+        }
+        Ok(json!("done"))
+    });
+    let sm = machine(definition);
+    let execution = sm.execution().with_virtual_time().with_limits(limits);
+    let o = futures::executor::block_on(execution.run(&executor, json!({"items": [1]})));
+    (o, calls.load(std::sync::atomic::Ordering::SeqCst))
+}
+
+fn failing_task() -> Value {
+    json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": LAMBDA, "Retry": endless_retry(), "End": true}}})
+}
+
+fn transitions(max: u64) -> Limits {
+    Limits::default().with_max_transitions(Some(max))
+}
+
+fn transition_error(max: u64) -> (Option<&'static str>, Option<String>) {
+    let cause = format!("the execution exceeded its budget of {max} state transitions");
+    (Some("States.Runtime"), Some(cause))
+}
+
+fn error_owned(o: &Outcome) -> (Option<&str>, Option<String>) {
+    (o.error.as_deref(), o.cause.clone())
+}
+
+/// Each retry is a transition (AWS bills retries as transitions): entering
+/// T is the first of the 1000, each retry one more, so the executor is
+/// called 1000 times and the 1000th retry ends the execution with the
+/// Choice loop's error.
+#[test]
+fn task_retries_end_at_the_transition_budget() {
+    let (o, calls) = run_failing(failing_task(), transitions(1000), 5000);
+    assert_eq!((error_owned(&o), calls), (transition_error(1000), 1000));
+}
+
+/// Each attempt records TaskScheduled, TaskStarted and TaskFailed: after
+/// ExecutionStarted and TaskStateEntered, the 16th attempt brings the
+/// history to 50 events and the next retry is refused.
+#[test]
+fn task_retries_end_at_the_history_event_limit() {
+    let limits = Limits::default().with_max_history_events(Some(50));
+    let (o, calls) = run_failing(failing_task(), limits, 5000);
+    let cause = "the execution exceeded the limit of 50 history events".to_owned();
+    assert_eq!(
+        (error_owned(&o), calls),
+        ((Some("States.Runtime"), Some(cause)), 16)
+    );
+}
+
+/// With the default limits (AWS's 25,000 events) the history-event limit
+/// ends an always-failing task first: 2 + 3 x 8,333 events.
+#[test]
+fn task_retries_end_at_the_default_event_limit() {
+    let (o, calls) = run_failing(failing_task(), Limits::default(), 100_000);
+    let cause = "the execution exceeded the limit of 25000 history events".to_owned();
+    assert_eq!(
+        (error_owned(&o), calls),
+        ((Some("States.Runtime"), Some(cause)), 8_333)
+    );
+}
+
+/// A retried Parallel counts its retries too: each attempt is the branch's
+/// Task and the retry, two transitions, so 500 calls fit in 1000.
+#[test]
+fn parallel_retries_count_as_transitions() {
+    let branch =
+        json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": LAMBDA, "End": true}}});
+    let def = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": [branch], "Retry": endless_retry(), "End": true}}});
+    let (o, calls) = run_failing(def, transitions(1000), 5000);
+    assert_eq!((error_owned(&o), calls), (transition_error(1000), 500));
+}
+
+/// As for Parallel: each Map attempt is its iteration's Task and the retry.
+#[test]
+fn map_retries_count_as_transitions() {
+    let processor =
+        json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": LAMBDA, "End": true}}});
+    let def = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": processor, "Retry": endless_retry(), "End": true}}});
+    let (o, calls) = run_failing(def, transitions(1000), 5000);
+    assert_eq!((error_owned(&o), calls), (transition_error(1000), 500));
+}

@@ -10,7 +10,8 @@ use crate::engine::events::{details, EventSink, KIND_NONE, KIND_TASK};
 use crate::engine::io::{self, ResultFields};
 use crate::engine::plan::SubPlan;
 use crate::engine::retry::{self, retry_loop};
-use crate::engine::walk::{prefixed, run_sub, run_sub_now, Failure, StateCx, Step, SubOutcome};
+use crate::engine::walk::SubOutcome;
+use crate::engine::walk::{prefixed, run_sub, run_sub_now, Failure, Settled, StateCx, Step};
 use crate::engine::walk::{Thread, Vars};
 use crate::error::StatesError;
 use crate::json::{build_cap, sub, Budget, Measure, Payload};
@@ -20,6 +21,7 @@ use crate::jsonpath::template::PayloadTemplate;
 use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
 use serde_json::{Map, Value};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::task::Poll;
@@ -575,7 +577,7 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
         let mut failure: Option<(usize, Failure)> = None;
         // iterations are launched in batches, each polled once at once: one
         // that completes without waiting never enters the FuturesUnordered
-        let mut batch = Vec::new();
+        let mut batch = VecDeque::new();
         // the inputs of the iterations running (or about to) are held to
         // the build cap: past it, the next iteration waits for one to end
         let cap = self
@@ -603,7 +605,7 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
                             self.prev_start,
                             index,
                         );
-                        batch.push((index, input, id));
+                        batch.push_back((index, input, id));
                     }
                     Err(e) => {
                         failure = Some((usize::MAX, selector.error(e, self.prev_start)));
@@ -644,17 +646,21 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
     /// Starts the iterations of `batch`, one future at a time (iterations
     /// that do not wait never live at the same time); gives those done in
     /// their first poll. Their outputs go to the results at once, their
-    /// events follow the batch.
+    /// events follow the batch. An iteration that pauses (see
+    /// [`Run::pause_due`]) leaves the rest of the batch for later: they
+    /// would pause at once too, and all live at the same time. A failure
+    /// drops the rest.
     async fn launch(
         &mut self,
-        batch: &mut Vec<(usize, Payload, u64)>,
+        batch: &mut VecDeque<(usize, Payload, u64)>,
         running: &mut FuturesUnordered<Iteration<'a>>,
         failed: bool,
     ) -> Completed {
         let mut completed = Completed::default();
         let (processor, plan) = self.machine;
-        for (index, input, id) in batch.drain(..) {
+        while let Some((index, input, id)) = batch.pop_front() {
             if failed || completed.failed.is_some() {
+                batch.clear();
                 break;
             }
             let child = Thread::new(
@@ -663,12 +669,24 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
                 self.sink,
                 Some(&self.slots[index]),
             );
-            if plan.settles {
-                let outcome = run_sub_now(self.run, (processor, plan), input, child);
-                self.complete(&mut completed, index, outcome);
-                continue;
+            let mut fut = if plan.settles {
+                match run_sub_now(self.run, (processor, plan), input, child) {
+                    Settled::Done(outcome) => {
+                        self.complete(&mut completed, index, outcome);
+                        continue;
+                    }
+                    // the rest runs as an iteration that waits
+                    Settled::Paused(rest) => rest,
+                }
+            } else {
+                run_sub(self.run, (processor, plan), input, child)
+            };
+            if self.run.pause_due() {
+                // its first poll pauses: left to the FuturesUnordered, whose
+                // poll then returns Pending to the caller's executor
+                running.push(Iteration { index, future: fut });
+                break;
             }
-            let mut fut = run_sub(self.run, (processor, plan), input, child);
             match futures::poll!(&mut fut) {
                 Poll::Ready(outcome) => self.complete(&mut completed, index, outcome),
                 Poll::Pending => running.push(Iteration { index, future: fut }),

@@ -8,7 +8,7 @@ use crate::engine::events::{self, EventSink, KIND_NONE, KIND_TASK};
 use crate::engine::inspect::NoInspect;
 use crate::engine::io::{self, ResultFields};
 use crate::engine::retry::{self, retry_loop};
-use crate::engine::walk::{run_sub, run_sub_now, Failure, StateCx, Step, SubOutcome};
+use crate::engine::walk::{run_sub, run_sub_now, Failure, Settled, StateCx, Step, SubOutcome};
 use crate::engine::walk::{Thread, Vars};
 use crate::json::{add, build_cap, Budget, Measure, Payload};
 use crate::jsonpath::data_flow;
@@ -117,7 +117,10 @@ async fn parallel_attempt<'x>(
         let mut failure = None;
         for (i, (branch, plan)) in branches {
             let input = Payload::new(input.value.clone(), input.bound);
-            let outcome = run_sub_now(run, (branch, plan), input, child(i));
+            let outcome = match run_sub_now(run, (branch, plan), input, child(i)) {
+                Settled::Done(outcome) => outcome,
+                Settled::Paused(rest) => rest.await,
+            };
             if let Some(f) = record(i, outcome) {
                 failure = Some(f);
                 break;

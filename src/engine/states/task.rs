@@ -118,8 +118,8 @@ async fn task_attempt<'x>(
             &fallback
         }
     };
-    let token =
-        (names.callback || names.sync || names.family == TaskFamily::Activity).then(new_token);
+    let token = (names.callback || names.sync || names.family == TaskFamily::Activity)
+        .then(|| cx.run.shared.new_token());
     // the context object of this attempt (RetryCount, Task.Token)
     let context = cx
         .context
@@ -393,16 +393,6 @@ async fn wait_callback(run: &Run<'_>, token: &str, heartbeat: Option<u64>) -> Ta
             CallbackMessage::Heartbeat => continue,
         }
     }
-}
-
-/// Task tokens come from the OS random source: a host may hand them to
-/// other systems.
-fn new_token() -> String {
-    format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    )
 }
 
 /// The message of a caught panic.
