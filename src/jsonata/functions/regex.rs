@@ -1,8 +1,10 @@
 //! `$match`, `$contains`, `$replace`, `$split`: with a string, a regex literal
-//! (JavaScript semantics through `regress`), or a custom matcher function.
+//! (JavaScript semantics through `crate::jsonata::regexp`, on the evaluation's
+//! step budget), or a custom matcher function.
 //! Offsets reported to expressions count UTF-16 units, as in JavaScript.
 
 use super::{arg, num_arg, str_arg, Args, Entry, Focus};
+use crate::jsonata::ast::RegexLit;
 use crate::jsonata::error::Raw;
 use crate::jsonata::eval::func::Func;
 use crate::jsonata::eval::value::{Obj, Val};
@@ -40,29 +42,33 @@ fn byte_at_utf16(s: &str, units: f64) -> usize {
     s.len()
 }
 
-fn regex_at<'a>(re: &regress::Regex, s: &str, from: usize) -> Option<Found<'a>> {
+fn regex_at<'a>(ev: &Ev<'_>, re: &RegexLit, s: &str, from: usize) -> R<Option<Found<'a>>> {
     if from > s.len() {
-        return None;
+        return Ok(None);
     }
-    let m = re.find_from(s, from).next()?;
-    let r = m.range();
+    let Some(m) = ev.regex_find(re, s, from)? else {
+        return Ok(None);
+    };
+    let Some(r) = m.first().cloned().flatten() else {
+        return Ok(None);
+    };
     let groups = m
-        .groups()
+        .iter()
         .skip(1)
-        .map(|g| g.and_then(|g| s.get(g)).unwrap_or("").to_string())
+        .map(|g| g.clone().and_then(|g| s.get(g)).unwrap_or("").to_string())
         .collect();
-    Some(Found {
+    Ok(Some(Found {
         text: s.get(r.clone()).unwrap_or("").to_string(),
         start: r.start,
         end: r.end,
         groups,
         next: None,
-    })
+    }))
 }
 
 /// The object a regex yields when called directly: `{match, start, end, groups}`.
-pub(crate) fn first_match_object<'a>(re: &regress::Regex, s: &str) -> Option<Val<'a>> {
-    regex_at(re, s, 0).map(|f| found_object(s, &f, false))
+pub(crate) fn first_match_object<'a>(ev: &Ev<'_>, re: &RegexLit, s: &str) -> R<Option<Val<'a>>> {
+    Ok(regex_at(ev, re, s, 0)?.map(|f| found_object(s, &f, false)))
 }
 
 fn found_object<'a>(s: &str, f: &Found<'a>, for_match: bool) -> Val<'a> {
@@ -115,13 +121,13 @@ impl<'e, 'a> Matches<'e, 'a> {
         let found = match regex {
             Some(r) => {
                 if !self.started {
-                    regex_at(&r.regex, &self.subject, 0)
+                    regex_at(self.ev, r, &self.subject, 0)?
                 } else {
                     let from = self.last.as_ref().map(|f| f.end).unwrap_or(0);
                     if from >= self.subject.len() {
                         None
                     } else {
-                        let f = regex_at(&r.regex, &self.subject, from);
+                        let f = regex_at(self.ev, r, &self.subject, from)?;
                         if f.as_ref().is_some_and(|f| f.text.is_empty()) {
                             return Err(
                                 Raw::new("D1004").val(serde_json::Value::String(r.source.clone()))
