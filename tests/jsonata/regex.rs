@@ -141,3 +141,16 @@ fn the_deepest_pattern_allowed_runs_on_a_small_stack() {
         .expect("no panic");
     assert_eq!(r, Ok(Some(json!("a"))));
 }
+
+/// Match offsets count UTF-16 units, counted on from one match to the next.
+#[test]
+fn offsets_of_successive_matches_count_utf16_units() {
+    assert_eq!(
+        eval("$match('😀a😀ab', /a/).index"),
+        Ok(Some(json!([2, 5])))
+    );
+    assert_eq!(
+        eval("$replace('é😀ab😀a', /a/, function($m){ $string($m.start) })"),
+        Ok(Some(json!("é😀3b😀7")))
+    );
+}

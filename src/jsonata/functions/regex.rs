@@ -31,6 +31,26 @@ fn utf16_len(s: &str) -> usize {
     s.encode_utf16().count()
 }
 
+/// UTF-16 offsets of byte offsets met in increasing order, each found by
+/// counting on from the last one (not from the start: a subject with many
+/// matches would be quadratic).
+#[derive(Default)]
+struct Utf16At {
+    byte: usize,
+    units: usize,
+}
+
+impl Utf16At {
+    fn get(&mut self, s: &str, byte: usize) -> usize {
+        if byte < self.byte {
+            *self = Utf16At::default();
+        }
+        self.units += utf16_len(s.get(self.byte..byte).unwrap_or(""));
+        self.byte = byte;
+        self.units
+    }
+}
+
 fn byte_at_utf16(s: &str, units: f64) -> usize {
     let mut count = 0.0;
     for (i, c) in s.char_indices() {
@@ -68,13 +88,13 @@ fn regex_at<'a>(ev: &Ev<'_>, re: &RegexLit, s: &str, from: usize) -> R<Option<Fo
 
 /// The object a regex yields when called directly: `{match, start, end, groups}`.
 pub(crate) fn first_match_object<'a>(ev: &Ev<'_>, re: &RegexLit, s: &str) -> R<Option<Val<'a>>> {
-    Ok(regex_at(ev, re, s, 0)?.map(|f| found_object(s, &f, false)))
+    Ok(regex_at(ev, re, s, 0)?.map(|f| found_object(s, &f, false, &mut Utf16At::default())))
 }
 
-fn found_object<'a>(s: &str, f: &Found<'a>, for_match: bool) -> Val<'a> {
+fn found_object<'a>(s: &str, f: &Found<'a>, for_match: bool, at: &mut Utf16At) -> Val<'a> {
     let mut o = Obj::new();
     o.insert("match".into(), Val::str(f.text.as_str()));
-    let start = utf16_len(s.get(..f.start).unwrap_or(""));
+    let start = at.get(s, f.start);
     if for_match {
         o.insert("index".into(), Val::Num(start as f64));
     } else {
@@ -216,8 +236,9 @@ fn match_<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a
     let mut out = Vec::new();
     if limit.is_none_or(|l| l > 0.0) {
         let mut m = Matches::new(ev, focus, matcher, &subject);
+        let mut at = Utf16At::default();
         while let Some(f) = m.next()? {
-            out.push(found_object(&subject, f, true));
+            out.push(found_object(&subject, f, true, &mut at));
             if limit.is_some_and(|l| out.len() as f64 >= l) {
                 break;
             }
@@ -342,6 +363,7 @@ fn replace<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'
         return Ok(Some(Val::str(out)));
     }
     let mut m = Matches::new(ev, focus, pattern, &subject);
+    let mut at = Utf16At::default();
     let mut position = 0;
     while let Some(f) = m.next()? {
         if limit.is_some_and(|l| count >= l) {
@@ -351,7 +373,7 @@ fn replace<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'
         let with = match &replacement {
             Some(r) if r.as_str().is_some() => substitute(r.as_str().unwrap_or(""), f),
             Some(r) if r.is_function() => {
-                let mo = found_object(&subject, f, false);
+                let mo = found_object(&subject, f, false, &mut at);
                 let res = ev.call_fn(r, vec![Some(mo)], &focus.env)?;
                 match res.as_ref().and_then(Val::as_str) {
                     Some(s) => s.to_string(),
