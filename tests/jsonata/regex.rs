@@ -154,3 +154,82 @@ fn offsets_of_successive_matches_count_utf16_units() {
         Ok(Some(json!("é😀3b😀7")))
     );
 }
+
+/// Random patterns (that JSONata's lexer can read) and subjects, generated
+/// and matched by V8 under node; each must give `$match` the same first match
+/// (undefined groups are `""`, as `$match` reports them) or the same refusal.
+const V8_CASES: &str = r#"
+let seed = 20260101;
+const rnd = n => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return (seed >>> 0) % n; };
+const atoms = ['a','b','.','\\d','\\w','\\s','\\W','[ab]','[^a]','[a-c]','[\\d-b]','\\b','\\B','^','$',
+  '\\1','\\2','A','\u03c3','\u03c2','\u03a3','\u017f','k','\\u212A','\u00df','\\x41','\\101','\\cJ','\\8',
+  'a{,2}','(?<n>a|b)','\\k<n>'];
+const quants = ['*','+','?','{2}','{1,3}','*?','+?','??','{0,2}?'];
+function gen(d) {
+  let out = '';
+  for (let i = 1 + rnd(4); i > 0; i--) {
+    const k = rnd(d > 0 ? 11 : 7);
+    let t = k < 7 ? atoms[rnd(atoms.length)]
+      : k === 7 ? '(' + gen(d - 1) + ')'
+      : k === 8 ? '(?:' + gen(d - 1) + '|' + gen(d - 1) + ')'
+      : k === 9 ? ['(?=', '(?!', '(?<=', '(?<!'][rnd(4)] + gen(d - 1) + ')'
+      : '(' + gen(d - 1) + '|' + gen(d - 1) + ')';
+    if (rnd(10) < 4 && !/^(\^|\$|\\b|\\B|\(\?<[=!])/.test(t)) t += quants[rnd(quants.length)];
+    out += t;
+  }
+  return out;
+}
+const alpha = ['a','b','A','B',' ','1','\n','\r','k','K','\u212A','\u03c3','\u03c2','\u03a3','s','S','\u017f','\u00e9','_','x'];
+for (let i = 0; i < 3000; i++) {
+  const p = gen(2), f = ['', 'i', 'm', 'im'][rnd(4)];
+  let s = '';
+  for (let j = rnd(12); j > 0; j--) s += alpha[rnd(alpha.length)];
+  let r;
+  try {
+    const m = new RegExp(p, f).exec(s);
+    r = m && { match: m[0], index: m.index, groups: m.slice(1).map(g => g === undefined ? '' : g) };
+  } catch (e) { r = 'error'; }
+  console.log(JSON.stringify({ p, f, s, r }));
+}
+"#;
+
+#[test]
+fn agrees_with_v8_when_node_is_installed() {
+    let Ok(out) = std::process::Command::new("node")
+        .args(["-e", V8_CASES])
+        .output()
+    else {
+        eprintln!("node is not installed: the differential check against V8 is skipped");
+        return;
+    };
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    let mut cases = 0;
+    let mut differ = Vec::new();
+    for line in text.lines() {
+        let case: Value = serde_json::from_str(line).expect("a case");
+        let (p, f) = (
+            case["p"].as_str().unwrap_or(""),
+            case["f"].as_str().unwrap_or(""),
+        );
+        let s = case["s"].clone();
+        let mut env = Env::new();
+        env.bind("s", &s);
+        let ours = match Expression::parse(&format!("$match($s, /{p}/{f}, 1)")) {
+            Err(e) if e.code() == "S0303" => json!("error"),
+            Err(e) => json!(format!("{}: {}", e.code(), e.message())),
+            Ok(e) => match e.evaluate(None, &env) {
+                Ok(Some(Value::Array(a))) => a.first().cloned().unwrap_or(Value::Null),
+                Ok(Some(v)) => v,
+                Ok(None) => Value::Null,
+                Err(e) => json!(format!("{}: {}", e.code(), e.message())),
+            },
+        };
+        cases += 1;
+        if ours != case["r"] {
+            differ.push(format!("/{p}/{f} on {s}: V8 {} stepfn {ours}", case["r"]));
+        }
+    }
+    assert_eq!(cases, 3000);
+    let first: Vec<_> = differ.iter().take(10).collect();
+    assert_eq!((differ.len(), first), (0, Vec::<&String>::new()));
+}
