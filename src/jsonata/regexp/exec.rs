@@ -325,7 +325,8 @@ impl Machine<'_, '_> {
                     ok
                 }
                 &Inst::Backref(g, back) => {
-                    let (a, b) = (self.slots[2 * g], self.slots[2 * g + 1]);
+                    let slot = |i: usize| self.slots.get(i).copied().unwrap_or(NONE);
+                    let (a, b) = (slot(2 * g), slot(2 * g + 1));
                     if a == NONE || b == NONE {
                         pc += 1;
                         true
