@@ -270,3 +270,37 @@ fn the_deepest_patterns_allowed_fit_a_small_stack() {
     // The mixed one may skip its lookahead loop: an empty match at 0.
     assert_eq!(r, [Ok(Some(Some(0..0))), Ok(Some(Some(1..2)))]);
 }
+
+mod hostile {
+    use super::super::Regex;
+    use proptest::prelude::*;
+
+    /// Pattern text made of the syntax's own characters, so most inputs get
+    /// past the first token.
+    fn pattern() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop::sample::select(vec![
+                "a", "b", "(", ")", "(?:", "(?=", "(?!", "(?<=", "(?<!", "(?<n>", "[", "]", "^",
+                "-", "|", "*", "+", "?", "{", "}", "{2}", "{1,}", ",", "\\", "\\1", "\\2",
+                "\\k<n>", "\\b", "\\d", "\\u00", "\\x", "\\c", ".", "$", "σ", "😀",
+            ]),
+            0..24,
+        )
+        .prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Any pattern compiles or is refused, and any match ends within its
+        /// budget, without a panic.
+        #[test]
+        fn any_pattern_on_any_subject_ends(p in pattern(), flags in "[im]{0,2}", s in "[ab σ😀\n]{0,12}") {
+            if let Ok(re) = Regex::new(&p, &flags) {
+                let mut budget = 20_000;
+                let _ = re.find_from(&s, 0, &mut budget);
+                prop_assert!(budget <= 20_000);
+            }
+        }
+    }
+}
