@@ -216,9 +216,8 @@
 //!   steps per evaluation step, at most 2^20 backtracking points per match):
 //!   one that backtracks catastrophically (`/(a+)+$/` on forty `a`s and a
 //!   `!`) ends with `U1001` (`Expression evaluation timeout: the regular
-//!   expression /(a+)+$/ ran out of evaluation steps on this input
-//!   (catastrophic backtracking)`) where jsonata-js runs until AWS's own
-//!   timeout. So can a merely quadratic search over a long string (`/.*x/`
+//!   expression /(a+)+$/ ran out of evaluation steps on this input (it
+//!   backtracks too much)`) where jsonata-js runs until AWS's own timeout. So can a merely quadratic search over a long string (`/.*x/`
 //!   over 100,000 characters without an `x`). Patterns are JavaScript's
 //!   without the `u` flag, read by code point as before; groups or
 //!   quantifiers nested more than 64 levels deep are refused (`S0303`).

@@ -24,7 +24,7 @@ fn eval(expr: &str) -> Result<Option<Value>, String> {
 
 fn runaway(pattern: &str) -> Result<Option<Value>, String> {
     Err(format!(
-        "U1001: Expression evaluation timeout: the regular expression /{pattern}/ ran out of evaluation steps on this input (catastrophic backtracking)"
+        "U1001: Expression evaluation timeout: the regular expression /{pattern}/ ran out of evaluation steps on this input (it backtracks too much)"
     ))
 }
 
@@ -140,6 +140,20 @@ fn the_deepest_pattern_allowed_runs_on_a_small_stack() {
         .join()
         .expect("no panic");
     assert_eq!(r, Ok(Some(json!("a"))));
+}
+
+/// A match holds at most 2^20 backtracking points (about 32 MiB): a loop of
+/// alternatives over a long subject runs out of them before the step budget.
+#[test]
+fn too_many_backtracking_points_is_an_error() {
+    let input = json!("ab".repeat(600_000));
+    let out = Expression::parse("$contains($, /(?:a|b)*c/)")
+        .and_then(|e| e.evaluate(Some(&input), &Env::new()))
+        .map_err(|e| format!("{}: {}", e.code(), e.message()));
+    assert_eq!(
+        out,
+        Err("U1001: Expression evaluation timeout: the regular expression /(?:a|b)*c/ needed more than 1048576 backtracking points on this input".to_string())
+    );
 }
 
 /// Match offsets count UTF-16 units, counted on from one match to the next.

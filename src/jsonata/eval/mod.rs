@@ -137,11 +137,16 @@ impl<'a> Ev<'a> {
         self.steps.set(self.steps.get().saturating_add(spent));
         found.map_err(|e| {
             let why = match e {
-                super::regexp::Exhausted::Steps => "ran out of evaluation steps",
-                super::regexp::Exhausted::Stack => "needed too many backtracking points",
+                super::regexp::Exhausted::Steps => {
+                    "ran out of evaluation steps on this input (it backtracks too much)".to_string()
+                }
+                super::regexp::Exhausted::Stack => format!(
+                    "needed more than {} backtracking points on this input",
+                    super::regexp::MAX_STACK
+                ),
             };
             Raw::new("U1001").msg(format!(
-                "Expression evaluation timeout: the regular expression /{}/ {why} on this input (catastrophic backtracking)",
+                "Expression evaluation timeout: the regular expression /{}/ {why}",
                 re.source
             ))
         })
