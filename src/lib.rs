@@ -324,10 +324,15 @@
 //! * Exponent pictures of `$formatNumber` give the XPath answer for zero and
 //!   negative numbers, where jsonata-js 2.0.6 never returns.
 //! * Objects keep their keys in insertion order.
-//! * Not yet bounded: a regular expression that backtracks catastrophically
-//!   (`/(a+)+$/` on a long run of `a`s followed by another character) can
-//!   run for a very long time: the ECMAScript engine used (`regress`) has no
-//!   backtracking limit.
+//! * Regular expressions run on the evaluation's step budget (8 matcher
+//!   steps per evaluation step, at most 2^20 backtracking points per match):
+//!   one that backtracks catastrophically (`/(a+)+$/` on forty `a`s and a
+//!   `!`) ends with `U1001` (`Expression evaluation timeout: the regular
+//!   expression /(a+)+$/ ran out of evaluation steps on this input (it
+//!   backtracks too much)`) where jsonata-js runs until AWS's own timeout. So can a merely quadratic search over a long string (`/.*x/`
+//!   over 100,000 characters without an `x`). Patterns are JavaScript's
+//!   without the `u` flag, read by code point as before; groups or
+//!   quantifiers nested more than 64 levels deep are refused (`S0303`).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

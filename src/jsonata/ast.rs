@@ -8,7 +8,7 @@ use super::signature::Signature;
 
 /// A regular-expression literal, compiled once.
 pub(crate) struct RegexLit {
-    pub regex: regress::Regex,
+    pub regex: super::regexp::Regex,
     pub source: String,
 }
 
@@ -594,8 +594,8 @@ impl Processor {
     ) -> Result<Node, Raw> {
         let _ = (pos, keep);
         Ok({
-            let regex = regress::Regex::with_flags(&pattern, flags.as_str())
-                .map_err(|e| Raw::new("S0303").pos(pos).msg(e.to_string()))?;
+            let regex = super::regexp::Regex::new(&pattern, flags.as_str())
+                .map_err(|e| Raw::new("S0303").pos(pos).msg(e))?;
             Node::new(
                 Kind::Regex(Box::new(RegexLit {
                     regex,

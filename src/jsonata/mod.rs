@@ -24,10 +24,11 @@
 //! `$states` in the ASL layer is an object whose members are values the caller
 //! already owns: [`Env::bind_object`] binds it without copying them.
 //!
-//! Bounds ([`Limits`]): an evaluation-step budget, a nesting-depth limit and a
-//! stack budget (so no expression overflows even a 256 KiB thread stack), and a
-//! cap on the items or characters of a value built during evaluation; running
-//! past one ends the evaluation with an error (`U1001`, `U1002`).
+//! Bounds ([`Limits`]): an evaluation-step budget (regular-expression matching
+//! spends it too), a nesting-depth limit and a stack budget (so no expression
+//! overflows even a 256 KiB thread stack), and a cap on the items or
+//! characters of a value built during evaluation; running past one ends the
+//! evaluation with an error (`U1001`, `U1002`).
 //!
 //! Not offered, as on AWS: `$eval` (an error pointing to `$parse`).
 
@@ -37,6 +38,7 @@ mod eval;
 pub(crate) mod functions;
 mod lexer;
 mod parser;
+mod regexp;
 mod signature;
 
 pub use error::Error;
@@ -48,7 +50,8 @@ use serde_json::Value;
 /// Bounds on one evaluation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Evaluation steps (one per expression node visited); default 5,000,000.
+    /// Evaluation steps (one per expression node visited, and one per 8 steps
+    /// of a regular-expression match); default 5,000,000.
     pub max_steps: u64,
     /// Nesting depth of evaluation (as jsonata-js's guard counts it); default 10,000.
     pub max_depth: usize,

@@ -4,6 +4,8 @@
 //! reason per line), and on any listed case that passes. Error cases must end
 //! with the expected `code`.
 
+mod regex;
+
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -147,9 +147,7 @@ impl<'a> Ev<'a> {
                 let Some(s) = s.as_ref().and_then(|v| v.as_str().map(str::to_string)) else {
                     return Ok(None);
                 };
-                Ok(crate::jsonata::functions::regex::first_match_object(
-                    &r.regex, &s,
-                ))
+                crate::jsonata::functions::regex::first_match_object(self, r, &s)
             }
             Func::Transform(node, tenv) => {
                 let arg = args.into_iter().next().flatten();

@@ -20,6 +20,11 @@ use value::{Val, KEEP, OUTER, SEQ};
 
 pub(crate) type R<T> = Result<T, Raw>;
 
+/// Steps of the regular-expression matcher per evaluation step: one matcher
+/// step (an instruction or a choice point revisited) costs a few nanoseconds,
+/// an evaluation step (a node visited) several times that.
+pub(crate) const REGEX_STEPS_PER_STEP: u64 = 8;
+
 /// One evaluation's state.
 pub(crate) struct Ev<'a> {
     pub labels: &'a [String],
@@ -112,6 +117,39 @@ impl<'a> Ev<'a> {
             ));
         }
         Ok(())
+    }
+
+    /// Run a regular-expression search on the evaluation's step budget: the
+    /// matcher may spend [`REGEX_STEPS_PER_STEP`] of its steps for each
+    /// evaluation step left, and what it spent is charged. Running out is the
+    /// same `U1001` as any runaway evaluation, naming the pattern.
+    pub fn regex_find(
+        &self,
+        re: &super::ast::RegexLit,
+        s: &str,
+        from: usize,
+    ) -> R<Option<super::regexp::Captures>> {
+        let left = self.limits.max_steps.saturating_sub(self.steps.get());
+        let granted = left.saturating_mul(REGEX_STEPS_PER_STEP);
+        let mut budget = granted;
+        let found = re.regex.find_from(s, from, &mut budget);
+        let spent = (granted - budget).div_ceil(REGEX_STEPS_PER_STEP);
+        self.steps.set(self.steps.get().saturating_add(spent));
+        found.map_err(|e| {
+            let why = match e {
+                super::regexp::Exhausted::Steps => {
+                    "ran out of evaluation steps on this input (it backtracks too much)".to_string()
+                }
+                super::regexp::Exhausted::Stack => format!(
+                    "needed more than {} backtracking points on this input",
+                    super::regexp::MAX_STACK
+                ),
+            };
+            Raw::new("U1001").msg(format!(
+                "Expression evaluation timeout: the regular expression /{}/ {why}",
+                re.source
+            ))
+        })
     }
 
     /// Undo the depth count of [`Ev::enter`].

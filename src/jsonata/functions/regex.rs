@@ -1,8 +1,10 @@
 //! `$match`, `$contains`, `$replace`, `$split`: with a string, a regex literal
-//! (JavaScript semantics through `regress`), or a custom matcher function.
+//! (JavaScript semantics through `crate::jsonata::regexp`, on the evaluation's
+//! step budget), or a custom matcher function.
 //! Offsets reported to expressions count UTF-16 units, as in JavaScript.
 
 use super::{arg, num_arg, str_arg, Args, Entry, Focus};
+use crate::jsonata::ast::RegexLit;
 use crate::jsonata::error::Raw;
 use crate::jsonata::eval::func::Func;
 use crate::jsonata::eval::value::{Obj, Val};
@@ -29,6 +31,26 @@ fn utf16_len(s: &str) -> usize {
     s.encode_utf16().count()
 }
 
+/// UTF-16 offsets of byte offsets met in increasing order, each found by
+/// counting on from the last one (not from the start: a subject with many
+/// matches would be quadratic).
+#[derive(Default)]
+struct Utf16At {
+    byte: usize,
+    units: usize,
+}
+
+impl Utf16At {
+    fn get(&mut self, s: &str, byte: usize) -> usize {
+        if byte < self.byte {
+            *self = Utf16At::default();
+        }
+        self.units += utf16_len(s.get(self.byte..byte).unwrap_or(""));
+        self.byte = byte;
+        self.units
+    }
+}
+
 fn byte_at_utf16(s: &str, units: f64) -> usize {
     let mut count = 0.0;
     for (i, c) in s.char_indices() {
@@ -40,35 +62,39 @@ fn byte_at_utf16(s: &str, units: f64) -> usize {
     s.len()
 }
 
-fn regex_at<'a>(re: &regress::Regex, s: &str, from: usize) -> Option<Found<'a>> {
+fn regex_at<'a>(ev: &Ev<'_>, re: &RegexLit, s: &str, from: usize) -> R<Option<Found<'a>>> {
     if from > s.len() {
-        return None;
+        return Ok(None);
     }
-    let m = re.find_from(s, from).next()?;
-    let r = m.range();
+    let Some(m) = ev.regex_find(re, s, from)? else {
+        return Ok(None);
+    };
+    let Some(r) = m.first().cloned().flatten() else {
+        return Ok(None);
+    };
     let groups = m
-        .groups()
+        .iter()
         .skip(1)
-        .map(|g| g.and_then(|g| s.get(g)).unwrap_or("").to_string())
+        .map(|g| g.clone().and_then(|g| s.get(g)).unwrap_or("").to_string())
         .collect();
-    Some(Found {
+    Ok(Some(Found {
         text: s.get(r.clone()).unwrap_or("").to_string(),
         start: r.start,
         end: r.end,
         groups,
         next: None,
-    })
+    }))
 }
 
 /// The object a regex yields when called directly: `{match, start, end, groups}`.
-pub(crate) fn first_match_object<'a>(re: &regress::Regex, s: &str) -> Option<Val<'a>> {
-    regex_at(re, s, 0).map(|f| found_object(s, &f, false))
+pub(crate) fn first_match_object<'a>(ev: &Ev<'_>, re: &RegexLit, s: &str) -> R<Option<Val<'a>>> {
+    Ok(regex_at(ev, re, s, 0)?.map(|f| found_object(s, &f, false, &mut Utf16At::default())))
 }
 
-fn found_object<'a>(s: &str, f: &Found<'a>, for_match: bool) -> Val<'a> {
+fn found_object<'a>(s: &str, f: &Found<'a>, for_match: bool, at: &mut Utf16At) -> Val<'a> {
     let mut o = Obj::new();
     o.insert("match".into(), Val::str(f.text.as_str()));
-    let start = utf16_len(s.get(..f.start).unwrap_or(""));
+    let start = at.get(s, f.start);
     if for_match {
         o.insert("index".into(), Val::Num(start as f64));
     } else {
@@ -115,13 +141,13 @@ impl<'e, 'a> Matches<'e, 'a> {
         let found = match regex {
             Some(r) => {
                 if !self.started {
-                    regex_at(&r.regex, &self.subject, 0)
+                    regex_at(self.ev, r, &self.subject, 0)?
                 } else {
                     let from = self.last.as_ref().map(|f| f.end).unwrap_or(0);
                     if from >= self.subject.len() {
                         None
                     } else {
-                        let f = regex_at(&r.regex, &self.subject, from);
+                        let f = regex_at(self.ev, r, &self.subject, from)?;
                         if f.as_ref().is_some_and(|f| f.text.is_empty()) {
                             return Err(
                                 Raw::new("D1004").val(serde_json::Value::String(r.source.clone()))
@@ -210,8 +236,9 @@ fn match_<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a
     let mut out = Vec::new();
     if limit.is_none_or(|l| l > 0.0) {
         let mut m = Matches::new(ev, focus, matcher, &subject);
+        let mut at = Utf16At::default();
         while let Some(f) = m.next()? {
-            out.push(found_object(&subject, f, true));
+            out.push(found_object(&subject, f, true, &mut at));
             if limit.is_some_and(|l| out.len() as f64 >= l) {
                 break;
             }
@@ -336,6 +363,7 @@ fn replace<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'
         return Ok(Some(Val::str(out)));
     }
     let mut m = Matches::new(ev, focus, pattern, &subject);
+    let mut at = Utf16At::default();
     let mut position = 0;
     while let Some(f) = m.next()? {
         if limit.is_some_and(|l| count >= l) {
@@ -345,7 +373,7 @@ fn replace<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'
         let with = match &replacement {
             Some(r) if r.as_str().is_some() => substitute(r.as_str().unwrap_or(""), f),
             Some(r) if r.is_function() => {
-                let mo = found_object(&subject, f, false);
+                let mo = found_object(&subject, f, false, &mut at);
                 let res = ev.call_fn(r, vec![Some(mo)], &focus.env)?;
                 match res.as_ref().and_then(Val::as_str) {
                     Some(s) => s.to_string(),
