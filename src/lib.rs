@@ -66,8 +66,8 @@
 //! [`jsonpath`] (Reference Paths and JSONPath, payload templates, intrinsic
 //! calls, Choice rules), each compiled once and evaluated against an
 //! [`Env`](jsonpath::Env).
-//! [`jsonata`] is a JSONata 2.0.6 evaluator over borrowed `serde_json`
-//! values (not yet wired into JSONata states).
+//! [`jsonata`] is the JSONata 2.0.6 evaluator (over borrowed `serde_json`
+//! values) that runs the `{% %}` fields of JSONata states.
 //!
 //! # Testing definitions offline
 //!
@@ -92,9 +92,7 @@
 //! variable). The limit is [`Limits::max_depth`]; turned off, the depth of
 //! what the embedder hands in is trusted.
 //!
-//! **Not supported yet.** JSONata: definitions using it load and validate
-//! (expressions are kept, not parsed), but evaluating a JSONata state fails
-//! with `States.QueryEvaluationError`. Distributed Map runs its items from
+//! **Not supported yet.** Distributed Map runs its items from
 //! `ItemsPath` as in-process child executions; `ItemReader` and
 //! `ResultWriter` (S3) are not run. Activities are tasks like any other
 //! (the executor answers them). A Map whose items are a JSON object fails
@@ -111,8 +109,9 @@
 //! * Where AWS's wording is not recorded, messages are ours (states with
 //!   neither `Next` nor `End`, enum values, `States.ALL` placement, state
 //!   names, `NO_DOLLAR`, `PASS_RESULT_IS_STATIC`, Map `Label` rules).
-//! * Not checked: `HeartbeatSeconds` < `TimeoutSeconds`, JSONata syntax,
-//!   `NO_PATH`, the ARN format of `Resource` (placeholder ARNs such as the
+//! * Not checked: `HeartbeatSeconds` < `TimeoutSeconds`, AWS's static
+//!   checks of JSONata expressions beyond their syntax (a bare top-level
+//!   field reference, `$states.errorOutput` outside a catcher), `NO_PATH`, the ARN format of `Resource` (placeholder ARNs such as the
 //!   tutorials' `YOUR_REGION` load), and `ExecutionType` on DISTRIBUTED maps.
 //! * Choice `Variable` and `...Path` operands accept full JSONPath; AWS's
 //!   documentation asks for Reference Paths.
@@ -196,6 +195,27 @@
 //!   of a Map or Parallel state stands for all its iterations or branches
 //!   (its `ItemsPath`, `ItemSelector`, `MaxConcurrency` and tolerated
 //!   failures are not evaluated).
+//!
+//! **JSONata states.**
+//! * An expression that does not parse is `INVALID_JSONATA_EXPRESSION` with
+//!   the evaluator's message, located at the field and, inside a template,
+//!   the JSON Pointer of the string (`/States/S/Output/a`); AWS's location
+//!   inside a template is not recorded.
+//! * `$now()` and `$millis()` read the time the state was entered, on the
+//!   execution's clock (one value for the whole state, virtual time
+//!   included); `$random()`, `$shuffle()` and `$uuid()` are seeded from the
+//!   execution ARN and the state's entered event, each expression of a
+//!   state differently.
+//! * Causes AWS has not recorded are ours, in the shape of the recorded
+//!   ones: a number field out of range (`... returned a value out of range.
+//!   Expected an integer of at least 1, but was: 0`), a field of the wrong
+//!   type (`... returned an unexpected result type. Expected 'integer', but
+//!   was 'string' for value: "x"`; `'boolean'` for a Choice `Condition`,
+//!   `'string'` for Fail `Error`/`Cause` and `Credentials.RoleArn`).
+//! * The `EvaluationFailed` event follows the state's last event
+//!   (`previousEventId`); AWS's recordings show `0` or the event before the
+//!   state was entered. A failing Output or Assign of a Task goes to the
+//!   Task's catchers without being retried.
 //!
 //! **JSONata, the language** ([`jsonata`], the 2.0.6 suite passes but for
 //! the two cases holding lone UTF-16 surrogates, which no Rust string can

@@ -410,6 +410,7 @@ impl Eval<'_, '_> {
             }
         };
         let result_fields = io::ResultFields {
+            output: None,
             assign: fields.assign,
             result_selector: fields.result_selector,
             selector_move: None,

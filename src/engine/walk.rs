@@ -8,7 +8,7 @@ use super::drive::{Exceeded, Run};
 use super::events::{self, bump, details, text, EventSink};
 use super::events::{KIND_NONE, KIND_OTHER, KIND_TASK, KIND_WAIT};
 use super::plan::{Next, StatePlan, SubPlan};
-use super::{io, states};
+use super::states;
 use crate::definition::{State, StateKind, SubMachine};
 use crate::error::{ErrorName, StatesError};
 use crate::json::{Bounds, Measure, Payload};
@@ -188,7 +188,37 @@ impl<'x> StateCx<'_, 'x> {
 
     /// A runtime error of this state, with AWS's prefix, at `event`.
     pub(crate) fn error_at(&self, error: StatesError, event: u64) -> Failure {
-        Failure::new(prefixed(&self.state.name, self.entered, error), event)
+        let error = prefixed(&self.state.name, self.entered, error);
+        let event = if error.name == ErrorName::QueryEvaluationError {
+            self.evaluation_failed(&error, event)
+        } else {
+            event
+        };
+        Failure::new(error, event)
+    }
+
+    /// The `EvaluationFailed` event AWS records when a JSONata field fails
+    /// (with the field as `location` when the cause names one).
+    pub(crate) fn evaluation_failed(&self, error: &StatesError, prev: u64) -> u64 {
+        let state = self.state.name.as_str();
+        self.th.sink.emit(
+            self.run.clock,
+            prev,
+            "EvaluationFailed",
+            Some("evaluationFailedEventDetails"),
+            || {
+                let cause = error.cause.as_deref().unwrap_or_default();
+                let mut d = details([
+                    ("cause", Value::from(cause)),
+                    ("error", Value::from(error.name.as_str())),
+                ]);
+                if let Some(at) = super::jsonata::location_of(cause) {
+                    d.insert("location".into(), Value::from(at));
+                }
+                d.insert("state".into(), Value::from(state));
+                d
+            },
+        )
     }
 
     /// Emits on the state's line and moves its cursor.
@@ -349,7 +379,7 @@ fn arrive<'c, 'x>(
             ])
         },
     );
-    let entered_time = if sp.needs_context || run.exec_input.is_some() {
+    let entered_time = if sp.needs_context || sp.jsonata || run.exec_input.is_some() {
         run.clock.now()
     } else {
         SystemTime::UNIX_EPOCH
@@ -366,7 +396,6 @@ fn arrive<'c, 'x>(
         context,
         th,
     };
-    io::check_language(state).map_err(|e| cx.error(e))?;
     Ok(cx)
 }
 

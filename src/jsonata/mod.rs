@@ -130,14 +130,22 @@ impl<'a> Env<'a> {
 pub struct Expression {
     root: ast::Node,
     labels: Vec<String>,
+    vars: Vec<String>,
 }
 
 impl Expression {
     /// Parse (compile) an expression. Syntax errors carry S0xxx codes.
     pub fn parse(src: &str) -> Result<Expression, Error> {
-        let p = parser::Parser::parse(src).map_err(|e| e.finish())?;
+        let (p, vars) = parser::Parser::parse(src).map_err(|e| e.finish())?;
         let (root, labels) = ast::Processor::run(p).map_err(|e| e.finish())?;
-        Ok(Expression { root, labels })
+        Ok(Expression { root, labels, vars })
+    }
+
+    /// The names (without `$`) of the variables the expression mentions,
+    /// read or bound, each once: a caller binds only those of its variables
+    /// (`$` and `$$` show as `""` and `"$"`).
+    pub fn variables(&self) -> impl Iterator<Item = &str> {
+        self.vars.iter().map(String::as_str)
     }
 
     /// Evaluate against `input` (`None` = undefined). `Ok(None)` is an undefined
@@ -335,6 +343,13 @@ mod tests {
             err.message(),
             "Expression evaluation timeout: Check for infinite loop"
         );
+    }
+
+    #[test]
+    fn variables_lists_the_names_mentioned_once() {
+        let e = Expression::parse("($f := function($x){$x}; $a + $b.c + $f($a))").unwrap();
+        let names: Vec<&str> = e.variables().collect();
+        assert_eq!(names, ["f", "x", "a", "b"]);
     }
 
     #[test]

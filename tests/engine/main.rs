@@ -11,6 +11,7 @@ mod control;
 mod deep_values;
 mod errors;
 mod history;
+mod jsonata;
 mod limits;
 mod limits_adversarial;
 mod states;
