@@ -186,15 +186,16 @@
 //!   recordings show.
 //! * A mocked `.waitForTaskToken` task records `TaskSubmitted` with output
 //!   `{}`: the mock holds the callback's answer, not the submit call's.
-//! * TestState refuses JSONata states; its `RETRIABLE` decision uses the
+//! * TestState of a JSONata state reads `$now()` at the request; its
+//!   `RETRIABLE` decision uses the
 //!   retry count given in the request, and the reported back-off interval
 //!   ignores jitter. A request nesting arrays/objects over 1000 levels is
 //!   refused. The state is evaluated by the engine's code as in an
 //!   execution starting at it (runtime-error causes say it was entered at
 //!   event #2); a Wait state computes its delay without waiting; the mock
 //!   of a Map or Parallel state stands for all its iterations or branches
-//!   (its `ItemsPath`, `ItemSelector`, `MaxConcurrency` and tolerated
-//!   failures are not evaluated).
+//!   (its `ItemsPath`/`Items`, `ItemSelector`, `MaxConcurrency` and
+//!   tolerated failures are not evaluated).
 //!
 //! **JSONata states.**
 //! * An expression that does not parse is `INVALID_JSONATA_EXPRESSION` with

@@ -1113,3 +1113,84 @@ mod cli {
         );
     }
 }
+
+// ---------------------------------------------------------------------------- TestState, JSONata
+
+#[test]
+fn test_state_jsonata_task_reports_arguments_result_and_variables() {
+    let m = StateMachine::from_state(
+        "Call",
+        &lambda_state(json!({
+            "QueryLanguage": "JSONata",
+            "Arguments": {"v": "{% $states.input.v %}"},
+            "Assign": {"r": "{% $states.result.Payload %}"},
+            "Output": "{% $states.result.Payload + $x %}"
+        })),
+    )
+    .unwrap();
+    let mut r = ts(json!(null), "Call", json!({"v": 1}));
+    r.variables.insert("x".into(), json!(1));
+    r.mock = Some(TestStateMock::Result(json!({"Payload": 7})));
+    let res = test_state(&m, &r, None).unwrap();
+    assert_eq!(res.status, TestStateStatus::Succeeded);
+    assert_eq!(res.output, Some(json!(8)));
+    assert_eq!(
+        res.inspection_data.unwrap().to_json(),
+        json!({"input": "{\"v\":1}", "afterArguments": "{\"v\":1}", "result": "{\"Payload\":7}", "variables": "{\"x\":1,\"r\":7}"})
+    );
+}
+
+#[test]
+fn test_state_jsonata_catcher_and_query_evaluation_errors() {
+    let m = StateMachine::from_state(
+        "Call",
+        &lambda_state(json!({
+            "QueryLanguage": "JSONata",
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handler", "Output": {"e": "{% $states.errorOutput.Error %}", "in": "{% $states.input %}"}}]
+        })),
+    )
+    .unwrap();
+    let mut r = ts(json!(null), "Call", json!({"a": 1}));
+    r.mock = Some(TestStateMock::Error(StatesError::new("Busy", "later")));
+    let res = test_state(&m, &r, None).unwrap();
+    assert_eq!(res.status, TestStateStatus::CaughtError);
+    assert_eq!(res.output, Some(json!({"e": "Busy", "in": {"a": 1}})));
+    let m = StateMachine::from_state(
+        "P",
+        &json!({"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $missing %}", "End": true}),
+    )
+    .unwrap();
+    let res = test_state(&m, &ts(json!(null), "P", json!({})), None).unwrap();
+    assert_eq!(
+        (res.status, res.error.as_deref(), res.cause.as_deref()),
+        (
+            TestStateStatus::Failed,
+            Some("States.QueryEvaluationError"),
+            Some("An error occurred while executing the state 'P' (entered at the event id #2). The JSONata expression '$missing' specified for the field 'Output' returned nothing (undefined).")
+        )
+    );
+}
+
+#[test]
+fn test_state_jsonata_choice_reads_the_context() {
+    let m = StateMachine::from_state(
+        "C",
+        &json!({"Type": "Choice", "QueryLanguage": "JSONata", "Choices": [
+            {"Condition": "{% $states.context.Execution.Name = 'run-1' %}", "Next": "Yes", "Output": "{% $states.input.a %}"}
+        ], "Default": "No"}),
+    )
+    .unwrap();
+    let mut r = ts(json!(null), "C", json!({"a": 5}));
+    r.context = json!({"Execution": {"Name": "run-1"}});
+    let res = test_state(&m, &r, None).unwrap();
+    assert_eq!(
+        (res.output, res.next_state.as_deref()),
+        (Some(json!(5)), Some("Yes"))
+    );
+    r.context = json!({"Execution": {"Name": "other"}});
+    let res = test_state(&m, &r, None).unwrap();
+    assert_eq!(
+        (res.output, res.next_state.as_deref()),
+        (Some(json!({"a": 5})), Some("No"))
+    );
+}
