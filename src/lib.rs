@@ -109,9 +109,9 @@
 //! * Where AWS's wording is not recorded, messages are ours (states with
 //!   neither `Next` nor `End`, enum values, `States.ALL` placement, state
 //!   names, `NO_DOLLAR`, `PASS_RESULT_IS_STATIC`, Map `Label` rules).
-//! * Not checked: `HeartbeatSeconds` < `TimeoutSeconds`, AWS's static
-//!   checks of JSONata expressions beyond their syntax (a bare top-level
-//!   field reference, `$states.errorOutput` outside a catcher), `NO_PATH`, the ARN format of `Resource` (placeholder ARNs such as the
+//! * Not checked: `HeartbeatSeconds` < `TimeoutSeconds`, a JSONata
+//!   expression reading `$states.errorOutput` outside a catcher (AWS refuses
+//!   it; its wording is not recorded), `NO_PATH`, the ARN format of `Resource` (placeholder ARNs such as the
 //!   tutorials' `YOUR_REGION` load), and `ExecutionType` on DISTRIBUTED maps.
 //! * Choice `Variable` and `...Path` operands accept full JSONPath; AWS's
 //!   documentation asks for Reference Paths.

@@ -1,6 +1,7 @@
 //! The JSONata side of a loaded state: every `{% %}` expression of every
-//! JSONata field, with the field it sits in, and the load-time check that
-//! each one compiles (AWS's `INVALID_JSONATA_EXPRESSION`).
+//! JSONata field, with the field it sits in, and the load-time checks:
+//! each one compiles (AWS's `INVALID_JSONATA_EXPRESSION`) and reads no
+//! field of an input it does not have (`UNSUPPORTED_JSONATA_EXPRESSION`).
 
 use super::parse::Cx;
 use super::{
@@ -136,13 +137,20 @@ impl Walker<'_> {
 /// true when all do.
 pub(crate) fn check(cx: &mut Cx, kind: &StateKind, loc: &str) -> bool {
     let mut found = Vec::new();
-    each_expression(kind, &mut |field, e| {
-        if let Err(err) = e.compiled() {
-            found.push(Diagnostic::error(
-                "INVALID_JSONATA_EXPRESSION",
-                err.message().to_owned(),
-                format!("{loc}/{field}"),
-            ));
+    each_expression(kind, &mut |field, e| match e.compiled() {
+        Err(err) => found.push(Diagnostic::error(
+            "INVALID_JSONATA_EXPRESSION",
+            err.message().to_owned(),
+            format!("{loc}/{field}"),
+        )),
+        Ok(compiled) => {
+            if let Some(name) = compiled.top_level_field() {
+                found.push(Diagnostic::error(
+                    "UNSUPPORTED_JSONATA_EXPRESSION",
+                    format!("Reference to '{name}' at the top level is not supported."),
+                    format!("{loc}/{field}"),
+                ));
+            }
         }
     });
     let ok = found.is_empty();

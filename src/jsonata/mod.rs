@@ -148,6 +148,44 @@ impl Expression {
         self.vars.iter().map(String::as_str)
     }
 
+    /// The first field name the expression reads from its input at the top
+    /// level (`phone` in `phone & '!'`, not `a` in `$x.a` or in a
+    /// predicate or a function body): AWS refuses those in a state, whose
+    /// expressions have no input (`UNSUPPORTED_JSONATA_EXPRESSION`).
+    pub(crate) fn top_level_field(&self) -> Option<&str> {
+        use ast::Kind;
+        let mut stack = vec![&self.root];
+        while let Some(node) = stack.pop() {
+            match &node.kind {
+                Kind::Name(name) => return Some(name),
+                Kind::Path(steps) => stack.extend(steps.first()),
+                Kind::Binary(_, a, b) | Kind::Apply(a, b) => {
+                    stack.push(b);
+                    stack.push(a);
+                }
+                Kind::Neg(e) | Kind::Bind(_, e) => stack.push(e),
+                Kind::Array(items) | Kind::Block(items) => stack.extend(items.iter().rev()),
+                Kind::Object(pairs) => {
+                    for (k, v) in pairs.iter().rev() {
+                        stack.push(v);
+                        stack.push(k);
+                    }
+                }
+                Kind::Condition(c, t, e) => {
+                    stack.extend(e.as_deref());
+                    stack.push(t);
+                    stack.push(c);
+                }
+                Kind::Call(f, args) | Kind::Partial(f, args) => {
+                    stack.extend(args.iter().rev());
+                    stack.push(f);
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
     /// Evaluate against `input` (`None` = undefined). `Ok(None)` is an undefined
     /// result. A function value as the result comes back as `""` (what `$string`
     /// makes of one); [`Expression::evaluate_outcome`] tells it apart.
@@ -350,6 +388,23 @@ mod tests {
         let e = Expression::parse("($f := function($x){$x}; $a + $b.c + $f($a))").unwrap();
         let names: Vec<&str> = e.variables().collect();
         assert_eq!(names, ["f", "x", "a", "b"]);
+    }
+
+    #[test]
+    fn top_level_field_references_are_found() {
+        let field = |src: &str| {
+            Expression::parse(src)
+                .unwrap()
+                .top_level_field()
+                .map(str::to_owned)
+        };
+        assert_eq!(field("phone"), Some("phone".into()));
+        assert_eq!(field("$x + (a.b)"), Some("a".into()));
+        assert_eq!(field("{'k': [1, v]}"), Some("v".into()));
+        assert_eq!(field("$count(items)"), Some("items".into()));
+        assert_eq!(field("$states.input.items[price > 5].name"), None);
+        assert_eq!(field("$map($x, function($v){ $v.a + b })"), None);
+        assert_eq!(field("($y := 1; $y ? 'a' : 'b')"), None);
     }
 
     #[test]

@@ -402,6 +402,19 @@ fn an_expression_that_does_not_parse_is_refused_at_load() {
             Some("/States/S/Output/a")
         )
     );
+    // a state's expressions have no input: a bare field is refused
+    let definition =
+        jsonata(json!({"S": {"Type": "Pass", "Output": {"p": "{% phone %}"}, "End": true}}));
+    let report = StateMachine::validate_value(&definition, StateMachineType::Standard);
+    let d = &report.diagnostics[0];
+    assert_eq!(
+        (d.code, d.message.as_str(), d.location.as_deref()),
+        (
+            "UNSUPPORTED_JSONATA_EXPRESSION",
+            "Reference to 'phone' at the top level is not supported.",
+            Some("/States/S/Output/p")
+        )
+    );
     // the 2.1 operators are not JSONata 2.0.6
     let definition =
         jsonata(json!({"S": {"Type": "Pass", "Output": "{% $a ?? 1 %}", "End": true}}));
