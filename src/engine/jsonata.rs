@@ -139,6 +139,19 @@ pub(crate) fn eval(
     jx: &Jx<'_>,
     salt: u64,
 ) -> Result<Value, StatesError> {
+    eval_at(e, (field, ""), states, jx, salt)
+}
+
+/// Evaluates one expression at `pointer` inside `field` (the field's
+/// name is made only for an error).
+fn eval_at(
+    e: &JsonataExpression,
+    (field, pointer): (&str, &str),
+    states: States<'_>,
+    jx: &Jx<'_>,
+    salt: u64,
+) -> Result<Value, StatesError> {
+    let failed = |e: &JsonataExpression, _: &str, what: &str| failed(e, &format!("{field}{pointer}"), what);
     let expr = match e.compiled() {
         Ok(expr) => expr,
         Err(err) => {
@@ -205,7 +218,7 @@ pub(crate) fn template(
     }
     let mut out = t.to_value();
     for (i, (pointer, e)) in located.iter().enumerate() {
-        let v = eval(e, &format!("{field}{pointer}"), states, jx, i as u64 + 1)?;
+        let v = eval_at(e, (field, pointer), states, jx, i as u64 + 1)?;
         if let Some(slot) = out.pointer_mut(pointer) {
             *slot = v;
         }
