@@ -156,8 +156,8 @@ fn jsonata_form(name: &str, definition: &Value) -> Option<Value> {
             let map = d["States"]["MapItems"].as_object_mut()?;
             map.remove("ItemsPath");
             map.insert("Items".into(), json!("{% $states.input.items %}"));
-            let reshape = d["States"]["MapItems"]["ItemProcessor"]["States"]["Reshape"]
-                .as_object_mut()?;
+            let reshape =
+                d["States"]["MapItems"]["ItemProcessor"]["States"]["Reshape"].as_object_mut()?;
             reshape.remove("Parameters");
             reshape.insert(
                 "Output".into(),
@@ -473,7 +473,12 @@ fn main() {
     for w in workloads.iter().filter(|w| w.name.ends_with("_jsonata")) {
         let base = w.name.trim_end_matches("_jsonata");
         if let (Some(path), Some(ata)) = (on(base), on(&w.name)) {
-            println!("| {base} | {} | {} | {:.2}x |", ns(path), ns(ata), ata / path);
+            println!(
+                "| {base} | {} | {} | {:.2}x |",
+                ns(path),
+                ns(ata),
+                ata / path
+            );
         }
     }
     println!("\nMemory: peak heap of one execution above the heap before it\n{MEMORY_HEADER}");

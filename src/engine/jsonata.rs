@@ -151,7 +151,8 @@ fn eval_at(
     jx: &Jx<'_>,
     salt: u64,
 ) -> Result<Value, StatesError> {
-    let failed = |e: &JsonataExpression, _: &str, what: &str| failed(e, &format!("{field}{pointer}"), what);
+    let failed =
+        |e: &JsonataExpression, _: &str, what: &str| failed(e, &format!("{field}{pointer}"), what);
     let expr = match e.compiled() {
         Ok(expr) => expr,
         Err(err) => {
@@ -166,6 +167,13 @@ fn eval_at(
             ))
         }
     };
+    if let Some((var, keys)) = expr.simple_path() {
+        match read_simple(var, keys, states, jx) {
+            Some(Some(v)) => return Ok(v.clone()),
+            Some(None) => return Err(failed(e, field, "returned nothing (undefined).")),
+            None => {}
+        }
+    }
     let mut env = Env::new();
     let mut members = vec![("input", states.input)];
     if let Some(r) = states.result {
@@ -200,6 +208,45 @@ fn eval_at(
             ),
         )),
     }
+}
+
+/// `$var.key...` read without evaluating (see
+/// [`crate::jsonata::Expression::simple_path`]): `Some(None)` is undefined,
+/// `None` leaves it to the evaluator (a step meets an array, or the variable
+/// is not a workflow variable).
+fn read_simple<'v>(
+    var: &str,
+    keys: &[String],
+    states: States<'v>,
+    jx: &Jx<'v>,
+) -> Option<Option<&'v Value>> {
+    let (mut node, keys) = if var == "states" {
+        let (first, rest) = keys.split_first()?;
+        let member = match first.as_str() {
+            "input" => Some(states.input),
+            "result" => states.result,
+            "errorOutput" => states.error_output,
+            "context" => Some(jx.scope.context),
+            _ => None,
+        };
+        match member {
+            Some(m) => (m, rest),
+            None => return Some(None),
+        }
+    } else {
+        (jx.scope.variables.get(var)?, keys)
+    };
+    for key in keys {
+        node = match node {
+            Value::Object(m) => match m.get(key.as_str()) {
+                Some(v) => v,
+                None => return Some(None),
+            },
+            Value::Array(_) => return None,
+            _ => return Some(None),
+        };
+    }
+    Some(Some(node))
 }
 
 /// Evaluates a template in `field`: every `{% %}` string replaced by its
@@ -707,4 +754,73 @@ pub(crate) fn reads_context(e: &JsonataExpression) -> bool {
         rest = after;
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::Variables;
+    use serde_json::json;
+
+    struct One(Value);
+    impl Variables for One {
+        fn get(&self, name: &str) -> Option<&Value> {
+            (name == "x").then_some(&self.0)
+        }
+    }
+
+    /// A simple path read without the evaluator gives what the evaluator
+    /// gives, on every shape of document.
+    #[test]
+    fn simple_paths_read_as_the_evaluator_reads_them() {
+        let docs = [
+            json!({"a": {"b": 1}}),
+            json!({"a": {"b": [1, [2]]}}),
+            json!({"a": {"b": []}}),
+            json!({"a": [{"b": 1}, {"b": 2}]}),
+            json!({"a": "text"}),
+            json!({"a": null}),
+            json!({"a": {"b": null}}),
+            json!([{"a": {"b": 3}}]),
+            json!(5),
+            json!({}),
+        ];
+        let paths = [
+            "$x",
+            "$x.a",
+            "$x.a.b",
+            "$x.a.b.c",
+            "$states.input.a.b",
+            "$states.context.a",
+            "$states.result.a",
+        ];
+        for doc in &docs {
+            let vars = One(doc.clone());
+            let jx = Jx {
+                scope: Scope {
+                    context: doc,
+                    variables: &vars,
+                },
+                now_ms: 0,
+                seed: 0,
+            };
+            let states = States {
+                input: doc,
+                result: None,
+                error_output: None,
+            };
+            for src in paths {
+                let expr = crate::jsonata::Expression::parse(src).unwrap();
+                let (var, keys) = expr.simple_path().unwrap();
+                let Some(fast) = read_simple(var, keys, states, &jx) else {
+                    continue;
+                };
+                let mut env = Env::new();
+                env.bind("x", doc);
+                env.bind_object("states", vec![("input", doc), ("context", doc)]);
+                let full = expr.evaluate(None, &env).unwrap();
+                assert_eq!(fast.cloned(), full, "{src} over {doc}");
+            }
+        }
+    }
 }

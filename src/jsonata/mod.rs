@@ -131,6 +131,8 @@ pub struct Expression {
     root: ast::Node,
     labels: Vec<String>,
     vars: Vec<String>,
+    /// `$name.key.key...` with nothing else: see [`Expression::simple_path`].
+    simple: Option<(String, Vec<String>)>,
 }
 
 impl Expression {
@@ -138,7 +140,26 @@ impl Expression {
     pub fn parse(src: &str) -> Result<Expression, Error> {
         let (p, vars) = parser::Parser::parse(src).map_err(|e| e.finish())?;
         let (root, labels) = ast::Processor::run(p).map_err(|e| e.finish())?;
-        Ok(Expression { root, labels, vars })
+        let simple = simple_path(&root);
+        Ok(Expression {
+            root,
+            labels,
+            vars,
+            simple,
+        })
+    }
+
+    /// When the expression is only a variable followed by field names
+    /// (`$states.input.order.id`, `$x`), the variable and the names. Such a
+    /// path gives the value found by walking objects, unchanged (an array
+    /// included) when every step before the last met an object; nothing
+    /// (undefined) when a step met no such field or a scalar; a caller may
+    /// read it so without evaluating, and must evaluate when a step before
+    /// the last meets an array (JSONata then maps over it).
+    pub(crate) fn simple_path(&self) -> Option<(&str, &[String])> {
+        self.simple
+            .as_ref()
+            .map(|(var, keys)| (var.as_str(), keys.as_slice()))
     }
 
     /// The names (without `$`) of the variables the expression mentions,
@@ -236,6 +257,44 @@ impl Expression {
                 None => Err(error::Raw::new("D1001").val(Value::Null).finish()),
             },
         }
+    }
+}
+
+/// The variable and field names of an expression that is only
+/// `$name.key...` (no predicate, stage, binding or flag on any step).
+fn simple_path(root: &ast::Node) -> Option<(String, Vec<String>)> {
+    use ast::Kind;
+    let plain = |n: &ast::Node| {
+        !(n.keep_array || n.cons_array || n.tuple || n.keep_singleton)
+            && n.focus.is_none()
+            && n.index.is_none()
+            && n.ancestor.is_none()
+            && n.predicate.is_empty()
+            && n.stages.is_empty()
+            && n.group.is_none()
+    };
+    if !plain(root) {
+        return None;
+    }
+    let variable = |n: &ast::Node| match &n.kind {
+        Kind::Variable(v) if plain(n) && !v.is_empty() && v != "$" => Some(v.clone()),
+        _ => None,
+    };
+    match &root.kind {
+        Kind::Variable(_) => Some((variable(root)?, Vec::new())),
+        Kind::Path(steps) => {
+            let (first, rest) = steps.split_first()?;
+            let var = variable(first)?;
+            let keys = rest
+                .iter()
+                .map(|s| match &s.kind {
+                    Kind::Name(n) if plain(s) => Some(n.clone()),
+                    _ => None,
+                })
+                .collect::<Option<Vec<String>>>()?;
+            Some((var, keys))
+        }
+        _ => None,
     }
 }
 
@@ -405,6 +464,38 @@ mod tests {
         assert_eq!(field("$states.input.items[price > 5].name"), None);
         assert_eq!(field("$map($x, function($v){ $v.a + b })"), None);
         assert_eq!(field("($y := 1; $y ? 'a' : 'b')"), None);
+    }
+
+    #[test]
+    fn simple_paths_are_told_apart() {
+        let simple = |src: &str| {
+            Expression::parse(src)
+                .unwrap()
+                .simple_path()
+                .map(|(v, k)| (v.to_owned(), k.to_vec()))
+        };
+        assert_eq!(
+            simple("$states.input.id"),
+            Some(("states".into(), vec!["input".into(), "id".into()]))
+        );
+        assert_eq!(simple("$x"), Some(("x".into(), vec![])));
+        for not in [
+            "$x.a[0]",
+            "$x.a[]",
+            "$x.a.$b",
+            "$x.(a)",
+            "$x.a#$i",
+            "$x.a@$y",
+            "$x.a^(b)",
+            "$",
+            "$$",
+            "a.b",
+            "$x.a{'k': b}",
+            "$x.`a b`.c + 1",
+        ] {
+            assert_eq!(simple(not), None, "{not}");
+        }
+        assert_eq!(simple("$x.`a b`"), Some(("x".into(), vec!["a b".into()])));
     }
 
     #[test]
