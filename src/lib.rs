@@ -213,10 +213,9 @@
 //!   type (`... returned an unexpected result type. Expected 'integer', but
 //!   was 'string' for value: "x"`; `'boolean'` for a Choice `Condition`,
 //!   `'string'` for Fail `Error`/`Cause` and `Credentials.RoleArn`).
-//! * The `EvaluationFailed` event follows the state's last event
-//!   (`previousEventId`); AWS's recordings show `0` or the event before the
-//!   state was entered. A failing Output or Assign of a Task goes to the
-//!   Task's catchers without being retried.
+//! * A failing Output or Assign of a Task goes to the Task's catchers
+//!   without being retried (AWS's choice is not recorded). `EvaluationFailed`
+//!   is recorded for a caught error too.
 //!
 //! **JSONata, the language** ([`jsonata`], the 2.0.6 suite passes but for
 //! the two cases holding lone UTF-16 surrogates, which no Rust string can

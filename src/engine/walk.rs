@@ -153,6 +153,9 @@ pub(crate) struct StateCx<'c, 'x> {
     pub plan: &'x StatePlan,
     /// The `...StateEntered` event.
     pub entered: u64,
+    /// The event before `...StateEntered` (AWS links `EvaluationFailed` to
+    /// it).
+    pub before_entered: u64,
     pub entered_time: SystemTime,
     /// The context object, when the state reads it.
     pub context: Option<Value>,
@@ -190,7 +193,13 @@ impl<'x> StateCx<'_, 'x> {
     pub(crate) fn error_at(&self, error: StatesError, event: u64) -> Failure {
         let error = prefixed(&self.state.name, self.entered, error);
         let event = if error.name == ErrorName::QueryEvaluationError {
-            self.evaluation_failed(&error, event)
+            // AWS links it to the event before the state was entered (to
+            // the entered event in a Wait state), as recorded
+            let prev = match self.state.kind {
+                StateKind::Wait(_) => self.entered,
+                _ => self.before_entered,
+            };
+            self.evaluation_failed(&error, prev)
         } else {
             event
         };
@@ -367,6 +376,7 @@ fn arrive<'c, 'x>(
         };
         slot.store(kind, Ordering::Relaxed);
     }
+    let before_entered = th.cursor;
     let entered = run.emit_next(
         th,
         events::entered_type(&state.kind),
@@ -392,6 +402,7 @@ fn arrive<'c, 'x>(
         state,
         plan: sp,
         entered,
+        before_entered,
         entered_time,
         context,
         th,

@@ -353,6 +353,23 @@ fn an_undefined_result_fails_with_the_field_and_an_evaluation_failed_event() {
         failed.details["error"],
         json!("States.QueryEvaluationError")
     );
+    // linked, as AWS records it, to the event before the state was entered
+    let states = json!({"S": {"Type": "Pass", "Next": "T"}, "T": {"Type": "Pass", "Output": "{% $nope %}", "End": true}});
+    let outcome = run_recorded(&machine(jsonata(states)), &sync_task_fn(handler), json!({}));
+    let history = outcome.history.unwrap();
+    let links: Vec<(&str, u64, u64)> = history
+        .iter()
+        .skip(3)
+        .map(|e| (e.event_type, e.id, e.previous_event_id))
+        .collect();
+    assert_eq!(
+        links,
+        [
+            ("PassStateEntered", 4, 3),
+            ("EvaluationFailed", 5, 3),
+            ("ExecutionFailed", 6, 5)
+        ]
+    );
 }
 
 #[test]
