@@ -445,3 +445,18 @@ fn now_is_the_time_the_state_was_entered() {
     let states = json!({"S": {"Type": "Wait", "Seconds": 5, "Output": ["{% $now() = $states.context.State.EnteredTime %}", "{% $millis() = $toMillis($now()) %}"], "End": true}});
     assert_eq!(output(states, json!({})), json!([true, true]));
 }
+
+#[test]
+fn a_runaway_expression_ends_the_state_with_a_query_evaluation_error() {
+    // stepfn's evaluation budget (crate docs, Compatibility: JSONata, the
+    // language); AWS's own bound is not recorded
+    let pass = json!({"S": {"Type": "Pass", "Output": "{% ($f := function(){$f()}; $f()) %}", "End": true}});
+    assert_eq!(
+        failure(pass, json!({})),
+        cause(
+            "($f := function(){$f()}; $f())",
+            "Output",
+            "threw an error during evaluation. U1001: Expression evaluation timeout: Check for infinite loop"
+        )
+    );
+}
