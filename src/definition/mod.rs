@@ -369,7 +369,7 @@ pub enum Assign {
 
 /// A field whose value is given literally, through a JSONPath (the
 /// `...Path` field, or `ErrorPath`/`CausePath`/`RoleArn.$` whose `P` is an
-/// [`Expression`]: a path or an intrinsic call), or as a JSONata
+/// [`Expression`](crate::jsonpath::Expression): a path or an intrinsic call), or as a JSONata
 /// expression: `Seconds`, `Timestamp`, `TimeoutSeconds`,
 /// `HeartbeatSeconds`, `MaxConcurrency`, `ToleratedFailure*`, `MaxItems`,
 /// `MaxItemsPerBatch`, `MaxInputBytesPerBatch`, Fail `Error`/`Cause`,
