@@ -1194,3 +1194,51 @@ fn test_state_jsonata_choice_reads_the_context() {
         (Some(json!({"a": 5})), Some("No"))
     );
 }
+
+#[test]
+fn test_state_and_an_execution_agree_on_jsonata_states() {
+    let jsonata = |state: Value| {
+        let mut state = state;
+        state["QueryLanguage"] = json!("JSONata");
+        state
+    };
+    let task = jsonata(lambda_state(json!({
+        "Arguments": {"a": "{% $states.input.a %}"},
+        "Output": {"r": "{% $states.result.Payload %}", "in": "{% $states.input %}"},
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handler", "Output": "{% $states.errorOutput.Error %}"}]
+    })));
+    let tested = agrees_with_an_execution(
+        task.clone(),
+        json!({"a": 1}),
+        Some(Ok(json!({"Payload": 7}))),
+    );
+    assert_eq!(tested.output, Some(json!({"r": 7, "in": {"a": 1}})));
+    let caught = agrees_with_an_execution(
+        task,
+        json!({"a": 1}),
+        Some(Err(StatesError::new("Boom", "x"))),
+    );
+    assert_eq!(
+        (caught.status, caught.output),
+        (TestStateStatus::CaughtError, Some(json!("Boom")))
+    );
+    let choice = jsonata(json!({"Type": "Choice", "Choices": [
+        {"Condition": "{% $states.input.n > 1 %}", "Next": "Big", "Output": "{% $states.input.n %}"}],
+        "Default": "Small"}));
+    let big = agrees_with_an_execution(choice, json!({"n": 2}), None);
+    assert_eq!(
+        (big.next_state.as_deref(), big.output),
+        (Some("Big"), Some(json!(2)))
+    );
+    let undefined = agrees_with_an_execution(
+        jsonata(
+            json!({"Type": "Pass", "Output": {"x": "{% $states.input.missing %}"}, "End": true}),
+        ),
+        json!({}),
+        None,
+    );
+    assert_eq!(
+        undefined.cause.as_deref(),
+        Some("An error occurred while executing the state 'S' (entered at the event id #2). The JSONata expression '$states.input.missing' specified for the field 'Output/x' returned nothing (undefined).")
+    );
+}
