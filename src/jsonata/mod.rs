@@ -170,15 +170,19 @@ impl Expression {
     }
 
     /// The first field name the expression reads from its input at the top
-    /// level (`phone` in `phone & '!'`, not `a` in `$x.a` or in a
-    /// predicate or a function body): AWS refuses those in a state, whose
-    /// expressions have no input (`UNSUPPORTED_JSONATA_EXPRESSION`).
+    /// level (`phone` in `phone & '!'`, `b` in `$map($x, function($v){ b })`,
+    /// whose body keeps the context it is defined in; not `a` in `$x.a` or in
+    /// a predicate), or `$` for the context item itself: AWS refuses those
+    /// in a state, whose expressions have no input
+    /// (`UNSUPPORTED_JSONATA_EXPRESSION`).
     pub(crate) fn top_level_field(&self) -> Option<&str> {
         use ast::Kind;
         let mut stack = vec![&self.root];
         while let Some(node) = stack.pop() {
             match &node.kind {
                 Kind::Name(name) => return Some(name),
+                Kind::Variable(v) if v.is_empty() => return Some("$"),
+                Kind::Lambda(def) => stack.push(&def.body),
                 Kind::Path(steps) => stack.extend(steps.first()),
                 Kind::Binary(_, a, b) | Kind::Apply(a, b) => {
                     stack.push(b);
@@ -462,7 +466,10 @@ mod tests {
         assert_eq!(field("{'k': [1, v]}"), Some("v".into()));
         assert_eq!(field("$count(items)"), Some("items".into()));
         assert_eq!(field("$states.input.items[price > 5].name"), None);
-        assert_eq!(field("$map($x, function($v){ $v.a + b })"), None);
+        assert_eq!(field("$map($x, function($v){ $v.a })"), None);
+        assert_eq!(field("$map($x, function($v){ $v.a + b })"), Some("b".into()));
+        assert_eq!(field("$ + 1"), Some("$".into()));
+        assert_eq!(field("$x.($)"), None);
         assert_eq!(field("($y := 1; $y ? 'a' : 'b')"), None);
     }
 
