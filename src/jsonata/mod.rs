@@ -467,7 +467,10 @@ mod tests {
         assert_eq!(field("$count(items)"), Some("items".into()));
         assert_eq!(field("$states.input.items[price > 5].name"), None);
         assert_eq!(field("$map($x, function($v){ $v.a })"), None);
-        assert_eq!(field("$map($x, function($v){ $v.a + b })"), Some("b".into()));
+        assert_eq!(
+            field("$map($x, function($v){ $v.a + b })"),
+            Some("b".into())
+        );
         assert_eq!(field("$ + 1"), Some("$".into()));
         assert_eq!(field("$x.($)"), None);
         assert_eq!(field("($y := 1; $y ? 'a' : 'b')"), None);

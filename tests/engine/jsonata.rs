@@ -460,3 +460,17 @@ fn a_runaway_expression_ends_the_state_with_a_query_evaluation_error() {
         )
     );
 }
+
+#[test]
+fn a_distributed_map_runs_its_jsonata_fields() {
+    let states = json!({"S": {
+        "Type": "Map",
+        "Items": "{% $states.input.list %}",
+        "ItemSelector": {"v": "{% $states.context.Map.Item.Value * 2 %}"},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "P", "States": {"P": {"Type": "Pass", "Output": "{% $states.input.v + 1 %}", "End": true}}},
+        "ToleratedFailurePercentage": "{% 10 %}",
+        "Output": "{% $sum($states.result) %}",
+        "End": true
+    }});
+    assert_eq!(output(states, json!({"list": [1, 2, 3]})), json!(15));
+}
