@@ -213,6 +213,10 @@
 //!   type (`... returned an unexpected result type. Expected 'integer', but
 //!   was 'string' for value: "x"`; `'boolean'` for a Choice `Condition`,
 //!   `'string'` for Fail `Error`/`Cause` and `Credentials.RoleArn`).
+//! * An evaluation in a state may build values of at most a million items
+//!   or characters (`U1002` past that; the evaluator's own default is ten
+//!   million): a state's payload is at most 256 KiB, and a larger
+//!   intermediate value would only cost memory.
 //! * A failing Output or Assign of a Task goes to the Task's catchers
 //!   without being retried (AWS's choice is not recorded). `EvaluationFailed`
 //!   is recorded for a caught error too.

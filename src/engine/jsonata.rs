@@ -65,6 +65,18 @@ impl StateCx<'_, '_> {
     }
 }
 
+/// The bounds of one evaluation in a state: the evaluator's, with values
+/// built during evaluation capped at a million items or characters (a
+/// state's payload is at most 256 KiB: a larger intermediate value only
+/// costs memory).
+const LIMITS: crate::jsonata::Limits = crate::jsonata::Limits {
+    max_steps: 5_000_000,
+    max_depth: 10_000,
+    max_stack_bytes: 160 * 1024,
+    max_items: 1_000_000,
+    max_value_depth: 200,
+};
+
 /// `$states` of one field: the members AWS binds there.
 #[derive(Clone, Copy)]
 pub(crate) struct States<'a> {
@@ -192,7 +204,8 @@ fn eval_at(
             env.bind(name, v);
         }
     }
-    env.set_now_millis(jx.now_ms)
+    env.set_limits(LIMITS)
+        .set_now_millis(jx.now_ms)
         .set_seed(jx.seed ^ salt.wrapping_mul(0x9e37_79b9_7f4a_7c15));
     match expr.evaluate_outcome(None, &env) {
         Ok(Outcome::Value(v)) => Ok(v),

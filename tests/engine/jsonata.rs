@@ -474,3 +474,20 @@ fn a_distributed_map_runs_its_jsonata_fields() {
     }});
     assert_eq!(output(states, json!({"list": [1, 2, 3]})), json!(15));
 }
+
+#[test]
+fn a_value_built_past_a_million_items_ends_the_evaluation() {
+    // stepfn's bound on values built during evaluation (crate docs,
+    // Compatibility: JSONata states); AWS's is not recorded
+    let pass = json!({"S": {"Type": "Pass", "Output": "{% $count([1..2000000]) %}", "End": true}});
+    assert_eq!(
+        failure(pass, json!({})),
+        cause(
+            "$count([1..2000000])",
+            "Output",
+            "threw an error during evaluation. U1002: Evaluation built a value of 2000000 items or characters, over the limit of 1000000"
+        )
+    );
+    let pass = json!({"S": {"Type": "Pass", "Output": "{% $count([1..1000000]) %}", "End": true}});
+    assert_eq!(output(pass, json!({})), json!(1000000));
+}
