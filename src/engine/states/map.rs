@@ -339,10 +339,13 @@ impl<'a> Selector<'a> {
         (index, item): (usize, Payload),
     ) -> Result<Payload, StatesError> {
         if let Some((t, now_ms, seed)) = self.jsonata {
-            let item = Some((index, &item.value));
-            let context = self
-                .run
-                .context(self.name, self.entered_time, None, None, item);
+            let context = if self.needs_context {
+                let item = Some((index, &item.value));
+                self.run
+                    .context(self.name, self.entered_time, None, None, item)
+            } else {
+                Value::Null
+            };
             let jx = jsonata::Jx {
                 scope: Scope {
                     context: &context,
