@@ -20,15 +20,20 @@
 //!   counts only in this pass), next to the size of the input; map_10000
 //!   also over its first 100 and 1000 items.
 //!
-//! `STEPFN_BENCH_QUICK=1` shortens the runs, `STEPFN_BENCH_ONLY=<name>`
-//! picks one workload, `STEPFN_BENCH_TABLE_ONLY=1` skips criterion.
+//! pass_chain_1000, task_chain_1000 and map_10000 also run in JSONata
+//! (`<name>_jsonata`, written here from the JSONPath definitions: the same
+//! work, checked against the same output); a third table gives each one's
+//! time over its JSONPath form's.
+//!
+//! `STEPFN_BENCH_QUICK=1` shortens the runs, `STEPFN_BENCH_ONLY=<name>[,<name>...]`
+//! picks workloads, `STEPFN_BENCH_TABLE_ONLY=1` skips criterion.
 
 mod handwritten;
 mod memory;
 
 use criterion::{BatchSize, Criterion, Throughput};
 use handwritten::Program;
-use serde_json::Value;
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -39,6 +44,8 @@ static ALLOCATOR: memory::Counting = memory::Counting;
 
 struct Workload {
     name: String,
+    /// The definition as written.
+    definition: Value,
     machine: StateMachine,
     handwritten: Option<Program>,
     input: Value,
@@ -73,7 +80,7 @@ fn workloads() -> Vec<Workload> {
         })
         .collect();
     files.sort();
-    files
+    let workloads: Vec<Workload> = files
         .into_iter()
         .filter_map(|path| {
             let data: Value = serde_json::from_str(&std::fs::read_to_string(&path).ok()?).ok()?;
@@ -83,13 +90,83 @@ fn workloads() -> Vec<Workload> {
             Some(Workload {
                 sha256: expected[&name].as_str().map(str::to_owned),
                 handwritten: handwritten::program(&name, &data["definition"]),
+                definition: data["definition"].clone(),
                 name,
                 machine,
                 input: data["input"].clone(),
                 transitions: data["transitions"].as_u64().unwrap_or(1).max(1),
             })
         })
-        .collect()
+        .collect();
+    let mut all = Vec::new();
+    for w in workloads {
+        let jsonata = jsonata_form(&w.name, &w.definition).map(|definition| Workload {
+            name: format!("{}_jsonata", w.name),
+            machine: StateMachine::from_value(definition.clone()).expect("JSONata workload loads"),
+            definition,
+            handwritten: handwritten::program(&w.name, &w.definition),
+            input: w.input.clone(),
+            transitions: w.transitions,
+            sha256: w.sha256.clone(),
+        });
+        all.push(w);
+        all.extend(jsonata);
+    }
+    all
+}
+
+/// The JSONata form of a JSONPath workload, as its author would write it:
+/// Output (or Arguments) templates over `$states` instead of the paths.
+fn jsonata_form(name: &str, definition: &Value) -> Option<Value> {
+    let mut d = definition.clone();
+    d["QueryLanguage"] = json!("JSONata");
+    match name {
+        "pass_chain_1000" => {
+            for (_, state) in d["States"].as_object_mut()?.iter_mut() {
+                let step = state["Parameters"]["step"].clone();
+                let state = state.as_object_mut()?;
+                state.remove("Parameters");
+                state.remove("ResultPath");
+                state.insert(
+                    "Output".into(),
+                    json!(format!(
+                        "{{% $merge([$states.input, {{'last': {{'user': $states.input.user.name, 'tier': $states.input.user.tier, 'prev': $states.input.last.step, 'step': {step}}}}}]) %}}"
+                    )),
+                );
+            }
+        }
+        "task_chain_1000" => {
+            for (_, state) in d["States"].as_object_mut()?.iter_mut() {
+                let state = state.as_object_mut()?;
+                for path in ["InputPath", "ResultSelector", "ResultPath", "OutputPath"] {
+                    state.remove(path);
+                }
+                state.insert("Arguments".into(), json!("{% $states.input.state %}"));
+                state.insert(
+                    "Output".into(),
+                    json!({"state": {
+                        "count": "{% $states.result.count %}",
+                        "payload": "{% $states.result.payload %}",
+                        "handled": "{% $states.result.handled %}"
+                    }}),
+                );
+            }
+        }
+        "map_10000" => {
+            let map = d["States"]["MapItems"].as_object_mut()?;
+            map.remove("ItemsPath");
+            map.insert("Items".into(), json!("{% $states.input.items %}"));
+            let reshape =
+                d["States"]["MapItems"]["ItemProcessor"]["States"]["Reshape"].as_object_mut()?;
+            reshape.remove("Parameters");
+            reshape.insert(
+                "Output".into(),
+                json!({"k": "{% $states.input.id %}", "s": "{% $states.input.v %}"}),
+            );
+        }
+        _ => return None,
+    }
+    Some(d)
 }
 
 fn handler(request: TaskRequest<'_>) -> TaskResult {
@@ -206,6 +283,30 @@ fn median_per_transition<R>(
     samples[samples.len() / 2] / w.transitions as f64
 }
 
+/// The fastest run per transition of `a` and of `b` over `rounds` rounds,
+/// each round one run of each (a fresh input copy per run, not timed).
+fn fastest_in_turn(
+    a: &Workload,
+    b: &Workload,
+    executor: &dyn TaskExecutor,
+    rounds: usize,
+) -> (f64, f64) {
+    let time = |w: &Workload| {
+        let input = w.input.clone();
+        let t = Instant::now();
+        let outcome = run_once(w, executor, input, true);
+        let elapsed = t.elapsed().as_nanos() as f64;
+        drop(outcome);
+        elapsed / w.transitions as f64
+    };
+    let (mut best_a, mut best_b) = (f64::MAX, f64::MAX);
+    for _ in 0..rounds {
+        best_a = best_a.min(time(a));
+        best_b = best_b.min(time(b));
+    }
+    (best_a, best_b)
+}
+
 /// A duration in nanoseconds, with about three significant digits.
 fn ns(value: f64) -> String {
     match value {
@@ -306,7 +407,7 @@ fn main() {
     let workloads: Vec<Workload> = workloads()
         .into_iter()
         .filter(|w| match only.as_deref() {
-            Some(o) => w.name == o,
+            Some(o) => o.split(',').any(|name| name == w.name),
             None => true,
         })
         .collect();
@@ -383,6 +484,14 @@ fn main() {
     println!("\nTime: median per state transition\n{TIME_HEADER}");
     for line in lines.iter().filter(|l| l.starts_with("| ")) {
         println!("{line}");
+    }
+    println!("\nJSONata over JSONPath (stepfn, check on; the two forms run in turn in this process, the fastest run of each kept: load on the machine moves medians taken apart)\n| workload | JSONPath (ns) | JSONata (ns) | JSONata / JSONPath |\n|---|---|---|---|");
+    for w in workloads.iter().filter(|w| w.name.ends_with("_jsonata")) {
+        let base = w.name.trim_end_matches("_jsonata");
+        if let Some(path) = workloads.iter().find(|p| p.name == base) {
+            let (a, b) = fastest_in_turn(path, w, &executor, if quick { 5 } else { 30 });
+            println!("| {base} | {} | {} | {:.2}x |", ns(a), ns(b), b / a);
+        }
     }
     println!("\nMemory: peak heap of one execution above the heap before it\n{MEMORY_HEADER}");
     for line in lines.iter().filter_map(|l| l.strip_prefix("mem ")) {

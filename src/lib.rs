@@ -66,8 +66,8 @@
 //! [`jsonpath`] (Reference Paths and JSONPath, payload templates, intrinsic
 //! calls, Choice rules), each compiled once and evaluated against an
 //! [`Env`](jsonpath::Env).
-//! [`jsonata`] is a JSONata 2.0.6 evaluator over borrowed `serde_json`
-//! values (not yet wired into JSONata states).
+//! [`jsonata`] is the JSONata 2.0.6 evaluator (over borrowed `serde_json`
+//! values) that runs the `{% %}` fields of JSONata states.
 //!
 //! # Testing definitions offline
 //!
@@ -128,9 +128,7 @@
 //! with `... provided parameters with a size exceeding the maximum number
 //! of bytes service limit.`, which stepfn does not raise).
 //!
-//! **Not supported yet.** JSONata: definitions using it load and validate
-//! (expressions are kept, not parsed), but evaluating a JSONata state fails
-//! with `States.QueryEvaluationError`. Distributed Map runs its items from
+//! **Not supported yet.** Distributed Map runs its items from
 //! `ItemsPath` as in-process child executions. A Map with `ItemReader`,
 //! `ItemBatcher` or `ResultWriter` loads and validates, as on AWS, but fails
 //! at run time after `MapStateStarted` with `States.Runtime` (`ItemReader is
@@ -152,8 +150,9 @@
 //! * Where AWS's wording is not recorded, messages are ours (states with
 //!   neither `Next` nor `End`, enum values, `States.ALL` placement, state
 //!   names, `NO_DOLLAR`, `PASS_RESULT_IS_STATIC`, Map `Label` rules).
-//! * Not checked: `HeartbeatSeconds` < `TimeoutSeconds`, JSONata syntax,
-//!   `NO_PATH`, the ARN format of `Resource` (placeholder ARNs such as the
+//! * Not checked: `HeartbeatSeconds` < `TimeoutSeconds`, a JSONata
+//!   expression reading `$states.errorOutput` outside a catcher (AWS refuses
+//!   it; its wording is not recorded), `NO_PATH`, the ARN format of `Resource` (placeholder ARNs such as the
 //!   tutorials' `YOUR_REGION` load), and `ExecutionType` on DISTRIBUTED maps.
 //! * A service integration AWS does not offer is refused with the message
 //!   AWS recorded for `arn:aws:states:::dynamodb:query` (`The resource
@@ -296,18 +295,43 @@
 //!   executions, whose calls no recording shows.
 //! * A mocked `.waitForTaskToken` task records `TaskSubmitted` with output
 //!   `{}`: the mock holds the callback's answer, not the submit call's.
-//! * TestState refuses JSONata states; its `RETRIABLE` decision uses the
+//! * TestState of a JSONata state reads `$now()` at the request; its
+//!   `RETRIABLE` decision uses the
 //!   retry count given in the request, and the reported back-off interval
 //!   ignores jitter. A request nesting arrays/objects over 1000 levels is
 //!   refused. The state is evaluated by the engine's code as in an
 //!   execution starting at it (runtime-error causes say it was entered at
 //!   event #2); a Wait state computes its delay without waiting; the mock
 //!   of a Map or Parallel state stands for all its iterations or branches
-//!   (its `ItemsPath`, `ItemSelector`, `MaxConcurrency` and tolerated
-//!   failures are not evaluated). It measures no output against the
+//!   (its `ItemsPath`/`Items`, `ItemSelector`, `MaxConcurrency` and
+//!   tolerated failures are not evaluated). It measures no output against the
 //!   payload limit, but builds its templates, intrinsic calls and `Assign`
 //!   within AWS's default limits, as an execution does (see **Values built
 //!   within a state**).
+//!
+//! **JSONata states.**
+//! * An expression that does not parse is `INVALID_JSONATA_EXPRESSION` with
+//!   the evaluator's message, located at the field and, inside a template,
+//!   the JSON Pointer of the string (`/States/S/Output/a`); AWS's location
+//!   inside a template is not recorded.
+//! * `$now()` and `$millis()` read the time the state was entered, on the
+//!   execution's clock (one value for the whole state, virtual time
+//!   included); `$random()`, `$shuffle()` and `$uuid()` are seeded from the
+//!   execution ARN and the state's entered event, each expression of a
+//!   state differently.
+//! * Causes AWS has not recorded are ours, in the shape of the recorded
+//!   ones: a number field out of range (`... returned a value out of range.
+//!   Expected an integer of at least 1, but was: 0`), a field of the wrong
+//!   type (`... returned an unexpected result type. Expected 'integer', but
+//!   was 'string' for value: "x"`; `'boolean'` for a Choice `Condition`,
+//!   `'string'` for Fail `Error`/`Cause` and `Credentials.RoleArn`).
+//! * An evaluation in a state may build values of at most a million items
+//!   or characters (`U1002` past that; the evaluator's own default is ten
+//!   million): a state's payload is at most 256 KiB, and a larger
+//!   intermediate value would only cost memory.
+//! * A failing Output or Assign of a Task goes to the Task's catchers
+//!   without being retried (AWS's choice is not recorded). `EvaluationFailed`
+//!   is recorded for a caught error too.
 //!
 //! **JSONata, the language** ([`jsonata`], the 2.0.6 suite passes but for
 //! the two cases holding lone UTF-16 surrogates, which no Rust string can

@@ -14,6 +14,25 @@ use std::time::Duration;
 use stepfn::definition::Resource;
 use stepfn::{HistoryEvent, Outcome, StateMachine, Status, TaskExecutor, TaskRequest};
 
+/// The form of a seed definition: as printed (JSONPath) or migrated to
+/// JSONata by hand. Every scenario runs both and asserts the same.
+#[derive(Clone, Copy, Debug)]
+enum Form {
+    JsonPath,
+    Jsonata,
+}
+
+const FORMS: [Form; 2] = [Form::JsonPath, Form::Jsonata];
+
+impl Form {
+    fn pick<T>(self, json_path: impl FnOnce() -> T, jsonata: impl FnOnce() -> T) -> T {
+        match self {
+            Form::JsonPath => json_path(),
+            Form::Jsonata => jsonata(),
+        }
+    }
+}
+
 fn states(outcome: &Outcome) -> Vec<String> {
     states_passed(outcome)
 }
@@ -46,10 +65,12 @@ struct UserData {
     tasks: TaskRouter,
 }
 
-fn user_data() -> UserData {
+fn user_data(form: Form) -> UserData {
     let db = Arc::new(Db::create("test-user-data", user_data::SCHEMA).unwrap());
     UserData {
-        machine: user_data::machine().unwrap(),
+        machine: form
+            .pick(user_data::machine, user_data::machine_jsonata)
+            .unwrap(),
         tasks: user_data::tasks(db.clone()),
         db,
     }
@@ -57,121 +78,133 @@ fn user_data() -> UserData {
 
 #[tokio::test]
 async fn user_data_valid_is_transformed_and_stored() {
-    let t = user_data();
-    let input = json!({"data": {"user_id": 123, "name": "John Doe"}});
-    let outcome = run(&t.machine, &t.tasks, input).await;
-    assert_eq!(outcome.status, Status::Succeeded, "{outcome:?}");
-    assert_eq!(
-        states(&outcome),
-        names(&["ValidateData", "TransformData", "StoreData"])
-    );
-    let stored = json!({"statusCode": 200, "body": "{\"message\":\"Data stored successfully\"}"});
-    assert_eq!(outcome.output, Some(stored));
-    assert_eq!(
-        user_data::users(&t.db).unwrap(),
-        vec![("123".into(), "JOHN DOE".into())]
-    );
+    for form in FORMS {
+        let t = user_data(form);
+        let input = json!({"data": {"user_id": 123, "name": "John Doe"}});
+        let outcome = run(&t.machine, &t.tasks, input).await;
+        assert_eq!(outcome.status, Status::Succeeded, "{outcome:?}");
+        assert_eq!(
+            states(&outcome),
+            names(&["ValidateData", "TransformData", "StoreData"])
+        );
+        let stored =
+            json!({"statusCode": 200, "body": "{\"message\":\"Data stored successfully\"}"});
+        assert_eq!(outcome.output, Some(stored));
+        assert_eq!(
+            user_data::users(&t.db).unwrap(),
+            vec![("123".into(), "JOHN DOE".into())]
+        );
+    }
 }
 
 #[tokio::test]
 async fn user_data_invalid_ends_in_validation_failed() {
-    let t = user_data();
-    let missing_name = json!({"data": {"user_id": 124}});
-    let outcome = run(&t.machine, &t.tasks, missing_name).await;
-    assert_failed(&outcome, "ValidationError", "Data Validation Failed");
-    assert_eq!(
-        states(&outcome),
-        names(&["ValidateData", "ValidationFailed"])
-    );
-    // The Catch saw the function's own error.
-    let failed = event(&outcome, "LambdaFunctionFailed");
-    assert_eq!(failed.details["error"], "ValueError");
-    let cause = failed.details["cause"].as_str().unwrap();
-    assert_eq!(
-        error_message(cause),
-        "Missing required fields: user_id and name."
-    );
+    for form in FORMS {
+        let t = user_data(form);
+        let missing_name = json!({"data": {"user_id": 124}});
+        let outcome = run(&t.machine, &t.tasks, missing_name).await;
+        assert_failed(&outcome, "ValidationError", "Data Validation Failed");
+        assert_eq!(
+            states(&outcome),
+            names(&["ValidateData", "ValidationFailed"])
+        );
+        // The Catch saw the function's own error.
+        let failed = event(&outcome, "LambdaFunctionFailed");
+        assert_eq!(failed.details["error"], "ValueError");
+        let cause = failed.details["cause"].as_str().unwrap();
+        assert_eq!(
+            error_message(cause),
+            "Missing required fields: user_id and name."
+        );
 
-    let not_a_dict = json!({"data": "John"});
-    let outcome = run(&t.machine, &t.tasks, not_a_dict).await;
-    assert_failed(&outcome, "ValidationError", "Data Validation Failed");
-    assert!(user_data::users(&t.db).unwrap().is_empty());
+        let not_a_dict = json!({"data": "John"});
+        let outcome = run(&t.machine, &t.tasks, not_a_dict).await;
+        assert_failed(&outcome, "ValidationError", "Data Validation Failed");
+        assert!(user_data::users(&t.db).unwrap().is_empty());
+    }
 }
 
 #[tokio::test]
 async fn user_data_storage_failure_ends_in_storage_failed() {
-    let t = user_data();
-    let input = json!({"data": {"user_id": 123, "name": "John Doe"}});
-    let first = run(&t.machine, &t.tasks, input.clone()).await;
-    assert_eq!(first.status, Status::Succeeded);
-    // The same user id again: the users table's primary key refuses it.
-    let outcome = run(&t.machine, &t.tasks, input).await;
-    assert_failed(&outcome, "StorageError", "Data Storage Failed");
-    assert_eq!(
-        states(&outcome),
-        names(&[
-            "ValidateData",
-            "TransformData",
-            "StoreData",
-            "StorageFailed"
-        ])
-    );
-    let failed = event(&outcome, "LambdaFunctionFailed");
-    assert_eq!(failed.details["error"], "IntegrityError");
-    let cause = failed.details["cause"].as_str().unwrap();
-    assert_eq!(
-        error_message(cause),
-        "UNIQUE constraint failed: users.user_id"
-    );
-    assert_eq!(user_data::users(&t.db).unwrap().len(), 1);
+    for form in FORMS {
+        let t = user_data(form);
+        let input = json!({"data": {"user_id": 123, "name": "John Doe"}});
+        let first = run(&t.machine, &t.tasks, input.clone()).await;
+        assert_eq!(first.status, Status::Succeeded);
+        // The same user id again: the users table's primary key refuses it.
+        let outcome = run(&t.machine, &t.tasks, input).await;
+        assert_failed(&outcome, "StorageError", "Data Storage Failed");
+        assert_eq!(
+            states(&outcome),
+            names(&[
+                "ValidateData",
+                "TransformData",
+                "StoreData",
+                "StorageFailed"
+            ])
+        );
+        let failed = event(&outcome, "LambdaFunctionFailed");
+        assert_eq!(failed.details["error"], "IntegrityError");
+        let cause = failed.details["cause"].as_str().unwrap();
+        assert_eq!(
+            error_message(cause),
+            "UNIQUE constraint failed: users.user_id"
+        );
+        assert_eq!(user_data::users(&t.db).unwrap().len(), 1);
+    }
 }
 
 // ---------------------------------------------------------------------------
 // 001 order processing
 
-fn order_processing() -> (Arc<Db>, StateMachine, TaskRouter) {
+fn order_processing(form: Form) -> (Arc<Db>, StateMachine, TaskRouter) {
     let db = Arc::new(Db::create("test-orders", orders::SCHEMA).unwrap());
-    (db.clone(), orders::machine().unwrap(), orders::tasks(db))
+    let machine = form.pick(orders::machine, orders::machine_jsonata).unwrap();
+    (db.clone(), machine, orders::tasks(db))
 }
 
 #[tokio::test]
 async fn order_is_validated_charged_and_recorded() {
-    let (db, machine, tasks) = order_processing();
-    let outcome = run(&machine, &tasks, orders::sample_order("A-1", 25.5)).await;
-    assert_eq!(outcome.status, Status::Succeeded, "{outcome:?}");
-    assert_eq!(states(&outcome), names(&["Validate", "Charge", "Record"]));
-    let expected = json!({
-        "order": {"order_id": "A-1", "amount": 25.5, "validated": true,
-                  "payment_id": "pay_A-1", "charged": true},
-        "status": "recorded"
-    });
-    assert_eq!(outcome.output, Some(expected));
-    let rows = orders::rows(&db).unwrap();
-    assert_eq!(rows.len(), 1);
-    assert_eq!(
-        (
-            rows[0].order_id.as_str(),
-            rows[0].amount,
-            rows[0].payment_id.as_str()
-        ),
-        ("A-1", 25.5, "pay_A-1")
-    );
-    let format = time::format_description::well_known::Rfc3339;
-    assert!(time::OffsetDateTime::parse(&rows[0].created_at, &format).is_ok());
+    for form in FORMS {
+        let (db, machine, tasks) = order_processing(form);
+        let outcome = run(&machine, &tasks, orders::sample_order("A-1", 25.5)).await;
+        assert_eq!(outcome.status, Status::Succeeded, "{outcome:?}");
+        assert_eq!(states(&outcome), names(&["Validate", "Charge", "Record"]));
+        let expected = json!({
+            "order": {"order_id": "A-1", "amount": 25.5, "validated": true,
+                      "payment_id": "pay_A-1", "charged": true},
+            "status": "recorded"
+        });
+        assert_eq!(outcome.output, Some(expected));
+        let rows = orders::rows(&db).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            (
+                rows[0].order_id.as_str(),
+                rows[0].amount,
+                rows[0].payment_id.as_str()
+            ),
+            ("A-1", 25.5, "pay_A-1")
+        );
+        let format = time::format_description::well_known::Rfc3339;
+        assert!(time::OffsetDateTime::parse(&rows[0].created_at, &format).is_ok());
+    }
 }
 
 #[tokio::test]
 async fn order_without_a_positive_amount_is_refused_by_validate() {
-    let (db, machine, tasks) = order_processing();
-    for amount in [0.0, -5.0] {
-        let outcome = run(&machine, &tasks, orders::sample_order("A-2", amount)).await;
-        assert_eq!(outcome.status, Status::Failed);
-        assert_eq!(outcome.error.as_deref(), Some("ValueError"));
-        let cause = outcome.cause.as_deref().unwrap();
-        assert_eq!(error_message(cause), "Order amount must be greater than 0");
-        assert_eq!(states(&outcome), names(&["Validate"]));
+    for form in FORMS {
+        let (db, machine, tasks) = order_processing(form);
+        for amount in [0.0, -5.0] {
+            let outcome = run(&machine, &tasks, orders::sample_order("A-2", amount)).await;
+            assert_eq!(outcome.status, Status::Failed);
+            assert_eq!(outcome.error.as_deref(), Some("ValueError"));
+            let cause = outcome.cause.as_deref().unwrap();
+            assert_eq!(error_message(cause), "Order amount must be greater than 0");
+            assert_eq!(states(&outcome), names(&["Validate"]));
+        }
+        assert!(orders::rows(&db).unwrap().is_empty());
     }
-    assert!(orders::rows(&db).unwrap().is_empty());
 }
 
 // ---------------------------------------------------------------------------
@@ -191,12 +224,14 @@ struct ApiTemplates {
     _db: Arc<Db>,
 }
 
-async fn api_templates() -> ApiTemplates {
+async fn api_templates(form: Form) -> ApiTemplates {
     let api = api_templates::serve_demo_api().await.unwrap();
     let db = Arc::new(Db::create("test-api-templates", api_templates::SCHEMA).unwrap());
     api_templates::put_demo_templates(&db, api).unwrap();
     ApiTemplates {
-        machine: api_templates::machine().unwrap(),
+        machine: form
+            .pick(api_templates::machine, api_templates::machine_jsonata)
+            .unwrap(),
         tasks: api_templates::tasks(db.clone()),
         _db: db,
     }
@@ -208,108 +243,117 @@ fn api_call(template: &str, method: &str, params: Value) -> Value {
 
 #[tokio::test]
 async fn api_template_call_answering_200_ends_in_success() {
-    let t = api_templates().await;
-    let params = json!({"name": "Ada \"the first\"", "requestId": "req-1"});
-    let outcome = run(&t.machine, &t.tasks, api_call("createUser", "POST", params)).await;
-    assert_eq!(outcome.status, Status::Succeeded, "{outcome:?}");
-    assert_eq!(
-        states(&outcome),
-        names(&[
-            "FetchTemplateFromDynamoDB",
-            "InvokeLambdaToCallAPI",
-            "ChoiceState",
-            "Success"
-        ])
-    );
-    let output = outcome.output.unwrap();
-    // The rendered body reached the API as JSON, the rendered header too.
-    let answer = json!({"statusCode": 200, "body": {"id": 1, "name": "Ada \"the first\"", "requestId": "req-1"}});
-    assert_eq!(output["apiResponse"], answer);
-    assert_eq!(output["template"]["Item"]["SK"], json!({"S": "POST"}));
+    for form in FORMS {
+        let t = api_templates(form).await;
+        let params = json!({"name": "Ada \"the first\"", "requestId": "req-1"});
+        let outcome = run(&t.machine, &t.tasks, api_call("createUser", "POST", params)).await;
+        assert_eq!(outcome.status, Status::Succeeded, "{outcome:?}");
+        assert_eq!(
+            states(&outcome),
+            names(&[
+                "FetchTemplateFromDynamoDB",
+                "InvokeLambdaToCallAPI",
+                "ChoiceState",
+                "Success"
+            ])
+        );
+        let output = outcome.output.unwrap();
+        // The rendered body reached the API as JSON, the rendered header too.
+        let answer = json!({"statusCode": 200, "body": {"id": 1, "name": "Ada \"the first\"", "requestId": "req-1"}});
+        assert_eq!(output["apiResponse"], answer);
+        assert_eq!(output["template"]["Item"]["SK"], json!({"S": "POST"}));
 
-    let read = run(
-        &t.machine,
-        &t.tasks,
-        api_call("getUser", "GET", json!({"userId": 1})),
-    )
-    .await;
-    assert_eq!(read.status, Status::Succeeded, "{read:?}");
-    let answer = json!({"statusCode": 200, "body": {"id": "1", "name": "Ada \"the first\""}});
-    assert_eq!(read.output.unwrap()["apiResponse"], answer);
+        let read = run(
+            &t.machine,
+            &t.tasks,
+            api_call("getUser", "GET", json!({"userId": 1})),
+        )
+        .await;
+        assert_eq!(read.status, Status::Succeeded, "{read:?}");
+        let answer = json!({"statusCode": 200, "body": {"id": "1", "name": "Ada \"the first\""}});
+        assert_eq!(read.output.unwrap()["apiResponse"], answer);
+    }
 }
 
 #[tokio::test]
 async fn api_template_call_answering_404_ends_in_handle_failure() {
-    let t = api_templates().await;
-    let input = api_call("getUser", "GET", json!({"userId": 42}));
-    let outcome = run(&t.machine, &t.tasks, input).await;
-    assert_failed(
-        &outcome,
-        "ApiCallFailed",
-        "The API answered with an error status",
-    );
-    assert_eq!(
-        states(&outcome),
-        names(&[
-            "FetchTemplateFromDynamoDB",
-            "InvokeLambdaToCallAPI",
-            "ChoiceState",
-            "HandleFailure"
-        ])
-    );
-    let choice = event(&outcome, "ChoiceStateEntered");
-    let input: Value = serde_json::from_str(choice.details["input"].as_str().unwrap()).unwrap();
-    let answer = json!({"statusCode": 404, "body": {"message": "user 42 not found"}});
-    assert_eq!(input["apiResponse"], answer);
+    for form in FORMS {
+        let t = api_templates(form).await;
+        let input = api_call("getUser", "GET", json!({"userId": 42}));
+        let outcome = run(&t.machine, &t.tasks, input).await;
+        assert_failed(
+            &outcome,
+            "ApiCallFailed",
+            "The API answered with an error status",
+        );
+        assert_eq!(
+            states(&outcome),
+            names(&[
+                "FetchTemplateFromDynamoDB",
+                "InvokeLambdaToCallAPI",
+                "ChoiceState",
+                "HandleFailure"
+            ])
+        );
+        let choice = event(&outcome, "ChoiceStateEntered");
+        let input: Value = serde_json::from_str(choice.details["input"].as_str().unwrap()).unwrap();
+        let answer = json!({"statusCode": 404, "body": {"message": "user 42 not found"}});
+        assert_eq!(input["apiResponse"], answer);
+    }
 }
 
 #[tokio::test]
 async fn api_template_with_an_undefined_parameter_fails_in_the_lambda() {
-    let t = api_templates().await;
-    let input = api_call("getUser", "GET", json!({"id": 1}));
-    let outcome = run(&t.machine, &t.tasks, input).await;
-    assert_eq!(outcome.error.as_deref(), Some("UndefinedError"));
-    assert_eq!(
-        states(&outcome),
-        names(&["FetchTemplateFromDynamoDB", "InvokeLambdaToCallAPI"])
-    );
+    for form in FORMS {
+        let t = api_templates(form).await;
+        let input = api_call("getUser", "GET", json!({"id": 1}));
+        let outcome = run(&t.machine, &t.tasks, input).await;
+        assert_eq!(outcome.error.as_deref(), Some("UndefinedError"));
+        assert_eq!(
+            states(&outcome),
+            names(&["FetchTemplateFromDynamoDB", "InvokeLambdaToCallAPI"])
+        );
+    }
 }
 
 #[tokio::test]
 async fn api_template_get_item_answers_like_dynamodb() {
-    let t = api_templates().await;
-    let get_item = Resource::parse(api_templates::GET_ITEM);
-    let key = |pk: &str| json!({"TableName": "API_Template_Table", "Key": {"PK": {"S": pk}, "SK": {"S": "GET"}}});
-    let found = t
-        .tasks
-        .execute(TaskRequest::new(&get_item, key("getUser")))
-        .await
-        .unwrap();
-    assert_eq!(found["Item"]["PK"], json!({"S": "getUser"}));
-    assert_eq!(found["Item"].get("body"), None); // NULL column: no attribute
-    let missing = t
-        .tasks
-        .execute(TaskRequest::new(&get_item, key("nope")))
-        .await;
-    assert_eq!(missing.unwrap(), json!({}));
-    let no_table = json!({"TableName": "Nope", "Key": {"PK": {"S": "x"}}});
-    let error = t
-        .tasks
-        .execute(TaskRequest::new(&get_item, no_table))
-        .await
-        .unwrap_err();
-    assert_eq!(error.name.as_str(), "DynamoDB.ResourceNotFoundException");
-    assert_eq!(error.cause_str(), "Requested resource not found");
+    for form in FORMS {
+        let t = api_templates(form).await;
+        let get_item = Resource::parse(api_templates::GET_ITEM);
+        let key = |pk: &str| json!({"TableName": "API_Template_Table", "Key": {"PK": {"S": pk}, "SK": {"S": "GET"}}});
+        let found = t
+            .tasks
+            .execute(TaskRequest::new(&get_item, key("getUser")))
+            .await
+            .unwrap();
+        assert_eq!(found["Item"]["PK"], json!({"S": "getUser"}));
+        assert_eq!(found["Item"].get("body"), None); // NULL column: no attribute
+        let missing = t
+            .tasks
+            .execute(TaskRequest::new(&get_item, key("nope")))
+            .await;
+        assert_eq!(missing.unwrap(), json!({}));
+        let no_table = json!({"TableName": "Nope", "Key": {"PK": {"S": "x"}}});
+        let error = t
+            .tasks
+            .execute(TaskRequest::new(&get_item, no_table))
+            .await
+            .unwrap_err();
+        assert_eq!(error.name.as_str(), "DynamoDB.ResourceNotFoundException");
+        assert_eq!(error.cause_str(), "Requested resource not found");
+    }
 }
 
 // ---------------------------------------------------------------------------
 // 003 shopping cart
 
-fn shopping_cart() -> (Arc<Db>, StateMachine, TaskRouter) {
+fn shopping_cart(form: Form) -> (Arc<Db>, StateMachine, TaskRouter) {
     let db = Arc::new(Db::create("test-shop", shop::SCHEMA).unwrap());
     shop::create_store_item(&db, &json!({"itemId": "banana", "quantity": 5})).unwrap();
     shop::create_store_item(&db, &json!({"itemId": "apple", "quantity": 3})).unwrap();
-    (db.clone(), shop::machine().unwrap(), shop::tasks(db))
+    let machine = form.pick(shop::machine, shop::machine_jsonata).unwrap();
+    (db.clone(), machine, shop::tasks(db))
 }
 
 fn cart(items: &[(&str, i64)]) -> Value {
@@ -322,71 +366,77 @@ fn cart(items: &[(&str, i64)]) -> Value {
 
 #[tokio::test]
 async fn shopping_cart_order_checks_stock_then_orders_and_updates_it() {
-    let (db, machine, tasks) = shopping_cart();
-    let input = cart(&[("banana", 2), ("apple", 2)]);
-    let outcome = run(&machine, &tasks, input.clone()).await;
-    assert_eq!(outcome.status, Status::Succeeded, "{outcome:?}");
-    let passed = states(&outcome);
-    assert_eq!(
-        passed[..3],
-        names(&[
-            "isItemInStockMappedTask",
-            "isItemInStockTask",
-            "isItemInStockTask"
-        ])
-    );
-    assert_eq!(passed[3], "parallelState");
-    let count = |name: &str| passed.iter().filter(|s| *s == name).count();
-    assert_eq!(count("updateItemStockTask"), 2);
-    assert_eq!(count("createOrderTask"), 1);
-    // Branch 1 (the Map with ResultPath null) passes its input through;
-    // branch 2 is createOrder's Lambda Invoke response.
-    let output = outcome.output.unwrap();
-    assert_eq!(output[0], input);
-    assert_eq!(output[1]["Payload"], Value::Null);
-    assert_eq!(output[1]["StatusCode"], 200);
+    for form in FORMS {
+        let (db, machine, tasks) = shopping_cart(form);
+        let input = cart(&[("banana", 2), ("apple", 2)]);
+        let outcome = run(&machine, &tasks, input.clone()).await;
+        assert_eq!(outcome.status, Status::Succeeded, "{outcome:?}");
+        let passed = states(&outcome);
+        assert_eq!(
+            passed[..3],
+            names(&[
+                "isItemInStockMappedTask",
+                "isItemInStockTask",
+                "isItemInStockTask"
+            ])
+        );
+        assert_eq!(passed[3], "parallelState");
+        let count = |name: &str| passed.iter().filter(|s| *s == name).count();
+        assert_eq!(count("updateItemStockTask"), 2);
+        assert_eq!(count("createOrderTask"), 1);
+        // Branch 1 (the Map with ResultPath null) passes its input through;
+        // branch 2 is createOrder's Lambda Invoke response.
+        let output = outcome.output.unwrap();
+        assert_eq!(output[0], input);
+        assert_eq!(output[1]["Payload"], Value::Null);
+        assert_eq!(output[1]["StatusCode"], 200);
 
-    assert_eq!(shop::stock(&db, "banana").unwrap(), Some(3));
-    assert_eq!(shop::stock(&db, "apple").unwrap(), Some(1));
-    let orders = shop::orders(&db).unwrap();
-    assert_eq!(orders.len(), 1);
-    assert_eq!(orders[0].items, input["order"]);
+        assert_eq!(shop::stock(&db, "banana").unwrap(), Some(3));
+        assert_eq!(shop::stock(&db, "apple").unwrap(), Some(1));
+        let orders = shop::orders(&db).unwrap();
+        assert_eq!(orders.len(), 1);
+        assert_eq!(orders[0].items, input["order"]);
+    }
 }
 
 #[tokio::test]
 async fn shopping_cart_repeated_order_fails_once_stock_runs_out_and_changes_nothing() {
-    let (db, machine, tasks) = shopping_cart();
-    let input = cart(&[("banana", 2), ("apple", 2)]);
-    assert!(run(&machine, &tasks, input.clone()).await.is_success());
-    let outcome = run(&machine, &tasks, input).await;
-    assert_eq!(outcome.status, Status::Failed);
-    assert_eq!(outcome.error.as_deref(), Some("Error"));
-    assert_eq!(
-        error_message(outcome.cause.as_deref().unwrap()),
-        "Item not in stock"
-    );
-    assert!(!states(&outcome).contains(&"parallelState".to_owned()));
-    assert_eq!(shop::stock(&db, "banana").unwrap(), Some(3));
-    assert_eq!(shop::stock(&db, "apple").unwrap(), Some(1));
-    assert_eq!(shop::orders(&db).unwrap().len(), 1);
+    for form in FORMS {
+        let (db, machine, tasks) = shopping_cart(form);
+        let input = cart(&[("banana", 2), ("apple", 2)]);
+        assert!(run(&machine, &tasks, input.clone()).await.is_success());
+        let outcome = run(&machine, &tasks, input).await;
+        assert_eq!(outcome.status, Status::Failed);
+        assert_eq!(outcome.error.as_deref(), Some("Error"));
+        assert_eq!(
+            error_message(outcome.cause.as_deref().unwrap()),
+            "Item not in stock"
+        );
+        assert!(!states(&outcome).contains(&"parallelState".to_owned()));
+        assert_eq!(shop::stock(&db, "banana").unwrap(), Some(3));
+        assert_eq!(shop::stock(&db, "apple").unwrap(), Some(1));
+        assert_eq!(shop::orders(&db).unwrap().len(), 1);
+    }
 }
 
 #[tokio::test]
 async fn shopping_cart_unknown_item_is_not_in_stock() {
-    let (db, machine, tasks) = shopping_cart();
-    let outcome = run(&machine, &tasks, cart(&[("banana", 1), ("kiwi", 1)])).await;
-    assert_eq!(outcome.error.as_deref(), Some("Error"));
-    assert_eq!(
-        error_message(outcome.cause.as_deref().unwrap()),
-        "Item not in stock"
-    );
-    assert_eq!(shop::stock(&db, "banana").unwrap(), Some(5));
-    assert!(shop::orders(&db).unwrap().is_empty());
+    for form in FORMS {
+        let (db, machine, tasks) = shopping_cart(form);
+        let outcome = run(&machine, &tasks, cart(&[("banana", 1), ("kiwi", 1)])).await;
+        assert_eq!(outcome.error.as_deref(), Some("Error"));
+        assert_eq!(
+            error_message(outcome.cause.as_deref().unwrap()),
+            "Item not in stock"
+        );
+        assert_eq!(shop::stock(&db, "banana").unwrap(), Some(5));
+        assert!(shop::orders(&db).unwrap().is_empty());
+    }
 }
 
 #[tokio::test]
 async fn shopping_cart_stock_update_is_conditional() {
-    let (db, _, tasks) = shopping_cart();
+    let (db, _, tasks) = shopping_cart(Form::JsonPath);
     let invoke = Resource::parse("arn:aws:states:::lambda:invoke");
     let update = |quantity: i64| {
         json!({"FunctionName": shop::UPDATE_ITEM_STOCK,
@@ -409,8 +459,10 @@ async fn shopping_cart_stock_update_is_conditional() {
 // ---------------------------------------------------------------------------
 // 004 hello world and Lambda choice
 
-async fn hello_world(flag: bool) -> Outcome {
-    let machine = hello::hello_world().unwrap();
+async fn hello_world(form: Form, flag: bool) -> Outcome {
+    let machine = form
+        .pick(hello::hello_world, hello::hello_world_jsonata)
+        .unwrap();
     let input = json!({ "IsHelloWorldExample": flag });
     // Virtual time: the Wait of 3 s passes without waiting.
     machine
@@ -423,67 +475,79 @@ async fn hello_world(flag: bool) -> Outcome {
 
 #[tokio::test]
 async fn hello_world_true_waits_then_runs_both_branches() {
-    let outcome = hello_world(true).await;
-    assert_eq!(outcome.status, Status::Succeeded, "{outcome:?}");
-    let input = json!({ "IsHelloWorldExample": true });
-    assert_eq!(outcome.output, Some(json!([input, input])));
-    let mut passed = states(&outcome);
-    assert_eq!(
-        passed[..5],
-        names(&[
-            "Pass",
-            "Hello World example?",
-            "Yes",
-            "Wait 3 sec",
-            "Parallel State"
-        ])
-    );
-    assert_eq!(passed.pop().as_deref(), Some("Hello World"));
-    let mut branches = passed.split_off(5);
-    branches.sort();
-    assert_eq!(branches, names(&["Hello", "World"]));
-    // The Wait took 3 s of the execution's (virtual) time.
-    let entered = event(&outcome, "WaitStateEntered").timestamp;
-    let exited = event(&outcome, "WaitStateExited").timestamp;
-    assert_eq!(
-        exited.duration_since(entered).ok(),
-        Some(Duration::from_secs(3))
-    );
+    for form in FORMS {
+        let outcome = hello_world(form, true).await;
+        assert_eq!(outcome.status, Status::Succeeded, "{outcome:?}");
+        let input = json!({ "IsHelloWorldExample": true });
+        assert_eq!(outcome.output, Some(json!([input, input])));
+        let mut passed = states(&outcome);
+        assert_eq!(
+            passed[..5],
+            names(&[
+                "Pass",
+                "Hello World example?",
+                "Yes",
+                "Wait 3 sec",
+                "Parallel State"
+            ])
+        );
+        assert_eq!(passed.pop().as_deref(), Some("Hello World"));
+        let mut branches = passed.split_off(5);
+        branches.sort();
+        assert_eq!(branches, names(&["Hello", "World"]));
+        // The Wait took 3 s of the execution's (virtual) time.
+        let entered = event(&outcome, "WaitStateEntered").timestamp;
+        let exited = event(&outcome, "WaitStateExited").timestamp;
+        assert_eq!(
+            exited.duration_since(entered).ok(),
+            Some(Duration::from_secs(3))
+        );
+    }
 }
 
 #[tokio::test]
 async fn hello_world_false_fails_at_no() {
-    let outcome = hello_world(false).await;
-    assert_eq!(outcome.status, Status::Failed);
-    assert_eq!(outcome.cause.as_deref(), Some("Not Hello World"));
-    assert_eq!(
-        states(&outcome),
-        names(&["Pass", "Hello World example?", "No"])
-    );
+    for form in FORMS {
+        let outcome = hello_world(form, false).await;
+        assert_eq!(outcome.status, Status::Failed);
+        assert_eq!(outcome.cause.as_deref(), Some("Not Hello World"));
+        assert_eq!(
+            states(&outcome),
+            names(&["Pass", "Hello World example?", "No"])
+        );
+    }
 }
 
 #[tokio::test]
 async fn hello_lambda_greeting_with_name_is_the_teacher() {
-    let machine = hello::hello_lambda().unwrap();
-    let outcome = run(&machine, &hello::tasks(), json!({"who": "Name Surname"})).await;
-    assert_eq!(outcome.output, Some(json!("Woohoo!")));
-    assert_eq!(
-        states(&outcome),
-        names(&["Invoke Lambda Function", "Choice State", "Is Teacher"])
-    );
-    let task_output = &event(&outcome, "TaskSucceeded").details["output"];
-    assert_eq!(task_output, "\"Hello, Name Surname!\"");
+    for form in FORMS {
+        let machine = form
+            .pick(hello::hello_lambda, hello::hello_lambda_jsonata)
+            .unwrap();
+        let outcome = run(&machine, &hello::tasks(), json!({"who": "Name Surname"})).await;
+        assert_eq!(outcome.output, Some(json!("Woohoo!")));
+        assert_eq!(
+            states(&outcome),
+            names(&["Invoke Lambda Function", "Choice State", "Is Teacher"])
+        );
+        let task_output = &event(&outcome, "TaskSucceeded").details["output"];
+        assert_eq!(task_output, "\"Hello, Name Surname!\"");
+    }
 }
 
 #[tokio::test]
 async fn hello_lambda_other_greeting_is_not_the_teacher() {
-    let machine = hello::hello_lambda().unwrap();
-    let outcome = run(&machine, &hello::tasks(), json!({"who": "Ada"})).await;
-    assert_failed(&outcome, "ErrorCode", "Given name is not the teacher");
-    assert_eq!(
-        states(&outcome),
-        names(&["Invoke Lambda Function", "Choice State", "Not Teacher"])
-    );
+    for form in FORMS {
+        let machine = form
+            .pick(hello::hello_lambda, hello::hello_lambda_jsonata)
+            .unwrap();
+        let outcome = run(&machine, &hello::tasks(), json!({"who": "Ada"})).await;
+        assert_failed(&outcome, "ErrorCode", "Given name is not the teacher");
+        assert_eq!(
+            states(&outcome),
+            names(&["Invoke Lambda Function", "Choice State", "Not Teacher"])
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -1136,3 +1136,132 @@ fn test_state_builds_within_the_default_limits() {
         Some("The state/task 'Fan' returned a result with a size exceeding the maximum number of bytes service limit.")
     );
 }
+
+// ---------------------------------------------------------------------------- TestState, JSONata
+
+#[test]
+fn test_state_jsonata_task_reports_arguments_result_and_variables() {
+    let m = StateMachine::from_state(
+        "Call",
+        &lambda_state(json!({
+            "QueryLanguage": "JSONata",
+            "Arguments": {"v": "{% $states.input.v %}"},
+            "Assign": {"r": "{% $states.result.Payload %}"},
+            "Output": "{% $states.result.Payload + $x %}"
+        })),
+    )
+    .unwrap();
+    let mut r = ts(json!(null), "Call", json!({"v": 1}));
+    r.variables.insert("x".into(), json!(1));
+    r.mock = Some(TestStateMock::Result(json!({"Payload": 7})));
+    let res = test_state(&m, &r, None).unwrap();
+    assert_eq!(res.status, TestStateStatus::Succeeded);
+    assert_eq!(res.output, Some(json!(8)));
+    assert_eq!(
+        res.inspection_data.unwrap().to_json(),
+        json!({"input": "{\"v\":1}", "afterArguments": "{\"v\":1}", "result": "{\"Payload\":7}", "variables": "{\"x\":1,\"r\":7}"})
+    );
+}
+
+#[test]
+fn test_state_jsonata_catcher_and_query_evaluation_errors() {
+    let m = StateMachine::from_state(
+        "Call",
+        &lambda_state(json!({
+            "QueryLanguage": "JSONata",
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handler", "Output": {"e": "{% $states.errorOutput.Error %}", "in": "{% $states.input %}"}}]
+        })),
+    )
+    .unwrap();
+    let mut r = ts(json!(null), "Call", json!({"a": 1}));
+    r.mock = Some(TestStateMock::Error(StatesError::new("Busy", "later")));
+    let res = test_state(&m, &r, None).unwrap();
+    assert_eq!(res.status, TestStateStatus::CaughtError);
+    assert_eq!(res.output, Some(json!({"e": "Busy", "in": {"a": 1}})));
+    let m = StateMachine::from_state(
+        "P",
+        &json!({"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $missing %}", "End": true}),
+    )
+    .unwrap();
+    let res = test_state(&m, &ts(json!(null), "P", json!({})), None).unwrap();
+    assert_eq!(
+        (res.status, res.error.as_deref(), res.cause.as_deref()),
+        (
+            TestStateStatus::Failed,
+            Some("States.QueryEvaluationError"),
+            Some("An error occurred while executing the state 'P' (entered at the event id #2). The JSONata expression '$missing' specified for the field 'Output' returned nothing (undefined).")
+        )
+    );
+}
+
+#[test]
+fn test_state_jsonata_choice_reads_the_context() {
+    let m = StateMachine::from_state(
+        "C",
+        &json!({"Type": "Choice", "QueryLanguage": "JSONata", "Choices": [
+            {"Condition": "{% $states.context.Execution.Name = 'run-1' %}", "Next": "Yes", "Output": "{% $states.input.a %}"}
+        ], "Default": "No"}),
+    )
+    .unwrap();
+    let mut r = ts(json!(null), "C", json!({"a": 5}));
+    r.context = json!({"Execution": {"Name": "run-1"}});
+    let res = test_state(&m, &r, None).unwrap();
+    assert_eq!(
+        (res.output, res.next_state.as_deref()),
+        (Some(json!(5)), Some("Yes"))
+    );
+    r.context = json!({"Execution": {"Name": "other"}});
+    let res = test_state(&m, &r, None).unwrap();
+    assert_eq!(
+        (res.output, res.next_state.as_deref()),
+        (Some(json!({"a": 5})), Some("No"))
+    );
+}
+
+#[test]
+fn test_state_and_an_execution_agree_on_jsonata_states() {
+    let jsonata = |state: Value| {
+        let mut state = state;
+        state["QueryLanguage"] = json!("JSONata");
+        state
+    };
+    let task = jsonata(lambda_state(json!({
+        "Arguments": {"a": "{% $states.input.a %}"},
+        "Output": {"r": "{% $states.result.Payload %}", "in": "{% $states.input %}"},
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handler", "Output": "{% $states.errorOutput.Error %}"}]
+    })));
+    let tested = agrees_with_an_execution(
+        task.clone(),
+        json!({"a": 1}),
+        Some(Ok(json!({"Payload": 7}))),
+    );
+    assert_eq!(tested.output, Some(json!({"r": 7, "in": {"a": 1}})));
+    let caught = agrees_with_an_execution(
+        task,
+        json!({"a": 1}),
+        Some(Err(StatesError::new("Boom", "x"))),
+    );
+    assert_eq!(
+        (caught.status, caught.output),
+        (TestStateStatus::CaughtError, Some(json!("Boom")))
+    );
+    let choice = jsonata(json!({"Type": "Choice", "Choices": [
+        {"Condition": "{% $states.input.n > 1 %}", "Next": "Big", "Output": "{% $states.input.n %}"}],
+        "Default": "Small"}));
+    let big = agrees_with_an_execution(choice, json!({"n": 2}), None);
+    assert_eq!(
+        (big.next_state.as_deref(), big.output),
+        (Some("Big"), Some(json!(2)))
+    );
+    let undefined = agrees_with_an_execution(
+        jsonata(
+            json!({"Type": "Pass", "Output": {"x": "{% $states.input.missing %}"}, "End": true}),
+        ),
+        json!({}),
+        None,
+    );
+    assert_eq!(
+        undefined.cause.as_deref(),
+        Some("An error occurred while executing the state 'S' (entered at the event id #2). The JSONata expression '$states.input.missing' specified for the field 'Output/x' returned nothing (undefined).")
+    );
+}

@@ -50,6 +50,16 @@ pub fn machine() -> Result<StateMachine, stepfn::Error> {
     StateMachine::from_str(DEFINITION)
 }
 
+/// The same workflow migrated to JSONata by hand (`Arguments`, `Output`,
+/// `Condition` instead of the JSONPath fields).
+pub const DEFINITION_JSONATA: &str =
+    include_str!("../../fixtures/machines/002_api_call_from_templates.jsonata.json");
+
+/// The JSONata form, loaded.
+pub fn machine_jsonata() -> Result<StateMachine, stepfn::Error> {
+    StateMachine::from_str(DEFINITION_JSONATA)
+}
+
 /// DynamoDB getItem and the generic API-call function, keyed by their ARNs.
 pub fn tasks(db: Arc<Db>) -> TaskRouter {
     TaskRouter::new()

@@ -27,6 +27,24 @@ pub fn hello_lambda() -> Result<StateMachine, stepfn::Error> {
     StateMachine::from_str(HELLO_LAMBDA)
 }
 
+/// The hello-world machine migrated to JSONata by hand.
+pub const HELLO_WORLD_JSONATA: &str =
+    include_str!("../../fixtures/machines/004_hello_world.jsonata.json");
+
+/// The Lambda machine migrated to JSONata by hand.
+pub const HELLO_LAMBDA_JSONATA: &str =
+    include_str!("../../fixtures/machines/004_hello_lambda.jsonata.json");
+
+/// The JSONata hello-world machine, loaded.
+pub fn hello_world_jsonata() -> Result<StateMachine, stepfn::Error> {
+    StateMachine::from_str(HELLO_WORLD_JSONATA)
+}
+
+/// The JSONata Lambda machine, loaded.
+pub fn hello_lambda_jsonata() -> Result<StateMachine, stepfn::Error> {
+    StateMachine::from_str(HELLO_LAMBDA_JSONATA)
+}
+
 /// The tutorial's function: `callback(null, "Hello, " + event.who + "!")`.
 pub fn tasks() -> TaskRouter {
     TaskRouter::new().on_sync(HELLO_FUNCTION, |invocation| {

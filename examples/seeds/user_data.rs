@@ -39,6 +39,16 @@ pub fn machine() -> Result<StateMachine, stepfn::Error> {
     StateMachine::from_str(DEFINITION)
 }
 
+/// The same workflow migrated to JSONata by hand (`Arguments`, `Output`,
+/// `Condition` instead of the JSONPath fields).
+pub const DEFINITION_JSONATA: &str =
+    include_str!("../../fixtures/machines/000_user_data_processing.jsonata.json");
+
+/// The JSONata form, loaded.
+pub fn machine_jsonata() -> Result<StateMachine, stepfn::Error> {
+    StateMachine::from_str(DEFINITION_JSONATA)
+}
+
 /// The three functions, keyed by their ARNs.
 pub fn tasks(db: Arc<Db>) -> TaskRouter {
     TaskRouter::new()

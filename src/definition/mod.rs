@@ -53,6 +53,7 @@
 //! ```
 
 mod fields;
+pub(crate) mod jsonata;
 mod parse;
 use parse::is_jsonata;
 mod raw;
@@ -74,7 +75,6 @@ pub use states::wait::{Wait, WaitFor};
 
 use crate::error::Diagnostic;
 use crate::jsonpath::path::{Path, ReferencePath};
-use crate::jsonpath::template::Expression;
 use crate::jsonpath::template::PayloadTemplate;
 pub use crate::resource::{IntegrationPattern, Resource, ResourceKind};
 use serde_json::Value;
@@ -210,44 +210,6 @@ pub struct State {
     pub query_language: QueryLanguage,
     /// The type and its fields.
     pub kind: StateKind,
-}
-
-impl State {
-    /// True when a JSONata slot of the state is set (`Arguments`, `Output`,
-    /// a JSONata `Assign`, `Items`, a `{% %}` `Seconds`, `Timestamp`,
-    /// `Error`, `Cause` or `RoleArn`, any Choice rule): what an engine
-    /// without JSONata cannot run. Read from the typed slots: the query
-    /// language was resolved at load.
-    pub(crate) fn uses_jsonata(&self) -> bool {
-        let assign = |a: &Option<Assign>| matches!(a, Some(Assign::Jsonata(_)));
-        let dynamic =
-            |d: Option<&Dynamic<String, Expression>>| matches!(d, Some(Dynamic::Jsonata(_)));
-        match &self.kind {
-            StateKind::Pass(s) => s.io.has_jsonata_output() || assign(&s.assign),
-            StateKind::Task(s) => {
-                s.io.has_jsonata()
-                    || assign(&s.assign)
-                    || dynamic(s.credentials.as_ref().map(|c| &c.role_arn))
-            }
-            StateKind::Choice(s) => {
-                s.io.has_jsonata_output()
-                    || assign(&s.assign)
-                    || matches!(s.choices, ChoiceRules::Jsonata(_))
-            }
-            StateKind::Wait(s) => {
-                s.io.has_jsonata_output()
-                    || matches!(
-                        s.wait,
-                        WaitFor::Seconds(Dynamic::Jsonata(_))
-                            | WaitFor::Timestamp(Dynamic::Jsonata(_))
-                    )
-            }
-            StateKind::Succeed(s) => s.io.has_jsonata_output(),
-            StateKind::Fail(s) => dynamic(s.error.as_ref()) || dynamic(s.cause.as_ref()),
-            StateKind::Parallel(s) => s.io.has_jsonata(),
-            StateKind::Map(s) => s.io.has_jsonata_output() || s.items.is_some(),
-        }
-    }
 }
 
 /// The eight state types.
@@ -386,22 +348,6 @@ impl Io {
             Io::Jsonata { .. } => None,
         }
     }
-
-    /// True when a JSONata `Arguments` or `Output` is set.
-    pub(crate) fn has_jsonata(&self) -> bool {
-        matches!(self, Io::Jsonata { arguments, output } if arguments.is_some() || output.is_some())
-    }
-
-    /// True when a JSONata `Output` is set.
-    pub(crate) fn has_jsonata_output(&self) -> bool {
-        matches!(
-            self,
-            Io::Jsonata {
-                output: Some(_),
-                ..
-            }
-        )
-    }
 }
 
 /// The `$` path, shared.
@@ -423,7 +369,7 @@ pub enum Assign {
 
 /// A field whose value is given literally, through a JSONPath (the
 /// `...Path` field, or `ErrorPath`/`CausePath`/`RoleArn.$` whose `P` is an
-/// [`Expression`]: a path or an intrinsic call), or as a JSONata
+/// [`Expression`](crate::jsonpath::Expression): a path or an intrinsic call), or as a JSONata
 /// expression: `Seconds`, `Timestamp`, `TimeoutSeconds`,
 /// `HeartbeatSeconds`, `MaxConcurrency`, `ToleratedFailure*`, `MaxItems`,
 /// `MaxItemsPerBatch`, `MaxInputBytesPerBatch`, Fail `Error`/`Cause`,
@@ -440,20 +386,35 @@ pub enum Dynamic<T, P = ReferencePath> {
 }
 
 /// A JSONata expression: a whole JSON string `{% ... %}` (no whitespace
-/// outside the delimiters). Holds the text for now; the JSONata evaluator
-/// will make it hold the compiled expression.
+/// outside the delimiters), compiled when it is read. A definition whose
+/// expression does not compile does not load (`INVALID_JSONATA_EXPRESSION`).
 #[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct JsonataExpression {
     written: String,
+    compiled: Result<std::sync::Arc<crate::jsonata::Expression>, crate::jsonata::Error>,
 }
 
+impl PartialEq for JsonataExpression {
+    fn eq(&self, other: &Self) -> bool {
+        self.written == other.written
+    }
+}
+
+impl Eq for JsonataExpression {}
+
 impl JsonataExpression {
-    /// `text` when it is a JSONata expression (`{%` ... `%}`), else `None`.
+    /// `text` when it is a JSONata expression (`{%` ... `%}`), compiled,
+    /// else `None`.
     pub fn parse(text: &str) -> Option<JsonataExpression> {
-        is_jsonata(text).then(|| JsonataExpression {
+        is_jsonata(text).then(|| JsonataExpression::compile(text))
+    }
+
+    fn compile(text: &str) -> JsonataExpression {
+        JsonataExpression {
             written: text.to_owned(),
-        })
+            compiled: crate::jsonata::Expression::parse(source_of(text)).map(std::sync::Arc::new),
+        }
     }
 
     /// The string as written, delimiters included.
@@ -464,40 +425,53 @@ impl JsonataExpression {
     /// A JSON string that is an expression once trimmed (a Choice
     /// `Condition` is read that way), kept as written.
     pub(crate) fn parse_padded(text: &str) -> Option<JsonataExpression> {
-        is_jsonata(text.trim()).then(|| JsonataExpression {
-            written: text.to_owned(),
-        })
+        is_jsonata(text.trim()).then(|| JsonataExpression::compile(text))
     }
 
     /// The expression between `{%` and `%}`.
     pub fn source(&self) -> &str {
-        let trimmed = self.written.trim();
-        trimmed
-            .get(2..trimmed.len().saturating_sub(2))
-            .unwrap_or("")
+        source_of(&self.written)
+    }
+
+    /// The compiled expression, or why it does not compile.
+    pub fn compiled(&self) -> Result<&crate::jsonata::Expression, &crate::jsonata::Error> {
+        self.compiled.as_deref()
     }
 }
 
+/// The text between `{%` and `%}` of an expression string.
+fn source_of(written: &str) -> &str {
+    let trimmed = written.trim();
+    trimmed
+        .get(2..trimmed.len().saturating_sub(2))
+        .unwrap_or("")
+}
+
 /// A JSON value of a JSONata state (`Arguments`, `Output`, `Assign`,
-/// `Items`, a JSONata `Condition`) whose strings may be `{% %}`
-/// expressions at any depth; every other value is literal.
+/// `Items`, `ItemSelector`) whose strings may be `{% %}` expressions at any
+/// depth, each compiled when read; every other value is literal.
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
 pub struct JsonataTemplate {
     value: Value,
-    /// JSON Pointers (RFC 6901) of the expression strings, in document order.
-    expressions: Vec<String>,
+    /// JSON Pointers (RFC 6901) of the expression strings, in document
+    /// order, with the compiled expressions.
+    expressions: Vec<(String, JsonataExpression)>,
 }
 
 impl JsonataTemplate {
     /// The template of `value`: finds its expression strings (without
-    /// recursion).
+    /// recursion) and compiles them.
     pub fn new(value: Value) -> JsonataTemplate {
         let mut expressions = Vec::new();
         let mut stack: Vec<(&Value, String)> = vec![(&value, String::new())];
         while let Some((v, at)) = stack.pop() {
             match v {
-                Value::String(s) if is_jsonata(s) => expressions.push(at),
+                Value::String(s) => {
+                    if let Some(e) = JsonataExpression::parse(s) {
+                        expressions.push((at, e));
+                    }
+                }
                 Value::Object(m) => {
                     for (key, child) in m.iter().rev() {
                         let key = key.replace('~', "~0").replace('/', "~1");
@@ -528,17 +502,17 @@ impl JsonataTemplate {
     /// Where the `{% %}` strings are: their JSON Pointers (`""` when the
     /// whole value is one), in document order.
     pub fn expression_pointers(&self) -> impl Iterator<Item = &str> {
-        self.expressions.iter().map(String::as_str)
+        self.expressions.iter().map(|(p, _)| p.as_str())
     }
 
     /// The `{% %}` expressions, in document order.
     pub fn expressions(&self) -> impl Iterator<Item = JsonataExpression> + '_ {
-        self.expressions.iter().filter_map(|p| {
-            self.value
-                .pointer(p)
-                .and_then(Value::as_str)
-                .and_then(JsonataExpression::parse)
-        })
+        self.expressions.iter().map(|(_, e)| e.clone())
+    }
+
+    /// The `{% %}` expressions with their JSON Pointers, in document order.
+    pub(crate) fn located(&self) -> &[(String, JsonataExpression)] {
+        &self.expressions
     }
 
     /// True when the value holds no expression.

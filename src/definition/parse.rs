@@ -474,6 +474,9 @@ fn state(cx: &mut Cx, name: &str, v: &Value, loc: &str, depth: usize) -> (Option
         }
         _ => map::map(cx, &raw, obj, ql, transition, loc, depth).map(StateKind::Map),
     };
+    if let Some(kind) = &kind {
+        ok &= super::jsonata::check(cx, kind, loc);
+    }
     if !ok {
         return (None, node);
     }

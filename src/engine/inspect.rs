@@ -10,6 +10,8 @@ use std::time::Duration;
 /// A step of the data flow the [`Inspect`] hook is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Stage {
+    /// JSONata `Arguments` (Task, Parallel).
+    AfterArguments,
     AfterInputPath,
     AfterParameters,
     Result,

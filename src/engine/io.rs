@@ -2,13 +2,15 @@
 //! of the engine that branches on it. JSONPath runs through
 //! [`crate::jsonpath::data_flow`] (InputPath -> Parameters ->
 //! ResultSelector -> ResultPath -> OutputPath, with size bounds) and the
-//! compiled paths, templates and Choice rules; a JSONata field fails with
-//! `States.QueryEvaluationError` until JSONata is supported.
+//! compiled paths, templates and Choice rules; the JSONata side is its
+//! sibling [`super::jsonata`], which the state handlers call for JSONata
+//! states (a JSONata field never reaches the JSONPath functions here:
+//! those that meet one leave it to the JSONata side).
 
 use super::inspect::{Inspect, Stage};
 use super::plan::{MoveField, MoveTemplate};
-use crate::definition::{Assign, Choice, Dynamic, QueryLanguage, State, Task, WaitFor};
-use crate::error::{ErrorName, StatesError};
+use crate::definition::{Assign, Choice, Dynamic, Task, WaitFor};
+use crate::error::StatesError;
 use crate::json::{add, sub, Bounds, Measure, Payload};
 use crate::jsonpath::data_flow;
 use crate::jsonpath::path::{Path, ReferencePath, Scope};
@@ -21,22 +23,10 @@ use std::time::{Duration, SystemTime};
 /// The variables a state assigns (committed when it finishes).
 pub(crate) type Assigned = Option<Map<String, Value>>;
 
-/// What a JSONata field fails with.
-fn jsonata_unsupported() -> StatesError {
-    StatesError::new(
-        ErrorName::QueryEvaluationError,
-        "JSONata expressions are not supported by this version of stepfn",
-    )
-}
-
-/// Fails a JSONata state that uses any JSONata field (checked when the
-/// state is entered).
-#[inline]
-pub(crate) fn check_language(state: &State) -> Result<(), StatesError> {
-    if state.query_language == QueryLanguage::Jsonata && state.uses_jsonata() {
-        return Err(jsonata_unsupported());
-    }
-    Ok(())
+/// What a JSONata field read by the JSONPath data flow fails with (the
+/// handlers send JSONata states to [`super::jsonata`]: not reached).
+fn wrong_language() -> StatesError {
+    StatesError::runtime("a JSONata field was read by the JSONPath data flow")
 }
 
 /// Evaluates an `Assign` over `data` (committed when the state finishes).
@@ -52,7 +42,7 @@ pub(crate) fn assign(
             Value::Object(o) => Ok(Some(o)),
             _ => Ok(None),
         },
-        Some(Assign::Jsonata(_)) => Err(jsonata_unsupported()),
+        Some(Assign::Jsonata(_)) => Err(wrong_language()),
     }
 }
 
@@ -106,7 +96,7 @@ pub(crate) fn fail_field(
                 serde_json::to_string(&other).unwrap_or_default()
             ))),
         },
-        Some(Dynamic::Jsonata(_)) => Err(jsonata_unsupported()),
+        Some(Dynamic::Jsonata(_)) => Err(wrong_language()),
     }
 }
 
@@ -138,7 +128,8 @@ pub(crate) fn number_field<T: Copy, R>(
                 ))),
             }
         }
-        Some(Dynamic::Jsonata(_)) => Err(jsonata_unsupported()),
+        // resolved by the JSONata side
+        Some(Dynamic::Jsonata(_)) => Ok(None),
     }
 }
 
@@ -198,7 +189,8 @@ pub(crate) fn task_settings(
     let role = match s.credentials.as_ref().map(|c| &c.role_arn) {
         None => None,
         Some(Dynamic::Literal(r)) => Some(r.clone()),
-        Some(Dynamic::Jsonata(_)) => return Err(jsonata_unsupported()),
+        // resolved by the JSONata side
+        Some(Dynamic::Jsonata(_)) => None,
         Some(Dynamic::Path(e)) => match e.eval(&scope.env(&effective), "RoleArn.$")? {
             Value::String(s) => Some(s),
             other => Some(other.to_string()),
@@ -253,7 +245,7 @@ pub(crate) fn wait_duration(
             }
         }
         WaitFor::Seconds(Dynamic::Jsonata(_)) | WaitFor::Timestamp(Dynamic::Jsonata(_)) => {
-            Err(jsonata_unsupported())
+            Err(wrong_language())
         }
     }
 }
@@ -341,6 +333,8 @@ pub(crate) struct ResultFields<'a> {
     pub selector_move: Option<&'a MoveTemplate>,
     pub result_path: Option<&'a ReferencePath>,
     pub output_path: Option<&'a Path>,
+    /// `Output` (JSONata states).
+    pub output: Option<&'a crate::definition::JsonataTemplate>,
 }
 
 /// `Assign` over a raw result (a Task's, or the results of a Map or

@@ -33,6 +33,7 @@ mod events;
 mod handle;
 mod inspect;
 mod io;
+mod jsonata;
 mod outcome;
 mod plan;
 pub(crate) mod retry;

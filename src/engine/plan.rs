@@ -44,6 +44,8 @@ pub(crate) struct StatePlan {
     pub needs_context: bool,
     /// The ItemSelector reads `$$` (Map only).
     pub selector_needs_context: bool,
+    /// A JSONata state (its expressions read the time it was entered).
+    pub jsonata: bool,
     /// Parallel branches, or the Map item processor.
     pub children: Vec<SubPlan>,
     /// Task history naming.
@@ -295,6 +297,7 @@ fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> S
         default: None,
         needs_context: false,
         selector_needs_context: false,
+        jsonata: state.query_language == crate::definition::QueryLanguage::Jsonata,
         children: Vec::new(),
         task: None,
         task_move: None,
@@ -416,6 +419,17 @@ fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> S
                 p.selector_move = selector_move(s.result_handling.result_selector.as_ref());
             }
         }
+    }
+    if p.jsonata {
+        crate::definition::jsonata::each_expression(&state.kind, &mut |field, e| {
+            if super::jsonata::reads_context(e) {
+                if field.starts_with("ItemSelector") {
+                    p.selector_needs_context = true;
+                } else {
+                    ctx = true;
+                }
+            }
+        });
     }
     p.needs_context = ctx;
     p

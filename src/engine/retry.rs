@@ -202,9 +202,14 @@ pub(crate) fn catch(
         });
     };
     let catcher = &catchers[ci];
-    let raw = Payload::new(raw_input.clone(), raw_bound);
-    let (out, assigned) =
-        caught(cx.bounds(), catcher, &failure.error, raw, &cx.scope()).map_err(|e| cx.error(e))?;
+    let (out, assigned) = if cx.plan.jsonata {
+        let caught_input = (raw_input, error_output(&failure.error));
+        super::jsonata::caught(cx.bounds(), catcher, ci, caught_input, &cx.jx())
+    } else {
+        let raw = Payload::new(raw_input.clone(), raw_bound);
+        caught(cx.bounds(), catcher, &failure.error, raw, &cx.scope())
+    }
+    .map_err(|e| cx.error(e))?;
     let next = cx.plan.catch_next.get(ci).copied().unwrap_or(Next::Missing);
     cx.finish(out, next, assigned)
 }

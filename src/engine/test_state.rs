@@ -14,6 +14,7 @@ use super::drive::{exceeded_error, Exceeded};
 use super::inspect::stage_after;
 pub(crate) use super::inspect::{Inspect, Stage};
 use super::io::{self, Assigned};
+use super::jsonata::{self, Jx};
 use super::plan;
 use super::retry;
 use super::states::choice::decide;
@@ -22,8 +23,10 @@ use super::states::pass;
 use super::states::task::{limit_name, panic_message};
 use super::states::wait::prepare;
 use super::walk::{prefixed, Failure};
-use crate::definition::{Catcher, Choice, Pass, Retrier, State, StateKind, Succeed, Task};
-use crate::definition::{Transition, Wait};
+use crate::definition::{
+    Catcher, Choice, ChoiceRules, Pass, Retrier, State, StateKind, Succeed, Task,
+};
+use crate::definition::{QueryLanguage, Transition, Wait};
 use crate::error::{ErrorName, StatesError};
 use crate::executor::{TaskExecutor, TaskRequest};
 use crate::json::{Bounds, Measure, Payload};
@@ -102,6 +105,9 @@ pub(crate) async fn evaluate(one: Single<'_>, work: Work<'_>, hook: &mut dyn Ins
         hook,
         retry_count,
     };
+    if state.query_language == QueryLanguage::Jsonata {
+        return ev.jsonata(input, work, max_depth).await;
+    }
     let settled = match &state.kind {
         StateKind::Pass(s) => ev.pass(s, input),
         StateKind::Succeed(s) => ev.succeed(s, input),
@@ -430,6 +436,7 @@ impl Eval<'_, '_> {
             }
         };
         let result_fields = io::ResultFields {
+            output: None,
             assign: fields.assign,
             result_selector: fields.result_selector,
             selector_move: None,
@@ -486,6 +493,265 @@ impl Eval<'_, '_> {
             Ok((out, assigned)) => {
                 self.commit(&assigned);
                 self.hook.step(Stage::AfterResultPath, &out.value);
+                Answer::Caught {
+                    error: failure.error,
+                    output: out.value,
+                    next: catcher.next.clone(),
+                }
+            }
+            Err(e) => Answer::Failed(self.failure(e).error),
+        }
+    }
+}
+
+/// The JSONata states: the same state code as an execution's
+/// ([`jsonata`]), `$states.context` being the request's context object,
+/// `$now()` the time of the request.
+impl<'a> Eval<'a, '_> {
+    fn jx(&self) -> Jx<'_> {
+        let now = SystemTime::now();
+        let now_ms = crate::timestamp::unix_nanos(now) / 1_000_000;
+        Jx {
+            scope: scope(self.context, &self.variables),
+            now_ms: i64::try_from(now_ms).unwrap_or(0),
+            seed: uuid::Uuid::new_v4().as_u64_pair().0,
+        }
+    }
+
+    async fn jsonata(&mut self, input: Value, work: Work<'_>, max_depth: usize) -> Answer {
+        let settled = match &self.state.kind {
+            StateKind::Pass(s) => {
+                let r = jsonata::pass(s, Bounds::OFF, &self.jx(), Payload::unbounded(input));
+                r.map(|(out, assigned)| {
+                    self.commit(&assigned);
+                    Answer::Succeeded {
+                        output: out.value,
+                        next: next_of(&s.transition),
+                    }
+                })
+            }
+            StateKind::Succeed(s) => {
+                let out = jsonata::io_output(&s.io);
+                let r = jsonata::succeed_output(
+                    out,
+                    Bounds::OFF,
+                    &self.jx(),
+                    Payload::unbounded(input),
+                );
+                r.map(|out| Answer::Succeeded {
+                    output: out.value,
+                    next: None,
+                })
+            }
+            StateKind::Wait(s) => {
+                let jx = self.jx();
+                let done = jsonata::wait_prepare(s, &jx, &input, SystemTime::now()).and_then(
+                    |(_, assigned)| {
+                        let out = jsonata::io_output(&s.io);
+                        let out = jsonata::succeed_output(
+                            out,
+                            Bounds::OFF,
+                            &jx,
+                            Payload::unbounded(input),
+                        )?;
+                        Ok((out, assigned))
+                    },
+                );
+                done.map(|(out, assigned)| {
+                    self.commit(&assigned);
+                    Answer::Succeeded {
+                        output: out.value,
+                        next: next_of(&s.transition),
+                    }
+                })
+            }
+            StateKind::Choice(s) => {
+                let r = jsonata::choice(s, Bounds::OFF, &self.jx(), Payload::unbounded(input));
+                r.map(|(out, rule, assigned)| {
+                    self.commit(&assigned);
+                    let next = match (rule, &s.choices) {
+                        (Some(i), ChoiceRules::Jsonata(rules)) => {
+                            rules.get(i).map(|r| r.next.clone())
+                        }
+                        _ => s.default.clone(),
+                    };
+                    Answer::Succeeded {
+                        output: out.value,
+                        next,
+                    }
+                })
+            }
+            StateKind::Fail(s) => match jsonata::fail(s, &input, &self.jx()) {
+                Ok(error) => return Answer::Failed(error),
+                Err(e) => Err(e),
+            },
+            StateKind::Task(s) => return self.jsonata_task(s, input, work, max_depth).await,
+            StateKind::Parallel(s) => {
+                let arguments = jsonata::arguments(&s.io, &input, &self.jx());
+                let arguments = arguments.map(|a| self.hook.step(Stage::AfterArguments, &a));
+                if let Err(e) = arguments {
+                    return Answer::Failed(self.failure(e).error);
+                }
+                let fields = (s.assign.as_ref(), jsonata::io_output(&s.io));
+                let handlers = (&s.result_handling.retry[..], &s.result_handling.catch[..]);
+                return self.jsonata_results(
+                    fields,
+                    handlers,
+                    (input, next_of(&s.transition)),
+                    work,
+                );
+            }
+            StateKind::Map(s) => {
+                let fields = (s.assign.as_ref(), jsonata::io_output(&s.io));
+                let handlers = (&s.result_handling.retry[..], &s.result_handling.catch[..]);
+                return self.jsonata_results(
+                    fields,
+                    handlers,
+                    (input, next_of(&s.transition)),
+                    work,
+                );
+            }
+        };
+        match settled {
+            Ok(answer) => answer,
+            Err(e) if e.name == ErrorName::NoChoiceMatched => Answer::Failed(e),
+            Err(e) => Answer::Failed(self.failure(e).error),
+        }
+    }
+
+    /// A JSONata Task: its settings, then one attempt (Arguments, the
+    /// work) whose failure goes to Retry and Catch, then Assign and Output
+    /// over the result (whose failure goes to Catch).
+    async fn jsonata_task(
+        &mut self,
+        s: &Task,
+        input: Value,
+        work: Work<'_>,
+        max_depth: usize,
+    ) -> Answer {
+        let handlers = (&s.result_handling.retry[..], &s.result_handling.catch[..]);
+        let settings = io::task_settings(s, &input, &scope(self.context, &self.variables))
+            .and_then(|mut settings| {
+                jsonata::task_settings(s, &input, &self.jx(), &mut settings)?;
+                Ok(settings)
+            });
+        let settings = match settings {
+            Ok(settings) => settings,
+            Err(e) => return Answer::Failed(self.failure(e).error),
+        };
+        let arguments = jsonata::arguments(&s.io, &input, &self.jx());
+        let attempt = match arguments {
+            Ok(arguments) => {
+                self.hook.step(Stage::AfterArguments, &arguments);
+                let called = self.call(s, &settings, arguments, work).await;
+                called
+                    .and_then(|result| checked(s, result, max_depth))
+                    .map_err(|error| Failure {
+                        catchable: true,
+                        ..Failure::new(error, ENTERED)
+                    })
+            }
+            Err(e) => Err(self.failure(e)),
+        };
+        let result = match attempt {
+            Ok(result) => result,
+            Err(failure) => return self.jsonata_handle(failure, handlers, input),
+        };
+        self.hook.step(Stage::Result, &result);
+        let fields = (s.assign.as_ref(), jsonata::io_output(&s.io));
+        let r = jsonata::result_output(
+            Bounds::OFF,
+            fields,
+            (&input, Payload::unbounded(result)),
+            &self.jx(),
+        );
+        match r {
+            Ok((out, assigned)) => {
+                self.commit(&assigned);
+                Answer::Succeeded {
+                    output: out.value,
+                    next: next_of(&s.transition),
+                }
+            }
+            Err(e) => self.jsonata_handle(self.failure(e), (&[], handlers.1), input),
+        }
+    }
+
+    /// A JSONata Map or Parallel whose iterations or branches gave `work`.
+    fn jsonata_results(
+        &mut self,
+        fields: (
+            Option<&crate::definition::Assign>,
+            Option<&crate::definition::JsonataTemplate>,
+        ),
+        handlers: (&[Retrier], &[Catcher]),
+        (input, next): (Value, Option<String>),
+        work: Work<'_>,
+    ) -> Answer {
+        let results = match work {
+            Work::Mock(Ok(results)) => results,
+            Work::Mock(Err(error)) => {
+                return self.jsonata_handle(Failure::new(error, ENTERED), handlers, input)
+            }
+            Work::Executor(_) | Work::Missing => {
+                let e = StatesError::runtime("no mock given");
+                return Answer::Failed(self.failure(e).error);
+            }
+        };
+        self.hook.step(Stage::Result, &results);
+        let r = jsonata::result_output(
+            Bounds::OFF,
+            fields,
+            (&input, Payload::unbounded(results)),
+            &self.jx(),
+        );
+        match r {
+            Ok((out, assigned)) => {
+                self.commit(&assigned);
+                Answer::Succeeded {
+                    output: out.value,
+                    next,
+                }
+            }
+            Err(e) => Answer::Failed(self.failure(e).error),
+        }
+    }
+
+    /// Retry and Catch decide for a JSONata state: the catcher's Assign and
+    /// Output over `$states.errorOutput`.
+    fn jsonata_handle(
+        &mut self,
+        failure: Failure,
+        (retriers, catchers): (&[Retrier], &[Catcher]),
+        raw_input: Value,
+    ) -> Answer {
+        if failure.catchable {
+            let retried = vec![u64::from(self.retry_count); retriers.len()];
+            if let Some(i) = retry::retrier_for(retriers, &failure.error, false, &retried) {
+                if let Some(r) = retriers.get(i) {
+                    self.hook
+                        .retry(i, retry::interval(r, u64::from(self.retry_count)));
+                }
+                return Answer::Retriable(failure.error);
+            }
+        }
+        let Some((ci, catcher)) =
+            retry::catcher_for(catchers, &failure).and_then(|ci| catchers.get(ci).map(|c| (ci, c)))
+        else {
+            return Answer::Failed(failure.error);
+        };
+        self.hook.catch(ci);
+        let error_output = retry::error_output(&failure.error);
+        let caught = jsonata::caught(
+            Bounds::OFF,
+            catcher,
+            ci,
+            (&raw_input, error_output),
+            &self.jx(),
+        );
+        match caught {
+            Ok((out, assigned)) => {
+                self.commit(&assigned);
                 Answer::Caught {
                     error: failure.error,
                     output: out.value,

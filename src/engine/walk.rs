@@ -8,7 +8,7 @@ use super::drive::{Exceeded, Run};
 use super::events::{self, bump, details, text, EventSink};
 use super::events::{KIND_NONE, KIND_OTHER, KIND_TASK, KIND_WAIT};
 use super::plan::{Next, StatePlan, SubPlan};
-use super::{io, states, Limits};
+use super::{states, Limits};
 use crate::definition::{State, StateKind, SubMachine};
 use crate::error::{self, ErrorName, StatesError};
 use crate::json::{Bounds, Measure, Payload};
@@ -230,6 +230,9 @@ pub(crate) struct StateCx<'c, 'x> {
     pub plan: &'x StatePlan,
     /// The `...StateEntered` event.
     pub entered: u64,
+    /// The event before `...StateEntered` (AWS links `EvaluationFailed` to
+    /// it).
+    pub before_entered: u64,
     pub entered_time: SystemTime,
     /// The context object, when the state reads it.
     pub context: Option<Value>,
@@ -265,7 +268,43 @@ impl<'x> StateCx<'_, 'x> {
 
     /// A runtime error of this state, with AWS's prefix, at `event`.
     pub(crate) fn error_at(&self, error: StatesError, event: u64) -> Failure {
-        Failure::new(prefixed(&self.state.name, self.entered, error), event)
+        let error = prefixed(&self.state.name, self.entered, error);
+        let event = if error.name == ErrorName::QueryEvaluationError {
+            // AWS links it to the event before the state was entered (to
+            // the entered event in a Wait state), as recorded
+            let prev = match self.state.kind {
+                StateKind::Wait(_) => self.entered,
+                _ => self.before_entered,
+            };
+            self.evaluation_failed(&error, prev)
+        } else {
+            event
+        };
+        Failure::new(error, event)
+    }
+
+    /// The `EvaluationFailed` event AWS records when a JSONata field fails
+    /// (with the field as `location` when the cause names one).
+    pub(crate) fn evaluation_failed(&self, error: &StatesError, prev: u64) -> u64 {
+        let state = self.state.name.as_str();
+        self.th.sink.emit(
+            self.run.clock,
+            prev,
+            "EvaluationFailed",
+            Some("evaluationFailedEventDetails"),
+            || {
+                let cause = error.cause.as_deref().unwrap_or_default();
+                let mut d = details([
+                    ("cause", Value::from(cause)),
+                    ("error", Value::from(error.name.as_str())),
+                ]);
+                if let Some(at) = super::jsonata::location_of(cause) {
+                    d.insert("location".into(), Value::from(at));
+                }
+                d.insert("state".into(), Value::from(state));
+                d
+            },
+        )
     }
 
     /// Emits on the state's line and moves its cursor.
@@ -444,6 +483,7 @@ fn arrive<'c, 'x>(
         };
         slot.store(kind, Ordering::Relaxed);
     }
+    let before_entered = th.cursor;
     let entered = run.emit_next(
         th,
         events::entered_type(&state.kind),
@@ -456,7 +496,7 @@ fn arrive<'c, 'x>(
             ])
         },
     );
-    let entered_time = if sp.needs_context || run.exec_input.is_some() {
+    let entered_time = if sp.needs_context || sp.jsonata || run.exec_input.is_some() {
         run.clock.now()
     } else {
         SystemTime::UNIX_EPOCH
@@ -469,11 +509,11 @@ fn arrive<'c, 'x>(
         state,
         plan: sp,
         entered,
+        before_entered,
         entered_time,
         context,
         th,
     };
-    io::check_language(state).map_err(|e| cx.error(e))?;
     Ok(cx)
 }
 

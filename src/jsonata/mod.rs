@@ -133,14 +133,85 @@ impl<'a> Env<'a> {
 pub struct Expression {
     root: ast::Node,
     labels: Vec<String>,
+    vars: Vec<String>,
+    /// `$name.key.key...` with nothing else: see [`Expression::simple_path`].
+    simple: Option<(String, Vec<String>)>,
 }
 
 impl Expression {
     /// Parse (compile) an expression. Syntax errors carry S0xxx codes.
     pub fn parse(src: &str) -> Result<Expression, Error> {
-        let p = parser::Parser::parse(src).map_err(|e| e.finish())?;
+        let (p, vars) = parser::Parser::parse(src).map_err(|e| e.finish())?;
         let (root, labels) = ast::Processor::run(p).map_err(|e| e.finish())?;
-        Ok(Expression { root, labels })
+        let simple = simple_path(&root);
+        Ok(Expression {
+            root,
+            labels,
+            vars,
+            simple,
+        })
+    }
+
+    /// When the expression is only a variable followed by field names
+    /// (`$states.input.order.id`, `$x`), the variable and the names. Such a
+    /// path gives the value found by walking objects, unchanged (an array
+    /// included) when every step before the last met an object; nothing
+    /// (undefined) when a step met no such field or a scalar; a caller may
+    /// read it so without evaluating, and must evaluate when a step before
+    /// the last meets an array (JSONata then maps over it).
+    pub(crate) fn simple_path(&self) -> Option<(&str, &[String])> {
+        self.simple
+            .as_ref()
+            .map(|(var, keys)| (var.as_str(), keys.as_slice()))
+    }
+
+    /// The names (without `$`) of the variables the expression mentions,
+    /// read or bound, each once: a caller binds only those of its variables
+    /// (`$` and `$$` show as `""` and `"$"`).
+    pub fn variables(&self) -> impl Iterator<Item = &str> {
+        self.vars.iter().map(String::as_str)
+    }
+
+    /// The first field name the expression reads from its input at the top
+    /// level (`phone` in `phone & '!'`, `b` in `$map($x, function($v){ b })`,
+    /// whose body keeps the context it is defined in; not `a` in `$x.a` or in
+    /// a predicate), or `$` for the context item itself: AWS refuses those
+    /// in a state, whose expressions have no input
+    /// (`UNSUPPORTED_JSONATA_EXPRESSION`).
+    pub(crate) fn top_level_field(&self) -> Option<&str> {
+        use ast::Kind;
+        let mut stack = vec![&self.root];
+        while let Some(node) = stack.pop() {
+            match &node.kind {
+                Kind::Name(name) => return Some(name),
+                Kind::Variable(v) if v.is_empty() => return Some("$"),
+                Kind::Lambda(def) => stack.push(&def.body),
+                Kind::Path(steps) => stack.extend(steps.first()),
+                Kind::Binary(_, a, b) | Kind::Apply(a, b) => {
+                    stack.push(b);
+                    stack.push(a);
+                }
+                Kind::Neg(e) | Kind::Bind(_, e) => stack.push(e),
+                Kind::Array(items) | Kind::Block(items) => stack.extend(items.iter().rev()),
+                Kind::Object(pairs) => {
+                    for (k, v) in pairs.iter().rev() {
+                        stack.push(v);
+                        stack.push(k);
+                    }
+                }
+                Kind::Condition(c, t, e) => {
+                    stack.extend(e.as_deref());
+                    stack.push(t);
+                    stack.push(c);
+                }
+                Kind::Call(f, args) | Kind::Partial(f, args) => {
+                    stack.extend(args.iter().rev());
+                    stack.push(f);
+                }
+                _ => {}
+            }
+        }
+        None
     }
 
     /// Evaluate against `input` (`None` = undefined). `Ok(None)` is an undefined
@@ -193,6 +264,44 @@ impl Expression {
                 None => Err(error::Raw::new("D1001").val(Value::Null).finish()),
             },
         }
+    }
+}
+
+/// The variable and field names of an expression that is only
+/// `$name.key...` (no predicate, stage, binding or flag on any step).
+fn simple_path(root: &ast::Node) -> Option<(String, Vec<String>)> {
+    use ast::Kind;
+    let plain = |n: &ast::Node| {
+        !(n.keep_array || n.cons_array || n.tuple || n.keep_singleton)
+            && n.focus.is_none()
+            && n.index.is_none()
+            && n.ancestor.is_none()
+            && n.predicate.is_empty()
+            && n.stages.is_empty()
+            && n.group.is_none()
+    };
+    if !plain(root) {
+        return None;
+    }
+    let variable = |n: &ast::Node| match &n.kind {
+        Kind::Variable(v) if plain(n) && !v.is_empty() && v != "$" => Some(v.clone()),
+        _ => None,
+    };
+    match &root.kind {
+        Kind::Variable(_) => Some((variable(root)?, Vec::new())),
+        Kind::Path(steps) => {
+            let (first, rest) = steps.split_first()?;
+            let var = variable(first)?;
+            let keys = rest
+                .iter()
+                .map(|s| match &s.kind {
+                    Kind::Name(n) if plain(s) => Some(n.clone()),
+                    _ => None,
+                })
+                .collect::<Option<Vec<String>>>()?;
+            Some((var, keys))
+        }
+        _ => None,
     }
 }
 
@@ -338,6 +447,68 @@ mod tests {
             err.message(),
             "Expression evaluation timeout: Check for infinite loop"
         );
+    }
+
+    #[test]
+    fn variables_lists_the_names_mentioned_once() {
+        let e = Expression::parse("($f := function($x){$x}; $a + $b.c + $f($a))").unwrap();
+        let names: Vec<&str> = e.variables().collect();
+        assert_eq!(names, ["f", "x", "a", "b"]);
+    }
+
+    #[test]
+    fn top_level_field_references_are_found() {
+        let field = |src: &str| {
+            Expression::parse(src)
+                .unwrap()
+                .top_level_field()
+                .map(str::to_owned)
+        };
+        assert_eq!(field("phone"), Some("phone".into()));
+        assert_eq!(field("$x + (a.b)"), Some("a".into()));
+        assert_eq!(field("{'k': [1, v]}"), Some("v".into()));
+        assert_eq!(field("$count(items)"), Some("items".into()));
+        assert_eq!(field("$states.input.items[price > 5].name"), None);
+        assert_eq!(field("$map($x, function($v){ $v.a })"), None);
+        assert_eq!(
+            field("$map($x, function($v){ $v.a + b })"),
+            Some("b".into())
+        );
+        assert_eq!(field("$ + 1"), Some("$".into()));
+        assert_eq!(field("$x.($)"), None);
+        assert_eq!(field("($y := 1; $y ? 'a' : 'b')"), None);
+    }
+
+    #[test]
+    fn simple_paths_are_told_apart() {
+        let simple = |src: &str| {
+            Expression::parse(src)
+                .unwrap()
+                .simple_path()
+                .map(|(v, k)| (v.to_owned(), k.to_vec()))
+        };
+        assert_eq!(
+            simple("$states.input.id"),
+            Some(("states".into(), vec!["input".into(), "id".into()]))
+        );
+        assert_eq!(simple("$x"), Some(("x".into(), vec![])));
+        for not in [
+            "$x.a[0]",
+            "$x.a[]",
+            "$x.a.$b",
+            "$x.(a)",
+            "$x.a#$i",
+            "$x.a@$y",
+            "$x.a^(b)",
+            "$",
+            "$$",
+            "a.b",
+            "$x.a{'k': b}",
+            "$x.`a b`.c + 1",
+        ] {
+            assert_eq!(simple(not), None, "{not}");
+        }
+        assert_eq!(simple("$x.`a b`"), Some(("x".into(), vec!["a b".into()])));
     }
 
     #[test]

@@ -78,6 +78,8 @@ pub(crate) struct Parser {
     node: Token,
     depth: usize,
     stack_base: usize,
+    /// The names of the `$` variables read or bound, in first-seen order.
+    vars: Vec<String>,
 }
 
 /// How deep expressions may nest, and how much stack parsing may use: enough
@@ -92,7 +94,9 @@ pub(crate) fn stack_position() -> usize {
 }
 
 impl Parser {
-    pub fn parse(src: &str) -> Result<P, Raw> {
+    /// The tree of `src` and the names of the variables it mentions
+    /// (without the `$`; bound, read or a lambda's parameters alike).
+    pub fn parse(src: &str) -> Result<(P, Vec<String>), Raw> {
         let mut p = Parser {
             lx: Lexer::new(src),
             node: Token {
@@ -101,13 +105,14 @@ impl Parser {
             },
             depth: 0,
             stack_base: stack_position(),
+            vars: Vec::new(),
         };
         p.advance(None, false)?;
         let e = p.expression(0)?;
         if p.node.tok != Tok::End {
             return Err(Raw::new("S0201").pos(p.node.pos).tok(text(&p.node.tok)));
         }
-        Ok(e)
+        Ok((e, p.vars))
     }
 
     fn is(&self, op: &str) -> bool {
@@ -177,7 +182,12 @@ impl Parser {
         };
         Ok(match t.tok {
             Tok::Name(n) => mk(PK::Name(n)),
-            Tok::Var(n) => mk(PK::Var(n)),
+            Tok::Var(n) => {
+                if !self.vars.contains(&n) {
+                    self.vars.push(n.clone());
+                }
+                mk(PK::Var(n))
+            }
             Tok::Str(s) => mk(PK::Str(s)),
             Tok::Num(n) => mk(PK::Num(n)),
             Tok::Bool(b) => mk(PK::Bool(b)),

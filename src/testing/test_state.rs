@@ -1,6 +1,6 @@
 //! One state evaluated in isolation, as AWS's TestState API does.
 
-use crate::definition::{QueryLanguage, State, StateKind};
+use crate::definition::{State, StateKind};
 use crate::engine::test_state::{self as engine, Answer, Inspect, Single, Stage, Work};
 use crate::error::{Error, ErrorKind, StatesError};
 use crate::executor::TaskExecutor;
@@ -95,6 +95,8 @@ impl TestStateStatus {
 pub struct InspectionData {
     /// `input`.
     pub input: Option<Value>,
+    /// `afterArguments` (JSONata Task and Parallel states).
+    pub after_arguments: Option<Value>,
     /// `afterInputPath`.
     pub after_input_path: Option<Value>,
     /// `afterParameters`.
@@ -121,6 +123,7 @@ impl InspectionData {
             }
         };
         put("input", &self.input);
+        put("afterArguments", &self.after_arguments);
         put("afterInputPath", &self.after_input_path);
         put("afterParameters", &self.after_parameters);
         put("result", &self.result);
@@ -184,7 +187,7 @@ impl TestStateResult {
 /// mock, else `executor` for a Task; Map and Parallel need a mock), then
 /// its Retry and Catch decide between FAILED, RETRIABLE and CAUGHT_ERROR.
 /// Wait states do not wait. Errors are request errors (no such state, a
-/// Map or Parallel without a mock, a JSONata state), never a failed state.
+/// Map or Parallel without a mock), never a failed state.
 pub fn test_state(
     machine: &StateMachine,
     request: &TestStateRequest,
@@ -238,7 +241,7 @@ pub async fn test_state_async(
 }
 
 /// The state `request` tests, once the request is found sound: the state
-/// exists and uses JSONPath, the payloads are within the nesting depth, a
+/// exists, the payloads are within the nesting depth, a
 /// Map or Parallel has a mock of the right shape.
 fn checked_request<'m>(
     machine: &'m StateMachine,
@@ -252,12 +255,6 @@ fn checked_request<'m>(
             format!("the definition has no state named `{name}`"),
         )
     })?;
-    if state.query_language == QueryLanguage::Jsonata {
-        return Err(Error::new(
-            ErrorKind::InvalidInput,
-            "TestState of JSONata states is not supported",
-        ));
-    }
     // checked before anything recursive (cloning, serialising) sees them
     let mock_result = match &request.mock {
         Some(TestStateMock::Result(result)) => Some(result),
@@ -347,6 +344,7 @@ impl Inspect for Recorder<'_> {
             return;
         }
         let slot = match stage {
+            Stage::AfterArguments => &mut self.data.after_arguments,
             Stage::AfterInputPath => &mut self.data.after_input_path,
             Stage::AfterParameters => &mut self.data.after_parameters,
             Stage::Result => &mut self.data.result,

@@ -13,6 +13,7 @@ mod deep_values;
 mod errors;
 mod fidelity;
 mod history;
+mod jsonata;
 mod limits;
 mod limits_adversarial;
 mod states;

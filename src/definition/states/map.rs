@@ -97,6 +97,9 @@ pub struct Map {
     pub items: Option<JsonataTemplate>,
     /// `ItemSelector` (or the legacy `Parameters`).
     pub item_selector: Option<PayloadTemplate>,
+    /// `ItemSelector` of a JSONata state, `{% %}` strings compiled (the
+    /// same value as [`item_selector`](Map::item_selector)).
+    pub jsonata_item_selector: Option<JsonataTemplate>,
     /// True when the definition used the legacy `Parameters` key.
     pub legacy_parameters: bool,
     /// `MaxConcurrency` / `MaxConcurrencyPath` (0 = unbounded).
@@ -385,6 +388,10 @@ pub(crate) fn map(
         items_path: items_path?,
         items: raw.items.clone().map(JsonataTemplate::new),
         item_selector: item_selector?,
+        jsonata_item_selector: selector_value
+            .filter(|_| ql == QueryLanguage::Jsonata)
+            .cloned()
+            .map(JsonataTemplate::new),
         legacy_parameters: raw.parameters.is_some(),
         max_concurrency: max_concurrency?,
         item_reader: item_reader?,

@@ -3,6 +3,7 @@
 use crate::definition::Choice;
 use crate::engine::inspect::{Inspect, NoInspect, Stage};
 use crate::engine::io::{self, Assigned};
+use crate::engine::jsonata;
 use crate::engine::plan::Next;
 use crate::engine::walk::{Failure, StateCx, Step};
 use crate::error::{ErrorName, StatesError};
@@ -18,7 +19,11 @@ pub(crate) fn choice(
     input: Payload,
 ) -> Result<Step, Failure> {
     let plan = cx.plan;
-    let r = decide(s, cx.bounds(), &cx.scope(), input, &mut NoInspect);
+    let r = if plan.jsonata {
+        jsonata::choice(s, cx.bounds(), &cx.jx(), input)
+    } else {
+        decide(s, cx.bounds(), &cx.scope(), input, &mut NoInspect)
+    };
     match r {
         Ok((out, rule, assigned)) => {
             let next = match rule {

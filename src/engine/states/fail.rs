@@ -3,6 +3,7 @@
 use crate::definition::{Fail, Succeed};
 use crate::engine::inspect::{Inspect, NoInspect, Stage};
 use crate::engine::io;
+use crate::engine::jsonata;
 use crate::engine::plan::Next;
 use crate::engine::walk::{Failure, StateCx, Step};
 use crate::error::{ErrorName, StatesError};
@@ -17,8 +18,12 @@ pub(crate) fn succeed(
     s: &Succeed,
     input: Payload,
 ) -> Result<Step, Failure> {
-    let out = succeed_output(s, cx.bounds(), &cx.scope(), input, &mut NoInspect)
-        .map_err(|e| cx.error(e))?;
+    let out = if cx.plan.jsonata {
+        jsonata::succeed_output(jsonata::io_output(&s.io), cx.bounds(), &cx.jx(), input)
+    } else {
+        succeed_output(s, cx.bounds(), &cx.scope(), input, &mut NoInspect)
+    }
+    .map_err(|e| cx.error(e))?;
     cx.finish(out, Next::End, None)
 }
 
@@ -39,7 +44,12 @@ pub(crate) fn succeed_output<I: Inspect + ?Sized>(
 /// The failure a Fail state ends with: its `Error` and `Cause` (literal or
 /// read from `input`).
 pub(crate) fn fail(cx: &StateCx<'_, '_>, s: &Fail, input: &Value) -> Failure {
-    match fail_error(s, input, &cx.scope()) {
+    let r = if cx.plan.jsonata {
+        jsonata::fail(s, input, &cx.jx())
+    } else {
+        fail_error(s, input, &cx.scope())
+    };
+    match r {
         Ok(error) => Failure::new(error, cx.th.cursor),
         Err(e) => cx.error(e),
     }

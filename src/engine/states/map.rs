@@ -4,16 +4,18 @@
 
 use super::distributed_map;
 use super::parallel::{abort_events, complete, ArrayBound};
+use crate::definition::JsonataTemplate;
 use crate::definition::{Map as MapState, ProcessingMode};
 use crate::engine::drive::Run;
 use crate::engine::events::{details, EventSink, KIND_NONE, KIND_TASK};
 use crate::engine::io::{self, ResultFields};
+use crate::engine::jsonata;
 use crate::engine::plan::SubPlan;
 use crate::engine::retry::{self, retry_loop};
 use crate::engine::walk::SubOutcome;
 use crate::engine::walk::{prefixed, run_sub, run_sub_now, Failure, Settled, StateCx, Step};
 use crate::engine::walk::{Thread, Vars};
-use crate::error::StatesError;
+use crate::error::{ErrorName, StatesError};
 use crate::json::{build_cap, sub, Budget, Measure, Payload};
 use crate::jsonpath::data_flow;
 use crate::jsonpath::path::{ReferencePath, Root, Scope};
@@ -40,8 +42,21 @@ pub(crate) async fn map<'x>(
         .result_path
         .as_ref()
         .is_none_or(|p| p.as_str() != "$")
-        || !s.result_handling.catch.is_empty();
-    let (prep, input) = map_prepare(cx, s, input, keep_input).map_err(|e| cx.error(e))?;
+        || !s.result_handling.catch.is_empty()
+        || cx.plan.jsonata;
+    let (prep, input) = match map_prepare(cx, s, input, keep_input) {
+        Ok(prepared) => prepared,
+        Err(e) => {
+            let failure = cx.error(e);
+            if failure.error.name != ErrorName::QueryEvaluationError {
+                return Err(failure);
+            }
+            // AWS ends the state with MapStateFailed after EvaluationFailed
+            cx.th.cursor = failure.event;
+            let event = cx.emit_next("MapStateFailed", None, Map::new);
+            return Err(Failure { event, ..failure });
+        }
+    };
     let distributed = s.processor_config.mode == ProcessingMode::Distributed;
     let MapPrep {
         effective,
@@ -87,6 +102,7 @@ pub(crate) async fn map<'x>(
         }
     };
     let fields = ResultFields {
+        output: crate::engine::jsonata::io_output(&s.io),
         assign: s.assign.as_ref(),
         result_selector: s.result_handling.result_selector.as_ref(),
         selector_move: cx.plan.selector_move.as_ref(),
@@ -158,6 +174,26 @@ fn map_prepare(
 ) -> Result<(MapPrep, Payload), StatesError> {
     let bounds = cx.bounds();
     let scope = cx.scope();
+    if cx.plan.jsonata {
+        let (items, max_concurrency, tolerance) = jsonata::map_prepare(
+            s,
+            &input.value,
+            &cx.jx(),
+            tolerance(s, &input.value, &scope),
+        )?;
+        let prep = MapPrep {
+            effective: if s.jsonata_item_selector.is_some() {
+                input.value.clone()
+            } else {
+                Value::Null
+            },
+            items,
+            item_bound: Measure::UNKNOWN,
+            max_concurrency: usize::try_from(max_concurrency).unwrap_or(usize::MAX),
+            tolerance,
+        };
+        return Ok((prep, input));
+    }
     // the raw input survives only when ResultPath merges into it
     let (selected, raw) = if keep_input {
         let raw = (&input.value, input.bound);
@@ -377,6 +413,8 @@ pub(crate) struct Selector<'a> {
     pub needs_context: bool,
     pub template: Option<&'a PayloadTemplate>,
     pub effective: &'a Value,
+    /// A JSONata ItemSelector, with the time and seed of the Map state.
+    pub jsonata: Option<(&'a JsonataTemplate, i64, u64)>,
 }
 
 impl<'a> Selector<'a> {
@@ -390,6 +428,12 @@ impl<'a> Selector<'a> {
             needs_context: cx.plan.selector_needs_context,
             template: s.item_selector.as_ref(),
             effective,
+            jsonata: (s.jsonata_item_selector.as_ref())
+                .filter(|_| cx.plan.jsonata)
+                .map(|t| {
+                    let jx = cx.jx();
+                    (t, jx.now_ms, jx.seed)
+                }),
         }
     }
 
@@ -399,6 +443,25 @@ impl<'a> Selector<'a> {
         vars: &Vars<'_>,
         (index, item): (usize, Payload),
     ) -> Result<Payload, StatesError> {
+        if let Some((t, now_ms, seed)) = self.jsonata {
+            let context = if self.needs_context {
+                let item = Some((index, &item.value));
+                self.run
+                    .context(self.name, self.entered_time, None, None, item)
+            } else {
+                Value::Null
+            };
+            let jx = jsonata::Jx {
+                scope: Scope {
+                    context: &context,
+                    variables: vars,
+                },
+                now_ms,
+                seed: seed ^ index as u64,
+            };
+            let selected = jsonata::item_selector(t, self.effective, &jx)?;
+            return Ok(self.run.bounds().measured(selected));
+        }
         let Some(t) = self.template else {
             return Ok(item);
         };

@@ -7,6 +7,7 @@ use crate::engine::drive::Run;
 use crate::engine::events::{self, EventSink, KIND_NONE, KIND_TASK};
 use crate::engine::inspect::NoInspect;
 use crate::engine::io::{self, ResultFields};
+use crate::engine::jsonata;
 use crate::engine::retry::{self, retry_loop};
 use crate::engine::walk::{run_sub, run_sub_now, Failure, Settled, StateCx, Step, SubOutcome};
 use crate::engine::walk::{Thread, Vars};
@@ -27,8 +28,12 @@ pub(crate) async fn parallel<'x>(
     let bounds = cx.bounds();
     let fields = (s.io.input_path(), s.io.parameters());
     let raw = (&input.value, input.bound);
-    let branch_input =
-        data_flow::effective_input(bounds, fields, raw, &cx.scope()).map_err(|e| cx.error(e))?;
+    let branch_input = if cx.plan.jsonata {
+        jsonata::arguments(&s.io, &input.value, &cx.jx()).map(|v| bounds.measured(v))
+    } else {
+        data_flow::effective_input(bounds, fields, raw, &cx.scope())
+    }
+    .map_err(|e| cx.error(e))?;
     let branch_input = &branch_input;
     let outcome = retry_loop!(cx, &s.result_handling.retry, Some("ParallelStateFailed"), _retry_count => {
         parallel_attempt(cx, s, branch_input).await
@@ -45,6 +50,7 @@ pub(crate) async fn parallel<'x>(
         }
     };
     let fields = ResultFields {
+        output: jsonata::io_output(&s.io),
         assign: s.assign.as_ref(),
         result_selector: s.result_handling.result_selector.as_ref(),
         selector_move: cx.plan.selector_move.as_ref(),
@@ -61,13 +67,18 @@ pub(crate) fn complete(
     fields: &ResultFields<'_>,
     (input, results): (Payload, Payload),
 ) -> Result<Step, Failure> {
-    let r = io::results_to_output(
-        cx.bounds(),
-        fields,
-        (input, results),
-        &cx.scope(),
-        &mut NoInspect,
-    );
+    let r = if cx.plan.jsonata {
+        let fields = (fields.assign, fields.output);
+        jsonata::result_output(cx.bounds(), fields, (&input.value, results), &cx.jx())
+    } else {
+        io::results_to_output(
+            cx.bounds(),
+            fields,
+            (input, results),
+            &cx.scope(),
+            &mut NoInspect,
+        )
+    };
     match r {
         Ok((out, assigned)) => cx.finish(out, cx.plan.next, assigned),
         Err(e) => Err(cx.error(e)),

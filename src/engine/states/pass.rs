@@ -3,6 +3,7 @@
 use crate::definition::Pass;
 use crate::engine::inspect::{stage_after, Inspect, NoInspect, Stage};
 use crate::engine::io::{self, Assigned};
+use crate::engine::jsonata;
 use crate::engine::plan::MoveTemplate;
 use crate::engine::walk::{Failure, StateCx, Step};
 use crate::error::StatesError;
@@ -13,6 +14,11 @@ use crate::jsonpath::path::Scope;
 /// Runs a Pass state on `input`.
 pub(crate) fn pass(cx: &mut StateCx<'_, '_>, s: &Pass, input: Payload) -> Result<Step, Failure> {
     let next = cx.plan.next;
+    if cx.plan.jsonata {
+        let r = jsonata::pass(s, cx.bounds(), &cx.jx(), input);
+        let (out, assigned) = r.map_err(|e| cx.error(e))?;
+        return cx.finish(out, next, assigned);
+    }
     let input = match &cx.plan.pass_move {
         Some(m) => match moving(cx, s, m, input) {
             Ok(step) => return step,

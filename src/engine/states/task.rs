@@ -9,6 +9,7 @@ use crate::engine::events::{Scheduled, TaskEvents, TaskStep};
 use crate::engine::handle::CallbackGuard;
 use crate::engine::inspect::NoInspect;
 use crate::engine::io::{self, Assigned, TaskSettings};
+use crate::engine::jsonata;
 use crate::engine::plan::{self, Move, TaskFamily, TaskNames};
 use crate::engine::retry::{self, retry_loop};
 use crate::engine::walk::{Failure, StateCx, Step};
@@ -29,7 +30,11 @@ pub(crate) async fn task<'x>(
     input: Payload,
 ) -> Result<Step, Failure> {
     // resolve timeouts and credentials once, against the state input
-    let settings = io::task_settings(s, &input.value, &cx.scope()).map_err(|e| cx.error(e))?;
+    let mut settings = io::task_settings(s, &input.value, &cx.scope()).map_err(|e| cx.error(e))?;
+    if cx.plan.jsonata {
+        jsonata::task_settings(s, &input.value, &cx.jx(), &mut settings)
+            .map_err(|e| cx.error(e))?;
+    }
     // without Retry or Catch, the effective input can be moved out of the
     // state input when nothing reads it afterwards
     let Payload {
@@ -65,8 +70,18 @@ pub(crate) async fn task<'x>(
             return retry::catch(cx, &s.result_handling.catch, (&input, bound), failure);
         }
     };
-    // ResultPath, written in place
     let bounds = cx.bounds();
+    if cx.plan.jsonata {
+        let fields = (s.assign.as_ref(), jsonata::io_output(&s.io));
+        return match jsonata::result_output(bounds, fields, (&input, selected), &cx.jx()) {
+            Ok((out, assigned)) => cx.finish(out, cx.plan.next, assigned),
+            Err(e) => {
+                let failure = cx.error(e);
+                retry::catch(cx, &s.result_handling.catch, (&input, bound), failure)
+            }
+        };
+    }
+    // ResultPath, written in place
     let mut out = Payload::new(input, bound);
     if let Err(e) = data_flow::result_path_into(
         bounds,
@@ -125,7 +140,11 @@ async fn task_attempt<'x>(
         .context
         .as_ref()
         .map(|_| cx.context_with(Some(attempt.retry_count), token.as_deref(), None));
-    let parameters = {
+    let parameters = if cx.plan.jsonata {
+        let jx = cx.jx();
+        let jx = jx.with_context(context.as_ref().unwrap_or(&Value::Null));
+        jsonata::arguments(&s.io, attempt.raw, &jx).map_err(|e| cx.error(e))?
+    } else {
         let scope = Scope {
             context: context.as_ref().unwrap_or(&Value::Null),
             variables: &cx.th.vars,
@@ -361,8 +380,14 @@ fn conclude(
 
 /// Assign over a task's result, then ResultSelector.
 fn select(cx: &StateCx<'_, '_>, s: &Task, result: Payload) -> Result<(Payload, Assigned), Failure> {
+    // a JSONata state assigns with its Output, once the result is final
+    let assign = if cx.plan.jsonata {
+        None
+    } else {
+        s.assign.as_ref()
+    };
     let fields = (
-        s.assign.as_ref(),
+        assign,
         s.result_handling.result_selector.as_ref(),
         cx.plan.selector_move.as_ref(),
     );

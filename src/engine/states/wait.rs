@@ -3,6 +3,7 @@
 use crate::definition::Wait;
 use crate::engine::inspect::{Inspect, NoInspect, Stage};
 use crate::engine::io::{self, Assigned};
+use crate::engine::jsonata;
 use crate::engine::walk::{Failure, StateCx, Step};
 use crate::error::StatesError;
 use crate::json::{Bounds, Payload};
@@ -19,6 +20,16 @@ pub(crate) async fn wait<'x>(
 ) -> Result<Step, Failure> {
     let bounds = cx.bounds();
     let now = cx.run.clock.now();
+    if cx.plan.jsonata {
+        let computed = jsonata::wait_prepare(s, &cx.jx(), &input.value, now);
+        let (delay, assigned) = computed.map_err(|e| cx.error(e))?;
+        if !delay.is_zero() {
+            cx.run.clock.sleep(delay).await;
+        }
+        let out = jsonata::succeed_output(jsonata::io_output(&s.io), bounds, &cx.jx(), input)
+            .map_err(|e| cx.error(e))?;
+        return cx.finish(out, cx.plan.next, assigned);
+    }
     let computed = prepare(s, bounds, &cx.scope(), (input, now), &mut NoInspect);
     let (effective, delay, assigned) = computed.map_err(|e| cx.error(e))?;
     if !delay.is_zero() {

@@ -1,0 +1,493 @@
+//! JSONata states end to end: every JSONata field, `$states` as AWS binds
+//! it, workflow variables, defaults, and `States.QueryEvaluationError` with
+//! AWS's causes and the `EvaluationFailed` event.
+
+use serde_json::{json, Value};
+use stepfn::definition::StateMachineType;
+use stepfn::{sync_task_fn, Outcome, StateMachine, StatesError, Status, TaskRequest, TaskResult};
+
+use crate::common::{machine, run_recorded, run_virtual, LAMBDA};
+
+/// Echoes its parameters as `{"got": parameters}`; fails with `Boom` when
+/// they hold `"fail": true`.
+fn handler(request: TaskRequest<'_>) -> TaskResult {
+    if request.parameters.get("fail") == Some(&json!(true)) {
+        return Err(StatesError::new("Boom", "it broke"));
+    }
+    Ok(json!({"got": request.parameters}))
+}
+
+/// A JSONata machine over `states` starting at `S`.
+fn jsonata(states: Value) -> Value {
+    json!({"QueryLanguage": "JSONata", "StartAt": "S", "States": states})
+}
+
+fn run(states: Value, input: Value) -> Outcome {
+    run_virtual(&machine(jsonata(states)), &sync_task_fn(handler), input)
+}
+
+fn output(states: Value, input: Value) -> Value {
+    let outcome = run(states, input);
+    assert_eq!(outcome.status, Status::Succeeded, "{outcome:?}");
+    outcome.output.expect("output")
+}
+
+/// The error and cause of a failed run.
+fn failure(states: Value, input: Value) -> (String, String) {
+    let outcome = run(states, input);
+    assert_eq!(outcome.status, Status::Failed, "{outcome:?}");
+    (
+        outcome.error.unwrap_or_default(),
+        outcome.cause.unwrap_or_default(),
+    )
+}
+
+/// AWS's cause for expression `expr` in `field` of state `S` (entered at
+/// event 2).
+fn cause(expr: &str, field: &str, what: &str) -> (String, String) {
+    (
+        "States.QueryEvaluationError".into(),
+        format!("An error occurred while executing the state 'S' (entered at the event id #2). The JSONata expression '{expr}' specified for the field '{field}' {what}"),
+    )
+}
+
+// ---------------------------------------------------------------- Pass
+
+#[test]
+fn pass_output_reads_states_input_and_defaults_to_the_input() {
+    let s = |pass: Value| json!({"S": pass});
+    assert_eq!(
+        output(
+            s(
+                json!({"Type": "Pass", "Output": {"sum": "{% $states.input.a + $states.input.b %}", "lit": [1, "x"]}, "End": true})
+            ),
+            json!({"a": 1, "b": 2})
+        ),
+        json!({"sum": 3, "lit": [1, "x"]})
+    );
+    assert_eq!(
+        output(s(json!({"Type": "Pass", "End": true})), json!({"a": 1})),
+        json!({"a": 1})
+    );
+}
+
+#[test]
+fn assign_sees_the_values_from_before_it_and_output_too() {
+    let states = json!({
+        "S": {"Type": "Pass", "Assign": {"x": 1, "y": 2}, "Next": "T"},
+        "T": {"Type": "Pass", "Assign": {"x": "{% $y %}", "y": "{% $x %}"}, "Output": {"x": "{% $x %}", "y": "{% $y %}"}, "Next": "U"},
+        "U": {"Type": "Pass", "Output": ["{% $x %}", "{% $y %}"], "End": true}
+    });
+    assert_eq!(output(states.clone(), json!({})), json!([2, 1]));
+    // T's own Output saw the values from before its Assign
+    let outcome = run_recorded(&machine(jsonata(states)), &sync_task_fn(handler), json!({}));
+    let exited: Vec<Value> = outcome
+        .history
+        .unwrap()
+        .iter()
+        .filter(|e| e.event_type == "PassStateExited")
+        .map(|e| Value::Object(e.details.clone()))
+        .collect();
+    assert_eq!(exited[1]["output"], json!("{\"x\":1,\"y\":2}"));
+    assert_eq!(exited[1]["assignedVariables"], json!({"x": "2", "y": "1"}));
+}
+
+// ---------------------------------------------------------------- Task
+
+#[test]
+fn task_arguments_result_and_output() {
+    let task = |extra: Value| {
+        let mut t = json!({"Type": "Task", "Resource": LAMBDA, "End": true});
+        t.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        json!({"S": t})
+    };
+    // Arguments default to the input, Output to the result
+    assert_eq!(
+        output(task(json!({})), json!({"a": 1})),
+        json!({"got": {"a": 1}})
+    );
+    assert_eq!(
+        output(
+            task(json!({"Arguments": {"v": "{% $states.input.a * 10 %}"}})),
+            json!({"a": 1})
+        ),
+        json!({"got": {"v": 10}})
+    );
+    assert_eq!(
+        output(
+            task(
+                json!({"Arguments": {"v": 1}, "Output": {"in": "{% $states.input %}", "res": "{% $states.result.got.v %}"}})
+            ),
+            json!({"a": 1})
+        ),
+        json!({"in": {"a": 1}, "res": 1})
+    );
+}
+
+#[test]
+fn task_assign_reads_the_result_and_the_next_state_reads_the_variable() {
+    let states = json!({
+        "S": {"Type": "Task", "Resource": LAMBDA, "Assign": {"r": "{% $states.result.got %}"}, "Next": "T"},
+        "T": {"Type": "Pass", "Output": "{% $r %}", "End": true}
+    });
+    assert_eq!(output(states, json!({"a": 1})), json!({"a": 1}));
+}
+
+#[test]
+fn catcher_output_defaults_to_the_error_output_and_reads_states_error_output() {
+    let states = |catcher: Value| {
+        json!({
+            "S": {"Type": "Task", "Resource": LAMBDA, "Arguments": {"fail": true}, "Catch": [catcher], "End": true},
+            "C": {"Type": "Pass", "Output": {"out": "{% $states.input %}", "v": "{% $v %}"}, "End": true}
+        })
+    };
+    let mut base = json!({"ErrorEquals": ["States.ALL"], "Next": "C", "Assign": {"v": "{% $states.errorOutput.Error %}"}});
+    assert_eq!(
+        output(states(base.clone()), json!({"a": 1})),
+        json!({"out": {"Error": "Boom", "Cause": "it broke"}, "v": "Boom"})
+    );
+    base["Output"] =
+        json!({"cause": "{% $states.errorOutput.Cause %}", "in": "{% $states.input.a %}"});
+    assert_eq!(
+        output(states(base), json!({"a": 1})),
+        json!({"out": {"cause": "it broke", "in": 1}, "v": "Boom"})
+    );
+}
+
+#[test]
+fn task_settings_are_expressions_over_the_input() {
+    let states = json!({"S": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSeconds": "{% $states.input.t %}", "HeartbeatSeconds": "{% $states.input.t - 1 %}", "Credentials": {"RoleArn": "{% 'arn:aws:iam::123456789012:role/' & $states.input.r %}"}, "End": true}});
+    let outcome = run_recorded(
+        &machine(jsonata(states.clone())),
+        &sync_task_fn(handler),
+        json!({"t": 5, "r": "x"}),
+    );
+    let scheduled = outcome
+        .history
+        .unwrap()
+        .into_iter()
+        .find(|e| e.event_type.ends_with("Scheduled"))
+        .unwrap();
+    assert_eq!(scheduled.details["timeoutInSeconds"], json!(5));
+    assert_eq!(scheduled.details["heartbeatInSeconds"], json!(4));
+    assert_eq!(
+        scheduled.details["taskCredentials"],
+        json!({"roleArn": "arn:aws:iam::123456789012:role/x"})
+    );
+    // the cause of an out-of-range value is ours (crate docs, Compatibility)
+    assert_eq!(
+        failure(states, json!({"t": 0, "r": "x"})),
+        cause(
+            "$states.input.t",
+            "TimeoutSeconds",
+            "returned a value out of range. Expected an integer of at least 1, but was: 0"
+        )
+    );
+}
+
+// ---------------------------------------------------------------- Choice, Wait, Succeed, Fail
+
+#[test]
+fn choice_conditions_rule_output_and_assign() {
+    let states = json!({
+        "S": {"Type": "Choice", "Choices": [
+            {"Condition": "{% $states.input.n > 10 %}", "Next": "Big", "Output": {"big": "{% $states.input.n %}"}, "Assign": {"kind": "big"}},
+            {"Condition": false, "Next": "Big"}
+        ], "Default": "Small", "Output": {"small": "{% $states.input.n %}"}},
+        "Big": {"Type": "Pass", "Output": {"in": "{% $states.input %}", "kind": "{% $kind %}"}, "End": true},
+        "Small": {"Type": "Succeed"}
+    });
+    assert_eq!(
+        output(states.clone(), json!({"n": 11})),
+        json!({"in": {"big": 11}, "kind": "big"})
+    );
+    assert_eq!(output(states, json!({"n": 1})), json!({"small": 1}));
+}
+
+#[test]
+fn a_condition_that_is_not_a_boolean_fails() {
+    let states = json!({"S": {"Type": "Choice", "Choices": [{"Condition": "{% $states.input.n %}", "Next": "E"}]}, "E": {"Type": "Succeed"}});
+    assert_eq!(
+        failure(states, json!({"n": 1})),
+        cause(
+            "$states.input.n",
+            "Choices[0]/Condition",
+            "returned an unexpected result type. Expected 'boolean', but was 'number' for value: 1"
+        )
+    );
+}
+
+#[test]
+fn wait_seconds_and_timestamp_are_expressions() {
+    let wait = |field: &str, v: &str| json!({"S": {"Type": "Wait", field: v, "Output": "{% $states.input.n %}", "End": true}});
+    assert_eq!(
+        output(wait("Seconds", "{% $states.input.n %}"), json!({"n": 3})),
+        json!(3)
+    );
+    assert_eq!(
+        output(
+            wait("Timestamp", "{% '2016-03-14T01:59:00Z' %}"),
+            json!({"n": 4})
+        ),
+        json!(4)
+    );
+    assert_eq!(
+        failure(wait("Timestamp", "{% $states.input.t %}"), json!({"t": "05-12-2016T21:29:29Z"})),
+        (
+            "States.QueryEvaluationError".into(),
+            "An error occurred while executing the state 'S' (entered at the event id #2). The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: 05-12-2016T21:29:29Z".into()
+        )
+    );
+}
+
+#[test]
+fn fail_error_and_cause_are_expressions() {
+    let states = json!({"S": {"Type": "Fail", "Error": "{% $states.input.e %}", "Cause": "{% 'because ' & $states.input.c %}"}});
+    assert_eq!(
+        failure(states, json!({"e": "E", "c": "x"})),
+        ("E".into(), "because x".into())
+    );
+}
+
+#[test]
+fn succeed_output_and_states_context() {
+    let states = json!({"S": {"Type": "Succeed", "Output": {"name": "{% $states.context.State.Name %}", "input": "{% $states.context.Execution.Input %}"}}});
+    assert_eq!(
+        output(states, json!({"a": 1})),
+        json!({"name": "S", "input": {"a": 1}})
+    );
+}
+
+// ---------------------------------------------------------------- Map, Parallel
+
+#[test]
+fn map_items_item_selector_and_settings_are_expressions() {
+    let states = json!({"S": {
+        "Type": "Map",
+        "Items": "{% $states.input.list %}",
+        "ItemSelector": {"v": "{% $states.context.Map.Item.Value %}", "i": "{% $states.context.Map.Item.Index %}", "k": "{% $states.input.k %}", "o": "{% $outer %}"},
+        "MaxConcurrency": "{% 1 %}",
+        "ToleratedFailureCount": "{% 0 %}",
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+        "Output": {"n": "{% $count($states.result) %}", "r": "{% $states.result %}"},
+        "End": true
+    }, "Z": {"Type": "Pass", "End": true}});
+    let mut with_outer = states.clone();
+    with_outer["S"]["Next"] = json!("Z");
+    let states = json!({
+        "S": {"Type": "Pass", "Assign": {"outer": "o"}, "Next": "M"},
+        "M": states["S"]
+    });
+    assert_eq!(
+        output(states, json!({"list": ["a", "b"], "k": 7})),
+        json!({"n": 2, "r": [{"v": "a", "i": 0, "k": 7, "o": "o"}, {"v": "b", "i": 1, "k": 7, "o": "o"}]})
+    );
+}
+
+#[test]
+fn map_items_must_be_an_array() {
+    let states = |items: &str| json!({"S": {"Type": "Map", "Items": items, "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true}});
+    assert_eq!(
+        failure(states("{% {'foo': 'bar'} %}"), json!({})),
+        cause("{'foo': 'bar'}", "Items", "returned an unexpected result type. Expected 'array', but was 'object' for value: {\"foo\":\"bar\"}")
+    );
+    let no_items = json!({"S": {"Type": "Map", "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true}});
+    assert_eq!(
+        failure(no_items, json!({"a": 1})),
+        ("States.QueryEvaluationError".into(), "An error occurred while executing the state 'S' (entered at the event id #2). Map state input must be an array but was: {\"a\":1}".into())
+    );
+}
+
+#[test]
+fn parallel_arguments_and_output() {
+    let states = json!({"S": {
+        "Type": "Parallel",
+        "Arguments": {"x": "{% $states.input.a %}"},
+        "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Pass", "Output": "{% $states.input.x + 1 %}", "End": true}}}],
+        "Output": {"first": "{% $states.result[0] %}", "in": "{% $states.input.a %}"},
+        "End": true
+    }});
+    assert_eq!(
+        output(states, json!({"a": 1})),
+        json!({"first": 2, "in": 1})
+    );
+}
+
+// ---------------------------------------------------------------- errors
+
+#[test]
+fn an_undefined_result_fails_with_the_field_and_an_evaluation_failed_event() {
+    let states =
+        json!({"S": {"Type": "Pass", "Output": {"result": "{% $doesNotExist %}"}, "End": true}});
+    assert_eq!(
+        failure(states.clone(), json!({})),
+        cause(
+            "$doesNotExist",
+            "Output/result",
+            "returned nothing (undefined)."
+        )
+    );
+    let outcome = run_recorded(&machine(jsonata(states)), &sync_task_fn(handler), json!({}));
+    let types: Vec<&str> = outcome
+        .history
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|e| e.event_type)
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "ExecutionStarted",
+            "PassStateEntered",
+            "EvaluationFailed",
+            "ExecutionFailed"
+        ]
+    );
+    let failed = &outcome.history.unwrap()[2];
+    assert_eq!(failed.details["location"], json!("Output/result"));
+    assert_eq!(failed.details["state"], json!("S"));
+    assert_eq!(
+        failed.details["error"],
+        json!("States.QueryEvaluationError")
+    );
+    // linked, as AWS records it, to the event before the state was entered
+    let states = json!({"S": {"Type": "Pass", "Next": "T"}, "T": {"Type": "Pass", "Output": "{% $nope %}", "End": true}});
+    let outcome = run_recorded(&machine(jsonata(states)), &sync_task_fn(handler), json!({}));
+    let history = outcome.history.unwrap();
+    let links: Vec<(&str, u64, u64)> = history
+        .iter()
+        .skip(3)
+        .map(|e| (e.event_type, e.id, e.previous_event_id))
+        .collect();
+    assert_eq!(
+        links,
+        [
+            ("PassStateEntered", 4, 3),
+            ("EvaluationFailed", 5, 3),
+            ("ExecutionFailed", 6, 5)
+        ]
+    );
+}
+
+#[test]
+fn evaluation_errors_and_function_results_fail_with_aws_causes() {
+    let pass = |out: &str| json!({"S": {"Type": "Pass", "Output": out, "End": true}});
+    assert_eq!(
+        failure(pass("{% $nothing() %}"), json!({})),
+        cause(
+            "$nothing()",
+            "Output",
+            "threw an error during evaluation. T1006: Attempted to invoke a non-function"
+        )
+    );
+    assert_eq!(
+        failure(pass("{% function($x){$x} %}"), json!({})),
+        cause(
+            "function($x){$x}",
+            "Output",
+            "returned an unsupported result type."
+        )
+    );
+}
+
+#[test]
+fn query_evaluation_errors_are_caught() {
+    let states = json!({
+        "S": {"Type": "Task", "Resource": LAMBDA, "Arguments": "{% $missing %}", "Catch": [{"ErrorEquals": ["States.QueryEvaluationError"], "Next": "C"}], "End": true},
+        "C": {"Type": "Pass", "Output": "{% $states.input.Error %}", "End": true}
+    });
+    assert_eq!(
+        output(states, json!({})),
+        json!("States.QueryEvaluationError")
+    );
+}
+
+#[test]
+fn an_expression_that_does_not_parse_is_refused_at_load() {
+    let definition =
+        jsonata(json!({"S": {"Type": "Pass", "Output": {"a": "{% 1 + %}"}, "End": true}}));
+    let report = StateMachine::validate_value(&definition, StateMachineType::Standard);
+    let d = &report.diagnostics[0];
+    assert_eq!(
+        (d.code, d.message.as_str(), d.location.as_deref()),
+        (
+            "INVALID_JSONATA_EXPRESSION",
+            "Unexpected end of expression",
+            Some("/States/S/Output/a")
+        )
+    );
+    // a state's expressions have no input: a bare field is refused
+    let definition =
+        jsonata(json!({"S": {"Type": "Pass", "Output": {"p": "{% phone %}"}, "End": true}}));
+    let report = StateMachine::validate_value(&definition, StateMachineType::Standard);
+    let d = &report.diagnostics[0];
+    assert_eq!(
+        (d.code, d.message.as_str(), d.location.as_deref()),
+        (
+            "UNSUPPORTED_JSONATA_EXPRESSION",
+            "Reference to 'phone' at the top level is not supported.",
+            Some("/States/S/Output/p")
+        )
+    );
+    // the 2.1 operators are not JSONata 2.0.6
+    let definition =
+        jsonata(json!({"S": {"Type": "Pass", "Output": "{% $a ?? 1 %}", "End": true}}));
+    assert!(StateMachine::from_value(definition).is_err());
+}
+
+#[test]
+fn now_is_the_time_the_state_was_entered() {
+    // one value for the whole state, on the execution's clock (crate docs,
+    // Compatibility)
+    let states = json!({"S": {"Type": "Wait", "Seconds": 5, "Output": ["{% $now() = $states.context.State.EnteredTime %}", "{% $millis() = $toMillis($now()) %}"], "End": true}});
+    assert_eq!(output(states, json!({})), json!([true, true]));
+}
+
+#[test]
+fn a_runaway_expression_ends_the_state_with_a_query_evaluation_error() {
+    // stepfn's evaluation budget (crate docs, Compatibility: JSONata, the
+    // language); AWS's own bound is not recorded
+    let pass = json!({"S": {"Type": "Pass", "Output": "{% ($f := function(){$f()}; $f()) %}", "End": true}});
+    assert_eq!(
+        failure(pass, json!({})),
+        cause(
+            "($f := function(){$f()}; $f())",
+            "Output",
+            "threw an error during evaluation. U1001: Expression evaluation timeout: Check for infinite loop"
+        )
+    );
+}
+
+#[test]
+fn a_distributed_map_runs_its_jsonata_fields() {
+    let states = json!({"S": {
+        "Type": "Map",
+        "Items": "{% $states.input.list %}",
+        "ItemSelector": {"v": "{% $states.context.Map.Item.Value * 2 %}"},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "P", "States": {"P": {"Type": "Pass", "Output": "{% $states.input.v + 1 %}", "End": true}}},
+        "ToleratedFailurePercentage": "{% 10 %}",
+        "Output": "{% $sum($states.result) %}",
+        "End": true
+    }});
+    assert_eq!(output(states, json!({"list": [1, 2, 3]})), json!(15));
+}
+
+#[test]
+fn a_value_built_past_a_million_items_ends_the_evaluation() {
+    // stepfn's bound on values built during evaluation (crate docs,
+    // Compatibility: JSONata states); AWS's is not recorded
+    let pass = json!({"S": {"Type": "Pass", "Output": "{% $count([1..2000000]) %}", "End": true}});
+    assert_eq!(
+        failure(pass, json!({})),
+        cause(
+            "$count([1..2000000])",
+            "Output",
+            "threw an error during evaluation. U1002: Evaluation built a value of 2000000 items or characters, over the limit of 1000000"
+        )
+    );
+    let pass = json!({"S": {"Type": "Pass", "Output": "{% $count([1..1000000]) %}", "End": true}});
+    assert_eq!(output(pass, json!({})), json!(1000000));
+}
