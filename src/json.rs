@@ -740,6 +740,20 @@ fn digits(n: u64) -> usize {
     n.checked_ilog10().map_or(1, |d| d as usize + 1)
 }
 
+/// The JSON type name of `v` (`"null"`, `"boolean"`, `"number"`,
+/// `"string"`, `"array"`, `"object"`), as AWS shows it in JSONata "unexpected
+/// result type" causes and stepfn in definition errors.
+pub(crate) fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

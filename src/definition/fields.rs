@@ -10,16 +10,7 @@ use crate::jsonpath::template::PayloadTemplate;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-pub(crate) fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
+pub(crate) use crate::json::type_name;
 
 /// Reports the fields of `fields` that `obj` lacks, in that order, as AWS does.
 pub(crate) fn required(cx: &mut Cx, obj: &Object, fields: &[&str], loc: &str) -> bool {

@@ -13,6 +13,7 @@ use crate::definition::{
     JsonataTemplate, Pass, Task, Wait, WaitFor,
 };
 use crate::error::{ErrorName, StatesError};
+use crate::json::type_name;
 use crate::json::{Bounds, Payload};
 use crate::jsonata::{Env, Outcome};
 use crate::jsonpath::path::Scope;
@@ -116,18 +117,6 @@ pub(crate) fn location_of(cause: &str) -> Option<&str> {
     let (_, rest) = cause.split_once("). The ")?;
     let (field, _) = rest.split_once(" field cannot be parsed")?;
     (!field.contains(' ')).then_some(field)
-}
-
-/// The JSON type name AWS shows in "unexpected result type" causes.
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 /// "returned an unexpected result type" for `v`, `expected` being AWS's name.

@@ -36,6 +36,7 @@ use crate::jsonpath::template::PayloadTemplate;
 use crate::jsonpath::BuildLimits;
 use futures::FutureExt;
 use serde_json::{Map, Value};
+use std::ops::ControlFlow;
 use std::panic::AssertUnwindSafe;
 use std::time::SystemTime;
 
@@ -457,6 +458,34 @@ impl Eval<'_, '_> {
         }
     }
 
+    /// What Retry and Catch decide alike in both query languages: a
+    /// retrier with attempts left (given the retries already made) makes
+    /// the state retriable; else the first catcher taking the error is
+    /// chosen (and shown to the hook), or the state fails.
+    fn retry_or_catcher<'c>(
+        &mut self,
+        failure: Failure,
+        (retriers, catchers): (&[Retrier], &'c [Catcher]),
+    ) -> ControlFlow<Answer, (Failure, usize, &'c Catcher)> {
+        if failure.catchable {
+            let retried = vec![u64::from(self.retry_count); retriers.len()];
+            if let Some(i) = retry::retrier_for(retriers, &failure.error, false, &retried) {
+                if let Some(r) = retriers.get(i) {
+                    self.hook
+                        .retry(i, retry::interval(r, u64::from(self.retry_count)));
+                }
+                return ControlFlow::Break(Answer::Retriable(failure.error));
+            }
+        }
+        let Some((ci, catcher)) =
+            retry::catcher_for(catchers, &failure).and_then(|ci| catchers.get(ci).map(|c| (ci, c)))
+        else {
+            return ControlFlow::Break(Answer::Failed(failure.error));
+        };
+        self.hook.catch(ci);
+        ControlFlow::Continue((failure, ci, catcher))
+    }
+
     /// Retry and Catch decide: a retrier with attempts left (given the
     /// retries already made) makes the state retriable, else the first
     /// catcher taking the error gives the output.
@@ -466,22 +495,10 @@ impl Eval<'_, '_> {
         (retriers, catchers): (&[Retrier], &[Catcher]),
         raw_input: Value,
     ) -> Answer {
-        if failure.catchable {
-            let retried = vec![u64::from(self.retry_count); retriers.len()];
-            if let Some(i) = retry::retrier_for(retriers, &failure.error, false, &retried) {
-                if let Some(r) = retriers.get(i) {
-                    self.hook
-                        .retry(i, retry::interval(r, u64::from(self.retry_count)));
-                }
-                return Answer::Retriable(failure.error);
-            }
-        }
-        let Some((ci, catcher)) =
-            retry::catcher_for(catchers, &failure).and_then(|ci| catchers.get(ci).map(|c| (ci, c)))
-        else {
-            return Answer::Failed(failure.error);
+        let (failure, _, catcher) = match self.retry_or_catcher(failure, (retriers, catchers)) {
+            ControlFlow::Continue(caught) => caught,
+            ControlFlow::Break(answer) => return answer,
         };
-        self.hook.catch(ci);
         let raw = Payload::unbounded(raw_input);
         match retry::caught(
             Bounds::OFF,
@@ -725,22 +742,10 @@ impl<'a> Eval<'a, '_> {
         (retriers, catchers): (&[Retrier], &[Catcher]),
         raw_input: Value,
     ) -> Answer {
-        if failure.catchable {
-            let retried = vec![u64::from(self.retry_count); retriers.len()];
-            if let Some(i) = retry::retrier_for(retriers, &failure.error, false, &retried) {
-                if let Some(r) = retriers.get(i) {
-                    self.hook
-                        .retry(i, retry::interval(r, u64::from(self.retry_count)));
-                }
-                return Answer::Retriable(failure.error);
-            }
-        }
-        let Some((ci, catcher)) =
-            retry::catcher_for(catchers, &failure).and_then(|ci| catchers.get(ci).map(|c| (ci, c)))
-        else {
-            return Answer::Failed(failure.error);
+        let (failure, ci, catcher) = match self.retry_or_catcher(failure, (retriers, catchers)) {
+            ControlFlow::Continue(caught) => caught,
+            ControlFlow::Break(answer) => return answer,
         };
-        self.hook.catch(ci);
         let error_output = retry::error_output(&failure.error);
         let caught = jsonata::caught(
             Bounds::OFF,
