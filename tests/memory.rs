@@ -118,6 +118,32 @@ fn allowed(input_bytes: usize) -> usize {
     8 * (LIMIT + input_bytes)
 }
 
+/// Asserts that a hostile run failed with `States.DataLimitExceeded` and
+/// `cause`, its heap peaking within [`allowed`].
+fn stopped_within_bounds(outcome: &Outcome, peak: usize, input_bytes: usize, cause: &str) {
+    assert_eq!(outcome.status, Status::Failed);
+    assert_eq!(
+        error_of(outcome),
+        (Some("States.DataLimitExceeded"), Some(cause))
+    );
+    assert!(
+        peak <= allowed(input_bytes),
+        "peak heap {peak} bytes, allowed {}",
+        allowed(input_bytes)
+    );
+}
+
+/// Task states that wait once, then answer with their input.
+fn waiting_echo() -> impl TaskExecutor {
+    task_fn(|r| {
+        let answer = r.parameters;
+        async move {
+            YieldOnce(false).await;
+            Ok(answer)
+        }
+    })
+}
+
 /// The AWS-style cause of a variable past the variable limit (AWS's exact
 /// text is not recorded: see the Compatibility section of the crate docs).
 fn variable_cause(state: &str, variable: &str) -> String {
@@ -144,19 +170,7 @@ fn a_choice_loop_doubling_a_variable_stops_at_the_variable_limit() {
     let input_bytes = common::len(&input);
     let limits = Limits::default().with_max_transitions(Some(12));
     let (outcome, peak) = run_measured(&sm, input, limits);
-    assert_eq!(outcome.status, Status::Failed);
-    assert_eq!(
-        error_of(&outcome),
-        (
-            Some("States.DataLimitExceeded"),
-            Some(variable_cause("Loop", "x").as_str())
-        )
-    );
-    assert!(
-        peak <= allowed(input_bytes),
-        "peak heap {peak} bytes, allowed {}",
-        allowed(input_bytes)
-    );
+    stopped_within_bounds(&outcome, peak, input_bytes, &variable_cause("Loop", "x"));
 }
 
 #[test]
@@ -174,19 +188,7 @@ fn a_pass_fanning_a_large_input_out_stops_while_its_parameters_are_built() {
     let input = json!({ "s": "x".repeat(250 * 1024) });
     let input_bytes = common::len(&input);
     let (outcome, peak) = run_measured(&sm, input, Limits::default());
-    assert_eq!(outcome.status, Status::Failed);
-    assert_eq!(
-        error_of(&outcome),
-        (
-            Some("States.DataLimitExceeded"),
-            Some(size_cause("S").as_str())
-        )
-    );
-    assert!(
-        peak <= allowed(input_bytes),
-        "peak heap {peak} bytes, allowed {}",
-        allowed(input_bytes)
-    );
+    stopped_within_bounds(&outcome, peak, input_bytes, &size_cause("S"));
 }
 
 #[test]
@@ -204,19 +206,7 @@ fn intrinsic_calls_doubling_ten_levels_deep_stop_while_they_are_built() {
     let input = json!({ "s": "\"".repeat(32 * 1024) });
     let input_bytes = common::len(&input);
     let (outcome, peak) = run_measured(&sm, input, Limits::default());
-    assert_eq!(outcome.status, Status::Failed);
-    assert_eq!(
-        error_of(&outcome),
-        (
-            Some("States.DataLimitExceeded"),
-            Some(size_cause("S").as_str())
-        )
-    );
-    assert!(
-        peak <= allowed(input_bytes),
-        "peak heap {peak} bytes, allowed {}",
-        allowed(input_bytes)
-    );
+    stopped_within_bounds(&outcome, peak, input_bytes, &size_cause("S"));
 }
 
 #[test]
@@ -235,19 +225,7 @@ fn a_map_copying_its_input_into_every_iteration_stops_while_its_results_come_in(
     let input = json!({ "s": "x".repeat(250 * 1024), "items": items });
     let input_bytes = common::len(&input);
     let (outcome, peak) = run_measured(&sm, input, Limits::default());
-    assert_eq!(outcome.status, Status::Failed);
-    assert_eq!(
-        error_of(&outcome),
-        (
-            Some("States.DataLimitExceeded"),
-            Some(size_cause("S").as_str())
-        )
-    );
-    assert!(
-        peak <= allowed(input_bytes),
-        "peak heap {peak} bytes, allowed {}",
-        allowed(input_bytes)
-    );
+    stopped_within_bounds(&outcome, peak, input_bytes, &size_cause("S"));
 }
 
 /// Pending once (waking its task at once), then ready: a task that waits.
@@ -283,27 +261,8 @@ fn a_map_of_waiting_tasks_copying_its_input_holds_few_iterations_at_once() {
     let items: Vec<Value> = (0..200).map(Value::from).collect();
     let input = json!({ "s": "x".repeat(250 * 1024), "items": items });
     let input_bytes = common::len(&input);
-    let executor = task_fn(|r| {
-        let answer = r.parameters;
-        async move {
-            YieldOnce(false).await;
-            Ok(answer)
-        }
-    });
-    let (outcome, peak) = run_measured_with(&sm, &executor, input, Limits::default());
-    assert_eq!(outcome.status, Status::Failed);
-    assert_eq!(
-        error_of(&outcome),
-        (
-            Some("States.DataLimitExceeded"),
-            Some(size_cause("S").as_str())
-        )
-    );
-    assert!(
-        peak <= allowed(input_bytes),
-        "peak heap {peak} bytes, allowed {}",
-        allowed(input_bytes)
-    );
+    let (outcome, peak) = run_measured_with(&sm, &waiting_echo(), input, Limits::default());
+    stopped_within_bounds(&outcome, peak, input_bytes, &size_cause("S"));
 }
 
 #[test]
@@ -325,27 +284,8 @@ fn a_distributed_map_of_waiting_tasks_copying_its_input_holds_few_children_at_on
     let items: Vec<Value> = (0..200).map(Value::from).collect();
     let input = json!({ "s": "x".repeat(250 * 1024), "items": items });
     let input_bytes = common::len(&input);
-    let executor = task_fn(|r| {
-        let answer = r.parameters;
-        async move {
-            YieldOnce(false).await;
-            Ok(answer)
-        }
-    });
-    let (outcome, peak) = run_measured_with(&sm, &executor, input, Limits::default());
-    assert_eq!(outcome.status, Status::Failed);
-    assert_eq!(
-        error_of(&outcome),
-        (
-            Some("States.DataLimitExceeded"),
-            Some(size_cause("S").as_str())
-        )
-    );
-    assert!(
-        peak <= allowed(input_bytes),
-        "peak heap {peak} bytes, allowed {}",
-        allowed(input_bytes)
-    );
+    let (outcome, peak) = run_measured_with(&sm, &waiting_echo(), input, Limits::default());
+    stopped_within_bounds(&outcome, peak, input_bytes, &size_cause("S"));
 }
 
 #[test]
@@ -364,25 +304,6 @@ fn a_parallel_of_waiting_tasks_holds_few_copies_of_its_input_at_once() {
     ));
     let input = json!({ "s": "x".repeat(250 * 1024) });
     let input_bytes = common::len(&input);
-    let executor = task_fn(|r| {
-        let answer = r.parameters;
-        async move {
-            YieldOnce(false).await;
-            Ok(answer)
-        }
-    });
-    let (outcome, peak) = run_measured_with(&sm, &executor, input, Limits::default());
-    assert_eq!(outcome.status, Status::Failed);
-    assert_eq!(
-        error_of(&outcome),
-        (
-            Some("States.DataLimitExceeded"),
-            Some(size_cause("S").as_str())
-        )
-    );
-    assert!(
-        peak <= allowed(input_bytes),
-        "peak heap {peak} bytes, allowed {}",
-        allowed(input_bytes)
-    );
+    let (outcome, peak) = run_measured_with(&sm, &waiting_echo(), input, Limits::default());
+    stopped_within_bounds(&outcome, peak, input_bytes, &size_cause("S"));
 }
