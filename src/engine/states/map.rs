@@ -3,15 +3,15 @@
 //! others), and what the distributed mode shares with them.
 
 use super::distributed_map;
-use super::parallel::{abort_events, complete, ArrayBound};
+use super::parallel::{abort_events, finish, ArrayBound};
 use crate::definition::JsonataTemplate;
 use crate::definition::{Map as MapState, ProcessingMode};
 use crate::engine::drive::Run;
 use crate::engine::events::{details, EventSink, KIND_NONE, KIND_TASK};
-use crate::engine::io::{self, ResultFields};
+use crate::engine::io;
 use crate::engine::jsonata;
 use crate::engine::plan::SubPlan;
-use crate::engine::retry::{self, retry_loop};
+use crate::engine::retry::retry_loop;
 use crate::engine::walk::SubOutcome;
 use crate::engine::walk::{prefixed, run_sub, run_sub_now, Failure, Settled, StateCx, Step};
 use crate::engine::walk::{Thread, Vars};
@@ -90,26 +90,12 @@ pub(crate) async fn map<'x>(
             map_attempt(cx, s, batch).await
         }
     });
-    let results = match outcome {
-        Ok(results) => results,
-        Err(failure) => {
-            return retry::catch(
-                cx,
-                &s.result_handling.catch,
-                (&input.value, input.bound),
-                failure,
-            )
-        }
-    };
-    let fields = ResultFields {
-        output: crate::engine::jsonata::io_output(&s.io),
-        assign: s.assign.as_ref(),
-        result_selector: s.result_handling.result_selector.as_ref(),
-        selector_move: cx.plan.selector_move.as_ref(),
-        result_path: s.result_handling.result_path.as_ref(),
-        output_path: s.io.output_path(),
-    };
-    complete(cx, &fields, (input, results))
+    finish(
+        cx,
+        (&s.io, s.assign.as_ref(), &s.result_handling),
+        input,
+        outcome,
+    )
 }
 
 /// The first field of `s` that stepfn does not run yet: `ItemReader`

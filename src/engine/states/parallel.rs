@@ -2,7 +2,7 @@
 //! of results, the `...StateAborted` events of cancelled children, and
 //! the result side (Assign, ResultSelector, ResultPath, OutputPath).
 
-use crate::definition::Parallel;
+use crate::definition::{Assign, Io, Parallel, ResultHandling};
 use crate::engine::drive::Run;
 use crate::engine::events::{self, EventSink, KIND_NONE, KIND_TASK};
 use crate::engine::inspect::NoInspect;
@@ -38,35 +38,38 @@ pub(crate) async fn parallel<'x>(
     let outcome = retry_loop!(cx, &s.result_handling.retry, Some("ParallelStateFailed"), _retry_count => {
         parallel_attempt(cx, s, branch_input).await
     });
+    finish(
+        cx,
+        (&s.io, s.assign.as_ref(), &s.result_handling),
+        input,
+        outcome,
+    )
+}
+
+/// The common end of a Parallel or Map state (its `io`, `assign` and
+/// result handling given): a failure of its branches or iterations goes to
+/// its catchers; their `results` go through Assign, ResultSelector,
+/// ResultPath and OutputPath (or Output in JSONata).
+pub(crate) fn finish(
+    cx: &mut StateCx<'_, '_>,
+    (io, assign, handling): (&Io, Option<&Assign>, &ResultHandling),
+    input: Payload,
+    outcome: Result<Payload, Failure>,
+) -> Result<Step, Failure> {
     let results = match outcome {
         Ok(results) => results,
         Err(failure) => {
-            return retry::catch(
-                cx,
-                &s.result_handling.catch,
-                (&input.value, input.bound),
-                failure,
-            )
+            return retry::catch(cx, &handling.catch, (&input.value, input.bound), failure)
         }
     };
-    let fields = ResultFields {
-        output: jsonata::io_output(&s.io),
-        assign: s.assign.as_ref(),
-        result_selector: s.result_handling.result_selector.as_ref(),
+    let fields = &ResultFields {
+        output: jsonata::io_output(io),
+        assign,
+        result_selector: handling.result_selector.as_ref(),
         selector_move: cx.plan.selector_move.as_ref(),
-        result_path: s.result_handling.result_path.as_ref(),
-        output_path: s.io.output_path(),
+        result_path: handling.result_path.as_ref(),
+        output_path: io.output_path(),
     };
-    complete(cx, &fields, (input, results))
-}
-
-/// The common end of a Parallel or Map state once its branches or
-/// iterations produced `results`.
-pub(crate) fn complete(
-    cx: &mut StateCx<'_, '_>,
-    fields: &ResultFields<'_>,
-    (input, results): (Payload, Payload),
-) -> Result<Step, Failure> {
     let r = if cx.plan.jsonata {
         let fields = (fields.assign, fields.output);
         jsonata::result_output(cx.bounds(), fields, (&input.value, results), &cx.jx())
