@@ -54,7 +54,22 @@ pub(crate) struct Run<'a> {
     /// may read it.
     pub exec_input: Option<Value>,
     pub exec_context: OnceLock<Value>,
+    /// With no depth limit set: the deepest value the embedder has given
+    /// so far (the execution input, task results), which raises the
+    /// ceiling of what the machine may build ([`depth_limit`](Self::depth_limit)).
+    pub given_depth: AtomicUsize,
 }
+
+/// With no depth limit set ([`Limits::max_depth`] `None`), values the
+/// machine builds may still nest at most this deep, or
+/// [`GIVEN_DEPTH_MARGIN`] levels deeper than the deepest value the embedder
+/// gave: a state machine that wraps its input in a loop would otherwise
+/// build a value deep enough to overflow the stack of the thread that
+/// clones, serialises or drops it.
+pub(crate) const BUILT_DEPTH_CEILING: usize = 1000;
+
+/// See [`BUILT_DEPTH_CEILING`].
+pub(crate) const GIVEN_DEPTH_MARGIN: usize = 64;
 
 /// Which payload limit a value passes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,7 +100,41 @@ impl<'a> Run<'a> {
             start_time: execution.identity.start_time.unwrap_or_else(|| clock.now()),
             exec_input: execution.plan.wants_context.then(|| input.clone()),
             exec_context: Default::default(),
+            given_depth: AtomicUsize::new(given_depth(&execution.limits, input)),
         }
+    }
+
+    /// The depth a value may nest to: the limit when one is set; without
+    /// one, [`BUILT_DEPTH_CEILING`] or [`GIVEN_DEPTH_MARGIN`] levels past
+    /// the deepest value the embedder has given, whichever is deeper.
+    #[inline]
+    pub(crate) fn depth_limit(&self) -> usize {
+        match self.limits.max_depth {
+            Some(limit) => limit,
+            None => BUILT_DEPTH_CEILING.max(
+                self.given_depth
+                    .load(Ordering::Relaxed)
+                    .saturating_add(GIVEN_DEPTH_MARGIN),
+            ),
+        }
+    }
+
+    /// Checks a value the embedder gave (a task result) against the payload
+    /// limits: as [`check`](Self::check), except that with no depth limit
+    /// set its depth is not judged but raises the ceiling of what the
+    /// machine may build.
+    pub(crate) fn check_given(&self, value: &Value) -> Result<Measure, Exceeded> {
+        if self.limits.max_depth.is_some() {
+            return self.check(value, Measure::UNKNOWN);
+        }
+        // one pass measures the depth (and the bytes, when they are judged)
+        let scan = crate::json::scan(value, self.limits.max_payload_bytes, Some(usize::MAX));
+        if scan.too_big {
+            return Err(Exceeded::Bytes);
+        }
+        self.given_depth
+            .fetch_max(scan.measure.depth, Ordering::Relaxed);
+        Ok(scan.measure)
     }
 
     pub(crate) fn emit(
@@ -183,7 +232,7 @@ impl<'a> Run<'a> {
     pub(crate) fn bounds(&self) -> Bounds {
         Bounds {
             max_bytes: self.limits.max_payload_bytes,
-            max_depth: self.limits.max_depth,
+            max_depth: Some(self.depth_limit()),
         }
     }
 
@@ -197,7 +246,7 @@ impl<'a> Run<'a> {
     /// (possibly tighter) bound, or which limit the value passes.
     #[inline]
     pub(crate) fn check(&self, value: &Value, bound: Measure) -> Result<Measure, Exceeded> {
-        let (max_bytes, max_depth) = (self.limits.max_payload_bytes, self.limits.max_depth);
+        let (max_bytes, max_depth) = (self.limits.max_payload_bytes, Some(self.depth_limit()));
         let over = max_bytes.is_some_and(|l| bound.bytes > l)
             || max_depth.is_some_and(|l| bound.depth > l);
         if !over {
@@ -216,7 +265,7 @@ impl<'a> Run<'a> {
     /// The `States.DataLimitExceeded` of `name` (a state, or a task's
     /// resource) returning a value past a limit.
     pub(crate) fn exceeded(&self, name: &str, exceeded: Exceeded) -> StatesError {
-        exceeded_error(name, exceeded, self.limits.max_depth)
+        exceeded_error(name, exceeded, Some(self.depth_limit()))
     }
 
     /// True when the walk should [`pause`](Self::pause) before its next
@@ -433,6 +482,18 @@ impl<F: std::future::Future> std::future::Future for Drive<'_, F> {
             }
             return Poll::Pending;
         }
+    }
+}
+
+/// The depth of the execution input when no depth limit is set (it then
+/// raises the ceiling of what the machine may build); 0 otherwise.
+fn given_depth(limits: &Limits, input: &Value) -> usize {
+    if limits.max_depth.is_some() {
+        0
+    } else {
+        crate::json::scan(input, None, Some(usize::MAX))
+            .measure
+            .depth
     }
 }
 

@@ -115,9 +115,16 @@ pub struct Limits {
     /// Jackson, whose default is 1000). A deeper execution input, task
     /// result, state output or assigned variable fails with
     /// `States.DataLimitExceeded` before anything recursive (cloning,
-    /// serialising, dropping) touches it. `None` turns the check off and
-    /// trusts the embedder: a value nested deeper than the thread's stack
-    /// allows can then overflow it when it is cloned, serialised or dropped.
+    /// serialising, dropping) touches it.
+    ///
+    /// `None` trusts the embedder: the execution input and task results
+    /// are not judged (one nested deeper than the thread's stack allows can
+    /// then overflow it when it is cloned, serialised or dropped). What the
+    /// machine builds is still held to a ceiling, so that a loop wrapping
+    /// its input cannot nest a value without end: a state output or
+    /// assigned variable may nest 1,000 levels, or 64 levels deeper than the
+    /// deepest value the embedder gave, whichever is deeper; past that it
+    /// fails with `States.DataLimitExceeded` naming that ceiling.
     pub max_depth: Option<usize>,
     /// Largest value one workflow variable may hold, in bytes of compact
     /// JSON text (AWS: 262,144). `None` turns the check off.
@@ -157,8 +164,9 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// No limits at all (the nesting depth is not checked either: see
-    /// [`max_depth`](Self::max_depth)).
+    /// No limits at all, but the ceiling on how deep the machine itself may
+    /// nest what it builds (see [`max_depth`](Self::max_depth)), which keeps
+    /// the stack safe.
     pub fn unlimited() -> Self {
         Limits {
             max_payload_bytes: None,

@@ -653,7 +653,8 @@ impl StateCx<'_, '_> {
         let limits = self.run.limits;
         let state = self.state.name.as_str();
         let fail = |error| Err(Failure::new(error, self.th.cursor));
-        if let Some(max) = limits.max_depth {
+        {
+            let max = self.run.depth_limit();
             if let Some((name, _)) = values.iter().find(|(_, v)| crate::json::too_deep(v, max)) {
                 return fail(StatesError::new(
                     ErrorName::DataLimitExceeded,

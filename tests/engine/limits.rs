@@ -532,6 +532,83 @@ fn without_a_depth_limit_deep_values_are_trusted() {
     assert_eq!(Limits::unlimited().max_depth, None);
 }
 
+/// A Pass that wraps its input one level deeper on each turn of a Choice
+/// loop (the loop runs until `n` reaches 30,000).
+fn input_wrapping_loop() -> StateMachine {
+    machine(json!({"StartAt": "Wrap", "States": {
+        "Wrap": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)", "in.$": "$"}, "Next": "Loop"},
+        "Loop": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericLessThan": 30000, "Next": "Wrap"}], "Default": "Done"},
+        "Done": {"Type": "Succeed"}
+    }}))
+}
+
+// Without a depth limit a value the machine builds still stops at 1,000
+// levels (the default limit, safe on a 2 MiB stack in a debug build: this
+// test runs on one), or 64 past the deepest value the embedder gave.
+#[test]
+fn without_a_depth_limit_the_machine_cannot_nest_past_the_ceiling() {
+    let limits = Limits::unlimited().with_max_transitions(Some(100_000));
+    let o = run(&input_wrapping_loop(), json!({"n": 0}), limits.clone());
+    assert_eq!(
+        error_of(&o),
+        (
+            Some("States.DataLimitExceeded"),
+            Some(depth_cause("Wrap", 1000).as_str())
+        )
+    );
+    let o = run(
+        &input_wrapping_loop(),
+        json!({"n": 0, "given": deep(1049)}),
+        limits,
+    );
+    assert_eq!(
+        error_of(&o),
+        (
+            Some("States.DataLimitExceeded"),
+            Some(depth_cause("Wrap", 1114).as_str())
+        )
+    );
+}
+
+#[test]
+fn without_a_depth_limit_variables_cannot_nest_past_the_ceiling() {
+    let limits = Limits::unlimited().with_max_transitions(Some(100_000));
+    let o = run(&machine(wrapping_loop(30_000)), json!({}), limits);
+    assert_eq!(
+        error_of(&o),
+        (
+            Some("States.DataLimitExceeded"),
+            Some("The state/task 'Wrap' assigned the variable 'x' a value with a nesting depth exceeding the maximum of 1000 levels.")
+        )
+    );
+}
+
+#[test]
+fn without_a_depth_limit_a_deep_task_result_raises_the_ceiling() {
+    let sm = machine(chain(json!([
+        ["T", {"Type": "Task", "Resource": LAMBDA, "ResultPath": "$.r"}],
+        ["P", {"Type": "Pass", "Parameters": {"again.$": "$.r"}}]
+    ])));
+    let executor = sync_task_fn(|_: TaskRequest<'_>| Ok(deep(1100)));
+    let run = |limits| {
+        futures::executor::block_on(sm.execution().with_limits(limits).run(&executor, json!({})))
+    };
+    // the result is the deepest value given: what is built on it may nest
+    // 64 levels deeper (here 2)
+    assert_eq!(
+        run(Limits::unlimited()).output,
+        Some(json!({"again": deep(1100)}))
+    );
+    let o = run(Limits::default());
+    assert_eq!(
+        error_of(&o),
+        (
+            Some("States.DataLimitExceeded"),
+            Some(depth_cause(LAMBDA, 1000).as_str())
+        )
+    );
+}
+
 #[test]
 fn without_a_byte_limit_the_depth_is_still_checked() {
     let sm = machine(chain(

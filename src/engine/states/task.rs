@@ -311,7 +311,7 @@ async fn invoke<'x>(
 /// timeout.
 fn checked(run: &Run<'_>, s: &Task, names: &TaskNames, end: TaskEnd) -> (TaskEnd, Measure) {
     match end {
-        TaskEnd::Done(Ok(result)) => match run.check(&result, Measure::UNKNOWN) {
+        TaskEnd::Done(Ok(result)) => match run.check_given(&result) {
             Ok(bound) => (TaskEnd::Done(Ok(result)), bound),
             Err(exceeded) => {
                 if exceeded == Exceeded::Depth {
