@@ -1,7 +1,8 @@
 //! The JSONata side of a loaded state: every `{% %}` expression of every
 //! JSONata field, with the field it sits in, and the load-time checks:
-//! each one compiles (AWS's `INVALID_JSONATA_EXPRESSION`) and reads no
-//! field of an input it does not have (`UNSUPPORTED_JSONATA_EXPRESSION`).
+//! each one compiles (AWS's `INVALID_JSONATA_EXPRESSION`), reads no field
+//! of an input it does not have, neither `$$`, and no member of `$states`
+//! the field does not bind (`UNSUPPORTED_JSONATA_EXPRESSION`).
 
 use super::parse::Cx;
 use super::{
@@ -144,16 +145,56 @@ pub(crate) fn check(cx: &mut Cx, kind: &StateKind, loc: &str) -> bool {
             format!("{loc}/{field}"),
         )),
         Ok(compiled) => {
-            if let Some(name) = compiled.top_level_field() {
-                found.push(Diagnostic::error(
+            let unsupported = |message: String| {
+                Diagnostic::error(
                     "UNSUPPORTED_JSONATA_EXPRESSION",
-                    format!("Reference to '{name}' at the top level is not supported."),
+                    message,
                     format!("{loc}/{field}"),
-                ));
+                )
+            };
+            match compiled.top_level_field() {
+                Some("$$") => found.push(unsupported("Reference to '$$' is not supported.".into())),
+                Some(name) => found.push(unsupported(format!(
+                    "Reference to '{name}' at the top level is not supported."
+                ))),
+                None => {}
+            }
+            for member in compiled.states_members() {
+                if !states_member_exists(kind, field, member) {
+                    found.push(unsupported(format!(
+                        "Field '$states.{member}' does not exist."
+                    )));
+                }
             }
         }
     });
     let ok = found.is_empty();
     cx.diags.extend(found);
     ok
+}
+
+/// Whether `$states.<member>` exists in `field` of a state of kind `kind`:
+/// `input` and `context` everywhere, `result` in the Output and Assign of a
+/// Task, Parallel or Map, `errorOutput` in a catcher's Output and Assign.
+fn states_member_exists(kind: &StateKind, field: &str, member: &str) -> bool {
+    let within = |field: &str, name: &str| {
+        field
+            .strip_prefix(name)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    let output_or_assign = |field: &str| within(field, "Output") || within(field, "Assign");
+    match member {
+        "input" | "context" => true,
+        "result" => {
+            matches!(
+                kind,
+                StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_)
+            ) && output_or_assign(field)
+        }
+        "errorOutput" => field
+            .strip_prefix("Catch[")
+            .and_then(|rest| rest.split_once("]/"))
+            .is_some_and(|(_, rest)| output_or_assign(rest)),
+        _ => false,
+    }
 }

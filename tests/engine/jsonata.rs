@@ -432,10 +432,173 @@ fn an_expression_that_does_not_parse_is_refused_at_load() {
             Some("/States/S/Output/p")
         )
     );
-    // the 2.1 operators are not JSONata 2.0.6
-    let definition =
-        jsonata(json!({"S": {"Type": "Pass", "Output": "{% $a ?? 1 %}", "End": true}}));
-    assert!(StateMachine::from_value(definition).is_err());
+}
+
+/// The diagnostics of a JSONata machine over `states`: code, message and
+/// location of each.
+fn refused(states: Value) -> Vec<(&'static str, String, String)> {
+    let report = StateMachine::validate_value(&jsonata(states), StateMachineType::Standard);
+    let found = report.diagnostics.iter();
+    found
+        .map(|d| {
+            (
+                d.code,
+                d.message.clone(),
+                d.location.clone().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// AWS's `UNSUPPORTED_JSONATA_EXPRESSION` with `message` at `location`.
+fn unsupported(message: &str, location: &str) -> Vec<(&'static str, String, String)> {
+    vec![(
+        "UNSUPPORTED_JSONATA_EXPRESSION",
+        message.into(),
+        location.into(),
+    )]
+}
+
+/// A Task with `fields`, a catcher with `catcher` (its `Next` added) and a
+/// Pass `C` it goes to.
+fn task(fields: Value, catcher: Value) -> Value {
+    let mut t = json!({"Type": "Task", "Resource": LAMBDA, "End": true});
+    t.as_object_mut()
+        .unwrap()
+        .extend(fields.as_object().unwrap().clone());
+    let mut c = json!({"ErrorEquals": ["States.ALL"], "Next": "C"});
+    c.as_object_mut()
+        .unwrap()
+        .extend(catcher.as_object().unwrap().clone());
+    t["Catch"] = json!([c]);
+    json!({"S": t, "C": {"Type": "Pass", "End": true}})
+}
+
+#[test]
+fn the_2_1_operators_are_refused_at_load() {
+    // AWS runs JSONata 2.0.6, where `??` and `?:` do not exist: the parser's
+    // message, as AWS gives its INVALID_JSONATA_EXPRESSION messages (their
+    // wording for these two is not recorded)
+    let pass = |e: &str| json!({"S": {"Type": "Pass", "Output": {"v": e}, "End": true}});
+    let invalid = |m: &str| {
+        vec![(
+            "INVALID_JSONATA_EXPRESSION",
+            m.into(),
+            "/States/S/Output/v".into(),
+        )]
+    };
+    assert_eq!(
+        refused(pass("{% $a ?? 1 %}")),
+        invalid("The symbol \"?\" cannot be used as a unary operator")
+    );
+    assert_eq!(
+        refused(pass("{% $a ?: 1 %}")),
+        invalid("The symbol \":\" cannot be used as a unary operator")
+    );
+}
+
+#[test]
+fn the_context_item_and_the_root_are_refused_at_load() {
+    let pass = |e: &str| json!({"S": {"Type": "Pass", "Output": {"v": e}, "End": true}});
+    assert_eq!(
+        refused(pass("{% $ %}")),
+        unsupported(
+            "Reference to '$' at the top level is not supported.",
+            "/States/S/Output/v"
+        )
+    );
+    assert_eq!(
+        refused(pass("{% $$ %}")),
+        unsupported("Reference to '$$' is not supported.", "/States/S/Output/v")
+    );
+    assert_eq!(
+        refused(pass("{% $$.phone & 'x' %}")),
+        unsupported("Reference to '$$' is not supported.", "/States/S/Output/v")
+    );
+    // `$` inside a predicate is the item at hand, not the missing input
+    assert_eq!(refused(pass("{% $states.input.a[$ > 1] %}")), []);
+}
+
+#[test]
+fn states_error_output_outside_a_catcher_is_refused_at_load() {
+    let field = |e: &str| "Field '$states.errorOutput' does not exist.".replace("errorOutput", e);
+    let pass = |e: &str| json!({"S": {"Type": "Pass", "Output": {"v": e}, "End": true}});
+    assert_eq!(
+        refused(pass("{% $states.errorOutput %}")),
+        unsupported(&field("errorOutput"), "/States/S/Output/v")
+    );
+    let args = json!({"Arguments": {"a": "{% $states.errorOutput.Cause %}"}});
+    assert_eq!(
+        refused(task(args, json!({}))),
+        unsupported(&field("errorOutput"), "/States/S/Arguments/a")
+    );
+    let own = json!({"Output": "{% [$states.result, $states.errorOutput] %}"});
+    assert_eq!(
+        refused(task(own, json!({}))),
+        unsupported(&field("errorOutput"), "/States/S/Output")
+    );
+    // a catcher's Output and Assign read it
+    let catcher = json!({"Output": {"e": "{% $states.errorOutput.Error %}"}, "Assign": {"c": "{% $states.errorOutput.Cause %}"}});
+    assert_eq!(refused(task(json!({}), catcher)), []);
+}
+
+#[test]
+fn states_members_a_field_does_not_bind_are_refused_at_load() {
+    // inferred from the recorded errorOutput case: `result` exists in the
+    // Output and Assign of a Task, Parallel or Map only, and other names
+    // not at all (crate docs, Compatibility)
+    let field = |m: &str| format!("Field '$states.{m}' does not exist.");
+    let result =
+        json!({"Output": "{% $states.result %}", "Assign": {"r": "{% $states.result.got %}"}});
+    assert_eq!(refused(task(result, json!({}))), []);
+    let args = json!({"Arguments": {"a": "{% $states.result %}"}});
+    assert_eq!(
+        refused(task(args, json!({}))),
+        unsupported(&field("result"), "/States/S/Arguments/a")
+    );
+    let catcher = json!({"Output": "{% $states.result %}"});
+    assert_eq!(
+        refused(task(json!({}), catcher)),
+        unsupported(&field("result"), "/States/S/Catch[0]/Output")
+    );
+    let pass = |e: &str| json!({"S": {"Type": "Pass", "Output": {"v": e}, "End": true}});
+    assert_eq!(
+        refused(pass("{% $states.result %}")),
+        unsupported(&field("result"), "/States/S/Output/v")
+    );
+    assert_eq!(
+        refused(pass("{% $states.item %}")),
+        unsupported(&field("item"), "/States/S/Output/v")
+    );
+    assert_eq!(
+        refused(pass("{% $states.input.x & $states.context.State.Name %}")),
+        []
+    );
+    // a `$states` the expression binds itself is its own
+    assert_eq!(
+        refused(pass("{% ($states := {'result': 1}; $states.result) %}")),
+        []
+    );
+}
+
+#[test]
+fn eval_is_not_offered_and_fails_as_on_aws() {
+    // AWS answers `$eval` as an unbound name (floci issue #2737, measured):
+    // the definition loads, the call fails
+    let states =
+        json!({"S": {"Type": "Pass", "Output": {"r": "{% $eval(\"1+1\") %}"}, "End": true}});
+    assert_eq!(refused(states.clone()), []);
+    assert_eq!(
+        failure(states, json!({})),
+        cause(
+            "$eval(\"1+1\")",
+            "Output/r",
+            "threw an error during evaluation. T1006: Attempted to invoke a non-function"
+        )
+    );
+    // a `$eval` of the definition's own is an ordinary function
+    let own = json!({"S": {"Type": "Pass", "Output": "{% ($eval := function($s){ $s & '!' }; $eval('hi')) %}", "End": true}});
+    assert_eq!(output(own, json!({})), json!("hi!"));
 }
 
 #[test]
