@@ -341,6 +341,12 @@
 //!   or characters (`U1002` past that; the evaluator's own default is ten
 //!   million): a state's payload is at most 256 KiB, and a larger
 //!   intermediate value would only cost memory.
+//! * A failing `ItemSelector` of a JSONata Map records `EvaluationFailed`
+//!   (location `ItemSelector/<key>`) then `MapStateFailed`, as AWS records a
+//!   failing `Items`; AWS's recordings hold no failing ItemSelector (in
+//!   either language), so that it follows the Map's last event, with no
+//!   `MapIterationStarted` for the item, is inferred. Iterations already
+//!   started in the same batch end there without further events.
 //! * A failing Output or Assign of a Task goes to the Task's catchers
 //!   without being retried (AWS's choice is not recorded). `EvaluationFailed`
 //!   is recorded for a caught error too.

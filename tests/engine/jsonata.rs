@@ -300,6 +300,74 @@ fn map_items_must_be_an_array() {
     );
 }
 
+/// The history of a run as (type, id, previous id, EvaluationFailed
+/// location), from the Map state's entry on.
+fn map_events(definition: Value, input: Value) -> (Outcome, Vec<(&'static str, u64, u64, String)>) {
+    let outcome = run_recorded(&machine(definition), &sync_task_fn(handler), input);
+    let events = (outcome.history.as_ref().unwrap().iter().skip(1))
+        .map(|e| {
+            let at = e.details.get("location").and_then(Value::as_str);
+            (
+                e.event_type,
+                e.id,
+                e.previous_event_id,
+                at.unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    (outcome, events)
+}
+
+#[test]
+fn a_failing_item_selector_records_evaluation_failed_then_map_state_failed() {
+    // as AWS records a failing Items (the recordings have no failing
+    // ItemSelector): EvaluationFailed with the field as location, then
+    // MapStateFailed; it follows the Map's last event, before any
+    // MapIterationStarted of the item (crate docs, Compatibility)
+    let processor = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}});
+    let map = json!({"S": {"Type": "Map", "Items": [1, 2], "ItemSelector": {"v": "{% $nope %}"}, "ItemProcessor": processor, "End": true}});
+    let (outcome, events) = map_events(jsonata(map), json!({}));
+    let e = |t, id, prev, at: &str| (t, id, prev, at.to_owned());
+    assert_eq!(
+        events,
+        [
+            e("MapStateEntered", 2, 0, ""),
+            e("MapStateStarted", 3, 2, ""),
+            e("EvaluationFailed", 4, 3, "ItemSelector/v"),
+            e("MapStateFailed", 5, 4, ""),
+            e("ExecutionFailed", 6, 5, "")
+        ]
+    );
+    let expected = cause("$nope", "ItemSelector/v", "returned nothing (undefined).");
+    assert_eq!((outcome.error.unwrap(), outcome.cause.unwrap()), expected);
+    // after an iteration succeeded, it follows that iteration's last event
+    let map = json!({"S": {"Type": "Map", "Items": [1, 2], "MaxConcurrency": 1, "ItemSelector": "{% $states.context.Map.Item.Index = 1 ? $nope : 5 %}", "ItemProcessor": processor, "End": true}});
+    let (_, events) = map_events(jsonata(map), json!({}));
+    assert_eq!(
+        events[5..],
+        [
+            e("MapIterationSucceeded", 7, 6, ""),
+            e("EvaluationFailed", 8, 6, "ItemSelector"),
+            e("MapStateFailed", 9, 8, ""),
+            e("ExecutionFailed", 10, 9, "")
+        ]
+    );
+    // a JSONPath ItemSelector's missing path is States.Runtime: no
+    // EvaluationFailed and no MapStateFailed, as AWS records a Map's other
+    // States.Runtime failures after MapStateStarted
+    let map = json!({"StartAt": "S", "States": {"S": {"Type": "Map", "ItemSelector": {"v.$": "$.nope"}, "ItemProcessor": processor, "End": true}}});
+    let (outcome, events) = map_events(map, json!([1]));
+    assert_eq!(
+        events,
+        [
+            e("MapStateEntered", 2, 0, ""),
+            e("MapStateStarted", 3, 2, ""),
+            e("ExecutionFailed", 4, 3, "")
+        ]
+    );
+    assert_eq!(outcome.error.as_deref(), Some("States.Runtime"));
+}
+
 #[test]
 fn parallel_arguments_and_output() {
     let states = json!({"S": {
