@@ -317,8 +317,6 @@ impl<'x> StateCx<'_, 'x> {
     }
 }
 
-/// Adds `An error occurred while executing the state ...` to errors the
-/// engine raises while evaluating a state.
 /// The `EvaluationFailed` event of `state` for `error` (its cause already
 /// prefixed), following event `prev`, with the field as `location` when
 /// the cause names one.
@@ -349,6 +347,8 @@ pub(crate) fn evaluation_failed(
     )
 }
 
+/// Adds `An error occurred while executing the state ...` to errors the
+/// engine raises while evaluating a state.
 pub(crate) fn prefixed(state: &str, entered: u64, mut error: StatesError) -> StatesError {
     if error.name == ErrorName::DataLimitExceeded {
         return crate::error::name_state(error, state);
