@@ -318,14 +318,15 @@
 //!   is `UNSUPPORTED_JSONATA_EXPRESSION` `Reference to '$$' is not
 //!   supported.`, as AWS words it; inside a predicate or a step after the
 //!   first it loads (AWS's answer there is not recorded).
-//! * A member of `$states` the field does not bind is
-//!   `UNSUPPORTED_JSONATA_EXPRESSION` `Field '$states.<name>' does not
-//!   exist.`, wherever the expression reads it: AWS's answer for
-//!   `errorOutput` outside a catcher's Output and Assign is recorded; that
-//!   `result` outside the Output and Assign of a Task, Parallel or Map and
-//!   any other name (`$states.item`) get the same is inferred. An
-//!   expression that binds `$states` itself (`$states := ...`, a parameter,
-//!   a path variable) is not checked.
+//! * `$states.errorOutput` outside a catcher's Output and Assign is
+//!   `UNSUPPORTED_JSONATA_EXPRESSION` `Field '$states.errorOutput' does not
+//!   exist.`, as AWS words it, wherever the expression reads it (AWS's
+//!   answer is recorded for a whole-field read); an expression that binds
+//!   `$states` itself (`$states := ...`, a parameter, a path variable) is
+//!   not checked. `$states.result` outside the Output and Assign of a Task,
+//!   Parallel or Map, and names `$states` does not have, load (AWS accepts
+//!   `$states.error`; its answer for `result` there is not recorded) and
+//!   read nothing at run time (`... returned nothing (undefined).`).
 //! * `$now()` and `$millis()` read the time the state was entered, on the
 //!   execution's clock (one value for the whole state, virtual time
 //!   included); `$random()`, `$shuffle()` and `$uuid()` are seeded from the

@@ -1,8 +1,8 @@
 //! The JSONata side of a loaded state: every `{% %}` expression of every
 //! JSONata field, with the field it sits in, and the load-time checks:
 //! each one compiles (AWS's `INVALID_JSONATA_EXPRESSION`), reads no field
-//! of an input it does not have, neither `$$`, and no member of `$states`
-//! the field does not bind (`UNSUPPORTED_JSONATA_EXPRESSION`).
+//! of an input it does not have, nor `$$`, nor `$states.errorOutput`
+//! outside a catcher (`UNSUPPORTED_JSONATA_EXPRESSION`).
 
 use super::parse::Cx;
 use super::{
@@ -159,12 +159,11 @@ pub(crate) fn check(cx: &mut Cx, kind: &StateKind, loc: &str) -> bool {
                 ))),
                 None => {}
             }
-            for member in compiled.states_members() {
-                if !states_member_exists(kind, field, member) {
-                    found.push(unsupported(format!(
-                        "Field '$states.{member}' does not exist."
-                    )));
-                }
+            let error_output = compiled.states_members().contains(&"errorOutput");
+            if error_output && !in_catcher_output_or_assign(field) {
+                found.push(unsupported(
+                    "Field '$states.errorOutput' does not exist.".into(),
+                ));
             }
         }
     });
@@ -173,28 +172,19 @@ pub(crate) fn check(cx: &mut Cx, kind: &StateKind, loc: &str) -> bool {
     ok
 }
 
-/// Whether `$states.<member>` exists in `field` of a state of kind `kind`:
-/// `input` and `context` everywhere, `result` in the Output and Assign of a
-/// Task, Parallel or Map, `errorOutput` in a catcher's Output and Assign.
-fn states_member_exists(kind: &StateKind, field: &str, member: &str) -> bool {
+/// Whether `field` is a catcher's Output or Assign (or inside one), the
+/// only fields where `$states.errorOutput` exists. (`$states.result` and
+/// names `$states` does not have are not checked: AWS accepts
+/// `$states.error` at load, and its answer for `result` outside the Output
+/// and Assign of a Task, Parallel or Map is not recorded.)
+fn in_catcher_output_or_assign(field: &str) -> bool {
     let within = |field: &str, name: &str| {
         field
             .strip_prefix(name)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     };
-    let output_or_assign = |field: &str| within(field, "Output") || within(field, "Assign");
-    match member {
-        "input" | "context" => true,
-        "result" => {
-            matches!(
-                kind,
-                StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_)
-            ) && output_or_assign(field)
-        }
-        "errorOutput" => field
-            .strip_prefix("Catch[")
-            .and_then(|rest| rest.split_once("]/"))
-            .is_some_and(|(_, rest)| output_or_assign(rest)),
-        _ => false,
-    }
+    field
+        .strip_prefix("Catch[")
+        .and_then(|rest| rest.split_once("]/"))
+        .is_some_and(|(_, rest)| within(rest, "Output") || within(rest, "Assign"))
 }
