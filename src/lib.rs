@@ -150,9 +150,7 @@
 //! * Where AWS's wording is not recorded, messages are ours (states with
 //!   neither `Next` nor `End`, enum values, `States.ALL` placement, state
 //!   names, `NO_DOLLAR`, `PASS_RESULT_IS_STATIC`, Map `Label` rules).
-//! * Not checked: `HeartbeatSeconds` < `TimeoutSeconds`, a JSONata
-//!   expression reading `$states.errorOutput` outside a catcher (AWS refuses
-//!   it; its wording is not recorded), `NO_PATH`, the ARN format of `Resource` (placeholder ARNs such as the
+//! * Not checked: `HeartbeatSeconds` < `TimeoutSeconds`, `NO_PATH`, the ARN format of `Resource` (placeholder ARNs such as the
 //!   tutorials' `YOUR_REGION` load), and `ExecutionType` on DISTRIBUTED maps.
 //! * A service integration AWS does not offer is refused with the message
 //!   AWS recorded for `arn:aws:states:::dynamodb:query` (`The resource
@@ -313,7 +311,22 @@
 //! * An expression that does not parse is `INVALID_JSONATA_EXPRESSION` with
 //!   the evaluator's message, located at the field and, inside a template,
 //!   the JSON Pointer of the string (`/States/S/Output/a`); AWS's location
-//!   inside a template is not recorded.
+//!   inside a template is not recorded. `??` and `?:` (JSONata 2.1) do not
+//!   parse: `The symbol "?" cannot be used as a unary operator` (or `":"`);
+//!   AWS refuses them too, in words not recorded.
+//! * `$$` where the missing input would be read (as for a bare field name)
+//!   is `UNSUPPORTED_JSONATA_EXPRESSION` `Reference to '$$' is not
+//!   supported.`, as AWS words it; inside a predicate or a step after the
+//!   first it loads (AWS's answer there is not recorded).
+//! * `$states.errorOutput` outside a catcher's Output and Assign is
+//!   `UNSUPPORTED_JSONATA_EXPRESSION` `Field '$states.errorOutput' does not
+//!   exist.`, as AWS words it, wherever the expression reads it (AWS's
+//!   answer is recorded for a whole-field read); an expression that binds
+//!   `$states` itself (`$states := ...`, a parameter, a path variable) is
+//!   not checked. `$states.result` outside the Output and Assign of a Task,
+//!   Parallel or Map, and names `$states` does not have, load (AWS accepts
+//!   `$states.error`; its answer for `result` there is not recorded) and
+//!   read nothing at run time (`... returned nothing (undefined).`).
 //! * `$now()` and `$millis()` read the time the state was entered, on the
 //!   execution's clock (one value for the whole state, virtual time
 //!   included); `$random()`, `$shuffle()` and `$uuid()` are seeded from the
@@ -329,14 +342,21 @@
 //!   or characters (`U1002` past that; the evaluator's own default is ten
 //!   million): a state's payload is at most 256 KiB, and a larger
 //!   intermediate value would only cost memory.
+//! * A failing `ItemSelector` of a JSONata Map records `EvaluationFailed`
+//!   (location `ItemSelector/<key>`) then `MapStateFailed`, as AWS records a
+//!   failing `Items`; AWS's recordings hold no failing ItemSelector (in
+//!   either language), so that it follows the Map's last event, with no
+//!   `MapIterationStarted` for the item, is inferred. Iterations already
+//!   started in the same batch end there without further events.
 //! * A failing Output or Assign of a Task goes to the Task's catchers
 //!   without being retried (AWS's choice is not recorded). `EvaluationFailed`
 //!   is recorded for a caught error too.
 //!
 //! **JSONata, the language** ([`jsonata`], the 2.0.6 suite passes but for
 //! the two cases holding lone UTF-16 surrogates, which no Rust string can
-//! hold, and `$eval`, which AWS does not offer: an error with code `D3202`
-//! points to `$parse`).
+//! hold, and `$eval`, which AWS does not offer: the name is unbound, so a
+//! call is `T1006` `Attempted to invoke a non-function`, AWS's answer; a
+//! definition calling it loads, as on AWS).
 //! * Runaway evaluations end with an error instead of jsonata-js's wall
 //!   clock guard: `U1001` past the step, depth or stack budget, `U1002`
 //!   past the size of a built value ([`jsonata::Limits`]). `U1003`: `$now`

@@ -1,7 +1,8 @@
 //! The JSONata side of a loaded state: every `{% %}` expression of every
 //! JSONata field, with the field it sits in, and the load-time checks:
-//! each one compiles (AWS's `INVALID_JSONATA_EXPRESSION`) and reads no
-//! field of an input it does not have (`UNSUPPORTED_JSONATA_EXPRESSION`).
+//! each one compiles (AWS's `INVALID_JSONATA_EXPRESSION`), reads no field
+//! of an input it does not have, nor `$$`, nor `$states.errorOutput`
+//! outside a catcher (`UNSUPPORTED_JSONATA_EXPRESSION`).
 
 use super::parse::Cx;
 use super::{
@@ -144,11 +145,24 @@ pub(crate) fn check(cx: &mut Cx, kind: &StateKind, loc: &str) -> bool {
             format!("{loc}/{field}"),
         )),
         Ok(compiled) => {
-            if let Some(name) = compiled.top_level_field() {
-                found.push(Diagnostic::error(
+            let unsupported = |message: String| {
+                Diagnostic::error(
                     "UNSUPPORTED_JSONATA_EXPRESSION",
-                    format!("Reference to '{name}' at the top level is not supported."),
+                    message,
                     format!("{loc}/{field}"),
+                )
+            };
+            match compiled.top_level_field() {
+                Some("$$") => found.push(unsupported("Reference to '$$' is not supported.".into())),
+                Some(name) => found.push(unsupported(format!(
+                    "Reference to '{name}' at the top level is not supported."
+                ))),
+                None => {}
+            }
+            let error_output = compiled.states_members().contains(&"errorOutput");
+            if error_output && !in_catcher_output_or_assign(field) {
+                found.push(unsupported(
+                    "Field '$states.errorOutput' does not exist.".into(),
                 ));
             }
         }
@@ -156,4 +170,21 @@ pub(crate) fn check(cx: &mut Cx, kind: &StateKind, loc: &str) -> bool {
     let ok = found.is_empty();
     cx.diags.extend(found);
     ok
+}
+
+/// Whether `field` is a catcher's Output or Assign (or inside one), the
+/// only fields where `$states.errorOutput` exists. (`$states.result` and
+/// names `$states` does not have are not checked: AWS accepts
+/// `$states.error` at load, and its answer for `result` outside the Output
+/// and Assign of a Task, Parallel or Map is not recorded.)
+fn in_catcher_output_or_assign(field: &str) -> bool {
+    let within = |field: &str, name: &str| {
+        field
+            .strip_prefix(name)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    field
+        .strip_prefix("Catch[")
+        .and_then(|rest| rest.split_once("]/"))
+        .is_some_and(|(_, rest)| within(rest, "Output") || within(rest, "Assign"))
 }

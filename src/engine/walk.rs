@@ -286,25 +286,7 @@ impl<'x> StateCx<'_, 'x> {
     /// The `EvaluationFailed` event AWS records when a JSONata field fails
     /// (with the field as `location` when the cause names one).
     pub(crate) fn evaluation_failed(&self, error: &StatesError, prev: u64) -> u64 {
-        let state = self.state.name.as_str();
-        self.th.sink.emit(
-            self.run.clock,
-            prev,
-            "EvaluationFailed",
-            Some("evaluationFailedEventDetails"),
-            || {
-                let cause = error.cause.as_deref().unwrap_or_default();
-                let mut d = details([
-                    ("cause", Value::from(cause)),
-                    ("error", Value::from(error.name.as_str())),
-                ]);
-                if let Some(at) = super::jsonata::location_of(cause) {
-                    d.insert("location".into(), Value::from(at));
-                }
-                d.insert("state".into(), Value::from(state));
-                d
-            },
-        )
+        evaluation_failed(self.run, self.th.sink, &self.state.name, error, prev)
     }
 
     /// Emits on the state's line and moves its cursor.
@@ -333,6 +315,36 @@ impl<'x> StateCx<'_, 'x> {
             item,
         )
     }
+}
+
+/// The `EvaluationFailed` event of `state` for `error` (its cause already
+/// prefixed), following event `prev`, with the field as `location` when
+/// the cause names one.
+pub(crate) fn evaluation_failed(
+    run: &Run<'_>,
+    sink: &EventSink,
+    state: &str,
+    error: &StatesError,
+    prev: u64,
+) -> u64 {
+    sink.emit(
+        run.clock,
+        prev,
+        "EvaluationFailed",
+        Some("evaluationFailedEventDetails"),
+        || {
+            let cause = error.cause.as_deref().unwrap_or_default();
+            let mut d = details([
+                ("cause", Value::from(cause)),
+                ("error", Value::from(error.name.as_str())),
+            ]);
+            if let Some(at) = super::jsonata::location_of(cause) {
+                d.insert("location".into(), Value::from(at));
+            }
+            d.insert("state".into(), Value::from(state));
+            d
+        },
+    )
 }
 
 /// Adds `An error occurred while executing the state ...` to errors the

@@ -30,7 +30,8 @@
 //! characters of a value built during evaluation; running past one ends the
 //! evaluation with an error (`U1001`, `U1002`).
 //!
-//! Not offered, as on AWS: `$eval` (an error pointing to `$parse`).
+//! Not offered, as on AWS: `$eval`, an unbound name (calling it is `T1006`,
+//! `Attempted to invoke a non-function`); `$parse` reads JSON text.
 
 mod ast;
 mod error;
@@ -175,8 +176,8 @@ impl Expression {
     /// The first field name the expression reads from its input at the top
     /// level (`phone` in `phone & '!'`, `b` in `$map($x, function($v){ b })`,
     /// whose body keeps the context it is defined in; not `a` in `$x.a` or in
-    /// a predicate), or `$` for the context item itself: AWS refuses those
-    /// in a state, whose expressions have no input
+    /// a predicate), `$` for the context item itself or `$$` for the root:
+    /// AWS refuses those in a state, whose expressions have no input
     /// (`UNSUPPORTED_JSONATA_EXPRESSION`).
     pub(crate) fn top_level_field(&self) -> Option<&str> {
         use ast::Kind;
@@ -185,6 +186,7 @@ impl Expression {
             match &node.kind {
                 Kind::Name(name) => return Some(name),
                 Kind::Variable(v) if v.is_empty() => return Some("$"),
+                Kind::Variable(v) if v == "$" => return Some("$$"),
                 Kind::Lambda(def) => stack.push(&def.body),
                 Kind::Path(steps) => stack.extend(steps.first()),
                 Kind::Binary(_, a, b) | Kind::Apply(a, b) => {
@@ -212,6 +214,85 @@ impl Expression {
             }
         }
         None
+    }
+
+    /// The members of `$states` the expression reads by name (`errorOutput`
+    /// in `$states.errorOutput.Cause`, at any depth), each once, in writing
+    /// order; none when the expression binds `$states` itself (by `:=`, as a
+    /// lambda parameter or a path's `@`/`#` variable), whose members are
+    /// then its own.
+    pub(crate) fn states_members(&self) -> Vec<&str> {
+        use ast::{Kind, Stage};
+        let mut found: Vec<&str> = Vec::new();
+        let mut stack = vec![&self.root];
+        while let Some(node) = stack.pop() {
+            let binds = |name: &Option<String>| name.as_deref() == Some("states");
+            if binds(&node.focus) || binds(&node.index) {
+                return Vec::new();
+            }
+            for stage in node.predicate.iter().chain(&node.stages).rev() {
+                match stage {
+                    Stage::Filter(f) => stack.push(f),
+                    Stage::Index(name) if name == "states" => return Vec::new(),
+                    Stage::Index(_) => {}
+                }
+            }
+            if let Some(group) = &node.group {
+                for (k, v) in group.pairs.iter().rev() {
+                    stack.push(v);
+                    stack.push(k);
+                }
+            }
+            match &node.kind {
+                Kind::Path(steps) => {
+                    if let [first, second, ..] = steps.as_slice() {
+                        if let (Kind::Variable(v), Kind::Name(m)) = (&first.kind, &second.kind) {
+                            if v == "states" && !found.contains(&m.as_str()) {
+                                found.push(m);
+                            }
+                        }
+                    }
+                    stack.extend(steps.iter().rev());
+                }
+                Kind::Bind(name, _) if name == "states" => return Vec::new(),
+                Kind::Lambda(def) if def.params.iter().any(|p| p == "states") => return Vec::new(),
+                Kind::Lambda(def) => stack.push(&def.body),
+                Kind::Binary(_, a, b) | Kind::Apply(a, b) => {
+                    stack.push(b);
+                    stack.push(a);
+                }
+                Kind::Neg(e) | Kind::Bind(_, e) => stack.push(e),
+                Kind::Array(items) | Kind::Block(items) => stack.extend(items.iter().rev()),
+                Kind::Object(pairs) => {
+                    for (k, v) in pairs.iter().rev() {
+                        stack.push(v);
+                        stack.push(k);
+                    }
+                }
+                Kind::Condition(c, t, e) | Kind::Transform(c, t, e) => {
+                    stack.extend(e.as_deref());
+                    stack.push(t);
+                    stack.push(c);
+                }
+                Kind::Call(f, args) | Kind::Partial(f, args) => {
+                    stack.extend(args.iter().rev());
+                    stack.push(f);
+                }
+                Kind::Sort(terms) => stack.extend(terms.iter().rev().map(|(_, t)| t)),
+                Kind::Name(_)
+                | Kind::Str(_)
+                | Kind::Num(_)
+                | Kind::Bool(_)
+                | Kind::Null
+                | Kind::Wildcard
+                | Kind::Descendant
+                | Kind::Parent(_)
+                | Kind::Variable(_)
+                | Kind::Regex(_)
+                | Kind::Placeholder => {}
+            }
+        }
+        found
     }
 
     /// Evaluate against `input` (`None` = undefined). `Ok(None)` is an undefined
@@ -405,14 +486,15 @@ mod tests {
     }
 
     #[test]
-    fn eval_is_refused_as_on_aws() {
+    fn eval_is_not_bound_as_on_aws() {
         let e = Expression::parse("$eval('1 + 1')").unwrap();
         let err = e.evaluate(None, &Env::new()).unwrap_err();
-        assert_eq!(err.code(), "D3202");
         assert_eq!(
-            err.message(),
-            "The $eval function is not supported by AWS Step Functions; use $parse to read JSON"
+            (err.code(), err.message()),
+            ("T1006", "Attempted to invoke a non-function")
         );
+        let own = Expression::parse("($eval := function($s){ $s & '!' }; $eval('hi'))").unwrap();
+        assert_eq!(own.evaluate(None, &Env::new()).unwrap(), Some(json!("hi!")));
     }
 
     #[test]
@@ -475,8 +557,47 @@ mod tests {
             Some("b".into())
         );
         assert_eq!(field("$ + 1"), Some("$".into()));
+        assert_eq!(field("$$.a"), Some("$$".into()));
+        assert_eq!(field("$x[$$ = 1]"), None);
         assert_eq!(field("$x.($)"), None);
         assert_eq!(field("($y := 1; $y ? 'a' : 'b')"), None);
+    }
+
+    #[test]
+    fn states_members_are_found_at_any_depth_unless_states_is_rebound() {
+        let members = |src: &str| {
+            let e = Expression::parse(src).unwrap();
+            e.states_members()
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(members("$states.errorOutput.Cause"), ["errorOutput"]);
+        assert_eq!(
+            members("$states.input.a[$states.result > 1] & $states.input.b"),
+            ["input", "result"]
+        );
+        assert_eq!(
+            members("$map($states.input, function($v){ $states.errorOutput })"),
+            ["input", "errorOutput"]
+        );
+        assert_eq!(members("$x{'k': $states.item}"), ["item"]);
+        assert_eq!(members("$x^($states.context.a)"), ["context"]);
+        assert_eq!(members("$states ~> |$|{'a': $states.result}|"), ["result"]);
+        assert_eq!(
+            members("$states.input.x ? $states.result : 1"),
+            ["input", "result"]
+        );
+        assert!(members("$states").is_empty());
+        assert!(members("$states.input.errorOutput").len() == 1);
+        for bound in [
+            "($states := {'result': 1}; $states.result)",
+            "function($states){ $states.result }",
+            "$x@$states.result",
+            "$x#$states.($states.result)",
+        ] {
+            assert!(members(bound).is_empty(), "{bound}");
+        }
     }
 
     #[test]

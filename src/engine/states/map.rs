@@ -13,7 +13,8 @@ use crate::engine::jsonata;
 use crate::engine::plan::SubPlan;
 use crate::engine::retry::retry_loop;
 use crate::engine::walk::SubOutcome;
-use crate::engine::walk::{prefixed, run_sub, run_sub_now, Failure, Settled, StateCx, Step};
+use crate::engine::walk::{evaluation_failed, prefixed, run_sub, run_sub_now};
+use crate::engine::walk::{Failure, Settled, StateCx, Step};
 use crate::engine::walk::{Thread, Vars};
 use crate::error::{ErrorName, StatesError};
 use crate::json::{build_cap, sub, Budget, Measure, Payload};
@@ -657,7 +658,7 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
                         batch.push_back((index, input, id));
                     }
                     Err(e) => {
-                        failure = Some((usize::MAX, selector.error(e, self.prev_start)));
+                        failure = Some((usize::MAX, self.selector_failed(selector, e)));
                         break;
                     }
                 }
@@ -742,6 +743,19 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
             }
         }
         completed
+    }
+
+    /// The failure of the ItemSelector of the next iteration, following the
+    /// last event of the Map's line: a JSONata one records `EvaluationFailed`
+    /// first (AWS's recordings show it for the Map's `Items`; that it follows
+    /// that event for the ItemSelector is inferred).
+    fn selector_failed(&self, selector: &Selector<'_>, error: StatesError) -> Failure {
+        let f = selector.error(error, self.prev_start);
+        if f.error.name != ErrorName::QueryEvaluationError {
+            return f;
+        }
+        let event = evaluation_failed(self.run, self.sink, selector.name, &f.error, f.event);
+        Failure { event, ..f }
     }
 
     /// The events of a failed iteration and of the iterations it cancels.

@@ -1,6 +1,8 @@
 //! AWS Step Functions' own JSONata functions (../shared/reference/jsonata-aws.md,
 //! ../shared/reference/asl-semantics.md §1.10): `$partition`, `$range`,
-//! `$hash`, `$uuid`, `$parse`; and `$eval`, which AWS does not offer.
+//! `$hash`, `$uuid`, `$parse`. `$eval`, which AWS does not offer, is not
+//! bound at all: calling it is `T1006` (`Attempted to invoke a
+//! non-function`), as AWS answers it (floci issue #2737, measured).
 //! (`$random([seed])` is in numeric.rs.)
 
 use super::{arg, num_arg, str_arg, Args, Entry, Focus};
@@ -15,7 +17,6 @@ pub(crate) const TABLE: &[Entry] = &[
     ("hash", "<s-s?:s>", 2, hash),
     ("uuid", "<:s>", 0, uuid),
     ("parse", "<s-:j>", 1, parse),
-    ("eval", "<sx?:x>", 2, eval),
 ];
 
 fn bad(message: String) -> Raw {
@@ -135,9 +136,4 @@ fn parse<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
             "Unable to parse the argument of $parse as JSON: {e}"
         ))),
     }
-}
-
-fn eval<'a>(_: &Ev<'a>, _: &Focus<'a>, _: Args<'a>) -> R<Option<Val<'a>>> {
-    Err(Raw::new("D3202")
-        .msg("The $eval function is not supported by AWS Step Functions; use $parse to read JSON"))
 }
