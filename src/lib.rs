@@ -379,6 +379,8 @@ pub mod definition;
 mod engine;
 // layer 4: the front door
 mod state_machine;
+// layer 4': durable executions over a store
+pub mod durable;
 // layer 5: offline testing
 pub mod testing;
 
