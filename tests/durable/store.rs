@@ -462,7 +462,18 @@ async fn a_signal_makes_a_parked_execution_due(s: &dyn ExecutionStore) {
     s.signal(success("tok"), t(1_001)).await.unwrap();
     assert_eq!(s.next_due().await.unwrap(), Some(t(1_001)));
     let resumed = claim_one(s, "w2", 1_001).await;
-    assert_eq!(s.load(&resumed).await.unwrap().signals.len(), 1);
+    let signals = s.load(&resumed).await.unwrap().signals;
+    assert_eq!(signals.len(), 1);
+    // consumed, and waiting for another callback: due no more
+    let consumed = Transition {
+        consumed_signals: vec![signals[0].id],
+        opened_tokens: vec!["tok2".into()],
+        ..Transition::default()
+    };
+    s.commit(&resumed, consumed).await.unwrap();
+    s.release(&resumed).await.unwrap();
+    assert_eq!(s.next_due().await.unwrap(), None);
+    assert!(s.claim("w3", t(5_000), LEASE, 10).await.unwrap().is_empty());
 }
 
 async fn stop_reaches_the_claimant(s: &dyn ExecutionStore) {
@@ -536,6 +547,7 @@ async fn history_pages_in_both_orders(s: &dyn ExecutionStore) {
         (ids(&whole.items), whole.next_token),
         (vec![1, 2, 3, 4, 5], None)
     );
+    // Compatibility (lib.rs, "Execution stores"): AWS's text for a bad paging token is not recorded
     let bad = s
         .history(&arn("a"), &HistoryQuery::default(), Some("garbage"))
         .await
@@ -675,6 +687,7 @@ async fn redrive_runs_a_failed_execution_again(s: &dyn ExecutionStore) {
         .await
         .unwrap();
     let redriven = &last.items[0];
+    // Compatibility (lib.rs, "Execution stores"): previousEventId = the last event is our reading
     assert_eq!(
         (redriven.id, redriven.previous_event_id, redriven.timestamp),
         (3, 2, t(20))
@@ -699,6 +712,8 @@ async fn redrive_runs_a_failed_execution_again(s: &dyn ExecutionStore) {
     );
 }
 
+/// Compatibility (lib.rs, "Execution stores"): the refusal texts are AWS's documented
+/// redriveStatusReason strings; how AWS measures the periods and the event limit is our reading.
 async fn redrive_follows_aws_rules(s: &dyn ExecutionStore) {
     let refusal = |reason: &str| StoreError::ExecutionNotRedrivable(reason.into());
     for (name, status) in [
