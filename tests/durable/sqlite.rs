@@ -111,3 +111,67 @@ fn engine_history_round_trips() {
         store.close().await.unwrap();
     });
 }
+
+/// Four processes opening a new file and starting the same name at once:
+/// one schema, one execution.
+#[test]
+fn concurrent_starts_of_one_name_create_one_execution() {
+    let dir = TempDir::new("sqlite-race");
+    let path = dir.join("stepfn.db");
+    let starts: Vec<_> = (0..4)
+        .map(|_| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                block(async {
+                    let store = SqliteStore::open(&path).await.unwrap();
+                    let started = store.create(new_execution("a", "{}", 0)).await.unwrap();
+                    store.close().await.unwrap();
+                    started.created
+                })
+            })
+        })
+        .collect();
+    let created: Vec<bool> = starts.into_iter().map(|s| s.join().unwrap()).collect();
+    assert_eq!(created.iter().filter(|c| **c).count(), 1, "{created:?}");
+}
+
+/// A row that is not what stepfn wrote is an error, not a panic.
+#[test]
+fn a_corrupt_row_is_a_store_failure() {
+    let dir = TempDir::new("sqlite-corrupt");
+    let path = dir.join("stepfn.db");
+    block(async {
+        let store = SqliteStore::open(&path).await.unwrap();
+        store.create(new_execution("a", "{}", 0)).await.unwrap();
+        let c = claim_one(&store, "w", 0).await;
+        let db = rusqlite::Connection::open(&path).unwrap();
+        db.execute("INSERT INTO stepfn_frames VALUES (1, '', '{not json')", [])
+            .unwrap();
+        let frame = store.load(&c).await.unwrap_err();
+        assert_eq!(frame.to_string(), "SQLite: a stored frame is not valid");
+        db.execute("UPDATE stepfn_executions SET status = 'SLEEPING'", [])
+            .unwrap();
+        let status = store.describe(&arn("a")).await.unwrap_err();
+        assert_eq!(
+            (status.name(), status.to_string().as_str()),
+            ("StoreFailure", "SQLite: a stored status is not valid")
+        );
+        drop(db);
+        store.close().await.unwrap();
+    });
+}
+
+/// The store needs no particular runtime: here tokio's single thread.
+#[test]
+fn runs_under_a_single_threaded_tokio() {
+    let dir = TempDir::new("sqlite-tokio");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let store = SqliteStore::open(dir.join("stepfn.db")).await.unwrap();
+        store.create(new_execution("a", "{}", 0)).await.unwrap();
+        assert_eq!(store.describe(&arn("a")).await.unwrap().name, "a");
+        store.close().await.unwrap();
+    });
+}
