@@ -49,6 +49,22 @@ pub const MAX_PAGE_SIZE: usize = 1000;
 /// is still the execution's latest and the execution is running, so a
 /// worker that lost its lease (paused, partitioned, presumed dead) can
 /// never overwrite the work of the one that claimed after it.
+///
+/// # Implementing a store
+///
+/// An execution is *due* when it is running and its run time
+/// ([`NewExecution::run_at`], then each [`Transition::run_at`]) has come,
+/// or a task message or a stop request waits for it (the time it arrived
+/// counts as a due time until a transition consumes it); it is
+/// *claimable* when due and its lease is free or ended. Each claim adds
+/// one to the execution's fencing token; a redrive does too, revoking any
+/// lease. A task token moves from open to answered (its one success or
+/// failure was stored) to closed (a transition or the end of its
+/// execution closed it). The SQLite store keeps the due time of messages
+/// in a column beside the run time, so that claiming reads one row per
+/// execution; a PostgreSQL store can claim with the same condition under
+/// `FOR UPDATE SKIP LOCKED`. The repository's `tests/durable/store.rs` is
+/// the suite every store passes: add a new store to its `suite!` list.
 #[async_trait]
 pub trait ExecutionStore: Send + Sync {
     /// StartExecution: the execution row, its first frames and events
