@@ -16,94 +16,31 @@
 //! `SKIP LOCKED`. stepfn creates and migrates the schema itself; the
 //! `stepfn_schema` table holds its version.
 
+mod rows;
+mod schema;
+
 use super::store::{
     history_token, list_token, page_size, parse_history_token, parse_list_token, redriven_event,
     Claim, ExecutionRecord, ExecutionStatus, ExecutionStore, ExecutionSummary, Frame, HistoryQuery,
-    ListFilter, NewExecution, Page, PendingSignal, Redriven, Renewal, Signal, Snapshot, Started,
-    StopRequest, StoreError, StoredEvent, TaskMessage, Transition,
+    ListFilter, NewExecution, Page, Redriven, Renewal, Signal, Snapshot, Started, StoreError,
+    StoredEvent, TaskMessage, Transition,
 };
 use crate::executor::CallbackError;
 use async_trait::async_trait;
 use futures::channel::oneshot;
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use rows::{
+    backend, claimed, corrupt, id, insert_events, load_record, message_columns, nanos, opt_nanos,
+    pending_signals, stop_request, time, unsigned, write_frames, DUE, SIGNAL_AT,
+};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use schema::open_connection;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-/// The schema, one migration per version: `MIGRATIONS[i]` takes the
-/// database from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[
-    // 1
-    "CREATE TABLE stepfn_executions (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        execution_arn TEXT NOT NULL UNIQUE,
-        state_machine_arn TEXT NOT NULL,
-        name TEXT NOT NULL,
-        definition TEXT NOT NULL,
-        input TEXT NOT NULL,
-        status TEXT NOT NULL,
-        output TEXT,
-        error TEXT,
-        cause TEXT,
-        start_date INTEGER NOT NULL,
-        stop_date INTEGER,
-        redrive_count INTEGER NOT NULL DEFAULT 0,
-        redrive_date INTEGER,
-        last_event_id INTEGER NOT NULL DEFAULT 0,
-        run_at INTEGER,
-        signal_at INTEGER,
-        lease_owner TEXT,
-        lease_until INTEGER,
-        lease_token INTEGER NOT NULL DEFAULT 0,
-        stop_requested INTEGER NOT NULL DEFAULT 0,
-        stop_error TEXT,
-        stop_cause TEXT,
-        stop_at INTEGER
-    );
-    CREATE INDEX stepfn_executions_due ON stepfn_executions (status, run_at);
-    CREATE INDEX stepfn_executions_list ON stepfn_executions (start_date DESC, id DESC);
-    CREATE TABLE stepfn_frames (
-        execution_id INTEGER NOT NULL,
-        path TEXT NOT NULL,
-        data TEXT NOT NULL,
-        PRIMARY KEY (execution_id, path)
-    ) WITHOUT ROWID;
-    CREATE TABLE stepfn_history (
-        execution_id INTEGER NOT NULL,
-        event_id INTEGER NOT NULL,
-        previous_event_id INTEGER NOT NULL,
-        ts INTEGER NOT NULL,
-        type TEXT NOT NULL,
-        details_key TEXT,
-        details TEXT NOT NULL,
-        PRIMARY KEY (execution_id, event_id)
-    ) WITHOUT ROWID;
-    CREATE TABLE stepfn_task_tokens (
-        token TEXT PRIMARY KEY,
-        execution_id INTEGER NOT NULL,
-        state TEXT NOT NULL
-    ) WITHOUT ROWID;
-    CREATE INDEX stepfn_task_tokens_execution ON stepfn_task_tokens (execution_id);
-    CREATE TABLE stepfn_signals (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        execution_id INTEGER NOT NULL,
-        token TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        output TEXT,
-        error TEXT,
-        cause TEXT,
-        received INTEGER NOT NULL
-    );
-    CREATE INDEX stepfn_signals_execution ON stepfn_signals (execution_id, id);",
-];
-
 /// The schema version this stepfn writes.
-pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
-
-/// How long a write waits for another process's transaction on the same
-/// file before it fails.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+pub const SCHEMA_VERSION: u32 = schema::MIGRATIONS.len() as u32;
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 
@@ -130,10 +67,6 @@ impl std::fmt::Debug for SqliteStore {
             .field("path", &self.path)
             .finish_non_exhaustive()
     }
-}
-
-fn backend(e: rusqlite::Error) -> StoreError {
-    StoreError::Backend(format!("SQLite: {e}"))
 }
 
 fn stopped() -> StoreError {
@@ -240,266 +173,6 @@ fn serve(
             }
         }
     }
-}
-
-fn open_connection(path: &Path) -> Result<Connection, StoreError> {
-    let mut conn = Connection::open(path).map_err(backend)?;
-    conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-        .map_err(backend)?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::Backend(format!(
-            "SQLite: {} cannot use write-ahead logging (journal mode {mode})",
-            path.display()
-        )));
-    }
-    conn.execute_batch("PRAGMA synchronous = FULL")
-        .map_err(backend)?;
-    migrate(&mut conn)?;
-    Ok(conn)
-}
-
-/// Creates or upgrades stepfn's tables to [`SCHEMA_VERSION`].
-fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(backend)?;
-    tx.execute_batch("CREATE TABLE IF NOT EXISTS stepfn_schema (version INTEGER NOT NULL)")
-        .map_err(backend)?;
-    let version: i64 = tx
-        .query_row(
-            "SELECT COALESCE(MAX(version), 0) FROM stepfn_schema",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(backend)?;
-    let known = MIGRATIONS.len();
-    let from = usize::try_from(version)
-        .ok()
-        .filter(|v| *v <= known)
-        .ok_or_else(|| {
-            StoreError::Backend(format!(
-                "the database's stepfn schema is version {version}; this stepfn knows versions up to {known}"
-            ))
-        })?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(from) {
-        tx.execute_batch(sql).map_err(backend)?;
-        tx.execute(
-            "INSERT INTO stepfn_schema (version) VALUES (?1)",
-            params![i as i64 + 1],
-        )
-        .map_err(backend)?;
-    }
-    tx.commit().map_err(backend)
-}
-
-// ---------------------------------------------------------------------------
-// Values in columns
-
-/// Times are stored as nanoseconds since the Unix epoch (exact for a
-/// virtual clock's instants, from 1678 to 2262).
-fn nanos(t: SystemTime) -> Result<i64, StoreError> {
-    i64::try_from(crate::timestamp::unix_nanos(t))
-        .map_err(|_| StoreError::Backend("a time outside the years 1678 to 2262".into()))
-}
-
-fn opt_nanos(t: Option<SystemTime>) -> Result<Option<i64>, StoreError> {
-    t.map(nanos).transpose()
-}
-
-fn time(n: i64) -> SystemTime {
-    let d = Duration::from_nanos(n.unsigned_abs());
-    let t = if n >= 0 {
-        SystemTime::UNIX_EPOCH.checked_add(d)
-    } else {
-        SystemTime::UNIX_EPOCH.checked_sub(d)
-    };
-    t.unwrap_or(SystemTime::UNIX_EPOCH)
-}
-
-fn id(n: u64) -> Result<i64, StoreError> {
-    i64::try_from(n).map_err(|_| StoreError::Conflict(format!("id {n} is out of range")))
-}
-
-fn unsigned(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
-}
-
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Backend(format!("SQLite: a stored {what} is not valid"))
-}
-
-const RECORD_COLUMNS: &str = "execution_arn, state_machine_arn, name, definition, input, status, \
-     output, error, cause, start_date, stop_date, redrive_count, redrive_date, last_event_id";
-
-/// An [`ExecutionRecord`] from a row of [`RECORD_COLUMNS`].
-fn record(row: &Row<'_>) -> rusqlite::Result<Result<ExecutionRecord, StoreError>> {
-    let status: String = row.get(5)?;
-    let Some(status) = ExecutionStatus::from_name(&status) else {
-        return Ok(Err(corrupt("status")));
-    };
-    Ok(Ok(ExecutionRecord {
-        execution_arn: row.get(0)?,
-        state_machine_arn: row.get(1)?,
-        name: row.get(2)?,
-        definition: row.get(3)?,
-        input: row.get(4)?,
-        status,
-        output: row.get(6)?,
-        error: row.get(7)?,
-        cause: row.get(8)?,
-        start_date: time(row.get(9)?),
-        stop_date: row.get::<_, Option<i64>>(10)?.map(time),
-        redrive_count: u32::try_from(row.get::<_, i64>(11)?).unwrap_or(u32::MAX),
-        redrive_date: row.get::<_, Option<i64>>(12)?.map(time),
-        last_event_id: unsigned(row.get(13)?),
-    }))
-}
-
-fn load_record(tx: &Transaction<'_>, arn: &str) -> Result<Option<ExecutionRecord>, StoreError> {
-    tx.query_row(
-        &format!("SELECT {RECORD_COLUMNS} FROM stepfn_executions WHERE execution_arn = ?1"),
-        params![arn],
-        record,
-    )
-    .optional()
-    .map_err(backend)?
-    .transpose()
-}
-
-/// The row id of the execution a claim names, if the claim still holds.
-fn claimed(tx: &Transaction<'_>, claim: &Claim) -> Result<i64, StoreError> {
-    let token = id(claim.fencing_token)?;
-    tx.query_row(
-        "SELECT id FROM stepfn_executions
-          WHERE execution_arn = ?1 AND lease_token = ?2 AND status = 'RUNNING'",
-        params![claim.execution_arn, token],
-        |r| r.get(0),
-    )
-    .optional()
-    .map_err(backend)?
-    .ok_or_else(|| StoreError::LeaseLost(claim.execution_arn.clone()))
-}
-
-fn insert_events(
-    tx: &Transaction<'_>,
-    execution: i64,
-    events: &[StoredEvent],
-) -> Result<(), StoreError> {
-    let mut insert = tx
-        .prepare_cached(
-            "INSERT INTO stepfn_history
-               (execution_id, event_id, previous_event_id, ts, type, details_key, details)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT DO NOTHING",
-        )
-        .map_err(backend)?;
-    for event in events {
-        let details = serde_json::to_string(&event.details)
-            .map_err(|e| StoreError::Backend(format!("history details: {e}")))?;
-        let inserted = insert
-            .execute(params![
-                execution,
-                id(event.id)?,
-                id(event.previous_event_id)?,
-                nanos(event.timestamp)?,
-                event.event_type,
-                event.details_key,
-                details,
-            ])
-            .map_err(backend)?;
-        if inserted == 0 {
-            return Err(StoreError::Conflict(format!(
-                "history event {} is already stored",
-                event.id
-            )));
-        }
-    }
-    Ok(())
-}
-
-fn write_frames(tx: &Transaction<'_>, execution: i64, frames: &[Frame]) -> Result<(), StoreError> {
-    let mut upsert = tx
-        .prepare_cached(
-            "INSERT INTO stepfn_frames (execution_id, path, data) VALUES (?1, ?2, ?3)
-             ON CONFLICT (execution_id, path) DO UPDATE SET data = excluded.data",
-        )
-        .map_err(backend)?;
-    for frame in frames {
-        let data = serde_json::to_string(&frame.data)
-            .map_err(|e| StoreError::Backend(format!("frame data: {e}")))?;
-        upsert
-            .execute(params![execution, frame.path, data])
-            .map_err(backend)?;
-    }
-    Ok(())
-}
-
-/// The earliest unconsumed signal or pending stop of an execution: when
-/// it is due whatever its run time says.
-const SIGNAL_AT: &str = "(SELECT MIN(t) FROM (
-        SELECT MIN(received) AS t FROM stepfn_signals WHERE execution_id = e.id
-        UNION ALL SELECT e.stop_at WHERE e.stop_requested))";
-
-/// When an execution is due: its run time or its earliest signal.
-const DUE: &str =
-    "MIN(COALESCE(run_at, 9223372036854775807), COALESCE(signal_at, 9223372036854775807))";
-
-fn message_columns(
-    message: &TaskMessage,
-) -> (&'static str, Option<&str>, Option<&str>, Option<&str>) {
-    match message {
-        TaskMessage::Success { output } => ("success", Some(output), None, None),
-        TaskMessage::Failure { error, cause } => {
-            ("failure", None, error.as_deref(), cause.as_deref())
-        }
-        TaskMessage::Heartbeat => ("heartbeat", None, None, None),
-    }
-}
-
-fn stop_request(row: &Row<'_>, at: usize) -> rusqlite::Result<Option<StopRequest>> {
-    let requested: bool = row.get(at)?;
-    Ok(if requested {
-        Some(StopRequest {
-            error: row.get(at + 1)?,
-            cause: row.get(at + 2)?,
-            requested: time(row.get::<_, Option<i64>>(at + 3)?.unwrap_or(0)),
-        })
-    } else {
-        None
-    })
-}
-
-fn pending_signals(tx: &Transaction<'_>, execution: i64) -> Result<Vec<PendingSignal>, StoreError> {
-    let mut select = tx
-        .prepare_cached(
-            "SELECT id, token, kind, output, error, cause, received FROM stepfn_signals
-              WHERE execution_id = ?1 ORDER BY id",
-        )
-        .map_err(backend)?;
-    let rows = select
-        .query_map(params![execution], |r| {
-            let kind: String = r.get(2)?;
-            let message = match kind.as_str() {
-                "success" => TaskMessage::Success {
-                    output: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
-                },
-                "failure" => TaskMessage::Failure {
-                    error: r.get(4)?,
-                    cause: r.get(5)?,
-                },
-                _ => TaskMessage::Heartbeat,
-            };
-            Ok(PendingSignal {
-                id: unsigned(r.get(0)?),
-                token: r.get(1)?,
-                message,
-                received: time(r.get(6)?),
-            })
-        })
-        .map_err(backend)?;
-    rows.collect::<Result<_, _>>().map_err(backend)
 }
 
 #[async_trait]
