@@ -1,4 +1,4 @@
-//! Running executions: [`StateMachine::execute`], the [`Execution`]
+//! Running executions: [`StateMachine::execution`](crate::StateMachine::execution), the [`Execution`]
 //! builder for options, the [`ExecutionHandle`] to abort an execution and
 //! answer its callbacks, and the [`Outcome`].
 //!

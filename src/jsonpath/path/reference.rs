@@ -385,7 +385,7 @@ pub(crate) fn write(steps: &[Step], target: &mut Value, value: Value) -> bool {
     }
 }
 
-/// True when [`write`] can succeed: every existing node on the way has the
+/// True when [`write()`] can succeed: every existing node on the way has the
 /// right type, indexes are in range, and steps after the first missing field
 /// are fields (only objects are created).
 fn writable(steps: &[Step], target: &Value) -> bool {
