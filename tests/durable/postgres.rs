@@ -8,7 +8,8 @@ use crate::common::durable::{arn, claim_one, event, events, new_execution, t};
 use std::collections::BTreeMap;
 use std::sync::Barrier;
 use std::time::Duration;
-use stepfn::durable::{ExecutionStore, PostgresStore, StoreError};
+use stepfn::durable::{ExecutionStore, PostgresStore, Signal, StoreError, TaskMessage, Transition};
+use stepfn::CallbackError;
 
 fn block<T>(f: impl std::future::Future<Output = T>) -> T {
     futures::executor::block_on(f)
@@ -136,6 +137,167 @@ fn racing_claimers_take_each_due_execution_once() {
     for store in &stores {
         block(store.close()).unwrap();
     }
+}
+
+/// Processes starting the same name at once on a schema that does not
+/// exist yet: one migration, one execution.
+#[test]
+fn concurrent_starts_of_one_name_create_one_execution() {
+    let Some(scratch) = Scratch::new("pg_concurrent_starts") else {
+        return;
+    };
+    const STARTERS: usize = 6;
+    let start = Barrier::new(STARTERS);
+    let created: Vec<bool> = std::thread::scope(|scope| {
+        let starters: Vec<_> = (0..STARTERS)
+            .map(|_| {
+                let (start, scratch) = (&start, &scratch);
+                scope.spawn(move || {
+                    block(async {
+                        start.wait();
+                        let store = open(scratch).await;
+                        let started = store.create(new_execution("a", "{}", 0)).await.unwrap();
+                        store.close().await.unwrap();
+                        started.created
+                    })
+                })
+            })
+            .collect();
+        starters.into_iter().map(|s| s.join().unwrap()).collect()
+    });
+    assert_eq!(created.iter().filter(|c| **c).count(), 1, "{created:?}");
+}
+
+/// Processes answering one task token at once: one answer is stored, the
+/// others are refused as AWS refuses an answered token.
+#[test]
+fn racing_answers_to_one_token_store_one() {
+    let Some(scratch) = Scratch::new("pg_racing_answers") else {
+        return;
+    };
+    const SENDERS: usize = 6;
+    block(async {
+        let store = open(&scratch).await;
+        store.create(new_execution("a", "{}", 0)).await.unwrap();
+        let c = claim_one(&store, "w", 0).await;
+        let open_token = Transition {
+            opened_tokens: vec!["tok".into()],
+            ..Transition::default()
+        };
+        store.commit(&c, open_token).await.unwrap();
+        store.close().await.unwrap();
+    });
+    let stores: Vec<PostgresStore> = (0..SENDERS).map(|_| block(open(&scratch))).collect();
+    let start = Barrier::new(SENDERS);
+    let answers: Vec<Result<(), StoreError>> = std::thread::scope(|scope| {
+        let senders: Vec<_> = stores
+            .iter()
+            .enumerate()
+            .map(|(n, store)| {
+                let start = &start;
+                scope.spawn(move || {
+                    start.wait();
+                    let answer = Signal::Task {
+                        token: "tok".into(),
+                        message: TaskMessage::Success {
+                            output: format!("{{\"by\":{n}}}"),
+                        },
+                    };
+                    block(store.signal(answer, t(1)))
+                })
+            })
+            .collect();
+        senders.into_iter().map(|s| s.join().unwrap()).collect()
+    });
+    let timed_out: StoreError = CallbackError::TaskTimedOut.into();
+    assert_eq!(
+        answers.iter().filter(|a| a.is_ok()).count(),
+        1,
+        "{answers:?}"
+    );
+    assert!(answers
+        .iter()
+        .all(|a| a.as_ref().map_or_else(|e| *e == timed_out, |_| true)));
+    let c = block(claim_one(&stores[0], "w2", 31));
+    assert_eq!(block(stores[0].load(&c)).unwrap().signals.len(), 1);
+    for store in &stores {
+        block(store.close()).unwrap();
+    }
+}
+
+/// Answers arriving while the owner commits the transitions that close
+/// the same tokens: every call succeeds or is refused as AWS refuses a
+/// late answer, none fails on a deadlock between the two.
+#[test]
+fn answers_racing_commits_never_deadlock() {
+    let Some(scratch) = Scratch::new("pg_answers_commits") else {
+        return;
+    };
+    const EXECUTIONS: usize = 150;
+    let (owner, sender) = (block(open(&scratch)), block(open(&scratch)));
+    let claims: Vec<_> = block(async {
+        for i in 0..EXECUTIONS {
+            owner
+                .create(new_execution(&format!("e{i:03}"), "{}", 0))
+                .await
+                .unwrap();
+        }
+        let claims = owner
+            .claim("w", t(0), Duration::from_secs(30), EXECUTIONS)
+            .await
+            .unwrap();
+        for (i, c) in claims.iter().enumerate() {
+            let open_token = Transition {
+                opened_tokens: vec![format!("tok{i}")],
+                ..Transition::default()
+            };
+            owner.commit(c, open_token).await.unwrap();
+        }
+        claims
+    });
+    assert_eq!(claims.len(), EXECUTIONS);
+    let start = Barrier::new(2);
+    let (commits, answers) = std::thread::scope(|scope| {
+        // in step: both sides work on execution i at the same moment
+        let committer = scope.spawn(|| {
+            claims
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    start.wait();
+                    let close = Transition {
+                        closed_tokens: vec![format!("tok{i}")],
+                        run_at: Some(t(1)),
+                        ..Transition::default()
+                    };
+                    block(owner.commit(c, close))
+                })
+                .collect::<Vec<_>>()
+        });
+        let answerer = scope.spawn(|| {
+            (0..EXECUTIONS)
+                .map(|i| {
+                    start.wait();
+                    let answer = Signal::Task {
+                        token: format!("tok{i}"),
+                        message: TaskMessage::Heartbeat,
+                    };
+                    block(sender.signal(answer, t(1)))
+                })
+                .collect::<Vec<_>>()
+        });
+        (committer.join().unwrap(), answerer.join().unwrap())
+    });
+    assert!(commits.iter().all(Result::is_ok), "{commits:?}");
+    let timed_out: StoreError = CallbackError::TaskTimedOut.into();
+    let refused: Vec<_> = answers
+        .iter()
+        .filter_map(|a| a.as_ref().err())
+        .filter(|e| **e != timed_out)
+        .collect();
+    assert!(refused.is_empty(), "{refused:?}");
+    block(owner.close()).unwrap();
+    block(sender.close()).unwrap();
 }
 
 /// The server ends the connection while a commit waits for a row lock:
