@@ -70,6 +70,12 @@ impl Slot {
 /// clocks in step (NTP), or a host whose clock runs ahead takes over
 /// leases early. Connections are plain TCP or Unix sockets, without TLS.
 ///
+/// The store's sessions end a transaction left idle for 60 seconds
+/// (`idle_in_transaction_session_timeout`, unless the connection string's
+/// `options` set it), so that a worker paused in the middle of a commit
+/// cannot hold an execution's row lock, and with it every signal to that
+/// execution, until it wakes.
+///
 /// When the server closes the connection (a restart, `pg_terminate_backend`,
 /// a network failure), the call in progress fails with
 /// [`StoreError::Backend`] (`PostgreSQL: the connection to the server was
@@ -257,7 +263,8 @@ impl PostgresStore {
             statements: HashMap::new(),
             closed: false,
         };
-        let prepared = schema::prepare(&mut client, self.schema.as_deref()).await;
+        let idle_timeout = !schema::sets_idle_timeout(&self.config);
+        let prepared = schema::prepare(&mut client, self.schema.as_deref(), idle_timeout).await;
         settle(&mut scratch, prepared)?;
         Ok(client)
     }

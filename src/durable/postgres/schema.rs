@@ -98,6 +98,22 @@ pub(super) fn config(text: &str) -> Result<Config, StoreError> {
     Ok(config)
 }
 
+/// How long the server lets a transaction of the store sit idle before it
+/// ends the session (`idle_in_transaction_session_timeout`), unless the
+/// connection string's `options` set it: a worker paused in the middle of
+/// a commit (stopped, swapped out, cut off) then holds the execution's row
+/// lock for at most this long, instead of blocking every signal to it
+/// until it wakes.
+const IDLE_IN_TRANSACTION: &str = "SET idle_in_transaction_session_timeout = '60s'";
+
+/// Whether the connection string chose its own idle-in-transaction
+/// timeout.
+pub(super) fn sets_idle_timeout(config: &Config) -> bool {
+    config
+        .get_options()
+        .is_some_and(|o| o.contains("idle_in_transaction_session_timeout"))
+}
+
 /// `name` quoted as an SQL identifier; PostgreSQL would silently cut a
 /// name longer than 63 bytes, so such a name is refused.
 pub(super) fn quote_schema(name: &str) -> Result<String, StoreError> {
@@ -109,10 +125,18 @@ pub(super) fn quote_schema(name: &str) -> Result<String, StoreError> {
     Ok(format!("\"{}\"", name.replace('"', "\"\"")))
 }
 
-/// Prepares a new connection: stepfn's schema first on the search path
+/// Prepares a new connection: the idle-in-transaction timeout (when
+/// `idle_timeout`), stepfn's schema first on the search path
 /// (created if missing), then its tables created or upgraded to the last
 /// version of [`MIGRATIONS`]; a newer version is refused.
-pub(super) async fn prepare(client: &mut Client, schema: Option<&str>) -> Result<(), Fail> {
+pub(super) async fn prepare(
+    client: &mut Client,
+    schema: Option<&str>,
+    idle_timeout: bool,
+) -> Result<(), Fail> {
+    if idle_timeout {
+        client.batch_execute(IDLE_IN_TRANSACTION).await?;
+    }
     if let Some(schema) = schema {
         client
             .batch_execute(&format!("SET search_path TO {}", quote_schema(schema)?))
