@@ -361,6 +361,39 @@ fn a_closed_connection_is_a_store_error_and_the_next_call_reconnects() {
     block(store.close()).unwrap();
 }
 
+/// A row that is not what stepfn wrote is an error, not a panic.
+#[test]
+fn a_corrupt_row_is_a_store_failure() {
+    let Some(scratch) = Scratch::new("pg_corrupt") else {
+        return;
+    };
+    let store = block(open(&scratch));
+    block(store.create(new_execution("a", "{}", 0))).unwrap();
+    let c = block(claim_one(&store, "w", 0));
+    scratch.execute("INSERT INTO stepfn_frames VALUES (1, '', '{not json')");
+    let frame = block(store.load(&c)).unwrap_err();
+    assert_eq!(
+        frame,
+        StoreError::Backend("PostgreSQL: a stored frame is not valid".into())
+    );
+    scratch.execute(
+        "DELETE FROM stepfn_frames;
+         INSERT INTO stepfn_signals (execution_id, token, kind, received) VALUES (1, 't', 'shout', 0)",
+    );
+    let signal = block(store.load(&c)).unwrap_err();
+    assert_eq!(
+        signal.to_string(),
+        "PostgreSQL: a stored signal is not valid"
+    );
+    scratch.execute("UPDATE stepfn_executions SET status = 'SLEEPING'");
+    let status = block(store.describe(&arn("a"))).unwrap_err();
+    assert_eq!(
+        (status.name(), status.to_string().as_str()),
+        ("StoreFailure", "PostgreSQL: a stored status is not valid")
+    );
+    block(store.close()).unwrap();
+}
+
 /// A server that is not there, or a connection string that does not parse:
 /// an error, not a panic and not a hang.
 #[test]

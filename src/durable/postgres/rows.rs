@@ -11,8 +11,8 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Statement, Transaction};
 
 /// What a store operation can fail with: a refusal of the store's own, or
-/// a PostgreSQL error (mapped by [`Fail::into_store_error`], which also
-/// tells a lost connection apart).
+/// a PostgreSQL error (mapped to a [`StoreError`] by the store's `settle`,
+/// which also tells a lost connection apart).
 pub(super) enum Fail {
     Store(StoreError),
     Pg(tokio_postgres::Error),
