@@ -71,8 +71,9 @@
 //!
 //! [`durable`] is the third, optional seam: [`durable::ExecutionStore`], where
 //! durable executions keep a checkpoint per transition, with an in-memory
-//! store and (feature `sqlite`) a SQLite one. The engine does not commit
-//! into it yet.
+//! store, (feature `sqlite`) a SQLite one and (feature `postgres`) a
+//! PostgreSQL one that many worker processes share. The engine does not
+//! commit into it yet.
 //!
 //! # Testing definitions offline
 //!
@@ -97,7 +98,13 @@
 //! (`previousEventId`), which AWS's documentation does not show. The
 //! redrive rules are read as: the 14 days run from the stop date, the year
 //! from the start date, and a history of 25,000 events (the highest id)
-//! is at the limit.
+//! is at the limit. When the store's database fails (an I/O error, a
+//! PostgreSQL server that closed the connection) the request fails with
+//! stepfn's own `StoreFailure` and the database's words; AWS answers a
+//! failure of its own with a server error whose name and text are not
+//! recorded. A store compares leases and due times on the `now` its
+//! callers pass, so workers on several hosts rely on their clocks agreeing
+//! (AWS keeps one service clock).
 //!
 //! **Nesting depth.** A payload nested more than 1000 arrays/objects deep
 //! (Jackson's default limit, which AWS runs on) fails with

@@ -17,6 +17,10 @@
 //!   database.
 //! * `SqliteStore` (feature `sqlite`): one SQLite file (bundled SQLite, no
 //!   system library), for one host.
+//! * `PostgresStore` (feature `postgres`): a PostgreSQL database shared by
+//!   many processes on many hosts; work claimed with `FOR UPDATE SKIP
+//!   LOCKED`, its connection driven on a thread of its own (no runtime
+//!   imposed).
 //!
 //! The store knows nothing of ASL: a [`Frame`]'s data is the engine's
 //! snapshot of one line of states, opaque to the store. Time is passed in
@@ -55,11 +59,15 @@
 //! ```
 
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
 
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteStore, SCHEMA_VERSION};
 pub use store::{

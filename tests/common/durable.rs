@@ -84,3 +84,112 @@ pub fn frame(path: &str, data: Value) -> stepfn::durable::Frame {
         data,
     }
 }
+
+/// A scratch PostgreSQL schema for one test (feature `postgres`).
+#[cfg(feature = "postgres")]
+pub mod pg {
+    /// The database the PostgreSQL tests use: `$STEPFN_PG_URL`, a
+    /// libpq-style connection string. Without it a test is skipped with a
+    /// line saying so, except under CI (`CI=true`), where that is a
+    /// failure: a green run must have run them (`.ci/run` starts a
+    /// throwaway server and sets it).
+    pub fn url() -> Option<String> {
+        if let Ok(url) = std::env::var("STEPFN_PG_URL") {
+            return Some(url);
+        }
+        let message =
+            "STEPFN_PG_URL is not set: no PostgreSQL to test against (.ci/run starts one)";
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "{message} (CI=true: a missing database fails)"
+        );
+        println!("SKIPPED: {message}");
+        None
+    }
+
+    /// A connection for the test's own SQL, on a runtime of its own
+    /// (driven inside [`Admin::run`]).
+    pub struct Admin {
+        runtime: tokio::runtime::Runtime,
+        /// The connection.
+        pub client: tokio_postgres::Client,
+    }
+
+    impl Admin {
+        /// Connects to `url`.
+        pub fn connect(url: &str) -> Admin {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            let client = runtime.block_on(async {
+                let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                    .await
+                    .expect("admin connection");
+                tokio::spawn(connection);
+                client
+            });
+            Admin { runtime, client }
+        }
+
+        /// Runs `f` to its end on the admin's runtime.
+        pub fn run<T>(&self, f: impl std::future::Future<Output = T>) -> T {
+            self.runtime.block_on(f)
+        }
+
+        /// Runs `sql` (one batch, simple protocol).
+        pub fn execute(&self, sql: &str) {
+            self.run(self.client.batch_execute(sql)).expect("admin sql");
+        }
+    }
+
+    /// A schema of the test's own, named after the test and the process,
+    /// so that tests run in parallel (and several `cargo test` at once)
+    /// never see each other's executions; dropped with everything in it
+    /// at the end of the test.
+    pub struct Scratch {
+        /// The connection string.
+        pub url: String,
+        /// The schema.
+        pub schema: String,
+    }
+
+    impl Scratch {
+        /// A fresh schema for test `name`, or `None` (skipped) without a
+        /// database.
+        pub fn new(name: &str) -> Option<Scratch> {
+            let url = url()?;
+            let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            });
+            let short: String = name.chars().take(32).collect();
+            let schema = format!(
+                "stepfn_test_{short}_{:x}_{}",
+                hash & 0xffff_ffff,
+                std::process::id()
+            );
+            let scratch = Scratch { url, schema };
+            scratch.drop_schema();
+            Some(scratch)
+        }
+
+        fn drop_schema(&self) {
+            Admin::connect(&self.url).execute(&format!(
+                "DROP SCHEMA IF EXISTS \"{}\" CASCADE",
+                self.schema
+            ));
+        }
+
+        /// `sql` run in the schema (one batch, simple protocol).
+        pub fn execute(&self, sql: &str) {
+            Admin::connect(&self.url)
+                .execute(&format!("SET search_path TO \"{}\"; {sql}", self.schema));
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            self.drop_schema();
+        }
+    }
+}

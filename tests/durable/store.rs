@@ -1,6 +1,8 @@
 //! The conformance suite of `ExecutionStore`: each behaviour is one async
 //! function over `&dyn ExecutionStore`; `suite!` runs every one against
-//! `MemoryStore` and (feature `sqlite`) a `SqliteStore` in a temp file.
+//! `MemoryStore`, (feature `sqlite`) a `SqliteStore` in a temp file and
+//! (feature `postgres`) a `PostgresStore` in a schema of its own in the
+//! database `$STEPFN_PG_URL` names (skipped without it, failing under CI).
 //! Time is passed in explicitly: nothing sleeps.
 
 use crate::common::durable::{
@@ -36,6 +38,22 @@ fn on_sqlite(name: &str, case: Case) {
     });
 }
 
+#[cfg(feature = "postgres")]
+fn on_postgres(name: &str, case: Case) {
+    use crate::common::durable::pg::Scratch;
+    use stepfn::durable::PostgresStore;
+    let Some(scratch) = Scratch::new(&format!("store_{name}")) else {
+        return;
+    };
+    futures::executor::block_on(async {
+        let store = PostgresStore::connect_in_schema(&scratch.url, &scratch.schema)
+            .await
+            .expect("connect");
+        case(&store).await;
+        store.close().await.expect("close");
+    });
+}
+
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -49,6 +67,13 @@ macro_rules! suite {
             $(#[test]
             fn $name() {
                 super::on_sqlite(stringify!($name), |s| Box::pin(super::$name(s)));
+            })*
+        }
+        #[cfg(feature = "postgres")]
+        mod postgres {
+            $(#[test]
+            fn $name() {
+                super::on_postgres(stringify!($name), |s| Box::pin(super::$name(s)));
             })*
         }
     };
