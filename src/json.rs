@@ -349,32 +349,6 @@ pub(crate) fn len_within(value: &Value, max: usize) -> Option<usize> {
     (stop == Stop::Done).then_some(bytes)
 }
 
-/// The length of the JSON string literal holding the compact JSON text of
-/// `value` (what `States.JsonToString` gives), or `None` once it passes
-/// `cap`; nothing is built.
-pub(crate) fn quoted_text_len_within(value: &Value, cap: usize) -> Option<usize> {
-    struct Count {
-        bytes: usize,
-        cap: usize,
-    }
-    impl std::io::Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.bytes = self.bytes.saturating_add(buf.len() + escapes(buf));
-            if self.bytes > self.cap {
-                return Err(std::io::Error::other("past the cap"));
-            }
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    // the quotes
-    let mut count = Count { bytes: 2, cap };
-    serde_json::to_writer(&mut count, value).ok()?;
-    (count.bytes <= cap).then_some(count.bytes)
-}
-
 /// The most bytes of compact JSON text a value being built for a state may
 /// reach under a limit of `limit` bytes: four times the limit, and at least
 /// 1 MiB. A value past it is refused while it is built (a field's value,
