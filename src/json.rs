@@ -212,6 +212,30 @@ impl Bounds {
         let bound = self.measure(&value);
         Payload { value, bound }
     }
+
+    /// `value` bounded by `bytes` of compact JSON text when they were
+    /// counted while it was built (exact: only its depth is measured), else
+    /// [`measured`](Self::measured).
+    #[inline]
+    pub(crate) fn counted(&self, (value, bytes): (Value, Option<usize>)) -> Payload {
+        match bytes.filter(|_| self.counts_bytes()) {
+            Some(bytes) => {
+                debug_assert_eq!(bytes, json_len(&value), "bytes counted while built");
+                let depth = match self.max_depth {
+                    Some(max) => match walk::<false>(&value, usize::MAX, max) {
+                        (_, _, Stop::Depth) => usize::MAX,
+                        (_, depth, _) => depth,
+                    },
+                    None => usize::MAX,
+                };
+                Payload {
+                    value,
+                    bound: Measure { bytes, depth },
+                }
+            }
+            None => self.measured(value),
+        }
+    }
 }
 
 /// `a + b`, with "not known" kept.
