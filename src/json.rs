@@ -212,6 +212,30 @@ impl Bounds {
         let bound = self.measure(&value);
         Payload { value, bound }
     }
+
+    /// `value` bounded by `bytes` of compact JSON text when they were
+    /// counted while it was built (exact: only its depth is measured), else
+    /// [`measured`](Self::measured).
+    #[inline]
+    pub(crate) fn counted(&self, (value, bytes): (Value, Option<usize>)) -> Payload {
+        match bytes.filter(|_| self.counts_bytes()) {
+            Some(bytes) => {
+                debug_assert_eq!(bytes, json_len(&value), "bytes counted while built");
+                let depth = match self.max_depth {
+                    Some(max) => match walk::<false>(&value, usize::MAX, max) {
+                        (_, _, Stop::Depth) => usize::MAX,
+                        (_, depth, _) => depth,
+                    },
+                    None => usize::MAX,
+                };
+                Payload {
+                    value,
+                    bound: Measure { bytes, depth },
+                }
+            }
+            None => self.measured(value),
+        }
+    }
 }
 
 /// `a + b`, with "not known" kept.
@@ -347,32 +371,6 @@ pub(crate) fn json_len(value: &Value) -> usize {
 pub(crate) fn len_within(value: &Value, max: usize) -> Option<usize> {
     let (bytes, _, stop) = walk::<true>(value, max, usize::MAX);
     (stop == Stop::Done).then_some(bytes)
-}
-
-/// The length of the JSON string literal holding the compact JSON text of
-/// `value` (what `States.JsonToString` gives), or `None` once it passes
-/// `cap`; nothing is built.
-pub(crate) fn quoted_text_len_within(value: &Value, cap: usize) -> Option<usize> {
-    struct Count {
-        bytes: usize,
-        cap: usize,
-    }
-    impl std::io::Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.bytes = self.bytes.saturating_add(buf.len() + escapes(buf));
-            if self.bytes > self.cap {
-                return Err(std::io::Error::other("past the cap"));
-            }
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    // the quotes
-    let mut count = Count { bytes: 2, cap };
-    serde_json::to_writer(&mut count, value).ok()?;
-    (count.bytes <= cap).then_some(count.bytes)
 }
 
 /// The most bytes of compact JSON text a value being built for a state may

@@ -323,7 +323,7 @@ pub(crate) fn select_result(
             return Ok(Payload::new(selected, Measure { bytes, depth }));
         }
     }
-    Ok(bounds.measured(selector.eval(&scope.env(&result))?))
+    Ok(bounds.counted(selector.eval_counted(&scope.env(&result))?))
 }
 
 /// The result-side fields of a Parallel or Map state.

@@ -74,6 +74,10 @@ pub(crate) struct MoveTemplate {
     /// The JSON length of the result with every taken value counted as
     /// nothing: braces, commas, keys, literals.
     pub skeleton_bytes: usize,
+    /// The output (ResultPath `$`) is measured, rather than bounded from
+    /// the input's bound: set for the first state of a Map iteration
+    /// without ItemSelector, whose item is bounded by its whole array.
+    pub measure_result: bool,
 }
 
 impl MoveTemplate {
@@ -171,6 +175,7 @@ fn move_template(
         result,
         fields,
         skeleton_bytes,
+        measure_result: false,
     })
 }
 
@@ -286,6 +291,23 @@ pub(crate) fn plan(sm: &SubMachine) -> SubPlan {
             .states
             .iter()
             .all(|s| super::walk::settles_at_once(&s.kind)),
+    }
+}
+
+/// A Map iteration's input without ItemSelector is its item, bounded by
+/// the bound of the whole array: a Pass starting the iteration that moves
+/// its Parameters into its output (ResultPath `$`) measures that output,
+/// so that it leaves with an exact bound instead (which the Map's results
+/// then add up).
+fn measure_first_result(processor: &mut SubPlan) {
+    if let Next::State(i) = processor.start {
+        let first = processor
+            .states
+            .get_mut(i)
+            .and_then(|p| p.pass_move.as_mut());
+        if let Some(m) = first.filter(|m| m.result.is_empty()) {
+            m.measure_result = true;
+        }
     }
 }
 
@@ -415,6 +437,9 @@ fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> S
                 .any(|c| assign_ctx(c.assign.as_ref()));
             p.selector_needs_context = tpl_ctx(s.item_selector.as_ref());
             p.children = vec![plan(&s.item_processor)];
+            if s.item_selector.is_none() {
+                measure_first_result(&mut p.children[0]);
+            }
             if json_path {
                 p.selector_move = selector_move(s.result_handling.result_selector.as_ref());
             }

@@ -425,34 +425,64 @@ pub(crate) enum Settled<'x> {
 pub(crate) fn run_sub_now<'x>(
     run: &'x Run<'x>,
     machine: (&'x SubMachine, &'x SubPlan),
-    mut input: Payload,
+    input: Payload,
     mut th: Thread<'x>,
 ) -> Settled<'x> {
-    let (sm, plan) = machine;
-    let mut next = plan.start;
-    let result = loop {
+    match settle_from(run, machine, (machine.1.start, input), &mut th, false) {
+        Walked::Ended(result) => Settled::Done(SubOutcome::ended(result, &th)),
+        // the future holds the walk's place, not a walk of states that
+        // may wait: it stays small (no large allocation at every pause)
+        Walked::Paused(next, input) => Settled::Paused(Box::pin(async move {
+            let mut at = (next, input);
+            loop {
+                run.pause().await;
+                match settle_from(run, machine, at, &mut th, true) {
+                    Walked::Ended(result) => return SubOutcome::ended(result, &th),
+                    Walked::Paused(next, input) => at = (next, input),
+                }
+            }
+        })),
+    }
+}
+
+/// Where [`settle_from`] stopped.
+enum Walked {
+    /// At the end of the sub-machine, or at a failure.
+    Ended(Result<Payload, Failure>),
+    /// Before this state and its input: a pause is due.
+    Paused(Next, Payload),
+}
+
+/// Walks states that never wait from `next` on `input` until the end of
+/// the sub-machine or a due pause (not checked before the first state when
+/// `resumed`: the pause has just been taken).
+#[inline(always)]
+fn settle_from<'x>(
+    run: &'x Run<'x>,
+    (sm, plan): (&'x SubMachine, &'x SubPlan),
+    (mut next, mut input): (Next, Payload),
+    th: &mut Thread<'x>,
+    mut resumed: bool,
+) -> Walked {
+    loop {
         let (state, sp) = match lookup(sm, plan, next, th.cursor) {
             Ok(Some(found)) => found,
-            Ok(None) => break Ok(input),
-            Err(f) => break Err(f),
+            Ok(None) => return Walked::Ended(Ok(input)),
+            Err(f) => return Walked::Ended(Err(f)),
         };
-        if run.pause_due() {
-            return Settled::Paused(Box::pin(async move {
-                let result = walk_from(run, machine, next, input, &mut th).await;
-                SubOutcome::ended(result, &th)
-            }));
+        if !std::mem::take(&mut resumed) && run.pause_due() {
+            return Walked::Paused(next, input);
         }
-        let step = arrive(run, (state, sp), &input.value, &mut th)
-            .and_then(|mut cx| settle(&mut cx, input));
+        let step =
+            arrive(run, (state, sp), &input.value, th).and_then(|mut cx| settle(&mut cx, input));
         match step {
             Ok(step) => {
                 input = step.output;
                 next = step.next;
             }
-            Err(f) => break Err(f),
+            Err(f) => return Walked::Ended(Err(f)),
         }
-    };
-    Settled::Done(SubOutcome::ended(result, &th))
+    }
 }
 
 /// The state `next` names and its plan; `None` at the end of the

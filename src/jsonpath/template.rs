@@ -257,6 +257,20 @@ impl PayloadTemplate {
         eval_node(&self.root, env, &mut Budget::new(cap), cap)
     }
 
+    /// [`eval`](Self::eval), with the bytes of the payload's compact JSON
+    /// text when they were counted while it was built (under a payload
+    /// limit): exact, nothing measured again.
+    pub(crate) fn eval_counted(
+        &self,
+        env: &Env<'_>,
+    ) -> Result<(Value, Option<usize>), StatesError> {
+        let cap = payload_cap(env);
+        let mut budget = Budget::new(cap);
+        let value = eval_node(&self.root, env, &mut budget, cap)?;
+        let counted = cap.filter(|_| budget.is_bounded());
+        Ok((value, counted.map(|cap| cap - budget.left())))
+    }
+
     /// Builds the variables of an `Assign`: each value held to the variable
     /// limit, all of them together to the `Assign` limit (of `env`'s
     /// variables' [`BuildLimits`](crate::jsonpath::BuildLimits)), while they

@@ -242,6 +242,55 @@ fn a_map_whose_results_pass_the_build_cap_fails_even_if_a_selector_drops_them() 
     failed_with(&o, &size_cause("S"));
 }
 
+/// A Map over `n` items of 2,008 bytes (`{"s": <2,000 letters>}`) without
+/// ItemSelector, each iteration adding six copies of its string beside it
+/// (14,065 bytes): the results are bounded from each item's bound, which
+/// is its whole array's, far above their size.
+fn loosely_bounded_results(n: usize) -> Outcome {
+    let copies: serde_json::Map<String, Value> =
+        (0..6).map(|i| (format!("c{i}.$"), json!("$.s"))).collect();
+    let sm = machine(one(json!({
+        "Type": "Map", "ItemsPath": "$.items",
+        "ItemProcessor": {"StartAt": "Copy", "States": {
+            "Copy": {"Type": "Pass", "Parameters": copies, "ResultPath": "$.copy", "End": true}
+        }},
+        "ResultSelector": {"n.$": "States.ArrayLength($)"},
+        "End": true
+    })));
+    let items = vec![json!({"s": "x".repeat(2000)}); n];
+    run(&sm, json!({ "items": items }), Limits::default())
+}
+
+#[test]
+fn a_map_whose_loosely_bounded_results_fit_the_build_cap_succeeds() {
+    // 74 results: 1,040,885 bytes, within the 1 MiB build cap
+    assert_eq!(loosely_bounded_results(74).output, Some(json!({"n": 74})));
+}
+
+#[test]
+fn a_map_whose_loosely_bounded_results_pass_the_build_cap_fails() {
+    // 75 results: 1,054,951 bytes
+    failed_with(&loosely_bounded_results(75), &size_cause("S"));
+}
+
+#[test]
+fn a_map_of_many_small_items_keeps_their_results_whatever_their_bounds() {
+    // 10,000 items reshaped by a Pass that moves their fields: each bounded
+    // by the whole array (about 200 KB) before it is measured
+    let sm = machine(one(json!({
+        "Type": "Map", "ItemsPath": "$.items",
+        "ItemProcessor": {"StartAt": "Reshape", "States": {
+            "Reshape": {"Type": "Pass", "Parameters": {"k.$": "$.id", "s.$": "$.v"}, "End": true}
+        }},
+        "End": true
+    })));
+    let items: Vec<Value> = (0..10_000).map(|i| json!({"id": i, "v": 7 * i})).collect();
+    let expected: Vec<Value> = (0..10_000).map(|i| json!({"k": i, "s": 7 * i})).collect();
+    let limits = Limits::default().with_max_history_events(None);
+    let o = run(&sm, json!({ "items": items }), limits);
+    assert!(o.output == Some(Value::Array(expected)), "{:?}", o.cause);
+}
+
 #[test]
 fn a_parallel_whose_results_pass_the_build_cap_fails() {
     let branch = |i: usize| json!({"StartAt": format!("Echo{i}"), "States": {format!("Echo{i}"): {"Type": "Pass", "End": true}}});

@@ -3,7 +3,7 @@
 //! others), and what the distributed mode shares with them.
 
 use super::distributed_map;
-use super::parallel::{abort_events, finish, ArrayBound};
+use super::parallel::{abort_events, finish, ArrayBound, Results};
 use crate::definition::JsonataTemplate;
 use crate::definition::{Map as MapState, ProcessingMode};
 use crate::engine::drive::Run;
@@ -17,7 +17,7 @@ use crate::engine::walk::{evaluation_failed, prefixed, run_sub, run_sub_now};
 use crate::engine::walk::{Failure, Settled, StateCx, Step};
 use crate::engine::walk::{Thread, Vars};
 use crate::error::{ErrorName, StatesError};
-use crate::json::{build_cap, sub, Budget, Measure, Payload};
+use crate::json::{build_cap, sub, Measure, Payload};
 use crate::jsonpath::data_flow;
 use crate::jsonpath::path::{ReferencePath, Root, Scope};
 use crate::jsonpath::template::PayloadTemplate;
@@ -503,8 +503,7 @@ async fn map_attempt<'x>(
         slots: &slots,
         name: Value::from(selector.name),
         results: vec![Value::Null; n],
-        results_bound: ArrayBound::new(n),
-        results_budget: results_budget(run, n),
+        taken: Results::new(run, n),
         inputs: (vec![0; n], 0),
         done: vec![false; n],
         prev_start: started,
@@ -521,20 +520,10 @@ async fn map_attempt<'x>(
         });
     }
     let last = inline.last_succeeded;
-    let results = Payload::new(Value::Array(inline.results), inline.results_bound.0);
+    let results = Payload::new(Value::Array(inline.results), inline.taken.bound());
     th.cursor = last;
     run.emit(th, last, "MapStateSucceeded", None, Map::new);
     Ok(results)
-}
-
-/// The budget of the results of `n` iterations: the build cap of the
-/// payload limit, their brackets and commas taken.
-fn results_budget(run: &Run<'_>, n: usize) -> Budget {
-    let mut budget = Budget::new(run.limits.max_payload_bytes.map(build_cap));
-    if !budget.take(1 + n.max(1)) {
-        budget = Budget::new(Some(0));
-    }
-    budget
 }
 
 /// The running iterations of an inline Map attempt.
@@ -546,10 +535,9 @@ struct Inline<'a, 'x> {
     slots: &'a [AtomicU8],
     name: Value,
     results: Vec<Value>,
-    results_bound: ArrayBound,
-    /// What the results may still take: they are refused once they pass
-    /// the build cap, while they come in.
-    results_budget: Budget,
+    /// The results taken: they are refused once they pass the build cap,
+    /// while they come in.
+    taken: Results,
     /// The size of each running iteration's input, and their sum.
     inputs: (Vec<usize>, usize),
     done: Vec<bool>,
@@ -597,8 +585,13 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
         self.done[index] = true;
         let (sizes, held) = &mut self.inputs;
         *held = held.saturating_sub(std::mem::take(&mut sizes[index]));
+        let results = &self.results;
         match outcome.result {
-            Ok(v) if !self.results_budget.take_value(&v) => {
+            Ok(v)
+                if !self
+                    .taken
+                    .take((index, &v, outcome.bound), |j| results.get(j)) =>
+            {
                 let error = crate::error::result_too_big();
                 let name = self.name.as_str().unwrap_or_default();
                 let failure = Failure::new(crate::error::name_state(error, name), outcome.cursor);
@@ -606,7 +599,6 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
             }
             Ok(v) => {
                 self.results[index] = v;
-                self.results_bound.add(outcome.bound);
                 completed.succeeded.push((index, outcome.cursor));
             }
             Err(f) => completed.failed = Some((index, f)),

@@ -101,22 +101,19 @@ async fn parallel_attempt<'x>(
     let n = s.branches.len();
     let slots: Vec<AtomicU8> = (0..n).map(|_| AtomicU8::new(KIND_NONE)).collect();
     let mut results: Vec<Option<Value>> = vec![None; n];
-    let mut results_bound = ArrayBound::new(n);
     // the results are refused once they pass the build cap, as they come in
-    let mut results_budget = Budget::new(run.limits.max_payload_bytes.map(build_cap));
-    let brackets = results_budget.take(1 + n.max(1));
+    let mut taken = Results::new(run, n);
     let name = s_name;
     let mut last = started;
     // a branch's end: its result kept in branch order, or its failure
     let mut record = |i: usize, outcome: SubOutcome| match outcome.result {
-        Ok(v) if !brackets || !results_budget.take_value(&v) => {
+        Ok(v) if !taken.take((i, &v, outcome.bound), |j| results[j].as_ref()) => {
             let error = crate::error::name_state(crate::error::result_too_big(), name);
             // no branch failed: the state did
             Some((n, Failure::new(error, outcome.cursor)))
         }
         Ok(v) => {
             results[i] = Some(v);
-            results_bound.add(outcome.bound);
             last = outcome.cursor;
             None
         }
@@ -184,8 +181,9 @@ async fn parallel_attempt<'x>(
     }
     th.cursor = last;
     run.emit(th, last, "ParallelStateSucceeded", None, Map::new);
+    let bound = taken.bound();
     let results = results.into_iter().map(Option::unwrap_or_default).collect();
-    Ok(Payload::new(Value::Array(results), results_bound.0))
+    Ok(Payload::new(Value::Array(results), bound))
 }
 
 /// Emits the `...StateAborted` event of a cancelled child in a state of
@@ -193,6 +191,95 @@ async fn parallel_attempt<'x>(
 pub(crate) fn abort_events(run: &Run<'_>, sink: &EventSink, prev: u64, kind: u8) {
     if let Some(ty) = events::aborted_type(kind) {
         sink.emit(run.clock, prev, ty, None, Map::new);
+    }
+}
+
+/// The results of a Parallel's branches or a Map's iterations as they
+/// come in, held to the build cap of the payload limit, and the bound of
+/// their array.
+///
+/// A result is first counted by its bound; only when the bounds counted
+/// pass what the cap leaves are the results counted so far measured (each
+/// once, stopping at what is left). The results are refused at the same
+/// result as if each had been measured as it came in: no result past the
+/// cap goes unseen, and a run whose bounds stay within it measures nothing.
+pub(crate) struct Results {
+    /// What the results measured leave of the cap (brackets and commas
+    /// taken first).
+    left: Budget,
+    /// The cap: `left` taken from it is what the measured results hold.
+    cap: usize,
+    /// The results counted by their bounds, not measured yet: their
+    /// indices and the sum of their bounds (at most `left`).
+    counted: (Vec<usize>, usize),
+    bound: ArrayBound,
+}
+
+impl Results {
+    /// The budget of the results of `n` branches or iterations under the
+    /// execution's payload limit.
+    pub(crate) fn new(run: &Run<'_>, n: usize) -> Self {
+        Results::within(run.limits.max_payload_bytes.map(build_cap), n)
+    }
+
+    /// The budget of the results of `n` branches or iterations held to
+    /// `cap` bytes (`None`: unbounded).
+    fn within(cap: Option<usize>, n: usize) -> Self {
+        let mut left = Budget::new(cap);
+        if !left.take(1 + n.max(1)) {
+            // not even the brackets fit: every result is refused
+            left = Budget::new(Some(0));
+        }
+        Results {
+            left,
+            cap: cap.unwrap_or(usize::MAX),
+            counted: (Vec::new(), 0),
+            bound: ArrayBound::new(n),
+        }
+    }
+
+    /// Takes result `index` (`value`, bounded by `bound`); false when the
+    /// results so far pass the cap. `held` gives the results taken before
+    /// (by index), for measuring.
+    pub(crate) fn take<'v>(
+        &mut self,
+        (index, value, bound): (usize, &Value, Measure),
+        held: impl Fn(usize) -> Option<&'v Value>,
+    ) -> bool {
+        if self.left.is_bounded() {
+            let (indices, sum) = &mut self.counted;
+            let counted = sum.saturating_add(bound.bytes);
+            if counted <= self.left.left() {
+                *sum = counted;
+                indices.push(index);
+            } else {
+                // the bounds pass what is left: the results counted by
+                // them are measured (they fit: each is within its bound),
+                // then this one
+                for i in indices.drain(..) {
+                    if !held(i).is_some_and(|v| self.left.take_value(v)) {
+                        return false;
+                    }
+                }
+                *sum = 0;
+                if !self.left.take_value(value) {
+                    return false;
+                }
+            }
+        }
+        self.bound.add(bound);
+        true
+    }
+
+    /// Bounds the array of the results taken.
+    pub(crate) fn bound(&self) -> Measure {
+        let mut bound = self.bound.0;
+        if self.left.is_bounded() {
+            // the measured results and the bounds of the others
+            let known = add(self.cap - self.left.left(), self.counted.1);
+            bound.bytes = bound.bytes.min(known);
+        }
+        bound
     }
 }
 
@@ -211,5 +298,78 @@ impl ArrayBound {
     pub(crate) fn add(&mut self, item: Measure) {
         self.0.bytes = add(self.0.bytes, item.bytes);
         self.0.depth = self.0.depth.max(add(item.depth, 1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Results;
+    use crate::json::Measure;
+    use serde_json::{json, Value};
+    use std::cell::Cell;
+
+    fn bytes(bytes: usize) -> Measure {
+        Measure { bytes, depth: 1 }
+    }
+
+    #[test]
+    fn results_within_the_cap_by_their_bounds_are_not_measured() {
+        let mut results = Results::within(Some(100), 3);
+        let measured = Cell::new(0);
+        let held = |_| {
+            measured.set(measured.get() + 1);
+            None::<&Value>
+        };
+        for i in 0..3 {
+            assert!(results.take((i, &json!("x"), bytes(30)), held));
+        }
+        assert_eq!(measured.get(), 0);
+        // brackets and commas, and the three bounds
+        assert_eq!(results.bound().bytes, 4 + 90);
+    }
+
+    #[test]
+    fn results_with_loose_bounds_are_refused_only_past_the_cap() {
+        // 96 bytes left after the brackets and commas of 3 results of 42
+        let value = json!("x".repeat(40));
+        let loose = bytes(1000);
+        let mut results = Results::within(Some(100), 3);
+        let held: Vec<Value> = vec![value.clone(); 3];
+        assert!(results.take((0, &value, loose), |i| held.get(i)));
+        assert!(results.take((1, &value, loose), |i| held.get(i)));
+        assert!(!results.take((2, &value, loose), |i| held.get(i)));
+        // two of them fit exactly
+        let mut results = Results::within(Some(88), 2);
+        assert!(results.take((0, &value, loose), |i| held.get(i)));
+        assert!(results.take((1, &value, loose), |i| held.get(i)));
+        assert_eq!(results.bound().bytes, 3 + 84);
+    }
+
+    #[test]
+    fn results_counted_by_their_bounds_are_measured_once_the_bounds_pass_the_cap() {
+        let value = json!("x".repeat(40));
+        let held: Vec<Value> = vec![value.clone(); 3];
+        let measured = Cell::new(0);
+        let counting = |i: usize| {
+            measured.set(measured.get() + 1);
+            held.get(i)
+        };
+        let mut results = Results::within(Some(200), 3);
+        // 42 bytes each, bounded by 60: the third passes the 196 left
+        assert!(results.take((0, &value, bytes(60)), counting));
+        assert!(results.take((1, &value, bytes(60)), counting));
+        assert_eq!(measured.get(), 0);
+        assert!(results.take((2, &value, bytes(100)), counting));
+        assert_eq!(measured.get(), 2);
+        assert_eq!(results.bound().bytes, 4 + 3 * 42);
+    }
+
+    #[test]
+    fn without_a_cap_no_result_is_refused_or_measured() {
+        let mut results = Results::within(None, 2);
+        let unknown = Measure::UNKNOWN;
+        assert!(results.take((0, &json!(1), unknown), |_| None));
+        assert!(results.take((1, &json!(2), unknown), |_| None));
+        assert_eq!(results.bound(), Measure::UNKNOWN);
     }
 }

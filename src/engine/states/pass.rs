@@ -93,7 +93,14 @@ fn moving(
     // null behind; ResultPath then replaces (and drops) the node holding
     // those nulls: the bound stays exact
     let bounds = cx.bounds();
-    let bound = if bounds.counts_bytes() {
+    let bound = if bounds.counts_bytes() && m.measure_result {
+        // the result is the whole output (see `MoveTemplate::measure_result`)
+        let exact = bounds.measure(&result);
+        Measure {
+            bytes: exact.bytes,
+            depth: exact.depth.min(add(1, bound.depth)),
+        }
+    } else if bounds.counts_bytes() {
         let holes = 4 * m.takes();
         let replaced = io::node_at(&input, &m.result).map_or(0, crate::json::json_len);
         Measure {

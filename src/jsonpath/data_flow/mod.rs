@@ -85,9 +85,9 @@ pub(crate) fn effective_input_seen(
     seen(After::InputPath, &selected);
     match parameters {
         Some(t) => {
-            let v = t.eval(&scope.env(&selected))?;
+            let (v, bytes) = t.eval_counted(&scope.env(&selected))?;
             seen(After::Parameters, &v);
-            Ok(bounds.measured(v))
+            Ok(bounds.counted((v, bytes)))
         }
         None => {
             let bound = match input_path {

@@ -45,6 +45,19 @@ pub fn json_to_string(args: Args<'_>) -> Result<Value, String> {
         .map_err(|e| format!("the value cannot be written as JSON: {e}"))
 }
 
+/// `States.JsonToString` with its text held to `cap` bytes: `None` when
+/// the text would pass them (measured first, stopping at the cap: the
+/// text is the value's compact JSON), else the result.
+pub(crate) fn json_to_string_within(args: &Args<'_>, cap: usize) -> Result<Option<Value>, String> {
+    let value = arg(args, 0)?;
+    if crate::json::len_within(value, cap).is_none() {
+        return Ok(None);
+    }
+    serde_json::to_string(value)
+        .map(|text| Some(Value::String(text)))
+        .map_err(|e| format!("the value cannot be written as JSON: {e}"))
+}
+
 /// `States.JsonMerge(left, right, false)`: a shallow merge of two objects;
 /// on a key present in both, the right value wins (in the left key's
 /// position). The third argument must be `false`: deep merging is not

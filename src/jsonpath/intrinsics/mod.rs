@@ -288,6 +288,14 @@ impl Call {
         let (name, _, function) = FUNCTIONS[self.function];
         let result = match &self.format_pieces {
             Some(pieces) => string::format_pieces(pieces, &args),
+            // its text is held to the cap while it is written
+            None if bounded && self.function == JSON_TO_STRING => {
+                match json::json_to_string_within(&args, cap) {
+                    Ok(Some(value)) => Ok(value),
+                    Ok(None) => return Err(crate::error::result_too_big()),
+                    Err(cause) => Err(cause),
+                }
+            }
             None => function(args),
         };
         let value = result.map_err(|cause| StatesError::intrinsic(format!("{name}: {cause}")))?;
@@ -324,10 +332,8 @@ impl Call {
                 }
                 _ => true,
             },
-            JSON_TO_STRING => match args.first() {
-                Some(v) => crate::json::quoted_text_len_within(v, cap).is_some(),
-                None => true,
-            },
+            // written within the cap (see `json::json_to_string_within`)
+            JSON_TO_STRING => true,
             STRING_SPLIT => match (string_arg(args, 0), string_arg(args, 1)) {
                 (Ok(text), Ok(delimiters)) => string::split_len(text, delimiters, cap).is_some(),
                 _ => true,
