@@ -217,7 +217,7 @@ fn template(code: &str) -> &'static str {
         "D3110" => "Unable to parse ISO 8601 timestamp: {{value}}",
         "D3120" => "Syntax error in expression passed to function eval: {{value}}",
         "D3121" => "Dynamic error evaluating the expression passed to function eval: {{value}}",
-        "D3137" | "D3141" | "U1001" | "U1002" | "D3199" | "D3198" => "{{{message}}}",
+        "D3137" | "D3141" | "U1001" | "U1002" | "U1004" | "D3199" | "D3198" => "{{{message}}}",
         "D3138" => "The $single() function expected exactly 1 matching result.  Instead it matched more.",
         "D3139" => "The $single() function expected exactly 1 matching result.  Instead it matched 0.",
         "D3140" => "Malformed URL passed to ${{{token}}}(): {{value}}",

@@ -33,6 +33,7 @@
 //! Not offered, as on AWS: `$eval` (an error pointing to `$parse`).
 
 mod ast;
+mod detach;
 mod error;
 mod eval;
 pub(crate) mod functions;
@@ -41,10 +42,11 @@ mod parser;
 mod regexp;
 mod signature;
 
+pub(crate) use detach::Detached;
 pub use error::Error;
 
 use eval::func::Frame;
-use eval::value::{to_json, Obj, Val, OUTER, SEQ};
+use eval::value::{Obj, Val, OUTER, SEQ};
 use serde_json::Value;
 
 /// Bounds on one evaluation.
@@ -65,6 +67,12 @@ pub struct Limits {
     /// is not counted); default 200. Deeper values could not be converted or
     /// dropped on a small stack.
     pub max_value_depth: u32,
+    /// Bytes one value built by evaluation may take (`U1004` past them):
+    /// a string its length, and the result (as JSON text) each part of
+    /// the input it copies, measured before it is copied; default
+    /// unbounded (`usize::MAX`). The bound that keeps a million items of
+    /// a large string from being copied into one result.
+    pub max_bytes: usize,
 }
 
 impl Default for Limits {
@@ -75,6 +83,7 @@ impl Default for Limits {
             max_stack_bytes: 160 * 1024,
             max_items: 10_000_000,
             max_value_depth: 200,
+            max_bytes: usize::MAX,
         }
     }
 }
@@ -228,6 +237,24 @@ impl Expression {
     /// Evaluate, telling a function result apart (AWS refuses one as a field's
     /// value: "returned an unsupported result type").
     pub fn evaluate_outcome(&self, input: Option<&Value>, env: &Env<'_>) -> Result<Outcome, Error> {
+        Ok(match self.evaluate_detached(input, env, (&[], None))? {
+            Outcome::Value(d) => Outcome::Value(d.fill(&mut [])),
+            Outcome::Undefined => Outcome::Undefined,
+            Outcome::Function => Outcome::Function,
+        })
+    }
+
+    /// Evaluate, leaving the parts of the result that are `sources` (values
+    /// the caller owns and gives up afterwards) or their direct members as
+    /// holes to move them in by [`detach::Detached::fill`].
+    /// With `bounds` (one per source), the result keeps an upper bound of
+    /// its size and depth ([`detach::Detached::bound`]).
+    pub(crate) fn evaluate_detached(
+        &self,
+        input: Option<&Value>,
+        env: &Env<'_>,
+        (sources, bounds): (&[&Value], Option<&[crate::json::Measure]>),
+    ) -> Result<Outcome<detach::Detached>, Error> {
         let ev = eval::Ev::new(
             &self.labels,
             env.limits,
@@ -241,7 +268,7 @@ impl Expression {
                 Binding::Object(members) => {
                     let mut o = Obj::with_capacity(members.len());
                     for (k, v) in members {
-                        o.insert((*k).to_string(), Val::Ref(v));
+                        o.insert(*k, Val::Ref(v));
                     }
                     Val::obj(o)
                 }
@@ -259,11 +286,31 @@ impl Expression {
         match result {
             None => Ok(Outcome::Undefined),
             Some(Val::Func(_)) => Ok(Outcome::Function),
-            Some(v) => match to_json(&v, 0) {
-                Some(j) => Ok(Outcome::Value(j)),
-                None => Err(error::Raw::new("D1001").val(Value::Null).finish()),
-            },
+            Some(v) => {
+                let mut conv = detach::Conv::new(sources, env.limits.max_bytes);
+                if let Some(b) = bounds {
+                    conv.keep_bound(b);
+                }
+                conv.convert(&v)
+                    .map(Outcome::Value)
+                    .map_err(error::Raw::finish)
+            }
         }
+    }
+
+    /// A value the caller found without evaluating (see
+    /// [`Expression::simple_path`]), as [`Expression::evaluate_detached`]
+    /// would give it.
+    pub(crate) fn detach_found(
+        found: &Value,
+        limits: &Limits,
+        (sources, bounds): (&[&Value], Option<&[crate::json::Measure]>),
+    ) -> Result<detach::Detached, Error> {
+        let mut conv = detach::Conv::new(sources, limits.max_bytes);
+        if let Some(b) = bounds {
+            conv.keep_bound(b);
+        }
+        conv.convert_ref(found).map_err(error::Raw::finish)
     }
 }
 
@@ -307,9 +354,9 @@ fn simple_path(root: &ast::Node) -> Option<(String, Vec<String>)> {
 
 /// What an evaluation produced.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Outcome {
+pub enum Outcome<V = Value> {
     /// A JSON value.
-    Value(Value),
+    Value(V),
     /// Nothing (JSONata's undefined).
     Undefined,
     /// A function (a lambda, a built-in, a partial application, a regex).

@@ -5,6 +5,7 @@
 
 pub(crate) mod call;
 pub(crate) mod func;
+pub(crate) mod obj;
 pub(crate) mod ops;
 pub(crate) mod path;
 pub(crate) mod transform;

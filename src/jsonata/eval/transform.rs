@@ -4,7 +4,7 @@
 //! collected, and the copy is rebuilt with them applied.
 
 use super::func::Frame;
-use super::value::{Obj, Val};
+use super::value::{Key, Obj, Val};
 use super::{Ev, R};
 use crate::jsonata::ast::{Kind, Node};
 use crate::jsonata::error::Raw;
@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 struct Change<'a> {
-    update: Vec<(String, Val<'a>)>,
+    update: Vec<(Key<'a>, Val<'a>)>,
     delete: Vec<String>,
 }
 

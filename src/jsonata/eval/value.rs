@@ -4,7 +4,7 @@
 //! produces.
 
 use super::func::Func;
-use indexmap::IndexMap;
+pub(crate) use super::obj::{Key, Obj};
 use serde_json::{Map, Number, Value};
 use std::cell::Cell;
 use std::rc::Rc;
@@ -29,8 +29,6 @@ impl<'a> Arr<'a> {
         self.flags.set(self.flags.get() | f);
     }
 }
-
-pub(crate) type Obj<'a> = IndexMap<String, Val<'a>>;
 
 /// A built object and how deeply the built values inside it nest.
 pub(crate) struct ObjBox<'a> {
@@ -192,16 +190,19 @@ impl<'a> Val<'a> {
         }
     }
     /// The members of an object, in order.
-    pub fn entries(&self) -> Vec<(String, Val<'a>)> {
+    pub fn entries(&self) -> Vec<(Key<'a>, Val<'a>)> {
         match self {
             Val::Obj(o) => o.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-            Val::Ref(Value::Object(m)) => m.iter().map(|(k, v)| (k.clone(), Val::Ref(v))).collect(),
+            Val::Ref(Value::Object(m)) => m
+                .iter()
+                .map(|(k, v)| (Key::Borrowed(k.as_str()), Val::Ref(v)))
+                .collect(),
             _ => Vec::new(),
         }
     }
     pub fn keys(&self) -> Vec<String> {
         match self {
-            Val::Obj(o) => o.keys().cloned().collect(),
+            Val::Obj(o) => o.keys().map(|k| k.to_string()).collect(),
             Val::Ref(Value::Object(m)) => m.keys().cloned().collect(),
             _ => Vec::new(),
         }
@@ -255,7 +256,7 @@ pub(crate) fn to_json(v: &Val<'_>, depth: usize) -> Option<Value> {
         Val::Obj(o) => {
             let mut m = Map::with_capacity(o.len());
             for (k, v) in o.iter() {
-                m.insert(k.clone(), to_json(v, depth + 1)?);
+                m.insert(k.to_string(), to_json(v, depth + 1)?);
             }
             Value::Object(m)
         }

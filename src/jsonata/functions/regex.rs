@@ -93,16 +93,16 @@ pub(crate) fn first_match_object<'a>(ev: &Ev<'_>, re: &RegexLit, s: &str) -> R<O
 
 fn found_object<'a>(s: &str, f: &Found<'a>, for_match: bool, at: &mut Utf16At) -> Val<'a> {
     let mut o = Obj::new();
-    o.insert("match".into(), Val::str(f.text.as_str()));
+    o.insert("match", Val::str(f.text.as_str()));
     let start = at.get(s, f.start);
     if for_match {
-        o.insert("index".into(), Val::Num(start as f64));
+        o.insert("index", Val::Num(start as f64));
     } else {
-        o.insert("start".into(), Val::Num(start as f64));
-        o.insert("end".into(), Val::Num((start + utf16_len(&f.text)) as f64));
+        o.insert("start", Val::Num(start as f64));
+        o.insert("end", Val::Num((start + utf16_len(&f.text)) as f64));
     }
     o.insert(
-        "groups".into(),
+        "groups",
         Val::array(f.groups.iter().map(|g| Val::str(g.as_str())).collect()),
     );
     Val::obj(o)
