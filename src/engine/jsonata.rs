@@ -54,10 +54,7 @@ impl StateCx<'_, '_> {
         let now = self.entered_time;
         let now_ms = crate::timestamp::unix_nanos(now) / 1_000_000;
         // a different seed for every state entered in every execution
-        let mut seed = 0xcbf2_9ce4_8422_2325_u64;
-        for b in self.run.ident().exec_arn.bytes() {
-            seed = (seed ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
+        let seed = self.run.ident().seed;
         Jx {
             scope: self.scope(),
             now_ms: i64::try_from(now_ms).unwrap_or(0),
@@ -203,15 +200,12 @@ fn eval_at(
         }
     }
     let mut env = Env::new();
-    let mut members = vec![("input", states.input)];
-    if let Some(r) = states.result {
-        members.push(("result", r));
-    }
-    if let Some(r) = states.error_output {
-        members.push(("errorOutput", r));
-    }
-    members.push(("context", jx.scope.context));
-    env.bind_object("states", members);
+    env.bind_states([
+        Some(("input", states.input)),
+        states.result.map(|r| ("result", r)),
+        states.error_output.map(|r| ("errorOutput", r)),
+        Some(("context", jx.scope.context)),
+    ]);
     for name in expr.variables() {
         if name == "states" {
             continue;

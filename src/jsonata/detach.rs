@@ -17,7 +17,7 @@ use std::collections::HashMap;
 struct Hole {
     /// Where the hole is in the result: the position of each step down
     /// (an array's index, the how-manieth member of an object).
-    at: Vec<usize>,
+    at: At,
     /// Which source.
     source: usize,
     /// The position of the member among the source's top-level members
@@ -157,22 +157,29 @@ impl<'s> Conv<'s> {
         let movable = matches!(r, Value::String(_) | Value::Array(_) | Value::Object(_));
         if movable && !self.sources.is_empty() {
             if let Some((source, member)) = self.locate(r) {
+                // parts of one source taken once each are disjoint and
+                // moved; a part taken again, or beside the whole source,
+                // is copied when the holes are filled: it is measured now
+                let again = self.taken.len() > 16
+                    || self.taken.iter().any(|(s, m)| {
+                        *s == source && (m.is_none() || member.is_none() || *m == member)
+                    });
+                if again && self.left != usize::MAX {
+                    match crate::json::len_within(r, self.left) {
+                        Some(bytes) => self.take(bytes)?,
+                        None => return Err(over_budget(self.max)),
+                    }
+                }
                 if let Some(bounds) = self.source_bounds {
-                    // parts of one source taken once each are disjoint:
-                    // together at most the source; a part taken again, or
-                    // beside the whole source, counts the source again
+                    // together the moved parts are at most the source
                     let whole = bounds.get(source).copied().unwrap_or(Measure::UNKNOWN);
-                    let again = self.taken.len() > 16
-                        || self.taken.iter().any(|(s, m)| {
-                            *s == source && (m.is_none() || member.is_none() || *m == member)
-                        });
                     let first = !self.taken.iter().any(|(s, _)| *s == source);
                     let bytes = if again || first { whole.bytes } else { 0 };
                     self.grow(bytes, whole.depth);
-                    self.taken.push((source, member));
                 }
+                self.taken.push((source, member));
                 self.holes.push(Hole {
-                    at: self.path.clone(),
+                    at: At::new(&self.path),
                     source,
                     member,
                 });
@@ -363,8 +370,8 @@ impl Detached {
         self.bound = None;
         self.holes.extend(part.holes.into_iter().map(|mut h| {
             let mut full = at.clone();
-            full.append(&mut h.at);
-            h.at = full;
+            full.extend_from_slice(h.at.as_slice());
+            h.at = At::new(&full);
             h
         }));
     }
@@ -380,67 +387,206 @@ impl Detached {
         if holes.is_empty() {
             return value;
         }
-        // a part taken by several holes moves into the last of them (the
-        // others copy it), a member of a source taken whole is copied
-        let mut order: Vec<usize> = (0..holes.len()).collect();
-        order.sort_by(|a, b| {
-            let (x, y) = (&holes[*a], &holes[*b]);
-            (x.source, &x.member, a).cmp(&(y.source, &y.member, b))
-        });
-        let mut whole = vec![false; sources.len()];
+        let same = |x: &Hole, y: &Hole| x.source == y.source && x.member == y.member;
+        if holes.len() <= FEW_HOLES {
+            // a part taken by several holes moves into the last of them
+            // (the others copy it, first), a member of a source taken
+            // whole is copied
+            let mut moving = [false; FEW_HOLES];
+            for (i, h) in holes.iter().enumerate() {
+                let taken_later = holes[i + 1..].iter().any(|o| same(o, h));
+                let inside_whole = h.member.is_some()
+                    && holes
+                        .iter()
+                        .any(|o| o.source == h.source && o.member.is_none());
+                moving[i] = !taken_later && !inside_whole;
+            }
+            for moves in [false, true] {
+                for (i, h) in holes.iter().enumerate() {
+                    if moving[i] != moves {
+                        continue;
+                    }
+                    let Some(root) = sources.get_mut(h.source) else {
+                        continue;
+                    };
+                    let node = match h.member {
+                        None => Some(&mut **root),
+                        Some(m) => child(root, m),
+                    };
+                    let Some(node) = node else {
+                        continue;
+                    };
+                    let part = if moves {
+                        std::mem::take(node)
+                    } else {
+                        node.clone()
+                    };
+                    let mut slot = Some(&mut value);
+                    for step in h.at.as_slice() {
+                        slot = slot.and_then(|n| child(n, *step));
+                    }
+                    if let Some(slot) = slot {
+                        *slot = part;
+                    }
+                }
+            }
+            return value;
+        }
+        // the same for many holes, each container walked once: a part
+        // taken by several holes moves into the last of them, a member of
+        // a source taken whole is copied
+        let mut whole: Vec<usize> = Vec::new();
         for h in &holes {
-            if h.member.is_none() {
-                if let Some(w) = whole.get_mut(h.source) {
-                    *w = true;
+            if h.member.is_none() && !whole.contains(&h.source) {
+                whole.push(h.source);
+            }
+        }
+        let moving: Vec<bool> = holes
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let taken_later = if holes.len() <= 16 {
+                    holes[i + 1..].iter().any(|o| same(o, h))
+                } else {
+                    false
+                };
+                let inside_whole = h.member.is_some() && whole.contains(&h.source);
+                !taken_later && !inside_whole
+            })
+            .collect();
+        let mut moving = moving;
+        if holes.len() > 16 {
+            // the same with the holes sorted by the part they take
+            let mut order: Vec<usize> = (0..holes.len()).collect();
+            order.sort_by(|a, b| {
+                let (x, y) = (&holes[*a], &holes[*b]);
+                (x.source, &x.member, a).cmp(&(y.source, &y.member, b))
+            });
+            for (n, i) in order.iter().enumerate() {
+                let later = order
+                    .get(n + 1)
+                    .is_some_and(|j| same(&holes[*j], &holes[*i]));
+                if later {
+                    moving[*i] = false;
                 }
             }
         }
-        let mut moving = vec![false; holes.len()];
-        for (n, i) in order.iter().enumerate() {
-            let h = &holes[*i];
-            let last = order.get(n + 1).is_none_or(|j| {
-                let next = &holes[*j];
-                (next.source, &next.member) != (h.source, &h.member)
-            });
-            let inside_whole = h.member.is_some() && whole.get(h.source) == Some(&true);
-            moving[*i] = last && !inside_whole;
-        }
-        // the copies first, from sources still whole
-        let order = (0..holes.len())
-            .filter(|i| !moving[*i])
-            .chain((0..holes.len()).filter(|i| moving[*i]));
-        for i in order {
-            let h = &holes[i];
-            let Some(root) = sources.get_mut(h.source) else {
-                continue;
-            };
-            let node: Option<&mut Value> = match &h.member {
-                None => Some(&mut **root),
-                Some(i) => child(root, *i),
-            };
-            let Some(node) = node else {
-                continue;
-            };
-            let part = if moving[i] {
-                std::mem::take(node)
-            } else {
-                node.clone()
-            };
-            if let Some(slot) = slot_at(&mut value, &h.at) {
-                *slot = part;
+        // the parts, the copies first (from sources still whole), each
+        // source's members found in one pass over them
+        let mut parts: Vec<Option<Value>> = (0..holes.len()).map(|_| None).collect();
+        for moves in [false, true] {
+            for (s, source) in sources.iter_mut().enumerate() {
+                let mut wanted: Vec<(Option<usize>, usize)> = holes
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, h)| h.source == s && moving[*i] == moves)
+                    .map(|(i, h)| (h.member, i))
+                    .collect();
+                if wanted.is_empty() {
+                    continue;
+                }
+                wanted.sort_unstable();
+                let grab = |node: &mut Value| {
+                    if moves {
+                        std::mem::take(node)
+                    } else {
+                        node.clone()
+                    }
+                };
+                let mut members = Vec::with_capacity(wanted.len());
+                for (member, i) in wanted {
+                    match member {
+                        None => parts[i] = Some(grab(source)),
+                        Some(m) => members.push((m, i)),
+                    }
+                }
+                match &mut **source {
+                    Value::Array(items) => {
+                        for (m, i) in members {
+                            if let Some(node) = items.get_mut(m) {
+                                parts[i] = Some(grab(node));
+                            }
+                        }
+                    }
+                    Value::Object(map) => {
+                        let mut next = members.iter().peekable();
+                        for (at, node) in map.values_mut().enumerate() {
+                            while let Some((_, i)) = next.next_if(|(m, _)| *m == at) {
+                                parts[*i] = Some(grab(node));
+                            }
+                            if next.peek().is_none() {
+                                break;
+                            }
+                        }
+                    }
+                    _ => {}
+                }
             }
         }
+        let mut placed: Vec<Placed<'_>> = holes
+            .iter()
+            .zip(parts)
+            .filter_map(|(h, p)| p.map(|p| (h.at.as_slice(), p)))
+            .collect();
+        placed.sort_by(|x, y| x.0.cmp(y.0));
+        place(&mut value, 0, &mut placed);
         value
     }
 }
 
-fn slot_at<'v>(value: &'v mut Value, at: &[usize]) -> Option<&'v mut Value> {
-    let mut node = value;
-    for i in at {
-        node = child(node, *i)?;
+/// A part and where it goes in the result.
+type Placed<'p> = (&'p [usize], Value);
+
+/// Puts each part at its path below `node` (the paths sorted, `depth`
+/// steps of each already taken): one pass over each container on the way.
+fn place(node: &mut Value, depth: usize, parts: &mut [Placed<'_>]) {
+    if let [(at, part)] = parts {
+        if at.len() == depth {
+            *node = std::mem::take(part);
+            return;
+        }
     }
-    Some(node)
+    // the parts below each child, children in order
+    let mut groups: Vec<(usize, &mut [Placed<'_>])> = Vec::new();
+    let mut rest = parts;
+    while let Some(first) = rest.first() {
+        let Some(&child) = first.0.get(depth) else {
+            return;
+        };
+        let n = rest
+            .iter()
+            .take_while(|p| p.0.get(depth) == Some(&child))
+            .count();
+        let (group, tail) = std::mem::take(&mut rest).split_at_mut(n);
+        groups.push((child, group));
+        rest = tail;
+    }
+    match node {
+        Value::Array(items) => {
+            for (child, group) in groups {
+                if let Some(item) = items.get_mut(child) {
+                    place(item, depth + 1, group);
+                }
+            }
+        }
+        Value::Object(map) => {
+            let mut next = groups.into_iter().peekable();
+            for (at, item) in map.values_mut().enumerate() {
+                if let Some((_, group)) = next.next_if(|(c, _)| *c == at) {
+                    place(item, depth + 1, group);
+                }
+                if next.peek().is_none() {
+                    break;
+                }
+            }
+        }
+        _ => {}
+    }
 }
+
+/// Up to this many holes are filled one by one; more, in one pass over
+/// each container they are in.
+const FEW_HOLES: usize = 8;
 
 /// The `i`th item of an array or member of an object.
 fn child(node: &mut Value, i: usize) -> Option<&mut Value> {
@@ -448,5 +594,33 @@ fn child(node: &mut Value, i: usize) -> Option<&mut Value> {
         Value::Array(items) => items.get_mut(i),
         Value::Object(m) => m.values_mut().nth(i),
         _ => None,
+    }
+}
+
+/// A path in the result: inline while short (most holes are a few steps
+/// down), on the heap past that.
+#[derive(Debug)]
+enum At {
+    Inline(u8, [usize; 4]),
+    Heap(Vec<usize>),
+}
+
+impl At {
+    fn new(path: &[usize]) -> At {
+        match path.len() {
+            n if n <= 4 => {
+                let mut steps = [0; 4];
+                steps[..n].copy_from_slice(path);
+                At::Inline(n as u8, steps)
+            }
+            _ => At::Heap(path.to_vec()),
+        }
+    }
+
+    fn as_slice(&self) -> &[usize] {
+        match self {
+            At::Inline(n, steps) => &steps[..usize::from(*n)],
+            At::Heap(v) => v,
+        }
     }
 }

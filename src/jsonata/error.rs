@@ -10,8 +10,9 @@ use std::fmt;
 /// uses jsonata-js 2.0.6's wording for that code, so an AWS-shaped cause such as
 /// `T1006: Attempted to invoke a non-function` can be built from
 /// [`Error::code`] and [`Error::message`]. Runaway expressions end with `U1001`
-/// (the evaluation-step budget or the recursion depth ran out) or `U1002` (a
-/// value grew past the size cap); those are stepfn's bounds, not jsonata-js's.
+/// (the evaluation-step budget or the recursion depth ran out), `U1002` (a
+/// value grew past the size cap) or `U1004` (past the byte cap); those are
+/// stepfn's bounds, not jsonata-js's.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Error(Box<ErrorInner>);
 

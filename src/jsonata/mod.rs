@@ -26,9 +26,10 @@
 //!
 //! Bounds ([`Limits`]): an evaluation-step budget (regular-expression matching
 //! spends it too), a nesting-depth limit and a stack budget (so no expression
-//! overflows even a 256 KiB thread stack), and a cap on the items or
-//! characters of a value built during evaluation; running past one ends the
-//! evaluation with an error (`U1001`, `U1002`).
+//! overflows even a 256 KiB thread stack), a cap on the items or
+//! characters of a value built during evaluation, and one on its bytes;
+//! running past one ends the evaluation with an error (`U1001`, `U1002`,
+//! `U1004`).
 //!
 //! Not offered, as on AWS: `$eval` (an error pointing to `$parse`).
 
@@ -60,18 +61,19 @@ pub struct Limits {
     /// Stack the evaluation may use, in bytes, measured from where it started;
     /// default 160 KiB, which leaves room on a 256 KiB thread.
     pub max_stack_bytes: usize,
-    /// Items of one array, or characters of one string, built by evaluation;
-    /// default 10,000,000.
+    /// Items of one array built by evaluation (and bytes of one string when
+    /// [`Limits::max_bytes`] is unbounded); default 10,000,000.
     pub max_items: usize,
     /// How deeply values built by evaluation may nest (the input's own depth
     /// is not counted); default 200. Deeper values could not be converted or
     /// dropped on a small stack.
     pub max_value_depth: u32,
     /// Bytes one value built by evaluation may take (`U1004` past them):
-    /// a string its length, and the result (as JSON text) each part of
-    /// the input it copies, measured before it is copied; default
-    /// unbounded (`usize::MAX`). The bound that keeps a million items of
-    /// a large string from being copied into one result.
+    /// a string its length (checked before the string is built where it
+    /// could be much longer than what it is made of), the result as JSON
+    /// text with every part of the input it copies measured before it is
+    /// copied; default unbounded (`usize::MAX`). The bound that keeps a
+    /// million items of a large string from being copied into one result.
     pub max_bytes: usize,
 }
 
@@ -91,6 +93,8 @@ impl Default for Limits {
 enum Binding<'a> {
     Borrowed(&'a Value),
     Object(Vec<(&'a str, &'a Value)>),
+    /// `$states` as a state binds it (no vector to build per evaluation).
+    States([Option<(&'static str, &'a Value)>; 4]),
 }
 
 /// What an expression sees besides its input: variables, the current time, a
@@ -117,6 +121,15 @@ impl<'a> Env<'a> {
     /// `input`, `result`, `errorOutput`, `context`.
     pub fn bind_object(&mut self, name: &'a str, members: Vec<(&'a str, &'a Value)>) -> &mut Self {
         self.vars.push((name, Binding::Object(members)));
+        self
+    }
+    /// Bind `$states` to an object of the members given (`input`, `result`,
+    /// `errorOutput`, `context`, each when `Some`), in that order.
+    pub(crate) fn bind_states(
+        &mut self,
+        members: [Option<(&'static str, &'a Value)>; 4],
+    ) -> &mut Self {
+        self.vars.push(("states", Binding::States(members)));
         self
     }
     /// The current time in milliseconds since the Unix epoch, for `$now()` and
@@ -272,8 +285,16 @@ impl Expression {
                     }
                     Val::obj(o)
                 }
+                Binding::States(members) => {
+                    let mut o = Obj::with_capacity(members.iter().flatten().count());
+                    for (k, v) in members.iter().flatten() {
+                        o.insert(*k, Val::Ref(v));
+                    }
+                    Val::obj(o)
+                }
             };
-            ev.bind(&root, name, Some(v));
+            // borrowed JSON holds no function: no frame to clear afterwards
+            root.bind(name, Some(v));
         }
         ev.bind(&root, "$", input.map(Val::Ref));
         let input = match input {

@@ -721,6 +721,30 @@ impl<'a> Ev<'a> {
         input: Option<&Val<'a>>,
         env: &Rc<Frame<'a>>,
     ) -> R<Val<'a>> {
+        let literal = |k: &'a Node| match &k.kind {
+            Kind::Str(s) if k.predicate.is_empty() && k.group.is_none() => Some(s.as_str()),
+            _ => None,
+        };
+        if pairs.len() <= 12 && pairs.iter().all(|(k, _)| literal(k).is_some()) {
+            // every key a literal: the keys (their steps counted, their
+            // duplicates refused) need nothing built before the values
+            for (i, (k, _)) in pairs.iter().enumerate() {
+                self.enter(k.pos)?;
+                self.leave();
+                let key = literal(k);
+                if pairs[..i].iter().any(|(p, _)| literal(p) == key) {
+                    let key = key.unwrap_or_default().to_owned();
+                    return Err(Raw::new("D1009").pos(pos).val(key.into()));
+                }
+            }
+            let mut out = Obj::with_capacity(pairs.len());
+            for (k, vexpr) in pairs {
+                if let (Some(key), Some(v)) = (literal(k), self.eval(vexpr, input, env)?) {
+                    out.insert(key, v);
+                }
+            }
+            return Ok(Val::obj(out));
+        }
         let mut keys: Vec<(Key<'a>, usize)> = Vec::with_capacity(pairs.len());
         let mut seen = (pairs.len() > 16).then(std::collections::HashSet::new);
         for (pi, (k, _)) in pairs.iter().enumerate() {

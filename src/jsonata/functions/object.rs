@@ -193,9 +193,9 @@ fn assert<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
     Ok(None)
 }
 
-fn clone<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
+fn clone<'a>(ev: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
     match arg(&args, 0) {
-        Some(v) => Ok(Some(deep_copy(v, 0)?)),
+        Some(v) => Ok(Some(deep_copy(v, 0, &mut ev.limits.max_items.clone())?)),
         None => Ok(None),
     }
 }

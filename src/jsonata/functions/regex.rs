@@ -242,7 +242,7 @@ fn match_<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a
             if limit.is_some_and(|l| out.len() as f64 >= l) {
                 break;
             }
-            ev.check_size(out.len())?;
+            ev.check_text(out.len())?;
         }
     }
     Ok(Some(Val::seq(out)))
@@ -345,7 +345,7 @@ fn replace<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'
     if let Some(p) = pattern.as_str() {
         let rep = replacement
             .as_ref()
-            .map(|r| crate::jsonata::functions::string::to_string(r))
+            .map(|r| crate::jsonata::functions::string::to_string(r, ev.limits.max_bytes))
             .transpose()?
             .unwrap_or_default();
         let mut rest = subject.as_str();
@@ -357,7 +357,7 @@ fn replace<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'
             out.push_str(&rep);
             rest = &rest[i + p.len()..];
             count += 1.0;
-            ev.check_size(out.len())?;
+            ev.check_text(out.len())?;
         }
         out.push_str(rest);
         return Ok(Some(Val::str(out)));
@@ -390,7 +390,7 @@ fn replace<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'
         out.push_str(&with);
         position = f.start + f.text.len();
         count += 1.0;
-        ev.check_size(out.len())?;
+        ev.check_text(out.len())?;
     }
     out.push_str(subject.get(position..).unwrap_or(""));
     Ok(Some(Val::str(out)))
@@ -436,7 +436,7 @@ fn split<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>
             parts.push(subject.get(start..).unwrap_or("").to_string());
         }
     }
-    ev.check_size(parts.len())?;
+    ev.check_text(parts.len())?;
     Ok(Some(Val::array(
         parts.into_iter().map(|p| Val::Str(Rc::from(p))).collect(),
     )))
