@@ -50,7 +50,7 @@ pub(crate) struct Conv<'s> {
     indexes: Vec<Option<HashMap<usize, usize>>>,
     holes: Vec<Hole>,
     /// The position of the node being converted.
-    path: Vec<usize>,
+    path: PathStack,
     /// The bounds of the sources, when the result's is kept.
     source_bounds: Option<&'s [Measure]>,
     /// The result's bound so far.
@@ -69,7 +69,7 @@ impl<'s> Conv<'s> {
             sources,
             indexes: Vec::new(),
             holes: Vec::new(),
-            path: Vec::new(),
+            path: PathStack::default(),
             source_bounds: None,
             bound: Measure { bytes: 0, depth: 0 },
             taken: Vec::new(),
@@ -179,7 +179,7 @@ impl<'s> Conv<'s> {
                 }
                 self.taken.push((source, member));
                 self.holes.push(Hole {
-                    at: At::new(&self.path),
+                    at: At::new(self.path.as_slice()),
                     source,
                     member,
                 });
@@ -621,6 +621,51 @@ impl At {
         match self {
             At::Inline(n, steps) => &steps[..usize::from(*n)],
             At::Heap(v) => v,
+        }
+    }
+}
+
+/// The path of the node being converted: inline for the first levels.
+#[derive(Default)]
+struct PathStack {
+    inline: [usize; 8],
+    len: usize,
+    /// The whole path once it is deeper than `inline` holds.
+    spill: Vec<usize>,
+}
+
+impl PathStack {
+    fn push(&mut self, step: usize) {
+        if self.len < self.inline.len() {
+            self.inline[self.len] = step;
+        } else {
+            if self.spill.is_empty() {
+                self.spill.extend_from_slice(&self.inline);
+            }
+            self.spill.push(step);
+        }
+        self.len += 1;
+    }
+
+    fn pop(&mut self) {
+        self.len = self.len.saturating_sub(1);
+        if !self.spill.is_empty() {
+            self.spill.pop();
+            if self.len <= self.inline.len() {
+                self.spill.clear();
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn as_slice(&self) -> &[usize] {
+        if self.spill.is_empty() {
+            &self.inline[..self.len]
+        } else {
+            &self.spill
         }
     }
 }

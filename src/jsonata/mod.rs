@@ -93,8 +93,6 @@ impl Default for Limits {
 enum Binding<'a> {
     Borrowed(&'a Value),
     Object(Vec<(&'a str, &'a Value)>),
-    /// `$states` as a state binds it (no vector to build per evaluation).
-    States([Option<(&'static str, &'a Value)>; 4]),
 }
 
 /// What an expression sees besides its input: variables, the current time, a
@@ -102,6 +100,9 @@ enum Binding<'a> {
 #[derive(Default)]
 pub struct Env<'a> {
     vars: Vec<(&'a str, Binding<'a>)>,
+    /// `$states` bound by [`Env::bind_states`] (kept apart: no vector to
+    /// grow for the one binding every state's evaluation makes).
+    states: Option<[Option<(&'static str, &'a Value)>; 4]>,
     now_ms: Option<i64>,
     seed: u64,
     limits: Limits,
@@ -129,7 +130,7 @@ impl<'a> Env<'a> {
         &mut self,
         members: [Option<(&'static str, &'a Value)>; 4],
     ) -> &mut Self {
-        self.vars.push(("states", Binding::States(members)));
+        self.states = Some(members);
         self
     }
     /// The current time in milliseconds since the Unix epoch, for `$now()` and
@@ -275,6 +276,14 @@ impl Expression {
             env.seed,
         );
         let root = Frame::root();
+        if let Some(members) = &env.states {
+            let mut o = Obj::with_capacity(members.iter().flatten().count());
+            for (k, v) in members.iter().flatten() {
+                o.insert(*k, Val::Ref(v));
+            }
+            // borrowed JSON holds no function: no frame to clear afterwards
+            root.bind("states", Some(Val::obj(o)));
+        }
         for (name, b) in &env.vars {
             let v = match b {
                 Binding::Borrowed(v) => Val::Ref(v),
@@ -285,18 +294,14 @@ impl Expression {
                     }
                     Val::obj(o)
                 }
-                Binding::States(members) => {
-                    let mut o = Obj::with_capacity(members.iter().flatten().count());
-                    for (k, v) in members.iter().flatten() {
-                        o.insert(*k, Val::Ref(v));
-                    }
-                    Val::obj(o)
-                }
             };
             // borrowed JSON holds no function: no frame to clear afterwards
             root.bind(name, Some(v));
         }
-        ev.bind(&root, "$", input.map(Val::Ref));
+        if input.is_some() {
+            // `$$` unbound is undefined as well
+            ev.bind(&root, "$", input.map(Val::Ref));
+        }
         let input = match input {
             Some(v @ Value::Array(_)) => Some(Val::flagged(vec![Val::Ref(v)], SEQ | OUTER)),
             other => other.map(Val::Ref),

@@ -525,6 +525,11 @@ fn an_output_taking_parts_of_the_input_several_times_gets_each_whole() {
             json!({"l": [{"x": 1}, "y"], "first": {"x": 1}}),
         ),
         ("{% $states.input.a %}", json!({"b": [1, 2]})),
+        // a hole ten levels down
+        (
+            "{% {'a':{'b':{'c':{'d':{'e':{'f':{'g':{'h':{'i':{'j': [$states.input.a]}}}}}}}}}} %}",
+            json!({"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":{"i":{"j": [{"b": [1, 2]}]}}}}}}}}}}),
+        ),
         // more than eight holes: filled in one pass
         (
             "{% [1..10].($states.input.a) %}",
