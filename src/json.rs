@@ -609,7 +609,7 @@ fn open<'a, const BYTES: bool>(value: &'a Value, bytes: &mut usize) -> Option<Op
     }
 }
 
-fn scalar_len(value: &Value) -> usize {
+pub(crate) fn scalar_len(value: &Value) -> usize {
     match value {
         Value::Null | Value::Bool(true) => 4,
         Value::Bool(false) => 5,

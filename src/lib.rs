@@ -361,10 +361,15 @@
 //!   type (`... returned an unexpected result type. Expected 'integer', but
 //!   was 'string' for value: "x"`; `'boolean'` for a Choice `Condition`,
 //!   `'string'` for Fail `Error`/`Cause` and `Credentials.RoleArn`).
-//! * An evaluation in a state may build values of at most a million items
-//!   or characters (`U1002` past that; the evaluator's own default is ten
-//!   million): a state's payload is at most 256 KiB, and a larger
-//!   intermediate value would only cost memory.
+//! * An evaluation in a state may build arrays of at most a million items
+//!   (`U1002` past that; the evaluator's own default is ten million), and
+//!   strings, and a result copied out of its input, of at most four times
+//!   the payload limit (at least 1 MiB; the larger variable limit for an
+//!   `Assign`): past that the state fails with `States.DataLimitExceeded`
+//!   and the payload-size cause, as a JSONPath payload template does. AWS
+//!   would fail such a state when its output is measured, or run out of
+//!   memory first; the cap stops it before it takes much memory (with the
+//!   payload limit off, strings are held to a million characters).
 //! * A failing `ItemSelector` of a JSONata Map records `EvaluationFailed`
 //!   (location `ItemSelector/<key>`) then `MapStateFailed`, as AWS records a
 //!   failing `Items`; AWS's recordings hold no failing ItemSelector (in

@@ -307,3 +307,76 @@ fn a_parallel_of_waiting_tasks_holds_few_copies_of_its_input_at_once() {
     let (outcome, peak) = run_measured_with(&sm, &waiting_echo(), input, Limits::default());
     stopped_within_bounds(&outcome, peak, input_bytes, &size_cause("S"));
 }
+
+/// A JSONata Pass whose Output is `expression`, run over a 250 KiB string
+/// `s`: stopped with the size error while it builds, within [`allowed`].
+fn jsonata_output_stops_within_bounds(expression: &str) {
+    let _alone = one_at_a_time();
+    let sm = machine(
+        json!({"QueryLanguage": "JSONata", "StartAt": "S", "States": {
+            "S": {"Type": "Pass", "Output": expression, "End": true}
+        }}),
+    );
+    let input = json!({ "s": "x".repeat(250 * 1024) });
+    let input_bytes = common::len(&input);
+    let (outcome, peak) = run_measured(&sm, input, Limits::default());
+    stopped_within_bounds(&outcome, peak, input_bytes, &size_cause("S"));
+}
+
+#[test]
+fn a_jsonata_join_of_copies_of_a_large_input_stops_before_it_is_built() {
+    // 200 copies of a 250 KiB string joined: 50 MiB
+    jsonata_output_stops_within_bounds("{% $join([1..200].($states.input.s)) %}");
+}
+
+#[test]
+fn a_jsonata_result_repeating_a_large_input_stops_while_it_is_copied() {
+    // an array of 200 references to the input: 50 MiB once copied out
+    jsonata_output_stops_within_bounds("{% [1..200].($states.input) %}");
+}
+
+#[test]
+fn a_jsonata_string_doubled_eight_times_stops_while_it_is_built() {
+    // 250 KiB doubled eight times: 64 MiB
+    jsonata_output_stops_within_bounds(
+        "{% ($a := $states.input.s; $b := $a & $a; $c := $b & $b; $d := $c & $c; $e := $d & $d; $f := $e & $e; $g := $f & $f; $h := $g & $g; $h & $h) %}",
+    );
+}
+
+#[test]
+fn a_jsonata_string_of_a_value_repeating_a_large_input_stops_while_it_is_written() {
+    // the JSON text of 200 references to the input: 50 MiB
+    jsonata_output_stops_within_bounds("{% $string([1..200].($states.input)) %}");
+}
+
+#[test]
+fn a_jsonata_output_keeping_its_input_moves_it_instead_of_copying_it() {
+    let _alone = one_at_a_time();
+    // three states each keeping a 1 MiB input and adding a member: a
+    // copy per state would add the input's size to the peak
+    let keep = |next: Option<&str>| {
+        let mut s = json!({"Type": "Pass", "Output": "{% $merge([$states.input, {'n': $states.input.n + 1}]) %}"});
+        match next {
+            Some(n) => s["Next"] = json!(n),
+            None => s["End"] = json!(true),
+        }
+        s
+    };
+    let sm = machine(
+        json!({"QueryLanguage": "JSONata", "StartAt": "A", "States": {
+            "A": keep(Some("B")), "B": keep(Some("C")), "C": keep(None)
+        }}),
+    );
+    let input = json!({ "s": "x".repeat(1 << 20), "n": 0 });
+    let input_bytes = common::len(&input);
+    let (outcome, peak) = run_measured(&sm, input, Limits::unlimited());
+    assert_eq!(outcome.status, Status::Succeeded);
+    assert_eq!(
+        outcome.output.as_ref().map(|o| o["n"].clone()),
+        Some(json!(3))
+    );
+    assert!(
+        peak < input_bytes / 2,
+        "peak heap {peak} bytes, input {input_bytes}"
+    );
+}

@@ -31,6 +31,9 @@ pub(crate) struct Ident {
     pub region: String,
     pub machine_type: StateMachineType,
     pub sync_execution: bool,
+    /// A hash of `exec_arn` (FNV-1a): what JSONata's `$random()` and
+    /// `$uuid()` are seeded from, with the state entered.
+    pub seed: u64,
 }
 
 /// Everything one execution shares between its states.
@@ -430,7 +433,12 @@ pub(crate) fn resolve_identity(identity: &ExecutionIdentity, start_time: SystemT
         .role_arn
         .clone()
         .unwrap_or_else(|| "arn:aws:iam::123456789012:role/stepfn".to_owned());
+    let mut seed = 0xcbf2_9ce4_8422_2325_u64;
+    for b in exec_arn.bytes() {
+        seed = (seed ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
     Ident {
+        seed,
         sm_name,
         sm_arn,
         exec_name,

@@ -14,8 +14,8 @@ use crate::definition::{
 };
 use crate::error::{ErrorName, StatesError};
 use crate::json::type_name;
-use crate::json::{Bounds, Payload};
-use crate::jsonata::{Env, Outcome};
+use crate::json::{Bounds, Measure, Payload};
+use crate::jsonata::{Detached, Env, Outcome};
 use crate::jsonpath::path::Scope;
 use serde_json::Value;
 use std::time::{Duration, SystemTime};
@@ -54,10 +54,7 @@ impl StateCx<'_, '_> {
         let now = self.entered_time;
         let now_ms = crate::timestamp::unix_nanos(now) / 1_000_000;
         // a different seed for every state entered in every execution
-        let mut seed = 0xcbf2_9ce4_8422_2325_u64;
-        for b in self.run.ident().exec_arn.bytes() {
-            seed = (seed ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
+        let seed = self.run.ident().seed;
         Jx {
             scope: self.scope(),
             now_ms: i64::try_from(now_ms).unwrap_or(0),
@@ -66,17 +63,32 @@ impl StateCx<'_, '_> {
     }
 }
 
-/// The bounds of one evaluation in a state: the evaluator's, with values
-/// built during evaluation capped at a million items or characters (a
-/// state's payload is at most 256 KiB: a larger intermediate value only
-/// costs memory).
-const LIMITS: crate::jsonata::Limits = crate::jsonata::Limits {
-    max_steps: 5_000_000,
-    max_depth: 10_000,
-    max_stack_bytes: 160 * 1024,
-    max_items: 1_000_000,
-    max_value_depth: 200,
-};
+/// The bounds of one evaluation in a state: the evaluator's, with at most
+/// a million items in a value built during evaluation, and the bytes one
+/// value may take (a string, or the result as it is copied out) held to
+/// the build cap of the payload limit as the JSONPath side holds a payload
+/// template: four times the limit, at least 1 MiB, unbounded when the
+/// limit is off (an `Assign`: of the larger of the variable limits).
+fn limits(jx: &Jx<'_>, field: &str) -> crate::jsonata::Limits {
+    let build = jx.scope.variables.build_limits();
+    let bytes = if field.ends_with("Assign") {
+        build
+            .variable_bytes
+            .into_iter()
+            .chain(build.assign_bytes)
+            .max()
+    } else {
+        build.payload_bytes
+    };
+    crate::jsonata::Limits {
+        max_steps: 5_000_000,
+        max_depth: 10_000,
+        max_stack_bytes: 160 * 1024,
+        max_items: 1_000_000,
+        max_value_depth: 200,
+        max_bytes: bytes.map_or(usize::MAX, crate::json::build_cap),
+    }
+}
 
 /// `$states` of one field: the members AWS binds there.
 #[derive(Clone, Copy)]
@@ -140,51 +152,60 @@ pub(crate) fn eval(
     jx: &Jx<'_>,
     salt: u64,
 ) -> Result<Value, StatesError> {
-    eval_at(e, (field, ""), states, jx, salt)
+    Ok(eval_at(e, (field, ""), states, jx, salt, (&[], None))?.fill(&mut []))
 }
 
 /// Evaluates one expression at `pointer` inside `field` (the field's
-/// name is made only for an error).
+/// name is made only for an error), the parts of its result that are
+/// `sources` or their direct members left as holes (see
+/// [`Detached::fill`]).
 fn eval_at(
     e: &JsonataExpression,
     (field, pointer): (&str, &str),
     states: States<'_>,
     jx: &Jx<'_>,
     salt: u64,
-) -> Result<Value, StatesError> {
+    sources: (&[&Value], Option<&[Measure]>),
+) -> Result<Detached, StatesError> {
     let failed =
         |e: &JsonataExpression, _: &str, what: &str| failed(e, &format!("{field}{pointer}"), what);
+    let threw = |e: &JsonataExpression, err: crate::jsonata::Error| {
+        if err.code() == "U1004" {
+            // past the build cap: what the JSONPath side reports
+            return crate::error::result_too_big();
+        }
+        failed(
+            e,
+            field,
+            &format!(
+                "threw an error during evaluation. {}: {}",
+                err.code(),
+                err.message()
+            ),
+        )
+    };
     let expr = match e.compiled() {
         Ok(expr) => expr,
-        Err(err) => {
-            return Err(failed(
-                e,
-                field,
-                &format!(
-                    "threw an error during evaluation. {}: {}",
-                    err.code(),
-                    err.message()
-                ),
-            ))
-        }
+        Err(err) => return Err(threw(e, err.clone())),
     };
+    let limits = limits(jx, field);
     if let Some((var, keys)) = expr.simple_path() {
         match read_simple(var, keys, states, jx) {
-            Some(Some(v)) => return Ok(v.clone()),
+            Some(Some(v)) => {
+                return crate::jsonata::Expression::detach_found(v, &limits, sources)
+                    .map_err(|err| threw(e, err))
+            }
             Some(None) => return Err(failed(e, field, "returned nothing (undefined).")),
             None => {}
         }
     }
     let mut env = Env::new();
-    let mut members = vec![("input", states.input)];
-    if let Some(r) = states.result {
-        members.push(("result", r));
-    }
-    if let Some(r) = states.error_output {
-        members.push(("errorOutput", r));
-    }
-    members.push(("context", jx.scope.context));
-    env.bind_object("states", members);
+    env.bind_states([
+        Some(("input", states.input)),
+        states.result.map(|r| ("result", r)),
+        states.error_output.map(|r| ("errorOutput", r)),
+        Some(("context", jx.scope.context)),
+    ]);
     for name in expr.variables() {
         if name == "states" {
             continue;
@@ -193,22 +214,14 @@ fn eval_at(
             env.bind(name, v);
         }
     }
-    env.set_limits(LIMITS)
+    env.set_limits(limits)
         .set_now_millis(jx.now_ms)
         .set_seed(jx.seed ^ salt.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-    match expr.evaluate_outcome(None, &env) {
+    match expr.evaluate_detached(None, &env, sources) {
         Ok(Outcome::Value(v)) => Ok(v),
         Ok(Outcome::Undefined) => Err(failed(e, field, "returned nothing (undefined).")),
         Ok(Outcome::Function) => Err(failed(e, field, "returned an unsupported result type.")),
-        Err(err) => Err(failed(
-            e,
-            field,
-            &format!(
-                "threw an error during evaluation. {}: {}",
-                err.code(),
-                err.message()
-            ),
-        )),
+        Err(err) => Err(threw(e, err)),
     }
 }
 
@@ -259,18 +272,62 @@ pub(crate) fn template(
     states: States<'_>,
     jx: &Jx<'_>,
 ) -> Result<Value, StatesError> {
+    Ok(template_from(t, field, states, jx, (&[], None))?.fill(&mut []))
+}
+
+/// [`template`] for a caller that gives up `source` (`$states.input`, or
+/// `$states.result` beside `input`) once it has the result: what the
+/// result takes of it is moved, not copied. The output is bounded from
+/// the source's bound where the evaluation kept one, else measured.
+fn template_moving(
+    (t, field): (&JsonataTemplate, &str),
+    bounds: Bounds,
+    jx: &Jx<'_>,
+    source: Payload,
+    input: Option<&Value>,
+) -> Result<Payload, StatesError> {
+    let Payload {
+        value: mut source,
+        bound,
+    } = source;
+    let states = match input {
+        None => States::input(&source),
+        Some(input) => States {
+            input,
+            result: Some(&source),
+            error_output: None,
+        },
+    };
+    let kept = [bound];
+    let keep = (bounds != Bounds::OFF).then_some(&kept[..]);
+    let detached = template_from(t, field, states, jx, (&[&source], keep))?;
+    let out_bound = detached.bound();
+    let value = detached.fill(&mut [&mut source]);
+    Ok(match out_bound {
+        Some(b) => Payload::new(value, b),
+        None => bounds.measured(value),
+    })
+}
+
+/// [`template`] with the parts of the result that are `sources` (or their
+/// direct members) left as holes.
+fn template_from(
+    t: &JsonataTemplate,
+    field: &str,
+    states: States<'_>,
+    jx: &Jx<'_>,
+    sources: (&[&Value], Option<&[Measure]>),
+) -> Result<Detached, StatesError> {
     let located = t.located();
     if let [(pointer, e)] = located {
         if pointer.is_empty() {
-            return eval(e, field, states, jx, 0);
+            return eval_at(e, (field, ""), states, jx, 0, sources);
         }
     }
-    let mut out = t.to_value();
+    let mut out = Detached::from_value(t.to_value());
     for (i, (pointer, e)) in located.iter().enumerate() {
-        let v = eval_at(e, (field, pointer), states, jx, i as u64 + 1)?;
-        if let Some(slot) = out.pointer_mut(pointer) {
-            *slot = v;
-        }
+        let v = eval_at(e, (field, pointer), states, jx, i as u64 + 1, sources)?;
+        out.put(pointer, v);
     }
     Ok(out)
 }
@@ -400,10 +457,9 @@ pub(crate) fn pass(
     jx: &Jx<'_>,
     input: Payload,
 ) -> Result<(Payload, Assigned), StatesError> {
-    let states = States::input(&input.value);
-    let assigned = assign(s.assign.as_ref(), "Assign", states, jx)?;
+    let assigned = assign(s.assign.as_ref(), "Assign", States::input(&input.value), jx)?;
     let out = match io_output(&s.io) {
-        Some(t) => bounds.measured(template(t, "Output", states, jx)?),
+        Some(t) => template_moving((t, "Output"), bounds, jx, input, None)?,
         None => match &s.result {
             Some(r) => bounds.measured(r.clone()),
             None => input,
@@ -421,7 +477,7 @@ pub(crate) fn succeed_output(
     input: Payload,
 ) -> Result<Payload, StatesError> {
     match t {
-        Some(t) => Ok(bounds.measured(template(t, "Output", States::input(&input.value), jx)?)),
+        Some(t) => template_moving((t, "Output"), bounds, jx, input, None),
         None => Ok(input),
     }
 }
@@ -572,7 +628,7 @@ pub(crate) fn result_output(
     };
     let assigned = assign(a, "Assign", states, jx)?;
     let out = match output {
-        Some(t) => bounds.measured(template(t, "Output", states, jx)?),
+        Some(t) => template_moving((t, "Output"), bounds, jx, result, Some(input))?,
         None => result,
     };
     Ok((out, assigned))

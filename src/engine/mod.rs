@@ -101,8 +101,11 @@ impl fmt::Debug for Plan {
 /// it (ResultPath or OutputPath may still drop it before the state output
 /// is measured); one past the cap could only fail later, and is stopped
 /// before it takes much memory. An `Assign` is built within the variable
-/// limits themselves (a variable is stored as it is built). With the
-/// payload limit off nothing is measured while it is built.
+/// limits themselves (a variable is stored as it is built). A JSONata
+/// expression is held to the same cap: the strings it builds and the
+/// parts of its result it copies out of its input (an `Assign`'s to the
+/// larger variable limit). With the payload limit off nothing is measured
+/// while it is built.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {

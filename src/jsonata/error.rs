@@ -10,8 +10,9 @@ use std::fmt;
 /// uses jsonata-js 2.0.6's wording for that code, so an AWS-shaped cause such as
 /// `T1006: Attempted to invoke a non-function` can be built from
 /// [`Error::code`] and [`Error::message`]. Runaway expressions end with `U1001`
-/// (the evaluation-step budget or the recursion depth ran out) or `U1002` (a
-/// value grew past the size cap); those are stepfn's bounds, not jsonata-js's.
+/// (the evaluation-step budget or the recursion depth ran out), `U1002` (a
+/// value grew past the size cap) or `U1004` (past the byte cap); those are
+/// stepfn's bounds, not jsonata-js's.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Error(Box<ErrorInner>);
 
@@ -217,7 +218,7 @@ fn template(code: &str) -> &'static str {
         "D3110" => "Unable to parse ISO 8601 timestamp: {{value}}",
         "D3120" => "Syntax error in expression passed to function eval: {{value}}",
         "D3121" => "Dynamic error evaluating the expression passed to function eval: {{value}}",
-        "D3137" | "D3141" | "U1001" | "U1002" | "D3199" | "D3198" => "{{{message}}}",
+        "D3137" | "D3141" | "U1001" | "U1002" | "U1004" | "D3199" | "D3198" => "{{{message}}}",
         "D3138" => "The $single() function expected exactly 1 matching result.  Instead it matched more.",
         "D3139" => "The $single() function expected exactly 1 matching result.  Instead it matched 0.",
         "D3140" => "Malformed URL passed to ${{{token}}}(): {{value}}",

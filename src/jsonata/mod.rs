@@ -26,14 +26,16 @@
 //!
 //! Bounds ([`Limits`]): an evaluation-step budget (regular-expression matching
 //! spends it too), a nesting-depth limit and a stack budget (so no expression
-//! overflows even a 256 KiB thread stack), and a cap on the items or
-//! characters of a value built during evaluation; running past one ends the
-//! evaluation with an error (`U1001`, `U1002`).
+//! overflows even a 256 KiB thread stack), a cap on the items or
+//! characters of a value built during evaluation, and one on its bytes;
+//! running past one ends the evaluation with an error (`U1001`, `U1002`,
+//! `U1004`).
 //!
 //! Not offered, as on AWS: `$eval`, an unbound name (calling it is `T1006`,
 //! `Attempted to invoke a non-function`); `$parse` reads JSON text.
 
 mod ast;
+mod detach;
 mod error;
 mod eval;
 pub(crate) mod functions;
@@ -42,10 +44,11 @@ mod parser;
 mod regexp;
 mod signature;
 
+pub(crate) use detach::Detached;
 pub use error::Error;
 
 use eval::func::Frame;
-use eval::value::{to_json, Obj, Val, OUTER, SEQ};
+use eval::value::{Obj, Val, OUTER, SEQ};
 use serde_json::Value;
 
 /// Bounds on one evaluation.
@@ -59,13 +62,20 @@ pub struct Limits {
     /// Stack the evaluation may use, in bytes, measured from where it started;
     /// default 160 KiB, which leaves room on a 256 KiB thread.
     pub max_stack_bytes: usize,
-    /// Items of one array, or characters of one string, built by evaluation;
-    /// default 10,000,000.
+    /// Items of one array built by evaluation (and bytes of one string when
+    /// [`Limits::max_bytes`] is unbounded); default 10,000,000.
     pub max_items: usize,
     /// How deeply values built by evaluation may nest (the input's own depth
     /// is not counted); default 200. Deeper values could not be converted or
     /// dropped on a small stack.
     pub max_value_depth: u32,
+    /// Bytes one value built by evaluation may take (`U1004` past them):
+    /// a string its length (checked before the string is built where it
+    /// could be much longer than what it is made of), the result as JSON
+    /// text with every part of the input it copies measured before it is
+    /// copied; default unbounded (`usize::MAX`). The bound that keeps a
+    /// million items of a large string from being copied into one result.
+    pub max_bytes: usize,
 }
 
 impl Default for Limits {
@@ -76,6 +86,7 @@ impl Default for Limits {
             max_stack_bytes: 160 * 1024,
             max_items: 10_000_000,
             max_value_depth: 200,
+            max_bytes: usize::MAX,
         }
     }
 }
@@ -90,6 +101,9 @@ enum Binding<'a> {
 #[derive(Default)]
 pub struct Env<'a> {
     vars: Vec<(&'a str, Binding<'a>)>,
+    /// `$states` bound by [`Env::bind_states`] (kept apart: no vector to
+    /// grow for the one binding every state's evaluation makes).
+    states: Option<[Option<(&'static str, &'a Value)>; 4]>,
     now_ms: Option<i64>,
     seed: u64,
     limits: Limits,
@@ -109,6 +123,15 @@ impl<'a> Env<'a> {
     /// `input`, `result`, `errorOutput`, `context`.
     pub fn bind_object(&mut self, name: &'a str, members: Vec<(&'a str, &'a Value)>) -> &mut Self {
         self.vars.push((name, Binding::Object(members)));
+        self
+    }
+    /// Bind `$states` to an object of the members given (`input`, `result`,
+    /// `errorOutput`, `context`, each when `Some`), in that order.
+    pub(crate) fn bind_states(
+        &mut self,
+        members: [Option<(&'static str, &'a Value)>; 4],
+    ) -> &mut Self {
+        self.states = Some(members);
         self
     }
     /// The current time in milliseconds since the Unix epoch, for `$now()` and
@@ -309,6 +332,24 @@ impl Expression {
     /// Evaluate, telling a function result apart (AWS refuses one as a field's
     /// value: "returned an unsupported result type").
     pub fn evaluate_outcome(&self, input: Option<&Value>, env: &Env<'_>) -> Result<Outcome, Error> {
+        Ok(match self.evaluate_detached(input, env, (&[], None))? {
+            Outcome::Value(d) => Outcome::Value(d.fill(&mut [])),
+            Outcome::Undefined => Outcome::Undefined,
+            Outcome::Function => Outcome::Function,
+        })
+    }
+
+    /// Evaluate, leaving the parts of the result that are `sources` (values
+    /// the caller owns and gives up afterwards) or their direct members as
+    /// holes to move them in by [`detach::Detached::fill`].
+    /// With `bounds` (one per source), the result keeps an upper bound of
+    /// its size and depth ([`detach::Detached::bound`]).
+    pub(crate) fn evaluate_detached(
+        &self,
+        input: Option<&Value>,
+        env: &Env<'_>,
+        (sources, bounds): (&[&Value], Option<&[crate::json::Measure]>),
+    ) -> Result<Outcome<detach::Detached>, Error> {
         let ev = eval::Ev::new(
             &self.labels,
             env.limits,
@@ -316,20 +357,32 @@ impl Expression {
             env.seed,
         );
         let root = Frame::root();
+        if let Some(members) = &env.states {
+            let mut o = Obj::with_capacity(members.iter().flatten().count());
+            for (k, v) in members.iter().flatten() {
+                o.insert(*k, Val::Ref(v));
+            }
+            // borrowed JSON holds no function: no frame to clear afterwards
+            root.bind("states", Some(Val::obj(o)));
+        }
         for (name, b) in &env.vars {
             let v = match b {
                 Binding::Borrowed(v) => Val::Ref(v),
                 Binding::Object(members) => {
                     let mut o = Obj::with_capacity(members.len());
                     for (k, v) in members {
-                        o.insert((*k).to_string(), Val::Ref(v));
+                        o.insert(*k, Val::Ref(v));
                     }
                     Val::obj(o)
                 }
             };
-            ev.bind(&root, name, Some(v));
+            // borrowed JSON holds no function: no frame to clear afterwards
+            root.bind(name, Some(v));
         }
-        ev.bind(&root, "$", input.map(Val::Ref));
+        if input.is_some() {
+            // `$$` unbound is undefined as well
+            ev.bind(&root, "$", input.map(Val::Ref));
+        }
         let input = match input {
             Some(v @ Value::Array(_)) => Some(Val::flagged(vec![Val::Ref(v)], SEQ | OUTER)),
             other => other.map(Val::Ref),
@@ -340,11 +393,31 @@ impl Expression {
         match result {
             None => Ok(Outcome::Undefined),
             Some(Val::Func(_)) => Ok(Outcome::Function),
-            Some(v) => match to_json(&v, 0) {
-                Some(j) => Ok(Outcome::Value(j)),
-                None => Err(error::Raw::new("D1001").val(Value::Null).finish()),
-            },
+            Some(v) => {
+                let mut conv = detach::Conv::new(sources, env.limits.max_bytes);
+                if let Some(b) = bounds {
+                    conv.keep_bound(b);
+                }
+                conv.convert(&v)
+                    .map(Outcome::Value)
+                    .map_err(error::Raw::finish)
+            }
         }
+    }
+
+    /// A value the caller found without evaluating (see
+    /// [`Expression::simple_path`]), as [`Expression::evaluate_detached`]
+    /// would give it.
+    pub(crate) fn detach_found(
+        found: &Value,
+        limits: &Limits,
+        (sources, bounds): (&[&Value], Option<&[crate::json::Measure]>),
+    ) -> Result<detach::Detached, Error> {
+        let mut conv = detach::Conv::new(sources, limits.max_bytes);
+        if let Some(b) = bounds {
+            conv.keep_bound(b);
+        }
+        conv.convert_ref(found).map_err(error::Raw::finish)
     }
 }
 
@@ -388,9 +461,9 @@ fn simple_path(root: &ast::Node) -> Option<(String, Vec<String>)> {
 
 /// What an evaluation produced.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Outcome {
+pub enum Outcome<V = Value> {
     /// A JSON value.
-    Value(Value),
+    Value(V),
     /// Nothing (JSONata's undefined).
     Undefined,
     /// A function (a lambda, a built-in, a partial application, a regex).

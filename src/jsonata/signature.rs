@@ -125,7 +125,11 @@ impl Signature {
                 let s = symbol(a.as_ref());
                 p.quant != Quant::Plus
                     && p.class.contains(&s)
-                    && (p.kind != b'a' || (s == b'a' && p.subtype.is_none()))
+                    && (p.kind != b'a'
+                        || (s == b'a'
+                            && p.subtype.as_ref().is_none_or(|sub| {
+                                a.as_ref().is_some_and(|a| all_items_are(a, sub))
+                            })))
             });
         if one_to_one {
             return Ok(args);
@@ -306,4 +310,23 @@ fn closing(chars: &[char], start: usize, open: char, close: char) -> usize {
         }
     }
     pos
+}
+
+/// True when every item of the array `a` has the type `sub` names (an
+/// empty array included), as the general match checks a subtype, without
+/// copying the items.
+fn all_items_are(a: &Val<'_>, sub: &str) -> bool {
+    let Some(&want) = sub.as_bytes().first() else {
+        return false;
+    };
+    if sub.len() != 1 {
+        return false;
+    }
+    match a {
+        Val::Arr(arr) => arr.items.iter().all(|v| v.type_symbol() == want),
+        Val::Ref(serde_json::Value::Array(items)) => {
+            items.iter().all(|v| Val::Ref(v).type_symbol() == want)
+        }
+        _ => false,
+    }
 }

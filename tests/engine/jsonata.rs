@@ -710,3 +710,87 @@ fn a_value_built_past_a_million_items_ends_the_evaluation() {
     let pass = json!({"S": {"Type": "Pass", "Output": "{% $count([1..1000000]) %}", "End": true}});
     assert_eq!(output(pass, json!({})), json!(1000000));
 }
+
+// ------------------------------------------------ outputs moving the input
+
+/// An Output that takes parts of the input (moved into it, not copied)
+/// gives the same value however often and however nested it takes them:
+/// a part taken twice, a part beside the whole input, members of a large
+/// object and of an array.
+#[test]
+fn an_output_taking_parts_of_the_input_several_times_gets_each_whole() {
+    let pass = |expr: &str| json!({"S": {"Type": "Pass", "Output": expr, "End": true}});
+    let input = json!({"a": {"b": [1, 2]}, "s": "text", "n": 5, "list": [{"x": 1}, "y"]});
+    let cases = [
+        (
+            "{% $merge([$states.input, {'n': 6}]) %}",
+            json!({"a": {"b": [1, 2]}, "s": "text", "n": 6, "list": [{"x": 1}, "y"]}),
+        ),
+        (
+            "{% [$states.input.a, $states.input.a, $states.input.s] %}",
+            json!([{"b": [1, 2]}, {"b": [1, 2]}, "text"]),
+        ),
+        (
+            "{% {'all': $states.input, 'a': $states.input.a, 'again': $states.input} %}",
+            json!({"all": input.clone(), "a": {"b": [1, 2]}, "again": input.clone()}),
+        ),
+        // an array inside an array constructor is spread, as JSONata does
+        (
+            "{% [$states.input.list[0], $states.input.list[1], $states.input.list] %}",
+            json!([{"x": 1}, "y", {"x": 1}, "y"]),
+        ),
+        (
+            "{% {'l': $states.input.list, 'first': $states.input.list[0]} %}",
+            json!({"l": [{"x": 1}, "y"], "first": {"x": 1}}),
+        ),
+        ("{% $states.input.a %}", json!({"b": [1, 2]})),
+        // a hole ten levels down
+        (
+            "{% {'a':{'b':{'c':{'d':{'e':{'f':{'g':{'h':{'i':{'j': [$states.input.a]}}}}}}}}}} %}",
+            json!({"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":{"i":{"j": [{"b": [1, 2]}]}}}}}}}}}}),
+        ),
+        // more than eight holes: filled in one pass
+        (
+            "{% [1..10].($states.input.a) %}",
+            json!(vec![json!({"b": [1, 2]}); 10]),
+        ),
+        ("{% [[1..9].($states.input.s), [$states.input]] %}", {
+            let mut all = vec![json!("text"); 9];
+            all.push(json!([input.clone()]));
+            Value::Array(all)
+        }),
+        ("{% $states.input %}", input.clone()),
+    ];
+    for (expr, want) in cases {
+        assert_eq!(output(pass(expr), input.clone()), want, "{expr}");
+    }
+    let wide: serde_json::Map<String, Value> =
+        (0..100).map(|i| (format!("k{i}"), json!([i]))).collect();
+    let wide = Value::Object(wide);
+    let mut want = wide.clone();
+    want["k99"] = json!(0);
+    assert_eq!(
+        output(
+            pass("{% $merge([$states.input, {'k99': 0}]) %}"),
+            wide.clone()
+        ),
+        want
+    );
+    let templated = json!({"S": {"Type": "Pass", "Output": {"x": "{% $states.input.a %}", "y": ["{% $states.input.a %}", "{% $states.input.s %}"]}, "End": true}});
+    assert_eq!(
+        output(templated, input.clone()),
+        json!({"x": {"b": [1, 2]}, "y": [{"b": [1, 2]}, "text"]})
+    );
+}
+
+/// A Task's Output moves what it keeps of the result, and still reads the
+/// state input beside it.
+#[test]
+fn a_task_output_taking_parts_of_the_result_twice_gets_each_whole() {
+    let task = json!({"S": {"Type": "Task", "Resource": LAMBDA, "Arguments": {"v": [1, 2]},
+        "Output": "{% [$states.result.got, $states.result.got.v, $states.input.k, $states.result] %}", "End": true}});
+    assert_eq!(
+        output(task, json!({"k": "in"})),
+        json!([{"v": [1, 2]}, 1, 2, "in", {"got": {"v": [1, 2]}}])
+    );
+}

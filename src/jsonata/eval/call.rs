@@ -126,7 +126,16 @@ impl<'a> Ev<'a> {
                     None => args,
                 };
                 let focus = Focus { env: env.clone() };
-                (n.imp)(self, &focus, args)
+                let result = (n.imp)(self, &focus, args)?;
+                // what any built-in builds is held to the bounds (those
+                // that could build far more than they are given check
+                // before they build)
+                match &result {
+                    Some(Val::Str(s)) => self.check_text(s.len())?,
+                    Some(Val::Arr(a)) => self.check_size(a.items.len())?,
+                    _ => {}
+                }
+                Ok(result)
             }
             Func::Partial(target, bound) => {
                 let mut supplied = args.into_iter();

@@ -5,6 +5,7 @@
 
 pub(crate) mod call;
 pub(crate) mod func;
+pub(crate) mod obj;
 pub(crate) mod ops;
 pub(crate) mod path;
 pub(crate) mod transform;
@@ -166,6 +167,26 @@ impl<'a> Ev<'a> {
             )));
         }
         Ok(())
+    }
+
+    /// Check the bytes of a value about to be built against
+    /// [`Limits::max_bytes`] (`U1004` past them).
+    pub fn check_bytes(&self, n: usize) -> R<()> {
+        if n > self.limits.max_bytes {
+            return Err(super::detach::over_budget(self.limits.max_bytes));
+        }
+        Ok(())
+    }
+
+    /// Check the length of text about to be built: its bytes against
+    /// [`Limits::max_bytes`] when that is bounded, else against
+    /// [`Limits::max_items`] (as characters were counted before).
+    pub fn check_text(&self, n: usize) -> R<()> {
+        if self.limits.max_bytes == usize::MAX {
+            self.check_size(n)
+        } else {
+            self.check_bytes(n)
+        }
     }
 
     pub fn label(&self, slot: usize) -> &'a str {

@@ -99,14 +99,23 @@ impl<'a> Ev<'a> {
             }
             "<" | "<=" | ">" | ">=" => compare(op, lhs, rhs).map_err(at),
             "&" => {
+                let max = self.limits.max_bytes;
                 let mut s = match &lhs {
-                    Some(v) => to_string(v).map_err(at)?,
+                    Some(v) => to_string(v, max).map_err(at)?,
                     None => String::new(),
                 };
                 if let Some(v) = &rhs {
-                    s.push_str(&to_string(v).map_err(at)?);
+                    let r = to_string(v, max.saturating_sub(s.len())).map_err(|e| {
+                        if e.code == "U1004" {
+                            crate::jsonata::detach::over_budget(max)
+                        } else {
+                            at(e)
+                        }
+                    })?;
+                    self.check_text(s.len().saturating_add(r.len()))?;
+                    s.push_str(&r);
                 }
-                self.check_size(s.len())?;
+                self.check_text(s.len())?;
                 Ok(Some(Val::str(s)))
             }
             ".." => self.range(lhs, rhs).map_err(at),

@@ -2,7 +2,7 @@
 //! order-by and group-by, wildcards and descendants.
 
 use super::func::Frame;
-use super::value::{boolean, Tuple, Val, CONS, KEEP, OUTER, SEQ};
+use super::value::{boolean, Key, Obj, Tuple, Val, CONS, KEEP, OUTER, SEQ};
 use super::{Ev, R};
 use crate::jsonata::ast::{Kind, Node, Stage};
 use crate::jsonata::error::Raw;
@@ -631,7 +631,10 @@ impl<'a> Ev<'a> {
         input: Option<Val<'a>>,
         env: &Rc<Frame<'a>>,
     ) -> R<Val<'a>> {
-        let mut groups: IndexMap<String, (GroupData<'a>, usize)> = IndexMap::new();
+        if !matches!(&input, Some(v) if v.is_array()) {
+            return self.construct(pairs, pos, input.as_ref(), env);
+        }
+        let mut groups: IndexMap<Key<'a>, (GroupData<'a>, usize)> = IndexMap::new();
         if let Some(Val::Tuples(ts)) = &input {
             let ts: Vec<Tuple<'a>> = if ts.is_empty() {
                 vec![]
@@ -648,7 +651,7 @@ impl<'a> Ev<'a> {
                     match groups.get_mut(&key) {
                         Some((GroupData::Tuples(list), idx)) => {
                             if *idx != pi {
-                                return Err(Raw::new("D1009").pos(pos).val(key.into()));
+                                return Err(Raw::new("D1009").pos(pos).val(key.to_string().into()));
                             }
                             list.push(t.clone());
                         }
@@ -676,7 +679,7 @@ impl<'a> Ev<'a> {
                     match groups.get_mut(&key) {
                         Some((GroupData::Val(data), idx)) => {
                             if *idx != pi {
-                                return Err(Raw::new("D1009").pos(pos).val(key.into()));
+                                return Err(Raw::new("D1009").pos(pos).val(key.to_string().into()));
                             }
                             *data = append(data.take(), item.clone());
                         }
@@ -688,7 +691,7 @@ impl<'a> Ev<'a> {
                 }
             }
         }
-        let mut out = IndexMap::with_capacity(groups.len());
+        let mut out = Obj::with_capacity(groups.len());
         for (key, (data, idx)) in groups {
             let Some((_, vexpr)) = pairs.get(idx) else {
                 continue;
@@ -707,13 +710,84 @@ impl<'a> Ev<'a> {
         }
         Ok(Val::obj(out))
     }
+
+    /// Object construction over one item (not an array, not a tuple
+    /// stream): every key evaluated in order, then every value, as the
+    /// group-by does it for a single item, without its grouping tables.
+    fn construct(
+        &self,
+        pairs: &'a [(Node, Node)],
+        pos: usize,
+        input: Option<&Val<'a>>,
+        env: &Rc<Frame<'a>>,
+    ) -> R<Val<'a>> {
+        let literal = |k: &'a Node| match &k.kind {
+            Kind::Str(s) if k.predicate.is_empty() && k.group.is_none() => Some(s.as_str()),
+            _ => None,
+        };
+        if pairs.len() <= 12 && pairs.iter().all(|(k, _)| literal(k).is_some()) {
+            // every key a literal: the keys (their steps counted, their
+            // duplicates refused) need nothing built before the values
+            for (i, (k, _)) in pairs.iter().enumerate() {
+                self.enter(k.pos)?;
+                self.leave();
+                let key = literal(k);
+                if pairs[..i].iter().any(|(p, _)| literal(p) == key) {
+                    let key = key.unwrap_or_default().to_owned();
+                    return Err(Raw::new("D1009").pos(pos).val(key.into()));
+                }
+            }
+            let mut out = Obj::with_capacity(pairs.len());
+            for (k, vexpr) in pairs {
+                if let (Some(key), Some(v)) = (literal(k), self.eval(vexpr, input, env)?) {
+                    out.insert(key, v);
+                }
+            }
+            return Ok(Val::obj(out));
+        }
+        let mut keys: Vec<(Key<'a>, usize)> = Vec::with_capacity(pairs.len());
+        let mut seen = (pairs.len() > 16).then(std::collections::HashSet::new);
+        for (pi, (k, _)) in pairs.iter().enumerate() {
+            let key = match &k.kind {
+                Kind::Str(s) if k.predicate.is_empty() && k.group.is_none() => {
+                    // a literal key: its step counted, nothing built
+                    self.enter(k.pos)?;
+                    self.leave();
+                    Key::Borrowed(s.as_str())
+                }
+                _ => match group_key(self.eval(k, input, env)?, pos)? {
+                    Some(key) => key,
+                    None => continue,
+                },
+            };
+            let duplicate = match &mut seen {
+                Some(set) => !set.insert(key.clone()),
+                None => keys.iter().any(|(x, _)| *x == key),
+            };
+            if duplicate {
+                return Err(Raw::new("D1009").pos(pos).val(key.into_owned().into()));
+            }
+            keys.push((key, pi));
+        }
+        let mut out = Obj::with_capacity(keys.len());
+        for (key, pi) in keys {
+            let Some((_, vexpr)) = pairs.get(pi) else {
+                continue;
+            };
+            if let Some(v) = self.eval(vexpr, input, env)? {
+                out.insert(key, v);
+            }
+        }
+        Ok(Val::obj(out))
+    }
 }
 
-fn group_key(key: Option<Val<'_>>, pos: usize) -> R<Option<String>> {
+fn group_key<'a>(key: Option<Val<'a>>, pos: usize) -> R<Option<Key<'a>>> {
     match key {
         None => Ok(None),
+        Some(Val::Ref(serde_json::Value::String(s))) => Ok(Some(Key::Borrowed(s.as_str()))),
         Some(k) => match k.as_str() {
-            Some(s) => Ok(Some(s.to_string())),
+            Some(s) => Ok(Some(Key::Owned(s.to_string()))),
             None => Err(Raw::new("T1003").pos(pos).val(k.to_json_lossy())),
         },
     }

@@ -4,7 +4,7 @@
 //! collected, and the copy is rebuilt with them applied.
 
 use super::func::Frame;
-use super::value::{Obj, Val};
+use super::value::{Key, Obj, Val};
 use super::{Ev, R};
 use crate::jsonata::ast::{Kind, Node};
 use crate::jsonata::error::Raw;
@@ -13,27 +13,37 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 struct Change<'a> {
-    update: Vec<(String, Val<'a>)>,
+    update: Vec<(Key<'a>, Val<'a>)>,
     delete: Vec<String>,
 }
 
-/// A deep copy whose every object and array is freshly allocated.
-pub(crate) fn deep_copy<'a>(v: &Val<'a>, depth: usize) -> R<Val<'a>> {
+/// A deep copy whose every object and array is freshly allocated, of at
+/// most `left` items and members (a value that shares its parts, as
+/// `[$a, $a]` does, would copy them over and over: `U1002` past them).
+pub(crate) fn deep_copy<'a>(v: &Val<'a>, depth: usize, left: &mut usize) -> R<Val<'a>> {
     if depth > 5_000 {
         return Err(Raw::new("U1001").msg("Value nesting is too deep to copy"));
     }
+    let n = v.len().max(v.obj_len());
+    *left = match left.checked_sub(n) {
+        Some(l) => l,
+        None => {
+            return Err(Raw::new("U1002")
+                .msg("Evaluation built a value of too many items or members to copy"))
+        }
+    };
     Ok(match v {
         Val::Ref(Value::Array(_)) | Val::Arr(_) | Val::Tuples(_) => {
             let mut out = Vec::with_capacity(v.len());
             for i in v.items() {
-                out.push(deep_copy(&i, depth + 1)?);
+                out.push(deep_copy(&i, depth + 1, left)?);
             }
             Val::array(out)
         }
         Val::Ref(Value::Object(_)) | Val::Obj(_) => {
             let mut m = Obj::with_capacity(v.obj_len());
             for (k, c) in v.entries() {
-                m.insert(k, deep_copy(&c, depth + 1)?);
+                m.insert(k, deep_copy(&c, depth + 1, left)?);
             }
             Val::obj(m)
         }
@@ -90,7 +100,7 @@ impl<'a> Ev<'a> {
         if !matches!(self.variable("clone", env), Some(Val::Func(_))) {
             return Err(Raw::new("T2013").pos(node.pos));
         }
-        let copy = deep_copy(&obj, 0)?;
+        let copy = deep_copy(&obj, 0, &mut self.limits.max_items.clone())?;
         let matches = self.eval(pattern, Some(&copy), env)?;
         let mut changes: HashMap<usize, Vec<Change<'a>>> = HashMap::new();
         if let Some(m) = matches {

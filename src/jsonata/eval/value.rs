@@ -4,7 +4,7 @@
 //! produces.
 
 use super::func::Func;
-use indexmap::IndexMap;
+pub(crate) use super::obj::{Key, Obj};
 use serde_json::{Map, Number, Value};
 use std::cell::Cell;
 use std::rc::Rc;
@@ -29,8 +29,6 @@ impl<'a> Arr<'a> {
         self.flags.set(self.flags.get() | f);
     }
 }
-
-pub(crate) type Obj<'a> = IndexMap<String, Val<'a>>;
 
 /// A built object and how deeply the built values inside it nest.
 pub(crate) struct ObjBox<'a> {
@@ -192,16 +190,19 @@ impl<'a> Val<'a> {
         }
     }
     /// The members of an object, in order.
-    pub fn entries(&self) -> Vec<(String, Val<'a>)> {
+    pub fn entries(&self) -> Vec<(Key<'a>, Val<'a>)> {
         match self {
             Val::Obj(o) => o.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-            Val::Ref(Value::Object(m)) => m.iter().map(|(k, v)| (k.clone(), Val::Ref(v))).collect(),
+            Val::Ref(Value::Object(m)) => m
+                .iter()
+                .map(|(k, v)| (Key::Borrowed(k.as_str()), Val::Ref(v)))
+                .collect(),
             _ => Vec::new(),
         }
     }
     pub fn keys(&self) -> Vec<String> {
         match self {
-            Val::Obj(o) => o.keys().cloned().collect(),
+            Val::Obj(o) => o.keys().map(|k| k.to_string()).collect(),
             Val::Ref(Value::Object(m)) => m.keys().cloned().collect(),
             _ => Vec::new(),
         }
@@ -255,7 +256,7 @@ pub(crate) fn to_json(v: &Val<'_>, depth: usize) -> Option<Value> {
         Val::Obj(o) => {
             let mut m = Map::with_capacity(o.len());
             for (k, v) in o.iter() {
-                m.insert(k.clone(), to_json(v, depth + 1)?);
+                m.insert(k.to_string(), to_json(v, depth + 1)?);
             }
             Value::Object(m)
         }
@@ -338,11 +339,23 @@ pub(crate) fn precision15(x: f64) -> f64 {
 
 /// JSON text as `JSON.stringify` writes it (numbers to 15 significant digits,
 /// functions as ""); `indent` pretty-prints with two spaces. `Err` carries a
-/// non-finite number (D3001/D1001 for the caller).
-pub(crate) fn stringify(v: &Val<'_>, pretty: bool) -> Result<String, f64> {
+/// non-finite number (D3001/D1001 for the caller), or NaN when the text
+/// passes `max` bytes (written no further).
+pub(crate) fn stringify(v: &Val<'_>, pretty: bool, max: usize) -> Result<String, Unwritable> {
     let mut out = String::new();
-    write_json(v, pretty, 0, &mut out)?;
+    write_json(v, (pretty, max), 0, &mut out)?;
     Ok(out)
+}
+
+/// Why a value could not be written as JSON text.
+#[derive(Debug)]
+pub(crate) enum Unwritable {
+    /// A number that is not finite.
+    NotFinite,
+    /// Nested too deeply.
+    TooDeep,
+    /// Longer than the bytes allowed.
+    TooBig,
 }
 
 fn write_str(s: &str, out: &mut String) {
@@ -358,16 +371,24 @@ fn newline(pretty: bool, level: usize, out: &mut String) {
     }
 }
 
-fn write_json(v: &Val<'_>, pretty: bool, level: usize, out: &mut String) -> Result<(), f64> {
+fn write_json(
+    v: &Val<'_>,
+    (pretty, max): (bool, usize),
+    level: usize,
+    out: &mut String,
+) -> Result<(), Unwritable> {
     if level > 10_000 {
-        return Err(f64::NAN);
+        return Err(Unwritable::TooDeep);
+    }
+    if out.len() > max {
+        return Err(Unwritable::TooBig);
     }
     match v.norm() {
         Val::Null => out.push_str("null"),
         Val::Bool(b) => out.push_str(if b { "true" } else { "false" }),
         Val::Num(n) => {
             if !n.is_finite() {
-                return Err(n);
+                return Err(Unwritable::NotFinite);
             }
             out.push_str(&js_number(precision15(n)));
         }
@@ -381,7 +402,7 @@ fn write_json(v: &Val<'_>, pretty: bool, level: usize, out: &mut String) -> Resu
                     out.push(',');
                 }
                 newline(pretty, level + 1, out);
-                write_json(it, pretty, level + 1, out)?;
+                write_json(it, (pretty, max), level + 1, out)?;
             }
             if !items.is_empty() {
                 newline(pretty, level, out);
@@ -401,13 +422,16 @@ fn write_json(v: &Val<'_>, pretty: bool, level: usize, out: &mut String) -> Resu
                 if pretty {
                     out.push(' ');
                 }
-                write_json(it, pretty, level + 1, out)?;
+                write_json(it, (pretty, max), level + 1, out)?;
             }
             if !entries.is_empty() {
                 newline(pretty, level, out);
             }
             out.push('}');
         }
+    }
+    if out.len() > max {
+        return Err(Unwritable::TooBig);
     }
     Ok(())
 }

@@ -62,7 +62,8 @@ impl From<FnError> for Raw {
 
 struct Registry {
     natives: Vec<Native>,
-    by_name: HashMap<&'static str, usize>,
+    /// By name, sorted (a binary search: no hashing per call).
+    by_name: Vec<(&'static str, usize)>,
 }
 
 fn registry() -> &'static Registry {
@@ -82,7 +83,7 @@ fn registry() -> &'static Registry {
             aws::TABLE,
         ];
         let mut natives = Vec::new();
-        let mut by_name = HashMap::new();
+        let mut by_name: HashMap<&'static str, usize> = HashMap::new();
         for t in tables {
             for (name, sig, arity, imp) in t.iter() {
                 by_name.insert(*name, natives.len());
@@ -97,6 +98,8 @@ fn registry() -> &'static Registry {
                 });
             }
         }
+        let mut by_name: Vec<(&'static str, usize)> = by_name.into_iter().collect();
+        by_name.sort_unstable();
         Registry { natives, by_name }
     })
 }
@@ -104,7 +107,8 @@ fn registry() -> &'static Registry {
 /// The built-in named `name` (without `$`).
 pub(crate) fn lookup(name: &str) -> Option<&'static Native> {
     let r = registry();
-    r.by_name.get(name).and_then(|&i| r.natives.get(i))
+    let at = r.by_name.binary_search_by(|(n, _)| (*n).cmp(name)).ok()?;
+    r.by_name.get(at).and_then(|&(_, i)| r.natives.get(i))
 }
 
 /// Argument `i`, if defined.

@@ -44,7 +44,7 @@ fn keys<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
         key_list(v, &mut out);
     }
     Ok(Some(Val::seq(
-        out.into_iter().map(|k| Val::str(k.as_str())).collect(),
+        out.into_iter().map(|k| Val::str(k.as_ref())).collect(),
     )))
 }
 
@@ -89,10 +89,20 @@ fn merge<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
         return Ok(None);
     };
     let mut o = Obj::new();
-    for i in v.items() {
-        for (k, m) in i.entries() {
-            o.insert(k, m);
+    let mut add = |i: &Val<'a>| match i {
+        Val::Obj(m) => o.extend(m.iter().map(|(k, v)| (k.clone(), v.clone()))),
+        Val::Ref(serde_json::Value::Object(m)) => {
+            o.extend(m.iter().map(|(k, v)| (k.as_str(), Val::Ref(v))));
         }
+        _ => {}
+    };
+    match v {
+        Val::Arr(a) => a.items.iter().for_each(&mut add),
+        Val::Ref(serde_json::Value::Array(items)) => {
+            items.iter().for_each(|i| add(&Val::Ref(i)));
+        }
+        Val::Tuples(_) => v.items().iter().for_each(&mut add),
+        _ => {}
     }
     Ok(Some(Val::obj(o)))
 }
@@ -123,7 +133,7 @@ fn each<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>
     };
     let mut out = Vec::new();
     for (k, v) in o.entries() {
-        if let Some(r) = ev.call_fn(f, hof_args(f, v, Val::str(k.as_str()), o), &focus.env)? {
+        if let Some(r) = ev.call_fn(f, hof_args(f, v, Val::str(k.as_ref()), o), &focus.env)? {
             out.push(r);
         }
     }
@@ -141,7 +151,7 @@ fn sift<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>
     for (k, v) in o.entries() {
         let r = ev.call_fn(
             f,
-            hof_args(f, v.clone(), Val::str(k.as_str()), o),
+            hof_args(f, v.clone(), Val::str(k.as_ref()), o),
             &focus.env,
         )?;
         if boolean(r.as_ref()) == Some(true) {
@@ -183,9 +193,9 @@ fn assert<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
     Ok(None)
 }
 
-fn clone<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
+fn clone<'a>(ev: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
     match arg(&args, 0) {
-        Some(v) => Ok(Some(deep_copy(v, 0)?)),
+        Some(v) => Ok(Some(deep_copy(v, 0, &mut ev.limits.max_items.clone())?)),
         None => Ok(None),
     }
 }

@@ -93,16 +93,16 @@ pub(crate) fn first_match_object<'a>(ev: &Ev<'_>, re: &RegexLit, s: &str) -> R<O
 
 fn found_object<'a>(s: &str, f: &Found<'a>, for_match: bool, at: &mut Utf16At) -> Val<'a> {
     let mut o = Obj::new();
-    o.insert("match".into(), Val::str(f.text.as_str()));
+    o.insert("match", Val::str(f.text.as_str()));
     let start = at.get(s, f.start);
     if for_match {
-        o.insert("index".into(), Val::Num(start as f64));
+        o.insert("index", Val::Num(start as f64));
     } else {
-        o.insert("start".into(), Val::Num(start as f64));
-        o.insert("end".into(), Val::Num((start + utf16_len(&f.text)) as f64));
+        o.insert("start", Val::Num(start as f64));
+        o.insert("end", Val::Num((start + utf16_len(&f.text)) as f64));
     }
     o.insert(
-        "groups".into(),
+        "groups",
         Val::array(f.groups.iter().map(|g| Val::str(g.as_str())).collect()),
     );
     Val::obj(o)
@@ -242,7 +242,7 @@ fn match_<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a
             if limit.is_some_and(|l| out.len() as f64 >= l) {
                 break;
             }
-            ev.check_size(out.len())?;
+            ev.check_text(out.len())?;
         }
     }
     Ok(Some(Val::seq(out)))
@@ -345,7 +345,7 @@ fn replace<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'
     if let Some(p) = pattern.as_str() {
         let rep = replacement
             .as_ref()
-            .map(|r| crate::jsonata::functions::string::to_string(r))
+            .map(|r| crate::jsonata::functions::string::to_string(r, ev.limits.max_bytes))
             .transpose()?
             .unwrap_or_default();
         let mut rest = subject.as_str();
@@ -357,7 +357,7 @@ fn replace<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'
             out.push_str(&rep);
             rest = &rest[i + p.len()..];
             count += 1.0;
-            ev.check_size(out.len())?;
+            ev.check_text(out.len())?;
         }
         out.push_str(rest);
         return Ok(Some(Val::str(out)));
@@ -390,7 +390,7 @@ fn replace<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'
         out.push_str(&with);
         position = f.start + f.text.len();
         count += 1.0;
-        ev.check_size(out.len())?;
+        ev.check_text(out.len())?;
     }
     out.push_str(subject.get(position..).unwrap_or(""));
     Ok(Some(Val::str(out)))
@@ -436,7 +436,7 @@ fn split<'a>(ev: &Ev<'a>, focus: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>
             parts.push(subject.get(start..).unwrap_or("").to_string());
         }
     }
-    ev.check_size(parts.len())?;
+    ev.check_text(parts.len())?;
     Ok(Some(Val::array(
         parts.into_iter().map(|p| Val::Str(Rc::from(p))).collect(),
     )))

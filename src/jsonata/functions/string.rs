@@ -4,7 +4,7 @@
 
 use super::{arg, num_arg, str_arg, Args, Entry, Focus};
 use crate::jsonata::error::Raw;
-use crate::jsonata::eval::value::{js_number, precision15, stringify, Val};
+use crate::jsonata::eval::value::{js_number, precision15, stringify, Unwritable, Val};
 use crate::jsonata::eval::{Ev, R};
 use base64::Engine;
 
@@ -27,13 +27,17 @@ pub(crate) const TABLE: &[Entry] = &[
     ("decodeUrl", "<s-:s>", 1, decode_url),
 ];
 
-/// `fn.string`: strings as they are, functions as "", anything else as JSON.
-pub(crate) fn to_string(v: &Val<'_>) -> R<String> {
-    to_string_pretty(v, false)
+/// `fn.string`: strings as they are, functions as "", anything else as
+/// JSON (`U1004` when that text passes `max` bytes).
+pub(crate) fn to_string(v: &Val<'_>, max: usize) -> R<String> {
+    to_string_pretty(v, false, max)
 }
 
-fn to_string_pretty(v: &Val<'_>, pretty: bool) -> R<String> {
+fn to_string_pretty(v: &Val<'_>, pretty: bool, max: usize) -> R<String> {
     if let Some(s) = v.as_str() {
+        if s.len() > max {
+            return Err(crate::jsonata::detach::over_budget(max));
+        }
         return Ok(s.to_string());
     }
     if v.is_function() {
@@ -53,19 +57,22 @@ fn to_string_pretty(v: &Val<'_>, pretty: bool) -> R<String> {
             }
         }
     }
-    stringify(&v, pretty).map_err(|_| Raw::new("D1001").val(serde_json::Value::Null))
+    stringify(&v, pretty, max).map_err(|e| match e {
+        Unwritable::TooBig => crate::jsonata::detach::over_budget(max),
+        _ => Raw::new("D1001").val(serde_json::Value::Null),
+    })
 }
 
 fn s<'a>(x: impl Into<std::rc::Rc<str>>) -> R<Option<Val<'a>>> {
     Ok(Some(Val::Str(x.into())))
 }
 
-fn string<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
+fn string<'a>(ev: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
     let Some(v) = arg(&args, 0) else {
         return Ok(None);
     };
     let pretty = arg(&args, 1).and_then(Val::as_bool).unwrap_or(false);
-    s(to_string_pretty(v, pretty)?)
+    s(to_string_pretty(v, pretty, ev.limits.max_bytes)?)
 }
 
 /// JavaScript's `Array.prototype.slice` index rules.
@@ -189,7 +196,7 @@ fn pad<'a>(ev: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
         return s(st);
     }
     let n = pad_len as usize;
-    ev.check_size(n.saturating_add(st.len()))?;
+    ev.check_text(n.saturating_add(st.len()))?;
     let padding: String = ch
         .chars()
         .cycle()
@@ -205,17 +212,26 @@ fn pad<'a>(ev: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
     }
 }
 
-fn join<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
+fn join<'a>(ev: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
     let Some(v) = arg(&args, 0) else {
         return Ok(None);
     };
     let sep = str_arg(&args, 1).unwrap_or_default();
-    let parts: Vec<String> = v
-        .items()
-        .iter()
-        .map(|i| i.as_str().unwrap_or_default().to_string())
-        .collect();
-    s(parts.join(&sep))
+    let parts = v.items();
+    // the length is known before anything is copied
+    let mut len = sep.len().saturating_mul(parts.len().saturating_sub(1));
+    for p in &parts {
+        len = len.saturating_add(p.as_str().map_or(0, str::len));
+    }
+    ev.check_bytes(len)?;
+    let mut out = String::with_capacity(len);
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push_str(&sep);
+        }
+        out.push_str(p.as_str().unwrap_or_default());
+    }
+    s(out)
 }
 
 fn base64encode<'a>(_: &Ev<'a>, _: &Focus<'a>, args: Args<'a>) -> R<Option<Val<'a>>> {
