@@ -69,6 +69,11 @@
 //! [`jsonata`] is the JSONata 2.0.6 evaluator (over borrowed `serde_json`
 //! values) that runs the `{% %}` fields of JSONata states.
 //!
+//! [`durable`] is the third, optional seam: [`durable::ExecutionStore`], where
+//! durable executions keep a checkpoint per transition, with an in-memory
+//! store and (feature `sqlite`) a SQLite one. The engine does not commit
+//! into it yet.
+//!
 //! # Testing definitions offline
 //!
 //! [`testing`] reads Step Functions Local mock configs and serves them as a
@@ -82,6 +87,17 @@
 //! AWS's recorded behaviour is the reference; these are the places where
 //! stepfn knowingly differs, or where AWS's behaviour is not recorded and
 //! stepfn had to choose. Each is also pinned by a test that says so.
+//!
+//! **Execution stores.** AWS's messages for `ExecutionNotRedrivable` and for
+//! a paging token it did not hand out are not recorded: a refused redrive's
+//! text is AWS's documented `redriveStatusReason` (`Execution is SUCCEEDED
+//! and cannot be redriven`, `Execution redrivable period exceeded`, ...),
+//! a bad paging token is `InvalidToken` with `Invalid Token: '<token>'`.
+//! The `ExecutionRedriven` event a redrive appends follows the last event
+//! (`previousEventId`), which AWS's documentation does not show. The
+//! redrive rules are read as: the 14 days run from the stop date, the year
+//! from the start date, and a history of 25,000 events (the highest id)
+//! is at the limit.
 //!
 //! **Nesting depth.** A payload nested more than 1000 arrays/objects deep
 //! (Jackson's default limit, which AWS runs on) fails with
@@ -379,6 +395,8 @@ pub mod definition;
 mod engine;
 // layer 4: the front door
 mod state_machine;
+// layer 4': durable executions over a store
+pub mod durable;
 // layer 5: offline testing
 pub mod testing;
 

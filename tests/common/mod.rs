@@ -4,6 +4,8 @@
 // Every binary uses only some of the helpers.
 #![allow(dead_code)]
 
+pub mod durable;
+
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use stepfn::{Limits, Outcome, StateMachine, TaskExecutor};
