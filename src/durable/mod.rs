@@ -54,11 +54,15 @@
 //! # }).unwrap();
 //! ```
 
+mod driver;
 mod memory;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
 
+pub use driver::{
+    Durable, StartError, StartExecution, WorkResult, Worked, DEFAULT_BATCH, DEFAULT_LEASE,
+};
 pub use memory::MemoryStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteStore, SCHEMA_VERSION};

@@ -99,6 +99,29 @@ impl<'p> Vars<'p> {
         Vars::new(None, Some(limits))
     }
 
+    /// The variables of this scope alone.
+    pub(crate) fn local(&self) -> &Map<String, Value> {
+        &self.local
+    }
+
+    /// Puts back the variables of a checkpoint, counted as a state's
+    /// `Assign` counts them.
+    pub(crate) fn restore(&mut self, values: Map<String, Value>) {
+        let counted = self.limits.is_some_and(|l| {
+            l.max_variable_bytes.is_some()
+                || l.max_assign_bytes.is_some()
+                || l.max_variables_total_bytes.is_some()
+        });
+        let added = if counted {
+            values
+                .values()
+                .fold(0usize, |n, v| n.saturating_add(crate::json::json_len(v)))
+        } else {
+            0
+        };
+        self.store(values, (added, 0));
+    }
+
     pub(crate) fn child(parent: &'p Vars<'p>) -> Self {
         Vars::new(Some(parent), parent.limits)
     }
@@ -373,8 +396,9 @@ pub(crate) async fn walk<'x>(
 
 /// Walks `sm` from state `next` to its end on `th`, pausing when
 /// [`pause_due`](Run::pause_due) (so that the caller's executor gets a
-/// turn and an abort is seen).
-async fn walk_from<'x>(
+/// turn and an abort is seen); in a durable run, each transition is
+/// checkpointed.
+pub(crate) async fn walk_from<'x>(
     run: &'x Run<'x>,
     (sm, plan): (&'x SubMachine, &'x SubPlan),
     mut next: Next,
@@ -396,6 +420,9 @@ async fn walk_from<'x>(
         };
         input = step.output;
         next = step.next;
+        if let Some(sink) = run.checkpoints {
+            super::checkpoint::enter(run, sink, sm, next, &input.value, th).await;
+        }
     }
 }
 

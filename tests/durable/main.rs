@@ -7,6 +7,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod driver;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
