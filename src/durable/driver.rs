@@ -436,7 +436,7 @@ impl<S: ExecutionStore> Committer<'_, S> {
     }
 
     async fn commit(&self, checkpoint: Checkpoint, events: Vec<HistoryEvent>) -> Verdict {
-        let wake = checkpoint.at.wake_at();
+        let wake = checkpoint.wake_at;
         let frame = match frame(&checkpoint) {
             Ok(frame) => frame,
             Err(e) => return self.halt(Halt::Dropped(e)),

@@ -68,6 +68,10 @@ pub(crate) struct Checkpoint {
     /// With no depth limit set: the deepest value the embedder gave so far
     /// (the ceiling of what the machine may build rises with it).
     pub given_depth: usize,
+    /// When the line needs a worker again if it is let go now: `None` at
+    /// once; else the end of its Wait or back-off, or the end of the
+    /// execution's `TimeoutSeconds` if that comes first.
+    pub wake_at: Option<SystemTime>,
 }
 
 /// Where a line of states is at a [`Checkpoint`].
@@ -281,9 +285,14 @@ async fn hand_over(
     input: &Value,
     th: &Thread<'_>,
 ) {
+    let wake_at = match (at.wake_at(), run.deadline) {
+        (Some(until), Some(deadline)) => Some(until.min(deadline)),
+        (until, _) => until,
+    };
     let checkpoint = Checkpoint {
         version: CHECKPOINT_VERSION,
         line: String::new(),
+        wake_at,
         at,
         input: input.clone(),
         variables: th.vars.local().clone(),
@@ -428,6 +437,7 @@ pub(crate) fn started(
         cursor: 0,
         transitions: 0,
         given_depth: 0,
+        wake_at: None,
     };
     (checkpoint, event)
 }

@@ -61,6 +61,9 @@ pub(crate) struct Run<'a> {
     pub given_depth: AtomicUsize,
     /// Durable runs: where each transition's checkpoint goes.
     pub checkpoints: Option<&'a dyn super::checkpoint::CheckpointSink>,
+    /// Durable runs: when the definition's `TimeoutSeconds` ends the
+    /// execution (a parked execution is due then at the latest).
+    pub deadline: Option<SystemTime>,
 }
 
 /// With no depth limit set ([`Limits::max_depth`] `None`), values the
@@ -90,6 +93,11 @@ impl<'a> Run<'a> {
             Some(seed) => SmallRng::seed_from_u64(seed),
             None => SmallRng::seed_from_u64(fast_random()),
         };
+        let start_time = execution.identity.start_time.unwrap_or_else(|| clock.now());
+        let deadline = execution
+            .checkpoints
+            .and(execution.definition.timeout_seconds)
+            .and_then(|t| start_time.checked_add(std::time::Duration::from_secs(t)));
         Run {
             executor,
             clock,
@@ -100,11 +108,12 @@ impl<'a> Run<'a> {
             transitions: Default::default(),
             ident: Default::default(),
             identity: &execution.identity,
-            start_time: execution.identity.start_time.unwrap_or_else(|| clock.now()),
+            start_time,
             exec_input: execution.plan.wants_context.then(|| input.clone()),
             exec_context: Default::default(),
             given_depth: AtomicUsize::new(given_depth(&execution.limits, input)),
             checkpoints: execution.checkpoints,
+            deadline,
         }
     }
 
@@ -583,6 +592,8 @@ async fn drive_top<'x>(
     let body = async {
         match timeout {
             None => Ended::Done(walked.await),
+            // a resumed execution whose time is up does nothing more
+            Some(t) if t.is_zero() => Ended::TimedOut,
             Some(t) => {
                 futures::pin_mut!(walked);
                 let sleep = clock.sleep(t);

@@ -71,6 +71,7 @@ suite!(
     a_stale_claimant_is_fenced_off,
     a_dead_worker_is_replaced_once_its_lease_ends,
     start_is_idempotent_by_name,
+    a_parked_execution_times_out_on_time,
 );
 
 // ---------------------------------------------------------------------------
@@ -513,7 +514,9 @@ async fn a_dead_worker_is_replaced_once_its_lease_ends(s: &dyn ExecutionStore) {
         WorkResult::Ended(Status::Succeeded)
     );
     let arn = execution_arn("dead");
-    // the call the dead worker made is made again, with the same key
+    // the call the dead worker made is made again, with the same key:
+    // at-least-once, where AWS promises Standard tasks run at most once
+    // unless retried (a deliberate divergence, in the crate's Compatibility)
     assert_eq!(stuck.keys(), [format!("{arn}//4/0")]);
     assert_eq!(lambdas.keys()[0], format!("{arn}//4/0"));
     let record = s.describe(&arn).await.unwrap();
@@ -540,6 +543,34 @@ async fn start_is_idempotent_by_name(s: &dyn ExecutionStore) {
         other,
         Err(StartError::Store(StoreError::ExecutionAlreadyExists(a))) if a == execution_arn("once")
     ));
+}
+
+async fn a_parked_execution_times_out_on_time(s: &dyn ExecutionStore) {
+    let sm = crate::common::machine(json!({
+        "TimeoutSeconds": 10,
+        "StartAt": "Nap",
+        "States": {"Nap": {"Type": "Wait", "Seconds": 3600, "End": true}}
+    }));
+    let mut identity = ExecutionIdentity::new();
+    identity.state_machine_arn = Some(MACHINE.into());
+    identity.execution_arn = Some(execution_arn("late"));
+    identity.start_time = Some(t(0));
+    let reference = sm
+        .execution()
+        .with_clock(VirtualClock::starting_at(t(0)))
+        .with_identity(identity)
+        .with_history(true)
+        .run(&Lambdas::default(), json!({"start": 1}))
+        .await;
+    assert_eq!(reference.status, Status::TimedOut);
+    let clock = VirtualClock::starting_at(t(0));
+    let w = worker(s, &clock, "w", Duration::from_secs(30));
+    w.start(&sm, start_request("late", 1)).await.unwrap();
+    let worked = w.run_until_idle(&Lambdas::default()).await.unwrap();
+    // parked until the execution's timeout, not the end of the Wait
+    assert_eq!(worked[0].result, WorkResult::Parked(t(10)));
+    assert_eq!(worked[1].result, WorkResult::Ended(Status::TimedOut));
+    assert_same_end(s, "late", &reference).await;
 }
 
 #[test]
