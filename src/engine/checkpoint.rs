@@ -14,7 +14,9 @@
 //! [`TaskRequest::idempotency_key`](crate::TaskRequest::idempotency_key)
 //! names the attempt).
 //!
-//! A run without a sink pays one branch on an `Option` per transition.
+//! A run without a sink pays one branch on an `Option` per transition (the
+//! hook's future is boxed, so the walk's future does not grow); Wait and
+//! Retry check for a sink only when they are about to sleep.
 //!
 //! What is covered: the top-level line of states with Pass, Task, Choice,
 //! Wait, Succeed and Fail, Retry and Catch. A line is checkpointed before
@@ -147,7 +149,7 @@ pub(crate) struct RetryPoint<'a> {
 }
 
 /// Where a Task's retry loop resumes: its counters, and the end of the
-/// back-off it was in.
+/// back-off it was in (waited out before the Task resumes).
 pub(crate) struct RetryResume {
     pub counters: Vec<u64>,
     pub retry_count: u32,
@@ -320,7 +322,8 @@ pub(super) async fn resume<'x>(
     input: Payload,
     th: &mut Thread<'x>,
 ) -> Result<Payload, Failure> {
-    let Some(i) = sm.states.iter().position(|s| s.name == at.state()) else {
+    let mut states = sm.states.iter().zip(&plan.states).enumerate();
+    let Some((i, (state, sp))) = states.find(|(_, (s, _))| s.name == at.state()) else {
         return Err(Failure::new(
             StatesError::runtime(format!(
                 "the checkpoint names a state the definition does not have: '{}'",
@@ -329,7 +332,6 @@ pub(super) async fn resume<'x>(
             th.cursor,
         ));
     };
-    let (state, sp) = (&sm.states[i], &plan.states[i]);
     // inside a state: its context as it was when it was entered
     let inside = |th, entered, before_entered, entered_time| StateCx {
         run,
@@ -384,7 +386,8 @@ pub(super) async fn resume<'x>(
                 retry_count,
                 until,
             };
-            states::task::task_from(&mut cx, s, input, Some(resume)).await?
+            resume.wait_out(run.clock).await;
+            states::task::task(&mut cx, s, input, Some(resume)).await?
         }
         _ => {
             return Err(Failure::new(

@@ -132,7 +132,7 @@ pub fn delay(retrier: &Retrier, attempt: u64, random: f64) -> Duration {
 /// With `durable` (a Task in a durable run: its state input, and the point
 /// it resumes from), a back-off is checkpointed with the retry counters
 /// and the absolute time it ends, and a resumed loop starts from the
-/// saved counters, waiting out what is left of its back-off.
+/// saved counters (the caller waits out what is left of the back-off).
 macro_rules! retry_loop {
     ($cx:ident, $retriers:expr, $failed:expr, $rc:ident => $attempt:expr) => {
         $crate::engine::retry::retry_loop!($cx, $retriers, $failed, None, $rc => $attempt)
@@ -145,7 +145,6 @@ macro_rules! retry_loop {
             let (mut counters, mut $rc): (Vec<u64>, u32) =
                 match durable.as_ref().and_then(|d| d.resume.as_ref()) {
                     Some(resume) => {
-                        resume.wait_out($cx.run.clock).await;
                         let mut counters = resume.counters.clone();
                         counters.resize(retriers.len(), 0);
                         (counters, resume.retry_count)
@@ -187,7 +186,10 @@ macro_rules! retry_loop {
                 if !delay.is_zero() {
                     if let (Some(d), Some(sink)) = (durable.as_ref(), $cx.run.checkpoints) {
                         let point = (&counters[..], $rc, delay);
-                        $crate::engine::checkpoint::backing_off(&$cx, sink, d.input, point).await;
+                        // boxed: the loop's future stays as small as without it
+                        let checkpoint =
+                            $crate::engine::checkpoint::backing_off(&$cx, sink, d.input, point);
+                        Box::pin(checkpoint).await;
                     }
                     $cx.run.clock.sleep(delay).await;
                 }

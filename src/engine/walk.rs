@@ -421,7 +421,16 @@ pub(crate) async fn walk_from<'x>(
         input = step.output;
         next = step.next;
         if let Some(sink) = run.checkpoints {
-            super::checkpoint::enter(run, sink, sm, next, &input.value, th).await;
+            // boxed: the walk's future stays as small as without it
+            Box::pin(super::checkpoint::enter(
+                run,
+                sink,
+                sm,
+                next,
+                &input.value,
+                th,
+            ))
+            .await;
         }
     }
 }
@@ -573,7 +582,7 @@ fn settle(cx: &mut StateCx<'_, '_>, input: Payload) -> Result<Step, Failure> {
 async fn enter<'x>(cx: &mut StateCx<'_, 'x>, input: Payload) -> Result<Step, Failure> {
     let state = cx.state;
     match &state.kind {
-        StateKind::Task(s) => states::task::task(cx, s, input).await,
+        StateKind::Task(s) => states::task::task(cx, s, input, None).await,
         // the handlers that wait longer are boxed so that the future of a
         // line of states stays small
         StateKind::Wait(s) => Box::pin(states::wait::wait(cx, s, input)).await,

@@ -24,18 +24,10 @@ use serde_json::Value;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-/// Runs a Task state on `input`.
+/// Runs a Task state on `input`; in a durable run, from the retry point of
+/// a checkpoint when there is one (`resume`: the retriers' counters and the
+/// end of the back-off it was in).
 pub(crate) async fn task<'x>(
-    cx: &mut StateCx<'_, 'x>,
-    s: &'x Task,
-    input: Payload,
-) -> Result<Step, Failure> {
-    task_from(cx, s, input, None).await
-}
-
-/// Runs a Task state on `input`, in a durable run from the retry point of
-/// a checkpoint (`resume`: its counters and the end of its back-off).
-pub(crate) async fn task_from<'x>(
     cx: &mut StateCx<'_, 'x>,
     s: &'x Task,
     input: Payload,

@@ -32,7 +32,7 @@ pub(crate) async fn wait<'x>(
     };
     if !delay.is_zero() {
         if let (Some(sink), Some(until)) = (cx.run.checkpoints, now.checked_add(delay)) {
-            checkpoint::waiting(cx, sink, &kept.value, &assigned, until).await;
+            Box::pin(checkpoint::waiting(cx, sink, &kept.value, &assigned, until)).await;
         }
         cx.run.clock.sleep(delay).await;
     }
