@@ -9,5 +9,7 @@ mod common;
 
 mod driver;
 #[cfg(feature = "sqlite")]
+mod kill;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
