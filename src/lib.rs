@@ -122,9 +122,11 @@
 //! top-level states Pass, Task, Choice, Wait, Succeed and Fail, with Retry
 //! and Catch. A definition with a Parallel or Map state, or a Task that
 //! waits for a callback, is refused when it is started (`... not yet
-//! supported in durable executions (state 'S')`). StopExecution, the
-//! SendTask* calls and RedriveExecution through the store are the store's
-//! (signals and redrive are there) but the driver does not act on them
+//! supported in durable executions (state 'S')`). A StopExecution sent
+//! through the store ([`ExecutionStore::signal`](durable::ExecutionStore::signal))
+//! ends the execution ABORTED when a worker next claims it (at once when
+//! it is parked). The SendTask* calls and RedriveExecution are the store's
+//! (signals and redrive are there), but the driver does not act on them
 //! yet.
 //!
 //! # Testing definitions offline

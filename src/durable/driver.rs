@@ -213,6 +213,12 @@ impl<S: ExecutionStore> Durable<S> {
     /// Claims the executions due now (at most the batch size) and runs each
     /// in turn until it ends, parks or is dropped; says what became of
     /// each. An empty answer: nothing was due.
+    ///
+    /// An execution with a StopExecution waiting
+    /// ([`ExecutionStore::signal`]) ends ABORTED, with
+    /// `ExecutionAborted` and the stop's error and cause; a stop that
+    /// arrives while a worker runs the execution is honoured when it is next
+    /// claimed (after it parks, or after the worker's lease ends).
     pub async fn run_due<E>(&self, executor: &E) -> Result<Vec<Worked>, StoreError>
     where
         E: TaskExecutor + ?Sized,
@@ -272,6 +278,31 @@ impl<S: ExecutionStore> Durable<S> {
     {
         let snapshot = self.store.load(&claim).await?;
         let record = snapshot.record;
+        if let Some(stop) = snapshot.stop {
+            // StopExecution: the execution ends here, aborted
+            let now = self.clock.now();
+            let (error, cause) = (stop.error, stop.cause);
+            let event = checkpoint::aborted(
+                record.last_event_id,
+                error.as_deref(),
+                cause.as_deref(),
+                now,
+            );
+            let end = Ending {
+                status: Status::Aborted,
+                output: None,
+                error,
+                cause,
+                stop_date: now,
+            };
+            let last = Transition {
+                events: vec![StoredEvent::from(event)],
+                end: Some(end),
+                ..Transition::default()
+            };
+            self.store.commit(&claim, last).await?;
+            return Ok(WorkResult::Ended(Status::Aborted));
+        }
         let machine = self.machine(&record.definition)?;
         let root = snapshot
             .frames

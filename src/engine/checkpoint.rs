@@ -444,3 +444,21 @@ pub(crate) fn started(
     };
     (checkpoint, event)
 }
+
+/// The `ExecutionAborted` event of a StopExecution honoured between two
+/// transitions (after event `last`), as an in-memory run records an abort.
+pub(crate) fn aborted(
+    last: u64,
+    error: Option<&str>,
+    cause: Option<&str>,
+    now: SystemTime,
+) -> HistoryEvent {
+    HistoryEvent {
+        id: last + 1,
+        previous_event_id: last,
+        timestamp: now,
+        event_type: "ExecutionAborted",
+        details_key: Some("executionAbortedEventDetails"),
+        details: super::events::error_details(error, cause),
+    }
+}

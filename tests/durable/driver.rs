@@ -72,6 +72,7 @@ suite!(
     a_dead_worker_is_replaced_once_its_lease_ends,
     start_is_idempotent_by_name,
     a_parked_execution_times_out_on_time,
+    a_stop_ends_a_parked_execution,
 );
 
 // ---------------------------------------------------------------------------
@@ -571,6 +572,40 @@ async fn a_parked_execution_times_out_on_time(s: &dyn ExecutionStore) {
     assert_eq!(worked[0].result, WorkResult::Parked(t(10)));
     assert_eq!(worked[1].result, WorkResult::Ended(Status::TimedOut));
     assert_same_end(s, "late", &reference).await;
+}
+
+async fn a_stop_ends_a_parked_execution(s: &dyn ExecutionStore) {
+    let clock = VirtualClock::starting_at(t(0));
+    let w = worker(s, &clock, "w", Duration::from_secs(30));
+    w.start(&machine(), start_request("stopped", 1))
+        .await
+        .unwrap();
+    let lambdas = Lambdas::default();
+    let worked = w.run_due(&lambdas).await.unwrap();
+    assert_eq!(worked[0].result, WorkResult::Parked(t(2)));
+    let stop = Signal::Stop {
+        execution_arn: execution_arn("stopped"),
+        error: Some("Halt".into()),
+        cause: Some("by hand".into()),
+    };
+    s.signal(stop, clock.now()).await.unwrap();
+    // due at once, and ended without another task call
+    let worked = w.run_due(&lambdas).await.unwrap();
+    assert_eq!(worked[0].result, WorkResult::Ended(Status::Aborted));
+    assert_eq!(lambdas.calls.load(Ordering::SeqCst), 1);
+    let record = s.describe(&execution_arn("stopped")).await.unwrap();
+    assert_eq!(record.status, stepfn::durable::ExecutionStatus::Aborted);
+    assert_eq!(
+        (record.error.as_deref(), record.cause.as_deref()),
+        (Some("Halt"), Some("by hand"))
+    );
+    let events = history(s, "stopped").await;
+    let last = events.last().unwrap();
+    assert_eq!(
+        *last,
+        json!({"timestamp": "2023-11-14T22:13:20.000Z", "type": "ExecutionAborted", "id": 8, "previousEventId": 7,
+               "executionAbortedEventDetails": {"error": "Halt", "cause": "by hand"}})
+    );
 }
 
 #[test]
