@@ -73,6 +73,7 @@ suite!(
     start_is_idempotent_by_name,
     a_parked_execution_times_out_on_time,
     a_stop_ends_a_parked_execution,
+    a_durable_jsonata_run_has_the_output_and_history_of_an_in_memory_run,
 );
 
 // ---------------------------------------------------------------------------
@@ -97,6 +98,27 @@ fn machine() -> StateMachine {
             "Risky": {"Type": "Task", "Resource": lambda("boom"),
                       "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "Done"}], "Next": "Done"},
             "Done": {"Type": "Pass", "Parameters": {"n.$": "$.n", "caught.$": "$.caught", "greeting.$": "$greeting", "at.$": "$$.State.EnteredTime"}, "Next": "End"},
+            "End": {"Type": "Succeed"},
+            "Bad": {"Type": "Fail", "Error": "Bad", "Cause": "n is too small"}
+        }
+    }))
+}
+
+/// [`machine`] in JSONata: Arguments, Output, Assign, a Wait with an
+/// Output, a catcher's Output, `$states.context`.
+fn machine_jsonata() -> StateMachine {
+    crate::common::machine(json!({
+        "QueryLanguage": "JSONata",
+        "StartAt": "Init",
+        "States": {
+            "Init": {"Type": "Pass", "Output": {"n": "{% $states.input.start %}"}, "Assign": {"greeting": "hi"}, "Next": "Call"},
+            "Call": {"Type": "Task", "Resource": lambda("flaky"), "Arguments": {"n": "{% $states.input.n %}"},
+                     "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 2}], "Next": "Nap"},
+            "Nap": {"Type": "Wait", "Seconds": 3600, "Output": {"n": "{% $states.input.n %}", "slept": true}, "Next": "Check"},
+            "Check": {"Type": "Choice", "Choices": [{"Condition": "{% $states.input.n > 1 %}", "Next": "Risky"}], "Default": "Bad"},
+            "Risky": {"Type": "Task", "Resource": lambda("boom"), "Arguments": {"n": "{% $states.input.n %}"},
+                      "Catch": [{"ErrorEquals": ["States.ALL"], "Output": {"n": "{% $states.input.n %}", "caught": "{% $states.errorOutput %}"}, "Next": "Done"}], "Next": "Done"},
+            "Done": {"Type": "Pass", "Output": {"n": "{% $states.input.n %}", "caught": "{% $states.input.caught %}", "greeting": "{% $greeting %}", "at": "{% $states.context.State.EnteredTime %}"}, "Next": "End"},
             "End": {"Type": "Succeed"},
             "Bad": {"Type": "Fail", "Error": "Bad", "Cause": "n is too small"}
         }
@@ -154,13 +176,18 @@ fn start_request(name: &str, start: i64) -> StartExecution {
 
 /// The same execution run in memory, uninterrupted, from `t(0)`.
 async fn in_memory(name: &str, start: i64) -> (Outcome, Vec<String>) {
+    in_memory_of(&machine(), name, start).await
+}
+
+/// [`in_memory`] for `sm`.
+async fn in_memory_of(sm: &StateMachine, name: &str, start: i64) -> (Outcome, Vec<String>) {
     let mut identity = ExecutionIdentity::new();
     identity.state_machine_arn = Some(MACHINE.into());
     identity.execution_arn = Some(execution_arn(name));
     identity.execution_name = Some(name.into());
     identity.start_time = Some(t(0));
     let lambdas = Lambdas::default();
-    let outcome = machine()
+    let outcome = sm
         .execution()
         .with_clock(VirtualClock::starting_at(t(0)))
         .with_identity(identity)
@@ -293,6 +320,22 @@ async fn a_durable_run_has_the_output_and_history_of_an_in_memory_run(s: &dyn Ex
     );
 }
 
+async fn a_durable_jsonata_run_has_the_output_and_history_of_an_in_memory_run(
+    s: &dyn ExecutionStore,
+) {
+    let (reference, _) = in_memory_of(&machine_jsonata(), "ok", 1).await;
+    assert_eq!(reference.status, Status::Succeeded);
+    let clock = VirtualClock::starting_at(t(0));
+    let worker = worker(s, &clock, "w1", Duration::from_secs(30));
+    worker
+        .start(&machine_jsonata(), start_request("ok", 1))
+        .await
+        .unwrap();
+    worker.run_until_idle(&Lambdas::default()).await.unwrap();
+    assert_same_events(&history(s, "ok").await, &json_history(&reference), "ok");
+    assert_same_end(s, "ok", &reference).await;
+}
+
 async fn a_failing_durable_run_has_the_outcome_and_history_of_an_in_memory_run(
     s: &dyn ExecutionStore,
 ) {
@@ -318,8 +361,9 @@ struct Failing<'s> {
 }
 
 async fn interrupted_at_every_commit_it_resumes_to_the_same_end(s: &dyn ExecutionStore) {
-    for start in [1, -5] {
-        let (reference, reference_keys) = in_memory("ref", start).await;
+    let forms = [("path", machine()), ("jsonata", machine_jsonata())];
+    for ((form, sm), start) in forms.iter().flat_map(|f| [(f, 1), (f, -5)]) {
+        let (reference, reference_keys) = in_memory_of(sm, "ref", start).await;
         // how many commits an uninterrupted durable run makes
         let commits = {
             let store = MemoryStore::new();
@@ -331,9 +375,7 @@ async fn interrupted_at_every_commit_it_resumes_to_the_same_end(s: &dyn Executio
             };
             let clock = VirtualClock::starting_at(t(0));
             let w = Durable::new(&counting).with_clock(clock);
-            w.start(&machine(), start_request("ref", start))
-                .await
-                .unwrap();
+            w.start(sm, start_request("ref", start)).await.unwrap();
             let worked = w.run_until_idle(&Lambdas::default()).await.unwrap();
             assert!(
                 matches!(worked.last().unwrap().result, WorkResult::Ended(_)),
@@ -344,7 +386,7 @@ async fn interrupted_at_every_commit_it_resumes_to_the_same_end(s: &dyn Executio
         assert!(commits >= 6, "{commits} commits");
         for fail_at in 1..=commits {
             for lands in [false, true] {
-                let name = format!("crash-{start}-{fail_at}-{lands}");
+                let name = format!("crash-{form}-{start}-{fail_at}-{lands}");
                 let failing = Failing {
                     store: s,
                     fail_at,
@@ -358,10 +400,7 @@ async fn interrupted_at_every_commit_it_resumes_to_the_same_end(s: &dyn Executio
                     .with_clock(clock.clone())
                     .with_worker_id("first")
                     .with_lease(Duration::ZERO);
-                first
-                    .start(&machine(), start_request(&name, start))
-                    .await
-                    .unwrap();
+                first.start(sm, start_request(&name, start)).await.unwrap();
                 let lambdas = Lambdas::default();
                 let mut dropped = false;
                 while !dropped {
