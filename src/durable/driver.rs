@@ -22,8 +22,9 @@ use std::time::{Duration, SystemTime};
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 
 /// How many due executions one [`Durable::run_due`] claims at most unless
-/// told otherwise ([`Durable::with_batch`]).
-pub const DEFAULT_BATCH: usize = 16;
+/// told otherwise ([`Durable::with_batch`]): one, so that no execution
+/// waits under this worker's lease while it runs another.
+pub const DEFAULT_BATCH: usize = 1;
 
 /// Durable executions over a store: StartExecution, and a worker that runs
 /// what is due. See the [module docs](crate::durable) for what it covers.
@@ -148,7 +149,11 @@ impl<S: ExecutionStore> Durable<S> {
     }
 
     /// How many due executions one [`run_due`](Self::run_due) claims at
-    /// most (default [`DEFAULT_BATCH`], at least 1).
+    /// most (default [`DEFAULT_BATCH`], at least 1). They are run in turn:
+    /// a claimed execution waits under this worker's lease until the ones
+    /// before it park or end, so a batch suits short transitions (run
+    /// several drivers, on threads or processes, to run executions at the
+    /// same time).
     pub fn with_batch(mut self, batch: usize) -> Self {
         self.batch = batch.max(1);
         self
