@@ -135,8 +135,14 @@ pub struct TaskRequest<'a> {
     pub task_token: Option<&'a str>,
     /// The role ARN of the state's `Credentials`, resolved.
     pub credentials: Option<&'a str>,
+    /// The id of the `TaskStateEntered` event of this attempt's state (0
+    /// in a request built with [`new`](Self::new)). With the execution, the
+    /// line of states and [`retry_count`](Self::retry_count), it makes the
+    /// [`idempotency_key`](Self::idempotency_key).
+    pub state_entered_event_id: u64,
     context: ContextSource<'a>,
     callback: Option<CallbackSender>,
+    execution_arn: Option<&'a (dyn Fn() -> String + Sync)>,
 }
 
 #[derive(Clone, Copy)]
@@ -160,8 +166,10 @@ impl<'a> TaskRequest<'a> {
             heartbeat_seconds: None,
             task_token: None,
             credentials: None,
+            state_entered_event_id: 0,
             context: ContextSource::None,
             callback: None,
+            execution_arn: None,
         }
     }
 
@@ -195,6 +203,16 @@ impl<'a> TaskRequest<'a> {
         self
     }
 
+    /// Sets where the execution ARN of the idempotency key comes from
+    /// (resolved only when the key is asked for).
+    pub(crate) fn with_lazy_execution_arn(
+        mut self,
+        execution_arn: &'a (dyn Fn() -> String + Sync),
+    ) -> Self {
+        self.execution_arn = Some(execution_arn);
+        self
+    }
+
     #[allow(dead_code)]
     pub(crate) fn with_callback(mut self, callback: CallbackSender) -> Self {
         self.callback = Some(callback);
@@ -211,6 +229,34 @@ impl<'a> TaskRequest<'a> {
             ContextSource::Value(v) => v.clone(),
             ContextSource::Lazy(f) => f(),
         }
+    }
+
+    /// A key naming this attempt, the same every time this attempt is
+    /// made: `{execution ARN}/{line of states}/{state-entered event
+    /// id}/{attempt}`, e.g.
+    /// `arn:aws:states:us-east-1:123456789012:execution:M:run-1//5/0` for
+    /// the first attempt of the top-level state entered at event 5 (the
+    /// top-level line of states is named `""`; the attempt is
+    /// [`retry_count`](Self::retry_count)).
+    ///
+    /// Task calls are *at-least-once*: a durable execution whose worker
+    /// died between calling the executor and committing the result calls
+    /// it again after resuming, with the same request and the same key
+    /// (the resumed history has the same event ids). An executor whose
+    /// work must not happen twice passes the key on as the idempotency
+    /// token of the service it calls (`ClientRequestToken` and the like)
+    /// or keeps the keys it has done. A retry is a new attempt, with a new
+    /// key. Lines of states inside Map and Parallel are not named yet
+    /// (they do not run durably); the event id alone tells their attempts
+    /// apart within an execution.
+    ///
+    /// `None` for a request built with [`new`](Self::new).
+    pub fn idempotency_key(&self) -> Option<String> {
+        let arn = self.execution_arn?();
+        Some(format!(
+            "{arn}//{}/{}",
+            self.state_entered_event_id, self.retry_count
+        ))
     }
 
     /// For a `.waitForTaskToken` task: a sender that completes this task's
@@ -232,6 +278,7 @@ impl fmt::Debug for TaskRequest<'_> {
             .field("heartbeat_seconds", &self.heartbeat_seconds)
             .field("task_token", &self.task_token)
             .field("credentials", &self.credentials)
+            .field("state_entered_event_id", &self.state_entered_event_id)
             .finish_non_exhaustive()
     }
 }

@@ -72,8 +72,63 @@
 //! [`durable`] is the third, optional seam: [`durable::ExecutionStore`], where
 //! durable executions keep a checkpoint per transition, with an in-memory
 //! store, (feature `sqlite`) a SQLite one and (feature `postgres`) a
-//! PostgreSQL one that many worker processes share. The engine does not
-//! commit into it yet.
+//! PostgreSQL one that many worker processes share.
+//!
+//! # Durable executions
+//!
+//! [`durable::Durable`] runs executions that survive their process: it
+//! starts them in an [`ExecutionStore`](durable::ExecutionStore)
+//! (StartExecution, idempotent by name) and works on them as a worker,
+//! claiming each due execution under a lease, committing a checkpoint with
+//! the history events of every transition, and ending it. A Wait, or a
+//! retry's back-off, *parks* the execution: its end time is committed as
+//! the time the execution is next due, the worker lets go of it, and
+//! nothing is held in memory until a worker (any worker sharing the store)
+//! picks it up when it is due. A worker that dies leaves its execution
+//! claimed until its lease ends; then another worker resumes it from its
+//! last commit, and the first one's late commits are refused (fencing).
+//! The resumed history continues with the same event ids and events as an
+//! uninterrupted run.
+//!
+//! ```
+//! # futures::executor::block_on(async {
+//! use serde_json::json;
+//! use stepfn::durable::{Durable, MemoryStore, StartExecution, WorkResult};
+//! use stepfn::{sync_task_fn, StateMachine, Status, VirtualClock};
+//!
+//! let machine: StateMachine = r#"{"StartAt": "Nap", "States": {
+//!     "Nap": {"Type": "Wait", "Seconds": 86400, "Next": "Done"},
+//!     "Done": {"Type": "Pass", "Result": "rested", "End": true}}}"#.parse()?;
+//! let clock = VirtualClock::new();
+//! let durable = Durable::new(MemoryStore::new()).with_clock(clock.clone());
+//! durable.start(&machine, StartExecution {
+//!     state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:Nap".into(),
+//!     name: "first".into(),
+//!     input: json!({}),
+//! }).await?;
+//!
+//! let executor = sync_task_fn(|request| Ok(request.parameters));
+//! // the Wait parks the execution; a virtual clock jumps to its end
+//! let worked = durable.run_until_idle(&executor).await?;
+//! assert!(matches!(worked[0].result, WorkResult::Parked(_)));
+//! assert_eq!(worked[1].result, WorkResult::Ended(Status::Succeeded));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
+//! Task calls are *at-least-once*: a worker that died between calling its
+//! executor and committing the answer leaves the call to be made again by
+//! the worker that resumes the execution, with the same
+//! [`TaskRequest::idempotency_key`]. What runs durably so far: the
+//! top-level states Pass, Task, Choice, Wait, Succeed and Fail, with Retry
+//! and Catch. A definition with a Parallel or Map state, or a Task that
+//! waits for a callback, is refused when it is started (`... not yet
+//! supported in durable executions (state 'S')`). A StopExecution sent
+//! through the store ([`ExecutionStore::signal`](durable::ExecutionStore::signal))
+//! ends the execution ABORTED when a worker next claims it (at once when
+//! it is parked). The SendTask* calls and RedriveExecution are the store's
+//! (signals and redrive are there), but the driver does not act on them
+//! yet.
 //!
 //! # Testing definitions offline
 //!
@@ -88,6 +143,14 @@
 //! AWS's recorded behaviour is the reference; these are the places where
 //! stepfn knowingly differs, or where AWS's behaviour is not recorded and
 //! stepfn had to choose. Each is also pinned by a test that says so.
+//!
+//! **Durable task calls.** AWS says of Standard workflows that tasks are
+//! never run more than once unless a Retry says so. A durable stepfn
+//! execution calls a task again when its worker died (or lost its lease)
+//! between the call and the commit of its answer: at-least-once, with the
+//! same [`TaskRequest::idempotency_key`], as Temporal, Restate and Durable
+//! Functions do with their activities. Pinned by
+//! `tests/durable/driver.rs` (`a_dead_worker_is_replaced_once_its_lease_ends`).
 //!
 //! **Execution stores.** AWS's messages for `ExecutionNotRedrivable` and for
 //! a paging token it did not hand out are not recorded: a refused redrive's

@@ -1,4 +1,4 @@
-//! Durable executions: the store seam.
+//! Durable executions: the store seam and the driver.
 //!
 //! A durable execution keeps a checkpoint per transition in an
 //! [`ExecutionStore`], so that it survives the death of its process and
@@ -13,6 +13,11 @@
 //!   time; the plain data it carries ([`Transition`], [`Snapshot`],
 //!   [`ExecutionRecord`], [`StoredEvent`], …) and [`StoreError`], with
 //!   AWS's error names.
+//! * [`Durable`]: the driver. [`Durable::start`] is StartExecution;
+//!   [`Durable::run_due`] and [`Durable::run_until_idle`] are a worker:
+//!   claim what is due, resume it from its last checkpoint, commit every
+//!   transition, park it in a Wait or a retry's back-off, end it. See the
+//!   crate docs' "Durable executions" for what runs durably so far.
 //! * [`MemoryStore`]: in memory, for tests and for embedders without a
 //!   database.
 //! * `SqliteStore` (feature `sqlite`): one SQLite file (bundled SQLite, no
@@ -58,6 +63,7 @@
 //! # }).unwrap();
 //! ```
 
+mod driver;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -65,6 +71,9 @@ mod postgres;
 mod sqlite;
 mod store;
 
+pub use driver::{
+    Durable, StartError, StartExecution, WorkResult, Worked, DEFAULT_BATCH, DEFAULT_LEASE,
+};
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;

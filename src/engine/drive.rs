@@ -4,6 +4,7 @@
 //! the future that stops it when aborted and moves a virtual clock when
 //! only time can make progress.
 
+use super::checkpoint::Checkpoint;
 use super::events::{self, EventSink};
 use super::walk::{self, Thread, Vars};
 use super::{Execution, ExecutionIdentity, Limits, Outcome, Shared, Status};
@@ -61,6 +62,11 @@ pub(crate) struct Run<'a> {
     /// so far (the execution input, task results), which raises the
     /// ceiling of what the machine may build ([`depth_limit`](Self::depth_limit)).
     pub given_depth: AtomicUsize,
+    /// Durable runs: where each transition's checkpoint goes.
+    pub checkpoints: Option<&'a dyn super::checkpoint::CheckpointSink>,
+    /// Durable runs: when the definition's `TimeoutSeconds` ends the
+    /// execution (a parked execution is due then at the latest).
+    pub deadline: Option<SystemTime>,
 }
 
 /// With no depth limit set ([`Limits::max_depth`] `None`), values the
@@ -90,6 +96,11 @@ impl<'a> Run<'a> {
             Some(seed) => SmallRng::seed_from_u64(seed),
             None => SmallRng::seed_from_u64(fast_random()),
         };
+        let start_time = execution.identity.start_time.unwrap_or_else(|| clock.now());
+        let deadline = execution
+            .checkpoints
+            .and(execution.definition.timeout_seconds)
+            .and_then(|t| start_time.checked_add(std::time::Duration::from_secs(t)));
         Run {
             executor,
             clock,
@@ -100,10 +111,12 @@ impl<'a> Run<'a> {
             transitions: Default::default(),
             ident: Default::default(),
             identity: &execution.identity,
-            start_time: execution.identity.start_time.unwrap_or_else(|| clock.now()),
+            start_time,
             exec_input: execution.plan.wants_context.then(|| input.clone()),
             exec_context: Default::default(),
             given_depth: AtomicUsize::new(given_depth(&execution.limits, input)),
+            checkpoints: execution.checkpoints,
+            deadline,
         }
     }
 
@@ -566,16 +579,32 @@ async fn walk_top<'x>(
     input: Payload,
     thread: &mut Thread<'x>,
 ) -> Ended<Result<Payload, walk::Failure>> {
+    let timeout = execution
+        .definition
+        .timeout_seconds
+        .map(std::time::Duration::from_secs);
+    let top = (&execution.definition.machine, &execution.plan.root);
+    let walked = walk::walk(run, top, input, thread);
+    drive_top(run, execution, timeout, walked).await
+}
+
+/// Polls `walked` (the top level) with [`Drive`], under `timeout` (what is
+/// left of the definition's).
+async fn drive_top<'x>(
+    run: &'x Run<'x>,
+    execution: &'x Execution<'_>,
+    timeout: Option<std::time::Duration>,
+    walked: impl std::future::Future<Output = Result<Payload, walk::Failure>>,
+) -> Ended<Result<Payload, walk::Failure>> {
     let clock = run.clock;
-    let timeout = execution.definition.timeout_seconds;
     let body = async {
-        let top = (&execution.definition.machine, &execution.plan.root);
-        let walked = walk::walk(run, top, input, thread);
         match timeout {
             None => Ended::Done(walked.await),
+            // a resumed execution whose time is up does nothing more
+            Some(t) if t.is_zero() => Ended::TimedOut,
             Some(t) => {
                 futures::pin_mut!(walked);
-                let sleep = clock.sleep(std::time::Duration::from_secs(t));
+                let sleep = clock.sleep(t);
                 match futures::future::select(walked, sleep).await {
                     futures::future::Either::Left((o, _)) => Ended::Done(o),
                     futures::future::Either::Right(_) => Ended::TimedOut,
@@ -592,6 +621,44 @@ async fn walk_top<'x>(
     }
     .await
     .unwrap_or(Ended::Aborted)
+}
+
+/// Runs `execution` from `checkpoint` to its end: its history continues
+/// with the checkpoint's ids, its timeout counts from the execution's start
+/// (the identity's start time), `exec_input` is `$$.Execution.Input`.
+pub(super) async fn drive_resumed(
+    execution: Execution<'_>,
+    executor: &dyn TaskExecutor,
+    exec_input: Value,
+    checkpoint: Checkpoint,
+) -> Outcome {
+    let sink = EventSink::resumed(execution.history, checkpoint.events);
+    let run = Run::new(&execution, executor, &exec_input);
+    run.transitions
+        .store(checkpoint.transitions, Ordering::Relaxed);
+    run.given_depth
+        .fetch_max(checkpoint.given_depth, Ordering::Relaxed);
+    let mut vars = Vars::root_with(run.limits);
+    vars.restore(checkpoint.variables);
+    let mut thread = Thread::new(checkpoint.cursor, vars, &sink, None);
+    let bound = run.measure(&checkpoint.input);
+    let input = Payload::new(checkpoint.input, bound);
+    let timeout = execution.definition.timeout_seconds.map(|t| {
+        let deadline = run.start_time + std::time::Duration::from_secs(t);
+        deadline.duration_since(run.clock.now()).unwrap_or_default()
+    });
+    let top = (&execution.definition.machine, &execution.plan.root);
+    let ended = {
+        let walked = super::checkpoint::resume(&run, top, checkpoint.at, input, &mut thread);
+        drive_top(&run, &execution, timeout, walked).await
+    };
+    let cursor = thread.cursor;
+    drop(thread);
+    execution.shared.finished.store(true, Ordering::SeqCst);
+    let mut outcome = conclude(&run, &sink, ended, cursor);
+    drop(run);
+    outcome.history = sink.take();
+    outcome
 }
 
 /// The outcome of an execution that ended as `ended`, with its last event.

@@ -74,6 +74,25 @@ impl EventSink {
         }
     }
 
+    /// A sink whose ids continue after `count` (a resumed execution).
+    pub(crate) fn resumed(record: bool, count: u64) -> Self {
+        EventSink {
+            count: AtomicU64::new(count),
+            ..EventSink::new(record)
+        }
+    }
+
+    /// The events recorded since the last drain, in id order (none when
+    /// the history is off).
+    pub(crate) fn drain(&self) -> Vec<HistoryEvent> {
+        let Some(history) = &self.history else {
+            return Vec::new();
+        };
+        let mut events = std::mem::take(&mut *history.lock().unwrap_or_else(|e| e.into_inner()));
+        events.sort_by_key(|e| e.id);
+        events
+    }
+
     pub(crate) fn count(&self) -> u64 {
         self.count.load(Ordering::Relaxed)
     }

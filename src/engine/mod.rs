@@ -28,6 +28,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+pub(crate) mod checkpoint;
 mod drive;
 mod events;
 mod handle;
@@ -344,6 +345,10 @@ pub struct Execution<'m> {
     history: bool,
     random_seed: Option<u64>,
     shared: Arc<Shared>,
+    /// Durable runs: where each transition's checkpoint goes.
+    checkpoints: Option<&'m dyn checkpoint::CheckpointSink>,
+    /// Durable runs: the checkpoint the run resumes from.
+    resume: Option<checkpoint::Checkpoint>,
 }
 
 impl fmt::Debug for Execution<'_> {
@@ -369,7 +374,23 @@ impl<'m> Execution<'m> {
             history: false,
             random_seed: None,
             shared: Arc::new(Shared::default()),
+            checkpoints: None,
+            resume: None,
         }
+    }
+
+    /// Hands every transition's checkpoint to `sink` (durable runs).
+    pub(crate) fn with_checkpoints(mut self, sink: &'m dyn checkpoint::CheckpointSink) -> Self {
+        self.checkpoints = Some(sink);
+        self
+    }
+
+    /// Resumes from `checkpoint` instead of starting at `StartAt` (durable
+    /// runs); [`run`](Self::run)'s input is then the execution's input
+    /// (`$$.Execution.Input`), not the input of the state resumed.
+    pub(crate) fn resuming(mut self, checkpoint: checkpoint::Checkpoint) -> Self {
+        self.resume = Some(checkpoint);
+        self
     }
 
     /// Runs on `clock` (default: [`SystemClock`]). A clock shared with
@@ -441,13 +462,16 @@ impl<'m> Execution<'m> {
     /// long run of states that never wait shares the caller's executor
     /// with other tasks; it is otherwise pending only while a task, a
     /// Wait or a retry's back-off waits.
-    pub async fn run<E>(self, executor: &E, input: Value) -> Outcome
+    pub async fn run<E>(mut self, executor: &E, input: Value) -> Outcome
     where
         E: TaskExecutor + ?Sized,
     {
         let executor_ref: &E = executor;
         let executor: &dyn TaskExecutor = &executor_ref;
-        drive::drive_execution(self, executor, input).await
+        match self.resume.take() {
+            None => drive::drive_execution(self, executor, input).await,
+            Some(checkpoint) => drive::drive_resumed(self, executor, input, checkpoint).await,
+        }
     }
 }
 

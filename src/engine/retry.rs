@@ -128,13 +128,29 @@ pub fn delay(retrier: &Retrier, attempt: u64, random: f64) -> Duration {
 /// execution's budgets, so a retrier with a huge `MaxAttempts` ends at the
 /// transition or history-event limit with the error a Choice loop gets;
 /// nothing is kept per attempt.
+///
+/// With `durable` (a Task in a durable run: its state input, and the point
+/// it resumes from), a back-off is checkpointed with the retry counters
+/// and the absolute time it ends, and a resumed loop starts from the
+/// saved counters (the caller waits out what is left of the back-off).
 macro_rules! retry_loop {
     ($cx:ident, $retriers:expr, $failed:expr, $rc:ident => $attempt:expr) => {
+        $crate::engine::retry::retry_loop!($cx, $retriers, $failed, None, $rc => $attempt)
+    };
+    ($cx:ident, $retriers:expr, $failed:expr, $durable:expr, $rc:ident => $attempt:expr) => {
         'retry: {
             let retriers: &[$crate::definition::Retrier] = $retriers;
-            let mut counters = vec![0u64; retriers.len()];
+            let durable: Option<$crate::engine::checkpoint::RetryPoint<'_>> = $durable;
             #[allow(unused_mut)]
-            let mut $rc: u32 = 0;
+            let (mut counters, mut $rc): (Vec<u64>, u32) =
+                match durable.as_ref().and_then(|d| d.resume.as_ref()) {
+                    Some(resume) => {
+                        let mut counters = resume.counters.clone();
+                        counters.resize(retriers.len(), 0);
+                        (counters, resume.retry_count)
+                    }
+                    None => (vec![0u64; retriers.len()], 0),
+                };
             let failure: $crate::engine::walk::Failure = loop {
                 let failure = match $attempt {
                     Ok(v) => break 'retry Ok(v),
@@ -168,6 +184,13 @@ macro_rules! retry_loop {
                 counters[i] += 1;
                 $rc = $rc.saturating_add(1);
                 if !delay.is_zero() {
+                    if let (Some(d), Some(sink)) = (durable.as_ref(), $cx.run.checkpoints) {
+                        let point = (&counters[..], $rc, delay);
+                        // boxed: the loop's future stays as small as without it
+                        let checkpoint =
+                            $crate::engine::checkpoint::backing_off(&$cx, sink, d.input, point);
+                        Box::pin(checkpoint).await;
+                    }
                     $cx.run.clock.sleep(delay).await;
                 }
             };

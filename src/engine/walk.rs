@@ -99,6 +99,29 @@ impl<'p> Vars<'p> {
         Vars::new(None, Some(limits))
     }
 
+    /// The variables of this scope alone.
+    pub(crate) fn local(&self) -> &Map<String, Value> {
+        &self.local
+    }
+
+    /// Puts back the variables of a checkpoint, counted as a state's
+    /// `Assign` counts them.
+    pub(crate) fn restore(&mut self, values: Map<String, Value>) {
+        let counted = self.limits.is_some_and(|l| {
+            l.max_variable_bytes.is_some()
+                || l.max_assign_bytes.is_some()
+                || l.max_variables_total_bytes.is_some()
+        });
+        let added = if counted {
+            values
+                .values()
+                .fold(0usize, |n, v| n.saturating_add(crate::json::json_len(v)))
+        } else {
+            0
+        };
+        self.store(values, (added, 0));
+    }
+
     pub(crate) fn child(parent: &'p Vars<'p>) -> Self {
         Vars::new(Some(parent), parent.limits)
     }
@@ -385,8 +408,9 @@ pub(crate) async fn walk<'x>(
 
 /// Walks `sm` from state `next` to its end on `th`, pausing when
 /// [`pause_due`](Run::pause_due) (so that the caller's executor gets a
-/// turn and an abort is seen).
-async fn walk_from<'x>(
+/// turn and an abort is seen); in a durable run, each transition is
+/// checkpointed.
+pub(crate) async fn walk_from<'x>(
     run: &'x Run<'x>,
     (sm, plan): (&'x SubMachine, &'x SubPlan),
     mut next: Next,
@@ -408,6 +432,18 @@ async fn walk_from<'x>(
         };
         input = step.output;
         next = step.next;
+        if let Some(sink) = run.checkpoints {
+            // boxed: the walk's future stays as small as without it
+            Box::pin(super::checkpoint::enter(
+                run,
+                sink,
+                sm,
+                next,
+                &input.value,
+                th,
+            ))
+            .await;
+        }
     }
 }
 
@@ -588,7 +624,7 @@ fn settle(cx: &mut StateCx<'_, '_>, input: Payload) -> Result<Step, Failure> {
 async fn enter<'x>(cx: &mut StateCx<'_, 'x>, input: Payload) -> Result<Step, Failure> {
     let state = cx.state;
     match &state.kind {
-        StateKind::Task(s) => states::task::task(cx, s, input).await,
+        StateKind::Task(s) => states::task::task(cx, s, input, None).await,
         // the handlers that wait longer are boxed so that the future of a
         // line of states stays small
         StateKind::Wait(s) => Box::pin(states::wait::wait(cx, s, input)).await,

@@ -4,6 +4,7 @@
 //! ResultSelector and ResultPath.
 
 use crate::definition::Task;
+use crate::engine::checkpoint::{RetryPoint, RetryResume};
 use crate::engine::drive::{BusyGuard, Exceeded, Run};
 use crate::engine::events::{Scheduled, TaskEvents, TaskStep};
 use crate::engine::handle::CallbackGuard;
@@ -23,11 +24,14 @@ use serde_json::Value;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-/// Runs a Task state on `input`.
+/// Runs a Task state on `input`; in a durable run, from the retry point of
+/// a checkpoint when there is one (`resume`: the retriers' counters and the
+/// end of the back-off it was in).
 pub(crate) async fn task<'x>(
     cx: &mut StateCx<'_, 'x>,
     s: &'x Task,
     input: Payload,
+    resume: Option<RetryResume>,
 ) -> Result<Step, Failure> {
     // resolve timeouts and credentials once, against the state input
     let mut settings = io::task_settings(s, &input.value, &cx.scope()).map_err(|e| cx.error(e))?;
@@ -58,7 +62,11 @@ pub(crate) async fn task<'x>(
     let outcome: Result<_, Failure> = {
         let raw = &input;
         let settings = &settings;
-        retry_loop!(cx, &s.result_handling.retry, None, retry_count => {
+        let durable = cx
+            .run
+            .checkpoints
+            .map(|_| RetryPoint { input: raw, resume });
+        retry_loop!(cx, &s.result_handling.retry, None, durable, retry_count => {
             let attempt = Attempt { raw, taken: taken.take(), retry_count, settings };
             task_attempt(cx, s, attempt).await
         })
@@ -244,10 +252,13 @@ async fn invoke<'x>(
             .clone()
             .unwrap_or_else(|| run.context(name, entered_time, Some(retry_count), token, None))
     };
+    let execution_arn = || run.ident().exec_arn.clone();
     let mut request = TaskRequest::new(&s.resource, parameters)
         .with_state_name(name)
         .with_retry_count(retry_count)
-        .with_lazy_context(&lazy_context);
+        .with_lazy_context(&lazy_context)
+        .with_lazy_execution_arn(&execution_arn);
+    request.state_entered_event_id = cx.entered;
     request.timeout_seconds = settings.timeout;
     request.heartbeat_seconds = settings.heartbeat;
     request.task_token = token;

@@ -1,6 +1,7 @@
 //! The Wait state.
 
 use crate::definition::Wait;
+use crate::engine::checkpoint;
 use crate::engine::inspect::{Inspect, NoInspect, Stage};
 use crate::engine::io::{self, Assigned};
 use crate::engine::jsonata;
@@ -12,7 +13,8 @@ use crate::jsonpath::path::Scope;
 use std::time::{Duration, SystemTime};
 
 /// Runs a Wait state on `input`: waits on the execution's clock, then
-/// OutputPath.
+/// OutputPath. In a durable run, a Wait that sleeps is checkpointed first
+/// with the absolute time it ends (which may park the execution).
 pub(crate) async fn wait<'x>(
     cx: &mut StateCx<'_, 'x>,
     s: &'x Wait,
@@ -20,23 +22,39 @@ pub(crate) async fn wait<'x>(
 ) -> Result<Step, Failure> {
     let bounds = cx.bounds();
     let now = cx.run.clock.now();
-    if cx.plan.jsonata {
+    let (kept, delay, assigned) = if cx.plan.jsonata {
         let computed = jsonata::wait_prepare(s, &cx.jx(), &input.value, now);
         let (delay, assigned) = computed.map_err(|e| cx.error(e))?;
-        if !delay.is_zero() {
-            cx.run.clock.sleep(delay).await;
-        }
-        let out = jsonata::succeed_output(jsonata::io_output(&s.io), bounds, &cx.jx(), input)
-            .map_err(|e| cx.error(e))?;
-        return cx.finish(out, cx.plan.next, assigned);
-    }
-    let computed = prepare(s, bounds, &cx.scope(), (input, now), &mut NoInspect);
-    let (effective, delay, assigned) = computed.map_err(|e| cx.error(e))?;
+        (input, delay, assigned)
+    } else {
+        let computed = prepare(s, bounds, &cx.scope(), (input, now), &mut NoInspect);
+        computed.map_err(|e| cx.error(e))?
+    };
     if !delay.is_zero() {
+        if let (Some(sink), Some(until)) = (cx.run.checkpoints, now.checked_add(delay)) {
+            Box::pin(checkpoint::waiting(cx, sink, &kept.value, &assigned, until)).await;
+        }
         cx.run.clock.sleep(delay).await;
     }
-    let out = data_flow::select_owned(bounds, s.io.output_path(), effective, &cx.scope())
-        .map_err(|e| cx.error(e))?;
+    ended(cx, s, kept, assigned)
+}
+
+/// The end of a Wait once its time has come: its output (OutputPath, or a
+/// JSONata `Output`) made of `kept` (the effective input; the state input
+/// in JSONata), its variables assigned.
+pub(crate) fn ended(
+    cx: &mut StateCx<'_, '_>,
+    s: &Wait,
+    kept: Payload,
+    assigned: Assigned,
+) -> Result<Step, Failure> {
+    let bounds = cx.bounds();
+    let out = if cx.plan.jsonata {
+        jsonata::succeed_output(jsonata::io_output(&s.io), bounds, &cx.jx(), kept)
+    } else {
+        data_flow::select_owned(bounds, s.io.output_path(), kept, &cx.scope())
+    };
+    let out = out.map_err(|e| cx.error(e))?;
     cx.finish(out, cx.plan.next, assigned)
 }
 
