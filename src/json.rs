@@ -222,6 +222,10 @@ impl Bounds {
             Some(bytes) => {
                 debug_assert_eq!(bytes, json_len(&value), "bytes counted while built");
                 let depth = match self.max_depth {
+                    // every level of nesting takes two bytes (`[]`, `{}`): a
+                    // short value is bounded without a walk (and the bound
+                    // stays tight enough not to add up to the limit)
+                    Some(max) if bytes <= SHORT_BYTES && bytes / 2 <= max => bytes / 2,
                     Some(max) => match walk::<false>(&value, usize::MAX, max) {
                         (_, _, Stop::Depth) => usize::MAX,
                         (_, depth, _) => depth,
@@ -237,6 +241,10 @@ impl Bounds {
         }
     }
 }
+
+/// A value built within this many bytes is bounded in depth by its size
+/// (half of it) instead of walked: see [`Bounds::counted`].
+const SHORT_BYTES: usize = 128;
 
 /// `a + b`, with "not known" kept.
 pub(crate) fn add(a: usize, b: usize) -> usize {
@@ -368,7 +376,13 @@ pub(crate) fn json_len(value: &Value) -> usize {
 
 /// The length of the compact JSON text of `value` when it is at most
 /// `max`, else `None` (measuring stops as soon as it passes `max`).
+#[inline]
 pub(crate) fn len_within(value: &Value, max: usize) -> Option<usize> {
+    // a scalar (a template's field, an intrinsic's result) without the walk
+    if !matches!(value, Value::Array(_) | Value::Object(_)) {
+        let bytes = scalar_len(value);
+        return (bytes <= max).then_some(bytes);
+    }
     let (bytes, _, stop) = walk::<true>(value, max, usize::MAX);
     (stop == Stop::Done).then_some(bytes)
 }

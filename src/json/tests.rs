@@ -108,6 +108,25 @@ fn the_measure_is_serde_json_length_and_the_nesting_depth() {
 }
 
 #[test]
+fn len_within_and_counted_bound_every_sample() {
+    let bounds = Bounds {
+        max_bytes: Some(262_144),
+        max_depth: Some(1000),
+    };
+    let deep = serde_json::from_str::<Value>(&nested(63)).unwrap();
+    for v in samples().into_iter().chain([deep]) {
+        let bytes = text_len(&v);
+        assert_eq!(len_within(&v, bytes), Some(bytes), "len_within of {v}");
+        assert_eq!(len_within(&v, bytes - 1), None, "len_within of {v}");
+        // a short value is bounded by its size, a long one walked: never
+        // below the real measure
+        let bound = bounds.counted((v.clone(), Some(bytes))).bound;
+        assert_eq!(bound.bytes, bytes, "counted bytes of {v}");
+        assert!(bound.depth >= depth(&v), "counted depth of {v}: {bound:?}");
+    }
+}
+
+#[test]
 fn str_len_is_the_length_of_the_string_literal() {
     for s in [
         "",
