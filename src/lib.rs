@@ -136,7 +136,9 @@
 //! [`TaskExecutor`], offers a scriptable executor for Rust tests, and
 //! evaluates single states as AWS's TestState API does. The `stepfn` binary
 //! (feature `cli`) wraps all of it: `stepfn validate`, `stepfn run`,
-//! `stepfn test-state`.
+//! `stepfn test-state`, and runs durable executions over a SQLite or
+//! PostgreSQL store (`stepfn start`, `worker`, `describe`, `history`,
+//! `list`, `stop`, `redrive`, `send-task-*`).
 //!
 //! # Compatibility
 //!

@@ -40,7 +40,10 @@ impl TaskCommand {
 ///   as JSON on stdin; for `arn:aws:states:::lambda:invoke` it gets the
 ///   `Payload` parameter instead (the Lambda event). The environment holds
 ///   `STEPFN_STATE_NAME`, `STEPFN_RESOURCE`, `STEPFN_RETRY_COUNT`,
-///   `STEPFN_TASK_TOKEN` (callback tasks) and `STEPFN_CONTEXT_FILE`, the
+///   `STEPFN_TASK_TOKEN` (callback tasks), `STEPFN_IDEMPOTENCY_KEY` (the
+///   same for every call of one task attempt: see
+///   `TaskRequest::idempotency_key`; empty outside a durable execution)
+///   and `STEPFN_CONTEXT_FILE`, the
 ///   path of a file holding the context object as JSON (removed when the
 ///   program ends; a file, because Linux caps one environment variable at
 ///   128 KiB and the context holds the execution input).
@@ -141,6 +144,10 @@ impl TaskExecutor for CommandExecutor {
             .env("STEPFN_RESOURCE", &request.resource.arn)
             .env("STEPFN_RETRY_COUNT", request.retry_count.to_string())
             .env("STEPFN_TASK_TOKEN", request.task_token.unwrap_or(""))
+            .env(
+                "STEPFN_IDEMPOTENCY_KEY",
+                request.idempotency_key().unwrap_or_default(),
+            )
             .env("STEPFN_CONTEXT_FILE", &context.0);
         let running = process::run(process, stdin.to_string().into_bytes(), self.max_output)
             .map_err(|e| {

@@ -3,7 +3,8 @@
 //! One subcommand per file (`validate.rs`, ...); each exposes an `Args`
 //! struct for clap and a `run(args) -> ExitCode`, and `common.rs` holds what
 //! they share. Exit codes: 0 success, 1 a negative answer (FAIL, a failed
-//! execution), 2 a usage error or an unreadable input. The tool uses only
+//! execution; for the durable subcommands of `durable.rs`, a request the
+//! store refused), 2 a usage error or an unreadable input. The tool uses only
 //! the library's public API.
 
 use clap::{Parser, Subcommand};
@@ -11,6 +12,7 @@ use std::process::ExitCode;
 
 mod command;
 mod common;
+mod durable;
 mod eval;
 mod locate;
 mod process;
@@ -36,6 +38,26 @@ enum Command {
     TestState(test_state::Args),
     /// Evaluate a JSONata expression, JSONPath path or intrinsic call against an input.
     Eval(eval::Args),
+    /// StartExecution in a durable store (prints executionArn, startDate).
+    Start(durable::StartArgs),
+    /// Run the executions of a durable store (until killed, or --until-idle).
+    Worker(durable::WorkerArgs),
+    /// DescribeExecution of a stored execution.
+    Describe(durable::DescribeArgs),
+    /// GetExecutionHistory of a stored execution.
+    History(durable::HistoryArgs),
+    /// ListExecutions of a durable store.
+    List(durable::ListArgs),
+    /// StopExecution: the execution ends ABORTED.
+    Stop(durable::StopArgs),
+    /// RedriveExecution of a failed, timed out or aborted execution.
+    Redrive(durable::RedriveArgs),
+    /// SendTaskSuccess for a task token.
+    SendTaskSuccess(durable::TaskSuccessArgs),
+    /// SendTaskFailure for a task token.
+    SendTaskFailure(durable::TaskFailureArgs),
+    /// SendTaskHeartbeat for a task token.
+    SendTaskHeartbeat(durable::TaskHeartbeatArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,5 +78,15 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::TestState(args) => test_state::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Start(args) => durable::start(args),
+        Command::Worker(args) => durable::worker(args),
+        Command::Describe(args) => durable::describe(args),
+        Command::History(args) => durable::history(args),
+        Command::List(args) => durable::list(args),
+        Command::Stop(args) => durable::stop(args),
+        Command::Redrive(args) => durable::redrive(args),
+        Command::SendTaskSuccess(args) => durable::send_task_success(args),
+        Command::SendTaskFailure(args) => durable::send_task_failure(args),
+        Command::SendTaskHeartbeat(args) => durable::send_task_heartbeat(args),
     }
 }
