@@ -63,6 +63,8 @@
 //! # }).unwrap();
 //! ```
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod columns;
 mod driver;
 mod memory;
 #[cfg(feature = "postgres")]

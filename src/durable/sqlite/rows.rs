@@ -5,41 +5,13 @@ use crate::durable::store::{
     StoredEvent, TaskMessage,
 };
 use rusqlite::{params, OptionalExtension, Row, Transaction};
-use std::time::{Duration, SystemTime};
 
 /// A SQLite error as the store reports it.
 pub(super) fn backend(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(format!("SQLite: {e}"))
 }
 
-/// Times are stored as nanoseconds since the Unix epoch (exact for a
-/// virtual clock's instants, from 1678 to 2262).
-pub(super) fn nanos(t: SystemTime) -> Result<i64, StoreError> {
-    i64::try_from(crate::timestamp::unix_nanos(t))
-        .map_err(|_| StoreError::Backend("a time outside the years 1678 to 2262".into()))
-}
-
-pub(super) fn opt_nanos(t: Option<SystemTime>) -> Result<Option<i64>, StoreError> {
-    t.map(nanos).transpose()
-}
-
-pub(super) fn time(n: i64) -> SystemTime {
-    let d = Duration::from_nanos(n.unsigned_abs());
-    let t = if n >= 0 {
-        SystemTime::UNIX_EPOCH.checked_add(d)
-    } else {
-        SystemTime::UNIX_EPOCH.checked_sub(d)
-    };
-    t.unwrap_or(SystemTime::UNIX_EPOCH)
-}
-
-pub(super) fn id(n: u64) -> Result<i64, StoreError> {
-    i64::try_from(n).map_err(|_| StoreError::Conflict(format!("id {n} is out of range")))
-}
-
-pub(super) fn unsigned(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
-}
+pub(super) use crate::durable::columns::{id, nanos, opt_nanos, time, unsigned};
 
 pub(super) fn corrupt(what: &str) -> StoreError {
     StoreError::Backend(format!("SQLite: a stored {what} is not valid"))
