@@ -500,6 +500,7 @@ pub mod testing;
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use engine::{
     Execution, ExecutionHandle, ExecutionIdentity, HistoryEvent, Limits, Outcome, Status,
+    TimeOverrides,
 };
 pub use error::{Diagnostic, Error, ErrorKind, ErrorName, Severity, StatesError};
 pub use executor::{

@@ -823,6 +823,30 @@ fn run_case_serves_mocks_per_invocation_across_retries() {
 }
 
 #[test]
+fn run_case_applies_time_overrides_to_mocked_runs() {
+    let def = json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": LAMBDA,
+        "Retry": [{"ErrorEquals": ["Busy"], "IntervalSeconds": 60, "MaxAttempts": 3}], "Next": "W"},
+        "W": {"Type": "Wait", "Seconds": 3600, "End": true}}});
+    let mut options = RunOptions::new(json!({}));
+    options.virtual_time = true;
+    options.history = true;
+    options.time = stepfn::TimeOverrides::new()
+        .with_retry_interval("A", std::time::Duration::from_secs(1))
+        .with_wait("W", std::time::Duration::from_secs(10));
+    let busy =
+        json!({"0-1": {"Throw": {"Error": "Busy", "Cause": "x"}}, "2": {"Return": {"ok": 1}}});
+    options.mocks = Some((one_case(busy), "T".into()));
+    let history = run_case(&machine(def), options)
+        .expect("run")
+        .history
+        .unwrap();
+    let took = history[history.len() - 1]
+        .timestamp
+        .duration_since(history[0].timestamp);
+    assert_eq!(took.unwrap(), std::time::Duration::from_secs(12));
+}
+
+#[test]
 fn run_case_missing_mock_fails_the_execution_uncaught() {
     let def = json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": LAMBDA,
         "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}], "Next": "B"},

@@ -39,6 +39,7 @@ pub struct Durable<S> {
     lease: Duration,
     batch: usize,
     limits: Limits,
+    time: crate::TimeOverrides,
     /// Definitions parsed, by their text.
     machines: Mutex<HashMap<String, Arc<StateMachine>>>,
 }
@@ -118,6 +119,7 @@ impl<S: ExecutionStore> Durable<S> {
             lease: DEFAULT_LEASE,
             batch: DEFAULT_BATCH,
             limits: Limits::default(),
+            time: crate::TimeOverrides::default(),
             machines: Mutex::new(HashMap::new()),
         }
     }
@@ -162,6 +164,16 @@ impl<S: ExecutionStore> Durable<S> {
     /// The limits every execution runs under (default: AWS's).
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Wait and retry durations per state, and the time scale, for every
+    /// execution this driver runs (see [`TimeOverrides`](crate::TimeOverrides)).
+    /// A Wait or back-off is checkpointed with the time it ends as
+    /// overridden, so a parked execution is due then, whichever worker
+    /// resumes it.
+    pub fn with_time_overrides(mut self, overrides: crate::TimeOverrides) -> Self {
+        self.time = overrides;
         self
     }
 
@@ -341,6 +353,7 @@ impl<S: ExecutionStore> Durable<S> {
             .execution()
             .with_clock(self.clock.clone())
             .with_limits(self.limits.clone())
+            .with_time_overrides(self.time.clone())
             .with_identity(identity)
             .with_history(true)
             .with_checkpoints(&committer)

@@ -64,6 +64,8 @@ pub(crate) struct Run<'a> {
     pub given_depth: AtomicUsize,
     /// Durable runs: where each transition's checkpoint goes.
     pub checkpoints: Option<&'a dyn super::checkpoint::CheckpointSink>,
+    /// Waits and back-offs overridden or scaled (`None`: as defined).
+    pub time: Option<&'a super::TimeOverrides>,
     /// Durable runs: when the definition's `TimeoutSeconds` ends the
     /// execution (a parked execution is due then at the latest).
     pub deadline: Option<SystemTime>,
@@ -116,6 +118,7 @@ impl<'a> Run<'a> {
             exec_context: Default::default(),
             given_depth: AtomicUsize::new(given_depth(&execution.limits, input)),
             checkpoints: execution.checkpoints,
+            time: (!execution.time.is_empty()).then_some(&execution.time),
             deadline,
         }
     }

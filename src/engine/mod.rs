@@ -40,12 +40,14 @@ mod plan;
 pub(crate) mod retry;
 mod states;
 pub(crate) mod test_state;
+mod time;
 mod walk;
 
 pub use events::HistoryEvent;
 pub use handle::ExecutionHandle;
 pub(crate) use handle::Shared;
 pub use outcome::{Outcome, Status};
+pub use time::TimeOverrides;
 
 /// What the engine precomputes from a definition: built once, when the
 /// machine is loaded, and shared by all its executions.
@@ -344,6 +346,7 @@ pub struct Execution<'m> {
     identity: ExecutionIdentity,
     history: bool,
     random_seed: Option<u64>,
+    time: TimeOverrides,
     shared: Arc<Shared>,
     /// Durable runs: where each transition's checkpoint goes.
     checkpoints: Option<&'m dyn checkpoint::CheckpointSink>,
@@ -373,6 +376,7 @@ impl<'m> Execution<'m> {
             identity: ExecutionIdentity::default(),
             history: false,
             random_seed: None,
+            time: TimeOverrides::default(),
             shared: Arc::new(Shared::default()),
             checkpoints: None,
             resume: None,
@@ -421,6 +425,15 @@ impl<'m> Execution<'m> {
     /// Runs on a fresh [`VirtualClock`] starting now: no real waiting.
     pub fn with_virtual_time(self) -> Self {
         self.with_clock(VirtualClock::new())
+    }
+
+    /// Overrides how long Wait states and retry back-offs wait, state by
+    /// state, and scales the rest (default: as the definition says); see
+    /// [`TimeOverrides`]. Composes with any clock: on a virtual clock the
+    /// history's timestamps move by the overridden durations.
+    pub fn with_time_overrides(mut self, overrides: TimeOverrides) -> Self {
+        self.time = overrides;
+        self
     }
 
     /// Sets the limits (default: [`Limits::default`]).

@@ -180,7 +180,10 @@ macro_rules! retry_loop {
                     $cx.run.pause().await;
                 }
                 let r = &retriers[i];
-                let delay = $crate::engine::retry::delay(r, counters[i], $cx.run.random());
+                let mut delay = $crate::engine::retry::delay(r, counters[i], $cx.run.random());
+                if let Some(time) = $cx.run.time {
+                    delay = time.retry($cx.name(), i, r, delay);
+                }
                 counters[i] += 1;
                 $rc = $rc.saturating_add(1);
                 if !delay.is_zero() {

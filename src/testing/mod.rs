@@ -257,6 +257,9 @@ pub struct RunOptions {
     pub virtual_time: bool,
     /// Record the `GetExecutionHistory` events.
     pub history: bool,
+    /// Wait and retry durations per state, and the time scale (`stepfn
+    /// run --wait/--retry-interval/--time-scale`).
+    pub time: crate::TimeOverrides,
 }
 
 impl fmt::Debug for RunOptions {
@@ -268,6 +271,7 @@ impl fmt::Debug for RunOptions {
             .field("fallback", &self.fallback.is_some())
             .field("virtual_time", &self.virtual_time)
             .field("history", &self.history)
+            .field("time", &self.time)
             .finish()
     }
 }
@@ -282,6 +286,7 @@ impl RunOptions {
             fallback: None,
             virtual_time: false,
             history: false,
+            time: crate::TimeOverrides::default(),
         }
     }
 }
@@ -334,7 +339,8 @@ pub async fn run_case_async(machine: &StateMachine, options: RunOptions) -> Resu
     let mut execution = machine
         .execution()
         .with_identity(options.identity)
-        .with_history(options.history);
+        .with_history(options.history)
+        .with_time_overrides(options.time);
     if options.virtual_time {
         execution = execution.with_virtual_time();
     }

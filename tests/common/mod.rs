@@ -172,3 +172,35 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// The instant virtual-time tests start at.
+pub const EPOCH: std::time::SystemTime = std::time::SystemTime::UNIX_EPOCH;
+
+/// Runs `sm` on a virtual clock starting at [`EPOCH`] with `overrides`,
+/// recording the history; the outcome and the virtual time it took.
+pub fn run_overridden(
+    sm: &StateMachine,
+    overrides: stepfn::TimeOverrides,
+    executor: &dyn TaskExecutor,
+    input: Value,
+) -> (Outcome, std::time::Duration) {
+    let clock = stepfn::VirtualClock::starting_at(EPOCH);
+    let execution = sm
+        .execution()
+        .with_clock(clock.clone())
+        .with_history(true)
+        .with_time_overrides(overrides);
+    let outcome = futures::executor::block_on(execution.run(executor, input));
+    let took = stepfn::Clock::now(&clock).duration_since(EPOCH).unwrap();
+    (outcome, took)
+}
+
+/// The virtual time `definition` takes with `overrides`, its tasks
+/// answered by `executor`.
+pub fn time_taken(
+    definition: Value,
+    overrides: stepfn::TimeOverrides,
+    executor: &dyn TaskExecutor,
+) -> std::time::Duration {
+    run_overridden(&machine(definition), overrides, executor, json!({})).1
+}

@@ -22,7 +22,7 @@ use stepfn::durable::{
 };
 use stepfn::{
     Clock, ExecutionIdentity, Outcome, StateMachine, StatesError, Status, TaskExecutor,
-    TaskRequest, VirtualClock,
+    TaskRequest, TimeOverrides, VirtualClock,
 };
 
 type Case = for<'a> fn(&'a dyn ExecutionStore) -> Pin<Box<dyn Future<Output = ()> + 'a>>;
@@ -74,6 +74,7 @@ suite!(
     a_parked_execution_times_out_on_time,
     a_stop_ends_a_parked_execution,
     a_durable_jsonata_run_has_the_output_and_history_of_an_in_memory_run,
+    overridden_waits_and_back_offs_park_until_their_overridden_end,
 );
 
 // ---------------------------------------------------------------------------
@@ -484,6 +485,42 @@ async fn a_parked_wait_is_resumed_by_another_worker(s: &dyn ExecutionStore) {
     assert_eq!(clock.now(), t(3602));
     assert_eq!(lambdas.keys(), [format!("{arn}//16/0")]);
     assert_same_end(s, "nap", &reference).await;
+}
+
+async fn overridden_waits_and_back_offs_park_until_their_overridden_end(s: &dyn ExecutionStore) {
+    let overrides = TimeOverrides::new()
+        .with_retry_interval("Call", Duration::from_secs(1))
+        .with_wait("Nap", Duration::from_secs(60));
+    let clock = VirtualClock::starting_at(t(0));
+    let w = worker(s, &clock, "w", Duration::from_secs(30)).with_time_overrides(overrides.clone());
+    w.start(&machine(), start_request("quick", 2))
+        .await
+        .unwrap();
+    let worked = w.run_until_idle(&Lambdas::default()).await.unwrap();
+    let results: Vec<_> = worked.into_iter().map(|w| w.result).collect();
+    assert_eq!(
+        results,
+        [
+            WorkResult::Parked(t(1)),
+            WorkResult::Parked(t(61)),
+            WorkResult::Ended(Status::Succeeded)
+        ]
+    );
+    // the stored history is that of an in-memory run with the overrides
+    let mut identity = ExecutionIdentity::new();
+    identity.state_machine_arn = Some(MACHINE.into());
+    identity.execution_arn = Some(execution_arn("quick"));
+    identity.execution_name = Some("quick".into());
+    identity.start_time = Some(t(0));
+    let reference = machine()
+        .execution()
+        .with_clock(VirtualClock::starting_at(t(0)))
+        .with_identity(identity)
+        .with_history(true)
+        .with_time_overrides(overrides)
+        .run(&Lambdas::default(), json!({"start": 2}))
+        .await;
+    assert_same_end(s, "quick", &reference).await;
 }
 
 async fn a_stale_claimant_is_fenced_off(s: &dyn ExecutionStore) {

@@ -17,3 +17,4 @@ mod jsonata;
 mod limits;
 mod limits_adversarial;
 mod states;
+mod time;

@@ -18,6 +18,7 @@ mod locate;
 mod process;
 mod run;
 mod test_state;
+mod time;
 mod validate;
 
 /// Run and check Amazon States Language state machines locally.

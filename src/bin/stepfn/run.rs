@@ -1,6 +1,8 @@
 //! `stepfn run DEFINITION_FILE [--input JSON | --input-file PATH]
 //! [--mock-config PATH --test-case NAME] [--execution PATH] [--virtual-time]
-//! [--history] [--task-command RESOURCE_OR_STATE=COMMAND]...`
+//! [--history] [--task-command RESOURCE_OR_STATE=COMMAND]...
+//! [--wait STATE=SECONDS]... [--retry-interval STATE=SECONDS]...
+//! [--time-scale FACTOR]`
 //!
 //! Prints one JSON object `{"status", "output"?, "error"?, "cause"?,
 //! "history"?}`; exit 0 SUCCEEDED, 1 any other final status, 2 an invalid
@@ -48,6 +50,19 @@ pub struct Args {
     /// "errorMessage"/"cause"} from the last JSON line of stderr.
     #[arg(long = "task-command", value_name = "RESOURCE_OR_STATE=COMMAND")]
     task_commands: Vec<String>,
+    /// The Wait state STATE waits SECONDS instead (0: not at all; decimals
+    /// allowed). Repeatable.
+    #[arg(long = "wait", value_name = "STATE=SECONDS")]
+    waits: Vec<String>,
+    /// Every retry of STATE (a Task, Parallel or Map) waits SECONDS, with
+    /// no back-off growth or jitter (at most its MaxDelaySeconds).
+    /// Repeatable.
+    #[arg(long = "retry-interval", value_name = "STATE=SECONDS")]
+    retry_intervals: Vec<String>,
+    /// Multiplies every other Wait and retry back-off (0.5 halves them, 0
+    /// removes them); task timeouts are not scaled.
+    #[arg(long, value_name = "FACTOR", allow_hyphen_values = true)]
+    time_scale: Option<String>,
 }
 
 const TOOL: Tool = Tool("stepfn run");
@@ -67,6 +82,13 @@ fn try_run(args: Args) -> Result<ExitCode, ExitCode> {
     let mut options = RunOptions::new(input);
     options.virtual_time = args.virtual_time;
     options.history = args.history;
+    options.time = crate::time::overrides(
+        &machine,
+        &args.waits,
+        &args.retry_intervals,
+        args.time_scale.as_deref(),
+    )
+    .map_err(|e| TOOL.usage(e))?;
     if let Some(arg) = &args.execution {
         let value = TOOL.json_or_file(arg, "--execution")?;
         options.identity = ExecutionIdentity::from_value(&value).map_err(|e| TOOL.usage(e))?;

@@ -30,6 +30,10 @@ pub(crate) async fn wait<'x>(
         let computed = prepare(s, bounds, &cx.scope(), (input, now), &mut NoInspect);
         computed.map_err(|e| cx.error(e))?
     };
+    let delay = match cx.run.time {
+        Some(time) => time.wait(cx.name(), delay),
+        None => delay,
+    };
     if !delay.is_zero() {
         if let (Some(sink), Some(until)) = (cx.run.checkpoints, now.checked_add(delay)) {
             Box::pin(checkpoint::waiting(cx, sink, &kept.value, &assigned, until)).await;
