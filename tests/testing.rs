@@ -847,6 +847,26 @@ fn run_case_applies_time_overrides_to_mocked_runs() {
 }
 
 #[test]
+fn an_outcome_serialises_as_stepfn_run_prints_it() {
+    let def = json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": LAMBDA, "Next": "F"},
+        "F": {"Type": "Fail", "Error": "Oops", "Cause": "it broke"}}});
+    let mut options = RunOptions::new(json!({}));
+    options.history = true;
+    options.mocks = Some((one_case(json!({"0": {"Return": {"ok": 1}}})), "T".into()));
+    let failed = run_case(&machine(def), options).expect("run");
+    assert_eq!(serde_json::to_value(&failed).unwrap(), failed.to_json());
+    let succeeded = run_case(
+        &machine(json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}})),
+        RunOptions::new(json!([1])),
+    )
+    .expect("run");
+    assert_eq!(
+        serde_json::to_string(&succeeded).unwrap(),
+        r#"{"status":"SUCCEEDED","output":[1]}"#
+    );
+}
+
+#[test]
 fn run_case_missing_mock_fails_the_execution_uncaught() {
     let def = json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": LAMBDA,
         "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}], "Next": "B"},

@@ -67,8 +67,9 @@ impl Outcome {
         })
     }
 
-    /// The outcome as one JSON object, the shape `stepfn run` prints:
-    /// `{"status", "output"?, "error"?, "cause"?, "history"?}`.
+    /// The outcome as one JSON object, the shape `stepfn run` prints
+    /// (its [`Serialize`](serde::Serialize) form): `{"status", "output"?,
+    /// "error"?, "cause"?, "history"?}`.
     pub fn to_json(&self) -> Value {
         let mut map = serde_json::Map::new();
         map.insert("status".into(), Value::from(self.status.as_str()));
@@ -88,5 +89,54 @@ impl Outcome {
             );
         }
         Value::Object(map)
+    }
+}
+
+/// `"SUCCEEDED"`, `"FAILED"`, `"TIMED_OUT"` or `"ABORTED"`.
+impl serde::Serialize for Status {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// The shape `stepfn run` prints, as [`Outcome::to_json`]: `status`, then
+/// `output`, `error`, `cause` and `history` (AWS's `GetExecutionHistory`
+/// events) when present; absent members are left out, not `null`.
+///
+/// ```
+/// use serde_json::json;
+/// use stepfn::{sync_task_fn, StateMachine};
+///
+/// let machine: StateMachine = r#"{"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Oops", "Cause": "it broke"}}}"#.parse()?;
+/// let outcome = futures::executor::block_on(machine.execute(&sync_task_fn(|r| Ok(r.parameters)), json!({})));
+/// assert_eq!(
+///     serde_json::to_string(&outcome).unwrap(),
+///     r#"{"status":"FAILED","error":"Oops","cause":"it broke"}"#
+/// );
+/// # Ok::<(), stepfn::Error>(())
+/// ```
+impl serde::Serialize for Outcome {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let fields = 1
+            + usize::from(self.output.is_some())
+            + usize::from(self.error.is_some())
+            + usize::from(self.cause.is_some())
+            + usize::from(self.history.is_some());
+        let mut map = serializer.serialize_map(Some(fields))?;
+        map.serialize_entry("status", &self.status)?;
+        if let Some(output) = &self.output {
+            map.serialize_entry("output", output)?;
+        }
+        if let Some(error) = &self.error {
+            map.serialize_entry("error", error)?;
+        }
+        if let Some(cause) = &self.cause {
+            map.serialize_entry("cause", cause)?;
+        }
+        if let Some(history) = &self.history {
+            map.serialize_entry("history", history)?;
+        }
+        map.end()
     }
 }

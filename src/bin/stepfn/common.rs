@@ -119,10 +119,16 @@ fn json_position(location: &str) -> Option<(usize, usize)> {
     Some((line.parse().ok()?, column.parse().ok()?))
 }
 
-/// Prints `answer` as one line on stdout; exit 0 when `succeeded`, else 1.
-pub fn answer(answer: &Value, succeeded: bool) -> ExitCode {
+/// Prints `answer` as one line of JSON on stdout; exit 0 when
+/// `succeeded`, else 1.
+pub fn answer(answer: &impl serde::Serialize, succeeded: bool) -> ExitCode {
     let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{answer}");
+    // a JSON value or an Outcome always serialises (string keys only)
+    let _ = writeln!(
+        stdout,
+        "{}",
+        serde_json::to_string(answer).unwrap_or_default()
+    );
     let _ = stdout.flush();
     if succeeded {
         ExitCode::SUCCESS

@@ -113,8 +113,5 @@ fn try_run(args: Args) -> Result<ExitCode, ExitCode> {
         options.fallback = Some(Arc::new(CommandExecutor::new(commands)));
     }
     let outcome = run_case(&machine, options).map_err(|e| TOOL.usage(e))?;
-    Ok(answer(
-        &outcome.to_json(),
-        outcome.status == Status::Succeeded,
-    ))
+    Ok(answer(&outcome, outcome.status == Status::Succeeded))
 }
