@@ -101,6 +101,12 @@
 //! answer at once (a test double, say) may complete the callback itself
 //! with [`TaskRequest::callback`].
 
+mod lambda;
+mod router;
+
+pub use lambda::{lambda_fn, LambdaFn};
+pub use router::Router;
+
 use crate::error::StatesError;
 use crate::resource::Resource;
 use async_trait::async_trait;

@@ -58,8 +58,9 @@
 //! configures one first: a [`Clock`] ([`VirtualClock`] makes Waits and
 //! back-offs instant), [`Limits`] (payload size, history events, fuel), the
 //! [`ExecutionIdentity`] seen through the context object, and AWS-shaped
-//! history ([`HistoryEvent`]). Its [`ExecutionHandle`] aborts the execution
-//! and completes `.waitForTaskToken` tasks.
+//! history ([`HistoryEvent`]), and [`TimeOverrides`] (Wait durations and
+//! retry intervals by state name, a time scale). Its [`ExecutionHandle`]
+//! aborts the execution and completes `.waitForTaskToken` tasks.
 //!
 //! The seams are [`TaskExecutor`] (see the [`executor`] guide) and
 //! [`Clock`]. The JSONPath language is public for tooling and benchmarks:
@@ -134,7 +135,10 @@
 //!
 //! [`testing`] reads Step Functions Local mock configs and serves them as a
 //! [`TaskExecutor`], offers a scriptable executor for Rust tests, and
-//! evaluates single states as AWS's TestState API does. The `stepfn` binary
+//! evaluates single states as AWS's TestState API does. [`Router`] routes
+//! tasks to closures by state name, Lambda function or resource, and
+//! [`lambda_fn`] runs a Lambda-style function behind `lambda:invoke`
+//! (unwrapping `Payload`, wrapping the answer as AWS does). The `stepfn` binary
 //! (feature `cli`) wraps all of it: `stepfn validate`, `stepfn run`,
 //! `stepfn test-state`, and runs durable executions over a SQLite or
 //! PostgreSQL store (`stepfn start`, `worker`, `describe`, `history`,
@@ -504,7 +508,8 @@ pub use engine::{
 };
 pub use error::{Diagnostic, Error, ErrorKind, ErrorName, Severity, StatesError};
 pub use executor::{
-    sync_task_fn, task_fn, CallbackError, CallbackSender, TaskExecutor, TaskRequest, TaskResult,
+    lambda_fn, sync_task_fn, task_fn, CallbackError, CallbackSender, LambdaFn, Router,
+    TaskExecutor, TaskRequest, TaskResult,
 };
 pub use state_machine::{StateMachine, Validation};
 

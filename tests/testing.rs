@@ -1309,3 +1309,251 @@ fn test_state_and_an_execution_agree_on_jsonata_states() {
         Some("An error occurred while executing the state 'S' (entered at the event id #2). The JSONata expression '$states.input.missing' specified for the field 'Output/x' returned nothing (undefined).")
     );
 }
+
+// ---------------------------------------------------------------------------- Router, lambda_fn
+
+const INVOKE: &str = "arn:aws:states:::lambda:invoke";
+
+/// A Task state named `name` calling `resource` with `parameters`, its
+/// result under `$.<name>`, then `next`.
+fn task_state(
+    name: &str,
+    resource: &str,
+    parameters: Value,
+    next: Option<&str>,
+) -> (String, Value) {
+    let mut state = json!({"Type": "Task", "Resource": resource, "Parameters": parameters, "ResultPath": format!("$.{name}")});
+    match next {
+        Some(next) => state["Next"] = json!(next),
+        None => state["End"] = json!(true),
+    }
+    (name.to_owned(), state)
+}
+
+fn chain(states: Vec<(String, Value)>) -> Value {
+    let start = states[0].0.clone();
+    let states: serde_json::Map<String, Value> = states.into_iter().collect();
+    json!({"StartAt": start, "States": states})
+}
+
+/// Runs `definition` with `executor` on a virtual clock from a fixed
+/// instant, as execution `run-1`.
+fn routed(definition: Value, executor: &dyn TaskExecutor) -> stepfn::Outcome {
+    let mut identity = stepfn::ExecutionIdentity::new();
+    identity.execution_arn = Some("arn:aws:states:us-east-1:123456789012:execution:M:run-1".into());
+    let clock = stepfn::VirtualClock::starting_at(
+        std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_796_353_752),
+    );
+    let sm = machine(definition);
+    let execution = sm.execution().with_clock(clock).with_identity(identity);
+    futures::executor::block_on(execution.run(executor, json!({})))
+}
+
+fn tag(
+    t: &'static str,
+) -> impl Fn(TaskRequest<'_>) -> std::future::Ready<Result<Value, StatesError>> {
+    move |_| std::future::ready(Ok(json!(t)))
+}
+
+#[test]
+fn a_router_takes_the_state_then_the_function_then_the_resource_then_the_fallback() {
+    let def = chain(vec![
+        task_state(
+            "ByState",
+            INVOKE,
+            json!({"FunctionName": "f"}),
+            Some("ByFunction"),
+        ),
+        task_state(
+            "ByFunction",
+            INVOKE,
+            json!({"FunctionName": "arn:aws:lambda:us-east-1:1:function:f:live"}),
+            Some("ByArn"),
+        ),
+        task_state("ByArn", LAMBDA, json!({}), Some("ByResource")),
+        task_state(
+            "ByResource",
+            "arn:aws:states:::sqs:sendMessage",
+            json!({}),
+            Some("ByFallback"),
+        ),
+        task_state(
+            "ByFallback",
+            "arn:aws:states:::sns:publish",
+            json!({}),
+            None,
+        ),
+    ]);
+    let router = stepfn::Router::new()
+        .state("ByState", tag("state"))
+        .lambda("f", |_| async { Ok(json!("function")) })
+        .resource("arn:aws:states:::sqs:sendMessage", tag("resource"))
+        .resource(INVOKE, tag("never: the function comes first"))
+        .fallback(stepfn::sync_task_fn(|_| Ok(json!("fallback"))));
+    let out = routed(def, &router).output.unwrap();
+    assert_eq!(out["ByState"], "state");
+    assert_eq!(out["ByFunction"]["Payload"], "function");
+    assert_eq!(out["ByArn"], "function");
+    assert_eq!(out["ByResource"], "resource");
+    assert_eq!(out["ByFallback"], "fallback");
+}
+
+#[test]
+fn a_router_names_every_form_of_function_name_by_the_bare_name() {
+    let router = stepfn::Router::new().lambda("price", |_| async { Ok(json!(1)) });
+    for name in [
+        "price",
+        "price:live",
+        "123456789012:function:price",
+        "arn:aws:lambda:us-east-1:123456789012:function:price:7",
+    ] {
+        let def = chain(vec![task_state(
+            "P",
+            INVOKE,
+            json!({"FunctionName": name}),
+            None,
+        )]);
+        assert_eq!(
+            routed(def, &router).output.unwrap()["P"]["Payload"],
+            1,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_task_no_route_takes_fails_uncaught_with_states_runtime() {
+    let mut def = chain(vec![task_state(
+        "Ship",
+        INVOKE,
+        json!({"FunctionName": "ship"}),
+        None,
+    )]);
+    def["States"]["Ship"]["Catch"] = json!([{"ErrorEquals": ["States.ALL"], "Next": "Ship"}]);
+    let outcome = routed(def, &stepfn::Router::new().state("Other", tag("x")));
+    assert_eq!(
+        common::error_of(&outcome),
+        (Some("States.Runtime"), Some("router: no handler for state 'Ship' (resource 'arn:aws:states:::lambda:invoke', function 'ship')"))
+    );
+    let def = chain(vec![task_state(
+        "Queue",
+        "arn:aws:states:::sqs:sendMessage",
+        json!({}),
+        None,
+    )]);
+    assert_eq!(
+        routed(def, &stepfn::Router::new()).cause.as_deref(),
+        Some("router: no handler for state 'Queue' (resource 'arn:aws:states:::sqs:sendMessage')")
+    );
+}
+
+/// The answer of `lambda:invoke` has the field set of AWS's recordings
+/// (../shared/conformance/cases/services.jsonl, the `lambda:invoke` cases:
+/// `ExecutedVersion`, `Payload`, `SdkHttpMetadata` with `AllHttpHeaders`,
+/// `HttpHeaders` and `HttpStatusCode`, `SdkResponseMetadata`, `StatusCode`);
+/// the volatile header values (request id, date, trace id) are stepfn's,
+/// derived from the request.
+#[test]
+fn lambda_invoke_answers_as_aws_integration_does() {
+    let def = chain(vec![task_state(
+        "Echo",
+        INVOKE,
+        json!({"FunctionName": "echo", "Payload": {"a": 1}}),
+        None,
+    )]);
+    let echo = stepfn::lambda_fn(|event: Value| async move { Ok(event) });
+    let answer = routed(def, &echo).output.unwrap()["Echo"].clone();
+    let id = answer["SdkResponseMetadata"]["RequestId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let trace = answer["SdkHttpMetadata"]["HttpHeaders"]["X-Amzn-Trace-Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        answer,
+        json!({
+            "ExecutedVersion": "$LATEST",
+            "Payload": {"a": 1},
+            "SdkHttpMetadata": {
+                "AllHttpHeaders": {
+                    "X-Amz-Executed-Version": ["$LATEST"], "x-amzn-Remapped-Content-Length": ["0"],
+                    "Connection": ["keep-alive"], "x-amzn-RequestId": [id], "Content-Length": ["7"],
+                    "Date": ["Fri, 04 Dec 2026 03:09:12 GMT"], "X-Amzn-Trace-Id": [trace], "Content-Type": ["application/json"]
+                },
+                "HttpHeaders": {
+                    "Connection": "keep-alive", "Content-Length": "7", "Content-Type": "application/json",
+                    "Date": "Fri, 04 Dec 2026 03:09:12 GMT", "X-Amz-Executed-Version": "$LATEST",
+                    "x-amzn-Remapped-Content-Length": "0", "x-amzn-RequestId": id, "X-Amzn-Trace-Id": trace
+                },
+                "HttpStatusCode": 200
+            },
+            "SdkResponseMetadata": {"RequestId": id},
+            "StatusCode": 200
+        })
+    );
+    // the same request answers the same
+    assert_eq!(id, "d934e859-3674-4e3c-91ba-443b00fb86ab");
+}
+
+#[test]
+fn lambda_fn_passes_the_payload_or_the_parameters() {
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let record = stepfn::lambda_fn(move |event: Value| {
+        seen.lock().unwrap().push(event);
+        async { Ok(json!("done")) }
+    });
+    let def = chain(vec![
+        task_state(
+            "WithPayload",
+            INVOKE,
+            json!({"FunctionName": "f", "Payload": [1], "Qualifier": "x"}),
+            Some("NoPayload"),
+        ),
+        task_state(
+            "NoPayload",
+            INVOKE,
+            json!({"FunctionName": "f"}),
+            Some("Legacy"),
+        ),
+        task_state("Legacy", LAMBDA, json!({"k": 2}), None),
+    ]);
+    let out = routed(def, &record).output.unwrap();
+    assert_eq!(
+        *events.lock().unwrap(),
+        [json!([1]), Value::Null, json!({"k": 2})]
+    );
+    assert_eq!(out["Legacy"], "done");
+}
+
+#[test]
+fn lambda_fn_errors_fail_the_task_by_their_name() {
+    let def = chain(vec![task_state(
+        "Boom",
+        INVOKE,
+        json!({"FunctionName": "f"}),
+        None,
+    )]);
+    let boom = stepfn::lambda_fn(|_| async { Err(StatesError::new("ValueError", "bad value")) });
+    assert_eq!(
+        common::error_of(&routed(def, &boom)),
+        (Some("ValueError"), Some("bad value"))
+    );
+}
+
+#[test]
+fn lambda_invoke_wait_for_task_token_is_answered_with_the_result() {
+    let def = chain(vec![task_state(
+        "Ask",
+        "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        json!({"FunctionName": "f", "Payload": {"token.$": "$$.Task.Token"}}),
+        None,
+    )]);
+    let answer = stepfn::lambda_fn(|event: Value| async move {
+        Ok(json!({"had_token": event["token"].is_string()}))
+    });
+    let outcome = routed(def, &answer);
+    assert_eq!(outcome.output.unwrap()["Ask"], json!({"had_token": true}));
+}
