@@ -134,3 +134,106 @@ fn run_refuses_bad_time_flags() {
     );
     assert_eq!(refused(&w, &["--time-scale", "inf"]), "stepfn run: --time-scale `inf`: the time scale must be a finite number at least 0, not inf\n");
 }
+
+fn nested_tasks() -> Value {
+    json!({"StartAt": "Charge", "States": {
+        "Charge": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                   "Parameters": {"FunctionName": "charge", "Payload.$": "$"}, "ResultSelector": {"code.$": "$.StatusCode"}, "ResultPath": "$.charge", "Next": "Both"},
+        "Both": {"Type": "Parallel", "Next": "Each", "Branches": [
+            {"StartAt": "Ship", "States": {"Ship": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": true}}},
+            {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 1, "End": true}}}]},
+        "Each": {"Type": "Map", "ItemsPath": "$[1].items", "End": true, "ItemProcessor": {"StartAt": "Email", "States": {
+            "Email": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:email", "End": true}}}}}})
+}
+
+#[test]
+fn mock_skeleton_mocks_every_task_state_with_a_placeholder() {
+    let file = TempFile::new("orders.json", &nested_tasks().to_string());
+    let out = stepfn(&["mock-skeleton", file.text()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let name = file.file_stem().unwrap().to_str().unwrap();
+    assert_eq!(
+        json_of(&out),
+        json!({
+            "StateMachines": {name: {"TestCases": {"HappyPath": {"Charge": "ChargeSuccess", "Ship": "ShipSuccess", "Email": "EmailSuccess"}}}},
+            "MockedResponses": {
+                "ChargeSuccess": {"0": {"Return": {"StatusCode": 200, "Payload": {}}}},
+                "ShipSuccess": {"0": {"Return": {}}},
+                "EmailSuccess": {"0-999": {"Return": {}}}
+            }
+        })
+    );
+    let named = stepfn(&["mock-skeleton", file.text(), "--state-machine", "Orders"]);
+    assert!(json_of(&named)["StateMachines"]["Orders"].is_object());
+}
+
+#[test]
+fn a_mock_skeleton_loads_back_and_runs() {
+    let def = nested_tasks();
+    let file = TempFile::new("skeleton-def.json", &def.to_string());
+    let skeleton = TempFile::new(
+        "skeleton.json",
+        &stdout_of(&stepfn(&["mock-skeleton", file.text()])),
+    );
+    let input = r#"{"items": [1, 2, 3]}"#;
+    let out = stepfn(&[
+        "run",
+        file.text(),
+        "--input",
+        input,
+        "--mock-config",
+        skeleton.text(),
+        "--test-case",
+        "HappyPath",
+        "--virtual-time",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        json_of(&out),
+        json!({"status": "SUCCEEDED", "output": [{}, {}, {}]})
+    );
+}
+
+#[test]
+fn mock_skeleton_refuses_an_invalid_definition() {
+    let file = TempFile::new("bad-skeleton.json", r#"{"StartAt": "Nope", "States": {}}"#);
+    let out = stepfn(&["mock-skeleton", file.text()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with("stepfn mock-skeleton: invalid definition"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Every fixture machine's skeleton loads back; running it, no Task state
+/// lacks a mock.
+#[test]
+fn every_fixture_has_a_skeleton_that_covers_its_tasks() {
+    for entry in std::fs::read_dir("fixtures/machines").unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.to_str().unwrap();
+        if !name.ends_with(".json") || name.contains("invalid") {
+            continue;
+        }
+        let out = stepfn(&["mock-skeleton", name]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        let skeleton = TempFile::new("fixture-skeleton.json", &stdout_of(&out));
+        let run = stepfn(&[
+            "run",
+            name,
+            "--mock-config",
+            skeleton.text(),
+            "--test-case",
+            "HappyPath",
+            "--virtual-time",
+        ]);
+        let answer = json_of(&run);
+        let cause = answer["cause"].as_str().unwrap_or("");
+        assert!(!cause.contains("mock"), "{name}: {answer}");
+    }
+}
+
+fn stdout_of(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}

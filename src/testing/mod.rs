@@ -9,6 +9,9 @@
 //! * [`test_state()`] evaluates one state in isolation, as AWS's TestState
 //!   API does, with the engine's own state code ([`test_state_async`] in
 //!   async code: it awaits the executor on the caller's runtime).
+//! * [`mock_skeleton`] writes a mock configuration to start from: one
+//!   test case with a placeholder response per Task state (`stepfn
+//!   mock-skeleton`).
 //! * [`run_case`] runs a definition exactly as `stepfn run` does (mocks,
 //!   task commands, virtual time, history): the conformance test and the
 //!   CLI share it.
@@ -52,10 +55,12 @@
 
 mod mock_config;
 mod scripted;
+mod skeleton;
 mod test_state;
 
 pub use mock_config::{InvocationRange, MockAnswer, MockConfig, MockTestCase, MockedResponse};
 pub use scripted::{RecordedRequest, ScriptedExecutor};
+pub use skeleton::{mock_skeleton, SKELETON_TEST_CASE};
 pub use test_state::{
     test_state, test_state_async, InspectionData, InspectionLevel, TestStateMock, TestStateRequest,
     TestStateResult, TestStateStatus,

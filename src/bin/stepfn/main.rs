@@ -15,6 +15,7 @@ mod common;
 mod durable;
 mod eval;
 mod locate;
+mod mock_skeleton;
 mod process;
 mod run;
 mod test_state;
@@ -37,6 +38,8 @@ enum Command {
     Run(run::Args),
     /// Evaluate one state in isolation, as AWS's TestState API does.
     TestState(test_state::Args),
+    /// Print a mock config with a placeholder response per Task state.
+    MockSkeleton(mock_skeleton::Args),
     /// Evaluate a JSONata expression, JSONPath path or intrinsic call against an input.
     Eval(eval::Args),
     /// StartExecution in a durable store (prints executionArn, startDate).
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Run(args) => run::run(args),
         Command::TestState(args) => test_state::run(args),
+        Command::MockSkeleton(args) => mock_skeleton::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Start(args) => durable::start(args),
         Command::Worker(args) => durable::worker(args),
