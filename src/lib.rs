@@ -234,6 +234,24 @@
 //! iteration per key-value pair, but no recording shows the shape of the
 //! pair an iteration receives.
 //!
+//! **Test conveniences.** They are stepfn's, not AWS's, and change nothing
+//! unless used. [`TimeOverrides`] changes how long Waits and retry
+//! back-offs last (not what is evaluated: a Wait's `SecondsPath` is still
+//! read, where aws-local-stepfunctions skips it; pinned by
+//! `tests/engine/time.rs`, `a_wait_override_still_evaluates_the_path`).
+//! [`Router`] fails a task no handler takes with `States.Runtime`, a
+//! setup mistake no Retry or Catch may hide, as a missing mock does.
+//! [`lambda_fn`] answers `lambda:invoke` with the field set AWS records,
+//! but the request id, trace id and `Date` are stepfn's, derived from the
+//! request so runs repeat; an absent `Payload` gives the function a `null`
+//! event (as `stepfn run --task-command` does; what AWS's runtime passes
+//! then is not recorded); for `.waitForTaskToken` the function's result
+//! also completes the callback (on AWS the function would send the token
+//! back itself). Pinned in `tests/testing.rs`
+//! (`lambda_invoke_answers_as_aws_integration_does`,
+//! `lambda_fn_passes_the_payload_or_the_parameters`,
+//! `a_task_no_route_takes_fails_uncaught_with_states_runtime`).
+//!
 //! **Definitions.**
 //! * Malformed JSON is reported with serde_json's message and position, not
 //!   Jackson's (`[Source: ...]`).

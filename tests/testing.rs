@@ -1421,6 +1421,8 @@ fn a_router_names_every_form_of_function_name_by_the_bare_name() {
     }
 }
 
+/// stepfn's choice, as for a missing mock (see the crate docs'
+/// Compatibility, "Test conveniences").
 #[test]
 fn a_task_no_route_takes_fails_uncaught_with_states_runtime() {
     let mut def = chain(vec![task_state(
@@ -1453,6 +1455,8 @@ fn a_task_no_route_takes_fails_uncaught_with_states_runtime() {
 /// `HttpHeaders` and `HttpStatusCode`, `SdkResponseMetadata`, `StatusCode`);
 /// the volatile header values (request id, date, trace id) are stepfn's,
 /// derived from the request.
+/// The volatile values are a deliberate divergence (see the crate docs'
+/// Compatibility, "Test conveniences").
 #[test]
 fn lambda_invoke_answers_as_aws_integration_does() {
     let def = chain(vec![task_state(
@@ -1497,6 +1501,8 @@ fn lambda_invoke_answers_as_aws_integration_does() {
     assert_eq!(id, "d934e859-3674-4e3c-91ba-443b00fb86ab");
 }
 
+/// A `null` event without `Payload`: stepfn's choice (see the crate docs'
+/// Compatibility, "Test conveniences").
 #[test]
 fn lambda_fn_passes_the_payload_or_the_parameters() {
     let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));

@@ -44,7 +44,7 @@ use std::time::Duration;
 /// # futures::executor::block_on(async {
 /// use std::time::{Duration, SystemTime};
 /// use serde_json::json;
-/// use stepfn::{sync_task_fn, StateMachine, TimeOverrides, VirtualClock};
+/// use stepfn::{sync_task_fn, Clock, StateMachine, TimeOverrides, VirtualClock};
 ///
 /// let machine: StateMachine = r#"{"StartAt": "Nap", "States": {
 ///     "Nap": {"Type": "Wait", "Seconds": 3600, "Next": "Pause"},

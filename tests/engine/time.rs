@@ -82,6 +82,9 @@ fn a_wait_override_replaces_timestamps_and_paths() {
     );
 }
 
+/// Deliberately unlike aws-local-stepfunctions, which skips the Wait's
+/// fields when it overrides one: the errors AWS would raise remain (see
+/// the crate docs' Compatibility, "Test conveniences").
 #[test]
 fn a_wait_override_still_evaluates_the_path() {
     let sm = machine(
@@ -175,10 +178,12 @@ fn a_retry_override_replaces_every_interval() {
 #[test]
 fn a_retry_override_is_capped_by_max_delay_seconds() {
     let f = sync_task_fn(flaky);
-    let capped = retried(json!({"MaxDelaySeconds": 2}));
+    // 10, 15, 15 s by default; 20 s each overridden, capped at 15
+    let capped = retried(json!({"MaxDelaySeconds": 15}));
+    assert_eq!(time_taken(capped.clone(), none(), &f), secs(40));
     assert_eq!(
-        time_taken(capped, none().with_retry_interval("T", secs(10)), &f),
-        secs(6)
+        time_taken(capped, none().with_retry_interval("T", secs(20)), &f),
+        secs(45)
     );
 }
 
