@@ -278,3 +278,22 @@ fn a_bad_scale_is_refused() {
         TimeOverrides::new()
     );
 }
+
+#[test]
+fn the_history_moves_by_the_overridden_retry_interval() {
+    let sm = machine(retried(json!({})));
+    let overrides = none().with_retry_interval("T", secs(1));
+    let (outcome, _) = run_overridden(&sm, overrides, &sync_task_fn(flaky), json!({}));
+    let history = outcome.history.unwrap();
+    let at = |ty: &str| -> Vec<u64> {
+        let since = |e: &stepfn::HistoryEvent| e.timestamp.duration_since(EPOCH).unwrap().as_secs();
+        history
+            .iter()
+            .filter(|e| e.event_type == ty)
+            .map(since)
+            .collect()
+    };
+    assert_eq!(at("LambdaFunctionFailed"), [0, 1, 2]);
+    assert_eq!(at("LambdaFunctionScheduled"), [0, 1, 2, 3]);
+    assert_eq!(at("LambdaFunctionSucceeded"), [3]);
+}
