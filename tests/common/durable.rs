@@ -2,6 +2,8 @@
 //! events.
 
 use serde_json::{json, Map, Value};
+use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 use stepfn::durable::{Claim, ExecutionStore, NewExecution, StoredEvent, Transition};
 
@@ -84,6 +86,75 @@ pub fn frame(path: &str, data: Value) -> stepfn::durable::Frame {
         data,
     }
 }
+
+/// One behaviour of a durable test suite, over any store.
+pub type Case = for<'a> fn(&'a dyn ExecutionStore) -> Pin<Box<dyn Future<Output = ()> + 'a>>;
+
+/// Runs `case` on a fresh `MemoryStore`.
+pub fn on_memory(case: Case) {
+    futures::executor::block_on(case(&stepfn::durable::MemoryStore::new()));
+}
+
+/// Runs `case` on a `SqliteStore` in a temp file named after `name`.
+#[cfg(feature = "sqlite")]
+pub fn on_sqlite(name: &str, case: Case) {
+    let dir = super::TempDir::new(&format!("suite-{name}"));
+    futures::executor::block_on(async {
+        let store = stepfn::durable::SqliteStore::open(dir.join("stepfn.db"))
+            .await
+            .expect("open");
+        case(&store).await;
+        store.close().await.expect("close");
+    });
+}
+
+/// Runs `case` on a `PostgresStore` in a scratch schema named after
+/// `name` (skipped without a database, failing under CI).
+#[cfg(feature = "postgres")]
+pub fn on_postgres(name: &str, case: Case) {
+    let Some(scratch) = pg::Scratch::new(&format!("suite_{name}")) else {
+        return;
+    };
+    futures::executor::block_on(async {
+        let store =
+            stepfn::durable::PostgresStore::connect_in_schema(&scratch.url, &scratch.schema)
+                .await
+                .expect("connect");
+        case(&store).await;
+        store.close().await.expect("close");
+    });
+}
+
+/// Runs each named `async fn(&dyn ExecutionStore)` of the calling module
+/// as a test on every store: `memory::NAME`, `sqlite::NAME` (feature
+/// `sqlite`), `postgres::NAME` (feature `postgres`).
+#[allow(unused_macros)]
+macro_rules! on_every_store {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(#[test]
+            fn $name() {
+                $crate::common::durable::on_memory(|s| Box::pin(super::$name(s)));
+            })*
+        }
+        #[cfg(feature = "sqlite")]
+        mod sqlite {
+            $(#[test]
+            fn $name() {
+                $crate::common::durable::on_sqlite(stringify!($name), |s| Box::pin(super::$name(s)));
+            })*
+        }
+        #[cfg(feature = "postgres")]
+        mod postgres {
+            $(#[test]
+            fn $name() {
+                $crate::common::durable::on_postgres(stringify!($name), |s| Box::pin(super::$name(s)));
+            })*
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use on_every_store;
 
 /// A scratch PostgreSQL schema for one test (feature `postgres`).
 #[cfg(feature = "postgres")]

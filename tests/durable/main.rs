@@ -14,6 +14,7 @@ mod driver;
 mod kill;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod redrive;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
