@@ -1,11 +1,17 @@
 //! Helpers for the durable-store tests: instants, ARNs, new executions,
 //! events.
 
+use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
-use stepfn::durable::{Claim, ExecutionStore, NewExecution, StoredEvent, Transition};
+use stepfn::durable::{
+    Claim, ExecutionRecord, ExecutionStore, ExecutionSummary, HistoryQuery, ListFilter,
+    NewExecution, Page, Redriven, Renewal, Signal, Snapshot, Started, StoreError, StoredEvent,
+    Transition,
+};
 
 /// The state machine the tests' executions belong to.
 pub const MACHINE: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:M";
@@ -155,6 +161,81 @@ macro_rules! on_every_store {
 }
 #[allow(unused_imports)]
 pub(crate) use on_every_store;
+
+/// Fails the `fail_at`-th commit (1-based): the commit is lost, or (with
+/// `lands`) it is stored but its answer is lost. Counts commits.
+pub struct Failing<'s> {
+    /// The store it passes every request to.
+    pub store: &'s dyn ExecutionStore,
+    /// The commit that fails (1-based).
+    pub fail_at: usize,
+    /// The failing commit is stored, and only its answer lost.
+    pub lands: bool,
+    /// The commits so far.
+    pub commits: AtomicUsize,
+}
+
+#[async_trait]
+impl ExecutionStore for Failing<'_> {
+    async fn create(&self, start: NewExecution) -> Result<Started, StoreError> {
+        self.store.create(start).await
+    }
+    async fn claim(
+        &self,
+        worker: &str,
+        now: SystemTime,
+        lease: Duration,
+        max: usize,
+    ) -> Result<Vec<Claim>, StoreError> {
+        self.store.claim(worker, now, lease, max).await
+    }
+    async fn load(&self, claim: &Claim) -> Result<Snapshot, StoreError> {
+        self.store.load(claim).await
+    }
+    async fn commit(&self, claim: &Claim, transition: Transition) -> Result<(), StoreError> {
+        let n = self.commits.fetch_add(1, Ordering::SeqCst) + 1;
+        if n != self.fail_at {
+            return self.store.commit(claim, transition).await;
+        }
+        if self.lands {
+            self.store.commit(claim, transition).await?;
+        }
+        Err(StoreError::Backend("the connection broke".into()))
+    }
+    async fn renew(&self, claim: &Claim, until: SystemTime) -> Result<Renewal, StoreError> {
+        self.store.renew(claim, until).await
+    }
+    async fn release(&self, claim: &Claim) -> Result<(), StoreError> {
+        self.store.release(claim).await
+    }
+    async fn signal(&self, signal: Signal, now: SystemTime) -> Result<(), StoreError> {
+        self.store.signal(signal, now).await
+    }
+    async fn redrive(&self, execution_arn: &str, now: SystemTime) -> Result<Redriven, StoreError> {
+        self.store.redrive(execution_arn, now).await
+    }
+    async fn describe(&self, execution_arn: &str) -> Result<ExecutionRecord, StoreError> {
+        self.store.describe(execution_arn).await
+    }
+    async fn list(
+        &self,
+        filter: &ListFilter,
+        next_token: Option<&str>,
+    ) -> Result<Page<ExecutionSummary>, StoreError> {
+        self.store.list(filter, next_token).await
+    }
+    async fn history(
+        &self,
+        execution_arn: &str,
+        query: &HistoryQuery,
+        next_token: Option<&str>,
+    ) -> Result<Page<StoredEvent>, StoreError> {
+        self.store.history(execution_arn, query, next_token).await
+    }
+    async fn next_due(&self) -> Result<Option<SystemTime>, StoreError> {
+        self.store.next_due().await
+    }
+}
 
 /// A scratch PostgreSQL schema for one test (feature `postgres`).
 #[cfg(feature = "postgres")]

@@ -10,6 +10,7 @@
 mod common;
 
 mod driver;
+mod interrupted;
 #[cfg(feature = "sqlite")]
 mod kill;
 #[cfg(feature = "postgres")]
