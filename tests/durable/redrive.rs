@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 use stepfn::durable::{
-    Durable, ExecutionStatus, ExecutionStore, HistoryQuery, StartExecution, StoredEvent, WorkResult,
+    Durable, ExecutionStatus, ExecutionStore, HistoryQuery, Signal, StartExecution, StoredEvent,
+    WorkResult,
 };
 use stepfn::{
     Clock, ExecutionIdentity, StateMachine, StatesError, Status, TaskExecutor, TaskRequest,
@@ -22,6 +23,7 @@ use stepfn::{
 
 on_every_store!(
     a_redriven_execution_reruns_the_failed_state_and_ends,
+    a_stopped_execution_is_redriven_twice_each_time_from_its_state,
     a_redriven_execution_is_timed_from_its_redrive_and_enters_its_wait_again,
 );
 
@@ -232,6 +234,91 @@ async fn a_redriven_execution_reruns_the_failed_state_and_ends(s: &dyn Execution
         events[8]["stateEnteredEventDetails"]
     );
     assert_eq!(events[17]["timestamp"], json!("2023-11-14T22:15:01.000Z"));
+}
+
+async fn a_stopped_execution_is_redriven_twice_each_time_from_its_state(s: &dyn ExecutionStore) {
+    let clock = VirtualClock::starting_at(t(0));
+    let worker = Durable::new(s)
+        .with_clock(clock.clone())
+        .with_worker_id("w");
+    worker
+        .start(&machine(), start_request("twice", json!({"start": 1})))
+        .await
+        .unwrap();
+    let service = Service::default();
+    service.down.store(true, Ordering::SeqCst);
+    // parked in the retry's back-off, then stopped
+    let worked = worker.run_due(&service).await.unwrap();
+    assert_eq!(worked[0].result, WorkResult::Parked(t(1)));
+    let a = arn("twice");
+    let stop = Signal::Stop {
+        execution_arn: a.clone(),
+        error: None,
+        cause: None,
+    };
+    s.signal(stop, clock.now()).await.unwrap();
+    assert_eq!(
+        work(&worker, &clock, &service).await,
+        [WorkResult::Ended(Status::Aborted)]
+    );
+    service.take_calls();
+    // redriven while the service is still down: the Task is entered
+    // again, its retrier from zero, and fails
+    clock.advance(Duration::from_secs(10));
+    s.redrive(&a, clock.now()).await.unwrap();
+    assert_eq!(
+        work(&worker, &clock, &service).await,
+        [WorkResult::Parked(t(11)), WorkResult::Ended(Status::Failed)]
+    );
+    let retries: Vec<u32> = service.take_calls().iter().map(|c| c.1).collect();
+    assert_eq!(retries, [0, 1]);
+    // redriven again once it is back: the second redrive's context
+    clock.advance(Duration::from_secs(10));
+    s.redrive(&a, clock.now()).await.unwrap();
+    service.down.store(false, Ordering::SeqCst);
+    assert_eq!(
+        work(&worker, &clock, &service).await,
+        [WorkResult::Ended(Status::Succeeded)]
+    );
+    let record = s.describe(&a).await.unwrap();
+    assert_eq!(record.redrive_count, 2);
+    assert_eq!(
+        serde_json::from_str::<Value>(record.output.as_deref().unwrap()).unwrap(),
+        json!({"n": 20, "greeting": "hi", "count": 2, "time": "2023-11-14T22:13:41.000Z"})
+    );
+    let events = history(s, "twice").await;
+    let after_stop: Vec<(String, u64, u64)> = links(&events)
+        .into_iter()
+        .skip_while(|(event_type, _, _)| event_type != "ExecutionAborted")
+        .collect();
+    assert_eq!(
+        after_stop,
+        [
+            link("ExecutionAborted", 13, 12),
+            link("ExecutionRedriven", 14, 13),
+            link("TaskStateEntered", 15, 14),
+            link("LambdaFunctionScheduled", 16, 15),
+            link("LambdaFunctionStarted", 17, 16),
+            link("LambdaFunctionFailed", 18, 17),
+            link("LambdaFunctionScheduled", 19, 18),
+            link("LambdaFunctionStarted", 20, 19),
+            link("LambdaFunctionFailed", 21, 20),
+            link("ExecutionFailed", 22, 21),
+            link("ExecutionRedriven", 23, 22),
+            link("TaskStateEntered", 24, 23),
+            link("LambdaFunctionScheduled", 25, 24),
+            link("LambdaFunctionStarted", 26, 25),
+            link("LambdaFunctionSucceeded", 27, 26),
+            link("TaskStateExited", 28, 27),
+            link("PassStateEntered", 29, 28),
+            link("PassStateExited", 30, 29),
+            link("ExecutionSucceeded", 31, 30),
+        ]
+    );
+    assert_eq!(
+        events[22]["executionRedrivenEventDetails"],
+        json!({"redriveCount": 2})
+    );
 }
 
 async fn a_redriven_execution_is_timed_from_its_redrive_and_enters_its_wait_again(
