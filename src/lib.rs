@@ -167,8 +167,11 @@
 //! a bad paging token is `InvalidToken` with `Invalid Token: '<token>'`.
 //! The `ExecutionRedriven` event a redrive appends follows the last event
 //! (`previousEventId`), and the state entered again follows
-//! `ExecutionRedriven`; AWS's documentation shows neither link (pinned by
-//! `tests/durable/redrive.rs`). The
+//! `ExecutionRedriven`; AWS's documentation shows neither link. A Wait
+//! that a redrive restarts (the execution timed out or was stopped in it)
+//! is entered again and waits its whole time again, as any state AWS
+//! "reruns"; how AWS treats a Wait is not recorded. Both pinned by
+//! `tests/durable/redrive.rs`. The
 //! redrive rules are read as: the 14 days run from the stop date, the year
 //! from the start date, and a history of 25,000 events (the highest id)
 //! is at the limit. When the store's database fails (an I/O error, a

@@ -26,6 +26,10 @@
 //! during a call makes the call again (at-least-once), with the same
 //! idempotency key. Parallel, Map and callback tasks are refused by
 //! [`unsupported`] until their lines of states checkpoint too.
+//!
+//! A checkpoint records the execution's redrive count; one taken before
+//! the latest redrive is re-armed by [`super::redrive::rearm`] before the
+//! line resumes.
 
 use super::drive::{BusyGuard, Run};
 use super::plan::{Next, SubPlan};

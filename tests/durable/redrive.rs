@@ -212,6 +212,8 @@ async fn a_redriven_execution_reruns_the_failed_state_and_ends(s: &dyn Execution
             link("LambdaFunctionStarted", 14, 13),
             link("LambdaFunctionFailed", 15, 14),
             link("ExecutionFailed", 16, 15),
+            // both links are stepfn's choice (not shown by AWS: the crate
+            // docs' Compatibility)
             link("ExecutionRedriven", 17, 16),
             // the failed state entered again, with its input of the first time
             link("TaskStateEntered", 18, 17),
@@ -369,7 +371,8 @@ async fn a_redriven_execution_is_timed_from_its_redrive_and_enters_its_wait_agai
         ]
     );
     // the Wait is entered again with its state input, not what its
-    // InputPath selected
+    // InputPath selected, and waits its whole time again (AWS's handling
+    // of a Wait is not recorded: the crate docs' Compatibility)
     assert_eq!(
         events[4]["stateEnteredEventDetails"],
         events[1]["stateEnteredEventDetails"]
