@@ -127,9 +127,15 @@
 //! supported in durable executions (state 'S')`). A StopExecution sent
 //! through the store ([`ExecutionStore::signal`](durable::ExecutionStore::signal))
 //! ends the execution ABORTED when a worker next claims it (at once when
-//! it is parked). The SendTask* calls and RedriveExecution are the store's
-//! (signals and redrive are there), but the driver does not act on them
-//! yet.
+//! it is parked). RedriveExecution
+//! ([`ExecutionStore::redrive`](durable::ExecutionStore::redrive)) reopens a
+//! failed, aborted or timed-out execution; the next worker to claim it
+//! enters the state it stopped in again, with that state's input and the
+//! variables of the time, its retriers from zero, the definition's
+//! `TimeoutSeconds` counted from the redrive, the history continuing after
+//! `ExecutionRedriven`, and `$$.Execution.RedriveCount` / `RedriveTime` in
+//! the context object. The SendTask* calls are the store's, but the driver
+//! does not act on them yet.
 //!
 //! # Testing definitions offline
 //!
@@ -164,7 +170,12 @@
 //! and cannot be redriven`, `Execution redrivable period exceeded`, ...),
 //! a bad paging token is `InvalidToken` with `Invalid Token: '<token>'`.
 //! The `ExecutionRedriven` event a redrive appends follows the last event
-//! (`previousEventId`), which AWS's documentation does not show. The
+//! (`previousEventId`), and the state entered again follows
+//! `ExecutionRedriven`; AWS's documentation shows neither link. A Wait
+//! that a redrive restarts (the execution timed out or was stopped in it)
+//! is entered again and waits its whole time again, as any state AWS
+//! "reruns"; how AWS treats a Wait is not recorded. Both pinned by
+//! `tests/durable/redrive.rs`. The
 //! redrive rules are read as: the 14 days run from the stop date, the year
 //! from the start date, and a history of 25,000 events (the highest id)
 //! is at the limit. When the store's database fails (an I/O error, a

@@ -870,7 +870,7 @@ fn refused_requests_exit_1_with_aws_error_names() {
 
 #[cfg(unix)]
 #[test]
-fn stop_aborts_and_redrive_reopens_a_failed_execution() {
+fn stop_aborts_and_a_redriven_execution_is_run_again_by_a_worker() {
     let store = Store::sqlite("stop-redrive");
     let file = store.definition("Orders", &lambda_then_pass());
     store.ok("start", &[&file, "--name", "stopped"]);
@@ -902,8 +902,6 @@ fn stop_aborts_and_redrive_reopens_a_failed_execution() {
     assert_eq!(d.get("redriveStatusReason"), None);
     let redriven = store.ok("redrive", &[&failed]);
     assert!(redriven["redriveDate"].is_string(), "{redriven}");
-    // the driver does not yet run a redriven execution again (see the
-    // crate docs' "Durable executions"): the store's part is checked here
     let d = store.ok("describe", &[&failed]);
     assert_eq!(
         (&d["status"], &d["redriveCount"], &d["redriveDate"]),
@@ -918,6 +916,38 @@ fn stop_aborts_and_redrive_reopens_a_failed_execution() {
         events["events"][0]["executionRedrivenEventDetails"],
         json!({"redriveCount": 1})
     );
+    // a worker runs it again from the task that failed, which succeeds now
+    store.work(&["--task-command", r#"A=echo '{"ok": true}'"#]);
+    let d = store.ok("describe", &[&failed]);
+    assert_eq!(
+        (&d["status"], &d["output"], &d["redriveCount"]),
+        (&json!("SUCCEEDED"), &json!(r#"{"ok":true}"#), &json!(1))
+    );
+    let events = store.ok("history", &[&failed]);
+    let types: Vec<&str> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .skip_while(|t| *t != "ExecutionRedriven")
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "ExecutionRedriven",
+            "TaskStateEntered",
+            "LambdaFunctionScheduled",
+            "LambdaFunctionStarted",
+            "LambdaFunctionSucceeded",
+            "TaskStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    // the stopped execution was not redriven: it stays as it was
+    let d = store.ok("describe", &[&stopped]);
+    assert_eq!(d["status"], json!("ABORTED"));
 }
 
 /// The same over PostgreSQL when `$STEPFN_PG_URL` names one (libpq

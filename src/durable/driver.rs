@@ -7,6 +7,7 @@ use super::store::{Claim, Ending, ExecutionStore, Frame, NewExecution, Started, 
 use super::store::{StoredEvent, Transition};
 use crate::clock::{Clock, SystemClock};
 use crate::engine::checkpoint::{self, Checkpoint, CheckpointSink, Verdict, CHECKPOINT_VERSION};
+use crate::engine::redrive;
 use crate::engine::{ExecutionIdentity, HistoryEvent, Limits, Status};
 use crate::executor::TaskExecutor;
 use crate::state_machine::StateMachine;
@@ -334,6 +335,13 @@ impl<S: ExecutionStore> Durable<S> {
                 checkpoint.version
             )));
         }
+        // redriven since this checkpoint: the line starts again at the
+        // state it stopped in
+        let checkpoint = if record.redrive_count > checkpoint.redrives {
+            redrive::rearm(checkpoint, record.redrive_count, record.last_event_id)
+        } else {
+            checkpoint
+        };
         let input = crate::json::from_text(&record.input, crate::json::MAX_TEXT_DEPTH)
             .map_err(|_| unreadable("its input is not JSON text"))?;
         let committer = Committer {
@@ -343,12 +351,14 @@ impl<S: ExecutionStore> Durable<S> {
             claim: Mutex::new(claim),
             halted: Mutex::new(None),
         };
-        let identity = identity(
+        let mut identity = identity(
             &record.state_machine_arn,
             &record.execution_arn,
             &record.name,
             record.start_date,
         );
+        identity.redrive_count = record.redrive_count;
+        identity.redrive_time = record.redrive_date;
         let outcome = machine
             .execution()
             .with_clock(self.clock.clone())

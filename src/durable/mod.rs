@@ -16,7 +16,8 @@
 //! * [`Durable`]: the driver. [`Durable::start`] is StartExecution;
 //!   [`Durable::run_due`] and [`Durable::run_until_idle`] are a worker:
 //!   claim what is due, resume it from its last checkpoint, commit every
-//!   transition, park it in a Wait or a retry's back-off, end it. See the
+//!   transition, park it in a Wait or a retry's back-off, end it; a
+//!   redriven execution starts again at the state it stopped in. See the
 //!   crate docs' "Durable executions" for what runs durably so far.
 //! * [`MemoryStore`]: in memory, for tests and for embedders without a
 //!   database.

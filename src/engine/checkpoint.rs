@@ -26,6 +26,10 @@
 //! during a call makes the call again (at-least-once), with the same
 //! idempotency key. Parallel, Map and callback tasks are refused by
 //! [`unsupported`] until their lines of states checkpoint too.
+//!
+//! A checkpoint records the execution's redrive count; one taken before
+//! the latest redrive is re-armed by [`super::redrive::rearm`] before the
+//! line resumes.
 
 use super::drive::{BusyGuard, Run};
 use super::plan::{Next, SubPlan};
@@ -74,6 +78,11 @@ pub(crate) struct Checkpoint {
     /// once; else the end of its Wait or back-off, or the end of the
     /// execution's `TimeoutSeconds` if that comes first.
     pub wake_at: Option<SystemTime>,
+    /// The execution's redrive count when the checkpoint was taken: one
+    /// below the stored count means the execution was redriven since, and
+    /// the line is re-armed ([`super::redrive::rearm`]) before it resumes.
+    #[serde(default)]
+    pub redrives: u32,
 }
 
 /// Where a line of states is at a [`Checkpoint`].
@@ -100,6 +109,10 @@ pub(crate) enum Position {
         until: SystemTime,
         /// The variables its `Assign` sets when it ends.
         assigned: Option<Map<String, Value>>,
+        /// The state input, when it is not the checkpoint's input (a
+        /// JSONPath `InputPath`): a redrive enters the Wait again with it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        state_input: Option<Value>,
     },
     /// Inside the Task state `state`, backing off before its next attempt
     /// until `until`.
@@ -132,7 +145,7 @@ impl Position {
     }
 
     /// The state the line is in or enters next.
-    fn state(&self) -> &str {
+    pub(crate) fn state(&self) -> &str {
         match self {
             Position::Enter { state }
             | Position::Waiting { state, .. }
@@ -237,11 +250,12 @@ pub(super) async fn enter(
 }
 
 /// The checkpoint of a Wait about to sleep until `until`: `input` is what
-/// its output is made of when it ends, `assigned` what it assigns then.
+/// its output is made of when it ends, `assigned` what it assigns then,
+/// `state_input` the state input when it differs from `input`.
 pub(crate) async fn waiting(
     cx: &StateCx<'_, '_>,
     sink: &dyn CheckpointSink,
-    input: &Value,
+    (input, state_input): (&Value, Option<Value>),
     assigned: &Option<Map<String, Value>>,
     until: SystemTime,
 ) {
@@ -252,6 +266,7 @@ pub(crate) async fn waiting(
         entered_time: cx.entered_time,
         until,
         assigned: assigned.clone(),
+        state_input,
     };
     hand_over(cx.run, sink, at, input, cx.th).await;
 }
@@ -302,6 +317,7 @@ async fn hand_over(
         cursor: th.cursor,
         transitions: run.transitions.load(Ordering::Relaxed),
         given_depth: run.given_depth.load(Ordering::Relaxed),
+        redrives: run.identity.redrive_count,
     };
     let events = th.sink.drain();
     // the commit is work in flight: a virtual clock must not move meanwhile
@@ -441,6 +457,7 @@ pub(crate) fn started(
         transitions: 0,
         given_depth: 0,
         wake_at: None,
+        redrives: 0,
     };
     (checkpoint, event)
 }

@@ -99,10 +99,12 @@ impl<'a> Run<'a> {
             None => SmallRng::seed_from_u64(fast_random()),
         };
         let start_time = execution.identity.start_time.unwrap_or_else(|| clock.now());
+        // a redrive restarts the definition's timeout
+        let timed_from = execution.identity.redrive_time.unwrap_or(start_time);
         let deadline = execution
             .checkpoints
             .and(execution.definition.timeout_seconds)
-            .and_then(|t| start_time.checked_add(std::time::Duration::from_secs(t)));
+            .and_then(|t| timed_from.checked_add(std::time::Duration::from_secs(t)));
         Run {
             executor,
             clock,
@@ -197,10 +199,18 @@ impl<'a> Run<'a> {
                     "StartTime": start,
                     "Name": self.ident().exec_name,
                     "RoleArn": self.ident().role_arn,
-                    "RedriveCount": 0,
+                    "RedriveCount": self.identity.redrive_count,
                 },
                 "StateMachine": {"Id": self.ident().sm_arn, "Name": self.ident().sm_name},
             });
+            if let (Some(at), Some(e)) = (
+                self.identity.redrive_time,
+                context["Execution"].as_object_mut(),
+            ) {
+                let mut text = String::with_capacity(24);
+                write_rfc3339_millis(&mut text, at);
+                e.insert("RedriveTime".into(), Value::String(text));
+            }
             // synchronous Express executions cannot be redriven: AWS leaves
             // the count out
             if self.ident().machine_type == StateMachineType::Express && self.ident().sync_execution
@@ -628,7 +638,8 @@ async fn drive_top<'x>(
 
 /// Runs `execution` from `checkpoint` to its end: its history continues
 /// with the checkpoint's ids, its timeout counts from the execution's start
-/// (the identity's start time), `exec_input` is `$$.Execution.Input`.
+/// (the identity's start time) or its last redrive, `exec_input` is
+/// `$$.Execution.Input`.
 pub(super) async fn drive_resumed(
     execution: Execution<'_>,
     executor: &dyn TaskExecutor,
@@ -646,9 +657,10 @@ pub(super) async fn drive_resumed(
     let mut thread = Thread::new(checkpoint.cursor, vars, &sink, None);
     let bound = run.measure(&checkpoint.input);
     let input = Payload::new(checkpoint.input, bound);
-    let timeout = execution.definition.timeout_seconds.map(|t| {
-        let deadline = run.start_time + std::time::Duration::from_secs(t);
-        deadline.duration_since(run.clock.now()).unwrap_or_default()
+    let timeout = execution.definition.timeout_seconds.and_then(|t| {
+        let timed_from = execution.identity.redrive_time.unwrap_or(run.start_time);
+        let deadline = timed_from.checked_add(std::time::Duration::from_secs(t))?;
+        Some(deadline.duration_since(run.clock.now()).unwrap_or_default())
     });
     let top = (&execution.definition.machine, &execution.plan.root);
     let ended = {

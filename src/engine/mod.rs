@@ -37,6 +37,7 @@ mod io;
 mod jsonata;
 mod outcome;
 mod plan;
+pub(crate) mod redrive;
 pub(crate) mod retry;
 mod states;
 pub(crate) mod test_state;
@@ -254,6 +255,13 @@ pub struct ExecutionIdentity {
     /// Started with StartSyncExecution (`api` of a conformance case): such
     /// an Express execution has no `$$.Execution.RedriveCount`.
     pub sync_execution: bool,
+    /// How many times the execution was redriven
+    /// (`$$.Execution.RedriveCount`; 0 before any redrive).
+    pub redrive_count: u32,
+    /// When it was last redriven (`$$.Execution.RedriveTime`, only after a
+    /// redrive). A redrive restarts the definition's `TimeoutSeconds`: it
+    /// counts from this time, as on AWS.
+    pub redrive_time: Option<SystemTime>,
 }
 
 impl ExecutionIdentity {
@@ -313,6 +321,7 @@ impl ExecutionIdentity {
             role_arn: text("roleArn")?,
             start_time,
             machine_type,
+            ..ExecutionIdentity::default()
         })
     }
 }

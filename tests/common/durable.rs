@@ -1,9 +1,17 @@
 //! Helpers for the durable-store tests: instants, ARNs, new executions,
 //! events.
 
+use async_trait::async_trait;
 use serde_json::{json, Map, Value};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
-use stepfn::durable::{Claim, ExecutionStore, NewExecution, StoredEvent, Transition};
+use stepfn::durable::{
+    Claim, ExecutionRecord, ExecutionStore, ExecutionSummary, HistoryQuery, ListFilter,
+    NewExecution, Page, Redriven, Renewal, Signal, Snapshot, Started, StoreError, StoredEvent,
+    Transition,
+};
 
 /// The state machine the tests' executions belong to.
 pub const MACHINE: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:M";
@@ -82,6 +90,150 @@ pub fn frame(path: &str, data: Value) -> stepfn::durable::Frame {
     stepfn::durable::Frame {
         path: path.into(),
         data,
+    }
+}
+
+/// One behaviour of a durable test suite, over any store.
+pub type Case = for<'a> fn(&'a dyn ExecutionStore) -> Pin<Box<dyn Future<Output = ()> + 'a>>;
+
+/// Runs `case` on a fresh `MemoryStore`.
+pub fn on_memory(case: Case) {
+    futures::executor::block_on(case(&stepfn::durable::MemoryStore::new()));
+}
+
+/// Runs `case` on a `SqliteStore` in a temp file named after `name`.
+#[cfg(feature = "sqlite")]
+pub fn on_sqlite(name: &str, case: Case) {
+    let dir = super::TempDir::new(&format!("suite-{name}"));
+    futures::executor::block_on(async {
+        let store = stepfn::durable::SqliteStore::open(dir.join("stepfn.db"))
+            .await
+            .expect("open");
+        case(&store).await;
+        store.close().await.expect("close");
+    });
+}
+
+/// Runs `case` on a `PostgresStore` in a scratch schema named after
+/// `name` (skipped without a database, failing under CI).
+#[cfg(feature = "postgres")]
+pub fn on_postgres(name: &str, case: Case) {
+    let Some(scratch) = pg::Scratch::new(&format!("suite_{name}")) else {
+        return;
+    };
+    futures::executor::block_on(async {
+        let store =
+            stepfn::durable::PostgresStore::connect_in_schema(&scratch.url, &scratch.schema)
+                .await
+                .expect("connect");
+        case(&store).await;
+        store.close().await.expect("close");
+    });
+}
+
+/// Runs each named `async fn(&dyn ExecutionStore)` of the calling module
+/// as a test on every store: `memory::NAME`, `sqlite::NAME` (feature
+/// `sqlite`), `postgres::NAME` (feature `postgres`).
+#[allow(unused_macros)]
+macro_rules! on_every_store {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(#[test]
+            fn $name() {
+                $crate::common::durable::on_memory(|s| Box::pin(super::$name(s)));
+            })*
+        }
+        #[cfg(feature = "sqlite")]
+        mod sqlite {
+            $(#[test]
+            fn $name() {
+                $crate::common::durable::on_sqlite(stringify!($name), |s| Box::pin(super::$name(s)));
+            })*
+        }
+        #[cfg(feature = "postgres")]
+        mod postgres {
+            $(#[test]
+            fn $name() {
+                $crate::common::durable::on_postgres(stringify!($name), |s| Box::pin(super::$name(s)));
+            })*
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use on_every_store;
+
+/// Fails the `fail_at`-th commit (1-based): the commit is lost, or (with
+/// `lands`) it is stored but its answer is lost. Counts commits.
+pub struct Failing<'s> {
+    /// The store it passes every request to.
+    pub store: &'s dyn ExecutionStore,
+    /// The commit that fails (1-based).
+    pub fail_at: usize,
+    /// The failing commit is stored, and only its answer lost.
+    pub lands: bool,
+    /// The commits so far.
+    pub commits: AtomicUsize,
+}
+
+#[async_trait]
+impl ExecutionStore for Failing<'_> {
+    async fn create(&self, start: NewExecution) -> Result<Started, StoreError> {
+        self.store.create(start).await
+    }
+    async fn claim(
+        &self,
+        worker: &str,
+        now: SystemTime,
+        lease: Duration,
+        max: usize,
+    ) -> Result<Vec<Claim>, StoreError> {
+        self.store.claim(worker, now, lease, max).await
+    }
+    async fn load(&self, claim: &Claim) -> Result<Snapshot, StoreError> {
+        self.store.load(claim).await
+    }
+    async fn commit(&self, claim: &Claim, transition: Transition) -> Result<(), StoreError> {
+        let n = self.commits.fetch_add(1, Ordering::SeqCst) + 1;
+        if n != self.fail_at {
+            return self.store.commit(claim, transition).await;
+        }
+        if self.lands {
+            self.store.commit(claim, transition).await?;
+        }
+        Err(StoreError::Backend("the connection broke".into()))
+    }
+    async fn renew(&self, claim: &Claim, until: SystemTime) -> Result<Renewal, StoreError> {
+        self.store.renew(claim, until).await
+    }
+    async fn release(&self, claim: &Claim) -> Result<(), StoreError> {
+        self.store.release(claim).await
+    }
+    async fn signal(&self, signal: Signal, now: SystemTime) -> Result<(), StoreError> {
+        self.store.signal(signal, now).await
+    }
+    async fn redrive(&self, execution_arn: &str, now: SystemTime) -> Result<Redriven, StoreError> {
+        self.store.redrive(execution_arn, now).await
+    }
+    async fn describe(&self, execution_arn: &str) -> Result<ExecutionRecord, StoreError> {
+        self.store.describe(execution_arn).await
+    }
+    async fn list(
+        &self,
+        filter: &ListFilter,
+        next_token: Option<&str>,
+    ) -> Result<Page<ExecutionSummary>, StoreError> {
+        self.store.list(filter, next_token).await
+    }
+    async fn history(
+        &self,
+        execution_arn: &str,
+        query: &HistoryQuery,
+        next_token: Option<&str>,
+    ) -> Result<Page<StoredEvent>, StoreError> {
+        self.store.history(execution_arn, query, next_token).await
+    }
+    async fn next_due(&self) -> Result<Option<SystemTime>, StoreError> {
+        self.store.next_due().await
     }
 }
 

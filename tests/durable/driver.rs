@@ -5,7 +5,7 @@
 //! `sqlite`) on a `SqliteStore` in a temp file. Virtual time: nothing
 //! sleeps.
 
-use crate::common::durable::{t, MACHINE};
+use crate::common::durable::{t, Failing, MACHINE};
 use crate::common::LAMBDA;
 use async_trait::async_trait;
 use futures::channel::oneshot;
@@ -14,11 +14,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 use stepfn::durable::{
-    Claim, Durable, ExecutionRecord, ExecutionStore, ExecutionSummary, HistoryQuery, ListFilter,
-    MemoryStore, NewExecution, Page, Redriven, Renewal, Signal, Snapshot, StartError,
-    StartExecution, Started, StoreError, StoredEvent, Transition, WorkResult,
+    Durable, ExecutionStore, HistoryQuery, ListFilter, MemoryStore, Signal, StartError,
+    StartExecution, StoreError, StoredEvent, WorkResult,
 };
 use stepfn::{
     Clock, ExecutionIdentity, Outcome, StateMachine, StatesError, Status, TaskExecutor,
@@ -350,15 +349,6 @@ async fn a_failing_durable_run_has_the_outcome_and_history_of_an_in_memory_run(
         .unwrap();
     worker.run_until_idle(&Lambdas::default()).await.unwrap();
     assert_same_end(s, "bad", &reference).await;
-}
-
-/// Fails the `fail_at`-th commit (1-based): the commit is lost, or (with
-/// `lands`) it is stored but its answer is lost. Counts commits.
-struct Failing<'s> {
-    store: &'s dyn ExecutionStore,
-    fail_at: usize,
-    lands: bool,
-    commits: AtomicUsize,
 }
 
 async fn interrupted_at_every_commit_it_resumes_to_the_same_end(s: &dyn ExecutionStore) {
@@ -715,69 +705,4 @@ fn parallel_and_map_are_refused_at_start() {
     // nothing was stored
     let page = futures::executor::block_on(store.list(&ListFilter::default(), None)).unwrap();
     assert!(page.items.is_empty());
-}
-
-// ---------------------------------------------------------------------------
-// The failing store
-
-#[async_trait]
-impl ExecutionStore for Failing<'_> {
-    async fn create(&self, start: NewExecution) -> Result<Started, StoreError> {
-        self.store.create(start).await
-    }
-    async fn claim(
-        &self,
-        worker: &str,
-        now: SystemTime,
-        lease: Duration,
-        max: usize,
-    ) -> Result<Vec<Claim>, StoreError> {
-        self.store.claim(worker, now, lease, max).await
-    }
-    async fn load(&self, claim: &Claim) -> Result<Snapshot, StoreError> {
-        self.store.load(claim).await
-    }
-    async fn commit(&self, claim: &Claim, transition: Transition) -> Result<(), StoreError> {
-        let n = self.commits.fetch_add(1, Ordering::SeqCst) + 1;
-        if n != self.fail_at {
-            return self.store.commit(claim, transition).await;
-        }
-        if self.lands {
-            self.store.commit(claim, transition).await?;
-        }
-        Err(StoreError::Backend("the connection broke".into()))
-    }
-    async fn renew(&self, claim: &Claim, until: SystemTime) -> Result<Renewal, StoreError> {
-        self.store.renew(claim, until).await
-    }
-    async fn release(&self, claim: &Claim) -> Result<(), StoreError> {
-        self.store.release(claim).await
-    }
-    async fn signal(&self, signal: Signal, now: SystemTime) -> Result<(), StoreError> {
-        self.store.signal(signal, now).await
-    }
-    async fn redrive(&self, execution_arn: &str, now: SystemTime) -> Result<Redriven, StoreError> {
-        self.store.redrive(execution_arn, now).await
-    }
-    async fn describe(&self, execution_arn: &str) -> Result<ExecutionRecord, StoreError> {
-        self.store.describe(execution_arn).await
-    }
-    async fn list(
-        &self,
-        filter: &ListFilter,
-        next_token: Option<&str>,
-    ) -> Result<Page<ExecutionSummary>, StoreError> {
-        self.store.list(filter, next_token).await
-    }
-    async fn history(
-        &self,
-        execution_arn: &str,
-        query: &HistoryQuery,
-        next_token: Option<&str>,
-    ) -> Result<Page<StoredEvent>, StoreError> {
-        self.store.history(execution_arn, query, next_token).await
-    }
-    async fn next_due(&self) -> Result<Option<SystemTime>, StoreError> {
-        self.store.next_due().await
-    }
 }

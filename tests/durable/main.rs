@@ -10,10 +10,12 @@
 mod common;
 
 mod driver;
+mod interrupted;
 #[cfg(feature = "sqlite")]
 mod kill;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod redrive;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;

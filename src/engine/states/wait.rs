@@ -22,6 +22,11 @@ pub(crate) async fn wait<'x>(
 ) -> Result<Step, Failure> {
     let bounds = cx.bounds();
     let now = cx.run.clock.now();
+    // a durable run keeps the state input for a redrive when InputPath
+    // makes the value kept another
+    let state_input =
+        (cx.run.checkpoints.is_some() && !cx.plan.jsonata && s.io.input_path().is_some())
+            .then(|| input.value.clone());
     let (kept, delay, assigned) = if cx.plan.jsonata {
         let computed = jsonata::wait_prepare(s, &cx.jx(), &input.value, now);
         let (delay, assigned) = computed.map_err(|e| cx.error(e))?;
@@ -36,7 +41,8 @@ pub(crate) async fn wait<'x>(
     };
     if !delay.is_zero() {
         if let (Some(sink), Some(until)) = (cx.run.checkpoints, now.checked_add(delay)) {
-            Box::pin(checkpoint::waiting(cx, sink, &kept.value, &assigned, until)).await;
+            let values = (&kept.value, state_input);
+            Box::pin(checkpoint::waiting(cx, sink, values, &assigned, until)).await;
         }
         cx.run.clock.sleep(delay).await;
     }

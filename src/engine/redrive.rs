@@ -1,0 +1,36 @@
+//! RedriveExecution in the engine: a failed, aborted or timed-out line of
+//! states re-armed at the state it stopped in.
+//!
+//! A durable line of states is checkpointed before each state it enters,
+//! when a Wait starts to sleep and when a retry starts to back off, so the
+//! last checkpoint of a line that failed names the state that failed (a
+//! Catch that moves on is a transition, checkpointed before the catcher's
+//! state). AWS restarts a redriven execution "from the unsuccessful step":
+//! that state is entered again with its state input and the variables the
+//! line had then; its retriers start from zero, so `$$.State.RetryCount`
+//! does too; a Wait starts its whole delay again. The history continues
+//! after the store's `ExecutionRedriven` event, to which the state entered
+//! again is linked.
+
+use super::checkpoint::{Checkpoint, Position};
+
+/// `checkpoint` (the last of a line, taken before the execution's
+/// `redrive_count`-th redrive) re-armed for that redrive: about to enter
+/// the state it was in, after event `last_event` (`ExecutionRedriven`).
+pub(crate) fn rearm(checkpoint: Checkpoint, redrive_count: u32, last_event: u64) -> Checkpoint {
+    let (state, input) = match checkpoint.at {
+        Position::Enter { state } | Position::BackingOff { state, .. } => (state, checkpoint.input),
+        Position::Waiting {
+            state, state_input, ..
+        } => (state, state_input.unwrap_or(checkpoint.input)),
+    };
+    Checkpoint {
+        at: Position::Enter { state },
+        input,
+        events: last_event,
+        cursor: last_event,
+        wake_at: None,
+        redrives: redrive_count,
+        ..checkpoint
+    }
+}
