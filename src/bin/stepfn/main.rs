@@ -14,6 +14,7 @@ mod command;
 mod common;
 mod durable;
 mod eval;
+mod graph;
 mod locate;
 mod process;
 mod run;
@@ -38,6 +39,8 @@ enum Command {
     TestState(test_state::Args),
     /// Evaluate a JSONata expression, JSONPath path or intrinsic call against an input.
     Eval(eval::Args),
+    /// Draw a definition as Mermaid or Graphviz DOT (with --history, the path an execution took).
+    Graph(graph::Args),
     /// StartExecution in a durable store (prints executionArn, startDate).
     Start(durable::StartArgs),
     /// Run the executions of a durable store (until killed, or --until-idle).
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::TestState(args) => test_state::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Graph(args) => graph::run(args),
         Command::Start(args) => durable::start(args),
         Command::Worker(args) => durable::worker(args),
         Command::Describe(args) => durable::describe(args),
