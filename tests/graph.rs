@@ -671,6 +671,47 @@ fn hostile_histories_end_quickly() {
 }
 
 #[test]
+fn the_path_taken_is_drawn_thicker() {
+    let text = graph::render(
+        &load(
+            &std::fs::read_to_string(
+                root().join("tests/golden/graph/machines/aws_retry_catch.json"),
+            )
+            .unwrap(),
+        ),
+        Format::Mermaid,
+        Some(
+            &Marks::from_json(
+                &serde_json::from_str(
+                    &std::fs::read_to_string(
+                        root().join("tests/golden/graph/histories/aws_retry_catch.json"),
+                    )
+                    .unwrap(),
+                )
+                .unwrap(),
+            )
+            .unwrap(),
+        ),
+    );
+    // start -> the task, its catcher -> HandleError -> End; not the task's own End
+    assert_eq!(
+        lines_of(&text, "linkStyle"),
+        ["linkStyle 0,2,3 stroke:#0d6efd,stroke-width:3px"]
+    );
+    let dot_text = graph::render(&load(r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#), Format::Dot, Some(&Marks::from_json(&json!([{"id": 2, "previousEventId": 0, "type": "PassStateEntered", "stateEnteredEventDetails": {"name": "A"}}, {"id": 3, "previousEventId": 2, "type": "PassStateExited", "stateExitedEventDetails": {"name": "A"}}])).unwrap()));
+    assert_eq!(
+        lines_of(&dot_text, "s0 ->"),
+        [r##"s0 -> finish [color="#0d6efd", penwidth=2.5];"##]
+    );
+}
+
+#[test]
+fn transitions_are_read_from_exits_and_entries() {
+    let marks = Marks::from_json(&json!([{"id": 3, "previousEventId": 2, "type": "PassStateExited", "stateExitedEventDetails": {"name": "A"}}, {"id": 4, "previousEventId": 3, "type": "TaskStateEntered", "stateEnteredEventDetails": {"name": "B"}}])).unwrap();
+    assert_eq!((marks.took("A", "B"), marks.took("B", "A")), (true, false));
+}
+
+#[test]
 fn marks_are_styles_in_dot() {
     let definition = r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#;
     let mut marks = Marks::new();

@@ -76,6 +76,9 @@ pub(super) fn write(scene: &Scene) -> String {
             EdgeKind::Catch => attributes.push("style=dashed".into()),
             EdgeKind::Into => attributes.push("style=dotted, arrowhead=empty".into()),
         }
+        if edge.taken {
+            attributes.push("color=\"#0d6efd\", penwidth=2.5".into());
+        }
         if attributes.is_empty() {
             let _ = writeln!(out, "    {} -> {};", edge.from, edge.to);
         } else {

@@ -28,7 +28,7 @@
 use crate::engine::HistoryEvent;
 use crate::error::{Error, ErrorKind};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What an execution did at a state, from the mildest to the worst.
 #[non_exhaustive]
@@ -57,6 +57,8 @@ impl Mark {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Marks {
     states: BTreeMap<String, Mark>,
+    /// (from, to): a state exited and the next one entered right after it.
+    transitions: BTreeSet<(String, String)>,
 }
 
 /// How many steps back along `previousEventId` links one history may take
@@ -136,6 +138,18 @@ impl Marks {
         *slot = (*slot).max(mark);
     }
 
+    /// True when the execution went from the state `from` to the state
+    /// `to` (`to` entered right after `from` exited: a `Next`, a Choice
+    /// rule or `Default`, a catcher).
+    pub fn took(&self, from: &str, to: &str) -> bool {
+        self.transitions.contains(&(from.to_owned(), to.to_owned()))
+    }
+
+    /// Records that the execution went from `from` to `to`.
+    pub fn insert_transition(&mut self, from: impl Into<String>, to: impl Into<String>) {
+        self.transitions.insert((from.into(), to.into()));
+    }
+
     /// Every marked state with its mark, by name.
     pub fn iter(&self) -> impl Iterator<Item = (&str, Mark)> {
         self.states
@@ -157,6 +171,7 @@ impl Marks {
         // the nearest entry each event leads back to
         let mut nearest: Vec<Option<usize>> = Vec::with_capacity(events.len());
         let mut budget = MAX_WALK;
+        let mut transitions = BTreeSet::new();
         for event in &events {
             // a link forward (or to itself) would not be a history; ignore it
             let prev = (event.prev < event.id)
@@ -164,6 +179,14 @@ impl Marks {
                 .flatten()
                 .and_then(|&p| nearest.get(p).copied().flatten());
             if let Some(family) = event.kind.strip_suffix("StateEntered") {
+                let exit = (event.prev < event.id)
+                    .then(|| position.get(&event.prev))
+                    .flatten()
+                    .and_then(|&p| events.get(p))
+                    .filter(|p| p.kind.ends_with("StateExited"));
+                if let (Some(from), Some(to)) = (exit.and_then(|e| e.name), event.name) {
+                    transitions.insert((from, to));
+                }
                 nearest.push(Some(entries.len()));
                 entries.push(Entry {
                     name: event.name.unwrap_or(""),
@@ -235,6 +258,9 @@ impl Marks {
             }
         }
         let mut marks = Marks::new();
+        for (from, to) in transitions {
+            marks.insert_transition(from, to);
+        }
         for entry in &entries {
             let mark = if entry.exited {
                 if entry.last_failed {

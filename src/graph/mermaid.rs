@@ -87,6 +87,17 @@ pub(super) fn write(scene: &Scene) -> String {
                 let _ = writeln!(out, "    class {} {}", ids.join(","), mark.as_str());
             }
         }
+        // the path: links are numbered in the order they were written
+        let taken: Vec<String> = scene
+            .edges
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.taken)
+            .map(|(i, _)| i.to_string())
+            .collect();
+        if !taken.is_empty() {
+            let _ = writeln!(out, "    linkStyle {} {PATH}", taken.join(","));
+        }
     }
     out
 }
@@ -103,6 +114,9 @@ fn brackets(shape: Shape) -> (&'static str, &'static str) {
         Shape::Parallel | Shape::Map => ("[[", "]]"),
     }
 }
+
+/// The style of the links the execution took.
+const PATH: &str = "stroke:#0d6efd,stroke-width:3px";
 
 fn style(mark: Mark) -> &'static str {
     match mark {

@@ -58,8 +58,10 @@
 //! [`Outcome::history`](crate::Outcome::history)) and tells for each state
 //! whether the execution passed it, it failed, or it failed and a catcher
 //! took over ([`Mark`]); states inside Parallel branches and Map iterations
-//! included. The picture gives marked states a style (Mermaid classes
-//! `passed`, `caught`, `failed`; DOT fill colours).
+//! included, and which transitions it took ([`Marks::took`]). The picture
+//! gives marked states a style (Mermaid classes `passed`, `caught`,
+//! `failed`; DOT fill colours) and draws the transitions taken thicker, in
+//! blue (Mermaid `linkStyle`; DOT `color`, `penwidth`).
 
 mod condition;
 mod dot;
@@ -200,6 +202,8 @@ struct Edge {
     to: String,
     label: Option<String>,
     kind: EdgeKind,
+    /// The marked execution went this way.
+    taken: bool,
 }
 
 struct Scene {
@@ -224,7 +228,8 @@ impl Scene {
         })];
         let machine = &definition.machine;
         if let Some(i) = machine.start_index() {
-            scene.flow(START.into(), format!("s{i}"), None);
+            let taken = mark_of(marks, &machine.start_at).is_some();
+            scene.flow(START.into(), format!("s{i}"), None, taken);
         }
         scene.machine(machine, "", true, marks, &mut items);
         items.push(Item::Node(Node {
@@ -237,12 +242,13 @@ impl Scene {
         scene
     }
 
-    fn flow(&mut self, from: String, to: String, label: Option<String>) {
+    fn flow(&mut self, from: String, to: String, label: Option<String>, taken: bool) {
         self.edges.push(Edge {
             from,
             to,
             label,
             kind: EdgeKind::Flow,
+            taken,
         });
     }
 
@@ -285,36 +291,48 @@ impl Scene {
         marks: Option<&Marks>,
         items: &mut Vec<Item>,
     ) {
+        let name = state.name.as_str();
+        let mark = mark_of(marks, name);
+        let took = |next: &str| marks.is_some_and(|m| m.took(name, next));
+        let catchers = match &state.kind {
+            StateKind::Task(t) => &t.result_handling.catch[..],
+            StateKind::Parallel(p) => &p.result_handling.catch[..],
+            StateKind::Map(m) => &m.result_handling.catch[..],
+            _ => &[],
+        };
         let transition = |scene: &mut Scene, t: &Transition| match t {
             Transition::Next(next) => {
                 if let Some(to) = id_of(next) {
-                    scene.flow(id.into(), to, None);
+                    // a caught state that went where a catcher leads took the catcher
+                    let caught_there =
+                        mark == Some(Mark::Caught) && catchers.iter().any(|c| &c.next == next);
+                    scene.flow(id.into(), to, None, took(next) && !caught_there);
                 }
             }
-            Transition::End if top => scene.flow(id.into(), FINISH.into(), None),
+            Transition::End if top => {
+                scene.flow(id.into(), FINISH.into(), None, mark == Some(Mark::Passed))
+            }
             Transition::End => {}
         };
-        let mut catches = Vec::new();
         match &state.kind {
             StateKind::Pass(p) => transition(self, &p.transition),
             StateKind::Wait(w) => transition(self, &w.transition),
-            StateKind::Task(t) => {
-                transition(self, &t.transition);
-                catches = catch_edges(&t.result_handling.catch);
-            }
+            StateKind::Task(t) => transition(self, &t.transition),
             StateKind::Succeed(_) | StateKind::Fail(_) => {
                 if top {
-                    self.flow(id.into(), FINISH.into(), None);
+                    self.flow(id.into(), FINISH.into(), None, mark.is_some());
                 }
             }
             StateKind::Choice(c) => {
                 for (next, label) in choice_edges(&c.choices) {
                     if let Some(to) = id_of(next) {
-                        self.flow(id.into(), to, Some(label));
+                        self.flow(id.into(), to, Some(label), took(next));
                     }
                 }
-                if let Some(to) = c.default.as_deref().and_then(id_of) {
-                    self.flow(id.into(), to, Some("Default".into()));
+                if let Some(next) = c.default.as_deref() {
+                    if let Some(to) = id_of(next) {
+                        self.flow(id.into(), to, Some("Default".into()), took(next));
+                    }
                 }
             }
             // a container's groups first, then where it goes
@@ -324,7 +342,6 @@ impl Scene {
                     self.group(branch, id, &format!("{id}_b{j}"), title, marks, items);
                 }
                 transition(self, &p.transition);
-                catches = catch_edges(&p.result_handling.catch);
             }
             StateKind::Map(m) => {
                 let title = format!("{}: each item", state.name);
@@ -337,16 +354,16 @@ impl Scene {
                     items,
                 );
                 transition(self, &m.transition);
-                catches = catch_edges(&m.result_handling.catch);
             }
         }
-        for (next, label) in catches {
+        for (next, label) in catch_edges(catchers) {
             if let Some(to) = id_of(next) {
                 self.edges.push(Edge {
                     from: id.into(),
                     to,
                     label: Some(label),
                     kind: EdgeKind::Catch,
+                    taken: mark == Some(Mark::Caught) && took(next),
                 });
             }
         }
@@ -370,6 +387,7 @@ impl Scene {
                 to: format!("{prefix}s{i}"),
                 label: None,
                 kind: EdgeKind::Into,
+                taken: mark_of(marks, &machine.start_at).is_some(),
             });
         }
         let mut inner = Vec::new();
@@ -380,6 +398,10 @@ impl Scene {
             items: inner,
         }));
     }
+}
+
+fn mark_of(marks: Option<&Marks>, state: &str) -> Option<Mark> {
+    marks.and_then(|m| m.get(state))
 }
 
 fn shape(state: &State) -> Shape {
