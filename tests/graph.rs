@@ -617,6 +617,18 @@ fn history_marks_a_failing_pass_state() {
 }
 
 #[test]
+fn history_marks_the_parallel_an_execution_failed_in() {
+    let sm = load(
+        r#"{"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 10, "End": true}}}, {"StartAt": "Bad", "States": {"Bad": {"Type": "Pass", "InputPath": "$.missing", "End": true}}}]}}}"#,
+    );
+    let marks = Marks::from_history(&run_marks(&sm, json!({}), |_, _| false));
+    assert_eq!(
+        [marks.get("P"), marks.get("W"), marks.get("Bad")],
+        [Some(Mark::Failed), Some(Mark::Passed), Some(Mark::Failed)]
+    );
+}
+
+#[test]
 fn histories_are_read_in_every_shape() {
     let events = json!([{"id": 2, "previousEventId": 0, "type": "PassStateEntered", "stateEnteredEventDetails": {"name": "A"}}]);
     let definition = r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#;
@@ -668,6 +680,28 @@ fn hostile_histories_end_quickly() {
     events.push(json!({"id": 30_000, "previousEventId": 40_000, "type": "TaskFailed"}));
     let marks = Marks::from_events(&events);
     assert_eq!(marks.get("M"), Some(Mark::Failed));
+    // 20,000 ended Parallel entries in a line, then 20,000 events that each
+    // look back past all of them: the walk stops at its budget (4 million
+    // steps in all) instead of taking 400 million
+    let mut events = Vec::new();
+    for i in 0..20_000u64 {
+        let entered = 2 * i + 1;
+        events.push(json!({"id": entered, "previousEventId": entered.saturating_sub(1), "type": "ParallelStateEntered", "stateEnteredEventDetails": {"name": format!("P{i}")}}));
+        events.push(json!({"id": entered + 1, "previousEventId": entered, "type": "ParallelStateExited", "stateExitedEventDetails": {"name": format!("P{i}")}}));
+    }
+    for id in 40_001..60_000u64 {
+        events.push(json!({"id": id, "previousEventId": 40_000, "type": "ParallelStateFailed"}));
+    }
+    // past the budget even a one-step walk is not taken: Q's failure and
+    // exit are left unattributed (Q would be Caught without the budget)
+    events.push(json!({"id": 60_000, "previousEventId": 0, "type": "TaskStateEntered", "stateEnteredEventDetails": {"name": "Q"}}));
+    events.push(json!({"id": 60_001, "previousEventId": 60_000, "type": "TaskFailed"}));
+    events.push(json!({"id": 60_002, "previousEventId": 60_001, "type": "TaskStateExited", "stateExitedEventDetails": {"name": "Q"}}));
+    let marks = Marks::from_events(&events);
+    assert_eq!(
+        (marks.get("P0"), marks.get("P19999"), marks.get("Q")),
+        (Some(Mark::Passed), Some(Mark::Passed), Some(Mark::Passed))
+    );
 }
 
 #[test]
@@ -753,6 +787,21 @@ mod cli {
             .expect("the binary runs")
     }
 
+    fn stepfn_stdin(args: &[&str], stdin: &str) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_stepfn"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        let mut input = child.stdin.take().expect("stdin");
+        std::io::Write::write_all(&mut input, stdin.as_bytes()).expect("write stdin");
+        drop(input);
+        child.wait_with_output().expect("the binary ends")
+    }
+
     fn text(bytes: &[u8]) -> String {
         String::from_utf8_lossy(bytes).into_owned()
     }
@@ -815,6 +864,16 @@ mod cli {
         assert_eq!(
             super::lines_of(&text(&out.stdout), "class "),
             ["class s0 passed"]
+        );
+        let history =
+            std::fs::read_to_string("tests/golden/graph/histories/aws_retry_catch.json").unwrap();
+        let out = stepfn_stdin(
+            &["graph", machine, "--format", "dot", "--history", "-"],
+            &history,
+        );
+        assert_eq!(
+            text(&out.stdout),
+            std::fs::read_to_string("tests/golden/graph/aws_retry_catch.marked.dot").unwrap()
         );
     }
 

@@ -18,7 +18,9 @@
 //! * An entry a failure leads back to directly (`ExecutionFailed`,
 //!   `ExecutionTimedOut`, `ParallelStateFailed`, `MapStateFailed`,
 //!   `MapIterationFailed` following a Pass, Choice, Wait or Fail state that
-//!   never exited) *failed*, and so does every Fail state entered.
+//!   never exited) *failed*, and so does every Fail state entered, and
+//!   every Parallel or Map still running around the state where the
+//!   execution failed or timed out.
 //! * Any other entry *passed* (states still running, or aborted because a
 //!   sibling failed, included).
 //!
@@ -220,6 +222,19 @@ impl Marks {
             ) {
                 if let Some(e) = prev {
                     entries[e].failure_led_here = true;
+                }
+            }
+            if matches!(kind, "ExecutionFailed" | "ExecutionTimedOut") {
+                // the execution ended inside every Parallel and Map still open
+                // around where it failed (AWS writes no ...StateFailed for
+                // them when the error ends the execution at once)
+                let mut at = prev;
+                while let Some(e) = find(&entries, at, &mut budget, |e| {
+                    matches!(e.family, "Parallel" | "Map") && !e.ended
+                }) {
+                    entries[e].failure_led_here = true;
+                    entries[e].ended = true;
+                    at = entries[e].parent;
                 }
             }
             let family = if kind.starts_with("Task")

@@ -62,6 +62,10 @@
 //! gives marked states a style (Mermaid classes `passed`, `caught`,
 //! `failed`; DOT fill colours) and draws the transitions taken thicker, in
 //! blue (Mermaid `linkStyle`; DOT `color`, `penwidth`).
+//!
+//! A distributed Map's iterations are child executions with histories of
+//! their own: the parent's history leaves the states of its item processor
+//! unmarked.
 
 mod condition;
 mod dot;
