@@ -36,13 +36,13 @@
 //! short: `$.x == 1`, `$.a > $.b`, `$.s matches "a*"`, `$.v is present`,
 //! `&&`, `||`, `!(...)` for `And`, `Or`, `Not`; the text of a JSONata
 //! `Condition` between `{%` and `%}`; at most 60 characters), the Choice
-//! `Default` (labelled `Default`), and each `Catch` (dashed, labelled
-//! `Catch: ` and its error names).
+//! `Default` (labelled `Default`), and each `Catch` (dotted in Mermaid,
+//! dashed in DOT, labelled `Catch: ` and its error names).
 //!
 //! Each Parallel branch and each Map `ItemProcessor` is a group (a Mermaid
 //! `subgraph`, a DOT `cluster`) titled with the state's name, nested to any
-//! depth; a dashed edge leads from the Parallel or Map node to the start
-//! state of each group.
+//! depth; a dotted, unlabelled edge leads from the Parallel or Map node to
+//! the start state of each group.
 //!
 //! State names may hold any character: node identifiers are generated
 //! (`s0`, `s3_b1_s0` for the first state of the second branch of the fourth
