@@ -2,7 +2,8 @@
 //!
 //! Every label is a quoted string; inside it the characters Mermaid or the
 //! HTML it renders to would read (`"`, `#`, `&`, `<`, `>`, `|`, the
-//! backtick of Markdown strings) and control characters are written as
+//! backtick of Markdown strings, the `%` of `%%{...}%%` directives, which
+//! Mermaid strips wherever they stand) and control characters are written as
 //! Mermaid entity codes (`#quot;`, `#35;`...), so any state name shows as
 //! written.
 
@@ -138,6 +139,8 @@ pub(super) fn escape(text: &str) -> String {
             '>' => out.push_str("#gt;"),
             '|' => out.push_str("#124;"),
             '`' => out.push_str("#96;"),
+            // `%%{...}%%` is a directive wherever it stands
+            '%' => out.push_str("#37;"),
             c if c.is_control() => {
                 let _ = write!(out, "#{};", u32::from(c));
             }
@@ -159,5 +162,6 @@ mod tests {
         );
         assert_eq!(escape("x\ny\u{7f}"), "x#10;y#127;");
         assert_eq!(escape("-->; end é"), "--#gt;; end é");
+        assert_eq!(escape("%%{init: {}}%%"), "#37;#37;{init: {}}#37;#37;");
     }
 }
