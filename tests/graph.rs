@@ -878,6 +878,16 @@ mod cli {
     }
 
     #[test]
+    fn graph_notes_states_the_history_names_but_the_definition_lacks() {
+        let history = TempFile::new(
+            "graph-other.json",
+            r#"[{"id": 2, "previousEventId": 0, "type": "PassStateEntered", "stateEnteredEventDetails": {"name": "Elsewhere"}}]"#,
+        );
+        let out = stepfn(&["graph", HELLO, "--history", history.text()]);
+        assert_eq!((out.status.code(), text(&out.stderr)), (Some(0), "stepfn graph: note: the history names states the definition does not have: \"Elsewhere\"\n".to_owned()));
+    }
+
+    #[test]
     fn graph_usage_errors_exit_2() {
         let out = stepfn(&["graph", HELLO, "--format", "svg"]);
         assert_eq!(out.status.code(), Some(2));

@@ -1,14 +1,17 @@
 //! `stepfn graph DEFINITION_FILE [--format mermaid|dot] [--history FILE]`
 //!
 //! Prints the picture of a definition (Mermaid by default), its states
-//! marked passed, caught or failed when a history is given. Exit 0; 1 an
-//! invalid definition (its diagnostics on stderr); 2 a usage error or an
-//! unreadable file.
+//! marked passed, caught or failed when a history is given (with a note on
+//! stderr naming the states of the history the definition lacks). Exit 0;
+//! 1 an invalid definition (its diagnostics on stderr); 2 a usage error or
+//! an unreadable file.
 
 use crate::common::Tool;
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use stepfn::definition::{StateKind, SubMachine};
 use stepfn::graph::{self, Format, Marks};
 use stepfn::StateMachine;
 
@@ -51,6 +54,9 @@ fn try_run(args: Args) -> Result<ExitCode, ExitCode> {
         Some(path) => Some(history(path)?),
         None => None,
     };
+    if let Some(marks) = &marks {
+        note_unknown_states(&machine, marks);
+    }
     let picture = graph::render(&machine, args.format, marks.as_ref());
     // A closed stdout (e.g. `| head`) is not worth a panic.
     let _ = std::io::stdout().lock().write_all(picture.as_bytes());
@@ -95,4 +101,40 @@ fn history(path: &Path) -> Result<Marks, ExitCode> {
             Ok(Marks::from_events(&events))
         }
     }
+}
+
+/// A note on stderr when the history names states the definition does not
+/// have (a history of another machine marks nothing).
+fn note_unknown_states(machine: &StateMachine, marks: &Marks) {
+    let mut names = HashSet::new();
+    let mut machines: Vec<&SubMachine> = vec![&machine.definition().machine];
+    while let Some(sub) = machines.pop() {
+        for state in &sub.states {
+            names.insert(state.name.as_str());
+            match &state.kind {
+                StateKind::Parallel(p) => machines.extend(&p.branches),
+                StateKind::Map(m) => machines.push(&m.item_processor),
+                _ => {}
+            }
+        }
+    }
+    let unknown: Vec<&str> = marks
+        .iter()
+        .map(|(name, _)| name)
+        .filter(|name| !names.contains(name))
+        .collect();
+    if unknown.is_empty() {
+        return;
+    }
+    let shown: Vec<String> = unknown.iter().take(5).map(|n| format!("{n:?}")).collect();
+    let more = match unknown.len() {
+        n if n > 5 => format!(" and {} more", n - 5),
+        _ => String::new(),
+    };
+    let _ = writeln!(
+        std::io::stderr(),
+        "{}: note: the history names states the definition does not have: {}{more}",
+        TOOL.0,
+        shown.join(", ")
+    );
 }
