@@ -146,9 +146,30 @@
 //! [`lambda_fn`] runs a Lambda-style function behind `lambda:invoke`
 //! (unwrapping `Payload`, wrapping the answer as AWS does). The `stepfn` binary
 //! (feature `cli`) wraps all of it: `stepfn validate`, `stepfn run`,
-//! `stepfn test-state`, and runs durable executions over a SQLite or
-//! PostgreSQL store (`stepfn start`, `worker`, `describe`, `history`,
-//! `list`, `stop`, `redrive`, `send-task-*`).
+//! `stepfn test-state`, `stepfn graph`, and runs durable executions over a
+//! SQLite or PostgreSQL store (`stepfn start`, `worker`, `describe`,
+//! `history`, `list`, `stop`, `redrive`, `send-task-*`).
+//!
+//! # Pictures
+//!
+//! [`graph`] draws a definition as a Mermaid flowchart or a Graphviz DOT
+//! graph: every state shaped by its type, its transitions (`Next`, Choice
+//! rules with their conditions in short, `Default`, `Catch` edges naming
+//! their errors), Parallel branches and Map item processors as nested
+//! groups. [`graph::Marks`] reads a history (an [`Outcome`]'s, or AWS's
+//! `GetExecutionHistory` JSON) and colours the states the execution
+//! passed, caught and failed.
+//!
+//! ```
+//! use stepfn::graph::{self, Format, Marks};
+//! # let machine = stepfn::StateMachine::from_str(r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#)?;
+//! # let outcome = futures::executor::block_on(machine.execution().with_history(true)
+//! #     .run(&stepfn::sync_task_fn(|r| Ok(r.parameters)), serde_json::json!({})));
+//! let marks = Marks::from_history(outcome.history.as_deref().unwrap_or_default());
+//! let picture = graph::render(&machine, Format::Mermaid, Some(&marks));
+//! assert!(picture.contains("\n    class s0 passed\n"));
+//! # Ok::<(), stepfn::Error>(())
+//! ```
 //!
 //! # Compatibility
 //!
@@ -527,6 +548,8 @@ mod engine;
 mod state_machine;
 // layer 4': durable executions over a store
 pub mod durable;
+// layer 4'': pictures of a definition and of an execution's path
+pub mod graph;
 // layer 5: offline testing
 pub mod testing;
 

@@ -104,6 +104,12 @@ const RULES: &[Rule] = &[
             "state_machine",
         ]),
     },
+    // pictures read the definition model and history events only
+    Rule {
+        module: "graph",
+        layer: 42,
+        only: Some(&["error", "definition", "engine", "state_machine"]),
+    },
     Rule {
         module: "testing",
         layer: 50,

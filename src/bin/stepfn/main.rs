@@ -14,6 +14,7 @@ mod command;
 mod common;
 mod durable;
 mod eval;
+mod graph;
 mod locate;
 mod mock_skeleton;
 mod process;
@@ -42,6 +43,8 @@ enum Command {
     MockSkeleton(mock_skeleton::Args),
     /// Evaluate a JSONata expression, JSONPath path or intrinsic call against an input.
     Eval(eval::Args),
+    /// Draw a definition as Mermaid or Graphviz DOT (with --history, the path an execution took).
+    Graph(graph::Args),
     /// StartExecution in a durable store (prints executionArn, startDate).
     Start(durable::StartArgs),
     /// Run the executions of a durable store (until killed, or --until-idle).
@@ -83,6 +86,7 @@ fn main() -> ExitCode {
         Command::TestState(args) => test_state::run(args),
         Command::MockSkeleton(args) => mock_skeleton::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Graph(args) => graph::run(args),
         Command::Start(args) => durable::start(args),
         Command::Worker(args) => durable::worker(args),
         Command::Describe(args) => durable::describe(args),
