@@ -499,7 +499,8 @@ pub mod testing;
 
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use engine::{
-    Execution, ExecutionHandle, ExecutionIdentity, HistoryEvent, Limits, Outcome, Status,
+    EventObserver, EventStream, Execution, ExecutionHandle, ExecutionIdentity, HistoryEvent,
+    Limits, Outcome, Place, StateInFlight, Status,
 };
 pub use error::{Diagnostic, Error, ErrorKind, ErrorName, Severity, StatesError};
 pub use executor::{

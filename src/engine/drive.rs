@@ -532,6 +532,7 @@ pub(super) async fn drive_execution(
     if scan.too_deep {
         // rejected before anything recursive (history text, clone) sees it
         crate::json::dismantle(input);
+        execution.shared.live.end(Status::Failed);
         let mut outcome = Outcome::ended(Status::Failed);
         outcome.error = Some("States.DataLimitExceeded".to_owned());
         outcome.cause = Some(format!(
@@ -540,7 +541,7 @@ pub(super) async fn drive_execution(
         ));
         return outcome;
     }
-    let sink = EventSink::new(execution.history);
+    let sink = sink(&execution);
     let run = Run::new(&execution, executor, &input);
     sink.emit(
         run.clock,
@@ -554,6 +555,7 @@ pub(super) async fn drive_execution(
         },
     );
     let mut thread = Thread::new(0, Vars::root_with(run.limits), &sink, None);
+    thread.watch_top(&execution.shared.live);
     let ended = walk_top(
         &run,
         &execution,
@@ -565,9 +567,27 @@ pub(super) async fn drive_execution(
     drop(thread);
     execution.shared.finished.store(true, Ordering::SeqCst);
     let mut outcome = conclude(&run, &sink, ended, cursor);
+    execution.shared.live.end(outcome.status);
     drop(run);
     outcome.history = sink.take();
     outcome
+}
+
+/// The event sink of `execution`: watched when it has an observer or a
+/// stream was made from its handle.
+fn sink(execution: &Execution<'_>) -> EventSink {
+    let shared = &execution.shared;
+    let streams = shared.live.has_streams();
+    if execution.observer.is_some() || streams {
+        shared.live.start_watching();
+        EventSink::watched(
+            execution.history,
+            execution.observer.clone(),
+            Some(shared.clone()),
+        )
+    } else {
+        EventSink::new(execution.history)
+    }
 }
 
 /// Walks the top level under the definition's timeout, polled by [`Drive`].
@@ -632,7 +652,7 @@ pub(super) async fn drive_resumed(
     exec_input: Value,
     checkpoint: Checkpoint,
 ) -> Outcome {
-    let sink = EventSink::resumed(execution.history, checkpoint.events);
+    let sink = sink(&execution).resumed(checkpoint.events);
     let run = Run::new(&execution, executor, &exec_input);
     run.transitions
         .store(checkpoint.transitions, Ordering::Relaxed);
@@ -641,6 +661,7 @@ pub(super) async fn drive_resumed(
     let mut vars = Vars::root_with(run.limits);
     vars.restore(checkpoint.variables);
     let mut thread = Thread::new(checkpoint.cursor, vars, &sink, None);
+    thread.watch_top(&execution.shared.live);
     let bound = run.measure(&checkpoint.input);
     let input = Payload::new(checkpoint.input, bound);
     let timeout = execution.definition.timeout_seconds.map(|t| {
@@ -656,6 +677,7 @@ pub(super) async fn drive_resumed(
     drop(thread);
     execution.shared.finished.store(true, Ordering::SeqCst);
     let mut outcome = conclude(&run, &sink, ended, cursor);
+    execution.shared.live.end(outcome.status);
     drop(run);
     outcome.history = sink.take();
     outcome

@@ -65,7 +65,7 @@ use crate::definition::{IntegrationPattern, ResourceKind};
 use crate::error::{Error, ErrorName, StatesError};
 use crate::executor::{TaskExecutor, TaskRequest, TaskResult};
 use crate::StateMachine;
-use crate::{ExecutionIdentity, Outcome};
+use crate::{EventObserver, ExecutionIdentity, HistoryEvent, Outcome};
 use async_trait::async_trait;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -257,6 +257,10 @@ pub struct RunOptions {
     pub virtual_time: bool,
     /// Record the `GetExecutionHistory` events.
     pub history: bool,
+    /// Sees every history event as it happens (see
+    /// [`Execution::with_observer`](crate::Execution::with_observer));
+    /// `stepfn run --events` prints them here.
+    pub observer: Option<Arc<dyn EventObserver>>,
 }
 
 impl fmt::Debug for RunOptions {
@@ -268,6 +272,7 @@ impl fmt::Debug for RunOptions {
             .field("fallback", &self.fallback.is_some())
             .field("virtual_time", &self.virtual_time)
             .field("history", &self.history)
+            .field("observer", &self.observer.is_some())
             .finish()
     }
 }
@@ -282,6 +287,7 @@ impl RunOptions {
             fallback: None,
             virtual_time: false,
             history: false,
+            observer: None,
         }
     }
 }
@@ -337,6 +343,9 @@ pub async fn run_case_async(machine: &StateMachine, options: RunOptions) -> Resu
         .with_history(options.history);
     if options.virtual_time {
         execution = execution.with_virtual_time();
+    }
+    if let Some(observer) = options.observer {
+        execution = execution.with_observer(move |e: &HistoryEvent| observer.on_event(e));
     }
     Ok(execution.run(executor.as_ref(), options.input).await)
 }

@@ -16,4 +16,5 @@ mod history;
 mod jsonata;
 mod limits;
 mod limits_adversarial;
+mod live;
 mod states;
