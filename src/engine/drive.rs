@@ -556,13 +556,13 @@ pub(super) async fn drive_execution(
     );
     let mut thread = Thread::new(0, Vars::root_with(run.limits), &sink, None);
     thread.watch_top(&execution.shared.live);
-    let ended = walk_top(
+    let walked = walk_top(
         &run,
         &execution,
         Payload::new(input, scan.measure),
         &mut thread,
-    )
-    .await;
+    );
+    let ended = super::trace::instrument(walked, super::trace::execution(&run)).await;
     let cursor = thread.cursor;
     drop(thread);
     execution.shared.finished.store(true, Ordering::SeqCst);
@@ -671,7 +671,8 @@ pub(super) async fn drive_resumed(
     let top = (&execution.definition.machine, &execution.plan.root);
     let ended = {
         let walked = super::checkpoint::resume(&run, top, checkpoint.at, input, &mut thread);
-        drive_top(&run, &execution, timeout, walked).await
+        let driven = drive_top(&run, &execution, timeout, walked);
+        super::trace::instrument(driven, super::trace::execution(&run)).await
     };
     let cursor = thread.cursor;
     drop(thread);

@@ -41,6 +41,7 @@ mod plan;
 pub(crate) mod retry;
 mod states;
 pub(crate) mod test_state;
+mod trace;
 mod walk;
 
 pub use events::HistoryEvent;

@@ -450,11 +450,12 @@ pub(crate) async fn walk_from<'x>(
         if run.pause_due() {
             run.pause().await;
         }
-        let mut cx = arrive(run, (state, sp), &input.value, th)?;
+        let span = super::trace::state(state);
+        let mut cx = super::trace::in_span(&span, || arrive(run, (state, sp), &input.value, th))?;
         let step = if settles_at_once(&state.kind) {
-            settle(&mut cx, input)?
+            super::trace::in_span(&span, || settle(&mut cx, input))?
         } else {
-            enter(&mut cx, input).await?
+            super::trace::instrument(enter(&mut cx, input), span).await?
         };
         input = step.output;
         next = step.next;
@@ -535,8 +536,9 @@ fn settle_from<'x>(
         if !std::mem::take(&mut resumed) && run.pause_due() {
             return Walked::Paused(next, input);
         }
-        let step =
-            arrive(run, (state, sp), &input.value, th).and_then(|mut cx| settle(&mut cx, input));
+        let step = super::trace::in_span(&super::trace::state(state), || {
+            arrive(run, (state, sp), &input.value, th).and_then(|mut cx| settle(&mut cx, input))
+        });
         match step {
             Ok(step) => {
                 input = step.output;
