@@ -474,6 +474,8 @@ enum Ended<T> {
 /// when nothing but time can make progress.
 struct Drive<'r, F> {
     future: std::pin::Pin<&'r mut F>,
+    /// The execution's span (feature `tracing`), entered at each poll.
+    span: super::trace::Span,
     shared: &'r Shared,
     busy: &'r AtomicUsize,
     clock: &'r dyn Clock,
@@ -495,7 +497,9 @@ impl<F: std::future::Future> std::future::Future for Drive<'_, F> {
             if self.shared.aborted.load(Ordering::SeqCst) {
                 return Poll::Ready(None);
             }
-            if let Poll::Ready(v) = self.future.as_mut().poll(cx) {
+            let this = &mut *self;
+            let polled = super::trace::in_span(&this.span, || this.future.as_mut().poll(cx));
+            if let Poll::Ready(v) = polled {
                 return Poll::Ready(Some(v));
             }
             if self.busy.load(Ordering::SeqCst) == 0 && self.clock.advance_when_idle() {
@@ -556,13 +560,13 @@ pub(super) async fn drive_execution(
     );
     let mut thread = Thread::new(0, Vars::root_with(run.limits), &sink, None);
     thread.watch_top(&execution.shared.live);
-    let walked = walk_top(
+    let ended = walk_top(
         &run,
         &execution,
         Payload::new(input, scan.measure),
         &mut thread,
-    );
-    let ended = super::trace::instrument(walked, super::trace::execution(&run)).await;
+    )
+    .await;
     let cursor = thread.cursor;
     drop(thread);
     execution.shared.finished.store(true, Ordering::SeqCst);
@@ -635,6 +639,7 @@ async fn drive_top<'x>(
     futures::pin_mut!(body);
     Drive {
         future: body,
+        span: super::trace::execution(run),
         shared: &execution.shared,
         busy: &run.busy,
         clock,
@@ -671,8 +676,7 @@ pub(super) async fn drive_resumed(
     let top = (&execution.definition.machine, &execution.plan.root);
     let ended = {
         let walked = super::checkpoint::resume(&run, top, checkpoint.at, input, &mut thread);
-        let driven = drive_top(&run, &execution, timeout, walked);
-        super::trace::instrument(driven, super::trace::execution(&run)).await
+        drive_top(&run, &execution, timeout, walked).await
     };
     let cursor = thread.cursor;
     drop(thread);

@@ -16,13 +16,11 @@
 use super::drive::Run;
 use crate::definition::State;
 use crate::error::StatesError;
-use std::future::Future;
 use std::time::Duration;
 
 #[cfg(feature = "tracing")]
 mod on {
     use super::*;
-    use tracing::Instrument;
 
     pub(crate) type Span = tracing::Span;
 
@@ -49,10 +47,6 @@ mod on {
 
     pub(crate) fn in_span<R>(span: &Span, f: impl FnOnce() -> R) -> R {
         span.in_scope(f)
-    }
-
-    pub(crate) fn instrument<F: Future>(future: F, span: Span) -> impl Future<Output = F::Output> {
-        future.instrument(span)
     }
 
     pub(crate) fn task_call(resource: &str, retry_count: u32) {
@@ -110,11 +104,6 @@ mod on {
     #[inline(always)]
     pub(crate) fn in_span<R>(_: &Span, f: impl FnOnce() -> R) -> R {
         f()
-    }
-
-    #[inline(always)]
-    pub(crate) fn instrument<F: Future>(future: F, _: Span) -> F {
-        future
     }
 
     #[inline(always)]

@@ -455,7 +455,11 @@ pub(crate) async fn walk_from<'x>(
         let step = if settles_at_once(&state.kind) {
             super::trace::in_span(&span, || settle(&mut cx, input))?
         } else {
-            super::trace::instrument(enter(&mut cx, input), span).await?
+            #[cfg(feature = "tracing")]
+            let step = tracing::Instrument::instrument(enter(&mut cx, input), span).await?;
+            #[cfg(not(feature = "tracing"))]
+            let step = enter(&mut cx, input).await?;
+            step
         };
         input = step.output;
         next = step.next;
