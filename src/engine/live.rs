@@ -81,6 +81,9 @@ pub struct StateInFlight {
 pub(crate) struct Live {
     /// Set when a watched execution starts: its events are published.
     watched: AtomicBool,
+    /// A stream was made: the execution starts watched (one atomic load
+    /// at the start of every run, not a lock).
+    streams_made: AtomicBool,
     /// How it ended.
     status: OnceLock<Status>,
     inner: Mutex<Inner>,
@@ -125,9 +128,9 @@ impl Live {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// True when some stream was made (and not dropped) before the start.
+    /// True when some stream was made before the start.
     pub(crate) fn has_streams(&self) -> bool {
-        !self.lock().streams.is_empty()
+        self.streams_made.load(Ordering::SeqCst)
     }
 
     /// The execution starts watched: events and lines are published.
@@ -246,6 +249,7 @@ impl Live {
     }
 
     fn subscribe(&self) -> u64 {
+        self.streams_made.store(true, Ordering::SeqCst);
         let mut inner = self.lock();
         let id = inner.next_stream;
         inner.next_stream += 1;

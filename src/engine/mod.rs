@@ -442,7 +442,9 @@ impl<'m> Execution<'m> {
     }
 
     /// Records the `GetExecutionHistory` events into
-    /// [`Outcome::history`] (default: off, and then free).
+    /// [`Outcome::history`] (default: off, and then free). An observer
+    /// ([`with_observer`](Self::with_observer)) or a stream
+    /// ([`ExecutionHandle::events`]) sees the events either way.
     pub fn with_history(mut self, history: bool) -> Self {
         self.history = history;
         self
