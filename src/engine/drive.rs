@@ -531,6 +531,8 @@ pub(super) async fn drive_execution(
     // the execution input is measured once: its depth is checked (its size
     // is not: AWS refuses a large input before any execution starts), and
     // the measure starts the bound the states carry
+    // the streams end with the run, even when its future is dropped
+    let _close = super::live::CloseOnDrop(&execution.shared.live);
     let limits = &execution.limits;
     let scan = crate::json::scan(&input, limits.max_payload_bytes, limits.max_depth);
     if scan.too_deep {
@@ -657,6 +659,7 @@ pub(super) async fn drive_resumed(
     exec_input: Value,
     checkpoint: Checkpoint,
 ) -> Outcome {
+    let _close = super::live::CloseOnDrop(&execution.shared.live);
     let sink = sink(&execution).resumed(checkpoint.events);
     let run = Run::new(&execution, executor, &exec_input);
     run.transitions

@@ -153,6 +153,12 @@ impl Live {
     /// is in flight.
     pub(crate) fn end(&self, status: Status) {
         let _ = self.status.set(status);
+        self.close();
+    }
+
+    /// Streams end once drained, nothing is in flight (also when the run's
+    /// future is dropped before its end: the status then stays `None`).
+    pub(crate) fn close(&self) {
         let mut inner = self.lock();
         inner.ended = true;
         inner.lines.clear();
@@ -258,6 +264,15 @@ impl Live {
     }
 }
 
+/// Closes the streams of an execution whose run ends or is dropped.
+pub(crate) struct CloseOnDrop<'a>(pub &'a Live);
+
+impl Drop for CloseOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
 /// Closes a line of a watched execution when the line ends or is dropped.
 pub(crate) struct LineGuard<'x> {
     pub live: &'x Live,
@@ -281,7 +296,8 @@ impl Drop for LineGuard<'_> {
 /// after the start, it yields the events from then on, if the execution
 /// started watched (it had an observer or another stream); otherwise it
 /// yields nothing and ends with the execution. Made after the end, it ends
-/// at once.
+/// at once. It also ends when the run's future is dropped before the
+/// execution ends (the status then stays `None`).
 ///
 /// Memory: the engine never waits for a stream. Events a stream has not
 /// taken yet are queued for it, without bound but the execution's own

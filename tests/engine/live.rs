@@ -292,3 +292,56 @@ fn a_stream_made_while_a_watched_execution_runs_sees_the_events_from_then_on() {
     // LambdaFunctionStarted came before
     assert_eq!(late, history[4..]);
 }
+
+#[test]
+fn an_aborted_execution_streams_its_history_to_the_aborted_event() {
+    let m = machine(json!({"StartAt": "W", "States": {
+        "W": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}}}));
+    let executor = task_fn(|_r: TaskRequest<'_>| futures::future::pending());
+    let execution = m.execution().with_history(true);
+    let handle = execution.handle();
+    let events = handle.events();
+    let run = execution.run(&executor, json!({}));
+    futures::pin_mut!(run);
+    assert!(poll(run.as_mut()).is_pending());
+    handle.abort_with(Some("Stop"), Some("enough"));
+    let Poll::Ready(outcome) = poll(run) else {
+        panic!("still running");
+    };
+    let seen: Vec<HistoryEvent> = futures::executor::block_on(events.collect());
+    assert_eq!(Some(&seen), outcome.history.as_ref());
+    assert_eq!(seen.last().unwrap().event_type, "ExecutionAborted");
+    assert_eq!(handle.status(), Some(Status::Aborted));
+}
+
+#[test]
+fn a_stream_ends_when_the_run_is_dropped_before_its_end() {
+    let m = machine(json!({"StartAt": "W", "States": {
+        "W": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}}}));
+    let executor = task_fn(|_r: TaskRequest<'_>| futures::future::pending());
+    let execution = m.execution();
+    let handle = execution.handle();
+    let events = handle.events();
+    {
+        let run = execution.run(&executor, json!({}));
+        futures::pin_mut!(run);
+        assert!(poll(run.as_mut()).is_pending());
+        assert_eq!(handle.states_in_flight(), [task("W", vec![])]);
+    }
+    // the stream has ended: collecting it does not wait
+    let collected = events.map(|e| e.event_type).collect::<Vec<_>>();
+    futures::pin_mut!(collected);
+    let Poll::Ready(seen) = poll(collected) else {
+        panic!("the stream did not end");
+    };
+    assert_eq!(
+        seen,
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted"
+        ]
+    );
+    assert_eq!((handle.status(), handle.states_in_flight()), (None, vec![]));
+}
