@@ -388,7 +388,9 @@ impl super::ExecutionHandle {
     /// The states the execution is in now, each with the Map iterations
     /// and Parallel branches it runs in (a Map or Parallel state is listed
     /// while none of its iterations or branches runs, and through them
-    /// otherwise), in the order their lines started.
+    /// otherwise), in the order their lines started. The child executions
+    /// of a Distributed Map are not listed (their events are not in this
+    /// execution's history either): the Map state is.
     ///
     /// Only a watched execution keeps track of them (one with an
     /// [`EventObserver`] or an [`EventStream`] made before it started;

@@ -90,6 +90,10 @@ fn the_observer_sees_exactly_the_final_history_of_every_conformance_case() {
         assert_eq!(shape(&seen_alone), shape(history), "case {id}");
         ran += 1;
     }
+    println!(
+        "{ran} conformance cases streamed, {} event types",
+        kinds.len()
+    );
     assert!(ran > 500, "only {ran} cases ran");
     for kind in [
         "MapIterationStarted",
@@ -141,6 +145,7 @@ fn the_handle_stream_sees_exactly_the_final_history_of_every_fixture_machine() {
         assert_eq!(Some(seen), outcome.history, "{name}");
         ran += 1;
     }
+    println!("{ran} fixture machines streamed");
     assert!(ran >= 10, "only {ran} fixtures ran");
 }
 
