@@ -24,7 +24,8 @@ use std::task::{Context, Poll, Waker};
 ///
 /// Any `Fn(&HistoryEvent) + Send + Sync` closure is one. The observer is
 /// called on the thread that polls the execution, never twice at once for
-/// one execution.
+/// one execution. A panic in it unwinds through the run (the engine does
+/// not catch it, as it catches a task executor's).
 pub trait EventObserver: Send + Sync {
     /// Called once per event, in id order.
     fn on_event(&self, event: &HistoryEvent);
@@ -300,10 +301,12 @@ impl Drop for LineGuard<'_> {
 /// execution ends (the status then stays `None`).
 ///
 /// Memory: the engine never waits for a stream. Events a stream has not
-/// taken yet are queued for it, without bound but the execution's own
-/// ([`Limits::max_history_events`](super::Limits::max_history_events), by
-/// default 25,000 events, caps how many there can be); a consumer slower
-/// than the execution holds that many events at worst. Dropping the
+/// taken yet are queued for it, without bound but the execution's own:
+/// [`Limits::max_history_events`](super::Limits::max_history_events) (by
+/// default 25,000 events, checked before each state and retry, so the
+/// count passes it by at most the events of one state) caps how many there
+/// can be, and a consumer slower than the execution holds that many at
+/// worst; with the limit off, the queue has no bound. Dropping the
 /// stream frees its queue and stops the copying. An embedder that wants
 /// backpressure or a smaller buffer uses an
 /// [`EventObserver`] instead and decides there what to keep.
