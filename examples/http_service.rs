@@ -7,7 +7,8 @@
 //! * `POST /processdata` `{"data": {"user_id": 1, "name": "Ada"}}` starts the
 //!   user-data machine (seed 000)
 //! * `GET /executions/{id}`: status, output, error, cause
-//! * `GET /executions/{id}/history`: the AWS-shaped history events
+//! * `GET /executions/{id}/history`: the AWS-shaped history events, those so
+//!   far while the execution runs
 //!
 //! ```sh
 //! cargo run --example http_service            # listens on 127.0.0.1:3000

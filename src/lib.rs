@@ -62,6 +62,20 @@
 //! retry intervals by state name, a time scale). Its [`ExecutionHandle`]
 //! aborts the execution and completes `.waitForTaskToken` tasks.
 //!
+//! An execution can be watched while it runs: an [`EventObserver`]
+//! ([`Execution::with_observer`]) or the handle's [`EventStream`]
+//! ([`ExecutionHandle::events`]) sees every history event as it happens,
+//! exactly as the final history holds them (even with the history off), and
+//! the handle reports the [status](ExecutionHandle::status) and the
+//! [states in flight](ExecutionHandle::states_in_flight) ([`StateInFlight`],
+//! with the Map iteration or Parallel branch each runs in). An execution
+//! nobody watches builds no events for it. With feature `tracing`, a run
+//! reports to the embedder's `tracing` subscriber: spans `execution`
+//! (`name`, `arn`) and `state` (`name`, `type`, `attempt`; nested in the
+//! span of the Map or Parallel state they run in), and events `task_call`
+//! (`resource`, `attempt`), `retry` (`error`, `attempt`, `delay_ms`) and
+//! `catch` (`error`, `next`), all at level `INFO` with target `stepfn`.
+//!
 //! The seams are [`TaskExecutor`] (see the [`executor`] guide) and
 //! [`Clock`]. The JSONPath language is public for tooling and benchmarks:
 //! [`jsonpath`] (Reference Paths and JSONPath, payload templates, intrinsic
@@ -555,8 +569,8 @@ pub mod testing;
 
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use engine::{
-    Execution, ExecutionHandle, ExecutionIdentity, HistoryEvent, Limits, Outcome, Status,
-    TimeOverrides,
+    EventObserver, EventStream, Execution, ExecutionHandle, ExecutionIdentity, HistoryEvent,
+    Limits, Outcome, Place, StateInFlight, Status, TimeOverrides,
 };
 pub use error::{Diagnostic, Error, ErrorKind, ErrorName, Severity, StatesError};
 pub use executor::{

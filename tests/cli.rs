@@ -421,6 +421,90 @@ fn map_iterations_run_their_task_commands_at_once() {
     assert_eq!(out, json!({"status": "SUCCEEDED", "output": ["ok", "ok"]}));
 }
 
+/// The lines `stepfn run --events` prints: the events, then the answer.
+fn events_and_answer(out: &Output) -> (Vec<Value>, Value) {
+    let mut lines: Vec<Value> = stdout(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    let answer = lines.pop().expect("an answer");
+    (lines, answer)
+}
+
+#[test]
+fn run_events_prints_each_event_then_the_outcome() {
+    let out = stepfn(&[
+        "run",
+        "fixtures/machines/004_hello_world.json",
+        "--input",
+        r#"{"IsHelloWorldExample": true}"#,
+        "--events",
+        "--history",
+        "--virtual-time",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let (events, answer) = events_and_answer(&out);
+    assert_eq!(answer["status"], "SUCCEEDED");
+    // the lines are the events of the history, in its shape
+    assert_eq!(Value::Array(events.clone()), answer["history"]);
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types.first(), Some(&"ExecutionStarted"));
+    assert_eq!(types.last(), Some(&"ExecutionSucceeded"));
+    // without --history the answer has none, the lines are the same
+    let out = stepfn(&[
+        "run",
+        "fixtures/machines/004_hello_world.json",
+        "--input",
+        r#"{"IsHelloWorldExample": true}"#,
+        "--events",
+        "--virtual-time",
+    ]);
+    let (alone, answer) = events_and_answer(&out);
+    assert_eq!(answer.get("history"), None);
+    let types_alone: Vec<&str> = alone.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types_alone, types);
+}
+
+/// The events are printed as they happen: the task command counts the
+/// lines stepfn has written to its stdout (a file) when the task runs.
+#[cfg(unix)]
+#[test]
+fn run_events_are_printed_before_the_execution_ends() {
+    let definition = json!({"StartAt": "Count", "States": {
+        "Count": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "Done"},
+        "Done": {"Type": "Pass", "End": true}}});
+    let path = temp_file("events-count.json", &definition.to_string());
+    let printed = temp_file("events-printed.jsonl", "");
+    let command = format!("Count=wc -l < '{}'", printed.text());
+    let status = Command::new(env!("CARGO_BIN_EXE_stepfn"))
+        .args(["run", path.text(), "--events", "--task-command", &command])
+        .stdout(std::fs::File::create(&*printed).unwrap())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    let out = std::fs::read_to_string(&*printed).unwrap();
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // ExecutionStarted, TaskStateEntered, TaskScheduled, TaskStarted were
+    // on stdout when the command ran
+    assert_eq!(lines.last().unwrap()["output"]["Payload"], json!(4));
+    let before: Vec<&str> = lines[..4]
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        before,
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted"
+        ]
+    );
+}
+
 fn stepfn_stdin(args: &[&str], stdin: &str) -> Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_stepfn"))

@@ -649,6 +649,45 @@ async fn service_creates_items_runs_an_order_and_shows_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_serves_the_history_so_far_while_an_execution_runs() {
+    let s = service().await;
+    s.post("/create-store-item", r#"{"itemId": "pear", "quantity": 3}"#)
+        .await;
+    s.app.hold_tasks();
+    let id = s
+        .start("/create-order", r#"[{"itemId": "pear", "quantity": 1}]"#)
+        .await;
+    // the execution stops at its first task call, which waits for the gate;
+    // polled, with a bound (it gets there in milliseconds)
+    let mut so_far = Vec::new();
+    for _ in 0..6000 {
+        so_far = s.get(&format!("/executions/{id}/history")).await.json()["events"]
+            .as_array()
+            .unwrap()
+            .clone();
+        if so_far.iter().any(|e| e["type"] == "TaskStarted") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let types: Vec<&str> = so_far.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types[..2], ["ExecutionStarted", "MapStateEntered"]);
+    assert!(types.contains(&"TaskStarted"), "{types:?}");
+    assert!(!types.contains(&"TaskSucceeded"), "{types:?}");
+    let described = s.get(&format!("/executions/{id}")).await.json();
+    assert_eq!(described["status"], "RUNNING");
+    s.app.open_tasks();
+    assert_eq!(s.finished(&id).await["status"], "SUCCEEDED");
+    let all = s.get(&format!("/executions/{id}/history")).await.json()["events"]
+        .as_array()
+        .unwrap()
+        .clone();
+    // what was served while it ran is the start of the final history
+    assert_eq!(all[..so_far.len()], so_far[..]);
+    assert_eq!(all.last().unwrap()["type"], "ExecutionSucceeded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn service_processes_user_data() {
     let s = service().await;
     let id = s

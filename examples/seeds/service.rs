@@ -8,12 +8,15 @@
 //! | `POST /create-order` | `[{"itemId", "quantity"}, ...]`: starts the shopping-cart machine with `{"order": <body>}` |
 //! | `POST /processdata` | `{"data": {"user_id", "name"}}`: starts the user-data machine with the body |
 //! | `GET /executions/{id}` | status, input, output, error, cause (AWS's `DescribeExecution`) |
-//! | `GET /executions/{id}/history` | `{"events": [...]}` as AWS's `GetExecutionHistory` |
+//! | `GET /executions/{id}/history` | `{"events": [...]}` as AWS's `GetExecutionHistory`: the events so far while it runs |
 //!
 //! Starting answers at once with the execution's id and ARN (as AWS's
 //! `StartExecution`); the execution runs on the tokio runtime, sharing one
 //! `Arc<StateMachine>` per machine and one task executor with every other
-//! execution. A body that is not JSON gets a 400 with the parser's message.
+//! execution. An observer on each execution
+//! ([`Execution::with_observer`](stepfn::Execution::with_observer)) keeps
+//! its events as they happen, so that its history can be read while it
+//! runs; they are the events AWS's history would have at that point. A body that is not JSON gets a 400 with the parser's message.
 
 use super::db::Db;
 use super::shop;
@@ -29,7 +32,9 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
-use stepfn::{ExecutionIdentity, Outcome, StateMachine};
+use stepfn::{
+    ExecutionIdentity, HistoryEvent, Outcome, StateMachine, TaskExecutor, TaskRequest, TaskResult,
+};
 
 const REGION_ACCOUNT: &str = "us-east-1:123456789012";
 
@@ -63,6 +68,8 @@ struct Record {
     start: SystemTime,
     stop: Option<SystemTime>,
     outcome: Option<Outcome>,
+    /// Its history events so far, in the shape AWS's API returns.
+    events: Arc<Mutex<Vec<Value>>>,
 }
 
 /// The service's state: the database, the task code, the two machines and
@@ -73,6 +80,9 @@ pub struct App {
     shopping_cart: Machine,
     user_data: Machine,
     executions: Mutex<HashMap<String, Record>>,
+    /// Open (`true`): task calls run. Closed, they wait for it to open:
+    /// what a test closes to see an execution while it runs.
+    tasks_open: tokio::sync::watch::Sender<bool>,
 }
 
 impl App {
@@ -85,7 +95,19 @@ impl App {
             shopping_cart: Machine::new("ShoppingCartStateMachine", shop::machine()?),
             user_data: Machine::new("UserDataProcessingWorkflow", user_data::machine()?),
             executions: Mutex::default(),
+            tasks_open: tokio::sync::watch::Sender::new(true),
         }))
+    }
+
+    /// Holds every task call from now on until [`open_tasks`](Self::open_tasks)
+    /// (the calls already running go on).
+    pub fn hold_tasks(&self) {
+        self.tasks_open.send_replace(false);
+    }
+
+    /// Lets the task calls held by [`hold_tasks`](Self::hold_tasks) run.
+    pub fn open_tasks(&self) {
+        self.tasks_open.send_replace(true);
     }
 
     /// The database.
@@ -106,6 +128,7 @@ impl App {
             machine.name
         );
         let start = SystemTime::now();
+        let events = Arc::new(Mutex::new(Vec::new()));
         self.executions().insert(
             name.clone(),
             Record {
@@ -115,6 +138,7 @@ impl App {
                 start,
                 stop: None,
                 outcome: None,
+                events: events.clone(),
             },
         );
         let mut identity = ExecutionIdentity::new();
@@ -127,11 +151,19 @@ impl App {
         let id = name.clone();
         tokio::spawn(async move {
             let machine = which(&app).machine.clone();
+            let tasks = Gated {
+                tasks: &app.tasks,
+                open: app.tasks_open.subscribe(),
+            };
+            // the events as they happen: the history so far while it runs
             let outcome = machine
                 .execution()
                 .with_identity(identity)
-                .with_history(true)
-                .run(&*app.tasks, input)
+                .with_observer(move |event: &HistoryEvent| {
+                    let mut events = events.lock().unwrap_or_else(|e| e.into_inner());
+                    events.push(event.to_json());
+                })
+                .run(&tasks, input)
                 .await;
             if let Some(record) = app.executions().get_mut(&id) {
                 record.stop = Some(SystemTime::now());
@@ -237,19 +269,28 @@ async fn describe_execution(State(app): State<Arc<App>>, Path(id): Path<String>)
 }
 
 async fn execution_history(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
-    let executions = app.executions();
-    let Some(record) = executions.get(&id) else {
-        return not_found(&id);
+    let events = match app.executions().get(&id) {
+        Some(record) => record.events.clone(),
+        None => return not_found(&id),
     };
-    match record.outcome.as_ref().and_then(|o| o.history.as_ref()) {
-        Some(events) => {
-            let events: Vec<Value> = events.iter().map(|e| e.to_json()).collect();
-            Json(json!({ "events": events })).into_response()
-        }
-        None => message(
-            StatusCode::CONFLICT,
-            format!("execution `{id}` is still running; its history is ready when it ends"),
-        ),
+    // the events so far: all of them once the execution has ended
+    let events = events.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    Json(json!({ "events": events })).into_response()
+}
+
+/// The task executor, holding calls while the app's gate is closed.
+struct Gated<'a> {
+    tasks: &'a TaskRouter,
+    open: tokio::sync::watch::Receiver<bool>,
+}
+
+#[async_trait::async_trait]
+impl TaskExecutor for Gated<'_> {
+    async fn execute(&self, request: TaskRequest<'_>) -> TaskResult {
+        let mut open = self.open.clone();
+        // the sender lives in the app, which outlives its executions
+        let _ = open.wait_for(|open| *open).await;
+        self.tasks.execute(request).await
     }
 }
 

@@ -487,6 +487,8 @@ enum Ended<T> {
 /// when nothing but time can make progress.
 struct Drive<'r, F> {
     future: std::pin::Pin<&'r mut F>,
+    /// The execution's span (feature `tracing`), entered at each poll.
+    span: super::trace::Span,
     shared: &'r Shared,
     busy: &'r AtomicUsize,
     clock: &'r dyn Clock,
@@ -508,7 +510,9 @@ impl<F: std::future::Future> std::future::Future for Drive<'_, F> {
             if self.shared.aborted.load(Ordering::SeqCst) {
                 return Poll::Ready(None);
             }
-            if let Poll::Ready(v) = self.future.as_mut().poll(cx) {
+            let this = &mut *self;
+            let polled = super::trace::in_span(&this.span, || this.future.as_mut().poll(cx));
+            if let Poll::Ready(v) = polled {
                 return Poll::Ready(Some(v));
             }
             if self.busy.load(Ordering::SeqCst) == 0 && self.clock.advance_when_idle() {
@@ -540,11 +544,14 @@ pub(super) async fn drive_execution(
     // the execution input is measured once: its depth is checked (its size
     // is not: AWS refuses a large input before any execution starts), and
     // the measure starts the bound the states carry
+    // the streams end with the run, even when its future is dropped
+    let _close = super::live::CloseOnDrop(&execution.shared.live);
     let limits = &execution.limits;
     let scan = crate::json::scan(&input, limits.max_payload_bytes, limits.max_depth);
     if scan.too_deep {
         // rejected before anything recursive (history text, clone) sees it
         crate::json::dismantle(input);
+        execution.shared.live.end(Status::Failed);
         let mut outcome = Outcome::ended(Status::Failed);
         outcome.error = Some("States.DataLimitExceeded".to_owned());
         outcome.cause = Some(format!(
@@ -553,7 +560,7 @@ pub(super) async fn drive_execution(
         ));
         return outcome;
     }
-    let sink = EventSink::new(execution.history);
+    let sink = sink(&execution);
     let run = Run::new(&execution, executor, &input);
     sink.emit(
         run.clock,
@@ -567,6 +574,7 @@ pub(super) async fn drive_execution(
         },
     );
     let mut thread = Thread::new(0, Vars::root_with(run.limits), &sink, None);
+    thread.watch_top(&execution.shared.live);
     let ended = walk_top(
         &run,
         &execution,
@@ -578,9 +586,27 @@ pub(super) async fn drive_execution(
     drop(thread);
     execution.shared.finished.store(true, Ordering::SeqCst);
     let mut outcome = conclude(&run, &sink, ended, cursor);
+    execution.shared.live.end(outcome.status);
     drop(run);
     outcome.history = sink.take();
     outcome
+}
+
+/// The event sink of `execution`: watched when it has an observer or a
+/// stream was made from its handle.
+fn sink(execution: &Execution<'_>) -> EventSink {
+    let shared = &execution.shared;
+    let streams = shared.live.has_streams();
+    if execution.observer.is_some() || streams {
+        shared.live.start_watching();
+        EventSink::watched(
+            execution.history,
+            execution.observer.clone(),
+            Some(shared.clone()),
+        )
+    } else {
+        EventSink::new(execution.history)
+    }
 }
 
 /// Walks the top level under the definition's timeout, polled by [`Drive`].
@@ -628,6 +654,7 @@ async fn drive_top<'x>(
     futures::pin_mut!(body);
     Drive {
         future: body,
+        span: super::trace::execution(run),
         shared: &execution.shared,
         busy: &run.busy,
         clock,
@@ -646,7 +673,8 @@ pub(super) async fn drive_resumed(
     exec_input: Value,
     checkpoint: Checkpoint,
 ) -> Outcome {
-    let sink = EventSink::resumed(execution.history, checkpoint.events);
+    let _close = super::live::CloseOnDrop(&execution.shared.live);
+    let sink = sink(&execution).resumed(checkpoint.events);
     let run = Run::new(&execution, executor, &exec_input);
     run.transitions
         .store(checkpoint.transitions, Ordering::Relaxed);
@@ -655,6 +683,7 @@ pub(super) async fn drive_resumed(
     let mut vars = Vars::root_with(run.limits);
     vars.restore(checkpoint.variables);
     let mut thread = Thread::new(checkpoint.cursor, vars, &sink, None);
+    thread.watch_top(&execution.shared.live);
     let bound = run.measure(&checkpoint.input);
     let input = Payload::new(checkpoint.input, bound);
     let timeout = execution.definition.timeout_seconds.and_then(|t| {
@@ -671,6 +700,7 @@ pub(super) async fn drive_resumed(
     drop(thread);
     execution.shared.finished.store(true, Ordering::SeqCst);
     let mut outcome = conclude(&run, &sink, ended, cursor);
+    execution.shared.live.end(outcome.status);
     drop(run);
     outcome.history = sink.take();
     outcome

@@ -2,13 +2,15 @@
 //! type, where an execution's events go ([`EventSink`]), and the names and
 //! detail maps of every event the engine emits.
 
+use super::live::EventObserver;
+use super::Shared;
 use crate::clock::Clock;
 use crate::definition::StateKind;
 use crate::engine::plan::{TaskFamily, TaskNames};
 use crate::timestamp::format_rfc3339_millis;
 use serde_json::{json, Map, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 /// One event of an execution history, as AWS's `GetExecutionHistory`
@@ -59,33 +61,62 @@ impl serde::Serialize for HistoryEvent {
     }
 }
 
-/// Where the events of one execution go: ids, the limit, and the history
-/// when it is recorded. A distributed Map child has its own.
+/// Where the events of one execution go: ids, the limit, and, when they
+/// are built at all, the history and the watchers. A distributed Map child
+/// has its own.
 pub(crate) struct EventSink {
     count: AtomicU64,
+    /// `None`: events are counted, not built (no history, not watched).
+    out: Option<Box<Out>>,
+}
+
+/// What built events go to.
+struct Out {
     history: Option<Mutex<Vec<HistoryEvent>>>,
+    observer: Option<Arc<dyn EventObserver>>,
+    /// The handle's streams (a watched execution).
+    live: Option<Arc<Shared>>,
 }
 
 impl EventSink {
     pub(crate) fn new(record: bool) -> Self {
+        Self::watched(record, None, None)
+    }
+
+    /// A sink that records the history when `record`, and hands every
+    /// event to `observer` and to the streams of `live`.
+    pub(crate) fn watched(
+        record: bool,
+        observer: Option<Arc<dyn EventObserver>>,
+        live: Option<Arc<Shared>>,
+    ) -> Self {
+        let out = (record || observer.is_some() || live.is_some()).then(|| {
+            Box::new(Out {
+                history: record.then(|| Mutex::new(Vec::new())),
+                observer,
+                live,
+            })
+        });
         EventSink {
             count: AtomicU64::new(0),
-            history: record.then(|| Mutex::new(Vec::new())),
+            out,
         }
     }
 
-    /// A sink whose ids continue after `count` (a resumed execution).
-    pub(crate) fn resumed(record: bool, count: u64) -> Self {
-        EventSink {
-            count: AtomicU64::new(count),
-            ..EventSink::new(record)
-        }
+    /// The sink, its ids continuing after `count` (a resumed execution).
+    pub(crate) fn resumed(self, count: u64) -> Self {
+        self.count.store(count, Ordering::Relaxed);
+        self
+    }
+
+    fn history(&self) -> Option<&Mutex<Vec<HistoryEvent>>> {
+        self.out.as_ref().and_then(|o| o.history.as_ref())
     }
 
     /// The events recorded since the last drain, in id order (none when
     /// the history is off).
     pub(crate) fn drain(&self) -> Vec<HistoryEvent> {
-        let Some(history) = &self.history else {
+        let Some(history) = self.history() else {
             return Vec::new();
         };
         let mut events = std::mem::take(&mut *history.lock().unwrap_or_else(|e| e.into_inner()));
@@ -97,20 +128,22 @@ impl EventSink {
         self.count.load(Ordering::Relaxed)
     }
 
+    /// True when events are built (recorded or watched).
     pub(crate) fn recording(&self) -> bool {
-        self.history.is_some()
+        self.out.is_some()
     }
 
     pub(crate) fn take(self) -> Option<Vec<HistoryEvent>> {
-        self.history.map(|h| {
+        self.out.and_then(|o| o.history).map(|h| {
             let mut events = h.into_inner().unwrap_or_else(|e| e.into_inner());
             events.sort_by_key(|e| e.id);
             events
         })
     }
 
-    /// Records one event; `details` is only built when the history is on.
-    /// Inlined: without a history this is a counter bump at every state.
+    /// Records one event; `details` is only built when the history is on
+    /// or the execution is watched. Inlined: otherwise this is a counter
+    /// bump at every state (one `Option` checked per event).
     #[inline]
     pub(crate) fn emit(
         &self,
@@ -121,25 +154,43 @@ impl EventSink {
         details: impl FnOnce() -> Map<String, Value>,
     ) -> u64 {
         let id = bump(&self.count);
-        if let Some(history) = &self.history {
+        if let Some(out) = &self.out {
             let details = if details_key.is_some() {
                 details()
             } else {
                 Map::new()
             };
-            record(
-                history,
-                HistoryEvent {
-                    id,
-                    previous_event_id: prev,
-                    timestamp: clock.now(),
-                    event_type,
-                    details_key,
-                    details,
-                },
-            );
+            out.record(HistoryEvent {
+                id,
+                previous_event_id: prev,
+                timestamp: clock.now(),
+                event_type,
+                details_key,
+                details,
+            });
         }
         id
+    }
+}
+
+impl Out {
+    /// Hands `event` to the observer and the streams, and appends it to
+    /// the history (kept out of line: the hot path is the execution
+    /// without a history).
+    #[inline(never)]
+    fn record(&self, event: HistoryEvent) {
+        if let Some(observer) = &self.observer {
+            observer.on_event(&event);
+        }
+        if let Some(shared) = &self.live {
+            shared.live.publish(&event);
+        }
+        if let Some(history) = &self.history {
+            history
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(event);
+        }
     }
 }
 
@@ -386,14 +437,4 @@ impl TaskEvents<'_> {
         }
         d
     }
-}
-
-/// Appends `event` to the history (kept out of line: the hot path is the
-/// execution without a history).
-#[inline(never)]
-fn record(history: &std::sync::Mutex<Vec<HistoryEvent>>, event: HistoryEvent) {
-    history
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(event);
 }

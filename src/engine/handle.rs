@@ -16,6 +16,8 @@ pub(crate) struct Shared {
     pub(super) finished: AtomicBool,
     pub(super) abort_reason: Mutex<Option<(Option<String>, Option<String>)>>,
     pub(super) waker: futures::task::AtomicWaker,
+    /// Streams, status and the states in flight.
+    pub(super) live: super::live::Live,
     callbacks: Mutex<HashMap<String, CallbackSlot>>,
     /// The first half of every task token this execution issues (random,
     /// made with the first token): a token that starts with it and has no

@@ -35,6 +35,7 @@ mod handle;
 mod inspect;
 mod io;
 mod jsonata;
+mod live;
 mod outcome;
 mod plan;
 pub(crate) mod redrive;
@@ -42,11 +43,13 @@ pub(crate) mod retry;
 mod states;
 pub(crate) mod test_state;
 mod time;
+mod trace;
 mod walk;
 
 pub use events::HistoryEvent;
 pub use handle::ExecutionHandle;
 pub(crate) use handle::Shared;
+pub use live::{EventObserver, EventStream, Place, StateInFlight};
 pub use outcome::{Outcome, Status};
 pub use time::TimeOverrides;
 
@@ -354,6 +357,7 @@ pub struct Execution<'m> {
     limits: Limits,
     identity: ExecutionIdentity,
     history: bool,
+    observer: Option<Arc<dyn EventObserver>>,
     random_seed: Option<u64>,
     time: TimeOverrides,
     shared: Arc<Shared>,
@@ -369,6 +373,7 @@ impl fmt::Debug for Execution<'_> {
             .field("limits", &self.limits)
             .field("identity", &self.identity)
             .field("history", &self.history)
+            .field("observed", &self.observer.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -384,6 +389,7 @@ impl<'m> Execution<'m> {
             limits: Limits::default(),
             identity: ExecutionIdentity::default(),
             history: false,
+            observer: None,
             random_seed: None,
             time: TimeOverrides::default(),
             shared: Arc::new(Shared::default()),
@@ -458,9 +464,50 @@ impl<'m> Execution<'m> {
     }
 
     /// Records the `GetExecutionHistory` events into
-    /// [`Outcome::history`] (default: off, and then free).
+    /// [`Outcome::history`] (default: off, and then free). An observer
+    /// ([`with_observer`](Self::with_observer)) or a stream
+    /// ([`ExecutionHandle::events`]) sees the events either way.
     pub fn with_history(mut self, history: bool) -> Self {
         self.history = history;
+        self
+    }
+
+    /// Hands every history event to `observer` as it happens: the same
+    /// events, ids and order as [`Outcome::history`] holds at the end,
+    /// those of Parallel branches and Map iterations included (in the
+    /// order the engine records them), whether or not the history is
+    /// recorded: with [`with_history(false)`](Self::with_history) the
+    /// observer still sees every event, and the outcome has none. The
+    /// observer makes the execution *watched*: it builds its events (as a
+    /// recorded history does) and keeps track of the states in flight
+    /// ([`ExecutionHandle::states_in_flight`]); without an observer or an
+    /// [`EventStream`] none of that is done.
+    ///
+    /// The observer is called synchronously, while the engine runs: it
+    /// should not block. Nothing is buffered for it.
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use std::sync::{Arc, Mutex};
+    /// use serde_json::json;
+    /// use stepfn::{sync_task_fn, HistoryEvent, StateMachine};
+    ///
+    /// let machine: StateMachine = r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#.parse()?;
+    /// let executor = sync_task_fn(|request| Ok(request.parameters));
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let log = seen.clone();
+    /// let outcome = machine
+    ///     .execution()
+    ///     .with_observer(move |e: &HistoryEvent| log.lock().unwrap().push(e.id))
+    ///     .run(&executor, json!({}))
+    ///     .await;
+    /// assert_eq!(outcome.history, None);
+    /// assert_eq!(*seen.lock().unwrap(), [1, 2, 3, 4]);
+    /// # Ok::<(), stepfn::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn with_observer(mut self, observer: impl EventObserver + 'static) -> Self {
+        self.observer = Some(Arc::new(observer));
         self
     }
 

@@ -186,6 +186,7 @@ macro_rules! retry_loop {
                 }
                 counters[i] += 1;
                 $rc = $rc.saturating_add(1);
+                $crate::engine::trace::retry(&failure.error, $rc, delay);
                 if !delay.is_zero() {
                     if let (Some(d), Some(sink)) = (durable.as_ref(), $cx.run.checkpoints) {
                         let point = (&counters[..], $rc, delay);
@@ -228,6 +229,7 @@ pub(crate) fn catch(
         });
     };
     let catcher = &catchers[ci];
+    super::trace::catch(&failure.error, &catcher.next);
     let (out, assigned) = if cx.plan.jsonata {
         let caught_input = (raw_input, error_output(&failure.error));
         super::jsonata::caught(cx.bounds(), catcher, ci, caught_input, &cx.jx())

@@ -7,6 +7,7 @@
 use super::drive::{Exceeded, Run};
 use super::events::{self, bump, details, text, EventSink};
 use super::events::{KIND_NONE, KIND_OTHER, KIND_TASK, KIND_WAIT};
+use super::live::{LineGuard, Live, PlaceKind};
 use super::plan::{Next, StatePlan, SubPlan};
 use super::{states, Limits};
 use crate::definition::{State, StateKind, SubMachine};
@@ -189,6 +190,8 @@ pub(crate) struct Thread<'x> {
     /// The kind of state this thread is in (for the `...StateAborted`
     /// events of a cancelled sibling).
     pub slot: Option<&'x AtomicU8>,
+    /// In a watched execution: this line, for the states in flight.
+    pub watch: Option<LineGuard<'x>>,
 }
 
 impl<'x> Thread<'x> {
@@ -205,7 +208,30 @@ impl<'x> Thread<'x> {
             vars,
             sink,
             slot,
+            watch: None,
         }
+    }
+
+    /// Makes this the top-level line of a watched execution.
+    pub(crate) fn watch_top(&mut self, live: &'x Live) {
+        self.watch = live.open_line(None).map(|line| LineGuard { live, line });
+    }
+
+    /// Makes `self` the branch or iteration `index` of `parent`'s state,
+    /// when `parent` is watched.
+    pub(crate) fn placed(
+        mut self,
+        parent: Option<&LineGuard<'x>>,
+        kind: PlaceKind,
+        index: usize,
+    ) -> Self {
+        if let Some(p) = parent {
+            let live = p.live;
+            self.watch = live
+                .open_line(Some((p.line, kind, index)))
+                .map(|line| LineGuard { live, line });
+        }
+        self
     }
 }
 
@@ -424,11 +450,16 @@ pub(crate) async fn walk_from<'x>(
         if run.pause_due() {
             run.pause().await;
         }
-        let mut cx = arrive(run, (state, sp), &input.value, th)?;
+        let span = super::trace::state(state);
+        let mut cx = super::trace::in_span(&span, || arrive(run, (state, sp), &input.value, th))?;
         let step = if settles_at_once(&state.kind) {
-            settle(&mut cx, input)?
+            super::trace::in_span(&span, || settle(&mut cx, input))?
         } else {
-            enter(&mut cx, input).await?
+            #[cfg(feature = "tracing")]
+            let step = tracing::Instrument::instrument(enter(&mut cx, input), span).await?;
+            #[cfg(not(feature = "tracing"))]
+            let step = enter(&mut cx, input).await?;
+            step
         };
         input = step.output;
         next = step.next;
@@ -509,8 +540,9 @@ fn settle_from<'x>(
         if !std::mem::take(&mut resumed) && run.pause_due() {
             return Walked::Paused(next, input);
         }
-        let step =
-            arrive(run, (state, sp), &input.value, th).and_then(|mut cx| settle(&mut cx, input));
+        let step = super::trace::in_span(&super::trace::state(state), || {
+            arrive(run, (state, sp), &input.value, th).and_then(|mut cx| settle(&mut cx, input))
+        });
         match step {
             Ok(step) => {
                 input = step.output;
@@ -560,6 +592,10 @@ fn arrive<'c, 'x>(
             _ => KIND_OTHER,
         };
         slot.store(kind, Ordering::Relaxed);
+    }
+    if let Some(w) = &th.watch {
+        w.live
+            .enter(w.line, &state.name, super::live::type_name(&state.kind));
     }
     let before_entered = th.cursor;
     let entered = run.emit_next(

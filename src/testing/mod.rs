@@ -70,7 +70,7 @@ use crate::definition::{IntegrationPattern, ResourceKind};
 use crate::error::{Error, ErrorName, StatesError};
 use crate::executor::{TaskExecutor, TaskRequest, TaskResult};
 use crate::StateMachine;
-use crate::{ExecutionIdentity, Outcome};
+use crate::{EventObserver, ExecutionIdentity, HistoryEvent, Outcome};
 use async_trait::async_trait;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -265,6 +265,10 @@ pub struct RunOptions {
     /// Wait and retry durations per state, and the time scale (`stepfn
     /// run --wait/--retry-interval/--time-scale`).
     pub time: crate::TimeOverrides,
+    /// Sees every history event as it happens (see
+    /// [`Execution::with_observer`](crate::Execution::with_observer));
+    /// `stepfn run --events` prints them here.
+    pub observer: Option<Arc<dyn EventObserver>>,
 }
 
 impl fmt::Debug for RunOptions {
@@ -277,6 +281,7 @@ impl fmt::Debug for RunOptions {
             .field("virtual_time", &self.virtual_time)
             .field("history", &self.history)
             .field("time", &self.time)
+            .field("observer", &self.observer.is_some())
             .finish()
     }
 }
@@ -292,6 +297,7 @@ impl RunOptions {
             virtual_time: false,
             history: false,
             time: crate::TimeOverrides::default(),
+            observer: None,
         }
     }
 }
@@ -348,6 +354,9 @@ pub async fn run_case_async(machine: &StateMachine, options: RunOptions) -> Resu
         .with_time_overrides(options.time);
     if options.virtual_time {
         execution = execution.with_virtual_time();
+    }
+    if let Some(observer) = options.observer {
+        execution = execution.with_observer(move |e: &HistoryEvent| observer.on_event(e));
     }
     Ok(execution.run(executor.as_ref(), options.input).await)
 }

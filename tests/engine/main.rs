@@ -16,5 +16,6 @@ mod history;
 mod jsonata;
 mod limits;
 mod limits_adversarial;
+mod live;
 mod states;
 mod time;

@@ -1,11 +1,12 @@
 //! `stepfn run DEFINITION_FILE [--input JSON | --input-file PATH]
 //! [--mock-config PATH --test-case NAME] [--execution PATH] [--virtual-time]
-//! [--history] [--task-command RESOURCE_OR_STATE=COMMAND]...
+//! [--history] [--events] [--task-command RESOURCE_OR_STATE=COMMAND]...
 //! [--wait STATE=SECONDS]... [--retry-interval STATE=SECONDS]...
 //! [--time-scale FACTOR]`
 //!
 //! Prints one JSON object `{"status", "output"?, "error"?, "cause"?,
-//! "history"?}`; exit 0 SUCCEEDED, 1 any other final status, 2 an invalid
+//! "history"?}`, after one line per history event as it happens with
+//! `--events`; exit 0 SUCCEEDED, 1 any other final status, 2 an invalid
 //! definition (diagnostics on stderr) or a usage error.
 
 use crate::command::{CommandExecutor, TaskCommand};
@@ -44,6 +45,10 @@ pub struct Args {
     /// Include the GetExecutionHistory events in the answer.
     #[arg(long)]
     history: bool,
+    /// Print each history event as one JSON line as it happens (the shape
+    /// of the `--history` events), before the answer.
+    #[arg(long)]
+    events: bool,
     /// Run COMMAND (with `sh -c`) for tasks of this state, resource ARN or
     /// Lambda function: JSON input on stdin, JSON result on stdout; a
     /// non-zero exit fails the task with {"errorType"/"error",
@@ -112,6 +117,17 @@ fn try_run(args: Args) -> Result<ExitCode, ExitCode> {
     if !commands.is_empty() {
         options.fallback = Some(Arc::new(CommandExecutor::new(commands)));
     }
+    if args.events {
+        options.observer = Some(Arc::new(print_event));
+    }
     let outcome = run_case(&machine, options).map_err(|e| TOOL.usage(e))?;
     Ok(answer(&outcome, outcome.status == Status::Succeeded))
+}
+
+/// `--events`: one event as one JSON line on stdout, flushed at once.
+fn print_event(event: &stepfn::HistoryEvent) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{}", event.to_json());
+    let _ = stdout.flush();
 }

@@ -10,6 +10,7 @@ use crate::engine::drive::Run;
 use crate::engine::events::{details, EventSink, KIND_NONE, KIND_TASK};
 use crate::engine::io;
 use crate::engine::jsonata;
+use crate::engine::live::{LineGuard, PlaceKind};
 use crate::engine::plan::SubPlan;
 use crate::engine::retry::retry_loop;
 use crate::engine::walk::SubOutcome;
@@ -499,6 +500,7 @@ async fn map_attempt<'x>(
         run,
         machine: (&s.item_processor, plan),
         sink: th.sink,
+        watch: th.watch.as_ref(),
         vars: &th.vars,
         slots: &slots,
         name: Value::from(selector.name),
@@ -531,6 +533,8 @@ struct Inline<'a, 'x> {
     run: &'x Run<'x>,
     machine: (&'x crate::definition::SubMachine, &'x SubPlan),
     sink: &'a EventSink,
+    /// The Map's line, in a watched execution.
+    watch: Option<&'a LineGuard<'x>>,
     vars: &'a Vars<'x>,
     slots: &'a [AtomicU8],
     name: Value,
@@ -710,7 +714,8 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
                 Vars::child(self.vars),
                 self.sink,
                 Some(&self.slots[index]),
-            );
+            )
+            .placed(self.watch, PlaceKind::Iteration, index);
             let mut fut = if plan.settles {
                 match run_sub_now(self.run, (processor, plan), input, child) {
                     Settled::Done(outcome) => {

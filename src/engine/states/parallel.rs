@@ -8,6 +8,7 @@ use crate::engine::events::{self, EventSink, KIND_NONE, KIND_TASK};
 use crate::engine::inspect::NoInspect;
 use crate::engine::io::{self, ResultFields};
 use crate::engine::jsonata;
+use crate::engine::live::PlaceKind;
 use crate::engine::retry::{self, retry_loop};
 use crate::engine::walk::{run_sub, run_sub_now, Failure, Settled, StateCx, Step, SubOutcome};
 use crate::engine::walk::{Thread, Vars};
@@ -120,8 +121,14 @@ async fn parallel_attempt<'x>(
         Err(f) => Some((i, f)),
     };
     let branches = s.branches.iter().zip(&sp.children).enumerate();
-    let (vars, sink, slots_ref) = (&th.vars, th.sink, &slots);
-    let child = move |i: usize| Thread::new(started, Vars::child(vars), sink, Some(&slots_ref[i]));
+    let (vars, sink, slots_ref, watch) = (&th.vars, th.sink, &slots, th.watch.as_ref());
+    let child = move |i: usize| {
+        Thread::new(started, Vars::child(vars), sink, Some(&slots_ref[i])).placed(
+            watch,
+            PlaceKind::Branch,
+            i,
+        )
+    };
     let failure = if sp.children.iter().all(|p| p.settles) {
         // no branch waits: each runs to its end in turn, as the futures
         // below would be (polled in order, each done in its first poll)

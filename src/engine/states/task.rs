@@ -266,6 +266,7 @@ async fn invoke<'x>(
     if let Some(cb) = callback_sender {
         request = request.with_callback(cb);
     }
+    crate::engine::trace::task_call(&s.resource.arn, retry_count);
     let th = &mut *cx.th;
     let call = async {
         let submitted = {
