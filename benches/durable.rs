@@ -20,7 +20,8 @@
 //!   the issue) is not done yet;
 //! - µs per commit, and the workers' time per transition outside `commit`
 //!   (running the machine, building and serialising the checkpoint,
-//!   claiming; in memory: the whole time per transition).
+//!   claiming; in memory: the whole time per transition). With more
+//!   workers than cores it includes the time waiting for a core.
 //!
 //! The in-memory rows run the same executions with no store on as many
 //! threads. Stores: `MemoryStore` always; SQLite (a fresh file in the temp
