@@ -694,6 +694,7 @@ fn count(name: &str, default: usize) -> usize {
 #[test]
 fn workers_killed_and_paused_on_postgres_lose_nothing() {
     let Some(scratch) = Scratch::new("chaos") else {
+        say("chaos: SKIPPED, STEPFN_PG_URL is not set (.ci/postgres.sh starts a server)");
         return;
     };
     let executions = count("STEPFN_CHAOS_EXECUTIONS", 300);
