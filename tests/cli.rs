@@ -699,6 +699,25 @@ fn a_store_url_of_another_kind_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2), "--store is required");
 }
 
+/// `worker --lease SECONDS`: how long its claims hold (the chaos test in
+/// tests/durable/chaos.rs runs workers with 2 s); 1 to 86400.
+#[test]
+fn a_worker_lease_is_1_to_86400_seconds() {
+    let store = Store::sqlite("lease");
+    for bad in ["0", "86401", "1.5"] {
+        let out = store.run("worker", &["--lease", bad, "--until-idle"]);
+        assert_eq!(out.status.code(), Some(2), "--lease {bad}");
+        assert!(
+            stderr(&out).starts_with(&format!(
+                "error: invalid value '{bad}' for '--lease <SECONDS>'"
+            )),
+            "{}",
+            stderr(&out)
+        );
+    }
+    store.work(&["--lease", "1"]);
+}
+
 #[test]
 fn start_names_the_machine_after_the_file_and_is_idempotent_by_name() {
     let store = Store::sqlite("start");

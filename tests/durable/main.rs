@@ -4,7 +4,9 @@
 //! with feature `postgres`); `sqlite` holds what only a database file has
 //! (reopening, the schema version, two connections on one file),
 //! `postgres` what only a database server has (racing claimers on many
-//! connections, a connection the server closes).
+//! connections, a connection the server closes). `chaos.rs` beside them is
+//! a test binary of its own (`durable_chaos`, feature `cli`): the PostgreSQL
+//! acceptance test, `stepfn worker` processes killed and paused at random.
 
 #[path = "../common/mod.rs"]
 mod common;

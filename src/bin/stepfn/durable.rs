@@ -206,6 +206,13 @@ pub struct WorkerArgs {
     /// (executions waiting only for a callback do not keep it).
     #[arg(long)]
     until_idle: bool,
+    /// How long this worker's claim on an execution holds without a
+    /// commit, in seconds (at most 86400): once it lapses (the
+    /// worker died, hangs, or a task call outlasted it) any worker resumes
+    /// the execution from its last commit.
+    #[arg(long, value_name = "SECONDS", default_value_t = stepfn::durable::DEFAULT_LEASE.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    lease: u64,
 }
 
 const WORKER: Tool = Tool("stepfn worker");
@@ -242,11 +249,12 @@ fn try_worker(args: WorkerArgs) -> Result<ExitCode, ExitCode> {
     let executor = executor_for(&options).map_err(|e| WORKER.usage(e))?;
     let store = args.store.open(WORKER)?;
     let until_idle = args.until_idle;
+    let lease = Duration::from_secs(args.lease);
     let threads: Vec<_> = (0..args.concurrency)
         .map(|_| {
             let store = store.clone();
             let executor = executor.clone();
-            std::thread::spawn(move || work(store, &*executor, until_idle))
+            std::thread::spawn(move || work(store, &*executor, until_idle, lease))
         })
         .collect();
     let mut result = Ok(ExitCode::SUCCESS);
@@ -264,8 +272,9 @@ fn work(
     store: Store,
     executor: &dyn stepfn::TaskExecutor,
     until_idle: bool,
+    lease: Duration,
 ) -> Result<(), StoreError> {
-    let durable = Durable::new(store);
+    let durable = Durable::new(store).with_lease(lease);
     if until_idle {
         block(durable.run_until_idle(executor))?;
         return Ok(());
