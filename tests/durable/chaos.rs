@@ -65,7 +65,7 @@ enum Needs {
 const READY: [(Needs, bool); 3] = [
     (Needs::Lines, false),
     (Needs::Callbacks, false),
-    (Needs::Redrive, false),
+    (Needs::Redrive, true),
 ];
 
 fn enabled(needs: Needs) -> bool {
