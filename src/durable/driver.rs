@@ -4,7 +4,7 @@
 //! left.
 
 use super::store::{Claim, Ending, ExecutionStore, Frame, NewExecution, Started, StoreError};
-use super::store::{StoredEvent, Transition};
+use super::store::{Snapshot, StoredEvent, Transition};
 use crate::clock::{Clock, SystemClock};
 use crate::engine::checkpoint::{self, Checkpoint, CheckpointSink, Verdict, CHECKPOINT_VERSION};
 use crate::engine::{ExecutionIdentity, HistoryEvent, Limits, Status};
@@ -99,12 +99,22 @@ pub enum WorkResult {
     Ended(Status),
     /// It waits (a Wait state) until this time; the lease is released.
     Parked(SystemTime),
-    /// The worker could not go on with it: it lost its lease (another
-    /// worker claimed the execution: [`StoreError::LeaseLost`]), the store
-    /// failed, or the stored execution cannot be run here (an unreadable
-    /// checkpoint or definition). Nothing more was written; the execution
-    /// resumes from its last commit once its lease ends.
+    /// The worker could not go on with it for now: it lost its lease
+    /// (another worker claimed the execution: [`StoreError::LeaseLost`];
+    /// the worker stops quietly), the store failed, or its checkpoint has
+    /// a version this stepfn does not read (a newer worker may). Nothing
+    /// more was written; the execution resumes from its last commit once
+    /// its lease ends.
     Dropped(StoreError),
+    /// The execution can never go on from what is stored: a commit was
+    /// refused for good ([`StoreError::Conflict`]: the history already
+    /// holds the events of the transition, the stored state moved on
+    /// without its checkpoint), or its definition, checkpoint or input
+    /// cannot be read. The worker took it off the schedule (no due time,
+    /// its pending task messages dropped) and released it, so that no
+    /// worker claims it again and again: it stays RUNNING until a
+    /// StopExecution ends it (ABORTED).
+    Stuck(StoreError),
 }
 
 impl<S: ExecutionStore> Durable<S> {
@@ -236,10 +246,7 @@ impl<S: ExecutionStore> Durable<S> {
         let mut worked = Vec::with_capacity(claims.len());
         for claim in claims {
             let execution_arn = claim.execution_arn.clone();
-            let result = match self.work(executor, claim).await {
-                Ok(result) => result,
-                Err(e) => WorkResult::Dropped(e),
-            };
+            let result = self.work(executor, claim).await;
             worked.push(Worked {
                 execution_arn,
                 result,
@@ -276,12 +283,54 @@ impl<S: ExecutionStore> Durable<S> {
         }
     }
 
-    /// Runs one claimed execution from its last commit.
-    async fn work<E>(&self, executor: &E, claim: Claim) -> Result<WorkResult, StoreError>
+    /// Runs one claimed execution from its last commit; an execution that
+    /// can never go on is taken off the schedule ([`WorkResult::Stuck`]).
+    async fn work<E>(&self, executor: &E, claim: Claim) -> WorkResult
     where
         E: TaskExecutor + ?Sized,
     {
-        let snapshot = self.store.load(&claim).await?;
+        let snapshot = match self.store.load(&claim).await {
+            Ok(snapshot) => snapshot,
+            Err(e) => return WorkResult::Dropped(e),
+        };
+        let pending = snapshot.signals.iter().map(|s| s.id).collect();
+        match self.resume(executor, claim.clone(), snapshot).await {
+            Ok(result) => result,
+            Err(Trouble::Again(e)) => WorkResult::Dropped(e),
+            Err(Trouble::Never(e)) => self.shelve(&claim, pending, e).await,
+        }
+    }
+
+    /// Takes an execution that can never go on off the schedule: no due
+    /// time, its pending task messages consumed (else they would keep it
+    /// due), its lease released. A StopExecution still makes it due, and
+    /// is honoured before anything else is read.
+    async fn shelve(&self, claim: &Claim, pending: Vec<u64>, why: StoreError) -> WorkResult {
+        let off = Transition {
+            consumed_signals: pending,
+            run_at: None,
+            ..Transition::default()
+        };
+        if let Err(e) = self.store.commit(claim, off).await {
+            // the lease is lost (another worker has it), or the store fails
+            return WorkResult::Dropped(e);
+        }
+        if let Err(e) = self.store.release(claim).await {
+            return WorkResult::Dropped(e);
+        }
+        WorkResult::Stuck(why)
+    }
+
+    /// Resumes a claimed execution from `snapshot`.
+    async fn resume<E>(
+        &self,
+        executor: &E,
+        claim: Claim,
+        snapshot: Snapshot,
+    ) -> Result<WorkResult, Trouble>
+    where
+        E: TaskExecutor + ?Sized,
+    {
         let record = snapshot.record;
         if let Some(stop) = snapshot.stop {
             // StopExecution: the execution ends here, aborted
@@ -314,14 +363,15 @@ impl<S: ExecutionStore> Durable<S> {
             .into_iter()
             .find(|f| f.path.is_empty())
             .ok_or_else(|| unreadable("the execution has no checkpoint of its top level"))?;
+        let version = root.data.get("version").and_then(Value::as_u64);
+        if let Some(version) = version.filter(|&v| v != u64::from(CHECKPOINT_VERSION)) {
+            // a newer worker may read it: dropped, not stuck
+            return Err(Trouble::Again(StoreError::Backend(format!(
+                "the stored execution cannot be resumed: its checkpoint has version {version}, this stepfn reads version {CHECKPOINT_VERSION}"
+            ))));
+        }
         let checkpoint: Checkpoint = serde_json::from_value(root.data)
             .map_err(|e| unreadable(&format!("its checkpoint cannot be read: {e}")))?;
-        if checkpoint.version != CHECKPOINT_VERSION {
-            return Err(unreadable(&format!(
-                "its checkpoint has version {}, this stepfn reads version {CHECKPOINT_VERSION}",
-                checkpoint.version
-            )));
-        }
         let input = crate::json::from_text(&record.input, crate::json::MAX_TEXT_DEPTH)
             .map_err(|_| unreadable("its input is not JSON text"))?;
         let committer = Committer {
@@ -361,7 +411,7 @@ impl<S: ExecutionStore> Durable<S> {
                 self.store.release(&claim).await?;
                 return Ok(WorkResult::Parked(until));
             }
-            Some(Halt::Dropped(e)) => return Ok(WorkResult::Dropped(e)),
+            Some(Halt::Dropped(e)) => return Err(e.into()),
             None => {}
         }
         let events = outcome
@@ -387,7 +437,7 @@ impl<S: ExecutionStore> Durable<S> {
     }
 
     /// The state machine of a stored definition, parsed once per driver.
-    fn machine(&self, definition: &str) -> Result<Arc<StateMachine>, StoreError> {
+    fn machine(&self, definition: &str) -> Result<Arc<StateMachine>, Trouble> {
         let mut machines = self.machines.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(m) = machines.get(definition) {
             return Ok(m.clone());
@@ -426,9 +476,29 @@ fn frame(checkpoint: &Checkpoint) -> Result<Frame, StoreError> {
     })
 }
 
-/// A stored execution this worker cannot run.
-fn unreadable(why: &str) -> StoreError {
-    StoreError::Backend(format!("the stored execution cannot be resumed: {why}"))
+/// A stored execution no worker can run.
+fn unreadable(why: &str) -> Trouble {
+    Trouble::Never(StoreError::Backend(format!(
+        "the stored execution cannot be resumed: {why}"
+    )))
+}
+
+/// Why a worker let an execution go without ending or parking it.
+enum Trouble {
+    /// For now (the lease lost, the store failing): it is dropped, and
+    /// resumed once its lease ends.
+    Again(StoreError),
+    /// For good: what is stored can never commit or be read.
+    Never(StoreError),
+}
+
+impl From<StoreError> for Trouble {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(_) => Trouble::Never(e),
+            e => Trouble::Again(e),
+        }
+    }
 }
 
 /// Sleeps `duration` on `clock`; a virtual clock is moved to the end of it
