@@ -121,14 +121,22 @@
 //! the worker that resumes the execution, with the same
 //! [`TaskRequest::idempotency_key`]. What runs durably so far: the
 //! top-level states Pass, Task, Choice, Wait, Succeed and Fail, with Retry
-//! and Catch. A definition with a Parallel or Map state, or a Task that
-//! waits for a callback, is refused when it is started (`... not yet
-//! supported in durable executions (state 'S')`). A StopExecution sent
-//! through the store ([`ExecutionStore::signal`](durable::ExecutionStore::signal))
-//! ends the execution ABORTED when a worker next claims it (at once when
-//! it is parked). The SendTask* calls and RedriveExecution are the store's
-//! (signals and redrive are there), but the driver does not act on them
-//! yet.
+//! and Catch, and Task states that wait for a callback
+//! (`.waitForTaskToken`): the call is made with the token (opened in the
+//! store just before it), then the execution parks with the token and the
+//! attempt's absolute `TimeoutSeconds`/`HeartbeatSeconds` deadlines, and
+//! SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat written to the
+//! store from any process
+//! ([`ExecutionStore::signal`](durable::ExecutionStore::signal), or `stepfn
+//! send-task-*`) make it due; the worker that claims it judges each answer
+//! by the time it arrived, as the in-memory wait does (`TaskSucceeded`,
+//! `TaskFailed`, `TaskTimedOut`, a heartbeat timeout that retriers of
+//! `States.HeartbeatTimeout` take). A definition with a Parallel or Map
+//! state is refused when it is started (`... not yet supported in durable
+//! executions (state 'S')`). A StopExecution sent through the store ends
+//! the execution ABORTED when a worker next claims it (at once when it is
+//! parked). RedriveExecution is the store's, but the driver does not act
+//! on it yet.
 //!
 //! # Testing definitions offline
 //!
@@ -151,8 +159,14 @@
 //! execution calls a task again when its worker died (or lost its lease)
 //! between the call and the commit of its answer: at-least-once, with the
 //! same [`TaskRequest::idempotency_key`], as Temporal, Restate and Durable
-//! Functions do with their activities. Pinned by
-//! `tests/durable/driver.rs` (`a_dead_worker_is_replaced_once_its_lease_ends`).
+//! Functions do with their activities; a `.waitForTaskToken` call made
+//! again carries the same task token, and its answer is taken once.
+//! Pinned by `tests/durable/driver.rs`
+//! (`a_dead_worker_is_replaced_once_its_lease_ends`) and
+//! `tests/durable/callback.rs` (`an_answer_before_the_heir_resumes_is_kept`).
+//! An answer that reaches the store at the very instant a callback's
+//! deadline passes is late (the task times out), as the in-memory engine's
+//! timer fires before a message sent at its deadline.
 //!
 //! **Execution stores.** AWS's messages for `ExecutionNotRedrivable` and for
 //! a paging token it did not hand out are not recorded: a refused redrive's

@@ -4,11 +4,11 @@
 //! left.
 
 use super::store::{Claim, Ending, ExecutionStore, Frame, NewExecution, Started, StoreError};
-use super::store::{Snapshot, StoredEvent, Transition};
+use super::store::{PendingSignal, Snapshot, StoredEvent, TaskMessage, Transition};
 use crate::clock::{Clock, SystemClock};
 use crate::engine::checkpoint::{self, Checkpoint, CheckpointSink, Verdict, CHECKPOINT_VERSION};
 use crate::engine::{ExecutionIdentity, HistoryEvent, Limits, Status};
-use crate::executor::TaskExecutor;
+use crate::executor::{CallbackMessage, TaskExecutor};
 use crate::state_machine::StateMachine;
 use futures::future::BoxFuture;
 use serde_json::Value;
@@ -73,8 +73,7 @@ pub struct StartExecution {
 #[non_exhaustive]
 pub enum StartError {
     /// The definition has states stepfn cannot yet checkpoint (the
-    /// message names the first): Parallel, Map, and Task states that wait
-    /// for a callback.
+    /// message names the first): Parallel and Map.
     #[error("{0}")]
     Unsupported(String),
     /// The store refused (e.g. `ExecutionAlreadyExists`).
@@ -97,8 +96,15 @@ pub struct Worked {
 pub enum WorkResult {
     /// It ended, with this status; the end is committed.
     Ended(Status),
-    /// It waits (a Wait state) until this time; the lease is released.
+    /// It waits (a Wait state, a retry's back-off) until this time; the
+    /// lease is released.
     Parked(SystemTime),
+    /// It waits for the callback of a `.waitForTaskToken` task
+    /// (SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat through the
+    /// store, from any process), or at the latest until this time (the
+    /// task's `TimeoutSeconds` or `HeartbeatSeconds`, the execution's
+    /// timeout); the lease is released.
+    Awaiting(Option<SystemTime>),
     /// The worker could not go on with it for now: it lost its lease
     /// (another worker claimed the execution: [`StoreError::LeaseLost`];
     /// the worker stops quietly), the store failed, or its checkpoint has
@@ -380,6 +386,11 @@ impl<S: ExecutionStore> Durable<S> {
             lease: self.lease,
             claim: Mutex::new(claim),
             halted: Mutex::new(None),
+            tokens: Mutex::new(Tokens {
+                consumed: snapshot.signals.iter().map(|s| s.id).collect(),
+                closed: Vec::new(),
+            }),
+            signals: snapshot.signals,
         };
         let identity = identity(
             &record.state_machine_arn,
@@ -407,9 +418,14 @@ impl<S: ExecutionStore> Durable<S> {
             .into_inner()
             .unwrap_or_else(|e| e.into_inner());
         match halted {
-            Some(Halt::Parked(until)) => {
+            Some(Halt::Parked(until, callback)) => {
                 self.store.release(&claim).await?;
-                return Ok(WorkResult::Parked(until));
+                return Ok(match (until, callback) {
+                    (until, true) => WorkResult::Awaiting(until),
+                    (Some(until), false) => WorkResult::Parked(until),
+                    // (a Wait or back-off always has its end)
+                    (None, false) => WorkResult::Awaiting(None),
+                });
             }
             Some(Halt::Dropped(e)) => return Err(e.into()),
             None => {}
@@ -518,8 +534,19 @@ async fn sleep(clock: &dyn Clock, duration: Duration) {
 
 /// Why a run stopped without ending.
 enum Halt {
-    Parked(SystemTime),
+    /// Due again at this time (`None`: only when a message comes); `true`
+    /// when a callback is awaited.
+    Parked(Option<SystemTime>, bool),
     Dropped(StoreError),
+}
+
+/// What the next commit of a run consumes and closes.
+struct Tokens {
+    /// Signals handed to the run: every one loaded (a message nobody
+    /// awaits any more must not keep the execution due).
+    consumed: Vec<u64>,
+    /// Tokens whose attempt ended.
+    closed: Vec<String>,
 }
 
 /// Commits each checkpoint of one claimed execution.
@@ -529,6 +556,9 @@ struct Committer<'a, S> {
     lease: Duration,
     claim: Mutex<Claim>,
     halted: Mutex<Option<Halt>>,
+    /// The task messages stored when the execution was loaded.
+    signals: Vec<PendingSignal>,
+    tokens: Mutex<Tokens>,
 }
 
 impl<S: ExecutionStore> Committer<'_, S> {
@@ -543,23 +573,43 @@ impl<S: ExecutionStore> Committer<'_, S> {
 
     async fn commit(&self, checkpoint: Checkpoint, events: Vec<HistoryEvent>) -> Verdict {
         let wake = checkpoint.wake_at;
+        let parks = checkpoint.at.parks();
+        let callback = checkpoint.at.token().is_some();
+        let opened: Vec<String> = checkpoint
+            .at
+            .token()
+            .map(str::to_owned)
+            .into_iter()
+            .collect();
         let frame = match frame(&checkpoint) {
             Ok(frame) => frame,
             Err(e) => return self.halt(Halt::Dropped(e)),
         };
         let now = self.clock.now();
+        let (consumed, closed) = {
+            let tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+            (tokens.consumed.clone(), tokens.closed.clone())
+        };
         let transition = Transition {
             frames: vec![frame],
             events: events.into_iter().map(StoredEvent::from).collect(),
-            run_at: Some(wake.unwrap_or(now)),
+            opened_tokens: opened,
+            closed_tokens: closed,
+            consumed_signals: consumed,
+            run_at: if parks { wake } else { Some(now) },
             ..Transition::default()
         };
         let claim = self.claim();
         if let Err(e) = self.store.commit(&claim, transition).await {
             return self.halt(Halt::Dropped(e));
         }
-        if let Some(until) = wake {
-            return self.halt(Halt::Parked(until));
+        {
+            let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+            tokens.consumed.clear();
+            tokens.closed.clear();
+        }
+        if parks {
+            return self.halt(Halt::Parked(wake, callback));
         }
         // renew the lease once half of it is gone
         let half_gone = claim
@@ -589,5 +639,41 @@ impl<S: ExecutionStore> CheckpointSink for Committer<'_, S> {
         events: Vec<HistoryEvent>,
     ) -> BoxFuture<'a, Verdict> {
         Box::pin(self.commit(checkpoint, events))
+    }
+
+    fn task_messages(&self, token: &str) -> Vec<(SystemTime, CallbackMessage)> {
+        self.signals
+            .iter()
+            .filter(|s| s.token == token)
+            .map(|s| (s.received, callback_message(&s.message)))
+            .collect()
+    }
+
+    fn close_token(&self, token: &str) {
+        let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        if !tokens.closed.iter().any(|t| t == token) {
+            tokens.closed.push(token.to_owned());
+        }
+    }
+}
+
+/// A stored task message as the engine takes it. A success whose output
+/// is not JSON text (the store takes what it is given) fails the task, as
+/// SendTaskSuccess refuses such an output.
+fn callback_message(message: &TaskMessage) -> CallbackMessage {
+    match message {
+        TaskMessage::Success { output } => {
+            match crate::json::from_text(output, crate::json::MAX_TEXT_DEPTH) {
+                Ok(value) => CallbackMessage::Success(value),
+                Err(_) => CallbackMessage::failure(
+                    Some("States.Runtime"),
+                    Some("the task's output is not JSON text"),
+                ),
+            }
+        }
+        TaskMessage::Failure { error, cause } => {
+            CallbackMessage::failure(error.as_deref(), cause.as_deref())
+        }
+        TaskMessage::Heartbeat => CallbackMessage::Heartbeat,
     }
 }

@@ -193,3 +193,77 @@ pub mod pg {
         }
     }
 }
+
+/// One behaviour of a suite that runs against every store.
+pub type Case = for<'a> fn(
+    &'a dyn ExecutionStore,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>>;
+
+/// Runs `case` on a fresh `MemoryStore`.
+pub fn on_memory(case: Case) {
+    futures::executor::block_on(case(&stepfn::durable::MemoryStore::new()));
+}
+
+/// Runs `case` on a `SqliteStore` in a fresh temp file named after `name`.
+#[cfg(feature = "sqlite")]
+pub fn on_sqlite(name: &str, case: Case) {
+    use stepfn::durable::SqliteStore;
+    let dir = super::TempDir::new(name);
+    futures::executor::block_on(async {
+        let store = SqliteStore::open(dir.join("stepfn.db"))
+            .await
+            .expect("open");
+        case(&store).await;
+        store.close().await.expect("close");
+    });
+}
+
+/// Runs `case` on a `PostgresStore` in a scratch schema named after `name`
+/// (skipped without a database, see [`pg::url`]).
+#[cfg(feature = "postgres")]
+pub fn on_postgres(name: &str, case: Case) {
+    use stepfn::durable::PostgresStore;
+    let Some(scratch) = pg::Scratch::new(name) else {
+        return;
+    };
+    futures::executor::block_on(async {
+        let store = PostgresStore::connect_in_schema(&scratch.url, &scratch.schema)
+            .await
+            .expect("connect");
+        case(&store).await;
+        store.close().await.expect("close");
+    });
+}
+
+/// `store_suite!(prefix; case, ...)`: a test per case and store (modules
+/// `memory`, `sqlite` and `postgres`, the last two with their features),
+/// each case an `async fn(&dyn ExecutionStore)` in the calling module.
+#[allow(unused_macros)]
+macro_rules! store_suite {
+    ($prefix:literal; $($name:ident),* $(,)?) => {
+        mod memory {
+            $(#[test]
+            fn $name() {
+                $crate::common::durable::on_memory(|s| Box::pin(super::$name(s)));
+            })*
+        }
+        #[cfg(feature = "sqlite")]
+        mod sqlite {
+            $(#[test]
+            fn $name() {
+                let name = concat!($prefix, "-", stringify!($name));
+                $crate::common::durable::on_sqlite(name, |s| Box::pin(super::$name(s)));
+            })*
+        }
+        #[cfg(feature = "postgres")]
+        mod postgres {
+            $(#[test]
+            fn $name() {
+                let name = concat!($prefix, "_", stringify!($name));
+                $crate::common::durable::on_postgres(name, |s| Box::pin(super::$name(s)));
+            })*
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use store_suite;

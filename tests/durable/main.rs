@@ -9,6 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod callback;
 mod driver;
 #[cfg(feature = "sqlite")]
 mod kill;
