@@ -134,9 +134,13 @@
 //! `States.HeartbeatTimeout` take). A definition with a Parallel or Map
 //! state is refused when it is started (`... not yet supported in durable
 //! executions (state 'S')`). A StopExecution sent through the store ends
-//! the execution ABORTED when a worker next claims it (at once when it is
-//! parked). RedriveExecution is the store's, but the driver does not act
-//! on it yet.
+//! the execution ABORTED: at once when it is parked, at the next
+//! transition of the worker running it, or, during a task call, at the
+//! next renewal of the worker's lease (the call is dropped). A worker
+//! renews its lease every third of it while a task call runs, and drops
+//! the call and its result when another worker has claimed the execution
+//! meanwhile. RedriveExecution is the store's, but the driver does not
+//! run a redriven execution yet.
 //!
 //! # Testing definitions offline
 //!

@@ -4,17 +4,18 @@
 //! left.
 
 use super::store::{Claim, Ending, ExecutionStore, Frame, NewExecution, Started, StoreError};
-use super::store::{PendingSignal, Snapshot, StoredEvent, TaskMessage, Transition};
+use super::store::{PendingSignal, Snapshot, StopRequest, StoredEvent, TaskMessage, Transition};
 use crate::clock::{Clock, SystemClock};
 use crate::engine::checkpoint::{self, Checkpoint, CheckpointSink, Verdict, CHECKPOINT_VERSION};
-use crate::engine::{ExecutionIdentity, HistoryEvent, Limits, Status};
+use crate::engine::{ExecutionHandle, ExecutionIdentity, HistoryEvent, Limits, Status};
 use crate::executor::{CallbackMessage, TaskExecutor};
 use crate::state_machine::StateMachine;
 use futures::future::BoxFuture;
+use futures::future::Either;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 /// The lease a worker takes on an execution unless told otherwise
@@ -155,10 +156,11 @@ impl<S: ExecutionStore> Durable<S> {
     }
 
     /// How long a claim holds without a commit (default [`DEFAULT_LEASE`]):
-    /// a worker renews it as it commits; once it lapses (the worker died,
-    /// or a task call outlasted it) any worker may claim the execution and
-    /// resume it from its last commit, and the first worker's commits are
-    /// refused.
+    /// a worker renews it as it commits, and every third of it while a run
+    /// goes on (a long task call); once it lapses (the worker died, or was
+    /// paused past it) any worker may claim the execution and resume it
+    /// from its last commit, and the first worker's commits are refused (a
+    /// renewal refused during a call drops the call and its result).
     pub fn with_lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
         self
@@ -237,9 +239,11 @@ impl<S: ExecutionStore> Durable<S> {
     ///
     /// An execution with a StopExecution waiting
     /// ([`ExecutionStore::signal`]) ends ABORTED, with
-    /// `ExecutionAborted` and the stop's error and cause; a stop that
-    /// arrives while a worker runs the execution is honoured when it is next
-    /// claimed (after it parks, or after the worker's lease ends).
+    /// `ExecutionAborted` and the stop's error and cause: when it is
+    /// claimed, or, when the stop arrives while a worker runs it, at its
+    /// next transition (the commit reports the stop:
+    /// [`ExecutionStore::commit_and_check`]) or at the next renewal of the
+    /// lease during a task call (the call is dropped).
     pub async fn run_due<E>(&self, executor: &E) -> Result<Vec<Worked>, StoreError>
     where
         E: TaskExecutor + ?Sized,
@@ -391,6 +395,7 @@ impl<S: ExecutionStore> Durable<S> {
                 closed: Vec::new(),
             }),
             signals: snapshot.signals,
+            handle: OnceLock::new(),
         };
         let identity = identity(
             &record.state_machine_arn,
@@ -398,16 +403,26 @@ impl<S: ExecutionStore> Durable<S> {
             &record.name,
             record.start_date,
         );
-        let outcome = machine
+        let execution = machine
             .execution()
             .with_clock(self.clock.clone())
             .with_limits(self.limits.clone())
             .with_identity(identity)
             .with_history(true)
             .with_checkpoints(&committer)
-            .resuming(checkpoint)
-            .run(executor, input)
-            .await;
+            .resuming(checkpoint);
+        let _ = committer.handle.set(execution.handle());
+        let outcome = {
+            // the watch never ends: it aborts the run when it must; it is
+            // polled first, so that its clock starts with the run
+            let run = execution.run(executor, input);
+            let watch = committer.watch();
+            futures::pin_mut!(run, watch);
+            match futures::future::select(watch, run).await {
+                Either::Left(((), run)) => run.await,
+                Either::Right((outcome, _)) => outcome,
+            }
+        };
         let halted = committer
             .halted
             .lock()
@@ -559,11 +574,63 @@ struct Committer<'a, S> {
     /// The task messages stored when the execution was loaded.
     signals: Vec<PendingSignal>,
     tokens: Mutex<Tokens>,
+    /// The run's handle: a StopExecution aborts it through it.
+    handle: OnceLock<ExecutionHandle>,
 }
 
 impl<S: ExecutionStore> Committer<'_, S> {
     fn claim(&self) -> Claim {
         self.claim.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Aborts the run with a StopExecution's error and cause.
+    fn stop(&self, stop: StopRequest) {
+        if let Some(handle) = self.handle.get() {
+            handle.abort_with(stop.error.as_deref(), stop.cause.as_deref());
+        }
+    }
+
+    /// While the run goes on (a task call longer than a fraction of the
+    /// lease, say), renews the lease every third of it. A StopExecution
+    /// the renewal reports aborts the run (a task call in flight is
+    /// dropped); a lease lost to another worker drops the run, and the
+    /// call's result with it. Never ends.
+    async fn watch(&self) {
+        let every = self.lease / 3;
+        if every.is_zero() {
+            // a zero lease: nothing to keep
+            return futures::future::pending().await;
+        }
+        loop {
+            self.clock.sleep(every).await;
+            let claim = self.claim();
+            let until = self
+                .clock
+                .now()
+                .checked_add(self.lease)
+                .unwrap_or(claim.lease_until);
+            match self.store.renew(&claim, until).await {
+                Ok(renewal) => {
+                    self.claim
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .lease_until = renewal.lease_until;
+                    if let Some(stop) = renewal.stop {
+                        self.stop(stop);
+                        return futures::future::pending().await;
+                    }
+                }
+                Err(e @ StoreError::LeaseLost(_)) => {
+                    self.halt(Halt::Dropped(e));
+                    if let Some(handle) = self.handle.get() {
+                        handle.abort();
+                    }
+                    return futures::future::pending().await;
+                }
+                // the store fails: the next commit or renewal tells
+                Err(_) => {}
+            }
+        }
     }
 
     fn halt(&self, why: Halt) -> Verdict {
@@ -600,13 +667,20 @@ impl<S: ExecutionStore> Committer<'_, S> {
             ..Transition::default()
         };
         let claim = self.claim();
-        if let Err(e) = self.store.commit(&claim, transition).await {
-            return self.halt(Halt::Dropped(e));
-        }
+        let stop = match self.store.commit_and_check(&claim, transition).await {
+            Ok(stop) => stop,
+            Err(e) => return self.halt(Halt::Dropped(e)),
+        };
         {
             let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
             tokens.consumed.clear();
             tokens.closed.clear();
+        }
+        if let Some(stop) = stop {
+            // StopExecution, honoured at this transition: the run ends
+            // ABORTED, and its end is committed as any end
+            self.stop(stop);
+            return Verdict::Halt;
         }
         if parks {
             return self.halt(Halt::Parked(wake, callback));

@@ -240,9 +240,11 @@ impl RetryResume {
 pub(crate) enum Verdict {
     /// Go on.
     Continue,
-    /// Stop the execution here, without ending it: the checkpoint parked
-    /// it (a Wait), or it could not be kept (the lease was lost, the store
-    /// failed). The run ends as aborted; its outcome means nothing.
+    /// Stop the execution here: the checkpoint parked it (a Wait), or it
+    /// could not be kept (the lease was lost, the store failed), and the
+    /// run's outcome (aborted) means nothing; or a StopExecution was
+    /// honoured (the sink aborted the run with its error and cause first),
+    /// and the outcome is the execution's end.
     Halt,
 }
 

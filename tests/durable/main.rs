@@ -15,6 +15,7 @@ mod driver;
 mod kill;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod running;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
