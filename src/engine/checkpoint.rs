@@ -221,7 +221,7 @@ pub(crate) struct RetryResume {
     pub counters: Vec<u64>,
     pub retry_count: u32,
     pub until: SystemTime,
-    pub in_flight: Option<super::states::callback::InFlight>,
+    pub in_flight: Option<Box<super::states::callback::InFlight>>,
 }
 
 impl RetryResume {
@@ -486,12 +486,12 @@ pub(super) async fn resume<'x>(
                 retry_count,
                 // no back-off to wait out: the attempt is under way
                 until: entered_time,
-                in_flight: Some(states::callback::InFlight {
+                in_flight: Some(Box::new(states::callback::InFlight {
                     token,
                     submitted,
                     timeout_at,
                     heartbeat_at,
-                }),
+                })),
             };
             states::task::task(&mut cx, s, input, Some(resume)).await?
         }

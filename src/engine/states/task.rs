@@ -134,8 +134,9 @@ struct Attempt<'a> {
     /// The retriers' counters (a durable callback attempt checkpoints
     /// them).
     counters: &'a [u64],
-    /// A durable callback attempt resumed from its checkpoint.
-    in_flight: Option<InFlight>,
+    /// A durable callback attempt resumed from its checkpoint (boxed: the
+    /// attempt's future stays small without a store).
+    in_flight: Option<Box<InFlight>>,
 }
 
 /// True when the Task waits for a callback (`.waitForTaskToken`).
@@ -213,7 +214,9 @@ async fn task_attempt<'x>(
     let end = match cx.run.checkpoints.filter(|_| names.callback) {
         Some(sink) => {
             let durable = (sink, attempt.raw, attempt.counters, resumed);
-            invoke_durable(cx, s, &events, call, durable).await
+            // boxed: a run without a store keeps the attempt's future as
+            // small as before
+            Box::pin(invoke_durable(cx, s, &events, call, durable)).await
         }
         None => invoke(cx, s, &events, call).await,
     };
@@ -327,7 +330,7 @@ type Durable<'a> = (
     &'a dyn CheckpointSink,
     &'a Value,
     &'a [u64],
-    Option<InFlight>,
+    Option<Box<InFlight>>,
 );
 
 /// [`invoke`] for a `.waitForTaskToken` task in a durable run: the
