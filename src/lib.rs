@@ -136,20 +136,32 @@
 //! the worker that resumes the execution, with the same
 //! [`TaskRequest::idempotency_key`]. What runs durably so far: the
 //! top-level states Pass, Task, Choice, Wait, Succeed and Fail, with Retry
-//! and Catch. A definition with a Parallel or Map state, or a Task that
-//! waits for a callback, is refused when it is started (`... not yet
-//! supported in durable executions (state 'S')`). A StopExecution sent
-//! through the store ([`ExecutionStore::signal`](durable::ExecutionStore::signal))
-//! ends the execution ABORTED when a worker next claims it (at once when
-//! it is parked). RedriveExecution
+//! and Catch, and Task states that wait for a callback
+//! (`.waitForTaskToken`): the call is made with the token (opened in the
+//! store just before it), then the execution parks with the token and the
+//! attempt's absolute `TimeoutSeconds`/`HeartbeatSeconds` deadlines, and
+//! SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat written to the
+//! store from any process
+//! ([`ExecutionStore::signal`](durable::ExecutionStore::signal), or `stepfn
+//! send-task-*`) make it due; the worker that claims it judges each answer
+//! by the time it arrived, as the in-memory wait does (`TaskSucceeded`,
+//! `TaskFailed`, `TaskTimedOut`, a heartbeat timeout that retriers of
+//! `States.HeartbeatTimeout` take). A definition with a Parallel or Map
+//! state is refused when it is started (`... not yet supported in durable
+//! executions (state 'S')`). A StopExecution sent through the store ends
+//! the execution ABORTED: at once when it is parked, at the next
+//! transition of the worker running it, or, during a task call, at the
+//! next renewal of the worker's lease (the call is dropped). A worker
+//! renews its lease every third of it while a task call runs, and drops
+//! the call and its result when another worker has claimed the execution
+//! meanwhile. RedriveExecution
 //! ([`ExecutionStore::redrive`](durable::ExecutionStore::redrive)) reopens a
 //! failed, aborted or timed-out execution; the next worker to claim it
 //! enters the state it stopped in again, with that state's input and the
 //! variables of the time, its retriers from zero, the definition's
 //! `TimeoutSeconds` counted from the redrive, the history continuing after
 //! `ExecutionRedriven`, and `$$.Execution.RedriveCount` / `RedriveTime` in
-//! the context object. The SendTask* calls are the store's, but the driver
-//! does not act on them yet.
+//! the context object.
 //!
 //! # Testing definitions offline
 //!
@@ -196,8 +208,14 @@
 //! execution calls a task again when its worker died (or lost its lease)
 //! between the call and the commit of its answer: at-least-once, with the
 //! same [`TaskRequest::idempotency_key`], as Temporal, Restate and Durable
-//! Functions do with their activities. Pinned by
-//! `tests/durable/driver.rs` (`a_dead_worker_is_replaced_once_its_lease_ends`).
+//! Functions do with their activities; a `.waitForTaskToken` call made
+//! again carries the same task token, and its answer is taken once.
+//! Pinned by `tests/durable/driver.rs`
+//! (`a_dead_worker_is_replaced_once_its_lease_ends`) and
+//! `tests/durable/callback.rs` (`an_answer_before_the_heir_resumes_is_kept`).
+//! An answer that reaches the store at the very instant a callback's
+//! deadline passes is late (the task times out), as the in-memory engine's
+//! timer fires before a message sent at its deadline.
 //!
 //! **Execution stores.** AWS's messages for `ExecutionNotRedrivable` and for
 //! a paging token it did not hand out are not recorded: a refused redrive's

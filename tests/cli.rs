@@ -816,17 +816,54 @@ fn a_worker_runs_started_executions_with_task_commands_until_idle() {
     );
 }
 
+/// A `.waitForTaskToken` task parks its execution: a worker with
+/// `--until-idle` leaves it waiting; `send-task-success` from another
+/// process wakes it, and the next worker ends it. A second answer is
+/// refused with AWS's error.
+#[test]
+fn a_callback_task_is_answered_from_another_process() {
+    let store = Store::sqlite("callback");
+    let definition = json!({"StartAt": "Ask", "States": {
+        "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},
+                "ResultPath": "$.answer", "End": true}}});
+    let file = store.definition("Ask", &definition);
+    store.ok("start", &[&file, "--name", "one"]);
+    let token_file = store.dir.join("token");
+    let command = format!(
+        r#"Ask=printf %s "$STEPFN_TASK_TOKEN" > '{}'; echo '{{}}'"#,
+        token_file.display()
+    );
+    store.work(&["--task-command", &command]);
+    let arn = format!("{ARN}:execution:Ask:one");
+    assert_eq!(store.ok("describe", &[&arn])["status"], json!("RUNNING"));
+    let token = std::fs::read_to_string(&token_file).expect("the token");
+    let answer = ["--task-token", &token, "--output", r#"{"ok": 1}"#];
+    store.ok("send-task-success", &answer);
+    store.work(&["--task-command", &command]);
+    let done = store.ok("describe", &[&arn]);
+    assert_eq!(done["status"], json!("SUCCEEDED"));
+    assert_eq!(done["output"], json!(r#"{"answer":{"ok":1}}"#));
+    let again = store.run("send-task-success", &answer);
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(
+        stderr(&again),
+        "TaskTimedOut: Task Timed Out: 'Provided task does not exist anymore'\n"
+    );
+}
+
 #[test]
 fn a_worker_with_mocks_runs_several_executions_at_once() {
     let store = Store::sqlite("mocks");
     let file = store.definition("Orders", &lambda_then_pass());
-    // a worker's mock invocation counts are shared by every execution it
-    // runs (not per execution as in `stepfn run`): hence `0-9`
+    // a worker counts mock invocations per execution, as `stepfn run` and
+    // Step Functions Local do: each execution's one call of A is its
+    // invocation 0
     let config = store.dir.join("mocks.json");
     std::fs::write(
         &config,
         json!({"StateMachines": {"Orders": {"TestCases": {"Happy": {"A": "Ok"}}}},
-            "MockedResponses": {"Ok": {"0-9": {"Return": {"ok": true}}}}})
+            "MockedResponses": {"Ok": {"0": {"Return": {"ok": true}}, "1": {"Throw": {"Error": "Again", "Cause": "counted for all"}}}}})
         .to_string(),
     )
     .expect("mock config written");

@@ -4,18 +4,19 @@
 //! left.
 
 use super::store::{Claim, Ending, ExecutionStore, Frame, NewExecution, Started, StoreError};
-use super::store::{StoredEvent, Transition};
+use super::store::{PendingSignal, Snapshot, StopRequest, StoredEvent, TaskMessage, Transition};
 use crate::clock::{Clock, SystemClock};
 use crate::engine::checkpoint::{self, Checkpoint, CheckpointSink, Verdict, CHECKPOINT_VERSION};
 use crate::engine::redrive;
-use crate::engine::{ExecutionIdentity, HistoryEvent, Limits, Status};
-use crate::executor::TaskExecutor;
+use crate::engine::{ExecutionHandle, ExecutionIdentity, HistoryEvent, Limits, Status};
+use crate::executor::{CallbackMessage, TaskExecutor};
 use crate::state_machine::StateMachine;
 use futures::future::BoxFuture;
+use futures::future::Either;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 /// The lease a worker takes on an execution unless told otherwise
@@ -75,8 +76,7 @@ pub struct StartExecution {
 #[non_exhaustive]
 pub enum StartError {
     /// The definition has states stepfn cannot yet checkpoint (the
-    /// message names the first): Parallel, Map, and Task states that wait
-    /// for a callback.
+    /// message names the first): Parallel and Map.
     #[error("{0}")]
     Unsupported(String),
     /// The store refused (e.g. `ExecutionAlreadyExists`).
@@ -99,14 +99,31 @@ pub struct Worked {
 pub enum WorkResult {
     /// It ended, with this status; the end is committed.
     Ended(Status),
-    /// It waits (a Wait state) until this time; the lease is released.
+    /// It waits (a Wait state, a retry's back-off) until this time; the
+    /// lease is released.
     Parked(SystemTime),
-    /// The worker could not go on with it: it lost its lease (another
-    /// worker claimed the execution: [`StoreError::LeaseLost`]), the store
-    /// failed, or the stored execution cannot be run here (an unreadable
-    /// checkpoint or definition). Nothing more was written; the execution
-    /// resumes from its last commit once its lease ends.
+    /// It waits for the callback of a `.waitForTaskToken` task
+    /// (SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat through the
+    /// store, from any process), or at the latest until this time (the
+    /// task's `TimeoutSeconds` or `HeartbeatSeconds`, the execution's
+    /// timeout); the lease is released.
+    Awaiting(Option<SystemTime>),
+    /// The worker could not go on with it for now: it lost its lease
+    /// (another worker claimed the execution: [`StoreError::LeaseLost`];
+    /// the worker stops quietly), the store failed, or its checkpoint has
+    /// a version this stepfn does not read (a newer worker may). Nothing
+    /// more was written; the execution resumes from its last commit once
+    /// its lease ends.
     Dropped(StoreError),
+    /// The execution can never go on from what is stored: a commit was
+    /// refused for good ([`StoreError::Conflict`]: the history already
+    /// holds the events of the transition, the stored state moved on
+    /// without its checkpoint), or its definition, checkpoint or input
+    /// cannot be read. The worker took it off the schedule (no due time,
+    /// its pending task messages dropped) and released it, so that no
+    /// worker claims it again and again: it stays RUNNING until a
+    /// StopExecution ends it (ABORTED).
+    Stuck(StoreError),
 }
 
 impl<S: ExecutionStore> Durable<S> {
@@ -142,10 +159,11 @@ impl<S: ExecutionStore> Durable<S> {
     }
 
     /// How long a claim holds without a commit (default [`DEFAULT_LEASE`]):
-    /// a worker renews it as it commits; once it lapses (the worker died,
-    /// or a task call outlasted it) any worker may claim the execution and
-    /// resume it from its last commit, and the first worker's commits are
-    /// refused.
+    /// a worker renews it as it commits, and every third of it while a run
+    /// goes on (a long task call); once it lapses (the worker died, or was
+    /// paused past it) any worker may claim the execution and resume it
+    /// from its last commit, and the first worker's commits are refused (a
+    /// renewal refused during a call drops the call and its result).
     pub fn with_lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
         self
@@ -234,9 +252,11 @@ impl<S: ExecutionStore> Durable<S> {
     ///
     /// An execution with a StopExecution waiting
     /// ([`ExecutionStore::signal`]) ends ABORTED, with
-    /// `ExecutionAborted` and the stop's error and cause; a stop that
-    /// arrives while a worker runs the execution is honoured when it is next
-    /// claimed (after it parks, or after the worker's lease ends).
+    /// `ExecutionAborted` and the stop's error and cause: when it is
+    /// claimed, or, when the stop arrives while a worker runs it, at its
+    /// next transition (the commit reports the stop:
+    /// [`ExecutionStore::commit_and_check`]) or at the next renewal of the
+    /// lease during a task call (the call is dropped).
     pub async fn run_due<E>(&self, executor: &E) -> Result<Vec<Worked>, StoreError>
     where
         E: TaskExecutor + ?Sized,
@@ -249,10 +269,7 @@ impl<S: ExecutionStore> Durable<S> {
         let mut worked = Vec::with_capacity(claims.len());
         for claim in claims {
             let execution_arn = claim.execution_arn.clone();
-            let result = match self.work(executor, claim).await {
-                Ok(result) => result,
-                Err(e) => WorkResult::Dropped(e),
-            };
+            let result = self.work(executor, claim).await;
             worked.push(Worked {
                 execution_arn,
                 result,
@@ -289,12 +306,54 @@ impl<S: ExecutionStore> Durable<S> {
         }
     }
 
-    /// Runs one claimed execution from its last commit.
-    async fn work<E>(&self, executor: &E, claim: Claim) -> Result<WorkResult, StoreError>
+    /// Runs one claimed execution from its last commit; an execution that
+    /// can never go on is taken off the schedule ([`WorkResult::Stuck`]).
+    async fn work<E>(&self, executor: &E, claim: Claim) -> WorkResult
     where
         E: TaskExecutor + ?Sized,
     {
-        let snapshot = self.store.load(&claim).await?;
+        let snapshot = match self.store.load(&claim).await {
+            Ok(snapshot) => snapshot,
+            Err(e) => return WorkResult::Dropped(e),
+        };
+        let pending = snapshot.signals.iter().map(|s| s.id).collect();
+        match self.resume(executor, claim.clone(), snapshot).await {
+            Ok(result) => result,
+            Err(Trouble::Again(e)) => WorkResult::Dropped(e),
+            Err(Trouble::Never(e)) => self.shelve(&claim, pending, e).await,
+        }
+    }
+
+    /// Takes an execution that can never go on off the schedule: no due
+    /// time, its pending task messages consumed (else they would keep it
+    /// due), its lease released. A StopExecution still makes it due, and
+    /// is honoured before anything else is read.
+    async fn shelve(&self, claim: &Claim, pending: Vec<u64>, why: StoreError) -> WorkResult {
+        let off = Transition {
+            consumed_signals: pending,
+            run_at: None,
+            ..Transition::default()
+        };
+        if let Err(e) = self.store.commit(claim, off).await {
+            // the lease is lost (another worker has it), or the store fails
+            return WorkResult::Dropped(e);
+        }
+        if let Err(e) = self.store.release(claim).await {
+            return WorkResult::Dropped(e);
+        }
+        WorkResult::Stuck(why)
+    }
+
+    /// Resumes a claimed execution from `snapshot`.
+    async fn resume<E>(
+        &self,
+        executor: &E,
+        claim: Claim,
+        snapshot: Snapshot,
+    ) -> Result<WorkResult, Trouble>
+    where
+        E: TaskExecutor + ?Sized,
+    {
         let record = snapshot.record;
         if let Some(stop) = snapshot.stop {
             // StopExecution: the execution ends here, aborted
@@ -327,14 +386,15 @@ impl<S: ExecutionStore> Durable<S> {
             .into_iter()
             .find(|f| f.path.is_empty())
             .ok_or_else(|| unreadable("the execution has no checkpoint of its top level"))?;
+        let version = root.data.get("version").and_then(Value::as_u64);
+        if let Some(version) = version.filter(|&v| v != u64::from(CHECKPOINT_VERSION)) {
+            // a newer worker may read it: dropped, not stuck
+            return Err(Trouble::Again(StoreError::Backend(format!(
+                "the stored execution cannot be resumed: its checkpoint has version {version}, this stepfn reads version {CHECKPOINT_VERSION}"
+            ))));
+        }
         let checkpoint: Checkpoint = serde_json::from_value(root.data)
             .map_err(|e| unreadable(&format!("its checkpoint cannot be read: {e}")))?;
-        if checkpoint.version != CHECKPOINT_VERSION {
-            return Err(unreadable(&format!(
-                "its checkpoint has version {}, this stepfn reads version {CHECKPOINT_VERSION}",
-                checkpoint.version
-            )));
-        }
         // redriven since this checkpoint: the line starts again at the
         // state it stopped in
         let checkpoint = if record.redrive_count > checkpoint.redrives {
@@ -350,6 +410,12 @@ impl<S: ExecutionStore> Durable<S> {
             lease: self.lease,
             claim: Mutex::new(claim),
             halted: Mutex::new(None),
+            tokens: Mutex::new(Tokens {
+                consumed: snapshot.signals.iter().map(|s| s.id).collect(),
+                closed: Vec::new(),
+            }),
+            signals: snapshot.signals,
+            handle: OnceLock::new(),
         };
         let mut identity = identity(
             &record.state_machine_arn,
@@ -359,7 +425,7 @@ impl<S: ExecutionStore> Durable<S> {
         );
         identity.redrive_count = record.redrive_count;
         identity.redrive_time = record.redrive_date;
-        let outcome = machine
+        let execution = machine
             .execution()
             .with_clock(self.clock.clone())
             .with_limits(self.limits.clone())
@@ -367,9 +433,19 @@ impl<S: ExecutionStore> Durable<S> {
             .with_identity(identity)
             .with_history(true)
             .with_checkpoints(&committer)
-            .resuming(checkpoint)
-            .run(executor, input)
-            .await;
+            .resuming(checkpoint);
+        let _ = committer.handle.set(execution.handle());
+        let outcome = {
+            // the watch never ends: it aborts the run when it must; it is
+            // polled first, so that its clock starts with the run
+            let run = execution.run(executor, input);
+            let watch = committer.watch();
+            futures::pin_mut!(run, watch);
+            match futures::future::select(watch, run).await {
+                Either::Left(((), run)) => run.await,
+                Either::Right((outcome, _)) => outcome,
+            }
+        };
         let halted = committer
             .halted
             .lock()
@@ -380,11 +456,16 @@ impl<S: ExecutionStore> Durable<S> {
             .into_inner()
             .unwrap_or_else(|e| e.into_inner());
         match halted {
-            Some(Halt::Parked(until)) => {
+            Some(Halt::Parked(until, callback)) => {
                 self.store.release(&claim).await?;
-                return Ok(WorkResult::Parked(until));
+                return Ok(match (until, callback) {
+                    (until, true) => WorkResult::Awaiting(until),
+                    (Some(until), false) => WorkResult::Parked(until),
+                    // (a Wait or back-off always has its end)
+                    (None, false) => WorkResult::Awaiting(None),
+                });
             }
-            Some(Halt::Dropped(e)) => return Ok(WorkResult::Dropped(e)),
+            Some(Halt::Dropped(e)) => return Err(e.into()),
             None => {}
         }
         let events = outcome
@@ -410,7 +491,7 @@ impl<S: ExecutionStore> Durable<S> {
     }
 
     /// The state machine of a stored definition, parsed once per driver.
-    fn machine(&self, definition: &str) -> Result<Arc<StateMachine>, StoreError> {
+    fn machine(&self, definition: &str) -> Result<Arc<StateMachine>, Trouble> {
         let mut machines = self.machines.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(m) = machines.get(definition) {
             return Ok(m.clone());
@@ -449,9 +530,29 @@ fn frame(checkpoint: &Checkpoint) -> Result<Frame, StoreError> {
     })
 }
 
-/// A stored execution this worker cannot run.
-fn unreadable(why: &str) -> StoreError {
-    StoreError::Backend(format!("the stored execution cannot be resumed: {why}"))
+/// A stored execution no worker can run.
+fn unreadable(why: &str) -> Trouble {
+    Trouble::Never(StoreError::Backend(format!(
+        "the stored execution cannot be resumed: {why}"
+    )))
+}
+
+/// Why a worker let an execution go without ending or parking it.
+enum Trouble {
+    /// For now (the lease lost, the store failing): it is dropped, and
+    /// resumed once its lease ends.
+    Again(StoreError),
+    /// For good: what is stored can never commit or be read.
+    Never(StoreError),
+}
+
+impl From<StoreError> for Trouble {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(_) => Trouble::Never(e),
+            e => Trouble::Again(e),
+        }
+    }
 }
 
 /// Sleeps `duration` on `clock`; a virtual clock is moved to the end of it
@@ -471,8 +572,19 @@ async fn sleep(clock: &dyn Clock, duration: Duration) {
 
 /// Why a run stopped without ending.
 enum Halt {
-    Parked(SystemTime),
+    /// Due again at this time (`None`: only when a message comes); `true`
+    /// when a callback is awaited.
+    Parked(Option<SystemTime>, bool),
     Dropped(StoreError),
+}
+
+/// What the next commit of a run consumes and closes.
+struct Tokens {
+    /// Signals handed to the run: every one loaded (a message nobody
+    /// awaits any more must not keep the execution due).
+    consumed: Vec<u64>,
+    /// Tokens whose attempt ended.
+    closed: Vec<String>,
 }
 
 /// Commits each checkpoint of one claimed execution.
@@ -482,11 +594,66 @@ struct Committer<'a, S> {
     lease: Duration,
     claim: Mutex<Claim>,
     halted: Mutex<Option<Halt>>,
+    /// The task messages stored when the execution was loaded.
+    signals: Vec<PendingSignal>,
+    tokens: Mutex<Tokens>,
+    /// The run's handle: a StopExecution aborts it through it.
+    handle: OnceLock<ExecutionHandle>,
 }
 
 impl<S: ExecutionStore> Committer<'_, S> {
     fn claim(&self) -> Claim {
         self.claim.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Aborts the run with a StopExecution's error and cause.
+    fn stop(&self, stop: StopRequest) {
+        if let Some(handle) = self.handle.get() {
+            handle.abort_with(stop.error.as_deref(), stop.cause.as_deref());
+        }
+    }
+
+    /// While the run goes on (a task call longer than a fraction of the
+    /// lease, say), renews the lease every third of it. A StopExecution
+    /// the renewal reports aborts the run (a task call in flight is
+    /// dropped); a lease lost to another worker drops the run, and the
+    /// call's result with it. Never ends.
+    async fn watch(&self) {
+        let every = self.lease / 3;
+        if every.is_zero() {
+            // a zero lease: nothing to keep
+            return futures::future::pending().await;
+        }
+        loop {
+            self.clock.sleep(every).await;
+            let claim = self.claim();
+            let until = self
+                .clock
+                .now()
+                .checked_add(self.lease)
+                .unwrap_or(claim.lease_until);
+            match self.store.renew(&claim, until).await {
+                Ok(renewal) => {
+                    self.claim
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .lease_until = renewal.lease_until;
+                    if let Some(stop) = renewal.stop {
+                        self.stop(stop);
+                        return futures::future::pending().await;
+                    }
+                }
+                Err(e @ StoreError::LeaseLost(_)) => {
+                    self.halt(Halt::Dropped(e));
+                    if let Some(handle) = self.handle.get() {
+                        handle.abort();
+                    }
+                    return futures::future::pending().await;
+                }
+                // the store fails: the next commit or renewal tells
+                Err(_) => {}
+            }
+        }
     }
 
     fn halt(&self, why: Halt) -> Verdict {
@@ -496,23 +663,50 @@ impl<S: ExecutionStore> Committer<'_, S> {
 
     async fn commit(&self, checkpoint: Checkpoint, events: Vec<HistoryEvent>) -> Verdict {
         let wake = checkpoint.wake_at;
+        let parks = checkpoint.at.parks();
+        let callback = checkpoint.at.token().is_some();
+        let opened: Vec<String> = checkpoint
+            .at
+            .token()
+            .map(str::to_owned)
+            .into_iter()
+            .collect();
         let frame = match frame(&checkpoint) {
             Ok(frame) => frame,
             Err(e) => return self.halt(Halt::Dropped(e)),
         };
         let now = self.clock.now();
+        let (consumed, closed) = {
+            let tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+            (tokens.consumed.clone(), tokens.closed.clone())
+        };
         let transition = Transition {
             frames: vec![frame],
             events: events.into_iter().map(StoredEvent::from).collect(),
-            run_at: Some(wake.unwrap_or(now)),
+            opened_tokens: opened,
+            closed_tokens: closed,
+            consumed_signals: consumed,
+            run_at: if parks { wake } else { Some(now) },
             ..Transition::default()
         };
         let claim = self.claim();
-        if let Err(e) = self.store.commit(&claim, transition).await {
-            return self.halt(Halt::Dropped(e));
+        let stop = match self.store.commit_and_check(&claim, transition).await {
+            Ok(stop) => stop,
+            Err(e) => return self.halt(Halt::Dropped(e)),
+        };
+        {
+            let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+            tokens.consumed.clear();
+            tokens.closed.clear();
         }
-        if let Some(until) = wake {
-            return self.halt(Halt::Parked(until));
+        if let Some(stop) = stop {
+            // StopExecution, honoured at this transition: the run ends
+            // ABORTED, and its end is committed as any end
+            self.stop(stop);
+            return Verdict::Halt;
+        }
+        if parks {
+            return self.halt(Halt::Parked(wake, callback));
         }
         // renew the lease once half of it is gone
         let half_gone = claim
@@ -542,5 +736,41 @@ impl<S: ExecutionStore> CheckpointSink for Committer<'_, S> {
         events: Vec<HistoryEvent>,
     ) -> BoxFuture<'a, Verdict> {
         Box::pin(self.commit(checkpoint, events))
+    }
+
+    fn task_messages(&self, token: &str) -> Vec<(SystemTime, CallbackMessage)> {
+        self.signals
+            .iter()
+            .filter(|s| s.token == token)
+            .map(|s| (s.received, callback_message(&s.message)))
+            .collect()
+    }
+
+    fn close_token(&self, token: &str) {
+        let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        if !tokens.closed.iter().any(|t| t == token) {
+            tokens.closed.push(token.to_owned());
+        }
+    }
+}
+
+/// A stored task message as the engine takes it. A success whose output
+/// is not JSON text (the store takes what it is given) fails the task, as
+/// SendTaskSuccess refuses such an output.
+fn callback_message(message: &TaskMessage) -> CallbackMessage {
+    match message {
+        TaskMessage::Success { output } => {
+            match crate::json::from_text(output, crate::json::MAX_TEXT_DEPTH) {
+                Ok(value) => CallbackMessage::Success(value),
+                Err(_) => CallbackMessage::failure(
+                    Some("States.Runtime"),
+                    Some("the task's output is not JSON text"),
+                ),
+            }
+        }
+        TaskMessage::Failure { error, cause } => {
+            CallbackMessage::failure(error.as_deref(), cause.as_deref())
+        }
+        TaskMessage::Heartbeat => CallbackMessage::Heartbeat,
     }
 }

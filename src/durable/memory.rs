@@ -253,6 +253,14 @@ impl ExecutionStore for MemoryStore {
     }
 
     async fn commit(&self, claim: &Claim, transition: Transition) -> Result<(), StoreError> {
+        self.commit_and_check(claim, transition).await.map(|_| ())
+    }
+
+    async fn commit_and_check(
+        &self,
+        claim: &Claim,
+        transition: Transition,
+    ) -> Result<Option<StopRequest>, StoreError> {
         let mut guard = self.lock();
         let inner = &mut *guard;
         let e = inner.claimed(claim)?;
@@ -311,8 +319,9 @@ impl ExecutionStore for MemoryStore {
                     t.state = TokenState::Closed;
                 }
             }
+            return Ok(None);
         }
-        Ok(())
+        Ok(e.stop.clone())
     }
 
     async fn renew(&self, claim: &Claim, until: SystemTime) -> Result<Renewal, StoreError> {

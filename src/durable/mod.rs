@@ -16,8 +16,10 @@
 //! * [`Durable`]: the driver. [`Durable::start`] is StartExecution;
 //!   [`Durable::run_due`] and [`Durable::run_until_idle`] are a worker:
 //!   claim what is due, resume it from its last checkpoint, commit every
-//!   transition, park it in a Wait or a retry's back-off, end it; a
-//!   redriven execution starts again at the state it stopped in. See the
+//!   transition, park it in a Wait, a retry's back-off or a callback
+//!   awaited, end it (or, when what is stored can never go on, shelve it:
+//!   [`WorkResult::Stuck`]); a redriven execution starts again at the
+//!   state it stopped in. See the
 //!   crate docs' "Durable executions" for what runs durably so far.
 //! * [`MemoryStore`]: in memory, for tests and for embedders without a
 //!   database.

@@ -99,6 +99,22 @@ pub trait ExecutionStore: Send + Sync {
     /// stored ([`StoreError::Conflict`]) leaves the store as it was.
     async fn commit(&self, claim: &Claim, transition: Transition) -> Result<(), StoreError>;
 
+    /// [`commit`](Self::commit), answering with a StopExecution waiting
+    /// for the execution (read in the same transaction, after the
+    /// transition is written; `None` for a transition that ends it), so
+    /// that a worker honours a stop at its next transition without another
+    /// round trip. The default commits and answers `None` (the stop is
+    /// then seen at the next [`renew`](Self::renew) or claim); every store
+    /// of stepfn answers.
+    async fn commit_and_check(
+        &self,
+        claim: &Claim,
+        transition: Transition,
+    ) -> Result<Option<StopRequest>, StoreError> {
+        self.commit(claim, transition).await?;
+        Ok(None)
+    }
+
     /// Extends the lease to `until`; tells the claimant of a stop request
     /// and of signals that arrived meanwhile.
     async fn renew(&self, claim: &Claim, until: SystemTime) -> Result<Renewal, StoreError>;
@@ -182,6 +198,13 @@ macro_rules! forward {
             }
             async fn commit(&self, claim: &Claim, transition: Transition) -> Result<(), StoreError> {
                 (**self).commit(claim, transition).await
+            }
+            async fn commit_and_check(
+                &self,
+                claim: &Claim,
+                transition: Transition,
+            ) -> Result<Option<StopRequest>, StoreError> {
+                (**self).commit_and_check(claim, transition).await
             }
             async fn renew(&self, claim: &Claim, until: SystemTime) -> Result<Renewal, StoreError> {
                 (**self).renew(claim, until).await

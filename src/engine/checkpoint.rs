@@ -24,8 +24,11 @@
 //! retry starts to back off (with the retriers' counters and the absolute
 //! time the back-off ends). A task attempt in flight is not: a crash
 //! during a call makes the call again (at-least-once), with the same
-//! idempotency key. Parallel, Map and callback tasks are refused by
-//! [`unsupported`] until their lines of states checkpoint too.
+//! idempotency key; except a `.waitForTaskToken` attempt, checkpointed
+//! with its token before its call and, once the call answered, parked with
+//! its absolute deadlines ([`Position::Callback`],
+//! `states/callback.rs`). Parallel and Map are refused by [`unsupported`]
+//! until their lines of states checkpoint too.
 //!
 //! A checkpoint records the execution's redrive count; one taken before
 //! the latest redrive is re-armed by [`super::redrive::rearm`] before the
@@ -38,6 +41,7 @@ use super::walk::{self, Failure, StateCx, Thread};
 use super::HistoryEvent;
 use crate::definition::{Definition, StateKind, SubMachine};
 use crate::error::StatesError;
+use crate::executor::CallbackMessage;
 use crate::json::Payload;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
@@ -132,6 +136,37 @@ pub(crate) enum Position {
         /// When the back-off ends (the jitter drawn is in it).
         until: SystemTime,
     },
+    /// Inside the Task state `state`, in an attempt that waits for a
+    /// callback (`.waitForTaskToken`) with `token`: calling its resource
+    /// (a resumed run makes the call again, with the same token:
+    /// at-least-once), or, once the call answered, waiting for SendTask*
+    /// until its deadlines.
+    Callback {
+        /// The state's name.
+        state: String,
+        /// Its `TaskStateEntered` event.
+        entered: u64,
+        /// The event before it.
+        before_entered: u64,
+        /// When it was entered (`$$.State.EnteredTime`).
+        entered_time: SystemTime,
+        /// The retries each retrier has made so far.
+        counters: Vec<u64>,
+        /// The attempt's retry count (`$$.State.RetryCount`).
+        retry_count: u32,
+        /// The attempt's task token, open in the store from this
+        /// checkpoint on.
+        token: String,
+        /// The call answered (`TaskSubmitted` is recorded): the attempt
+        /// waits for its callback.
+        submitted: bool,
+        /// When the attempt times out (`TimeoutSeconds` after its call
+        /// started).
+        timeout_at: Option<SystemTime>,
+        /// When it times out without a heartbeat (`HeartbeatSeconds` after
+        /// the call answered or the last heartbeat).
+        heartbeat_at: Option<SystemTime>,
+    },
 }
 
 impl Position {
@@ -141,6 +176,36 @@ impl Position {
         match self {
             Position::Enter { .. } => None,
             Position::Waiting { until, .. } | Position::BackingOff { until, .. } => Some(*until),
+            Position::Callback {
+                submitted: false, ..
+            } => None,
+            Position::Callback {
+                timeout_at,
+                heartbeat_at,
+                ..
+            } => match (timeout_at, heartbeat_at) {
+                (Some(a), Some(b)) => Some(*a.min(b)),
+                (a, b) => a.or(*b),
+            },
+        }
+    }
+
+    /// True when the line lets go of its worker here (a Wait, a back-off,
+    /// a callback awaited): due again at [`wake_at`](Self::wake_at), or
+    /// (`None`) only when a message arrives.
+    pub(crate) fn parks(&self) -> bool {
+        match self {
+            Position::Enter { .. } => false,
+            Position::Waiting { .. } | Position::BackingOff { .. } => true,
+            Position::Callback { submitted, .. } => *submitted,
+        }
+    }
+
+    /// The task token a callback attempt holds open here.
+    pub(crate) fn token(&self) -> Option<&str> {
+        match self {
+            Position::Callback { token, .. } => Some(token),
+            _ => None,
         }
     }
 
@@ -149,7 +214,8 @@ impl Position {
         match self {
             Position::Enter { state }
             | Position::Waiting { state, .. }
-            | Position::BackingOff { state, .. } => state,
+            | Position::BackingOff { state, .. }
+            | Position::Callback { state, .. } => state,
         }
     }
 }
@@ -162,11 +228,13 @@ pub(crate) struct RetryPoint<'a> {
 }
 
 /// Where a Task's retry loop resumes: its counters, and the end of the
-/// back-off it was in (waited out before the Task resumes).
+/// back-off it was in (waited out before the Task resumes), or the
+/// callback attempt it was in.
 pub(crate) struct RetryResume {
     pub counters: Vec<u64>,
     pub retry_count: u32,
     pub until: SystemTime,
+    pub in_flight: Option<Box<super::states::callback::InFlight>>,
 }
 
 impl RetryResume {
@@ -185,9 +253,11 @@ impl RetryResume {
 pub(crate) enum Verdict {
     /// Go on.
     Continue,
-    /// Stop the execution here, without ending it: the checkpoint parked
-    /// it (a Wait), or it could not be kept (the lease was lost, the store
-    /// failed). The run ends as aborted; its outcome means nothing.
+    /// Stop the execution here: the checkpoint parked it (a Wait), or it
+    /// could not be kept (the lease was lost, the store failed), and the
+    /// run's outcome (aborted) means nothing; or a StopExecution was
+    /// honoured (the sink aborted the run with its error and cause first),
+    /// and the outcome is the execution's end.
     Halt,
 }
 
@@ -201,6 +271,17 @@ pub(crate) trait CheckpointSink: Send + Sync {
         checkpoint: Checkpoint,
         events: Vec<HistoryEvent>,
     ) -> BoxFuture<'a, Verdict>;
+
+    /// The task messages (SendTaskSuccess/Failure/Heartbeat) stored for
+    /// `token` when the execution was loaded, oldest first, with the time
+    /// each arrived. Each is consumed by the next commit.
+    fn task_messages(&self, _token: &str) -> Vec<(SystemTime, CallbackMessage)> {
+        Vec::new()
+    }
+
+    /// The attempt that held `token` ended (answered, failed, timed out):
+    /// the next commit closes the token, and later answers are refused.
+    fn close_token(&self, _token: &str) {}
 }
 
 /// Why a definition cannot run durably yet: the message names the first
@@ -210,14 +291,6 @@ pub(crate) fn unsupported(definition: &Definition) -> Option<String> {
         let what = match &state.kind {
             StateKind::Parallel(_) => "Parallel states are",
             StateKind::Map(_) => "Map states are",
-            StateKind::Task(t) => {
-                let names = super::plan::task_names(&t.resource);
-                if names.callback || names.family == super::plan::TaskFamily::Activity {
-                    "Task states that wait for a callback (.waitForTaskToken, activities) are"
-                } else {
-                    return None;
-                }
-            }
             _ => return None,
         };
         Some(format!(
@@ -295,7 +368,7 @@ pub(crate) async fn backing_off(
     hand_over(cx.run, sink, at, input, cx.th).await;
 }
 
-async fn hand_over(
+pub(crate) async fn hand_over(
     run: &Run<'_>,
     sink: &dyn CheckpointSink,
     at: Position,
@@ -304,6 +377,8 @@ async fn hand_over(
 ) {
     let wake_at = match (at.wake_at(), run.deadline) {
         (Some(until), Some(deadline)) => Some(until.min(deadline)),
+        // a callback awaited without deadlines of its own
+        (None, Some(deadline)) if at.parks() => Some(deadline),
         (until, _) => until,
     };
     let checkpoint = Checkpoint {
@@ -401,8 +476,39 @@ pub(super) async fn resume<'x>(
                 counters,
                 retry_count,
                 until,
+                in_flight: None,
             };
             resume.wait_out(run.clock).await;
+            states::task::task(&mut cx, s, input, Some(resume)).await?
+        }
+        (
+            Position::Callback {
+                entered,
+                before_entered,
+                entered_time,
+                counters,
+                retry_count,
+                token,
+                submitted,
+                timeout_at,
+                heartbeat_at,
+                ..
+            },
+            StateKind::Task(s),
+        ) => {
+            let mut cx = inside(th, entered, before_entered, entered_time);
+            let resume = RetryResume {
+                counters,
+                retry_count,
+                // no back-off to wait out: the attempt is under way
+                until: entered_time,
+                in_flight: Some(Box::new(states::callback::InFlight {
+                    token,
+                    submitted,
+                    timeout_at,
+                    heartbeat_at,
+                })),
+            };
             states::task::task(&mut cx, s, input, Some(resume)).await?
         }
         _ => {

@@ -363,8 +363,9 @@ pub struct Execution<'m> {
     shared: Arc<Shared>,
     /// Durable runs: where each transition's checkpoint goes.
     checkpoints: Option<&'m dyn checkpoint::CheckpointSink>,
-    /// Durable runs: the checkpoint the run resumes from.
-    resume: Option<checkpoint::Checkpoint>,
+    /// Durable runs: the checkpoint the run resumes from (boxed: an
+    /// execution without a store carries a pointer, not a checkpoint).
+    resume: Option<Box<checkpoint::Checkpoint>>,
 }
 
 impl fmt::Debug for Execution<'_> {
@@ -408,7 +409,7 @@ impl<'m> Execution<'m> {
     /// runs); [`run`](Self::run)'s input is then the execution's input
     /// (`$$.Execution.Input`), not the input of the state resumed.
     pub(crate) fn resuming(mut self, checkpoint: checkpoint::Checkpoint) -> Self {
-        self.resume = Some(checkpoint);
+        self.resume = Some(Box::new(checkpoint));
         self
     }
 
@@ -539,7 +540,7 @@ impl<'m> Execution<'m> {
         let executor: &dyn TaskExecutor = &executor_ref;
         match self.resume.take() {
             None => drive::drive_execution(self, executor, input).await,
-            Some(checkpoint) => drive::drive_resumed(self, executor, input, checkpoint).await,
+            Some(checkpoint) => drive::drive_resumed(self, executor, input, *checkpoint).await,
         }
     }
 }

@@ -19,7 +19,11 @@ use super::checkpoint::{Checkpoint, Position};
 /// the state it was in, after event `last_event` (`ExecutionRedriven`).
 pub(crate) fn rearm(checkpoint: Checkpoint, redrive_count: u32, last_event: u64) -> Checkpoint {
     let (state, input) = match checkpoint.at {
-        Position::Enter { state } | Position::BackingOff { state, .. } => (state, checkpoint.input),
+        // a callback awaited starts a new attempt (a new token; the old
+        // one was closed when the execution ended)
+        Position::Enter { state }
+        | Position::BackingOff { state, .. }
+        | Position::Callback { state, .. } => (state, checkpoint.input),
         Position::Waiting {
             state, state_input, ..
         } => (state, state_input.unwrap_or(checkpoint.input)),

@@ -138,16 +138,21 @@ macro_rules! retry_loop {
         $crate::engine::retry::retry_loop!($cx, $retriers, $failed, None, $rc => $attempt)
     };
     ($cx:ident, $retriers:expr, $failed:expr, $durable:expr, $rc:ident => $attempt:expr) => {
+        $crate::engine::retry::retry_loop!($cx, $retriers, $failed, $durable, $rc, counters => $attempt)
+    };
+    // `$counters` names the retriers' counters for the attempt (a durable
+    // callback attempt checkpoints them)
+    ($cx:ident, $retriers:expr, $failed:expr, $durable:expr, $rc:ident, $counters:ident => $attempt:expr) => {
         'retry: {
             let retriers: &[$crate::definition::Retrier] = $retriers;
             let durable: Option<$crate::engine::checkpoint::RetryPoint<'_>> = $durable;
             #[allow(unused_mut)]
-            let (mut counters, mut $rc): (Vec<u64>, u32) =
+            let (mut $counters, mut $rc): (Vec<u64>, u32) =
                 match durable.as_ref().and_then(|d| d.resume.as_ref()) {
                     Some(resume) => {
-                        let mut counters = resume.counters.clone();
-                        counters.resize(retriers.len(), 0);
-                        (counters, resume.retry_count)
+                        let mut $counters = resume.counters.clone();
+                        $counters.resize(retriers.len(), 0);
+                        ($counters, resume.retry_count)
                     }
                     None => (vec![0u64; retriers.len()], 0),
                 };
@@ -164,7 +169,7 @@ macro_rules! retry_loop {
                     retriers,
                     &failure.error,
                     failure.heartbeat,
-                    &counters,
+                    &$counters,
                 ) else {
                     break failure;
                 };
@@ -180,16 +185,16 @@ macro_rules! retry_loop {
                     $cx.run.pause().await;
                 }
                 let r = &retriers[i];
-                let mut delay = $crate::engine::retry::delay(r, counters[i], $cx.run.random());
+                let mut delay = $crate::engine::retry::delay(r, $counters[i], $cx.run.random());
                 if let Some(time) = $cx.run.time {
                     delay = time.retry($cx.name(), i, r, delay);
                 }
-                counters[i] += 1;
+                $counters[i] += 1;
                 $rc = $rc.saturating_add(1);
                 $crate::engine::trace::retry(&failure.error, $rc, delay);
                 if !delay.is_zero() {
                     if let (Some(d), Some(sink)) = (durable.as_ref(), $cx.run.checkpoints) {
-                        let point = (&counters[..], $rc, delay);
+                        let point = (&$counters[..], $rc, delay);
                         // boxed: the loop's future stays as small as without it
                         let checkpoint =
                             $crate::engine::checkpoint::backing_off(&$cx, sink, d.input, point);

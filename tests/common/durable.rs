@@ -133,30 +133,12 @@ pub fn on_postgres(name: &str, case: Case) {
 
 /// Runs each named `async fn(&dyn ExecutionStore)` of the calling module
 /// as a test on every store: `memory::NAME`, `sqlite::NAME` (feature
-/// `sqlite`), `postgres::NAME` (feature `postgres`).
+/// `sqlite`), `postgres::NAME` (feature `postgres`); `store_suite!` with
+/// the prefix `every`.
 #[allow(unused_macros)]
 macro_rules! on_every_store {
     ($($name:ident),* $(,)?) => {
-        mod memory {
-            $(#[test]
-            fn $name() {
-                $crate::common::durable::on_memory(|s| Box::pin(super::$name(s)));
-            })*
-        }
-        #[cfg(feature = "sqlite")]
-        mod sqlite {
-            $(#[test]
-            fn $name() {
-                $crate::common::durable::on_sqlite(stringify!($name), |s| Box::pin(super::$name(s)));
-            })*
-        }
-        #[cfg(feature = "postgres")]
-        mod postgres {
-            $(#[test]
-            fn $name() {
-                $crate::common::durable::on_postgres(stringify!($name), |s| Box::pin(super::$name(s)));
-            })*
-        }
+        $crate::common::durable::store_suite!("every"; $($name),*);
     };
 }
 #[allow(unused_imports)]
@@ -199,6 +181,20 @@ impl ExecutionStore for Failing<'_> {
         }
         if self.lands {
             self.store.commit(claim, transition).await?;
+        }
+        Err(StoreError::Backend("the connection broke".into()))
+    }
+    async fn commit_and_check(
+        &self,
+        claim: &Claim,
+        transition: Transition,
+    ) -> Result<Option<stepfn::durable::StopRequest>, StoreError> {
+        let n = self.commits.fetch_add(1, Ordering::SeqCst) + 1;
+        if n != self.fail_at {
+            return self.store.commit_and_check(claim, transition).await;
+        }
+        if self.lands {
+            self.store.commit_and_check(claim, transition).await?;
         }
         Err(StoreError::Backend("the connection broke".into()))
     }
@@ -345,3 +341,36 @@ pub mod pg {
         }
     }
 }
+
+/// `store_suite!(prefix; case, ...)`: a test per case and store (modules
+/// `memory`, `sqlite` and `postgres`, the last two with their features),
+/// each case an `async fn(&dyn ExecutionStore)` in the calling module.
+#[allow(unused_macros)]
+macro_rules! store_suite {
+    ($prefix:literal; $($name:ident),* $(,)?) => {
+        mod memory {
+            $(#[test]
+            fn $name() {
+                $crate::common::durable::on_memory(|s| Box::pin(super::$name(s)));
+            })*
+        }
+        #[cfg(feature = "sqlite")]
+        mod sqlite {
+            $(#[test]
+            fn $name() {
+                let name = concat!($prefix, "-", stringify!($name));
+                $crate::common::durable::on_sqlite(name, |s| Box::pin(super::$name(s)));
+            })*
+        }
+        #[cfg(feature = "postgres")]
+        mod postgres {
+            $(#[test]
+            fn $name() {
+                let name = concat!($prefix, "_", stringify!($name));
+                $crate::common::durable::on_postgres(name, |s| Box::pin(super::$name(s)));
+            })*
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use store_suite;

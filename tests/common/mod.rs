@@ -70,9 +70,13 @@ pub fn deep(levels: usize) -> Value {
 
 /// Runs `f` on a thread with a small stack: recursion over a deep value
 /// (a clone, a drop) would overflow it and abort the test binary.
+///
+/// 512 KiB: an unoptimised build with every feature (tracing's spans
+/// included) needs about 300 KiB to run one Task state; recursing over
+/// the 100,000-level values these tests feed would need megabytes.
 pub fn small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     std::thread::Builder::new()
-        .stack_size(256 * 1024)
+        .stack_size(512 * 1024)
         .spawn(f)
         .expect("thread")
         .join()

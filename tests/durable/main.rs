@@ -11,6 +11,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod callback;
 mod driver;
 mod interrupted;
 #[cfg(feature = "sqlite")]
@@ -18,6 +19,7 @@ mod kill;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod redrive;
+mod running;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;

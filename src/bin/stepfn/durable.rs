@@ -11,17 +11,19 @@
 use crate::command::{CommandExecutor, TaskCommand};
 use crate::common::Tool;
 use serde_json::{json, Map, Value};
+use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 use stepfn::durable::{
     Durable, ExecutionRecord, ExecutionStatus, ExecutionStore, HistoryQuery, ListFilter, Signal,
     StartError, StartExecution, StoreError, TaskMessage,
 };
-use stepfn::testing::{executor_for, MockConfig, RunOptions};
-use stepfn::StateMachine;
+use stepfn::testing::{executor_for, MockConfig, MockExecutor, MockTestCase, RunOptions};
+use stepfn::{StateMachine, StatesError, TaskExecutor, TaskRequest};
 
 /// The region of the ARNs `start` makes unless `--region` says otherwise.
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -229,10 +231,11 @@ pub fn worker(args: WorkerArgs) -> ExitCode {
 
 fn try_worker(args: WorkerArgs) -> Result<ExitCode, ExitCode> {
     let mut options = RunOptions::new(Value::Null);
+    let mut test_case = None;
     if let (Some(path), Some(case)) = (&args.mock_config, &args.test_case) {
         let config = MockConfig::from_str(&WORKER.read(path, "the mock config")?)
             .map_err(|e| WORKER.usage(e))?;
-        options.mocks = Some((config, case.clone()));
+        test_case = Some(config.test_case(None, case).map_err(|e| WORKER.usage(e))?);
     }
     let mut commands = Vec::new();
     for binding in &args.task_commands {
@@ -246,7 +249,10 @@ fn try_worker(args: WorkerArgs) -> Result<ExitCode, ExitCode> {
     if !commands.is_empty() {
         options.fallback = Some(Arc::new(CommandExecutor::new(commands)));
     }
-    let executor = executor_for(&options).map_err(|e| WORKER.usage(e))?;
+    let mut executor = executor_for(&options).map_err(|e| WORKER.usage(e))?;
+    if let Some(test_case) = test_case {
+        executor = Arc::new(MocksPerExecution::new(test_case, executor));
+    }
     let store = args.store.open(WORKER)?;
     let until_idle = args.until_idle;
     let lease = Duration::from_secs(args.lease);
@@ -266,6 +272,64 @@ fn try_worker(args: WorkerArgs) -> Result<ExitCode, ExitCode> {
         }
     }
     result
+}
+
+/// How many executions [`MocksPerExecution`] keeps the invocation counts
+/// of (the most recent ones).
+const MOCKED_EXECUTIONS: usize = 1024;
+
+/// A mock configuration's test case served per execution: Step Functions
+/// Local counts the invocations of each state within one execution (as
+/// `stepfn run` does), so every execution this worker runs gets a
+/// [`MockExecutor`] of its own. The counts live in this process: an
+/// execution resumed by another worker process counts from there anew.
+struct MocksPerExecution {
+    test_case: MockTestCase,
+    fallback: Arc<dyn TaskExecutor>,
+    by_execution: Mutex<ByExecution>,
+}
+
+/// The mock executors by execution ARN, and the ARNs oldest first.
+type ByExecution = (HashMap<String, Arc<MockExecutor>>, VecDeque<String>);
+
+impl MocksPerExecution {
+    fn new(test_case: MockTestCase, fallback: Arc<dyn TaskExecutor>) -> Self {
+        MocksPerExecution {
+            test_case,
+            fallback,
+            by_execution: Mutex::new((HashMap::new(), VecDeque::new())),
+        }
+    }
+
+    /// The mock executor of `execution`, made on its first call.
+    fn of(&self, execution: &str) -> Arc<MockExecutor> {
+        let mut guard = self.by_execution.lock().unwrap_or_else(|e| e.into_inner());
+        let (by_execution, order) = &mut *guard;
+        if let Some(mocks) = by_execution.get(execution) {
+            return mocks.clone();
+        }
+        let mocks = Arc::new(
+            MockExecutor::new(self.test_case.clone()).with_fallback(self.fallback.clone()),
+        );
+        by_execution.insert(execution.to_owned(), mocks.clone());
+        order.push_back(execution.to_owned());
+        while order.len() > MOCKED_EXECUTIONS {
+            if let Some(oldest) = order.pop_front() {
+                by_execution.remove(&oldest);
+            }
+        }
+        mocks
+    }
+}
+
+#[async_trait::async_trait]
+impl TaskExecutor for MocksPerExecution {
+    async fn execute(&self, request: TaskRequest<'_>) -> Result<Value, StatesError> {
+        let context = request.context();
+        let execution = context["Execution"]["Id"].as_str().unwrap_or_default();
+        let mocks = self.of(execution);
+        mocks.execute(request).await
+    }
 }
 
 fn work(

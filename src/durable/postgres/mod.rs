@@ -28,6 +28,7 @@ use super::store::{
     ListFilter, NewExecution, Page, Redriven, Renewal, Signal, Snapshot, Started, StoreError,
     StoredEvent, TaskMessage, Transition,
 };
+use crate::durable::StopRequest;
 use crate::executor::CallbackError;
 use async_trait::async_trait;
 use futures::channel::oneshot;
@@ -414,6 +415,14 @@ impl ExecutionStore for PostgresStore {
     }
 
     async fn commit(&self, claim: &Claim, transition: Transition) -> Result<(), StoreError> {
+        self.commit_and_check(claim, transition).await.map(|_| ())
+    }
+
+    async fn commit_and_check(
+        &self,
+        claim: &Claim,
+        transition: Transition,
+    ) -> Result<Option<StopRequest>, StoreError> {
         transaction!(self, |db| {
             let execution = claimed(&mut db, claim).await?;
             write_frames(&mut db, execution, &transition.frames).await?;
@@ -501,18 +510,22 @@ impl ExecutionStore for PostgresStore {
                     &[&execution],
                 )
                 .await?;
+                None
             } else {
                 // due at the earliest signal or stop request still waiting
-                db.execute(
-                    "UPDATE stepfn_executions AS e
-                        SET signal_at = (SELECT MIN(t) FROM (
-                              SELECT MIN(received) AS t FROM stepfn_signals
-                               WHERE execution_id = e.id
-                              UNION ALL SELECT e.stop_at WHERE e.stop_requested) AS due)
-                      WHERE id = $1",
-                    &[&execution],
-                )
-                .await?;
+                let row = db
+                    .query_one(
+                        "UPDATE stepfn_executions AS e
+                            SET signal_at = (SELECT MIN(t) FROM (
+                                  SELECT MIN(received) AS t FROM stepfn_signals
+                                   WHERE execution_id = e.id
+                                  UNION ALL SELECT e.stop_at WHERE e.stop_requested) AS due)
+                          WHERE id = $1
+                      RETURNING stop_requested, stop_error, stop_cause, stop_at",
+                        &[&execution],
+                    )
+                    .await?;
+                stop_request(&row, 0)?
             }
         })
     }

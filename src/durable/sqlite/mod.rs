@@ -25,6 +25,7 @@ use super::store::{
     ListFilter, NewExecution, Page, Redriven, Renewal, Signal, Snapshot, Started, StoreError,
     StoredEvent, TaskMessage, Transition,
 };
+use crate::durable::StopRequest;
 use crate::executor::CallbackError;
 use async_trait::async_trait;
 use futures::channel::oneshot;
@@ -320,6 +321,14 @@ impl ExecutionStore for SqliteStore {
     }
 
     async fn commit(&self, claim: &Claim, transition: Transition) -> Result<(), StoreError> {
+        self.commit_and_check(claim, transition).await.map(|_| ())
+    }
+
+    async fn commit_and_check(
+        &self,
+        claim: &Claim,
+        transition: Transition,
+    ) -> Result<Option<StopRequest>, StoreError> {
         let claim = claim.clone();
         self.write(move |tx| {
             let execution = claimed(tx, &claim)?;
@@ -410,16 +419,18 @@ impl ExecutionStore for SqliteStore {
                     params![execution],
                 )
                 .map_err(backend)?;
+                Ok(None)
             } else {
-                tx.execute(
+                tx.query_row(
                     &format!(
-                        "UPDATE stepfn_executions AS e SET signal_at = {SIGNAL_AT} WHERE id = ?1"
+                        "UPDATE stepfn_executions AS e SET signal_at = {SIGNAL_AT} WHERE id = ?1
+                         RETURNING stop_requested, stop_error, stop_cause, stop_at"
                     ),
                     params![execution],
+                    |r| stop_request(r, 0),
                 )
-                .map_err(backend)?;
+                .map_err(backend)
             }
-            Ok(())
         })
         .await
     }

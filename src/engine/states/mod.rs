@@ -3,6 +3,7 @@
 //! with Fail (the states that end a line), Retry and Catch are in
 //! [`retry`](super::retry).
 
+pub(crate) mod callback;
 pub(crate) mod choice;
 pub(crate) mod distributed_map;
 pub(crate) mod fail;

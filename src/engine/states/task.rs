@@ -4,7 +4,7 @@
 //! ResultSelector and ResultPath.
 
 use crate::definition::Task;
-use crate::engine::checkpoint::{RetryPoint, RetryResume};
+use crate::engine::checkpoint::{CheckpointSink, RetryPoint, RetryResume};
 use crate::engine::drive::{BusyGuard, Exceeded, Run};
 use crate::engine::events::{Scheduled, TaskEvents, TaskStep};
 use crate::engine::handle::CallbackGuard;
@@ -13,6 +13,7 @@ use crate::engine::io::{self, Assigned, TaskSettings};
 use crate::engine::jsonata;
 use crate::engine::plan::{self, Move, TaskFamily, TaskNames};
 use crate::engine::retry::{self, retry_loop};
+use crate::engine::states::callback::{self, InFlight};
 use crate::engine::walk::{Failure, StateCx, Step};
 use crate::error::{ErrorName, StatesError};
 use crate::executor::{CallbackMessage, CallbackSender, TaskRequest};
@@ -45,7 +46,10 @@ pub(crate) async fn task<'x>(
         value: mut input,
         bound,
     } = input;
+    // a durable callback attempt checkpoints the state input: it is kept
+    let durable_callback = cx.run.checkpoints.is_some() && is_callback(cx, s);
     let mut taken = match &cx.plan.task_move {
+        _ if durable_callback => None,
         Some(Move::Whole) => Some(std::mem::take(&mut input)),
         Some(Move::Node(steps)) => io::take_node(&mut input, steps),
         None => None,
@@ -59,6 +63,9 @@ pub(crate) async fn task<'x>(
     } else {
         bound
     };
+    let mut resume = resume;
+    // a resumed callback attempt goes on where it was
+    let mut in_flight = resume.as_mut().and_then(|r| r.in_flight.take());
     let outcome: Result<_, Failure> = {
         let raw = &input;
         let settings = &settings;
@@ -66,8 +73,15 @@ pub(crate) async fn task<'x>(
             .run
             .checkpoints
             .map(|_| RetryPoint { input: raw, resume });
-        retry_loop!(cx, &s.result_handling.retry, None, durable, retry_count => {
-            let attempt = Attempt { raw, taken: taken.take(), retry_count, settings };
+        retry_loop!(cx, &s.result_handling.retry, None, durable, retry_count, counters => {
+            let attempt = Attempt {
+                raw,
+                taken: taken.take(),
+                retry_count,
+                settings,
+                counters: &counters,
+                in_flight: in_flight.take(),
+            };
             task_attempt(cx, s, attempt).await
         })
     };
@@ -117,6 +131,20 @@ struct Attempt<'a> {
     taken: Option<Value>,
     retry_count: u32,
     settings: &'a TaskSettings,
+    /// The retriers' counters (a durable callback attempt checkpoints
+    /// them).
+    counters: &'a [u64],
+    /// A durable callback attempt resumed from its checkpoint (boxed: the
+    /// attempt's future stays small without a store).
+    in_flight: Option<Box<InFlight>>,
+}
+
+/// True when the Task waits for a callback (`.waitForTaskToken`).
+fn is_callback(cx: &StateCx<'_, '_>, s: &Task) -> bool {
+    match cx.plan.task.as_ref() {
+        Some(names) => names.callback,
+        None => plan::task_names(&s.resource).callback,
+    }
 }
 
 /// What a task attempt ends with.
@@ -141,8 +169,12 @@ async fn task_attempt<'x>(
             &fallback
         }
     };
-    let token = (names.callback || names.sync || names.family == TaskFamily::Activity)
-        .then(|| cx.run.shared.new_token());
+    let resumed = attempt.in_flight;
+    let token = match &resumed {
+        Some(in_flight) => Some(in_flight.token.clone()),
+        None => (names.callback || names.sync || names.family == TaskFamily::Activity)
+            .then(|| cx.run.shared.new_token()),
+    };
     // the context object of this attempt (RetryCount, Task.Token)
     let context = cx
         .context
@@ -168,7 +200,10 @@ async fn task_attempt<'x>(
         .map_err(|e| cx.error(e))?
     };
     let events = TaskEvents { names };
-    announce(cx, s, &events, (&parameters, attempt.settings));
+    // a resumed attempt announced itself before its checkpoint
+    if resumed.is_none() {
+        announce(cx, s, &events, (&parameters, attempt.settings));
+    }
     let call = Call {
         parameters,
         token: token.as_deref(),
@@ -176,7 +211,15 @@ async fn task_attempt<'x>(
         context,
         settings: attempt.settings,
     };
-    let end = invoke(cx, s, &events, call).await;
+    let end = match cx.run.checkpoints.filter(|_| names.callback) {
+        Some(sink) => {
+            let durable = (sink, attempt.raw, attempt.counters, resumed);
+            // boxed: a run without a store keeps the attempt's future as
+            // small as before
+            Box::pin(invoke_durable(cx, s, &events, call, durable)).await
+        }
+        None => invoke(cx, s, &events, call).await,
+    };
     let (end, result_bound) = checked(cx.run, s, names, end);
     conclude(cx, s, &events, (end, result_bound))
 }
@@ -229,16 +272,9 @@ async fn invoke<'x>(
     call: Call<'_>,
 ) -> TaskEnd {
     let run = cx.run;
-    let (name, entered_time) = (cx.name(), cx.entered_time);
     let names = events.names;
     let callback = names.callback;
-    let Call {
-        parameters,
-        token,
-        retry_count,
-        context,
-        settings,
-    } = call;
+    let token = call.token;
     let callback_sender = token.filter(|_| callback).map(|t| {
         run.shared.register(t);
         CallbackSender::new(run.shared.clone(), t)
@@ -247,41 +283,12 @@ async fn invoke<'x>(
         shared: run.shared,
         token: t,
     });
-    let lazy_context = || {
-        context
-            .clone()
-            .unwrap_or_else(|| run.context(name, entered_time, Some(retry_count), token, None))
-    };
-    let execution_arn = || run.ident().exec_arn.clone();
-    let mut request = TaskRequest::new(&s.resource, parameters)
-        .with_state_name(name)
-        .with_retry_count(retry_count)
-        .with_lazy_context(&lazy_context)
-        .with_lazy_execution_arn(&execution_arn);
-    request.state_entered_event_id = cx.entered;
-    request.timeout_seconds = settings.timeout;
-    request.heartbeat_seconds = settings.heartbeat;
-    request.task_token = token;
-    request.credentials = settings.role.as_deref();
-    if let Some(cb) = callback_sender {
-        request = request.with_callback(cb);
-    }
-    crate::engine::trace::task_call(&s.resource.arn, retry_count);
+    let timeout = call.settings.timeout;
+    let heartbeat = call.settings.heartbeat;
+    let request = Request::of(cx, s, call);
     let th = &mut *cx.th;
     let call = async {
-        let submitted = {
-            let _busy = BusyGuard::new(&run.busy);
-            match AssertUnwindSafe(run.executor.execute(request))
-                .catch_unwind()
-                .await
-            {
-                Ok(r) => r,
-                Err(panic) => Err(StatesError::new(
-                    ErrorName::TaskFailed,
-                    panic_message(panic),
-                )),
-            }
-        };
+        let submitted = request.submit(run, callback_sender).await;
         let submitted_type = events.event_type(TaskStep::Submitted);
         let submitted_key = events.details_key(TaskStep::Submitted);
         if names.sync {
@@ -300,11 +307,11 @@ async fn invoke<'x>(
                 run.emit_next(th, submitted_type, submitted_key, || {
                     events.output(crate::engine::events::text(&out))
                 });
-                wait_callback(run, token.unwrap_or_default(), settings.heartbeat).await
+                wait_callback(run, token.unwrap_or_default(), heartbeat).await
             }
         }
     };
-    match settings.timeout {
+    match timeout {
         None => call.await,
         Some(t) => {
             let sleep = run.clock.sleep(Duration::from_secs(t));
@@ -313,6 +320,202 @@ async fn invoke<'x>(
                 Either::Left((end, _)) => end,
                 Either::Right(((), _)) => TaskEnd::TimedOut { heartbeat: false },
             }
+        }
+    }
+}
+
+/// A durable callback attempt: the sink, the state input, the retriers'
+/// counters, and where a resumed attempt was.
+type Durable<'a> = (
+    &'a dyn CheckpointSink,
+    &'a Value,
+    &'a [u64],
+    Option<Box<InFlight>>,
+);
+
+/// [`invoke`] for a `.waitForTaskToken` task in a durable run: the
+/// attempt is checkpointed with its token before the call; once the call
+/// answered (`TaskSubmitted`), the answers that came are judged against
+/// the attempt's absolute deadlines, and with none the execution parks
+/// (nothing waits in memory). A resumed attempt makes its call again
+/// (at-least-once, same token) unless it had answered.
+async fn invoke_durable<'x>(
+    cx: &mut StateCx<'_, 'x>,
+    s: &'x Task,
+    events: &TaskEvents<'_>,
+    call: Call<'_>,
+    (sink, input, counters, resumed): Durable<'_>,
+) -> TaskEnd {
+    let run = cx.run;
+    let token = call.token.unwrap_or_default();
+    let heartbeat = call.settings.heartbeat;
+    let started = run.clock.now();
+    let (submitted, timeout_at, heartbeat_at) = match &resumed {
+        Some(f) => (f.submitted, f.timeout_at, f.heartbeat_at),
+        None => {
+            let timeout_at = call
+                .settings
+                .timeout
+                .and_then(|t| started.checked_add(Duration::from_secs(t)));
+            (false, timeout_at, None)
+        }
+    };
+    let attempt = callback::Attempt {
+        sink,
+        state: cx.name(),
+        entered: cx.entered,
+        before_entered: cx.before_entered,
+        entered_time: cx.entered_time,
+        input,
+        counters,
+        retry_count: call.retry_count,
+        token,
+        timeout_at,
+    };
+    let end = if submitted {
+        let answer = attempt.settle(run, cx.th, heartbeat, heartbeat_at, Vec::new());
+        answered(run, token, heartbeat, Box::pin(answer).await).await
+    } else {
+        if resumed.is_none() {
+            // the token is open in the store from here on: an answer may
+            // come before the call returns
+            Box::pin(attempt.calling(run, cx.th)).await;
+        }
+        // answers the executor gives in process (a test double)
+        run.shared.register(token);
+        let _unregister = CallbackGuard {
+            shared: run.shared,
+            token,
+        };
+        let sender = CallbackSender::new(run.shared.clone(), token);
+        let request = Request::of(cx, s, call);
+        let th = &mut *cx.th;
+        let call = async {
+            match request.submit(run, Some(sender)).await {
+                Err(e) => TaskEnd::Done(Err(e)),
+                Ok(out) => {
+                    let submitted_type = events.event_type(TaskStep::Submitted);
+                    let submitted_key = events.details_key(TaskStep::Submitted);
+                    run.emit_next(th, submitted_type, submitted_key, || {
+                        events.output(crate::engine::events::text(&out))
+                    });
+                    let mut early = Vec::new();
+                    while let Some(m) = run.shared.next_message(token).now_or_never() {
+                        early.push(m);
+                    }
+                    let heartbeat_at =
+                        heartbeat.and_then(|h| run.clock.now().checked_add(Duration::from_secs(h)));
+                    let answer = attempt.settle(run, th, heartbeat, heartbeat_at, early);
+                    answered(run, token, heartbeat, Box::pin(answer).await).await
+                }
+            }
+        };
+        // what is left of TimeoutSeconds, counted from the first call
+        match timeout_at {
+            None => call.await,
+            Some(at) => {
+                let left = at.duration_since(run.clock.now()).unwrap_or_default();
+                let sleep = run.clock.sleep(left);
+                futures::pin_mut!(call);
+                match futures::future::select(call, sleep).await {
+                    Either::Left((end, _)) => end,
+                    Either::Right(((), _)) => TaskEnd::TimedOut { heartbeat: false },
+                }
+            }
+        }
+    };
+    sink.close_token(token);
+    end
+}
+
+/// The end of a callback attempt from its answer; without one (a sink
+/// that does not park), waits for it in memory.
+async fn answered(
+    run: &Run<'_>,
+    token: &str,
+    heartbeat: Option<u64>,
+    answer: Option<callback::Answer>,
+) -> TaskEnd {
+    match answer {
+        Some(callback::Answer::Message(CallbackMessage::Success(v))) => TaskEnd::Done(Ok(v)),
+        Some(callback::Answer::Message(CallbackMessage::Failure(e))) => TaskEnd::Done(Err(e)),
+        Some(callback::Answer::TimedOut { heartbeat }) => TaskEnd::TimedOut { heartbeat },
+        Some(callback::Answer::Message(CallbackMessage::Heartbeat)) | None => {
+            wait_callback(run, token, heartbeat).await
+        }
+    }
+}
+
+/// The executor's request of one attempt, and what it borrows.
+struct Request<'a, 'c> {
+    resource: &'a crate::resource::Resource,
+    name: &'a str,
+    entered: u64,
+    entered_time: std::time::SystemTime,
+    call: Call<'c>,
+}
+
+impl<'a, 'c> Request<'a, 'c> {
+    fn of(cx: &StateCx<'_, 'a>, s: &'a Task, call: Call<'c>) -> Self {
+        Request {
+            resource: &s.resource,
+            name: cx.name(),
+            entered: cx.entered,
+            entered_time: cx.entered_time,
+            call,
+        }
+    }
+
+    /// Calls the executor (a panic is a `States.TaskFailed`).
+    async fn submit(
+        self,
+        run: &Run<'_>,
+        callback: Option<CallbackSender>,
+    ) -> Result<Value, StatesError> {
+        let Request {
+            resource,
+            name,
+            entered,
+            entered_time,
+            call,
+        } = self;
+        let Call {
+            parameters,
+            token,
+            retry_count,
+            context,
+            settings,
+        } = call;
+        crate::engine::trace::task_call(&resource.arn, retry_count);
+        let lazy_context = || {
+            context
+                .clone()
+                .unwrap_or_else(|| run.context(name, entered_time, Some(retry_count), token, None))
+        };
+        let execution_arn = || run.ident().exec_arn.clone();
+        let mut request = TaskRequest::new(resource, parameters)
+            .with_state_name(name)
+            .with_retry_count(retry_count)
+            .with_lazy_context(&lazy_context)
+            .with_lazy_execution_arn(&execution_arn);
+        request.state_entered_event_id = entered;
+        request.timeout_seconds = settings.timeout;
+        request.heartbeat_seconds = settings.heartbeat;
+        request.task_token = token;
+        request.credentials = settings.role.as_deref();
+        if let Some(cb) = callback {
+            request = request.with_callback(cb);
+        }
+        let _busy = BusyGuard::new(&run.busy);
+        match AssertUnwindSafe(run.executor.execute(request))
+            .catch_unwind()
+            .await
+        {
+            Ok(r) => r,
+            Err(panic) => Err(StatesError::new(
+                ErrorName::TaskFailed,
+                panic_message(panic),
+            )),
         }
     }
 }
