@@ -64,7 +64,7 @@ enum Needs {
 /// (`STEPFN_CHAOS_ENABLE` turns them on without an edit).
 const READY: [(Needs, bool); 3] = [
     (Needs::Lines, false),
-    (Needs::Callbacks, false),
+    (Needs::Callbacks, true),
     (Needs::Redrive, true),
 ];
 
