@@ -509,9 +509,13 @@ fn settle_from<'x>(
         if !std::mem::take(&mut resumed) && run.pause_due() {
             return Walked::Paused(next, input);
         }
-        let step =
-            arrive(run, (state, sp), &input.value, th).and_then(|mut cx| settle(&mut cx, input));
-        match step {
+        // matched in place, not chained: the context is not moved through
+        // a `Result` at every state
+        let mut cx = match arrive(run, (state, sp), &input.value, th) {
+            Ok(cx) => cx,
+            Err(f) => return Walked::Ended(Err(f)),
+        };
+        match settle(&mut cx, input) {
             Ok(step) => {
                 input = step.output;
                 next = step.next;
