@@ -313,6 +313,7 @@ impl Io {
 
     /// `InputPath` as the JSONPath data flow applies it: a JSONata state
     /// passes its whole input on (`$`).
+    #[inline]
     pub(crate) fn input_path(&self) -> Option<&Path> {
         match self {
             Io::JsonPath { input_path, .. } => input_path.as_ref(),
@@ -322,6 +323,7 @@ impl Io {
 
     /// `OutputPath` as the JSONPath data flow applies it (`$` for a JSONata
     /// state).
+    #[inline]
     pub(crate) fn output_path(&self) -> Option<&Path> {
         match self {
             Io::JsonPath { output_path, .. } => output_path.as_ref(),
@@ -342,6 +344,7 @@ impl Io {
     }
 
     /// `Parameters` of a JSONPath state.
+    #[inline]
     pub(crate) fn parameters(&self) -> Option<&PayloadTemplate> {
         match self {
             Io::JsonPath { parameters, .. } => parameters.as_ref(),

@@ -624,25 +624,32 @@ async fn walk_top<'x>(
         .map(std::time::Duration::from_secs);
     let top = (&execution.definition.machine, &execution.plan.root);
     let walked = walk::walk(run, top, input, thread);
+    futures::pin_mut!(walked);
     drive_top(run, execution, timeout, walked).await
 }
 
 /// Polls `walked` (the top level) with [`Drive`], under `timeout` (what is
-/// left of the definition's).
-async fn drive_top<'x>(
+/// left of the definition's). The walk is pinned by the caller and taken
+/// by reference: a future moved in here would be held twice over (as the
+/// argument and inside the body), and the execution's future, which
+/// `block_on` copies, would be several times the walk's size.
+async fn drive_top<'x, W>(
     run: &'x Run<'x>,
     execution: &'x Execution<'_>,
     timeout: Option<std::time::Duration>,
-    walked: impl std::future::Future<Output = Result<Payload, walk::Failure>>,
-) -> Ended<Result<Payload, walk::Failure>> {
+    mut walked: std::pin::Pin<&mut W>,
+) -> Ended<Result<Payload, walk::Failure>>
+where
+    W: std::future::Future<Output = Result<Payload, walk::Failure>>,
+{
     let clock = run.clock;
     let body = async {
         match timeout {
-            None => Ended::Done(walked.await),
+            None => Ended::Done(walked.as_mut().await),
             // a resumed execution whose time is up does nothing more
             Some(t) if t.is_zero() => Ended::TimedOut,
             Some(t) => {
-                futures::pin_mut!(walked);
+                let walked = walked.as_mut();
                 let sleep = clock.sleep(t);
                 match futures::future::select(walked, sleep).await {
                     futures::future::Either::Left((o, _)) => Ended::Done(o),
@@ -694,6 +701,7 @@ pub(super) async fn drive_resumed(
     let top = (&execution.definition.machine, &execution.plan.root);
     let ended = {
         let walked = super::checkpoint::resume(&run, top, checkpoint.at, input, &mut thread);
+        futures::pin_mut!(walked);
         drive_top(&run, &execution, timeout, walked).await
     };
     let cursor = thread.cursor;

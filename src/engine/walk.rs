@@ -540,8 +540,13 @@ fn settle_from<'x>(
         if !std::mem::take(&mut resumed) && run.pause_due() {
             return Walked::Paused(next, input);
         }
+        // matched in place, not chained: the context is not moved through
+        // a `Result` at every state
         let step = super::trace::in_span(&super::trace::state(state), || {
-            arrive(run, (state, sp), &input.value, th).and_then(|mut cx| settle(&mut cx, input))
+            match arrive(run, (state, sp), &input.value, th) {
+                Ok(mut cx) => settle(&mut cx, input),
+                Err(f) => Err(f),
+            }
         });
         match step {
             Ok(step) => {

@@ -116,17 +116,30 @@ pub fn input_path_owned(
 /// data moves its node out, bounded by the payload less what the selection
 /// drops (measured: it is dropped anyway); any other path copies, and the
 /// copy is measured.
-#[inline]
+///
+/// `$` (the default, and the common case) is decided where this is called;
+/// any other path is selected out of line.
+#[inline(always)]
 pub(crate) fn select_owned(
     bounds: Bounds,
     path: Option<&Path>,
     payload: Payload,
     scope: &Scope<'_>,
 ) -> Result<Payload, StatesError> {
-    let Payload { value, bound } = payload;
     if path.is_some_and(Path::is_identity) {
-        return Ok(Payload::new(value, bound));
+        return Ok(payload);
     }
+    select_moved(bounds, path, payload, scope)
+}
+
+/// [`select_owned`] of a path other than `$`.
+fn select_moved(
+    bounds: Bounds,
+    path: Option<&Path>,
+    payload: Payload,
+    scope: &Scope<'_>,
+) -> Result<Payload, StatesError> {
+    let Payload { value, bound } = payload;
     let known = match path {
         None => Some(Measure::EMPTY_OBJECT),
         Some(p) => match p.as_reference() {
@@ -237,6 +250,7 @@ pub fn apply_template(
 /// ResultPath: `None` (`null`) keeps `raw_input`; `$` gives `result`; a
 /// deeper path writes `result` into `raw_input`
 /// (`States.ResultPathMatchFailure` when it cannot).
+#[inline]
 pub fn result_path(
     path: Option<&ReferencePath>,
     raw_input: Value,
@@ -246,9 +260,23 @@ pub fn result_path(
     result_path_bounded(Bounds::OFF, path, raw, Payload::unbounded(result)).map(|p| p.value)
 }
 
-/// [`result_path`] over bounded payloads.
-#[inline]
+/// [`result_path`] over bounded payloads. `$` (the result is the output)
+/// is decided where this is called; any other path writes out of line.
+#[inline(always)]
 pub(crate) fn result_path_bounded(
+    bounds: Bounds,
+    path: Option<&ReferencePath>,
+    raw: Payload,
+    result: Payload,
+) -> Result<Payload, StatesError> {
+    if path.is_some_and(ReferencePath::is_identity) {
+        return Ok(result);
+    }
+    result_path_written(bounds, path, raw, result)
+}
+
+/// [`result_path_bounded`] of a path other than `$`.
+fn result_path_written(
     bounds: Bounds,
     path: Option<&ReferencePath>,
     raw: Payload,

@@ -268,6 +268,7 @@ impl ReferencePath {
     }
 
     /// True for the bare root `$` (select everything).
+    #[inline]
     pub fn is_identity(&self) -> bool {
         self.0.root == Root::Data && self.0.steps.is_empty()
     }
@@ -450,6 +451,7 @@ impl Path {
     }
 
     /// The Reference Path this is, when it is one.
+    #[inline]
     pub fn as_reference(&self) -> Option<&ReferencePath> {
         match &*self.kind {
             PathKind::Reference(reference) => Some(reference),
@@ -464,6 +466,7 @@ impl Path {
     }
 
     /// True for the bare root `$` (select everything).
+    #[inline]
     pub fn is_identity(&self) -> bool {
         self.as_reference().is_some_and(ReferencePath::is_identity)
     }
