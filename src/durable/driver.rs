@@ -74,9 +74,10 @@ pub struct StartExecution {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StartError {
-    /// The definition has states stepfn cannot yet checkpoint (the
-    /// message names the first): Parallel, Map, and Task states that wait
-    /// for a callback.
+    /// The definition has states stepfn cannot yet run durably (the
+    /// message names the first): Map states in DISTRIBUTED mode, Wait
+    /// states inside Parallel branches and Map iterations, and Task states
+    /// that wait for a callback.
     #[error("{0}")]
     Unsupported(String),
     /// The store refused (e.g. `ExecutionAlreadyExists`).

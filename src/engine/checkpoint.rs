@@ -36,7 +36,7 @@ use super::plan::{Next, SubPlan};
 use super::states;
 use super::walk::{self, Failure, StateCx, Thread};
 use super::HistoryEvent;
-use crate::definition::{Definition, StateKind, SubMachine};
+use crate::definition::{Definition, ProcessingMode, StateKind, SubMachine};
 use crate::error::StatesError;
 use crate::json::Payload;
 use futures::future::BoxFuture;
@@ -205,11 +205,30 @@ pub(crate) trait CheckpointSink: Send + Sync {
 
 /// Why a definition cannot run durably yet: the message names the first
 /// state stepfn cannot checkpoint. `None` when every state can.
+///
+/// Parallel and inline Map states run durably as one transition of their
+/// line (see the module docs); the states of their branches and
+/// iterations are checked too, and a Wait state among them is refused: it
+/// would hold the worker (and outlast its lease) instead of parking.
 pub(crate) fn unsupported(definition: &Definition) -> Option<String> {
-    definition.machine.states.iter().find_map(|state| {
+    unsupported_in(&definition.machine, false)
+}
+
+/// [`unsupported`] over the states of `sm`; `nested`: `sm` is a Parallel
+/// branch or a Map iteration.
+fn unsupported_in(sm: &SubMachine, nested: bool) -> Option<String> {
+    sm.states.iter().find_map(|state| {
         let what = match &state.kind {
-            StateKind::Parallel(_) => "Parallel states are",
-            StateKind::Map(_) => "Map states are",
+            StateKind::Parallel(p) => {
+                return p.branches.iter().find_map(|b| unsupported_in(b, true))
+            }
+            StateKind::Map(m) if m.processor_config.mode == ProcessingMode::Distributed => {
+                "Map states in DISTRIBUTED mode are"
+            }
+            StateKind::Map(m) => return unsupported_in(&m.item_processor, true),
+            StateKind::Wait(_) if nested => {
+                "Wait states inside Parallel branches and Map iterations are"
+            }
             StateKind::Task(t) => {
                 let names = super::plan::task_names(&t.resource);
                 if names.callback || names.family == super::plan::TaskFamily::Activity {

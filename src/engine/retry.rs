@@ -187,7 +187,7 @@ macro_rules! retry_loop {
                 counters[i] += 1;
                 $rc = $rc.saturating_add(1);
                 if !delay.is_zero() {
-                    if let (Some(d), Some(sink)) = (durable.as_ref(), $cx.run.checkpoints) {
+                    if let (Some(d), Some(sink)) = (durable.as_ref(), $cx.run.checkpoints_on($cx.th)) {
                         let point = (&counters[..], $rc, delay);
                         // boxed: the loop's future stays as small as without it
                         let checkpoint =

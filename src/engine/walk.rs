@@ -189,6 +189,10 @@ pub(crate) struct Thread<'x> {
     /// The kind of state this thread is in (for the `...StateAborted`
     /// events of a cancelled sibling).
     pub slot: Option<&'x AtomicU8>,
+    /// Durable runs: this line is checkpointed (the top level). The lines
+    /// of a Parallel or Map state are not: the state is checkpointed
+    /// before and after, as one transition of its line.
+    pub checkpointed: bool,
 }
 
 impl<'x> Thread<'x> {
@@ -205,6 +209,7 @@ impl<'x> Thread<'x> {
             vars,
             sink,
             slot,
+            checkpointed: false,
         }
     }
 }
@@ -432,7 +437,7 @@ pub(crate) async fn walk_from<'x>(
         };
         input = step.output;
         next = step.next;
-        if let Some(sink) = run.checkpoints {
+        if let Some(sink) = run.checkpoints_on(th) {
             // boxed: the walk's future stays as small as without it
             Box::pin(super::checkpoint::enter(
                 run,

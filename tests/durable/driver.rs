@@ -675,7 +675,7 @@ async fn a_stop_ends_a_parked_execution(s: &dyn ExecutionStore) {
 }
 
 #[test]
-fn parallel_and_map_are_refused_at_start() {
+fn distributed_maps_nested_waits_and_callbacks_are_refused_at_start() {
     let store = MemoryStore::new();
     let w = Durable::new(&store).with_clock(VirtualClock::starting_at(t(0)));
     let refused = |definition: Value| {
@@ -686,17 +686,28 @@ fn parallel_and_map_are_refused_at_start() {
         }
     };
     let branch = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}});
+    let napping =
+        json!({"StartAt": "N", "States": {"N": {"Type": "Wait", "Seconds": 1, "End": true}}});
+    let calling = json!({"StartAt": "S", "States": {"S": {"Type": "Task", "End": true,
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken"}}});
     assert_eq!(
         refused(
-            json!({"StartAt": "F", "States": {"F": {"Type": "Parallel", "Branches": [branch], "End": true}}})
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}})
         ),
-        "Parallel states are not yet supported in durable executions (state 'F')"
+        "Map states in DISTRIBUTED mode are not yet supported in durable executions (state 'M')"
     );
     assert_eq!(
         refused(
-            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemProcessor": branch, "End": true}}})
+            json!({"StartAt": "F", "States": {"F": {"Type": "Parallel", "Branches": [branch, napping], "End": true}}})
         ),
-        "Map states are not yet supported in durable executions (state 'M')"
+        "Wait states inside Parallel branches and Map iterations are not yet supported in durable executions (state 'N')"
+    );
+    assert_eq!(
+        refused(json!({"StartAt": "F", "States": {"F": {"Type": "Parallel", "End": true, "Branches": [
+            {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemProcessor": calling, "End": true}}}]}}})),
+        "Task states that wait for a callback (.waitForTaskToken, activities) are not yet supported in durable executions (state 'S')"
     );
     assert_eq!(
         refused(crate::common::one(json!({"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "End": true}))),

@@ -64,7 +64,7 @@ pub(crate) async fn task<'x>(
         let settings = &settings;
         let durable = cx
             .run
-            .checkpoints
+            .checkpoints_on(cx.th)
             .map(|_| RetryPoint { input: raw, resume });
         retry_loop!(cx, &s.result_handling.retry, None, durable, retry_count => {
             let attempt = Attempt { raw, taken: taken.take(), retry_count, settings };
