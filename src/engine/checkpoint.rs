@@ -19,13 +19,24 @@
 //! Retry check for a sink only when they are about to sleep.
 //!
 //! What is covered: the top-level line of states with Pass, Task, Choice,
-//! Wait, Succeed and Fail, Retry and Catch. A line is checkpointed before
-//! each state it enters, when a Wait starts to sleep and when a Task's
-//! retry starts to back off (with the retriers' counters and the absolute
-//! time the back-off ends). A task attempt in flight is not: a crash
-//! during a call makes the call again (at-least-once), with the same
-//! idempotency key. Parallel, Map and callback tasks are refused by
-//! [`unsupported`] until their lines of states checkpoint too.
+//! Wait, Succeed and Fail, Retry and Catch, Parallel and inline Map. The
+//! line is checkpointed before each state it enters, when a Wait starts
+//! to sleep and when a Task's retry starts to back off (with the
+//! retriers' counters and the absolute time the back-off ends). A task
+//! attempt in flight is not: a crash during a call makes the call again
+//! (at-least-once), with the same idempotency key.
+//!
+//! The lines of a Parallel or Map state (its branches, its iterations)
+//! are not checkpointed ([`Thread::checkpointed`] is set on the top level
+//! only): the state is one transition of the top level, checkpointed when
+//! it is entered and after it ends, the events of all its lines in the
+//! commit after it. Interrupted inside, it runs again whole from the
+//! checkpoint of its entry, its events committed once, with the ids an
+//! uninterrupted run gives them (when its lines' calls end in the same
+//! order); a retry inside it backs off in memory; a redrive enters it
+//! again whole. Distributed Maps, Wait states inside branches and
+//! iterations (which would hold the worker instead of parking) and
+//! callback tasks are refused by [`unsupported`].
 //!
 //! A checkpoint records the execution's redrive count; one taken before
 //! the latest redrive is re-armed by [`super::redrive::rearm`] before the
