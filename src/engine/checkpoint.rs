@@ -34,7 +34,10 @@
 //! checkpoint of its entry, its events committed once, with the ids an
 //! uninterrupted run gives them (when its lines' calls end in the same
 //! order); a retry inside it backs off in memory; a redrive enters it
-//! again whole. Distributed Maps, Wait states inside branches and
+//! again whole. Each state its lines enter tells the sink the execution
+//! is alive ([`CheckpointSink::alive`]: the driver renews its lease
+//! there as a commit would), so a long Parallel or Map keeps its lease;
+//! one task call longer than the lease does not. Distributed Maps, Wait states inside branches and
 //! iterations (which would hold the worker instead of parking) and
 //! callback tasks are refused by [`unsupported`].
 //!
@@ -212,6 +215,11 @@ pub(crate) trait CheckpointSink: Send + Sync {
         checkpoint: Checkpoint,
         events: Vec<HistoryEvent>,
     ) -> BoxFuture<'a, Verdict>;
+
+    /// A transition of a line that is not checkpointed (a Parallel
+    /// branch, a Map iteration): nothing to keep, but the execution is
+    /// alive (the driver renews its lease when it runs low).
+    fn alive(&self) -> BoxFuture<'_, Verdict>;
 }
 
 /// Why a definition cannot run durably yet: the message names the first
@@ -352,7 +360,22 @@ async fn hand_over(
     let events = th.sink.drain();
     // the commit is work in flight: a virtual clock must not move meanwhile
     let _busy = BusyGuard::new(&run.busy);
-    if sink.transition(checkpoint, events).await == Verdict::Halt {
+    let verdict = sink.transition(checkpoint, events).await;
+    obey(run, verdict).await;
+}
+
+/// A transition of a line inside a Parallel or Map state (not
+/// checkpointed): tells `sink` the execution is alive, and halts it when
+/// the sink says so (its lease was lost).
+pub(super) async fn keep_alive(run: &Run<'_>, sink: &dyn CheckpointSink) {
+    let _busy = BusyGuard::new(&run.busy);
+    let verdict = sink.alive().await;
+    obey(run, verdict).await;
+}
+
+/// Goes on, or stops the execution for good, as the sink said.
+async fn obey(run: &Run<'_>, verdict: Verdict) {
+    if verdict == Verdict::Halt {
         run.shared.aborted.store(true, Ordering::SeqCst);
         run.shared.waker.wake();
         // never resumes: the abort drops this future

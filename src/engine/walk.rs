@@ -437,17 +437,14 @@ pub(crate) async fn walk_from<'x>(
         };
         input = step.output;
         next = step.next;
-        if let Some(sink) = run.checkpoints_on(th) {
+        if let Some(sink) = run.checkpoints {
             // boxed: the walk's future stays as small as without it
-            Box::pin(super::checkpoint::enter(
-                run,
-                sink,
-                sm,
-                next,
-                &input.value,
-                th,
-            ))
-            .await;
+            if th.checkpointed {
+                let entering = super::checkpoint::enter(run, sink, sm, next, &input.value, th);
+                Box::pin(entering).await;
+            } else {
+                Box::pin(super::checkpoint::keep_alive(run, sink)).await;
+            }
         }
     }
 }
