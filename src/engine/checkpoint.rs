@@ -265,6 +265,24 @@ fn unsupported_in(sm: &SubMachine, nested: bool) -> Option<String> {
     })
 }
 
+/// A state of line `th` has ended, `next` is entered with `input`: the
+/// checkpoint of a checkpointed line ([`enter`]), else a sign of life
+/// ([`keep_alive`]).
+pub(super) async fn stepped(
+    run: &Run<'_>,
+    sink: &dyn CheckpointSink,
+    sm: &SubMachine,
+    next: Next,
+    input: &Value,
+    th: &Thread<'_>,
+) {
+    if th.checkpointed {
+        enter(run, sink, sm, next, input, th).await;
+    } else {
+        keep_alive(run, sink).await;
+    }
+}
+
 /// The checkpoint of `th` about to enter `next` with `input`, handed to
 /// `sink` with the events since the last one; halts the execution when
 /// the sink says so. The end of the line (`Next::End`) is not
@@ -367,7 +385,7 @@ async fn hand_over(
 /// A transition of a line inside a Parallel or Map state (not
 /// checkpointed): tells `sink` the execution is alive, and halts it when
 /// the sink says so (its lease was lost).
-pub(super) async fn keep_alive(run: &Run<'_>, sink: &dyn CheckpointSink) {
+async fn keep_alive(run: &Run<'_>, sink: &dyn CheckpointSink) {
     let _busy = BusyGuard::new(&run.busy);
     let verdict = sink.alive().await;
     obey(run, verdict).await;

@@ -439,12 +439,15 @@ pub(crate) async fn walk_from<'x>(
         next = step.next;
         if let Some(sink) = run.checkpoints {
             // boxed: the walk's future stays as small as without it
-            if th.checkpointed {
-                let entering = super::checkpoint::enter(run, sink, sm, next, &input.value, th);
-                Box::pin(entering).await;
-            } else {
-                Box::pin(super::checkpoint::keep_alive(run, sink)).await;
-            }
+            Box::pin(super::checkpoint::stepped(
+                run,
+                sink,
+                sm,
+                next,
+                &input.value,
+                th,
+            ))
+            .await;
         }
     }
 }
