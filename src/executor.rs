@@ -253,8 +253,12 @@ impl<'a> TaskRequest<'a> {
     /// token of the service it calls (`ClientRequestToken` and the like)
     /// or keeps the keys it has done. A retry is a new attempt, with a new
     /// key. Lines of states inside Map and Parallel are not named yet
-    /// (they do not run durably); the event id alone tells their attempts
-    /// apart within an execution.
+    /// (they are not checkpointed: their state runs as one transition); the
+    /// event id alone tells their attempts apart within an execution. When
+    /// a Parallel or Map state is interrupted it runs again whole, its
+    /// calls with them: their event ids, and so their keys, are the same
+    /// when the calls end in the same order (branches and iterations whose
+    /// calls end in another order get other ids).
     ///
     /// `None` for a request built with [`new`](Self::new).
     pub fn idempotency_key(&self) -> Option<String> {

@@ -134,9 +134,9 @@
 //! Task calls are *at-least-once*: a worker that died between calling its
 //! executor and committing the answer leaves the call to be made again by
 //! the worker that resumes the execution, with the same
-//! [`TaskRequest::idempotency_key`]. What runs durably so far: the
-//! top-level states Pass, Task, Choice, Wait, Succeed and Fail, with Retry
-//! and Catch, and Task states that wait for a callback
+//! [`TaskRequest::idempotency_key`]. What runs durably so far: Pass, Task,
+//! Choice, Wait, Succeed and Fail, with Retry and Catch, Parallel and
+//! inline Map states, and top-level Task states that wait for a callback
 //! (`.waitForTaskToken`): the call is made with the token (opened in the
 //! store just before it), then the execution parks with the token and the
 //! attempt's absolute `TimeoutSeconds`/`HeartbeatSeconds` deadlines, and
@@ -146,12 +146,17 @@
 //! send-task-*`) make it due; the worker that claims it judges each answer
 //! by the time it arrived, as the in-memory wait does (`TaskSucceeded`,
 //! `TaskFailed`, `TaskTimedOut`, a heartbeat timeout that retriers of
-//! `States.HeartbeatTimeout` take). A definition with a Parallel or Map
-//! state is refused when it is started (`... not yet supported in durable
-//! executions (state 'S')`). A StopExecution sent through the store ends
-//! the execution ABORTED: at once when it is parked, at the next
-//! transition of the worker running it, or, during a task call, at the
-//! next renewal of the worker's lease (the call is dropped). A worker
+//! `States.HeartbeatTimeout` take). A Parallel or Map state is one
+//! transition of its line: it is checkpointed when it is entered and when
+//! it ends, not inside, so an interrupted one runs again whole (every
+//! branch or iteration, their task calls with them) and its retries'
+//! back-offs inside wait in memory. A definition with a Map in DISTRIBUTED
+//! mode, or a Wait state or a callback Task inside a Parallel branch or a
+//! Map iteration, is refused when it is started (`... not yet supported in
+//! durable executions (state 'S')`). A StopExecution sent through the
+//! store ends the execution ABORTED: at once when it is parked, at the
+//! next transition of the worker running it, or, during a task call, at
+//! the next renewal of the worker's lease (the call is dropped). A worker
 //! renews its lease every third of it while a task call runs, and drops
 //! the call and its result when another worker has claimed the execution
 //! meanwhile. RedriveExecution
@@ -228,7 +233,11 @@
 //! that a redrive restarts (the execution timed out or was stopped in it)
 //! is entered again and waits its whole time again, as any state AWS
 //! "reruns"; how AWS treats a Wait is not recorded. Both pinned by
-//! `tests/durable/redrive.rs`. The
+//! `tests/durable/redrive.rs`. A redriven Parallel or inline Map state is
+//! entered again whole: every branch and iteration runs again, where AWS
+//! reruns only the branches and iterations that did not succeed (pinned
+//! by `a_redriven_parallel_runs_every_branch_again` in
+//! `tests/durable/redrive.rs`). The
 //! redrive rules are read as: the 14 days run from the stop date, the year
 //! from the start date, and a history of 25,000 events (the highest id)
 //! is at the limit. When the store's database fails (an I/O error, a

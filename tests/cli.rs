@@ -774,13 +774,13 @@ fn start_names_the_machine_after_the_file_and_is_idempotent_by_name() {
 fn start_refuses_what_cannot_run_durably() {
     let store = Store::sqlite("unsupported");
     let parallel = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true,
-        "Branches": [{"StartAt": "S", "States": {"S": {"Type": "Succeed"}}}]}}});
+        "Branches": [{"StartAt": "S", "States": {"S": {"Type": "Wait", "Seconds": 1, "End": true}}}]}}});
     let file = store.definition("Fan", &parallel);
     let out = store.run("start", &[&file]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out),
-        "UnsupportedDefinition: Parallel states are not yet supported in durable executions (state 'P')\n"
+        "UnsupportedDefinition: Wait states inside Parallel branches and Map iterations are not yet supported in durable executions (state 'S')\n"
     );
     let bad = store.definition("Bad", &json!({"StartAt": "X", "States": {}}));
     assert_eq!(store.run("start", &[&bad]).status.code(), Some(2));

@@ -75,8 +75,10 @@ pub struct StartExecution {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StartError {
-    /// The definition has states stepfn cannot yet checkpoint (the
-    /// message names the first): Parallel and Map.
+    /// The definition has states stepfn cannot yet run durably (the
+    /// message names the first): Map states in DISTRIBUTED mode, and Wait
+    /// states and Task states that wait for a callback inside Parallel
+    /// branches and Map iterations.
     #[error("{0}")]
     Unsupported(String),
     /// The store refused (e.g. `ExecutionAlreadyExists`).
@@ -708,14 +710,19 @@ impl<S: ExecutionStore> Committer<'_, S> {
         if parks {
             return self.halt(Halt::Parked(wake, callback));
         }
-        // renew the lease once half of it is gone
+        self.keep_lease(&claim, now).await
+    }
+
+    /// Renews the lease once half of it is gone (`claim` as held, at
+    /// `now`); halts when it cannot.
+    async fn keep_lease(&self, claim: &Claim, now: SystemTime) -> Verdict {
         let half_gone = claim
             .lease_until
             .checked_sub(self.lease / 2)
             .is_some_and(|t| now >= t);
         if half_gone {
             let until = now.checked_add(self.lease).unwrap_or(claim.lease_until);
-            match self.store.renew(&claim, until).await {
+            match self.store.renew(claim, until).await {
                 Ok(renewal) => {
                     self.claim
                         .lock()
@@ -727,6 +734,18 @@ impl<S: ExecutionStore> Committer<'_, S> {
         }
         Verdict::Continue
     }
+
+    /// A transition inside a Parallel or Map state (nothing committed):
+    /// the lease is renewed as a commit renews it, so that a long state
+    /// keeps its execution.
+    async fn alive(&self) -> Verdict {
+        // a zero lease lapses at once: renewing it keeps nothing
+        if self.lease.is_zero() {
+            return Verdict::Continue;
+        }
+        let claim = self.claim();
+        self.keep_lease(&claim, self.clock.now()).await
+    }
 }
 
 impl<S: ExecutionStore> CheckpointSink for Committer<'_, S> {
@@ -736,6 +755,10 @@ impl<S: ExecutionStore> CheckpointSink for Committer<'_, S> {
         events: Vec<HistoryEvent>,
     ) -> BoxFuture<'a, Verdict> {
         Box::pin(self.commit(checkpoint, events))
+    }
+
+    fn alive(&self) -> BoxFuture<'_, Verdict> {
+        Box::pin(Committer::alive(self))
     }
 
     fn task_messages(&self, token: &str) -> Vec<(SystemTime, CallbackMessage)> {

@@ -19,16 +19,31 @@
 //! Retry check for a sink only when they are about to sleep.
 //!
 //! What is covered: the top-level line of states with Pass, Task, Choice,
-//! Wait, Succeed and Fail, Retry and Catch. A line is checkpointed before
-//! each state it enters, when a Wait starts to sleep and when a Task's
-//! retry starts to back off (with the retriers' counters and the absolute
-//! time the back-off ends). A task attempt in flight is not: a crash
-//! during a call makes the call again (at-least-once), with the same
-//! idempotency key; except a `.waitForTaskToken` attempt, checkpointed
-//! with its token before its call and, once the call answered, parked with
-//! its absolute deadlines ([`Position::Callback`],
-//! `states/callback.rs`). Parallel and Map are refused by [`unsupported`]
-//! until their lines of states checkpoint too.
+//! Wait, Succeed and Fail, Retry and Catch, Parallel and inline Map. The
+//! line is checkpointed before each state it enters, when a Wait starts
+//! to sleep and when a Task's retry starts to back off (with the
+//! retriers' counters and the absolute time the back-off ends). A task
+//! attempt in flight is not: a crash during a call makes the call again
+//! (at-least-once), with the same idempotency key; except a
+//! `.waitForTaskToken` attempt of the top level, checkpointed with its
+//! token before its call and, once the call answered, parked with its
+//! absolute deadlines ([`Position::Callback`], `states/callback.rs`).
+//!
+//! The lines of a Parallel or Map state (its branches, its iterations)
+//! are not checkpointed ([`Thread::checkpointed`] is set on the top level
+//! only): the state is one transition of the top level, checkpointed when
+//! it is entered and after it ends, the events of all its lines in the
+//! commit after it. Interrupted inside, it runs again whole from the
+//! checkpoint of its entry, its events committed once, with the ids an
+//! uninterrupted run gives them (when its lines' calls end in the same
+//! order); a retry inside it backs off in memory; a redrive enters it
+//! again whole. Each state its lines enter tells the sink the execution
+//! is alive ([`CheckpointSink::alive`]: the driver renews its lease
+//! there as a commit would), so a long Parallel or Map keeps its lease
+//! (and the driver renews it during task calls). Distributed Maps, and
+//! Wait states and callback tasks inside branches and iterations (which
+//! would hold the worker instead of parking), are refused by
+//! [`unsupported`].
 //!
 //! A checkpoint records the execution's redrive count; one taken before
 //! the latest redrive is re-armed by [`super::redrive::rearm`] before the
@@ -39,7 +54,7 @@ use super::plan::{Next, SubPlan};
 use super::states;
 use super::walk::{self, Failure, StateCx, Thread};
 use super::HistoryEvent;
-use crate::definition::{Definition, StateKind, SubMachine};
+use crate::definition::{Definition, ProcessingMode, StateKind, SubMachine};
 use crate::error::StatesError;
 use crate::executor::CallbackMessage;
 use crate::json::Payload;
@@ -282,15 +297,47 @@ pub(crate) trait CheckpointSink: Send + Sync {
     /// The attempt that held `token` ended (answered, failed, timed out):
     /// the next commit closes the token, and later answers are refused.
     fn close_token(&self, _token: &str) {}
+
+    /// A transition of a line that is not checkpointed (a Parallel
+    /// branch, a Map iteration): nothing to keep, but the execution is
+    /// alive (the driver renews its lease when it runs low).
+    fn alive(&self) -> BoxFuture<'_, Verdict>;
 }
 
 /// Why a definition cannot run durably yet: the message names the first
 /// state stepfn cannot checkpoint. `None` when every state can.
+///
+/// Parallel and inline Map states run durably as one transition of their
+/// line (see the module docs); the states of their branches and
+/// iterations are checked too, and a Wait state among them is refused: it
+/// would hold the worker (and outlast its lease) instead of parking.
 pub(crate) fn unsupported(definition: &Definition) -> Option<String> {
-    definition.machine.states.iter().find_map(|state| {
+    unsupported_in(&definition.machine, false)
+}
+
+/// [`unsupported`] over the states of `sm`; `nested`: `sm` is a Parallel
+/// branch or a Map iteration.
+fn unsupported_in(sm: &SubMachine, nested: bool) -> Option<String> {
+    sm.states.iter().find_map(|state| {
         let what = match &state.kind {
-            StateKind::Parallel(_) => "Parallel states are",
-            StateKind::Map(_) => "Map states are",
+            StateKind::Parallel(p) => {
+                return p.branches.iter().find_map(|b| unsupported_in(b, true))
+            }
+            StateKind::Map(m) if m.processor_config.mode == ProcessingMode::Distributed => {
+                "Map states in DISTRIBUTED mode are"
+            }
+            StateKind::Map(m) => return unsupported_in(&m.item_processor, true),
+            StateKind::Wait(_) if nested => {
+                "Wait states inside Parallel branches and Map iterations are"
+            }
+            StateKind::Task(t) if nested => {
+                let names = super::plan::task_names(&t.resource);
+                if names.callback || names.family == super::plan::TaskFamily::Activity {
+                    "Task states that wait for a callback (.waitForTaskToken, activities) inside Parallel branches and Map iterations are"
+                } else {
+                    return None;
+                }
+            }
             _ => return None,
         };
         Some(format!(
@@ -298,6 +345,24 @@ pub(crate) fn unsupported(definition: &Definition) -> Option<String> {
             state.name
         ))
     })
+}
+
+/// A state of line `th` has ended, `next` is entered with `input`: the
+/// checkpoint of a checkpointed line ([`enter`]), else a sign of life
+/// ([`keep_alive`]).
+pub(super) async fn stepped(
+    run: &Run<'_>,
+    sink: &dyn CheckpointSink,
+    sm: &SubMachine,
+    next: Next,
+    input: &Value,
+    th: &Thread<'_>,
+) {
+    if th.checkpointed {
+        enter(run, sink, sm, next, input, th).await;
+    } else {
+        keep_alive(run, sink).await;
+    }
 }
 
 /// The checkpoint of `th` about to enter `next` with `input`, handed to
@@ -397,7 +462,22 @@ pub(crate) async fn hand_over(
     let events = th.sink.drain();
     // the commit is work in flight: a virtual clock must not move meanwhile
     let _busy = BusyGuard::new(&run.busy);
-    if sink.transition(checkpoint, events).await == Verdict::Halt {
+    let verdict = sink.transition(checkpoint, events).await;
+    obey(run, verdict).await;
+}
+
+/// A transition of a line inside a Parallel or Map state (not
+/// checkpointed): tells `sink` the execution is alive, and halts it when
+/// the sink says so (its lease was lost).
+async fn keep_alive(run: &Run<'_>, sink: &dyn CheckpointSink) {
+    let _busy = BusyGuard::new(&run.busy);
+    let verdict = sink.alive().await;
+    obey(run, verdict).await;
+}
+
+/// Goes on, or stops the execution for good, as the sink said.
+async fn obey(run: &Run<'_>, verdict: Verdict) {
+    if verdict == Verdict::Halt {
         run.shared.aborted.store(true, Ordering::SeqCst);
         run.shared.waker.wake();
         // never resumes: the abort drops this future

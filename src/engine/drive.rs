@@ -169,6 +169,17 @@ impl<'a> Run<'a> {
         th.sink.emit(self.clock, prev, ty, key, details)
     }
 
+    /// Durable runs: where the checkpoints of line `th` go (`None` for a
+    /// run without a store, and for the lines of a Parallel or Map state,
+    /// which are not checkpointed).
+    #[inline]
+    pub(crate) fn checkpoints_on(
+        &self,
+        th: &Thread<'_>,
+    ) -> Option<&'a dyn super::checkpoint::CheckpointSink> {
+        self.checkpoints.filter(|_| th.checkpointed)
+    }
+
     /// Emits on the thread's line and moves its cursor.
     #[inline]
     pub(crate) fn emit_next(
@@ -575,6 +586,7 @@ pub(super) async fn drive_execution(
     );
     let mut thread = Thread::new(0, Vars::root_with(run.limits), &sink, None);
     thread.watch_top(&execution.shared.live);
+    thread.checkpointed = true;
     let ended = walk_top(
         &run,
         &execution,
@@ -691,6 +703,7 @@ pub(super) async fn drive_resumed(
     vars.restore(checkpoint.variables);
     let mut thread = Thread::new(checkpoint.cursor, vars, &sink, None);
     thread.watch_top(&execution.shared.live);
+    thread.checkpointed = true;
     let bound = run.measure(&checkpoint.input);
     let input = Payload::new(checkpoint.input, bound);
     let timeout = execution.definition.timeout_seconds.and_then(|t| {

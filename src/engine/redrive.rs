@@ -10,7 +10,8 @@
 //! line had then; its retriers start from zero, so `$$.State.RetryCount`
 //! does too; a Wait starts its whole delay again. The history continues
 //! after the store's `ExecutionRedriven` event, to which the state entered
-//! again is linked.
+//! again is linked. A Parallel or Map state (one transition of the top
+//! level, its lines not checkpointed) is entered again whole.
 
 use super::checkpoint::{Checkpoint, Position};
 

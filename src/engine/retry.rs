@@ -193,7 +193,7 @@ macro_rules! retry_loop {
                 $rc = $rc.saturating_add(1);
                 $crate::engine::trace::retry(&failure.error, $rc, delay);
                 if !delay.is_zero() {
-                    if let (Some(d), Some(sink)) = (durable.as_ref(), $cx.run.checkpoints) {
+                    if let (Some(d), Some(sink)) = (durable.as_ref(), $cx.run.checkpoints_on($cx.th)) {
                         let point = (&$counters[..], $rc, delay);
                         // boxed: the loop's future stays as small as without it
                         let checkpoint =

@@ -192,6 +192,10 @@ pub(crate) struct Thread<'x> {
     pub slot: Option<&'x AtomicU8>,
     /// In a watched execution: this line, for the states in flight.
     pub watch: Option<LineGuard<'x>>,
+    /// Durable runs: this line is checkpointed (the top level). The lines
+    /// of a Parallel or Map state are not: the state is checkpointed
+    /// before and after, as one transition of its line.
+    pub checkpointed: bool,
 }
 
 impl<'x> Thread<'x> {
@@ -209,6 +213,7 @@ impl<'x> Thread<'x> {
             sink,
             slot,
             watch: None,
+            checkpointed: false,
         }
     }
 
@@ -465,7 +470,7 @@ pub(crate) async fn walk_from<'x>(
         next = step.next;
         if let Some(sink) = run.checkpoints {
             // boxed: the walk's future stays as small as without it
-            Box::pin(super::checkpoint::enter(
+            Box::pin(super::checkpoint::stepped(
                 run,
                 sink,
                 sm,

@@ -768,7 +768,7 @@ async fn an_unreadable_execution_is_shelved_not_retried(s: &dyn ExecutionStore) 
 }
 
 #[test]
-fn parallel_and_map_are_refused_at_start() {
+fn distributed_maps_nested_waits_and_callbacks_are_refused_at_start() {
     let store = MemoryStore::new();
     let w = Durable::new(&store).with_clock(VirtualClock::starting_at(t(0)));
     let refused = |definition: Value| {
@@ -779,19 +779,183 @@ fn parallel_and_map_are_refused_at_start() {
         }
     };
     let branch = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}});
+    let napping =
+        json!({"StartAt": "N", "States": {"N": {"Type": "Wait", "Seconds": 1, "End": true}}});
+    let calling = json!({"StartAt": "S", "States": {"S": {"Type": "Task", "End": true,
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken"}}});
     assert_eq!(
         refused(
-            json!({"StartAt": "F", "States": {"F": {"Type": "Parallel", "Branches": [branch], "End": true}}})
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}})
         ),
-        "Parallel states are not yet supported in durable executions (state 'F')"
+        "Map states in DISTRIBUTED mode are not yet supported in durable executions (state 'M')"
     );
     assert_eq!(
         refused(
-            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemProcessor": branch, "End": true}}})
+            json!({"StartAt": "F", "States": {"F": {"Type": "Parallel", "Branches": [branch, napping], "End": true}}})
         ),
-        "Map states are not yet supported in durable executions (state 'M')"
+        "Wait states inside Parallel branches and Map iterations are not yet supported in durable executions (state 'N')"
+    );
+    assert_eq!(
+        refused(json!({"StartAt": "F", "States": {"F": {"Type": "Parallel", "End": true, "Branches": [
+            {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemProcessor": calling, "End": true}}}]}}})),
+        "Task states that wait for a callback (.waitForTaskToken, activities) are not yet supported in durable executions (state 'S')"
     );
     // nothing was stored
     let page = futures::executor::block_on(store.list(&ListFilter::default(), None)).unwrap();
     assert!(page.items.is_empty());
+}
+
+/// Refuses a commit made after the claimant's lease ended (as a store
+/// would once another worker claimed the execution), on `clock`.
+struct StrictLease<'s> {
+    store: &'s dyn ExecutionStore,
+    clock: VirtualClock,
+    until: Mutex<Option<std::time::SystemTime>>,
+}
+
+#[async_trait]
+impl ExecutionStore for StrictLease<'_> {
+    async fn create(
+        &self,
+        start: stepfn::durable::NewExecution,
+    ) -> Result<stepfn::durable::Started, StoreError> {
+        self.store.create(start).await
+    }
+    async fn claim(
+        &self,
+        worker: &str,
+        now: std::time::SystemTime,
+        lease: Duration,
+        max: usize,
+    ) -> Result<Vec<stepfn::durable::Claim>, StoreError> {
+        let claims = self.store.claim(worker, now, lease, max).await?;
+        if let Some(c) = claims.first() {
+            *self.until.lock().unwrap() = Some(c.lease_until);
+        }
+        Ok(claims)
+    }
+    async fn load(
+        &self,
+        claim: &stepfn::durable::Claim,
+    ) -> Result<stepfn::durable::Snapshot, StoreError> {
+        self.store.load(claim).await
+    }
+    async fn commit(
+        &self,
+        claim: &stepfn::durable::Claim,
+        transition: stepfn::durable::Transition,
+    ) -> Result<(), StoreError> {
+        if self
+            .until
+            .lock()
+            .unwrap()
+            .is_some_and(|u| self.clock.now() > u)
+        {
+            return Err(StoreError::LeaseLost(claim.execution_arn.clone()));
+        }
+        self.store.commit(claim, transition).await
+    }
+    async fn renew(
+        &self,
+        claim: &stepfn::durable::Claim,
+        until: std::time::SystemTime,
+    ) -> Result<stepfn::durable::Renewal, StoreError> {
+        let renewal = self.store.renew(claim, until).await?;
+        *self.until.lock().unwrap() = Some(renewal.lease_until);
+        Ok(renewal)
+    }
+    async fn release(&self, claim: &stepfn::durable::Claim) -> Result<(), StoreError> {
+        self.store.release(claim).await
+    }
+    async fn signal(&self, signal: Signal, now: std::time::SystemTime) -> Result<(), StoreError> {
+        self.store.signal(signal, now).await
+    }
+    async fn redrive(
+        &self,
+        execution_arn: &str,
+        now: std::time::SystemTime,
+    ) -> Result<stepfn::durable::Redriven, StoreError> {
+        self.store.redrive(execution_arn, now).await
+    }
+    async fn describe(
+        &self,
+        execution_arn: &str,
+    ) -> Result<stepfn::durable::ExecutionRecord, StoreError> {
+        self.store.describe(execution_arn).await
+    }
+    async fn list(
+        &self,
+        filter: &ListFilter,
+        next_token: Option<&str>,
+    ) -> Result<stepfn::durable::Page<stepfn::durable::ExecutionSummary>, StoreError> {
+        self.store.list(filter, next_token).await
+    }
+    async fn history(
+        &self,
+        execution_arn: &str,
+        query: &HistoryQuery,
+        next_token: Option<&str>,
+    ) -> Result<stepfn::durable::Page<StoredEvent>, StoreError> {
+        self.store.history(execution_arn, query, next_token).await
+    }
+    async fn next_due(&self) -> Result<Option<std::time::SystemTime>, StoreError> {
+        self.store.next_due().await
+    }
+}
+
+/// A Map whose iterations back off for a minute in all, under a 30-second
+/// lease: the worker renews its lease as the iterations move on (a Map is
+/// one transition, committed once it ends), so its commit after the Map
+/// is not refused.
+#[test]
+fn a_long_map_keeps_its_lease_between_the_states_of_its_iterations() {
+    futures::executor::block_on(async {
+        let clock = VirtualClock::starting_at(t(0));
+        let memory = MemoryStore::new();
+        let store = StrictLease {
+            store: &memory,
+            clock: clock.clone(),
+            until: Mutex::new(None),
+        };
+        let worker = Durable::new(&store as &dyn ExecutionStore)
+            .with_clock(clock.clone())
+            .with_lease(Duration::from_secs(30));
+        let machine = crate::common::machine(json!({
+            "StartAt": "Items",
+            "States": {
+              "Items": {"Type": "Pass", "Result": [1, 2, 3], "Next": "Each"},
+              "Each": {"Type": "Map", "MaxConcurrency": 1, "End": true,
+                "ItemProcessor": {"StartAt": "Nap", "States": {
+                    "Nap": {"Type": "Pass", "Next": "Call"},
+                    "Call": {"Type": "Task", "Resource": LAMBDA, "End": true,
+                             "Retry": [{"ErrorEquals": ["Again"], "IntervalSeconds": 20}]}}}}}
+        }));
+        worker
+            .start(&machine, start_request("long", 1))
+            .await
+            .unwrap();
+        // every first attempt fails: three back-offs of 20 s
+        let executor = |request: TaskRequest<'_>| {
+            let again = request.retry_count == 0;
+            async move {
+                if again {
+                    Err(StatesError::new("Again", "once more"))
+                } else {
+                    Ok(json!(1))
+                }
+            }
+        };
+        let executor = stepfn::task_fn(executor);
+        // a worker whose lease lapses in the Map would be dropped and run
+        // it again, forever: a few rounds only
+        let mut results = Vec::new();
+        for _ in 0..3 {
+            let worked = worker.run_due(&executor).await.unwrap();
+            results.extend(worked.into_iter().map(|w| w.result));
+        }
+        assert_eq!(results, [WorkResult::Ended(Status::Succeeded)]);
+        assert_eq!(clock.now(), t(60));
+    });
 }

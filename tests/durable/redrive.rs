@@ -25,6 +25,7 @@ on_every_store!(
     a_redriven_execution_reruns_the_failed_state_and_ends,
     a_stopped_execution_is_redriven_twice_each_time_from_its_state,
     a_redriven_execution_is_timed_from_its_redrive_and_enters_its_wait_again,
+    a_redriven_parallel_runs_every_branch_again,
 );
 
 fn lambda(name: &str) -> String {
@@ -409,4 +410,65 @@ fn the_context_object_has_the_redrive_count_and_time() {
     let execution = &outcome.output.unwrap()["e"];
     assert_eq!(execution["RedriveCount"], json!(0));
     assert_eq!(execution.get("RedriveTime"), None);
+}
+
+/// Compatibility (crate docs, "Execution stores"): AWS reruns only the
+/// branches of a Parallel that did not succeed; stepfn enters the whole
+/// Parallel state again, so a branch that had succeeded calls its task
+/// again (with a new key: it is a new attempt of a new entry).
+async fn a_redriven_parallel_runs_every_branch_again(s: &dyn ExecutionStore) {
+    let clock = VirtualClock::starting_at(t(0));
+    let worker = Durable::new(s)
+        .with_clock(clock.clone())
+        .with_worker_id("w");
+    let machine = crate::common::machine(json!({
+        "StartAt": "Fan",
+        "States": {"Fan": {"Type": "Parallel", "End": true, "Branches": [
+            {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": lambda("add"), "End": true}}},
+            {"StartAt": "B", "States": {"B": {"Type": "Task", "Resource": lambda("times"), "End": true}}}
+        ]}}
+    }));
+    worker
+        .start(&machine, start_request("fan", json!({"n": 2})))
+        .await
+        .unwrap();
+    let service = Service::default();
+    service.down.store(true, Ordering::SeqCst);
+    let results = work(&worker, &clock, &service).await;
+    assert_eq!(results, [WorkResult::Ended(Status::Failed)]);
+    let a = arn("fan");
+    assert_eq!(
+        service.take_calls(),
+        [
+            call("add", 0, format!("{a}//4/0")),
+            call("times", 0, format!("{a}//9/0")),
+        ]
+    );
+    clock.advance(Duration::from_secs(100));
+    s.redrive(&a, clock.now()).await.unwrap();
+    service.down.store(false, Ordering::SeqCst);
+    let results = work(&worker, &clock, &service).await;
+    assert_eq!(results, [WorkResult::Ended(Status::Succeeded)]);
+    assert_eq!(
+        service.take_calls(),
+        [
+            call("add", 0, format!("{a}//19/0")),
+            call("times", 0, format!("{a}//24/0")),
+        ]
+    );
+    let record = s.describe(&a).await.unwrap();
+    assert_eq!(record.output.as_deref(), Some(r#"[{"n":3},{"n":20}]"#));
+    let events = history(s, "fan").await;
+    // the Parallel entered again after ExecutionRedriven, both branches
+    assert_eq!(
+        links(&events)[15..20],
+        [
+            link("ExecutionRedriven", 16, 15),
+            link("ParallelStateEntered", 17, 16),
+            link("ParallelStateStarted", 18, 17),
+            link("TaskStateEntered", 19, 18),
+            link("LambdaFunctionScheduled", 20, 19),
+        ]
+    );
+    assert_eq!(links(&events).len(), 31);
 }

@@ -47,7 +47,7 @@ pub(crate) async fn task<'x>(
         bound,
     } = input;
     // a durable callback attempt checkpoints the state input: it is kept
-    let durable_callback = cx.run.checkpoints.is_some() && is_callback(cx, s);
+    let durable_callback = cx.run.checkpoints_on(cx.th).is_some() && is_callback(cx, s);
     let mut taken = match &cx.plan.task_move {
         _ if durable_callback => None,
         Some(Move::Whole) => Some(std::mem::take(&mut input)),
@@ -71,7 +71,7 @@ pub(crate) async fn task<'x>(
         let settings = &settings;
         let durable = cx
             .run
-            .checkpoints
+            .checkpoints_on(cx.th)
             .map(|_| RetryPoint { input: raw, resume });
         retry_loop!(cx, &s.result_handling.retry, None, durable, retry_count, counters => {
             let attempt = Attempt {
@@ -211,7 +211,7 @@ async fn task_attempt<'x>(
         context,
         settings: attempt.settings,
     };
-    let end = match cx.run.checkpoints.filter(|_| names.callback) {
+    let end = match cx.run.checkpoints_on(cx.th).filter(|_| names.callback) {
         Some(sink) => {
             let durable = (sink, attempt.raw, attempt.counters, resumed);
             // boxed: a run without a store keeps the attempt's future as

@@ -25,7 +25,7 @@ pub(crate) async fn wait<'x>(
     // a durable run keeps the state input for a redrive when InputPath
     // makes the value kept another
     let state_input =
-        (cx.run.checkpoints.is_some() && !cx.plan.jsonata && s.io.input_path().is_some())
+        (cx.run.checkpoints_on(cx.th).is_some() && !cx.plan.jsonata && s.io.input_path().is_some())
             .then(|| input.value.clone());
     let (kept, delay, assigned) = if cx.plan.jsonata {
         let computed = jsonata::wait_prepare(s, &cx.jx(), &input.value, now);
@@ -40,7 +40,7 @@ pub(crate) async fn wait<'x>(
         None => delay,
     };
     if !delay.is_zero() {
-        if let (Some(sink), Some(until)) = (cx.run.checkpoints, now.checked_add(delay)) {
+        if let (Some(sink), Some(until)) = (cx.run.checkpoints_on(cx.th), now.checked_add(delay)) {
             let values = (&kept.value, state_input);
             Box::pin(checkpoint::waiting(cx, sink, values, &assigned, until)).await;
         }
