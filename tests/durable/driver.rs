@@ -800,7 +800,7 @@ fn distributed_maps_nested_waits_and_callbacks_are_refused_at_start() {
     assert_eq!(
         refused(json!({"StartAt": "F", "States": {"F": {"Type": "Parallel", "End": true, "Branches": [
             {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemProcessor": calling, "End": true}}}]}}})),
-        "Task states that wait for a callback (.waitForTaskToken, activities) are not yet supported in durable executions (state 'S')"
+        "Task states that wait for a callback (.waitForTaskToken, activities) inside Parallel branches and Map iterations are not yet supported in durable executions (state 'S')"
     );
     // nothing was stored
     let page = futures::executor::block_on(store.list(&ListFilter::default(), None)).unwrap();
