@@ -24,68 +24,8 @@ use stepfn::{
     TaskRequest, TimeOverrides, VirtualClock,
 };
 
-type Case = for<'a> fn(&'a dyn ExecutionStore) -> Pin<Box<dyn Future<Output = ()> + 'a>>;
-
-fn on_memory(case: Case) {
-    futures::executor::block_on(case(&MemoryStore::new()));
-}
-
-#[cfg(feature = "sqlite")]
-fn on_sqlite(name: &str, case: Case) {
-    use crate::common::TempDir;
-    use stepfn::durable::SqliteStore;
-    let dir = TempDir::new(&format!("driver-{name}"));
-    futures::executor::block_on(async {
-        let store = SqliteStore::open(dir.join("stepfn.db"))
-            .await
-            .expect("open");
-        case(&store).await;
-        store.close().await.expect("close");
-    });
-}
-
-#[cfg(feature = "postgres")]
-fn on_postgres(name: &str, case: Case) {
-    use crate::common::durable::pg::Scratch;
-    use stepfn::durable::PostgresStore;
-    let Some(scratch) = Scratch::new(&format!("driver_{name}")) else {
-        return;
-    };
-    futures::executor::block_on(async {
-        let store = PostgresStore::connect_in_schema(&scratch.url, &scratch.schema)
-            .await
-            .expect("connect");
-        case(&store).await;
-        store.close().await.expect("close");
-    });
-}
-
-macro_rules! suite {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $(#[test]
-            fn $name() {
-                super::on_memory(|s| Box::pin(super::$name(s)));
-            })*
-        }
-        #[cfg(feature = "sqlite")]
-        mod sqlite {
-            $(#[test]
-            fn $name() {
-                super::on_sqlite(stringify!($name), |s| Box::pin(super::$name(s)));
-            })*
-        }
-        #[cfg(feature = "postgres")]
-        mod postgres {
-            $(#[test]
-            fn $name() {
-                super::on_postgres(stringify!($name), |s| Box::pin(super::$name(s)));
-            })*
-        }
-    };
-}
-
-suite!(
+crate::common::durable::store_suite!(
+    "driver";
     a_durable_run_has_the_output_and_history_of_an_in_memory_run,
     a_failing_durable_run_has_the_outcome_and_history_of_an_in_memory_run,
     interrupted_at_every_commit_it_resumes_to_the_same_end,

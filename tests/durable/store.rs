@@ -1,5 +1,5 @@
 //! The conformance suite of `ExecutionStore`: each behaviour is one async
-//! function over `&dyn ExecutionStore`; `suite!` runs every one against
+//! function over `&dyn ExecutionStore`; `store_suite!` runs every one against
 //! `MemoryStore`, (feature `sqlite`) a `SqliteStore` in a temp file and
 //! (feature `postgres`) a `PostgresStore` in a schema of its own in the
 //! database `$STEPFN_PG_URL` names (skipped without it, failing under CI).
@@ -9,77 +9,15 @@ use crate::common::durable::{
     arn, claim_one, event, events, frame, ids, new_execution, t, MACHINE,
 };
 use serde_json::json;
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 use stepfn::durable::{
-    Ending, ExecutionStatus, ExecutionStore, HistoryQuery, ListFilter, MemoryStore, Signal,
-    StopRequest, StoreError, TaskMessage, Transition,
+    Ending, ExecutionStatus, ExecutionStore, HistoryQuery, ListFilter, Signal, StopRequest,
+    StoreError, TaskMessage, Transition,
 };
 use stepfn::{CallbackError, Status};
 
-type Case = for<'a> fn(&'a dyn ExecutionStore) -> Pin<Box<dyn Future<Output = ()> + 'a>>;
-
-fn on_memory(case: Case) {
-    futures::executor::block_on(case(&MemoryStore::new()));
-}
-
-#[cfg(feature = "sqlite")]
-fn on_sqlite(name: &str, case: Case) {
-    use crate::common::TempDir;
-    use stepfn::durable::SqliteStore;
-    let dir = TempDir::new(&format!("store-{name}"));
-    futures::executor::block_on(async {
-        let store = SqliteStore::open(dir.join("stepfn.db"))
-            .await
-            .expect("open");
-        case(&store).await;
-        store.close().await.expect("close");
-    });
-}
-
-#[cfg(feature = "postgres")]
-fn on_postgres(name: &str, case: Case) {
-    use crate::common::durable::pg::Scratch;
-    use stepfn::durable::PostgresStore;
-    let Some(scratch) = Scratch::new(&format!("store_{name}")) else {
-        return;
-    };
-    futures::executor::block_on(async {
-        let store = PostgresStore::connect_in_schema(&scratch.url, &scratch.schema)
-            .await
-            .expect("connect");
-        case(&store).await;
-        store.close().await.expect("close");
-    });
-}
-
-macro_rules! suite {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $(#[test]
-            fn $name() {
-                super::on_memory(|s| Box::pin(super::$name(s)));
-            })*
-        }
-        #[cfg(feature = "sqlite")]
-        mod sqlite {
-            $(#[test]
-            fn $name() {
-                super::on_sqlite(stringify!($name), |s| Box::pin(super::$name(s)));
-            })*
-        }
-        #[cfg(feature = "postgres")]
-        mod postgres {
-            $(#[test]
-            fn $name() {
-                super::on_postgres(stringify!($name), |s| Box::pin(super::$name(s)));
-            })*
-        }
-    };
-}
-
-suite!(
+crate::common::durable::store_suite!(
+    "store";
     create_is_idempotent_by_name,
     create_refuses_another_input_or_an_ended_execution,
     describe_shows_the_record,
