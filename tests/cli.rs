@@ -3,25 +3,11 @@
 
 mod common;
 
+use common::cli::{json_of, stderr, stdout, stepfn};
+
 use common::{TempDir, TempFile};
 use serde_json::{json, Value};
 use std::process::{Command, Output};
-
-fn stepfn(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stepfn"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn json_of(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).expect("stdout is one JSON value")
-}
 
 fn temp_file(name: &str, contents: &str) -> TempFile {
     TempFile::new(name, contents)
@@ -666,10 +652,6 @@ impl Store {
         );
         json_of(&out)
     }
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 const ARN: &str = "arn:aws:states:us-east-1:123456789012";

@@ -5,25 +5,11 @@
 
 mod common;
 
+use common::cli::{json_of, stderr, stepfn};
+
 use common::TempFile;
 use serde_json::{json, Value};
-use std::process::{Command, Output};
-
-fn stepfn(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stepfn"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn json_of(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).expect("stdout is one JSON value")
-}
+use std::process::Output;
 
 /// `stepfn run` of `definition` (in a temp file named after `tag`) with
 /// `args`.

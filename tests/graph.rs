@@ -779,13 +779,7 @@ mod cli {
     use super::common::TempFile;
     use std::process::{Command, Output};
 
-    fn stepfn(args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_stepfn"))
-            .args(args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .expect("the binary runs")
-    }
+    use crate::common::cli::stepfn;
 
     fn stepfn_stdin(args: &[&str], stdin: &str) -> Output {
         let mut child = Command::new(env!("CARGO_BIN_EXE_stepfn"))

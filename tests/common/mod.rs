@@ -4,6 +4,8 @@
 // Every binary uses only some of the helpers.
 #![allow(dead_code)]
 
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod durable;
 
 use serde_json::{json, Value};
