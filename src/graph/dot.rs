@@ -6,7 +6,7 @@
 //! are `\n`, tabs stay, and other control characters, which SVG output cannot carry,
 //! become U+FFFD.
 
-use super::{EdgeKind, Item, Mark, Scene, Shape};
+use super::{EdgeKind, Item, Mark, Scene, Shape, Step};
 use std::fmt::Write;
 
 pub(super) fn write(scene: &Scene) -> String {
@@ -14,16 +14,12 @@ pub(super) fn write(scene: &Scene) -> String {
     out.push_str("    graph [fontname=\"Helvetica\", fontsize=10];\n");
     out.push_str("    node [fontname=\"Helvetica\", fontsize=11];\n");
     out.push_str("    edge [fontname=\"Helvetica\", fontsize=9];\n");
-    // items with their indentation level, in document order, without
-    // recursion; `Err(level)` stands for the `}` closing a cluster
-    let mut stack: Vec<Result<(&Item, usize), usize>> =
-        scene.items.iter().rev().map(|i| Ok((i, 1))).collect();
-    while let Some(entry) = stack.pop() {
-        let (item, level) = match entry {
-            Ok(item) => item,
-            Err(level) => {
+    super::walk_items(&scene.items, |step| {
+        let (item, level) = match step {
+            Step::Item(item, level) => (item, level),
+            Step::Close(level) => {
                 let _ = writeln!(out, "{}}}", "    ".repeat(level));
-                continue;
+                return;
             }
         };
         let indent = "    ".repeat(level);
@@ -59,13 +55,9 @@ pub(super) fn write(scene: &Scene) -> String {
                     "{indent}    label=\"{}\";\n{indent}    style=dashed;",
                     escape(&group.title)
                 );
-                stack.push(Err(level));
-                for inner in group.items.iter().rev() {
-                    stack.push(Ok((inner, level + 1)));
-                }
             }
         }
-    }
+    });
     for edge in &scene.edges {
         let mut attributes = Vec::new();
         if let Some(label) = &edge.label {

@@ -7,7 +7,7 @@
 //! Mermaid entity codes (`#quot;`, `#35;`...), so any state name shows as
 //! written.
 
-use super::{EdgeKind, Item, Mark, Scene, Shape};
+use super::{EdgeKind, Item, Mark, Scene, Shape, Step};
 use std::fmt::Write;
 
 pub(super) fn write(scene: &Scene) -> String {
@@ -17,16 +17,12 @@ pub(super) fn write(scene: &Scene) -> String {
         (Mark::Caught, Vec::new()),
         (Mark::Failed, Vec::new()),
     ];
-    // items with their indentation level, in document order, without
-    // recursion; `Err(level)` stands for the `end` line of a group
-    let mut stack: Vec<Result<(&Item, usize), usize>> =
-        scene.items.iter().rev().map(|i| Ok((i, 1))).collect();
-    while let Some(entry) = stack.pop() {
-        let (item, level) = match entry {
-            Ok(item) => item,
-            Err(level) => {
+    super::walk_items(&scene.items, |step| {
+        let (item, level) = match step {
+            Step::Item(item, level) => (item, level),
+            Step::Close(level) => {
                 let _ = writeln!(out, "{}end", "    ".repeat(level));
-                continue;
+                return;
             }
         };
         let indent = "    ".repeat(level);
@@ -52,13 +48,9 @@ pub(super) fn write(scene: &Scene) -> String {
                     group.id,
                     escape(&group.title)
                 );
-                stack.push(Err(level));
-                for inner in group.items.iter().rev() {
-                    stack.push(Ok((inner, level + 1)));
-                }
             }
         }
-    }
+    });
     for edge in &scene.edges {
         let arrow = match edge.kind {
             EdgeKind::Flow => "-->",

@@ -191,6 +191,28 @@ enum Item {
     Group(Group),
 }
 
+/// A step of [`walk_items`]: an item at its nesting level (1 at the top
+/// level), or the end of a group opened at that level.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Item(&'a Item, usize),
+    Close(usize),
+}
+
+/// Every item of `items` in document order, a group's items after it and
+/// before its [`Step::Close`], without recursion (groups nest to any
+/// depth).
+fn walk_items<'a>(items: &'a [Item], mut visit: impl FnMut(Step<'a>)) {
+    let mut stack: Vec<Step<'a>> = items.iter().rev().map(|i| Step::Item(i, 1)).collect();
+    while let Some(step) = stack.pop() {
+        if let Step::Item(Item::Group(group), level) = step {
+            stack.push(Step::Close(level));
+            stack.extend(group.items.iter().rev().map(|i| Step::Item(i, level + 1)));
+        }
+        visit(step);
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum EdgeKind {
     /// `Next`, a Choice rule, `Default`, the start, the end.
