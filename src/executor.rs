@@ -146,6 +146,10 @@ pub struct TaskRequest<'a> {
     /// line of states and [`retry_count`](Self::retry_count), it makes the
     /// [`idempotency_key`](Self::idempotency_key).
     pub state_entered_event_id: u64,
+    /// The line of states the task runs on (durable runs): `""` for the
+    /// top level, else the path of its Parallel branch or Map iteration,
+    /// e.g. `/Fan/1` or `/Fan/1/Each/17`.
+    pub line: &'a str,
     context: ContextSource<'a>,
     callback: Option<CallbackSender>,
     execution_arn: Option<&'a (dyn Fn() -> String + Sync)>,
@@ -173,6 +177,7 @@ impl<'a> TaskRequest<'a> {
             task_token: None,
             credentials: None,
             state_entered_event_id: 0,
+            line: "",
             context: ContextSource::None,
             callback: None,
             execution_arn: None,
@@ -252,20 +257,18 @@ impl<'a> TaskRequest<'a> {
     /// work must not happen twice passes the key on as the idempotency
     /// token of the service it calls (`ClientRequestToken` and the like)
     /// or keeps the keys it has done. A retry is a new attempt, with a new
-    /// key. Lines of states inside Map and Parallel are not named yet
-    /// (they are not checkpointed: their state runs as one transition); the
-    /// event id alone tells their attempts apart within an execution. When
-    /// a Parallel or Map state is interrupted it runs again whole, its
-    /// calls with them: their event ids, and so their keys, are the same
-    /// when the calls end in the same order (branches and iterations whose
-    /// calls end in another order get other ids).
+    /// key. A line of states resumed inside a Task state whose call was in
+    /// flight makes the call again with the same key; one resumed before
+    /// the state (its entry not committed yet) enters it again, with the
+    /// id the resumed history gives it: the same when the lines of a
+    /// Parallel or Map state go on in the same order.
     ///
     /// `None` for a request built with [`new`](Self::new).
     pub fn idempotency_key(&self) -> Option<String> {
         let arn = self.execution_arn?();
         Some(format!(
-            "{arn}//{}/{}",
-            self.state_entered_event_id, self.retry_count
+            "{arn}/{}/{}/{}",
+            self.line, self.state_entered_event_id, self.retry_count
         ))
     }
 

@@ -755,14 +755,15 @@ fn start_names_the_machine_after_the_file_and_is_idempotent_by_name() {
 #[test]
 fn start_refuses_what_cannot_run_durably() {
     let store = Store::sqlite("unsupported");
-    let parallel = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true,
-        "Branches": [{"StartAt": "S", "States": {"S": {"Type": "Wait", "Seconds": 1, "End": true}}}]}}});
-    let file = store.definition("Fan", &parallel);
+    let distributed = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}});
+    let file = store.definition("Fan", &distributed);
     let out = store.run("start", &[&file]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out),
-        "UnsupportedDefinition: Wait states inside Parallel branches and Map iterations are not yet supported in durable executions (state 'S')\n"
+        "UnsupportedDefinition: Map states in DISTRIBUTED mode are not yet supported in durable executions (state 'M')\n"
     );
     let bad = store.definition("Bad", &json!({"StartAt": "X", "States": {}}));
     assert_eq!(store.run("start", &[&bad]).status.code(), Some(2));

@@ -11,12 +11,16 @@ use crate::engine::redrive;
 use crate::engine::{ExecutionHandle, ExecutionIdentity, HistoryEvent, Limits, Status};
 use crate::executor::{CallbackMessage, TaskExecutor};
 use crate::state_machine::StateMachine;
+use futures::channel::oneshot;
 use futures::future::BoxFuture;
 use futures::future::Either;
+use futures::task::AtomicWaker;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::task::Poll;
 use std::time::{Duration, SystemTime};
 
 /// The lease a worker takes on an execution unless told otherwise
@@ -383,29 +387,37 @@ impl<S: ExecutionStore> Durable<S> {
             return Ok(WorkResult::Ended(Status::Aborted));
         }
         let machine = self.machine(&record.definition)?;
-        let root = snapshot
-            .frames
-            .into_iter()
-            .find(|f| f.path.is_empty())
-            .ok_or_else(|| unreadable("the execution has no checkpoint of its top level"))?;
-        let version = root.data.get("version").and_then(Value::as_u64);
-        if let Some(version) = version.filter(|&v| v != u64::from(CHECKPOINT_VERSION)) {
-            // a newer worker may read it: dropped, not stuck
-            return Err(Trouble::Again(StoreError::Backend(format!(
-                "the stored execution cannot be resumed: its checkpoint has version {version}, this stepfn reads version {CHECKPOINT_VERSION}"
-            ))));
+        let mut root = None;
+        let mut lines = Vec::new();
+        for frame in snapshot.frames {
+            let checkpoint = read_frame(frame)?;
+            // redriven since this checkpoint: the line starts again at the
+            // state it stopped in
+            let checkpoint = if record.redrive_count > checkpoint.redrives {
+                redrive::rearm(checkpoint, record.redrive_count, record.last_event_id)
+            } else {
+                checkpoint
+            };
+            if checkpoint.line.is_empty() {
+                root = Some(checkpoint);
+            } else {
+                lines.push(checkpoint);
+            }
         }
-        let checkpoint: Checkpoint = serde_json::from_value(root.data)
-            .map_err(|e| unreadable(&format!("its checkpoint cannot be read: {e}")))?;
-        // redriven since this checkpoint: the line starts again at the
-        // state it stopped in
-        let checkpoint = if record.redrive_count > checkpoint.redrives {
-            redrive::rearm(checkpoint, record.redrive_count, record.last_event_id)
-        } else {
-            checkpoint
-        };
+        let mut root =
+            root.ok_or_else(|| unreadable("the execution has no checkpoint of its top level"))?;
+        // the counters of the latest commit, whichever line made it
+        for line in &lines {
+            root.events = root.events.max(line.events);
+            root.transitions = root.transitions.max(line.transitions);
+            root.given_depth = root.given_depth.max(line.given_depth);
+        }
         let input = crate::json::from_text(&record.input, crate::json::MAX_TEXT_DEPTH)
             .map_err(|_| unreadable("its input is not JSON text"))?;
+        let mut known = Lines::default();
+        for checkpoint in std::iter::once(&root).chain(&lines) {
+            known.note(checkpoint);
+        }
         let committer = Committer {
             store: &self.store,
             clock: &*self.clock,
@@ -418,6 +430,13 @@ impl<S: ExecutionStore> Durable<S> {
             }),
             signals: snapshot.signals,
             handle: OnceLock::new(),
+            lines: Mutex::new(known),
+            jobs: Mutex::new(VecDeque::new()),
+            queued: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+            waker: AtomicWaker::new(),
+            last_run_at: Mutex::new(None),
+            parked_events: Mutex::new(Vec::new()),
         };
         let mut identity = identity(
             &record.state_machine_arn,
@@ -435,17 +454,24 @@ impl<S: ExecutionStore> Durable<S> {
             .with_identity(identity)
             .with_history(true)
             .with_checkpoints(&committer)
-            .resuming(checkpoint);
+            .resuming(root, lines);
         let _ = committer.handle.set(execution.handle());
         let outcome = {
+            // the commits go on in a loop of their own, which ends once the
+            // run has ended and every commit it queued is done
+            let run = async {
+                let outcome = execution.run(executor, input).await;
+                committer.close();
+                outcome
+            };
+            let work = futures::future::join(run, committer.commit_loop());
             // the watch never ends: it aborts the run when it must; it is
             // polled first, so that its clock starts with the run
-            let run = execution.run(executor, input);
             let watch = committer.watch();
-            futures::pin_mut!(run, watch);
-            match futures::future::select(watch, run).await {
-                Either::Left(((), run)) => run.await,
-                Either::Right((outcome, _)) => outcome,
+            futures::pin_mut!(work, watch);
+            match futures::future::select(watch, work).await {
+                Either::Left(((), work)) => work.await.0,
+                Either::Right(((outcome, ()), _)) => outcome,
             }
         };
         let halted = committer
@@ -453,12 +479,13 @@ impl<S: ExecutionStore> Durable<S> {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        let claim = committer
-            .claim
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner());
         match halted {
             Some(Halt::Parked(until, callback)) => {
+                let parking = committer.parking(until)?;
+                let claim = committer.claim();
+                if let Some(last) = parking {
+                    self.store.commit(&claim, last).await?;
+                }
                 self.store.release(&claim).await?;
                 return Ok(match (until, callback) {
                     (until, true) => WorkResult::Awaiting(until),
@@ -483,11 +510,16 @@ impl<S: ExecutionStore> Durable<S> {
             cause: outcome.cause,
             stop_date: self.clock.now(),
         };
+        // the lines as they were, for a redrive
+        let (frames, removed_frames) = committer.lines().take()?;
         let last = Transition {
+            frames,
+            removed_frames,
             events,
             end: Some(end),
             ..Transition::default()
         };
+        let claim = committer.claim();
         self.store.commit(&claim, last).await?;
         Ok(WorkResult::Ended(outcome.status))
     }
@@ -520,6 +552,19 @@ fn identity(
     identity.execution_name = Some(name.to_owned());
     identity.start_time = Some(start);
     identity
+}
+
+/// The checkpoint a frame holds, of this stepfn's version.
+fn read_frame(frame: Frame) -> Result<Checkpoint, Trouble> {
+    let version = frame.data.get("version").and_then(Value::as_u64);
+    if let Some(version) = version.filter(|&v| v != u64::from(CHECKPOINT_VERSION)) {
+        // a newer worker may read it: dropped, not stuck
+        return Err(Trouble::Again(StoreError::Backend(format!(
+            "the stored execution cannot be resumed: its checkpoint has version {version}, this stepfn reads version {CHECKPOINT_VERSION}"
+        ))));
+    }
+    serde_json::from_value(frame.data)
+        .map_err(|e| unreadable(&format!("its checkpoint cannot be read: {e}")))
 }
 
 /// The frame of a checkpoint.
@@ -589,7 +634,11 @@ struct Tokens {
     closed: Vec<String>,
 }
 
-/// Commits each checkpoint of one claimed execution.
+/// Commits each checkpoint of one claimed execution, in order, on a
+/// future of its own ([`commit_loop`](Self::commit_loop)): a line whose
+/// future is dropped while its commit is under way (a sibling failed, the
+/// execution was stopped) does not take the commit with it, so the
+/// history stays whole.
 struct Committer<'a, S> {
     store: &'a S,
     clock: &'a dyn Clock,
@@ -601,11 +650,125 @@ struct Committer<'a, S> {
     tokens: Mutex<Tokens>,
     /// The run's handle: a StopExecution aborts it through it.
     handle: OnceLock<ExecutionHandle>,
+    /// Where every line is, and what the next commit writes.
+    lines: Mutex<Lines>,
+    /// Commits waiting their turn.
+    jobs: Mutex<VecDeque<Job>>,
+    /// Commits waiting or under way.
+    queued: AtomicUsize,
+    /// No more commits will come (the run ended).
+    closed: AtomicBool,
+    /// The commit loop, waiting for a commit.
+    waker: AtomicWaker,
+    /// When the last commit said the execution is due again.
+    last_run_at: Mutex<Option<Option<SystemTime>>>,
+    /// The events not yet committed when the execution parked.
+    parked_events: Mutex<Vec<HistoryEvent>>,
+}
+
+/// One commit waiting its turn.
+struct Job {
+    transition: Transition,
+    /// Every line is parked after it: due again then.
+    parked: Option<Option<SystemTime>>,
+    /// The task token the committed line opens.
+    opened: Option<String>,
+    answer: oneshot::Sender<Verdict>,
+}
+
+/// Every line of an execution as its checkpoints left it (committed or
+/// recorded), and what the next commit writes.
+#[derive(Default)]
+struct Lines {
+    known: BTreeMap<String, Place>,
+    /// Checkpoints recorded since the last commit, by line.
+    pending: BTreeMap<String, Checkpoint>,
+    /// Lines gone since the last commit.
+    removed: BTreeSet<String>,
+}
+
+/// What the driver needs of a line's checkpoint to tell whether the
+/// execution can park.
+#[derive(Clone, Copy)]
+struct Place {
+    /// It runs states itself.
+    leaf: bool,
+    /// It waits for time or a callback.
+    parks: bool,
+    wake_at: Option<SystemTime>,
+    callback: bool,
+}
+
+impl Lines {
+    fn note(&mut self, checkpoint: &Checkpoint) {
+        let place = Place {
+            leaf: checkpoint.at.is_leaf(),
+            parks: checkpoint.at.parks(),
+            wake_at: checkpoint.wake_at,
+            callback: checkpoint.at.token().is_some(),
+        };
+        self.known.insert(checkpoint.line.clone(), place);
+        self.removed.remove(&checkpoint.line);
+    }
+
+    fn record(&mut self, checkpoint: Checkpoint) {
+        self.note(&checkpoint);
+        self.pending.insert(checkpoint.line.clone(), checkpoint);
+    }
+
+    fn remove(&mut self, prefix: &str) {
+        let gone: Vec<String> = (self.known.range(prefix.to_owned()..))
+            .map(|(line, _)| line)
+            .take_while(|line| line.starts_with(prefix))
+            .cloned()
+            .collect();
+        for line in gone {
+            self.known.remove(&line);
+            self.pending.remove(&line);
+            self.removed.insert(line);
+        }
+    }
+
+    /// The frames and removals of the next commit.
+    fn take(&mut self) -> Result<(Vec<Frame>, Vec<String>), StoreError> {
+        let frames = std::mem::take(&mut self.pending)
+            .into_values()
+            .map(|c| frame(&c))
+            .collect::<Result<_, _>>()?;
+        Ok((
+            frames,
+            std::mem::take(&mut self.removed).into_iter().collect(),
+        ))
+    }
+
+    /// When every line that runs states waits for time or a callback: when
+    /// the execution is due again (`None`: only when a message comes), and
+    /// whether a callback is awaited.
+    fn parked(&self) -> Option<(Option<SystemTime>, bool)> {
+        let mut leaves = self.known.values().filter(|p| p.leaf).peekable();
+        leaves.peek()?;
+        let mut wake: Option<SystemTime> = None;
+        let mut callback = false;
+        for place in leaves {
+            if !place.parks {
+                return None;
+            }
+            callback |= place.callback;
+            if let Some(at) = place.wake_at {
+                wake = Some(wake.map_or(at, |w| w.min(at)));
+            }
+        }
+        Some((wake, callback))
+    }
 }
 
 impl<S: ExecutionStore> Committer<'_, S> {
     fn claim(&self) -> Claim {
         self.claim.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn lines(&self) -> std::sync::MutexGuard<'_, Lines> {
+        self.lines.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Aborts the run with a StopExecution's error and cause.
@@ -663,39 +826,130 @@ impl<S: ExecutionStore> Committer<'_, S> {
         Verdict::Halt
     }
 
-    async fn commit(&self, checkpoint: Checkpoint, events: Vec<HistoryEvent>) -> Verdict {
-        let wake = checkpoint.wake_at;
-        let parks = checkpoint.at.parks();
-        let callback = checkpoint.at.token().is_some();
-        let opened: Vec<String> = checkpoint
-            .at
-            .token()
-            .map(str::to_owned)
-            .into_iter()
-            .collect();
-        let frame = match frame(&checkpoint) {
-            Ok(frame) => frame,
-            Err(e) => return self.halt(Halt::Dropped(e)),
+    fn dropped(&self) -> bool {
+        matches!(
+            *self.halted.lock().unwrap_or_else(|e| e.into_inner()),
+            Some(Halt::Dropped(_))
+        )
+    }
+
+    /// Queues the commit of `checkpoint` (with every checkpoint recorded
+    /// since the last commit) and `events`; the future answers once it is
+    /// done.
+    fn enqueue(
+        &self,
+        checkpoint: Checkpoint,
+        events: Vec<HistoryEvent>,
+    ) -> BoxFuture<'static, Verdict> {
+        let (answer, answered) = oneshot::channel();
+        let opened = checkpoint.at.token().map(str::to_owned);
+        let taken = {
+            let mut lines = self.lines();
+            lines.record(checkpoint);
+            let parked = lines.parked();
+            lines
+                .take()
+                .map(|(frames, removed)| (frames, removed, parked))
         };
+        let (frames, removed_frames, parked) = match taken {
+            Ok(taken) => taken,
+            Err(e) => {
+                self.halt(Halt::Dropped(e));
+                return Box::pin(async { Verdict::Halt });
+            }
+        };
+        let job = Job {
+            transition: Transition {
+                frames,
+                removed_frames,
+                events: events.into_iter().map(StoredEvent::from).collect(),
+                ..Transition::default()
+            },
+            parked: parked.map(|(wake, _)| wake),
+            opened,
+            answer,
+        };
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        self.jobs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(job);
+        self.waker.wake();
+        Box::pin(async move { answered.await.unwrap_or(Verdict::Halt) })
+    }
+
+    /// Commits the queued commits in order until the run ends
+    /// ([`close`](Self::close)) and none is left.
+    async fn commit_loop(&self) {
+        loop {
+            let next = futures::future::poll_fn(|cx| {
+                let pop = || {
+                    self.jobs
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .pop_front()
+                };
+                if let Some(job) = pop() {
+                    return Poll::Ready(Some(job));
+                }
+                self.waker.register(cx.waker());
+                match pop() {
+                    Some(job) => Poll::Ready(Some(job)),
+                    None if self.closed.load(Ordering::SeqCst) => Poll::Ready(None),
+                    None => Poll::Pending,
+                }
+            })
+            .await;
+            let Some(job) = next else {
+                return;
+            };
+            let verdict = if self.dropped() {
+                Verdict::Halt
+            } else {
+                self.commit(job.transition, job.opened, job.parked).await
+            };
+            let _ = job.answer.send(verdict);
+            if self.queued.fetch_sub(1, Ordering::SeqCst) == 1 {
+                // the run may be idle now that nothing is in flight
+                if let Some(handle) = self.handle.get() {
+                    handle.wake();
+                }
+            }
+        }
+    }
+
+    /// No more commits will come: the commit loop ends once the queue is
+    /// empty.
+    fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.waker.wake();
+    }
+
+    /// Commits one transition: due again at `parked` when every line is
+    /// parked after it (`Some(None)`: only a message can move it), else
+    /// now.
+    async fn commit(
+        &self,
+        mut transition: Transition,
+        opened: Option<String>,
+        parked: Option<Option<SystemTime>>,
+    ) -> Verdict {
         let now = self.clock.now();
         let (consumed, closed) = {
             let tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
             (tokens.consumed.clone(), tokens.closed.clone())
         };
-        let transition = Transition {
-            frames: vec![frame],
-            events: events.into_iter().map(StoredEvent::from).collect(),
-            opened_tokens: opened,
-            closed_tokens: closed,
-            consumed_signals: consumed,
-            run_at: if parks { wake } else { Some(now) },
-            ..Transition::default()
-        };
+        transition.opened_tokens = opened.into_iter().collect();
+        transition.closed_tokens = closed;
+        transition.consumed_signals = consumed;
+        transition.run_at = parked.unwrap_or(Some(now));
+        let run_at = transition.run_at;
         let claim = self.claim();
         let stop = match self.store.commit_and_check(&claim, transition).await {
             Ok(stop) => stop,
             Err(e) => return self.halt(Halt::Dropped(e)),
         };
+        *self.last_run_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(run_at);
         {
             let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
             tokens.consumed.clear();
@@ -706,9 +960,6 @@ impl<S: ExecutionStore> Committer<'_, S> {
             // ABORTED, and its end is committed as any end
             self.stop(stop);
             return Verdict::Halt;
-        }
-        if parks {
-            return self.halt(Halt::Parked(wake, callback));
         }
         self.keep_lease(&claim, now).await
     }
@@ -735,16 +986,36 @@ impl<S: ExecutionStore> Committer<'_, S> {
         Verdict::Continue
     }
 
-    /// A transition inside a Parallel or Map state (nothing committed):
-    /// the lease is renewed as a commit renews it, so that a long state
-    /// keeps its execution.
-    async fn alive(&self) -> Verdict {
-        // a zero lease lapses at once: renewing it keeps nothing
-        if self.lease.is_zero() {
-            return Verdict::Continue;
+    /// The last commit of a parked execution: what was recorded since the
+    /// last commit, and the time it is due again (`until`), unless the
+    /// last commit said all of it already.
+    fn parking(&self, until: Option<SystemTime>) -> Result<Option<Transition>, StoreError> {
+        let (frames, removed_frames) = self.lines().take()?;
+        let events: Vec<StoredEvent> =
+            std::mem::take(&mut *self.parked_events.lock().unwrap_or_else(|e| e.into_inner()))
+                .into_iter()
+                .map(StoredEvent::from)
+                .collect();
+        let tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        let last = *self.last_run_at.lock().unwrap_or_else(|e| e.into_inner());
+        let said = frames.is_empty()
+            && events.is_empty()
+            && removed_frames.is_empty()
+            && tokens.closed.is_empty()
+            && tokens.consumed.is_empty()
+            && last == Some(until);
+        if said {
+            return Ok(None);
         }
-        let claim = self.claim();
-        self.keep_lease(&claim, self.clock.now()).await
+        Ok(Some(Transition {
+            frames,
+            removed_frames,
+            events,
+            closed_tokens: tokens.closed.clone(),
+            consumed_signals: tokens.consumed.clone(),
+            run_at: until,
+            ..Transition::default()
+        }))
     }
 }
 
@@ -754,11 +1025,31 @@ impl<S: ExecutionStore> CheckpointSink for Committer<'_, S> {
         checkpoint: Checkpoint,
         events: Vec<HistoryEvent>,
     ) -> BoxFuture<'a, Verdict> {
-        Box::pin(self.commit(checkpoint, events))
+        self.enqueue(checkpoint, events)
     }
 
-    fn alive(&self) -> BoxFuture<'_, Verdict> {
-        Box::pin(Committer::alive(self))
+    fn record(&self, checkpoint: Checkpoint) {
+        self.lines().record(checkpoint);
+    }
+
+    fn remove_lines(&self, prefix: &str) {
+        self.lines().remove(prefix);
+    }
+
+    fn idle(&self, events: &dyn Fn() -> Vec<HistoryEvent>) -> bool {
+        if self.queued.load(Ordering::SeqCst) > 0 {
+            return false;
+        }
+        let parked = self.lines().parked();
+        match parked {
+            Some((until, callback)) => {
+                // what happened since the last commit goes with the parking
+                *self.parked_events.lock().unwrap_or_else(|e| e.into_inner()) = events();
+                self.halt(Halt::Parked(until, callback));
+                true
+            }
+            None => false,
+        }
     }
 
     fn task_messages(&self, token: &str) -> Vec<(SystemTime, CallbackMessage)> {

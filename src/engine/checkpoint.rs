@@ -66,7 +66,7 @@ use std::time::SystemTime;
 
 /// The version of the [`Checkpoint`] format; a checkpoint of another
 /// version is refused rather than guessed at.
-pub(crate) const CHECKPOINT_VERSION: u32 = 1;
+pub(crate) const CHECKPOINT_VERSION: u32 = 2;
 
 /// The snapshot of one line of states at a transition.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -182,6 +182,56 @@ pub(crate) enum Position {
         /// the call answered or the last heartbeat).
         heartbeat_at: Option<SystemTime>,
     },
+    /// Inside the Task state `state`, its attempt's call in flight
+    /// (`...Scheduled` and `...Started` recorded): a resumed run makes the
+    /// call again (at-least-once) without announcing it again. Recorded,
+    /// not committed: it goes with the next commit of any line.
+    Calling {
+        /// The state's name.
+        state: String,
+        /// Its `TaskStateEntered` event.
+        entered: u64,
+        /// The event before it.
+        before_entered: u64,
+        /// When it was entered (`$$.State.EnteredTime`).
+        entered_time: SystemTime,
+        /// The retries each retrier has made so far.
+        counters: Vec<u64>,
+        /// The attempt's retry count (`$$.State.RetryCount`).
+        retry_count: u32,
+        /// The attempt's task token (`.sync` jobs), if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
+    },
+    /// Inside the Parallel or Map state `state`, an attempt under way: its
+    /// branches or iterations are lines of their own, below this one
+    /// ([`child_line`]); the checkpoint's input is the state input.
+    Inside {
+        /// The state's name.
+        state: String,
+        /// Its `...StateEntered` event.
+        entered: u64,
+        /// The event before it.
+        before_entered: u64,
+        /// When it was entered (`$$.State.EnteredTime`).
+        entered_time: SystemTime,
+        /// Its `ParallelStateStarted` or `MapStateStarted` event.
+        started: u64,
+        /// The retries each retrier has made so far.
+        counters: Vec<u64>,
+        /// The attempt's retry count.
+        retry_count: u32,
+        /// The last event of the branch that ended last (Parallel), the
+        /// last `MapIterationSucceeded` (Map).
+        last: u64,
+        /// Map: the event the next `MapIterationStarted` follows.
+        prev_start: u64,
+    },
+    /// A branch or iteration that has ended: the checkpoint's input is its
+    /// output, its cursor its last event. Kept until its Parallel or Map
+    /// state ends, so that a resumed or redriven state does not run it
+    /// again.
+    Done,
 }
 
 impl Position {
@@ -189,7 +239,10 @@ impl Position {
     /// its Wait or back-off.
     pub(crate) fn wake_at(&self) -> Option<SystemTime> {
         match self {
-            Position::Enter { .. } => None,
+            Position::Enter { .. }
+            | Position::Calling { .. }
+            | Position::Inside { .. }
+            | Position::Done => None,
             Position::Waiting { until, .. } | Position::BackingOff { until, .. } => Some(*until),
             Position::Callback {
                 submitted: false, ..
@@ -210,7 +263,10 @@ impl Position {
     /// (`None`) only when a message arrives.
     pub(crate) fn parks(&self) -> bool {
         match self {
-            Position::Enter { .. } => false,
+            Position::Enter { .. }
+            | Position::Calling { .. }
+            | Position::Inside { .. }
+            | Position::Done => false,
             Position::Waiting { .. } | Position::BackingOff { .. } => true,
             Position::Callback { submitted, .. } => *submitted,
         }
@@ -224,15 +280,51 @@ impl Position {
         }
     }
 
-    /// The state the line is in or enters next.
+    /// The state the line is in or enters next (`""` for a line that
+    /// ended).
     pub(crate) fn state(&self) -> &str {
         match self {
             Position::Enter { state }
             | Position::Waiting { state, .. }
             | Position::BackingOff { state, .. }
-            | Position::Callback { state, .. } => state,
+            | Position::Callback { state, .. }
+            | Position::Calling { state, .. }
+            | Position::Inside { state, .. } => state,
+            Position::Done => "",
         }
     }
+
+    /// True for a line that runs states itself (not one that ended, nor
+    /// one whose branches or iterations run below it).
+    pub(crate) fn is_leaf(&self) -> bool {
+        !matches!(self, Position::Inside { .. } | Position::Done)
+    }
+}
+
+/// The line of branch or iteration `index` of the Parallel or Map state
+/// `state` of line `parent` (`""`: the top level), e.g. `/Fanout/1` or
+/// `/Fanout/1/Process/17`. A `/` or `\` in a state name is escaped with a
+/// `\`, so that a line's path names it alone.
+pub(crate) fn child_line(parent: &str, state: &str, index: usize) -> String {
+    let mut line = children_of(parent, state);
+    line.push_str(&index.to_string());
+    line
+}
+
+/// What the lines of `state`'s branches or iterations (of line `parent`)
+/// begin with: [`child_line`] without the index.
+pub(crate) fn children_of(parent: &str, state: &str) -> String {
+    let mut line = String::with_capacity(parent.len() + state.len() + 2);
+    line.push_str(parent);
+    line.push('/');
+    for c in state.chars() {
+        if c == '/' || c == '\\' {
+            line.push('\\');
+        }
+        line.push(c);
+    }
+    line.push('/');
+    line
 }
 
 /// A Task's retry loop in a durable run: the state input a back-off is
@@ -242,14 +334,35 @@ pub(crate) struct RetryPoint<'a> {
     pub resume: Option<RetryResume>,
 }
 
-/// Where a Task's retry loop resumes: its counters, and the end of the
-/// back-off it was in (waited out before the Task resumes), or the
-/// callback attempt it was in.
+/// Where a state's retry loop resumes: its counters, and the end of the
+/// back-off it was in (waited out before the state resumes), or the
+/// attempt under way.
 pub(crate) struct RetryResume {
     pub counters: Vec<u64>,
     pub retry_count: u32,
     pub until: SystemTime,
-    pub in_flight: Option<Box<super::states::callback::InFlight>>,
+    pub under_way: UnderWay,
+}
+
+/// The attempt a resumed state was in the middle of.
+pub(crate) enum UnderWay {
+    /// None: the next attempt starts afresh (after the back-off).
+    Nothing,
+    /// A Task's callback attempt.
+    Callback(Box<super::states::callback::InFlight>),
+    /// A Task's call (its token, if it has one): made again, not announced
+    /// again.
+    Call(Option<String>),
+    /// A Parallel or Map attempt, its lines below it.
+    Lines(Inside),
+}
+
+/// A Parallel or Map attempt resumed: the events it links to.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Inside {
+    pub started: u64,
+    pub last: u64,
+    pub prev_start: u64,
 }
 
 impl RetryResume {
@@ -298,71 +411,48 @@ pub(crate) trait CheckpointSink: Send + Sync {
     /// the next commit closes the token, and later answers are refused.
     fn close_token(&self, _token: &str) {}
 
-    /// A transition of a line that is not checkpointed (a Parallel
-    /// branch, a Map iteration): nothing to keep, but the execution is
-    /// alive (the driver renews its lease when it runs low).
-    fn alive(&self) -> BoxFuture<'_, Verdict>;
+    /// Records the checkpoint of a line without a commit of its own: it
+    /// goes with the next commit of any line (a call in flight, a line
+    /// started or ended, a Parallel or Map attempt under way). The events
+    /// emitted so far agree with it: they too go with that commit.
+    fn record(&self, checkpoint: Checkpoint);
+
+    /// The lines whose path begins with `prefix` are gone (their Parallel
+    /// or Map state ended, or starts a new attempt): removed by the next
+    /// commit.
+    fn remove_lines(&self, prefix: &str);
+
+    /// The execution is idle: every line waits for time to pass or for a
+    /// message, nothing else is in flight. True when the sink parks the
+    /// execution here (every line that runs states is at a Wait, a
+    /// back-off or a callback awaited): the run is then dropped, and the
+    /// sink takes the events not yet committed (`events` drains them).
+    fn idle(&self, events: &dyn Fn() -> Vec<HistoryEvent>) -> bool;
 }
 
 /// Why a definition cannot run durably yet: the message names the first
 /// state stepfn cannot checkpoint. `None` when every state can.
 ///
-/// Parallel and inline Map states run durably as one transition of their
-/// line (see the module docs); the states of their branches and
-/// iterations are checked too, and a Wait state among them is refused: it
-/// would hold the worker (and outlast its lease) instead of parking.
+/// Every line of states is checkpointed, the branches of Parallel states
+/// and the iterations of inline Map states included; a distributed Map
+/// (whose iterations are child executions) is not yet.
 pub(crate) fn unsupported(definition: &Definition) -> Option<String> {
-    unsupported_in(&definition.machine, false)
+    unsupported_in(&definition.machine)
 }
 
-/// [`unsupported`] over the states of `sm`; `nested`: `sm` is a Parallel
-/// branch or a Map iteration.
-fn unsupported_in(sm: &SubMachine, nested: bool) -> Option<String> {
-    sm.states.iter().find_map(|state| {
-        let what = match &state.kind {
-            StateKind::Parallel(p) => {
-                return p.branches.iter().find_map(|b| unsupported_in(b, true))
-            }
-            StateKind::Map(m) if m.processor_config.mode == ProcessingMode::Distributed => {
-                "Map states in DISTRIBUTED mode are"
-            }
-            StateKind::Map(m) => return unsupported_in(&m.item_processor, true),
-            StateKind::Wait(_) if nested => {
-                "Wait states inside Parallel branches and Map iterations are"
-            }
-            StateKind::Task(t) if nested => {
-                let names = super::plan::task_names(&t.resource);
-                if names.callback || names.family == super::plan::TaskFamily::Activity {
-                    "Task states that wait for a callback (.waitForTaskToken, activities) inside Parallel branches and Map iterations are"
-                } else {
-                    return None;
-                }
-            }
-            _ => return None,
-        };
-        Some(format!(
-            "{what} not yet supported in durable executions (state '{}')",
-            state.name
-        ))
+/// [`unsupported`] over the states of `sm`.
+fn unsupported_in(sm: &SubMachine) -> Option<String> {
+    sm.states.iter().find_map(|state| match &state.kind {
+        StateKind::Parallel(p) => p.branches.iter().find_map(unsupported_in),
+        StateKind::Map(m) if m.processor_config.mode == ProcessingMode::Distributed => {
+            Some(format!(
+                "Map states in DISTRIBUTED mode are not yet supported in durable executions (state '{}')",
+                state.name
+            ))
+        }
+        StateKind::Map(m) => unsupported_in(&m.item_processor),
+        _ => None,
     })
-}
-
-/// A state of line `th` has ended, `next` is entered with `input`: the
-/// checkpoint of a checkpointed line ([`enter`]), else a sign of life
-/// ([`keep_alive`]).
-pub(super) async fn stepped(
-    run: &Run<'_>,
-    sink: &dyn CheckpointSink,
-    sm: &SubMachine,
-    next: Next,
-    input: &Value,
-    th: &Thread<'_>,
-) {
-    if th.checkpointed {
-        enter(run, sink, sm, next, input, th).await;
-    } else {
-        keep_alive(run, sink).await;
-    }
 }
 
 /// The checkpoint of `th` about to enter `next` with `input`, handed to
@@ -421,6 +511,8 @@ pub(crate) async fn backing_off(
     let Some(until) = cx.run.clock.now().checked_add(delay) else {
         return;
     };
+    // the lines of a Parallel or Map attempt that failed are done with
+    sink.remove_lines(&children_of(&cx.th.line, cx.name()));
     let at = Position::BackingOff {
         state: cx.state.name.clone(),
         entered: cx.entered,
@@ -440,15 +532,62 @@ pub(crate) async fn hand_over(
     input: &Value,
     th: &Thread<'_>,
 ) {
+    let checkpoint = snapshot(run, at, input, th);
+    let events = th.sink.drain();
+    // the commit is work in flight: a virtual clock must not move, and
+    // the execution is not idle, meanwhile
+    let _busy = BusyGuard::new(&run.busy);
+    let verdict = sink.transition(checkpoint, events).await;
+    obey(run, verdict).await;
+}
+
+/// Records where line `th` is (`at`, with `input`) without a commit of
+/// its own: see [`CheckpointSink::record`].
+pub(crate) fn record(
+    run: &Run<'_>,
+    sink: &dyn CheckpointSink,
+    at: Position,
+    input: &Value,
+    th: &Thread<'_>,
+) {
+    sink.record(snapshot(run, at, input, th));
+}
+
+/// Records that the branch or iteration `line` ended with `output`, its
+/// last event `cursor` (`events`: the execution's event sink).
+pub(crate) fn record_done(
+    run: &Run<'_>,
+    sink: &dyn CheckpointSink,
+    line: String,
+    (output, cursor): (&Value, u64),
+    events: &super::events::EventSink,
+) {
+    sink.record(Checkpoint {
+        version: CHECKPOINT_VERSION,
+        line,
+        at: Position::Done,
+        input: output.clone(),
+        variables: Map::new(),
+        events: events.count(),
+        cursor,
+        transitions: run.transitions.load(Ordering::Relaxed),
+        given_depth: run.given_depth.load(Ordering::Relaxed),
+        wake_at: None,
+        redrives: run.identity.redrive_count,
+    });
+}
+
+/// The checkpoint of line `th` at `at`, with `input`.
+fn snapshot(run: &Run<'_>, at: Position, input: &Value, th: &Thread<'_>) -> Checkpoint {
     let wake_at = match (at.wake_at(), run.deadline) {
         (Some(until), Some(deadline)) => Some(until.min(deadline)),
         // a callback awaited without deadlines of its own
         (None, Some(deadline)) if at.parks() => Some(deadline),
         (until, _) => until,
     };
-    let checkpoint = Checkpoint {
+    Checkpoint {
         version: CHECKPOINT_VERSION,
-        line: String::new(),
+        line: th.line.clone(),
         wake_at,
         at,
         input: input.clone(),
@@ -458,21 +597,7 @@ pub(crate) async fn hand_over(
         transitions: run.transitions.load(Ordering::Relaxed),
         given_depth: run.given_depth.load(Ordering::Relaxed),
         redrives: run.identity.redrive_count,
-    };
-    let events = th.sink.drain();
-    // the commit is work in flight: a virtual clock must not move meanwhile
-    let _busy = BusyGuard::new(&run.busy);
-    let verdict = sink.transition(checkpoint, events).await;
-    obey(run, verdict).await;
-}
-
-/// A transition of a line inside a Parallel or Map state (not
-/// checkpointed): tells `sink` the execution is alive, and halts it when
-/// the sink says so (its lease was lost).
-async fn keep_alive(run: &Run<'_>, sink: &dyn CheckpointSink) {
-    let _busy = BusyGuard::new(&run.busy);
-    let verdict = sink.alive().await;
-    obey(run, verdict).await;
+    }
 }
 
 /// Goes on, or stops the execution for good, as the sink said.
@@ -485,7 +610,9 @@ async fn obey(run: &Run<'_>, verdict: Verdict) {
     }
 }
 
-/// Walks the top level from `checkpoint` to its end on `th`.
+/// Walks a line of states (`sm`, the top level or a branch or iteration)
+/// from where its checkpoint left it (`at`, with `input`) to its end on
+/// `th`.
 pub(super) async fn resume<'x>(
     run: &'x Run<'x>,
     (sm, plan): (&'x SubMachine, &'x SubPlan),
@@ -503,6 +630,29 @@ pub(super) async fn resume<'x>(
             th.cursor,
         ));
     };
+    if let Position::Enter { .. } = at {
+        return walk::walk_from(run, (sm, plan), Next::State(i), input, th).await;
+    }
+    if let Some(slot) = th.slot {
+        // the state's kind, for the `...StateAborted` event of a cancel
+        slot.store(walk::slot_kind(&state.kind), Ordering::Relaxed);
+    }
+    let step = Box::pin(resume_state(run, (state, sp), at, input, th)).await?;
+    // the state resumed in has ended: that is a transition too
+    if let Some(sink) = run.checkpoints {
+        enter(run, sink, sm, step.next, &step.output.value, th).await;
+    }
+    walk::walk_from(run, (sm, plan), step.next, step.output, th).await
+}
+
+/// Goes on with `state`, in which line `th` was at `at`, to its end.
+async fn resume_state<'x>(
+    run: &'x Run<'x>,
+    (state, sp): (&'x crate::definition::State, &'x super::plan::StatePlan),
+    at: Position,
+    input: Payload,
+    th: &mut Thread<'x>,
+) -> Result<walk::Step, Failure> {
     // inside a state: its context as it was when it was entered
     let inside = |th, entered, before_entered, entered_time| StateCx {
         run,
@@ -516,96 +666,162 @@ pub(super) async fn resume<'x>(
             .then(|| run.context(&state.name, entered_time, None, None, None)),
         th,
     };
-    let step = match (at, &state.kind) {
-        (Position::Enter { .. }, _) => {
-            return walk::walk_from(run, (sm, plan), Next::State(i), input, th).await
-        }
-        (
-            Position::Waiting {
-                entered,
-                before_entered,
-                entered_time,
-                until,
-                assigned,
-                ..
-            },
-            StateKind::Wait(s),
-        ) => {
+    let (mut cx, resume) = match at {
+        Position::Waiting {
+            entered,
+            before_entered,
+            entered_time,
+            until,
+            assigned,
+            ..
+        } => {
+            let StateKind::Wait(s) = &state.kind else {
+                return Err(elsewhere(state, th));
+            };
             let mut cx = inside(th, entered, before_entered, entered_time);
             if let Ok(left) = until.duration_since(run.clock.now()) {
                 if !left.is_zero() {
                     run.clock.sleep(left).await;
                 }
             }
-            states::wait::ended(&mut cx, s, input, assigned)?
+            return states::wait::ended(&mut cx, s, input, assigned);
         }
-        (
-            Position::BackingOff {
-                entered,
-                before_entered,
-                entered_time,
-                counters,
-                retry_count,
-                until,
-                ..
-            },
-            StateKind::Task(s),
-        ) => {
-            let mut cx = inside(th, entered, before_entered, entered_time);
+        Position::BackingOff {
+            entered,
+            before_entered,
+            entered_time,
+            counters,
+            retry_count,
+            until,
+            ..
+        } => {
             let resume = RetryResume {
                 counters,
                 retry_count,
                 until,
-                in_flight: None,
+                under_way: UnderWay::Nothing,
             };
             resume.wait_out(run.clock).await;
-            states::task::task(&mut cx, s, input, Some(resume)).await?
+            (inside(th, entered, before_entered, entered_time), resume)
         }
-        (
-            Position::Callback {
-                entered,
-                before_entered,
-                entered_time,
-                counters,
-                retry_count,
+        Position::Callback {
+            entered,
+            before_entered,
+            entered_time,
+            counters,
+            retry_count,
+            token,
+            submitted,
+            timeout_at,
+            heartbeat_at,
+            ..
+        } => {
+            let in_flight = states::callback::InFlight {
                 token,
                 submitted,
                 timeout_at,
                 heartbeat_at,
-                ..
-            },
-            StateKind::Task(s),
-        ) => {
-            let mut cx = inside(th, entered, before_entered, entered_time);
+            };
             let resume = RetryResume {
                 counters,
                 retry_count,
                 // no back-off to wait out: the attempt is under way
                 until: entered_time,
-                in_flight: Some(Box::new(states::callback::InFlight {
-                    token,
-                    submitted,
-                    timeout_at,
-                    heartbeat_at,
-                })),
+                under_way: UnderWay::Callback(Box::new(in_flight)),
             };
-            states::task::task(&mut cx, s, input, Some(resume)).await?
+            (inside(th, entered, before_entered, entered_time), resume)
         }
-        _ => {
-            return Err(Failure::new(
-                StatesError::runtime(format!(
-                    "the checkpoint is inside a state of another type: '{}'",
-                    state.name
-                )),
-                th.cursor,
-            ))
+        Position::Calling {
+            entered,
+            before_entered,
+            entered_time,
+            counters,
+            retry_count,
+            token,
+            ..
+        } => {
+            let resume = RetryResume {
+                counters,
+                retry_count,
+                until: entered_time,
+                under_way: UnderWay::Call(token),
+            };
+            (inside(th, entered, before_entered, entered_time), resume)
         }
+        Position::Inside {
+            entered,
+            before_entered,
+            entered_time,
+            started,
+            counters,
+            retry_count,
+            last,
+            prev_start,
+            ..
+        } => {
+            let resume = RetryResume {
+                counters,
+                retry_count,
+                until: entered_time,
+                under_way: UnderWay::Lines(Inside {
+                    started,
+                    last,
+                    prev_start,
+                }),
+            };
+            (inside(th, entered, before_entered, entered_time), resume)
+        }
+        Position::Enter { .. } | Position::Done => return Err(elsewhere(state, th)),
     };
-    // the state resumed in has ended: that is a transition too
-    if let Some(sink) = run.checkpoints {
-        enter(run, sink, sm, step.next, &step.output.value, th).await;
+    match (&state.kind, &resume.under_way) {
+        (StateKind::Task(s), UnderWay::Nothing | UnderWay::Callback(_) | UnderWay::Call(_)) => {
+            states::task::task(&mut cx, s, input, Some(resume)).await
+        }
+        (StateKind::Parallel(s), UnderWay::Nothing | UnderWay::Lines(_)) => {
+            states::parallel::parallel(&mut cx, s, input, Some(resume)).await
+        }
+        (StateKind::Map(s), UnderWay::Nothing | UnderWay::Lines(_)) => {
+            states::map::map(&mut cx, s, input, Some(resume)).await
+        }
+        _ => Err(elsewhere(state, cx.th)),
     }
-    walk::walk_from(run, (sm, plan), step.next, step.output, th).await
+}
+
+/// A checkpoint inside a state of a type it cannot be in.
+fn elsewhere(state: &crate::definition::State, th: &Thread<'_>) -> Failure {
+    Failure::new(
+        StatesError::runtime(format!(
+            "the checkpoint is inside a state of another type: '{}'",
+            state.name
+        )),
+        th.cursor,
+    )
+}
+
+/// Runs a branch or iteration from its checkpoint `checkpoint` on `th`
+/// (whose variables, cursor and line are the checkpoint's) to its end.
+pub(crate) fn resume_sub<'x>(
+    run: &'x Run<'x>,
+    machine: (&'x SubMachine, &'x SubPlan),
+    checkpoint: Checkpoint,
+    mut th: Thread<'x>,
+) -> BoxFuture<'x, walk::SubOutcome> {
+    // the line is under way before its first poll: a sibling's failure
+    // before then cancels it as it cancels a line that ran
+    if let Some(slot) = th.slot {
+        let (sm, _) = machine;
+        let kind = (sm.states.iter().find(|s| s.name == checkpoint.at.state()))
+            .map_or(super::events::KIND_OTHER, |s| walk::slot_kind(&s.kind));
+        slot.store(kind, Ordering::Relaxed);
+    }
+    Box::pin(async move {
+        th.vars.restore(checkpoint.variables);
+        th.cursor = checkpoint.cursor;
+        let bound = run.measure(&checkpoint.input);
+        let input = Payload::new(checkpoint.input, bound);
+        let result = resume(run, machine, checkpoint.at, input, &mut th).await;
+        walk::SubOutcome::ended(result, &th)
+    })
 }
 
 /// The first checkpoint of a durable execution of `definition` on `input`

@@ -69,6 +69,10 @@ pub(crate) struct Run<'a> {
     /// Durable runs: when the definition's `TimeoutSeconds` ends the
     /// execution (a parked execution is due then at the latest).
     pub deadline: Option<SystemTime>,
+    /// A resumed durable run: the checkpoints of the lines below the top
+    /// level (branches, iterations), by path, each taken by the Parallel
+    /// or Map attempt that goes on with it.
+    pub lines: Mutex<std::collections::HashMap<String, Checkpoint>>,
 }
 
 /// With no depth limit set ([`Limits::max_depth`] `None`), values the
@@ -122,7 +126,16 @@ impl<'a> Run<'a> {
             checkpoints: execution.checkpoints,
             time: (!execution.time.is_empty()).then_some(&execution.time),
             deadline,
+            lines: Mutex::default(),
         }
+    }
+
+    /// The checkpoint of line `path` of a resumed run, taken once.
+    pub(crate) fn take_line(&self, path: &str) -> Option<Checkpoint> {
+        self.lines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(path)
     }
 
     /// The depth a value may nest to: the limit when one is set; without
@@ -170,8 +183,7 @@ impl<'a> Run<'a> {
     }
 
     /// Durable runs: where the checkpoints of line `th` go (`None` for a
-    /// run without a store, and for the lines of a Parallel or Map state,
-    /// which are not checkpointed).
+    /// run without a store).
     #[inline]
     pub(crate) fn checkpoints_on(
         &self,
@@ -503,6 +515,10 @@ struct Drive<'r, F> {
     shared: &'r Shared,
     busy: &'r AtomicUsize,
     clock: &'r dyn Clock,
+    /// Durable runs: told when the execution is idle (it may park there).
+    checkpoints: Option<&'r dyn super::checkpoint::CheckpointSink>,
+    /// The execution's events (a durable run that parks drains them).
+    events: &'r EventSink,
 }
 
 impl<F: std::future::Future> std::future::Future for Drive<'_, F> {
@@ -526,8 +542,16 @@ impl<F: std::future::Future> std::future::Future for Drive<'_, F> {
             if let Poll::Ready(v) = polled {
                 return Poll::Ready(Some(v));
             }
-            if self.busy.load(Ordering::SeqCst) == 0 && self.clock.advance_when_idle() {
-                continue;
+            if self.busy.load(Ordering::SeqCst) == 0 {
+                // every line waits for time or a message: a durable run
+                // parks here, when its sink says every line can
+                let events = self.events;
+                if (self.checkpoints).is_some_and(|sink| sink.idle(&|| events.drain())) {
+                    return Poll::Ready(None);
+                }
+                if self.clock.advance_when_idle() {
+                    continue;
+                }
             }
             return Poll::Pending;
         }
@@ -635,9 +659,10 @@ async fn walk_top<'x>(
         .timeout_seconds
         .map(std::time::Duration::from_secs);
     let top = (&execution.definition.machine, &execution.plan.root);
+    let events = thread.sink;
     let walked = walk::walk(run, top, input, thread);
     futures::pin_mut!(walked);
-    drive_top(run, execution, timeout, walked).await
+    drive_top(run, execution, timeout, walked, events).await
 }
 
 /// Polls `walked` (the top level) with [`Drive`], under `timeout` (what is
@@ -650,6 +675,7 @@ async fn drive_top<'x, W>(
     execution: &'x Execution<'_>,
     timeout: Option<std::time::Duration>,
     mut walked: std::pin::Pin<&mut W>,
+    events: &'x EventSink,
 ) -> Ended<Result<Payload, walk::Failure>>
 where
     W: std::future::Future<Output = Result<Payload, walk::Failure>>,
@@ -677,6 +703,8 @@ where
         shared: &execution.shared,
         busy: &run.busy,
         clock,
+        checkpoints: run.checkpoints,
+        events,
     }
     .await
     .unwrap_or(Ended::Aborted)
@@ -690,11 +718,13 @@ pub(super) async fn drive_resumed(
     execution: Execution<'_>,
     executor: &dyn TaskExecutor,
     exec_input: Value,
-    checkpoint: Checkpoint,
+    (checkpoint, lines): (Checkpoint, Vec<Checkpoint>),
 ) -> Outcome {
     let _close = super::live::CloseOnDrop(&execution.shared.live);
     let sink = sink(&execution).resumed(checkpoint.events);
     let run = Run::new(&execution, executor, &exec_input);
+    *run.lines.lock().unwrap_or_else(|e| e.into_inner()) =
+        lines.into_iter().map(|c| (c.line.clone(), c)).collect();
     run.transitions
         .store(checkpoint.transitions, Ordering::Relaxed);
     run.given_depth
@@ -715,7 +745,7 @@ pub(super) async fn drive_resumed(
     let ended = {
         let walked = super::checkpoint::resume(&run, top, checkpoint.at, input, &mut thread);
         futures::pin_mut!(walked);
-        drive_top(&run, &execution, timeout, walked).await
+        drive_top(&run, &execution, timeout, walked, &sink).await
     };
     let cursor = thread.cursor;
     drop(thread);

@@ -168,6 +168,11 @@ impl ExecutionHandle {
         self.shared.waker.wake();
     }
 
+    /// Polls the execution again (a durable run's sink has news for it).
+    pub(crate) fn wake(&self) {
+        self.shared.waker.wake();
+    }
+
     /// True once [`abort`](Self::abort) was called.
     pub fn is_aborted(&self) -> bool {
         self.shared.aborted.load(Ordering::SeqCst)

@@ -363,9 +363,10 @@ pub struct Execution<'m> {
     shared: Arc<Shared>,
     /// Durable runs: where each transition's checkpoint goes.
     checkpoints: Option<&'m dyn checkpoint::CheckpointSink>,
-    /// Durable runs: the checkpoint the run resumes from (boxed: an
-    /// execution without a store carries a pointer, not a checkpoint).
-    resume: Option<Box<checkpoint::Checkpoint>>,
+    /// Durable runs: the checkpoints the run resumes from, its top level's
+    /// and those of the lines below it (boxed: an execution without a
+    /// store carries a pointer, not a checkpoint).
+    resume: Option<Box<(checkpoint::Checkpoint, Vec<checkpoint::Checkpoint>)>>,
 }
 
 impl fmt::Debug for Execution<'_> {
@@ -408,8 +409,14 @@ impl<'m> Execution<'m> {
     /// Resumes from `checkpoint` instead of starting at `StartAt` (durable
     /// runs); [`run`](Self::run)'s input is then the execution's input
     /// (`$$.Execution.Input`), not the input of the state resumed.
-    pub(crate) fn resuming(mut self, checkpoint: checkpoint::Checkpoint) -> Self {
-        self.resume = Some(Box::new(checkpoint));
+    /// `lines` are the checkpoints of the branches and iterations under
+    /// way below the top level.
+    pub(crate) fn resuming(
+        mut self,
+        checkpoint: checkpoint::Checkpoint,
+        lines: Vec<checkpoint::Checkpoint>,
+    ) -> Self {
+        self.resume = Some(Box::new((checkpoint, lines)));
         self
     }
 
@@ -540,7 +547,7 @@ impl<'m> Execution<'m> {
         let executor: &dyn TaskExecutor = &executor_ref;
         match self.resume.take() {
             None => drive::drive_execution(self, executor, input).await,
-            Some(checkpoint) => drive::drive_resumed(self, executor, input, *checkpoint).await,
+            Some(resume) => drive::drive_resumed(self, executor, input, *resume).await,
         }
     }
 }

@@ -10,21 +10,63 @@
 //! line had then; its retriers start from zero, so `$$.State.RetryCount`
 //! does too; a Wait starts its whole delay again. The history continues
 //! after the store's `ExecutionRedriven` event, to which the state entered
-//! again is linked. A Parallel or Map state (one transition of the top
-//! level, its lines not checkpointed) is entered again whole.
+//! again is linked. A Parallel or Map state the line failed in goes on
+//! with its branches or iterations: those that ended keep their results,
+//! the others are re-armed as lines of their own (AWS reruns only the
+//! unsuccessful ones).
 
 use super::checkpoint::{Checkpoint, Position};
 
 /// `checkpoint` (the last of a line, taken before the execution's
 /// `redrive_count`-th redrive) re-armed for that redrive: about to enter
-/// the state it was in, after event `last_event` (`ExecutionRedriven`).
+/// the state it was in, after event `last_event` (`ExecutionRedriven`);
+/// a line that ended stays ended, a Parallel or Map attempt goes on with
+/// its retriers from zero.
 pub(crate) fn rearm(checkpoint: Checkpoint, redrive_count: u32, last_event: u64) -> Checkpoint {
     let (state, input) = match checkpoint.at {
+        Position::Done => {
+            return Checkpoint {
+                events: last_event,
+                redrives: redrive_count,
+                ..checkpoint
+            }
+        }
+        Position::Inside {
+            state,
+            entered,
+            before_entered,
+            entered_time,
+            started,
+            last,
+            prev_start,
+            ..
+        } => {
+            let at = Position::Inside {
+                state,
+                entered,
+                before_entered,
+                entered_time,
+                started,
+                counters: Vec::new(),
+                retry_count: 0,
+                last,
+                prev_start,
+            };
+            return Checkpoint {
+                at,
+                events: last_event,
+                wake_at: None,
+                redrives: redrive_count,
+                ..checkpoint
+            };
+        }
         // a callback awaited starts a new attempt (a new token; the old
-        // one was closed when the execution ended)
+        // one was closed when the execution ended); a call in flight is
+        // made again
         Position::Enter { state }
         | Position::BackingOff { state, .. }
-        | Position::Callback { state, .. } => (state, checkpoint.input),
+        | Position::Callback { state, .. }
+        | Position::Calling { state, .. } => (state, checkpoint.input),
         Position::Waiting {
             state, state_input, ..
         } => (state, state_input.unwrap_or(checkpoint.input)),

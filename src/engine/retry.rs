@@ -129,8 +129,8 @@ pub fn delay(retrier: &Retrier, attempt: u64, random: f64) -> Duration {
 /// transition or history-event limit with the error a Choice loop gets;
 /// nothing is kept per attempt.
 ///
-/// With `durable` (a Task in a durable run: its state input, and the point
-/// it resumes from), a back-off is checkpointed with the retry counters
+/// With `durable` (a Task, Parallel or Map in a durable run: its state
+/// input, and the point it resumes from), a back-off is checkpointed with the retry counters
 /// and the absolute time it ends, and a resumed loop starts from the
 /// saved counters (the caller waits out what is left of the back-off).
 macro_rules! retry_loop {
@@ -180,8 +180,9 @@ macro_rules! retry_loop {
                     break 'retry Err(f);
                 }
                 // and may give the caller's executor a turn (an abort is
-                // seen there)
-                if $cx.run.pause_due() {
+                // seen there); not in a durable run, whose lines must not
+                // wait between the checkpoints that say where they are
+                if durable.is_none() && $cx.run.pause_due() {
                     $cx.run.pause().await;
                 }
                 let r = &retriers[i];

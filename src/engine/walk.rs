@@ -192,10 +192,12 @@ pub(crate) struct Thread<'x> {
     pub slot: Option<&'x AtomicU8>,
     /// In a watched execution: this line, for the states in flight.
     pub watch: Option<LineGuard<'x>>,
-    /// Durable runs: this line is checkpointed (the top level). The lines
-    /// of a Parallel or Map state are not: the state is checkpointed
-    /// before and after, as one transition of its line.
+    /// Durable runs: this line is checkpointed (every line is, the
+    /// branches of Parallel states and the iterations of Map states too).
     pub checkpointed: bool,
+    /// Durable runs: the line's path (`""` for the top level, see
+    /// [`child_line`](super::checkpoint::child_line)).
+    pub line: String,
 }
 
 impl<'x> Thread<'x> {
@@ -214,7 +216,17 @@ impl<'x> Thread<'x> {
             slot,
             watch: None,
             checkpointed: false,
+            line: String::new(),
         }
+    }
+
+    /// In a durable run, makes this the checkpointed line `line`.
+    pub(crate) fn durable(mut self, line: Option<String>) -> Self {
+        if let Some(line) = line {
+            self.checkpointed = true;
+            self.line = line;
+        }
+        self
     }
 
     /// Makes this the top-level line of a watched execution.
@@ -251,7 +263,7 @@ pub(crate) struct SubOutcome {
 impl SubOutcome {
     /// The end of a sub-machine run on `th`: a success clears the thread's
     /// slot: a finished thread has no state left to report as aborted.
-    fn ended(result: Result<Payload, Failure>, th: &Thread<'_>) -> SubOutcome {
+    pub(crate) fn ended(result: Result<Payload, Failure>, th: &Thread<'_>) -> SubOutcome {
         if let Some(slot) = th.slot {
             if result.is_ok() {
                 slot.store(KIND_NONE, Ordering::Relaxed);
@@ -468,9 +480,9 @@ pub(crate) async fn walk_from<'x>(
         };
         input = step.output;
         next = step.next;
-        if let Some(sink) = run.checkpoints {
+        if let Some(sink) = run.checkpoints_on(th) {
             // boxed: the walk's future stays as small as without it
-            Box::pin(super::checkpoint::stepped(
+            Box::pin(super::checkpoint::enter(
                 run,
                 sink,
                 sm,
@@ -596,12 +608,7 @@ fn arrive<'c, 'x>(
 ) -> Result<StateCx<'c, 'x>, Failure> {
     run.check_budgets(th)?;
     if let Some(slot) = th.slot {
-        let kind = match state.kind {
-            StateKind::Task(_) => KIND_TASK,
-            StateKind::Wait(_) => KIND_WAIT,
-            _ => KIND_OTHER,
-        };
-        slot.store(kind, Ordering::Relaxed);
+        slot.store(slot_kind(&state.kind), Ordering::Relaxed);
     }
     if let Some(w) = &th.watch {
         w.live
@@ -641,6 +648,15 @@ fn arrive<'c, 'x>(
     Ok(cx)
 }
 
+/// What a line's slot says while it is in a state of `kind`.
+pub(crate) fn slot_kind(kind: &StateKind) -> u8 {
+    match kind {
+        StateKind::Task(_) => KIND_TASK,
+        StateKind::Wait(_) => KIND_WAIT,
+        _ => KIND_OTHER,
+    }
+}
+
 /// True for the states that never wait: Pass, Choice, Succeed, Fail.
 pub(crate) fn settles_at_once(kind: &StateKind) -> bool {
     matches!(
@@ -674,8 +690,8 @@ async fn enter<'x>(cx: &mut StateCx<'_, 'x>, input: Payload) -> Result<Step, Fai
         // the handlers that wait longer are boxed so that the future of a
         // line of states stays small
         StateKind::Wait(s) => Box::pin(states::wait::wait(cx, s, input)).await,
-        StateKind::Parallel(s) => Box::pin(states::parallel::parallel(cx, s, input)).await,
-        StateKind::Map(s) => Box::pin(states::map::map(cx, s, input)).await,
+        StateKind::Parallel(s) => Box::pin(states::parallel::parallel(cx, s, input, None)).await,
+        StateKind::Map(s) => Box::pin(states::map::map(cx, s, input, None)).await,
         _ => settle(cx, input),
     }
 }

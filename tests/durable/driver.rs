@@ -708,43 +708,44 @@ async fn an_unreadable_execution_is_shelved_not_retried(s: &dyn ExecutionStore) 
 }
 
 #[test]
-fn distributed_maps_nested_waits_and_callbacks_are_refused_at_start() {
+fn distributed_maps_are_refused_at_start_nested_waits_and_callbacks_are_not() {
     let store = MemoryStore::new();
     let w = Durable::new(&store).with_clock(VirtualClock::starting_at(t(0)));
-    let refused = |definition: Value| {
+    let start = |definition: Value| {
         let sm = crate::common::machine(definition);
-        match futures::executor::block_on(w.start(&sm, start_request("x", 1))) {
-            Err(StartError::Unsupported(why)) => why,
-            other => panic!("{other:?}"),
-        }
+        futures::executor::block_on(w.start(&sm, start_request("x", 1)))
     };
-    let branch = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}});
-    let napping =
-        json!({"StartAt": "N", "States": {"N": {"Type": "Wait", "Seconds": 1, "End": true}}});
-    let calling = json!({"StartAt": "S", "States": {"S": {"Type": "Task", "End": true,
-        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken"}}});
+    let refused = |definition: Value| match start(definition) {
+        Err(StartError::Unsupported(why)) => why,
+        other => panic!("{other:?}"),
+    };
+    let branch = json!({"StartAt": "Q", "States": {"Q": {"Type": "Pass", "End": true}}});
+    let distributed = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}});
     assert_eq!(
-        refused(
-            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "ItemProcessor": {
-            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}})
-        ),
+        refused(distributed.clone()),
         "Map states in DISTRIBUTED mode are not yet supported in durable executions (state 'M')"
     );
     assert_eq!(
         refused(
-            json!({"StartAt": "F", "States": {"F": {"Type": "Parallel", "Branches": [branch, napping], "End": true}}})
+            json!({"StartAt": "F", "States": {"F": {"Type": "Parallel", "End": true,
+            "Branches": [branch, distributed]}}})
         ),
-        "Wait states inside Parallel branches and Map iterations are not yet supported in durable executions (state 'N')"
-    );
-    assert_eq!(
-        refused(json!({"StartAt": "F", "States": {"F": {"Type": "Parallel", "End": true, "Branches": [
-            {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemProcessor": calling, "End": true}}}]}}})),
-        "Task states that wait for a callback (.waitForTaskToken, activities) inside Parallel branches and Map iterations are not yet supported in durable executions (state 'S')"
+        "Map states in DISTRIBUTED mode are not yet supported in durable executions (state 'M')"
     );
     // nothing was stored
     let page = futures::executor::block_on(store.list(&ListFilter::default(), None)).unwrap();
     assert!(page.items.is_empty());
+    // every line is checkpointed: Waits and callbacks inside branches and
+    // iterations park their line
+    let napping =
+        json!({"StartAt": "N", "States": {"N": {"Type": "Wait", "Seconds": 1, "End": true}}});
+    let calling = json!({"StartAt": "S", "States": {"S": {"Type": "Task", "End": true,
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken"}}});
+    assert!(start(json!({"StartAt": "F", "States": {"F": {"Type": "Parallel", "End": true,
+        "Branches": [napping, {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemProcessor": calling, "End": true}}}]}}}))
+    .is_ok());
 }
 
 /// Refuses a commit made after the claimant's lease ended (as a store
@@ -846,11 +847,11 @@ impl ExecutionStore for StrictLease<'_> {
 }
 
 /// A Map whose iterations back off for a minute in all, under a 30-second
-/// lease: the worker renews its lease as the iterations move on (a Map is
-/// one transition, committed once it ends), so its commit after the Map
-/// is not refused.
+/// lease: each back-off parks the execution (its one running iteration
+/// waits), so no lease runs out while a worker holds it, and it ends on
+/// time.
 #[test]
-fn a_long_map_keeps_its_lease_between_the_states_of_its_iterations() {
+fn a_map_whose_iterations_back_off_parks_at_each_back_off() {
     futures::executor::block_on(async {
         let clock = VirtualClock::starting_at(t(0));
         let memory = MemoryStore::new();
@@ -888,14 +889,17 @@ fn a_long_map_keeps_its_lease_between_the_states_of_its_iterations() {
             }
         };
         let executor = stepfn::task_fn(executor);
-        // a worker whose lease lapses in the Map would be dropped and run
-        // it again, forever: a few rounds only
-        let mut results = Vec::new();
-        for _ in 0..3 {
-            let worked = worker.run_due(&executor).await.unwrap();
-            results.extend(worked.into_iter().map(|w| w.result));
-        }
-        assert_eq!(results, [WorkResult::Ended(Status::Succeeded)]);
+        let worked = worker.run_until_idle(&executor).await.unwrap();
+        let results: Vec<WorkResult> = worked.into_iter().map(|w| w.result).collect();
+        assert_eq!(
+            results,
+            [
+                WorkResult::Parked(t(20)),
+                WorkResult::Parked(t(40)),
+                WorkResult::Parked(t(60)),
+                WorkResult::Ended(Status::Succeeded)
+            ]
+        );
         assert_eq!(clock.now(), t(60));
     });
 }

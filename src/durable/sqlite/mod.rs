@@ -137,14 +137,32 @@ impl SqliteStore {
         f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         self.call(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
+            let tx = begin(conn)?;
             let out = f(&tx)?; // dropping `tx` rolls back
             tx.commit().map_err(backend)?;
             Ok(out)
         })
         .await
+    }
+}
+
+/// `BEGIN IMMEDIATE` on `conn`. SQLite answers "database is locked" at
+/// once, without its busy timeout, while another connection is still
+/// setting a new file up (write-ahead logging, the schema): that is tried
+/// again for a while.
+fn begin(conn: &mut rusqlite::Connection) -> Result<Transaction<'_>, StoreError> {
+    let conn: &rusqlite::Connection = conn;
+    let mut tries = 0;
+    loop {
+        match Transaction::new_unchecked(conn, TransactionBehavior::Immediate) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && tries < 200 =>
+            {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other.map_err(backend),
+        }
     }
 }
 

@@ -79,19 +79,59 @@ pub(super) const MIGRATIONS: &[&str] = &[
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub(super) fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    // SQLite answers "database is locked" at once, without its busy
+    // timeout, while another connection turns a new file to write-ahead
+    // logging: that is tried again for a while
+    let mut tries = 0;
+    loop {
+        match try_open(path) {
+            Err(Busy::Busy(_)) if tries < 200 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(Busy::Busy(e)) => return Err(backend(e)),
+            Err(Busy::Other(e)) => return Err(e),
+            Ok(conn) => return Ok(conn),
+        }
+    }
+}
+
+/// Why opening failed: SQLite was busy, or anything else.
+enum Busy {
+    Busy(rusqlite::Error),
+    Other(StoreError),
+}
+
+impl From<StoreError> for Busy {
+    fn from(e: StoreError) -> Self {
+        Busy::Other(e)
+    }
+}
+
+/// The error `e`, told apart when it says SQLite was busy.
+fn busy(e: rusqlite::Error) -> Busy {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseBusy => {
+            Busy::Busy(e)
+        }
+        _ => Busy::Other(backend(e)),
+    }
+}
+
+fn try_open(path: &Path) -> Result<Connection, Busy> {
     let mut conn = Connection::open(path).map_err(backend)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
     let mode: String = conn
         .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-        .map_err(backend)?;
+        .map_err(busy)?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::Backend(format!(
+        return Err(Busy::Other(StoreError::Backend(format!(
             "SQLite: {} cannot use write-ahead logging (journal mode {mode})",
             path.display()
-        )));
+        ))));
     }
     conn.execute_batch("PRAGMA synchronous = FULL")
-        .map_err(backend)?;
+        .map_err(busy)?;
     migrate(&mut conn)?;
     Ok(conn)
 }

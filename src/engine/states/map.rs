@@ -3,9 +3,10 @@
 //! others), and what the distributed mode shares with them.
 
 use super::distributed_map;
-use super::parallel::{abort_events, finish, ArrayBound, Results};
+use super::parallel::{abort_events, finish, under_way, ArrayBound, Attempt, Results};
 use crate::definition::JsonataTemplate;
 use crate::definition::{Map as MapState, ProcessingMode};
+use crate::engine::checkpoint::{self, CheckpointSink, Position, RetryPoint, RetryResume};
 use crate::engine::drive::Run;
 use crate::engine::events::{details, EventSink, KIND_NONE, KIND_TASK};
 use crate::engine::io;
@@ -32,12 +33,17 @@ use std::task::Poll;
 use std::time::SystemTime;
 
 /// Runs a Map state on `input`: its items, then its iterations (inline
-/// or distributed) under Retry and Catch.
+/// or distributed) under Retry and Catch; in a durable run, from the point
+/// of a checkpoint when there is one (`resume`: the retriers' counters,
+/// and the attempt under way with its iterations' checkpoints).
 pub(crate) async fn map<'x>(
     cx: &mut StateCx<'_, 'x>,
     s: &'x MapState,
     input: Payload,
+    resume: Option<RetryResume>,
 ) -> Result<Step, Failure> {
+    // a durable run checkpoints the state input while the Map runs
+    let durable = cx.run.checkpoints_on(cx.th).is_some();
     // the raw input is needed again by ResultPath or a catcher
     let keep_input = s
         .result_handling
@@ -45,7 +51,8 @@ pub(crate) async fn map<'x>(
         .as_ref()
         .is_none_or(|p| p.as_str() != "$")
         || !s.result_handling.catch.is_empty()
-        || cx.plan.jsonata;
+        || cx.plan.jsonata
+        || durable;
     let (prep, input) = match map_prepare(cx, s, input, keep_input) {
         Ok(prepared) => prepared,
         Err(e) => {
@@ -70,28 +77,41 @@ pub(crate) async fn map<'x>(
     let (tolerance, effective) = (&tolerance, &effective);
     let mut items = Some(items);
     let retries = !s.result_handling.retry.is_empty();
-    let outcome = retry_loop!(cx, &s.result_handling.retry, Some("MapStateFailed"), _retry_count => {
-        let these = if retries {
-            items.clone().unwrap_or_default()
-        } else {
-            items.take().unwrap_or_default()
-        };
-        let batch = Items { effective, items: these, item_bound, max_concurrency };
-        if let Some(field) = unsupported(s) {
-            cx.emit_next(
-                "MapStateStarted",
-                Some("mapStateStartedEventDetails"),
-                || details([("length", Value::from(batch.items.len()))]),
-            );
-            Err(cx.error(StatesError::runtime(format!(
-                "{field} is not supported by this version of stepfn"
-            ))))
-        } else if distributed {
-            distributed_map::attempt(cx, s, batch, tolerance).await
-        } else {
-            map_attempt(cx, s, batch).await
-        }
-    });
+    let (mut inside, resume) = under_way(resume);
+    let outcome = {
+        let point = (cx.run.checkpoints_on(cx.th)).map(|_| RetryPoint {
+            input: &input.value,
+            resume,
+        });
+        retry_loop!(cx, &s.result_handling.retry, Some("MapStateFailed"), point, retry_count, counters => {
+            let these = if retries {
+                items.clone().unwrap_or_default()
+            } else {
+                items.take().unwrap_or_default()
+            };
+            let batch = Items { effective, items: these, item_bound, max_concurrency };
+            let attempt = Attempt {
+                state_input: &input.value,
+                counters: &counters,
+                retry_count,
+                inside: inside.take(),
+            };
+            if let Some(field) = unsupported(s) {
+                cx.emit_next(
+                    "MapStateStarted",
+                    Some("mapStateStartedEventDetails"),
+                    || details([("length", Value::from(batch.items.len()))]),
+                );
+                Err(cx.error(StatesError::runtime(format!(
+                    "{field} is not supported by this version of stepfn"
+                ))))
+            } else if distributed {
+                distributed_map::attempt(cx, s, batch, tolerance).await
+            } else {
+                map_attempt(cx, s, batch, attempt).await
+            }
+        })
+    };
     finish(
         cx,
         (&s.io, s.assign.as_ref(), &s.result_handling),
@@ -478,20 +498,39 @@ impl<'a> Selector<'a> {
 
 /// One inline attempt: every item as an iteration of the item processor,
 /// up to MaxConcurrency at a time; the first failure cancels the others.
+/// In a durable run each iteration is a line of its own (see
+/// [`parallel`](super::parallel)), and a resumed attempt goes on with the
+/// iterations as their checkpoints left them.
 async fn map_attempt<'x>(
     cx: &mut StateCx<'_, 'x>,
     s: &'x MapState,
     items: Items<'_>,
+    attempt: Attempt<'_>,
 ) -> Result<Payload, Failure> {
     let n = items.items.len();
-    let started = cx.emit_next(
-        "MapStateStarted",
-        Some("mapStateStartedEventDetails"),
-        || details([("length", Value::from(n))]),
-    );
+    let started = match attempt.inside {
+        Some(inside) => inside.started,
+        None => cx.emit_next(
+            "MapStateStarted",
+            Some("mapStateStartedEventDetails"),
+            || details([("length", Value::from(n))]),
+        ),
+    };
     let Some(plan) = cx.plan.children.first() else {
         return Ok(Payload::new(Value::Array(Vec::new()), ArrayBound::new(0).0));
     };
+    let (prev_start, last_succeeded) = attempt
+        .inside
+        .map_or((started, started), |i| (i.prev_start, i.last));
+    let durable = cx.run.checkpoints_on(cx.th).map(|sink| Durable {
+        sink,
+        at: attempt.position(cx, started, (last_succeeded, prev_start)),
+        state_input: attempt.state_input,
+        resumed: attempt.inside.is_some(),
+    });
+    if let Some(d) = &durable {
+        checkpoint::record(cx.run, d.sink, d.at.clone(), d.state_input, cx.th);
+    }
     let selector = Selector::new(cx, s, items.effective);
     let run = cx.run;
     let th = &mut *cx.th;
@@ -508,8 +547,10 @@ async fn map_attempt<'x>(
         taken: Results::new(run, n),
         inputs: (vec![0; n], 0),
         done: vec![false; n],
-        prev_start: started,
-        last_succeeded: started,
+        prev_start,
+        last_succeeded,
+        durable,
+        parent: &*th,
     };
     let failure = inline.iterate(&selector, items).await;
     if let Some((index, f)) = failure {
@@ -526,6 +567,15 @@ async fn map_attempt<'x>(
     th.cursor = last;
     run.emit(th, last, "MapStateSucceeded", None, Map::new);
     Ok(results)
+}
+
+/// A durable run's Map attempt: where its checkpoints go, where the Map
+/// is, and whether the attempt is resumed.
+struct Durable<'a> {
+    sink: &'a dyn CheckpointSink,
+    at: Position,
+    state_input: &'a Value,
+    resumed: bool,
 }
 
 /// The running iterations of an inline Map attempt.
@@ -547,6 +597,10 @@ struct Inline<'a, 'x> {
     done: Vec<bool>,
     prev_start: u64,
     last_succeeded: u64,
+    /// A durable run's checkpoints.
+    durable: Option<Durable<'a>>,
+    /// The Map's line.
+    parent: &'a Thread<'x>,
 }
 
 /// The iterations of one batch of a Map that are done: those that succeeded
@@ -609,17 +663,100 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
         }
     }
 
+    /// The line of iteration `index` (durable runs).
+    fn line(&self, index: usize) -> Option<String> {
+        let name = self.name.as_str().unwrap_or_default();
+        (self.durable.as_ref()).map(|_| checkpoint::child_line(&self.parent.line, name, index))
+    }
+
+    /// The thread of iteration `index`, starting after event `cursor`.
+    fn thread(&self, index: usize, cursor: u64) -> Thread<'x>
+    where
+        'a: 'x,
+    {
+        Thread::new(
+            cursor,
+            Vars::child(self.vars),
+            self.sink,
+            Some(&self.slots[index]),
+        )
+        .placed(self.watch, PlaceKind::Iteration, index)
+        .durable(self.line(index))
+    }
+
+    /// A durable run: iteration `index` ended (its result is in
+    /// `results`, its last event `cursor`), and its `MapIterationSucceeded`
+    /// is out.
+    fn ended(&mut self, index: usize, cursor: u64) {
+        let Some(d) = self.durable.as_mut() else {
+            return;
+        };
+        if let Position::Inside {
+            last, prev_start, ..
+        } = &mut d.at
+        {
+            *last = self.last_succeeded;
+            *prev_start = self.prev_start;
+        }
+        let name = self.name.as_str().unwrap_or_default();
+        let line = checkpoint::child_line(&self.parent.line, name, index);
+        let output = self.results.get(index).unwrap_or(&Value::Null);
+        checkpoint::record_done(self.run, d.sink, line, (output, cursor), self.sink);
+        checkpoint::record(self.run, d.sink, d.at.clone(), d.state_input, self.parent);
+    }
+
+    /// A resumed durable attempt: the iterations its checkpoints name,
+    /// ended (their results taken) or under way (resumed in `running`);
+    /// gives which items they are.
+    fn resumed(&mut self, running: &mut FuturesUnordered<Iteration<'a>>) -> Vec<bool>
+    where
+        'a: 'x,
+    {
+        let n = self.done.len();
+        let mut loaded = vec![false; n];
+        if !self.durable.as_ref().is_some_and(|d| d.resumed) {
+            return loaded;
+        }
+        for (index, seen) in loaded.iter_mut().enumerate() {
+            let Some(checkpoint) = self.line(index).and_then(|l| self.run.take_line(&l)) else {
+                continue;
+            };
+            *seen = true;
+            if checkpoint.at == Position::Done {
+                self.done[index] = true;
+                let bound = self.run.measure(&checkpoint.input);
+                let results = &self.results;
+                if self
+                    .taken
+                    .take((index, &checkpoint.input, bound), |j| results.get(j))
+                {
+                    self.results[index] = checkpoint.input;
+                }
+                continue;
+            }
+            let th = self.thread(index, checkpoint.cursor);
+            let future = checkpoint::resume_sub(self.run, self.machine, checkpoint, th);
+            running.push(Iteration { index, future });
+        }
+        loaded
+    }
+
     /// Runs every item; gives the first failure (index `usize::MAX` when
     /// the ItemSelector failed).
     async fn iterate(
         &mut self,
         selector: &Selector<'_>,
         items: Items<'_>,
-    ) -> Option<(usize, Failure)> {
+    ) -> Option<(usize, Failure)>
+    where
+        'a: 'x,
+    {
         let limit = items.limit();
         let item_bound = items.item_bound;
-        let mut pending = items.items.into_iter().enumerate();
         let mut running: FuturesUnordered<Iteration<'a>> = FuturesUnordered::new();
+        let loaded = self.resumed(&mut running);
+        let mut pending = (items.items.into_iter().enumerate())
+            .filter(|(index, _)| !loaded.get(*index).copied().unwrap_or(false));
         let mut failure: Option<(usize, Failure)> = None;
         // iterations are launched in batches, each polled once at once: one
         // that completes without waiting never enters the FuturesUnordered
@@ -651,6 +788,14 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
                             self.prev_start,
                             index,
                         );
+                        // the iteration is a line from its first event on
+                        if let Some(d) = &self.durable {
+                            let at = Position::Enter {
+                                state: self.machine.0.start_at.clone(),
+                            };
+                            let th = self.thread(index, id);
+                            checkpoint::record(self.run, d.sink, at, &input.value, &th);
+                        }
                         batch.push_back((index, input, id));
                     }
                     Err(e) => {
@@ -678,6 +823,7 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
                     index,
                 );
                 self.prev_start = cursor;
+                self.ended(index, cursor);
             }
             if let Some(f) = completed.failed {
                 failure = Some(f);
@@ -709,14 +855,8 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
                 batch.clear();
                 break;
             }
-            let child = Thread::new(
-                id,
-                Vars::child(self.vars),
-                self.sink,
-                Some(&self.slots[index]),
-            )
-            .placed(self.watch, PlaceKind::Iteration, index);
-            let mut fut = if plan.settles {
+            let child = self.thread(index, id);
+            let mut fut = if plan.settles && self.durable.is_none() {
                 match run_sub_now(self.run, (processor, plan), input, child) {
                     Settled::Done(outcome) => {
                         self.complete(&mut completed, index, outcome);

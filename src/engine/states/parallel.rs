@@ -3,6 +3,7 @@
 //! the result side (Assign, ResultSelector, ResultPath, OutputPath).
 
 use crate::definition::{Assign, Io, Parallel, ResultHandling};
+use crate::engine::checkpoint::{self, Inside, Position, RetryPoint, RetryResume, UnderWay};
 use crate::engine::drive::Run;
 use crate::engine::events::{self, EventSink, KIND_NONE, KIND_TASK};
 use crate::engine::inspect::NoInspect;
@@ -20,11 +21,14 @@ use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicU8, Ordering};
 
 /// Runs a Parallel state on `input`: every branch on the effective input,
-/// under Retry and Catch.
+/// under Retry and Catch; in a durable run, from the point of a checkpoint
+/// when there is one (`resume`: the retriers' counters, and the attempt
+/// under way with its branches' checkpoints).
 pub(crate) async fn parallel<'x>(
     cx: &mut StateCx<'_, 'x>,
     s: &'x Parallel,
     input: Payload,
+    resume: Option<RetryResume>,
 ) -> Result<Step, Failure> {
     let bounds = cx.bounds();
     let fields = (s.io.input_path(), s.io.parameters());
@@ -36,9 +40,22 @@ pub(crate) async fn parallel<'x>(
     }
     .map_err(|e| cx.error(e))?;
     let branch_input = &branch_input;
-    let outcome = retry_loop!(cx, &s.result_handling.retry, Some("ParallelStateFailed"), _retry_count => {
-        parallel_attempt(cx, s, branch_input).await
-    });
+    let (mut inside, resume) = under_way(resume);
+    let outcome = {
+        let durable = (cx.run.checkpoints_on(cx.th)).map(|_| RetryPoint {
+            input: &input.value,
+            resume,
+        });
+        retry_loop!(cx, &s.result_handling.retry, Some("ParallelStateFailed"), durable, retry_count, counters => {
+            let attempt = Attempt {
+                state_input: &input.value,
+                counters: &counters,
+                retry_count,
+                inside: inside.take(),
+            };
+            parallel_attempt(cx, s, branch_input, attempt).await
+        })
+    };
     finish(
         cx,
         (&s.io, s.assign.as_ref(), &s.result_handling),
@@ -47,11 +64,82 @@ pub(crate) async fn parallel<'x>(
     )
 }
 
+/// A resumed Parallel or Map state: the attempt under way (its lines
+/// below it), and the retry point.
+pub(crate) fn under_way(resume: Option<RetryResume>) -> (Option<Inside>, Option<RetryResume>) {
+    match resume {
+        Some(RetryResume {
+            counters,
+            retry_count,
+            until,
+            under_way: UnderWay::Lines(inside),
+        }) => {
+            let resume = RetryResume {
+                counters,
+                retry_count,
+                until,
+                under_way: UnderWay::Nothing,
+            };
+            (Some(inside), Some(resume))
+        }
+        other => (None, other),
+    }
+}
+
+/// What a Parallel or Map attempt of a durable run checkpoints: the state
+/// input, the retriers' counters and the retry count, and (resumed) the
+/// attempt it goes on with.
+pub(crate) struct Attempt<'a> {
+    pub state_input: &'a Value,
+    pub counters: &'a [u64],
+    pub retry_count: u32,
+    pub inside: Option<Inside>,
+}
+
+impl Attempt<'_> {
+    /// Where a Parallel or Map state `cx` is while its attempt runs.
+    pub(crate) fn position(
+        &self,
+        cx: &StateCx<'_, '_>,
+        started: u64,
+        (last, prev_start): (u64, u64),
+    ) -> Position {
+        Position::Inside {
+            state: cx.state.name.clone(),
+            entered: cx.entered,
+            before_entered: cx.before_entered,
+            entered_time: cx.entered_time,
+            started,
+            counters: self.counters.to_vec(),
+            retry_count: self.retry_count,
+            last,
+            prev_start,
+        }
+    }
+}
+
 /// The common end of a Parallel or Map state (its `io`, `assign` and
 /// result handling given): a failure of its branches or iterations goes to
 /// its catchers; their `results` go through Assign, ResultSelector,
-/// ResultPath and OutputPath (or Output in JSONata).
+/// ResultPath and OutputPath (or Output in JSONata). In a durable run, the
+/// lines of its branches or iterations are done with, unless it fails
+/// (a redrive goes on with them).
 pub(crate) fn finish(
+    cx: &mut StateCx<'_, '_>,
+    fields: (&Io, Option<&Assign>, &ResultHandling),
+    input: Payload,
+    outcome: Result<Payload, Failure>,
+) -> Result<Step, Failure> {
+    let step = finish_with(cx, fields, input, outcome);
+    if step.is_ok() {
+        if let Some(sink) = cx.run.checkpoints_on(cx.th) {
+            sink.remove_lines(&checkpoint::children_of(&cx.th.line, cx.name()));
+        }
+    }
+    step
+}
+
+fn finish_with(
     cx: &mut StateCx<'_, '_>,
     (io, assign, handling): (&Io, Option<&Assign>, &ResultHandling),
     input: Payload,
@@ -90,14 +178,28 @@ pub(crate) fn finish(
 }
 
 /// One attempt: every branch on `input`; the first failure cancels the
-/// others.
+/// others. In a durable run each branch is a line of its own: started
+/// with a checkpoint, ended with one (its result), and a resumed attempt
+/// goes on with the branches as their checkpoints left them.
 async fn parallel_attempt<'x>(
     cx: &mut StateCx<'_, 'x>,
     s: &'x Parallel,
     input: &Payload,
+    attempt: Attempt<'_>,
 ) -> Result<Payload, Failure> {
     let (run, sp, s_name) = (cx.run, cx.plan, cx.name());
-    let started = cx.emit_next("ParallelStateStarted", None, Map::new);
+    let started = match attempt.inside {
+        Some(inside) => inside.started,
+        None => cx.emit_next("ParallelStateStarted", None, Map::new),
+    };
+    let durable = run.checkpoints_on(cx.th);
+    let mut last = attempt.inside.map_or(started, |i| i.last);
+    let position = |cx: &StateCx<'_, '_>, last| attempt.position(cx, started, (last, 0));
+    if let Some(sink) = durable {
+        checkpoint::record(run, sink, position(cx, last), attempt.state_input, cx.th);
+    }
+    let resumed = attempt.inside.is_some();
+    let inside_at = durable.map(|_| position(cx, last));
     let th = &mut *cx.th;
     let n = s.branches.len();
     let slots: Vec<AtomicU8> = (0..n).map(|_| AtomicU8::new(KIND_NONE)).collect();
@@ -105,8 +207,9 @@ async fn parallel_attempt<'x>(
     // the results are refused once they pass the build cap, as they come in
     let mut taken = Results::new(run, n);
     let name = s_name;
-    let mut last = started;
+    let line_of = |i: usize| durable.map(|_| checkpoint::child_line(&th.line, name, i));
     // a branch's end: its result kept in branch order, or its failure
+    let mut inside_at = inside_at;
     let mut record = |i: usize, outcome: SubOutcome| match outcome.result {
         Ok(v) if !taken.take((i, &v, outcome.bound), |j| results[j].as_ref()) => {
             let error = crate::error::name_state(crate::error::result_too_big(), name);
@@ -114,6 +217,15 @@ async fn parallel_attempt<'x>(
             Some((n, Failure::new(error, outcome.cursor)))
         }
         Ok(v) => {
+            if let (Some(sink), Some(line)) = (durable, line_of(i)) {
+                checkpoint::record_done(run, sink, line, (&v, outcome.cursor), th.sink);
+                if let Some(Position::Inside { last, .. }) = inside_at.as_mut() {
+                    *last = outcome.cursor;
+                }
+                if let Some(at) = inside_at.clone() {
+                    checkpoint::record(run, sink, at, attempt.state_input, th);
+                }
+            }
             results[i] = Some(v);
             last = outcome.cursor;
             None
@@ -123,13 +235,11 @@ async fn parallel_attempt<'x>(
     let branches = s.branches.iter().zip(&sp.children).enumerate();
     let (vars, sink, slots_ref, watch) = (&th.vars, th.sink, &slots, th.watch.as_ref());
     let child = move |i: usize| {
-        Thread::new(started, Vars::child(vars), sink, Some(&slots_ref[i])).placed(
-            watch,
-            PlaceKind::Branch,
-            i,
-        )
+        Thread::new(started, Vars::child(vars), sink, Some(&slots_ref[i]))
+            .placed(watch, PlaceKind::Branch, i)
+            .durable(line_of(i))
     };
-    let failure = if sp.children.iter().all(|p| p.settles) {
+    let failure = if durable.is_none() && sp.children.iter().all(|p| p.settles) {
         // no branch waits: each runs to its end in turn, as the futures
         // below would be (polled in order, each done in its first poll)
         let mut failure = None;
@@ -152,14 +262,47 @@ async fn parallel_attempt<'x>(
         let (mut branches, mut held) = (branches, 0usize);
         let mut running = FuturesUnordered::new();
         let mut failure = None;
-        loop {
+        'branches: loop {
             while held <= cap || running.is_empty() {
                 let Some((i, (branch, plan))) = branches.next() else {
                     break;
                 };
+                let th = child(i);
+                let line = durable.map(|sink| {
+                    let loaded = resumed.then(|| run.take_line(&th.line)).flatten();
+                    (sink, loaded)
+                });
+                let future = match line {
+                    Some((_, Some(done))) if done.at == Position::Done => {
+                        let outcome = SubOutcome {
+                            bound: run.measure(&done.input),
+                            result: Ok(done.input),
+                            cursor: done.cursor,
+                        };
+                        if let Some(f) = record(i, outcome) {
+                            failure = Some(f);
+                            break 'branches;
+                        }
+                        continue;
+                    }
+                    Some((_, Some(checkpoint))) => {
+                        checkpoint::resume_sub(run, (branch, plan), checkpoint, th)
+                    }
+                    Some((sink, None)) => {
+                        let at = Position::Enter {
+                            state: branch.start_at.clone(),
+                        };
+                        checkpoint::record(run, sink, at, &input.value, &th);
+                        let input = Payload::new(input.value.clone(), input.bound);
+                        run_sub(run, (branch, plan), input, th)
+                    }
+                    None => {
+                        let input = Payload::new(input.value.clone(), input.bound);
+                        run_sub(run, (branch, plan), input, th)
+                    }
+                };
                 held = held.saturating_add(input.bound.bytes);
-                let input = Payload::new(input.value.clone(), input.bound);
-                running.push(run_sub(run, (branch, plan), input, child(i)).map(move |o| (i, o)));
+                running.push(future.map(move |o| (i, o)));
             }
             let Some((i, outcome)) = running.next().await else {
                 break;

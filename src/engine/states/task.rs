@@ -4,7 +4,9 @@
 //! ResultSelector and ResultPath.
 
 use crate::definition::Task;
-use crate::engine::checkpoint::{CheckpointSink, RetryPoint, RetryResume};
+use crate::engine::checkpoint::{
+    self, CheckpointSink, Position, RetryPoint, RetryResume, UnderWay,
+};
 use crate::engine::drive::{BusyGuard, Exceeded, Run};
 use crate::engine::events::{Scheduled, TaskEvents, TaskStep};
 use crate::engine::handle::CallbackGuard;
@@ -46,10 +48,10 @@ pub(crate) async fn task<'x>(
         value: mut input,
         bound,
     } = input;
-    // a durable callback attempt checkpoints the state input: it is kept
-    let durable_callback = cx.run.checkpoints_on(cx.th).is_some() && is_callback(cx, s);
+    // a durable attempt checkpoints the state input: it is kept
+    let durable = cx.run.checkpoints_on(cx.th).is_some();
     let mut taken = match &cx.plan.task_move {
-        _ if durable_callback => None,
+        _ if durable => None,
         Some(Move::Whole) => Some(std::mem::take(&mut input)),
         Some(Move::Node(steps)) => io::take_node(&mut input, steps),
         None => None,
@@ -64,8 +66,10 @@ pub(crate) async fn task<'x>(
         bound
     };
     let mut resume = resume;
-    // a resumed callback attempt goes on where it was
-    let mut in_flight = resume.as_mut().and_then(|r| r.in_flight.take());
+    // a resumed attempt goes on where it was
+    let mut under_way = resume
+        .as_mut()
+        .map(|r| std::mem::replace(&mut r.under_way, UnderWay::Nothing));
     let outcome: Result<_, Failure> = {
         let raw = &input;
         let settings = &settings;
@@ -80,7 +84,7 @@ pub(crate) async fn task<'x>(
                 retry_count,
                 settings,
                 counters: &counters,
-                in_flight: in_flight.take(),
+                resumed: under_way.take().unwrap_or(UnderWay::Nothing),
             };
             task_attempt(cx, s, attempt).await
         })
@@ -131,20 +135,12 @@ struct Attempt<'a> {
     taken: Option<Value>,
     retry_count: u32,
     settings: &'a TaskSettings,
-    /// The retriers' counters (a durable callback attempt checkpoints
-    /// them).
+    /// The retriers' counters (a durable attempt checkpoints them).
     counters: &'a [u64],
-    /// A durable callback attempt resumed from its checkpoint (boxed: the
-    /// attempt's future stays small without a store).
-    in_flight: Option<Box<InFlight>>,
-}
-
-/// True when the Task waits for a callback (`.waitForTaskToken`).
-fn is_callback(cx: &StateCx<'_, '_>, s: &Task) -> bool {
-    match cx.plan.task.as_ref() {
-        Some(names) => names.callback,
-        None => plan::task_names(&s.resource).callback,
-    }
+    /// A durable attempt resumed from its checkpoint: a callback attempt
+    /// (boxed: the attempt's future stays small without a store), or a
+    /// call made again.
+    resumed: UnderWay,
 }
 
 /// What a task attempt ends with.
@@ -169,10 +165,15 @@ async fn task_attempt<'x>(
             &fallback
         }
     };
-    let resumed = attempt.in_flight;
-    let token = match &resumed {
-        Some(in_flight) => Some(in_flight.token.clone()),
-        None => (names.callback || names.sync || names.family == TaskFamily::Activity)
+    let (resumed, called) = match attempt.resumed {
+        UnderWay::Callback(in_flight) => (Some(in_flight), None),
+        UnderWay::Call(token) => (None, Some(token)),
+        UnderWay::Nothing | UnderWay::Lines(_) => (None, None),
+    };
+    let token = match (&resumed, &called) {
+        (Some(in_flight), _) => Some(in_flight.token.clone()),
+        (None, Some(token)) => token.clone(),
+        (None, None) => (names.callback || names.sync || names.family == TaskFamily::Activity)
             .then(|| cx.run.shared.new_token()),
     };
     // the context object of this attempt (RetryCount, Task.Token)
@@ -201,8 +202,22 @@ async fn task_attempt<'x>(
     };
     let events = TaskEvents { names };
     // a resumed attempt announced itself before its checkpoint
-    if resumed.is_none() {
+    if resumed.is_none() && called.is_none() {
         announce(cx, s, &events, (&parameters, attempt.settings));
+    }
+    if let Some(sink) = cx.run.checkpoints_on(cx.th).filter(|_| !names.callback) {
+        // the call is in flight: a commit of another line meanwhile keeps
+        // it as such (the call is made again, not announced again)
+        let at = Position::Calling {
+            state: cx.state.name.clone(),
+            entered: cx.entered,
+            before_entered: cx.before_entered,
+            entered_time: cx.entered_time,
+            counters: attempt.counters.to_vec(),
+            retry_count: attempt.retry_count,
+            token: token.clone(),
+        };
+        checkpoint::record(cx.run, sink, at, attempt.raw, cx.th);
     }
     let call = Call {
         parameters,
@@ -452,6 +467,7 @@ struct Request<'a, 'c> {
     name: &'a str,
     entered: u64,
     entered_time: std::time::SystemTime,
+    line: String,
     call: Call<'c>,
 }
 
@@ -462,6 +478,8 @@ impl<'a, 'c> Request<'a, 'c> {
             name: cx.name(),
             entered: cx.entered,
             entered_time: cx.entered_time,
+            // (empty, without allocating, for a run without a store)
+            line: cx.th.line.clone(),
             call,
         }
     }
@@ -477,6 +495,7 @@ impl<'a, 'c> Request<'a, 'c> {
             name,
             entered,
             entered_time,
+            line,
             call,
         } = self;
         let Call {
@@ -499,6 +518,7 @@ impl<'a, 'c> Request<'a, 'c> {
             .with_lazy_context(&lazy_context)
             .with_lazy_execution_arn(&execution_arn);
         request.state_entered_event_id = entered;
+        request.line = &line;
         request.timeout_seconds = settings.timeout;
         request.heartbeat_seconds = settings.heartbeat;
         request.task_token = token;
