@@ -146,14 +146,14 @@
 //! send-task-*`) make it due; the worker that claims it judges each answer
 //! by the time it arrived, as the in-memory wait does (`TaskSucceeded`,
 //! `TaskFailed`, `TaskTimedOut`, a heartbeat timeout that retriers of
-//! `States.HeartbeatTimeout` take). A Parallel or Map state is one
-//! transition of its line: it is checkpointed when it is entered and when
-//! it ends, not inside, so an interrupted one runs again whole (every
-//! branch or iteration, their task calls with them) and its retries'
-//! back-offs inside wait in memory. A definition with a Map in DISTRIBUTED
-//! mode, or a Wait state or a callback Task inside a Parallel branch or a
-//! Map iteration, is refused when it is started (`... not yet supported in
-//! durable executions (state 'S')`). A StopExecution sent through the
+//! `States.HeartbeatTimeout` take). Every line of states is checkpointed:
+//! the top level, each Parallel branch and each inline Map iteration (a
+//! line of its own, `/State/index` below its parent), so a worker that dies
+//! inside a Parallel or Map resumes each branch or iteration where it was,
+//! a Wait, back-off or callback inside one parks its line, and the
+//! execution parks once every line waits (due when the first wakes). A
+//! definition with a Map in DISTRIBUTED mode is refused when it is started
+//! (`... not yet supported in durable executions (state 'S')`). A StopExecution sent through the
 //! store ends the execution ABORTED: at once when it is parked, at the
 //! next transition of the worker running it, or, during a task call, at
 //! the next renewal of the worker's lease (the call is dropped). A worker
@@ -233,11 +233,21 @@
 //! that a redrive restarts (the execution timed out or was stopped in it)
 //! is entered again and waits its whole time again, as any state AWS
 //! "reruns"; how AWS treats a Wait is not recorded. Both pinned by
-//! `tests/durable/redrive.rs`. A redriven Parallel or inline Map state is
-//! entered again whole: every branch and iteration runs again, where AWS
-//! reruns only the branches and iterations that did not succeed (pinned
-//! by `a_redriven_parallel_runs_every_branch_again` in
-//! `tests/durable/redrive.rs`). The
+//! `tests/durable/redrive.rs`. A redriven Parallel or inline Map state
+//! goes on with the branches and iterations that had not succeeded (those
+//! that had keep their results), as AWS documents; a branch or iteration
+//! cancelled by its sibling's failure runs again too, from the state it
+//! was cancelled in (`tests/durable/lines.rs`). The branches and iterations
+//! of a durable run are lines of their own, each resumed where its last
+//! commit left it: after a worker died, their events interleave as they
+//! happen to run, so the ids differ from an uninterrupted run's while
+//! each line's own events are the same (item 5(a) compares them so,
+//! `tests/durable/interrupted.rs`). A task call in flight when its worker
+//! died is made again with the whole of its `TimeoutSeconds`. An answer
+//! to a callback Task inside a branch or iteration, written to the store
+//! while other lines of the execution still run, is taken when the
+//! execution next parks (every line waits) and is resumed; AWS delivers
+//! it at once. The
 //! redrive rules are read as: the 14 days run from the stop date, the year
 //! from the start date, and a history of 25,000 events (the highest id)
 //! is at the limit. When the store's database fails (an I/O error, a

@@ -18,32 +18,40 @@
 //! hook's future is boxed, so the walk's future does not grow); Wait and
 //! Retry check for a sink only when they are about to sleep.
 //!
-//! What is covered: the top-level line of states with Pass, Task, Choice,
-//! Wait, Succeed and Fail, Retry and Catch, Parallel and inline Map. The
-//! line is checkpointed before each state it enters, when a Wait starts
-//! to sleep and when a Task's retry starts to back off (with the
-//! retriers' counters and the absolute time the back-off ends). A task
-//! attempt in flight is not: a crash during a call makes the call again
-//! (at-least-once), with the same idempotency key; except a
-//! `.waitForTaskToken` attempt of the top level, checkpointed with its
-//! token before its call and, once the call answered, parked with its
-//! absolute deadlines ([`Position::Callback`], `states/callback.rs`).
+//! What is covered: every line of states (the top level, each Parallel
+//! branch, each inline Map iteration, nested to any depth) with every
+//! state type except a Map in DISTRIBUTED mode ([`unsupported`]). A line
+//! is checkpointed before each state it enters, when a Wait starts to
+//! sleep, when a retry starts to back off (with the retriers' counters
+//! and the absolute time the back-off ends), and around a
+//! `.waitForTaskToken` attempt (its token before the call; once the call
+//! answered, its absolute deadlines: [`Position::Callback`],
+//! `states/callback.rs`). A task call in flight is made again after a
+//! crash (at-least-once), with the same idempotency key.
 //!
-//! The lines of a Parallel or Map state (its branches, its iterations)
-//! are not checkpointed ([`Thread::checkpointed`] is set on the top level
-//! only): the state is one transition of the top level, checkpointed when
-//! it is entered and after it ends, the events of all its lines in the
-//! commit after it. Interrupted inside, it runs again whole from the
-//! checkpoint of its entry, its events committed once, with the ids an
-//! uninterrupted run gives them (when its lines' calls end in the same
-//! order); a retry inside it backs off in memory; a redrive enters it
-//! again whole. Each state its lines enter tells the sink the execution
-//! is alive ([`CheckpointSink::alive`]: the driver renews its lease
-//! there as a commit would), so a long Parallel or Map keeps its lease
-//! (and the driver renews it during task calls). Distributed Maps, and
-//! Wait states and callback tasks inside branches and iterations (which
-//! would hold the worker instead of parking), are refused by
-//! [`unsupported`].
+//! Lines run side by side, one commit at a time: a commit takes every
+//! event emitted so far, of every line, so every line must be at a place
+//! its checkpoint names whenever another line commits. A line waits only
+//! at such places: in a commit of its own, in a task call (recorded as
+//! [`Position::Calling`] before the call, without a commit: see
+//! [`CheckpointSink::record`]), asleep in a Wait or back-off (committed
+//! before), awaiting a callback (committed before), or, in a Parallel or
+//! Map state, while its branches or iterations run ([`Position::Inside`],
+//! recorded when the attempt starts and as each branch or iteration ends;
+//! a line that ended is [`Position::Done`] with its result, until its
+//! state ends and [`CheckpointSink::remove_lines`] drops its lines). A
+//! branch or iteration is recorded when it starts (a Map's with its
+//! `MapIterationStarted`). The periodic yield of a walk comes right after
+//! a commit; a retry does not yield in a durable run.
+//!
+//! When no line can go on (every one sleeps or awaits a callback, nothing
+//! is in flight), the execution is idle: the sink is asked
+//! ([`CheckpointSink::idle`]) and parks it when every line that runs
+//! states waits, due when the first one wakes. A resumed run takes the
+//! checkpoints of the lines below the top level by path
+//! ([`Run::take_line`](super::drive::Run::take_line)) as each Parallel or
+//! Map attempt goes on: a line that ended gives its result, the others
+//! resume where they were; a line not yet started starts.
 //!
 //! A checkpoint records the execution's redrive count; one taken before
 //! the latest redrive is re-armed by [`super::redrive::rearm`] before the

@@ -96,6 +96,51 @@ pub fn frame(path: &str, data: Value) -> stepfn::durable::Frame {
 /// One behaviour of a durable test suite, over any store.
 pub type Case = for<'a> fn(&'a dyn ExecutionStore) -> Pin<Box<dyn Future<Output = ()> + 'a>>;
 
+/// A history as its lines of states: every event (without its ids) with
+/// the events that follow it (linked to it by `previousEventId`), in no
+/// particular order. Two histories whose lines went through the same
+/// events, whatever order they interleaved in, give the same tree. A
+/// line cancelled by its sibling's failure got as far as its timing let
+/// it (AWS's as much as ours): the iterations a `MapIterationAborted`
+/// names are left out with their events, as are the `...StateAborted`
+/// events.
+pub fn lines(events: &[Value]) -> Value {
+    let mut next: std::collections::BTreeMap<u64, Vec<&Value>> = Default::default();
+    for e in events {
+        let prev = e["previousEventId"].as_u64().unwrap();
+        next.entry(prev).or_default().push(e);
+    }
+    let aborted: Vec<Value> = events
+        .iter()
+        .filter(|e| e["type"] == "MapIterationAborted")
+        .map(|e| e["mapIterationAbortedEventDetails"].clone())
+        .collect();
+    fn tree(
+        id: u64,
+        next: &std::collections::BTreeMap<u64, Vec<&Value>>,
+        aborted: &[Value],
+    ) -> Vec<Value> {
+        let mut children: Vec<Value> = (next.get(&id).into_iter().flatten())
+            .filter(|e| !e["type"].as_str().unwrap().ends_with("StateAborted"))
+            .filter(|e| {
+                e["type"] != "MapIterationStarted"
+                    || !aborted.contains(&e["mapIterationStartedEventDetails"])
+            })
+            .map(|e| {
+                let mut node = e.as_object().unwrap().clone();
+                node.remove("id");
+                node.remove("previousEventId");
+                let id = e["id"].as_u64().unwrap();
+                node.insert("next".into(), Value::Array(tree(id, next, aborted)));
+                Value::Object(node)
+            })
+            .collect();
+        children.sort_by_key(Value::to_string);
+        children
+    }
+    Value::Array(tree(0, &next, &aborted))
+}
+
 /// Runs `case` on a fresh `MemoryStore`.
 pub fn on_memory(case: Case) {
     futures::executor::block_on(case(&stepfn::durable::MemoryStore::new()));

@@ -210,10 +210,10 @@ fn bulk_machines() -> Vec<Machine> {
             "Split": {"Type": "Parallel", "ResultPath": "$.branches", "Next": "Each", "Branches": [
                 {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": lambda("flaky"), "End": true,
                     "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 1}]}}},
-                // a Pass, not a Wait: Waits inside branches are not yet run
-                // durably (refused at start)
+                // a Wait in a branch parks its line (the execution parks
+                // once branch A waits too, or has ended)
                 {"StartAt": "W", "States": {
-                    "W": {"Type": "Pass", "Next": "B"},
+                    "W": {"Type": "Wait", "Seconds": 1, "Next": "B"},
                     "B": {"Type": "Task", "Resource": lambda("echo"), "End": true}}}
             ]},
             "Each": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2, "ResultPath": "$.each", "Next": "Done",

@@ -16,6 +16,7 @@ mod driver;
 mod interrupted;
 #[cfg(feature = "sqlite")]
 mod kill;
+mod lines;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod redrive;
