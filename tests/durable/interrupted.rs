@@ -201,6 +201,33 @@ fn fixtures() -> Vec<Fixture> {
             rerun_later: false,
         },
         Fixture {
+            // nested lines: a Map (two at a time) whose iterations run a
+            // Parallel, one branch napping in a Wait before its Task, the
+            // other retrying a Task after a back-off
+            name: "nested-waits",
+            definition: json!({
+                "StartAt": "Init",
+                "States": {
+                    "Init": {"Type": "Pass", "Next": "Each"},
+                    "Each": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2, "Next": "Done",
+                             "ItemSelector": {"n.$": "$$.Map.Item.Value"},
+                             "ItemProcessor": {"StartAt": "Fan", "States": {
+                                 "Fan": {"Type": "Parallel", "End": true, "Branches": [
+                                     {"StartAt": "Nap", "States": {
+                                         "Nap": {"Type": "Wait", "Seconds": 5, "Next": "Add"},
+                                         "Add": {"Type": "Task", "Resource": lambda("add"), "End": true}}},
+                                     {"StartAt": "Try", "States": {
+                                         "Try": {"Type": "Task", "Resource": lambda("flaky"), "End": true,
+                                                 "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 2}]}}}
+                                 ]}}}},
+                    "Done": {"Type": "Pass", "End": true}
+                }
+            }),
+            input: json!({"items": [1, 2, 3]}),
+            redriven: false,
+            rerun_later: false,
+        },
+        Fixture {
             // JSONata inline Map: a retry in an iteration, a failure caught on
             // the Map, then a Task
             name: "jsonata-map-caught",
