@@ -151,9 +151,9 @@
 //! line of its own, `/State/index` below its parent), so a worker that dies
 //! inside a Parallel or Map resumes each branch or iteration where it was,
 //! a Wait, back-off or callback inside one parks its line, and the
-//! execution parks once every line waits (due when the first wakes). A
-//! definition with a Map in DISTRIBUTED mode is refused when it is started
-//! (`... not yet supported in durable executions (state 'S')`). A StopExecution sent through the
+//! execution parks once every line waits (due when the first wakes). The
+//! child executions of a distributed Map are lines too (each with its own
+//! history, as on AWS); a redrive reruns the failed ones from their start. A StopExecution sent through the
 //! store ends the execution ABORTED: at once when it is parked, at the
 //! next transition of the worker running it, or, during a task call, at
 //! the next renewal of the worker's lease (the call is dropped). A worker

@@ -753,18 +753,8 @@ fn start_names_the_machine_after_the_file_and_is_idempotent_by_name() {
 }
 
 #[test]
-fn start_refuses_what_cannot_run_durably() {
+fn start_refuses_an_invalid_definition() {
     let store = Store::sqlite("unsupported");
-    let distributed = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "ItemProcessor": {
-        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-        "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}});
-    let file = store.definition("Fan", &distributed);
-    let out = store.run("start", &[&file]);
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        stderr(&out),
-        "UnsupportedDefinition: Map states in DISTRIBUTED mode are not yet supported in durable executions (state 'M')\n"
-    );
     let bad = store.definition("Bad", &json!({"StartAt": "X", "States": {}}));
     assert_eq!(store.run("start", &[&bad]).status.code(), Some(2));
 }

@@ -79,12 +79,6 @@ pub struct StartExecution {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StartError {
-    /// The definition has states stepfn cannot yet run durably (the
-    /// message names the first): Map states in DISTRIBUTED mode, and Wait
-    /// states and Task states that wait for a callback inside Parallel
-    /// branches and Map iterations.
-    #[error("{0}")]
-    Unsupported(String),
     /// The store refused (e.g. `ExecutionAlreadyExists`).
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -210,18 +204,15 @@ impl<S: ExecutionStore> Durable<S> {
     /// StartExecution: stores the execution (its definition, input,
     /// `ExecutionStarted` event and first checkpoint), due now. Idempotent
     /// by name: the same name and input while it runs answer with the
-    /// execution already there (`created: false`).
-    ///
-    /// Definitions with states stepfn cannot yet checkpoint are refused
-    /// here, before anything is stored ([`StartError::Unsupported`]).
+    /// execution already there (`created: false`). Every definition runs
+    /// durably: every line of states is checkpointed, the branches of
+    /// Parallel states, the iterations of inline Maps and the child
+    /// executions of distributed Maps included.
     pub async fn start(
         &self,
         machine: &StateMachine,
         request: StartExecution,
     ) -> Result<Started, StartError> {
-        if let Some(why) = checkpoint::unsupported(machine.definition()) {
-            return Err(StartError::Unsupported(why));
-        }
         let execution_arn = format!(
             "{}:{}",
             request
@@ -394,7 +385,11 @@ impl<S: ExecutionStore> Durable<S> {
             // redriven since this checkpoint: the line starts again at the
             // state it stopped in
             let checkpoint = if record.redrive_count > checkpoint.redrives {
-                redrive::rearm(checkpoint, record.redrive_count, record.last_event_id)
+                match redrive::rearm(checkpoint, record.redrive_count, record.last_event_id) {
+                    Some(checkpoint) => checkpoint,
+                    // a line that starts again from nothing
+                    None => continue,
+                }
             } else {
                 checkpoint
             };
@@ -407,7 +402,7 @@ impl<S: ExecutionStore> Durable<S> {
         let mut root =
             root.ok_or_else(|| unreadable("the execution has no checkpoint of its top level"))?;
         // the counters of the latest commit, whichever line made it
-        for line in &lines {
+        for line in lines.iter().filter(|l| !l.child_execution) {
             root.events = root.events.max(line.events);
             root.transitions = root.transitions.max(line.transitions);
             root.given_depth = root.given_depth.max(line.given_depth);

@@ -20,7 +20,8 @@
 //!
 //! What is covered: every line of states (the top level, each Parallel
 //! branch, each inline Map iteration, nested to any depth) with every
-//! state type except a Map in DISTRIBUTED mode ([`unsupported`]). A line
+//! state type, the child executions of a distributed Map included (lines
+//! whose event ids count their own history). A line
 //! is checkpointed before each state it enters, when a Wait starts to
 //! sleep, when a retry starts to back off (with the retriers' counters
 //! and the absolute time the back-off ends), and around a
@@ -62,7 +63,7 @@ use super::plan::{Next, SubPlan};
 use super::states;
 use super::walk::{self, Failure, StateCx, Thread};
 use super::HistoryEvent;
-use crate::definition::{Definition, ProcessingMode, StateKind, SubMachine};
+use crate::definition::{Definition, StateKind, SubMachine};
 use crate::error::StatesError;
 use crate::executor::CallbackMessage;
 use crate::json::Payload;
@@ -110,6 +111,10 @@ pub(crate) struct Checkpoint {
     /// the line is re-armed ([`super::redrive::rearm`]) before it resumes.
     #[serde(default)]
     pub redrives: u32,
+    /// The line is a child execution of a distributed Map: its event ids
+    /// (`events`, `cursor`) count its own history, not the execution's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub child_execution: bool,
 }
 
 /// Where a line of states is at a [`Checkpoint`].
@@ -240,6 +245,10 @@ pub(crate) enum Position {
     /// state ends, so that a resumed or redriven state does not run it
     /// again.
     Done,
+    /// A child execution of a distributed Map that failed: the
+    /// checkpoint's input is its error output (`{"Error", "Cause"}`),
+    /// counted against the tolerated failures. A redrive runs it again.
+    Failed,
 }
 
 impl Position {
@@ -250,7 +259,8 @@ impl Position {
             Position::Enter { .. }
             | Position::Calling { .. }
             | Position::Inside { .. }
-            | Position::Done => None,
+            | Position::Done
+            | Position::Failed => None,
             Position::Waiting { until, .. } | Position::BackingOff { until, .. } => Some(*until),
             Position::Callback {
                 submitted: false, ..
@@ -274,7 +284,8 @@ impl Position {
             Position::Enter { .. }
             | Position::Calling { .. }
             | Position::Inside { .. }
-            | Position::Done => false,
+            | Position::Done
+            | Position::Failed => false,
             Position::Waiting { .. } | Position::BackingOff { .. } => true,
             Position::Callback { submitted, .. } => *submitted,
         }
@@ -298,14 +309,17 @@ impl Position {
             | Position::Callback { state, .. }
             | Position::Calling { state, .. }
             | Position::Inside { state, .. } => state,
-            Position::Done => "",
+            Position::Done | Position::Failed => "",
         }
     }
 
     /// True for a line that runs states itself (not one that ended, nor
     /// one whose branches or iterations run below it).
     pub(crate) fn is_leaf(&self) -> bool {
-        !matches!(self, Position::Inside { .. } | Position::Done)
+        !matches!(
+            self,
+            Position::Inside { .. } | Position::Done | Position::Failed
+        )
     }
 }
 
@@ -438,31 +452,6 @@ pub(crate) trait CheckpointSink: Send + Sync {
     fn idle(&self, events: &dyn Fn() -> Vec<HistoryEvent>) -> bool;
 }
 
-/// Why a definition cannot run durably yet: the message names the first
-/// state stepfn cannot checkpoint. `None` when every state can.
-///
-/// Every line of states is checkpointed, the branches of Parallel states
-/// and the iterations of inline Map states included; a distributed Map
-/// (whose iterations are child executions) is not yet.
-pub(crate) fn unsupported(definition: &Definition) -> Option<String> {
-    unsupported_in(&definition.machine)
-}
-
-/// [`unsupported`] over the states of `sm`.
-fn unsupported_in(sm: &SubMachine) -> Option<String> {
-    sm.states.iter().find_map(|state| match &state.kind {
-        StateKind::Parallel(p) => p.branches.iter().find_map(unsupported_in),
-        StateKind::Map(m) if m.processor_config.mode == ProcessingMode::Distributed => {
-            Some(format!(
-                "Map states in DISTRIBUTED mode are not yet supported in durable executions (state '{}')",
-                state.name
-            ))
-        }
-        StateKind::Map(m) => unsupported_in(&m.item_processor),
-        _ => None,
-    })
-}
-
 /// The checkpoint of `th` about to enter `next` with `input`, handed to
 /// `sink` with the events since the last one; halts the execution when
 /// the sink says so. The end of the line (`Next::End`) is not
@@ -541,7 +530,9 @@ pub(crate) async fn hand_over(
     th: &Thread<'_>,
 ) {
     let checkpoint = snapshot(run, at, input, th);
-    let events = th.sink.drain();
+    // every event of the execution so far, whichever line emitted it (a
+    // child execution's own events are not the execution's history)
+    let events = run.history().unwrap_or(th.sink).drain();
     // the commit is work in flight: a virtual clock must not move, and
     // the execution is not idle, meanwhile
     let _busy = BusyGuard::new(&run.busy);
@@ -561,27 +552,31 @@ pub(crate) fn record(
     sink.record(snapshot(run, at, input, th));
 }
 
-/// Records that the branch or iteration `line` ended with `output`, its
-/// last event `cursor` (`events`: the execution's event sink).
+/// Records that the branch or iteration `line` ended (`at`: Done, or
+/// Failed for a child execution of a distributed Map) with `output`, its
+/// last event `cursor`; `child`: the events the child execution of a
+/// distributed Map emitted in its own history (`None`: the line's events
+/// are the execution's).
 pub(crate) fn record_done(
     run: &Run<'_>,
     sink: &dyn CheckpointSink,
     line: String,
-    (output, cursor): (&Value, u64),
-    events: &super::events::EventSink,
+    (at, output, cursor): (Position, &Value, u64),
+    child: Option<u64>,
 ) {
     sink.record(Checkpoint {
         version: CHECKPOINT_VERSION,
         line,
-        at: Position::Done,
+        at,
         input: output.clone(),
         variables: Map::new(),
-        events: events.count(),
+        events: child.unwrap_or_else(|| run.history().map_or(0, |h| h.count())),
         cursor,
         transitions: run.transitions.load(Ordering::Relaxed),
         given_depth: run.given_depth.load(Ordering::Relaxed),
         wake_at: None,
         redrives: run.identity.redrive_count,
+        child_execution: child.is_some(),
     });
 }
 
@@ -605,6 +600,7 @@ fn snapshot(run: &Run<'_>, at: Position, input: &Value, th: &Thread<'_>) -> Chec
         transitions: run.transitions.load(Ordering::Relaxed),
         given_depth: run.given_depth.load(Ordering::Relaxed),
         redrives: run.identity.redrive_count,
+        child_execution: run.history().is_some_and(|h| !std::ptr::eq(h, th.sink)),
     }
 }
 
@@ -779,7 +775,9 @@ async fn resume_state<'x>(
             };
             (inside(th, entered, before_entered, entered_time), resume)
         }
-        Position::Enter { .. } | Position::Done => return Err(elsewhere(state, th)),
+        Position::Enter { .. } | Position::Done | Position::Failed => {
+            return Err(elsewhere(state, th))
+        }
     };
     match (&state.kind, &resume.under_way) {
         (StateKind::Task(s), UnderWay::Nothing | UnderWay::Callback(_) | UnderWay::Call(_)) => {
@@ -868,6 +866,7 @@ pub(crate) fn started(
         given_depth: 0,
         wake_at: None,
         redrives: 0,
+        child_execution: false,
     };
     (checkpoint, event)
 }

@@ -73,6 +73,9 @@ pub(crate) struct Run<'a> {
     /// level (branches, iterations), by path, each taken by the Parallel
     /// or Map attempt that goes on with it.
     pub lines: Mutex<std::collections::HashMap<String, Checkpoint>>,
+    /// The execution's event sink (its history), when the run has one set
+    /// (durable runs drain it at each commit).
+    pub events: Option<&'a EventSink>,
 }
 
 /// With no depth limit set ([`Limits::max_depth`] `None`), values the
@@ -127,7 +130,13 @@ impl<'a> Run<'a> {
             time: (!execution.time.is_empty()).then_some(&execution.time),
             deadline,
             lines: Mutex::default(),
+            events: None,
         }
+    }
+
+    /// The execution's event sink, when set: see [`Run::events`].
+    pub(crate) fn history(&self) -> Option<&'a EventSink> {
+        self.events
     }
 
     /// The checkpoint of line `path` of a resumed run, taken once.
@@ -596,7 +605,8 @@ pub(super) async fn drive_execution(
         return outcome;
     }
     let sink = sink(&execution);
-    let run = Run::new(&execution, executor, &input);
+    let mut run = Run::new(&execution, executor, &input);
+    run.events = Some(&sink);
     sink.emit(
         run.clock,
         0,
@@ -722,7 +732,8 @@ pub(super) async fn drive_resumed(
 ) -> Outcome {
     let _close = super::live::CloseOnDrop(&execution.shared.live);
     let sink = sink(&execution).resumed(checkpoint.events);
-    let run = Run::new(&execution, executor, &exec_input);
+    let mut run = Run::new(&execution, executor, &exec_input);
+    run.events = Some(&sink);
     *run.lines.lock().unwrap_or_else(|e| e.into_inner()) =
         lines.into_iter().map(|c| (c.line.clone(), c)).collect();
     run.transitions

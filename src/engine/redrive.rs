@@ -22,14 +22,23 @@ use super::checkpoint::{Checkpoint, Position};
 /// the state it was in, after event `last_event` (`ExecutionRedriven`);
 /// a line that ended stays ended, a Parallel or Map attempt goes on with
 /// its retriers from zero.
-pub(crate) fn rearm(checkpoint: Checkpoint, redrive_count: u32, last_event: u64) -> Checkpoint {
+pub(crate) fn rearm(
+    checkpoint: Checkpoint,
+    redrive_count: u32,
+    last_event: u64,
+) -> Option<Checkpoint> {
     let (state, input) = match checkpoint.at {
+        // a child execution of a distributed Map that failed runs again
+        // from its start, as AWS reruns it
+        Position::Failed => return None,
+        // a child execution's ids are its own
+        _ if checkpoint.child_execution => return rearm_child(checkpoint, redrive_count),
         Position::Done => {
-            return Checkpoint {
+            return Some(Checkpoint {
                 events: last_event,
                 redrives: redrive_count,
                 ..checkpoint
-            }
+            })
         }
         Position::Inside {
             state,
@@ -52,13 +61,13 @@ pub(crate) fn rearm(checkpoint: Checkpoint, redrive_count: u32, last_event: u64)
                 last,
                 prev_start,
             };
-            return Checkpoint {
+            return Some(Checkpoint {
                 at,
                 events: last_event,
                 wake_at: None,
                 redrives: redrive_count,
                 ..checkpoint
-            };
+            });
         }
         // a callback awaited starts a new attempt (a new token; the old
         // one was closed when the execution ended); a call in flight is
@@ -71,7 +80,7 @@ pub(crate) fn rearm(checkpoint: Checkpoint, redrive_count: u32, last_event: u64)
             state, state_input, ..
         } => (state, state_input.unwrap_or(checkpoint.input)),
     };
-    Checkpoint {
+    Some(Checkpoint {
         at: Position::Enter { state },
         input,
         events: last_event,
@@ -79,5 +88,23 @@ pub(crate) fn rearm(checkpoint: Checkpoint, redrive_count: u32, last_event: u64)
         wake_at: None,
         redrives: redrive_count,
         ..checkpoint
-    }
+    })
+}
+
+/// A line of a child execution of a distributed Map re-armed: as any
+/// line, except that its event ids stay its own.
+fn rearm_child(checkpoint: Checkpoint, redrive_count: u32) -> Option<Checkpoint> {
+    let (events, cursor) = (checkpoint.events, checkpoint.cursor);
+    let done = checkpoint.at == Position::Done;
+    let own = Checkpoint {
+        child_execution: false,
+        ..checkpoint
+    };
+    let rearmed = rearm(own, redrive_count, events)?;
+    Some(Checkpoint {
+        events,
+        cursor: if done { cursor } else { events },
+        child_execution: true,
+        ..rearmed
+    })
 }

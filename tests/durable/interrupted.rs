@@ -228,6 +228,33 @@ fn fixtures() -> Vec<Fixture> {
             rerun_later: false,
         },
         Fixture {
+            // distributed Map: child executions (their own histories), one
+            // failing (tolerated), one waiting, two at a time
+            name: "distributed-tolerated",
+            definition: json!({
+                "StartAt": "Each",
+                "States": {
+                    "Each": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2,
+                             "ToleratedFailureCount": 1, "Next": "Done",
+                             "ItemSelector": {"n.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index"},
+                             "ItemProcessor": {
+                                 "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                                 "StartAt": "Pick", "States": {
+                                 "Pick": {"Type": "Choice", "Choices": [
+                                     {"Variable": "$.i", "NumericEquals": 1, "Next": "Slow"},
+                                     {"Variable": "$.i", "NumericEquals": 2, "Next": "Nap"}],
+                                          "Default": "Quick"},
+                                 "Nap": {"Type": "Wait", "Seconds": 7, "Next": "Quick"},
+                                 "Quick": {"Type": "Task", "Resource": lambda("add"), "End": true},
+                                 "Slow": {"Type": "Task", "Resource": lambda("times"), "End": true}}}},
+                    "Done": {"Type": "Pass", "End": true}
+                }
+            }),
+            input: json!({"items": [1, 2, 3, 4]}),
+            redriven: false,
+            rerun_later: false,
+        },
+        Fixture {
             // JSONata inline Map: a retry in an iteration, a failure caught on
             // the Map, then a Task
             name: "jsonata-map-caught",

@@ -28,6 +28,7 @@ store_suite!(
     waits_in_branches_park_the_execution_until_the_first_ends,
     callbacks_in_iterations_are_answered_through_the_store,
     a_redriven_map_reruns_only_the_iterations_that_did_not_succeed,
+    a_redriven_distributed_map_reruns_only_the_failed_child_executions,
 );
 
 fn lambda(name: &str) -> String {
@@ -251,6 +252,60 @@ async fn a_redriven_map_reruns_only_the_iterations_that_did_not_succeed(s: &dyn 
     };
     // Quick twice (iterations 0 and 2), Slow twice (failed, then again)
     assert_eq!((entered("Quick"), entered("Slow")), (2, 2));
+}
+
+/// A distributed Map whose second child execution fails (no failure
+/// tolerated): the redrive runs that child again, from its start, and
+/// only it (AWS reruns the unsuccessful child executions).
+async fn a_redriven_distributed_map_reruns_only_the_failed_child_executions(
+    s: &dyn ExecutionStore,
+) {
+    let clock = VirtualClock::starting_at(t(0));
+    let w = worker(s, &clock);
+    let machine = crate::common::machine(json!({
+        "StartAt": "Each",
+        "States": {"Each": {"Type": "Map", "End": true,
+            "ItemSelector": {"n.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index"},
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Pick", "States": {
+                "Pick": {"Type": "Choice", "Choices": [{"Variable": "$.i", "NumericEquals": 1, "Next": "Slow"}],
+                         "Default": "Quick"},
+                "Quick": {"Type": "Task", "Resource": lambda("add"), "End": true},
+                "Slow": {"Type": "Task", "Resource": lambda("times"), "End": true}}}}}
+    }));
+    w.start(&machine, start_request("children", json!([1, 2, 3])))
+        .await
+        .unwrap();
+    let services = Services::default();
+    assert_eq!(
+        results(&w, &services).await,
+        [WorkResult::Ended(Status::Failed)]
+    );
+    let record = s.describe(&arn("children")).await.unwrap();
+    assert_eq!(
+        record.error.as_deref(),
+        Some("States.ExceedToleratedFailureThreshold")
+    );
+    assert_eq!(std::mem::take(&mut *services.keys.lock().unwrap()).len(), 3);
+    clock.advance(Duration::from_secs(100));
+    s.redrive(&arn("children"), clock.now()).await.unwrap();
+    services.fixed.store(true, Ordering::SeqCst);
+    assert_eq!(
+        results(&w, &services).await,
+        [WorkResult::Ended(Status::Succeeded)]
+    );
+    let again = services.keys.lock().unwrap().clone();
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert!(
+        again[0].starts_with(&format!("{}//Each/1/", arn("children"))),
+        "{again:?}"
+    );
+    let record = s.describe(&arn("children")).await.unwrap();
+    assert_eq!(
+        record.output.as_deref(),
+        Some(r#"[{"n":2},{"n":20},{"n":4}]"#)
+    );
 }
 
 /// A branch's task call is in flight when its worker dies, after the other

@@ -170,6 +170,7 @@ fn try_start(args: StartArgs) -> Result<ExitCode, ExitCode> {
             "startDate": date(started.start_date),
         }))),
         Err(StartError::Store(e)) => Err(refused(&e)),
+        // (a refusal of a later version)
         Err(e) => Err(refused_as("UnsupportedDefinition", e)),
     }
 }

@@ -3,8 +3,9 @@
 //! against the tolerated threshold.
 
 use super::map::{Items, Selector, Tolerance};
-use super::parallel::ArrayBound;
+use super::parallel::{ArrayBound, Attempt};
 use crate::definition::Map as MapState;
+use crate::engine::checkpoint::{self, CheckpointSink, Position};
 use crate::engine::drive::fast_uuid;
 use crate::engine::events::{details, EventSink};
 use crate::engine::walk::{run_sub, Failure, StateCx, Thread, Vars};
@@ -14,39 +15,56 @@ use futures::future::FutureExt;
 use futures::stream::{FuturesUnordered, StreamExt};
 use serde_json::{json, Map, Value};
 
-/// One attempt of a distributed Map over `items`.
+/// One attempt of a distributed Map over `items`. In a durable run each
+/// child execution is a line of its own (its events its own history), and
+/// a resumed attempt goes on with the children as their checkpoints left
+/// them (those that ended keep their results).
 pub(crate) async fn attempt<'x>(
     cx: &mut StateCx<'_, 'x>,
     s: &'x MapState,
     items: Items<'_>,
     tolerance: &Tolerance,
+    attempt: Attempt<'_>,
 ) -> Result<Payload, Failure> {
     let n = items.items.len();
-    cx.emit_next(
-        "MapStateStarted",
-        Some("mapStateStartedEventDetails"),
-        || details([("length", Value::from(n))]),
-    );
+    let started = match attempt.inside {
+        Some(inside) => inside.started,
+        None => cx.emit_next(
+            "MapStateStarted",
+            Some("mapStateStartedEventDetails"),
+            || details([("length", Value::from(n))]),
+        ),
+    };
     let (tolerated_count, tolerated_percentage) = match tolerance {
         Ok(t) => *t,
         Err(e) => return Err(cx.error(e.clone())),
     };
-    let map_run_arn = format!(
-        "{}/{}:{}",
-        cx.run
-            .ident()
-            .sm_arn
-            .replacen(":stateMachine:", ":mapRun:", 1),
-        s.label.as_deref().unwrap_or(cx.name()),
-        fast_uuid()
-    );
-    let run_started = cx.emit_next("MapRunStarted", Some("mapRunStartedEventDetails"), || {
-        details([("mapRunArn", Value::from(map_run_arn.as_str()))])
-    });
+    let run_started = match attempt.inside {
+        Some(inside) => inside.last,
+        None => {
+            let map_run_arn = format!(
+                "{}/{}:{}",
+                cx.run
+                    .ident()
+                    .sm_arn
+                    .replacen(":stateMachine:", ":mapRun:", 1),
+                s.label.as_deref().unwrap_or(cx.name()),
+                fast_uuid()
+            );
+            cx.emit_next("MapRunStarted", Some("mapRunStartedEventDetails"), || {
+                details([("mapRunArn", Value::from(map_run_arn.as_str()))])
+            })
+        }
+    };
     if cx.plan.children.is_empty() {
         return Ok(Payload::new(Value::Array(Vec::new()), ArrayBound::new(0).0));
     }
-    let (results, failures) = run_children(cx, s, items).await?;
+    let durable = cx.run.checkpoints_on(cx.th).map(|sink| {
+        let at = attempt.position(cx, started, (run_started, 0));
+        checkpoint::record(cx.run, sink, at, attempt.state_input, cx.th);
+        (sink, attempt.inside.is_some())
+    });
+    let (results, failures) = run_children(cx, s, items, durable).await?;
     let tolerated = failures == 0
         || tolerated_count.is_some_and(|c| failures <= c)
         || tolerated_percentage
@@ -78,11 +96,13 @@ pub(crate) async fn attempt<'x>(
 
 /// Runs every item as a child execution, up to MaxConcurrency at a time;
 /// gives the results (a failed child's is its error output) and how many
-/// failed.
+/// failed. `durable`: where a durable run's checkpoints go, and whether
+/// the attempt is resumed.
 async fn run_children<'x>(
     cx: &mut StateCx<'_, 'x>,
     s: &'x MapState,
     items: Items<'_>,
+    durable: Option<(&'x dyn CheckpointSink, bool)>,
 ) -> Result<(Payload, u64), Failure> {
     let run = cx.run;
     let (processor, plan) = match cx.plan.children.first() {
@@ -106,8 +126,48 @@ async fn run_children<'x>(
         return Err(cx.error(crate::error::result_too_big()));
     }
     let mut failures = 0u64;
-    let mut pending = items.items.into_iter().enumerate();
+    let name = cx.name();
+    let line_of = |index: usize| durable.map(|_| checkpoint::child_line(&cx.th.line, name, index));
     let mut running = FuturesUnordered::new();
+    // a resumed attempt: the children its checkpoints name
+    let mut loaded = vec![false; n];
+    if let Some((_, true)) = durable {
+        for (index, seen) in loaded.iter_mut().enumerate() {
+            let Some(checkpoint) = line_of(index).and_then(|l| run.take_line(&l)) else {
+                continue;
+            };
+            *seen = true;
+            let value = match checkpoint.at {
+                Position::Done | Position::Failed => {
+                    if checkpoint.at == Position::Failed {
+                        failures += 1;
+                    }
+                    let value = checkpoint.input;
+                    if !results_budget.take_value(&value) {
+                        return Err(cx.error(crate::error::result_too_big()));
+                    }
+                    results_bound.add(run.measure(&value));
+                    results[index] = value;
+                    continue;
+                }
+                _ => checkpoint,
+            };
+            let line = line_of(index);
+            let fut = async move {
+                let sink = EventSink::new(false).resumed(value.events);
+                let child = Thread::new(0, Vars::root_with(run.limits), &sink, None).durable(line);
+                let outcome = checkpoint::resume_sub(run, (processor, plan), value, child).await;
+                (
+                    index,
+                    outcome.result,
+                    outcome.bound,
+                    (outcome.cursor, sink.count()),
+                )
+            };
+            running.push(fut.boxed());
+        }
+    }
+    let mut pending = (items.items.into_iter().enumerate()).filter(|(i, _)| !loaded[*i]);
     // the inputs of the children running are held to the build cap: past
     // it, the next child waits for one to end
     let cap = run.limits.max_payload_bytes.map_or(usize::MAX, build_cap);
@@ -122,15 +182,31 @@ async fn run_children<'x>(
                 .map_err(|e| cx.error(e))?;
             sizes[index] = input.bound.bytes;
             held = held.saturating_add(input.bound.bytes);
+            let line = line_of(index);
+            if let (Some((cp, _)), Some(line)) = (durable, &line) {
+                // a child execution starts with its own history
+                let at = Position::Enter {
+                    state: processor.start_at.clone(),
+                };
+                let sink = EventSink::new(false);
+                let th = Thread::new(0, Vars::root_with(run.limits), &sink, None)
+                    .durable(Some(line.clone()));
+                checkpoint::record(run, cp, at, &input.value, &th);
+            }
             let fut = async move {
                 let sink = EventSink::new(false);
-                let child = Thread::new(0, Vars::root_with(run.limits), &sink, None);
+                let child = Thread::new(0, Vars::root_with(run.limits), &sink, None).durable(line);
                 let outcome = run_sub(run, (processor, plan), input, child).await;
-                (index, outcome.result, outcome.bound)
+                (
+                    index,
+                    outcome.result,
+                    outcome.bound,
+                    (outcome.cursor, sink.count()),
+                )
             };
             running.push(fut.boxed());
         }
-        let Some((index, result, bound)) = running.next().await else {
+        let Some((index, result, bound, (cursor, count))) = running.next().await else {
             break;
         };
         held = held.saturating_sub(std::mem::take(&mut sizes[index]));
@@ -142,6 +218,10 @@ async fn run_children<'x>(
             Ok(v) => {
                 results[index] = v;
                 results_bound.add(bound);
+                if let (Some((cp, _)), Some(line)) = (durable, line_of(index)) {
+                    let done = (Position::Done, &results[index], cursor);
+                    checkpoint::record_done(run, cp, line, done, Some(count));
+                }
             }
             Err(f) => {
                 failures += 1;
@@ -150,6 +230,10 @@ async fn run_children<'x>(
                     "Cause": f.error.cause.as_deref().map_or(Value::Null, Value::from),
                 });
                 results_bound.add(run.measure(&results[index]));
+                if let (Some((cp, _)), Some(line)) = (durable, line_of(index)) {
+                    let failed = (Position::Failed, &results[index], cursor);
+                    checkpoint::record_done(run, cp, line, failed, Some(count));
+                }
             }
         }
     }

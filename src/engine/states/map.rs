@@ -106,7 +106,7 @@ pub(crate) async fn map<'x>(
                     "{field} is not supported by this version of stepfn"
                 ))))
             } else if distributed {
-                distributed_map::attempt(cx, s, batch, tolerance).await
+                distributed_map::attempt(cx, s, batch, tolerance, attempt).await
             } else {
                 map_attempt(cx, s, batch, attempt).await
             }
@@ -701,7 +701,8 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
         let name = self.name.as_str().unwrap_or_default();
         let line = checkpoint::child_line(&self.parent.line, name, index);
         let output = self.results.get(index).unwrap_or(&Value::Null);
-        checkpoint::record_done(self.run, d.sink, line, (output, cursor), self.sink);
+        let done = (Position::Done, output, cursor);
+        checkpoint::record_done(self.run, d.sink, line, done, None);
         checkpoint::record(self.run, d.sink, d.at.clone(), d.state_input, self.parent);
     }
 

@@ -218,7 +218,13 @@ async fn parallel_attempt<'x>(
         }
         Ok(v) => {
             if let (Some(sink), Some(line)) = (durable, line_of(i)) {
-                checkpoint::record_done(run, sink, line, (&v, outcome.cursor), th.sink);
+                checkpoint::record_done(
+                    run,
+                    sink,
+                    line,
+                    (Position::Done, &v, outcome.cursor),
+                    None,
+                );
                 if let Some(Position::Inside { last, .. }) = inside_at.as_mut() {
                     *last = outcome.cursor;
                 }
