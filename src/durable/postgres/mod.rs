@@ -132,6 +132,15 @@ macro_rules! transaction {
             Ok(out)
         }
         .await;
+        if result.is_err() {
+            // the dropped transaction queued its ROLLBACK without waiting:
+            // one round trip more, and its locks are gone before the
+            // caller hears of the failure (another connection's `SKIP
+            // LOCKED` claim would pass the row over otherwise)
+            if let Some(client) = slot.client.as_mut() {
+                let _ = client.batch_execute("SELECT 1").await;
+            }
+        }
         settle(&mut slot, result)
     }};
 }
