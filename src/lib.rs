@@ -95,7 +95,9 @@
 //! starts them in an [`ExecutionStore`](durable::ExecutionStore)
 //! (StartExecution, idempotent by name) and works on them as a worker,
 //! claiming each due execution under a lease, committing a checkpoint with
-//! the history events of every transition, and ending it. A Wait, or a
+//! the history events of every transition (the transitions through states
+//! that do no work, Pass, Choice, Succeed and Fail, share the next commit),
+//! and ending it. A Wait, or a
 //! retry's back-off, *parks* the execution: its end time is committed as
 //! the time the execution is next due, the worker lets go of it, and
 //! nothing is held in memory until a worker (any worker sharing the store)

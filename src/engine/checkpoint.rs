@@ -22,7 +22,10 @@
 //! branch, each inline Map iteration, nested to any depth) with every
 //! state type, the child executions of a distributed Map included (lines
 //! whose event ids count their own history). A line
-//! is checkpointed before each state it enters, when a Wait starts to
+//! is checkpointed before each state it enters (committed before a state
+//! that works: a Task, Wait, Parallel or Map; only recorded before a Pass,
+//! Choice, Succeed or Fail, so that the transitions between two states that
+//! work share one commit, at most [`SHARED_COMMIT`] in a row), when a Wait starts to
 //! sleep, when a retry starts to back off (with the retriers' counters
 //! and the absolute time the back-off ends), and around a
 //! `.waitForTaskToken` attempt (its token before the call; once the call
@@ -456,13 +459,20 @@ pub(crate) trait CheckpointSink: Send + Sync {
 /// `sink` with the events since the last one; halts the execution when
 /// the sink says so. The end of the line (`Next::End`) is not
 /// checkpointed: the execution's last commit carries it.
+///
+/// Entering a state that does no work (a Pass, Choice, Succeed or Fail,
+/// which a resumed line recomputes at no cost), the checkpoint is recorded,
+/// not committed: it goes with the next commit, so the transitions between
+/// two states that work (a Task, Wait, Parallel, Map) share one commit (at
+/// most [`SHARED_COMMIT`] of them in a row). A state that works is entered
+/// with a commit, so its call, timer or lines start from stored ground.
 pub(super) async fn enter(
     run: &Run<'_>,
     sink: &dyn CheckpointSink,
     sm: &SubMachine,
     next: Next,
     input: &Value,
-    th: &Thread<'_>,
+    th: &mut Thread<'_>,
 ) {
     let Next::State(i) = next else { return };
     let Some(state) = sm.states.get(i) else {
@@ -471,8 +481,19 @@ pub(super) async fn enter(
     let at = Position::Enter {
         state: state.name.clone(),
     };
+    if walk::settles_at_once(&state.kind) && th.uncommitted < SHARED_COMMIT {
+        th.uncommitted += 1;
+        record(run, sink, at, input, th);
+        return;
+    }
+    th.uncommitted = 0;
     hand_over(run, sink, at, input, th).await;
 }
+
+/// How many transitions in a row, after states that did no work, share
+/// one commit at most: a worker that dies redoes at most as many (and
+/// renews its lease at least that often, besides its own renewals).
+pub(crate) const SHARED_COMMIT: u32 = 64;
 
 /// The checkpoint of a Wait about to sleep until `until`: `input` is what
 /// its output is made of when it ends, `assigned` what it assigns then,

@@ -198,6 +198,9 @@ pub(crate) struct Thread<'x> {
     /// Durable runs: the line's path (`""` for the top level, see
     /// [`child_line`](super::checkpoint::child_line)).
     pub line: String,
+    /// Durable runs: transitions recorded since the line's last commit
+    /// (see [`SHARED_COMMIT`](super::checkpoint::SHARED_COMMIT)).
+    pub uncommitted: u32,
 }
 
 impl<'x> Thread<'x> {
@@ -217,6 +220,7 @@ impl<'x> Thread<'x> {
             watch: None,
             checkpointed: false,
             line: String::new(),
+            uncommitted: 0,
         }
     }
 

@@ -101,17 +101,19 @@ pub type Case = for<'a> fn(&'a dyn ExecutionStore) -> Pin<Box<dyn Future<Output 
 /// particular order. Two histories whose lines went through the same
 /// events, whatever order they interleaved in, give the same tree. A
 /// line cancelled by its sibling's failure got as far as its timing let
-/// it (AWS's as much as ours): the iterations a `MapIterationAborted`
-/// names are left out with their events, as are the `...StateAborted`
-/// events. A Map Run's ARN is compared without its random id.
-pub fn lines(events: &[Value]) -> Value {
+/// it (AWS's as much as ours), and a sibling that raced the failure may
+/// have ended first in one run and been cancelled in the other: the
+/// iterations a `MapIterationAborted` names in `events` or in `other` (the
+/// history compared with) are left out with their events, as are the
+/// `...StateAborted` events. A Map Run's ARN is compared without its
+/// random id. Compare with `assert_eq!(lines(&a, &b), lines(&b, &a))`.
+pub fn lines(events: &[Value], other: &[Value]) -> Value {
     let mut next: std::collections::BTreeMap<u64, Vec<&Value>> = Default::default();
     for e in events {
         let prev = e["previousEventId"].as_u64().unwrap();
         next.entry(prev).or_default().push(e);
     }
-    let aborted: Vec<Value> = events
-        .iter()
+    let aborted: Vec<Value> = (events.iter().chain(other))
         .filter(|e| e["type"] == "MapIterationAborted")
         .map(|e| e["mapIterationAbortedEventDetails"].clone())
         .collect();
@@ -123,8 +125,13 @@ pub fn lines(events: &[Value]) -> Value {
         let mut children: Vec<Value> = (next.get(&id).into_iter().flatten())
             .filter(|e| !e["type"].as_str().unwrap().ends_with("StateAborted"))
             .filter(|e| {
-                e["type"] != "MapIterationStarted"
-                    || !aborted.contains(&e["mapIterationStartedEventDetails"])
+                let details = match e["type"].as_str() {
+                    Some("MapIterationStarted") => &e["mapIterationStartedEventDetails"],
+                    Some("MapIterationSucceeded") => &e["mapIterationSucceededEventDetails"],
+                    Some("MapIterationAborted") => &e["mapIterationAbortedEventDetails"],
+                    _ => return true,
+                };
+                !aborted.contains(details)
             })
             .map(|e| {
                 let mut node = e.as_object().unwrap().clone();
