@@ -456,15 +456,20 @@ pub(crate) async fn walk_from<'x>(
             run.pause().await;
         }
         let span = super::trace::state(state);
-        let mut cx = super::trace::in_span(&span, || arrive(run, (state, sp), &input.value, th))?;
-        let step = if settles_at_once(&state.kind) {
-            super::trace::in_span(&span, || settle(&mut cx, input))?
-        } else {
-            #[cfg(feature = "tracing")]
-            let step = tracing::Instrument::instrument(enter(&mut cx, input), span).await?;
-            #[cfg(not(feature = "tracing"))]
-            let step = enter(&mut cx, input).await?;
-            step
+        // the context borrowed where `arrive` returned it, not moved out
+        let step = match super::trace::in_span(&span, || arrive(run, (state, sp), &input.value, th))
+        {
+            Err(f) => return Err(f),
+            Ok(ref mut cx) if settles_at_once(&state.kind) => {
+                super::trace::in_span(&span, || settle(cx, input))?
+            }
+            Ok(ref mut cx) => {
+                #[cfg(feature = "tracing")]
+                let step = tracing::Instrument::instrument(enter(cx, input), span).await?;
+                #[cfg(not(feature = "tracing"))]
+                let step = enter(cx, input).await?;
+                step
+            }
         };
         input = step.output;
         next = step.next;
@@ -546,10 +551,10 @@ fn settle_from<'x>(
             return Walked::Paused(next, input);
         }
         // matched in place, not chained: the context is not moved through
-        // a `Result` at every state
+        // a `Result` at every state (nor out of it: borrowed where it is)
         let step = super::trace::in_span(&super::trace::state(state), || {
             match arrive(run, (state, sp), &input.value, th) {
-                Ok(mut cx) => settle(&mut cx, input),
+                Ok(ref mut cx) => settle(cx, input),
                 Err(f) => Err(f),
             }
         });
