@@ -695,7 +695,8 @@ impl StateCx<'_, '_> {
         next: Next,
         assigned: Option<Map<String, Value>>,
     ) -> Result<Step, Failure> {
-        let output = self.check_output(output)?;
+        let mut output = output;
+        self.check_output(&mut output)?;
         let sizes = match &assigned {
             Some(values) => match self.check_assigned(values) {
                 Ok(sizes) => sizes,
@@ -743,9 +744,10 @@ impl StateCx<'_, '_> {
         Ok(Step { output, next })
     }
 
-    /// The output within the payload limits, with its (possibly tighter)
-    /// bound.
-    fn check_output(&self, output: Payload) -> Result<Payload, Failure> {
+    /// Checks the output against the payload limits and tightens its
+    /// bound (in place: a payload is not moved through a `Result` at every
+    /// state).
+    fn check_output(&self, output: &mut Payload) -> Result<(), Failure> {
         #[cfg(debug_assertions)]
         {
             // the bound must never be below the real size
@@ -758,10 +760,13 @@ impl StateCx<'_, '_> {
             );
         }
         match self.run.check(&output.value, output.bound) {
-            Ok(bound) => Ok(Payload::new(output.value, bound)),
+            Ok(bound) => {
+                output.bound = bound;
+                Ok(())
+            }
             Err(exceeded) => {
                 if exceeded == Exceeded::Depth {
-                    crate::json::dismantle(output.value);
+                    crate::json::dismantle(std::mem::take(&mut output.value));
                 }
                 Err(Failure::new(
                     self.run.exceeded(&self.state.name, exceeded),
