@@ -580,62 +580,69 @@ fn given_depth(limits: &Limits, input: &Value) -> usize {
 }
 
 /// Runs `execution` on `input` to its end.
-pub(super) async fn drive_execution(
-    execution: Execution<'_>,
-    executor: &dyn TaskExecutor,
+///
+/// An async block, not an `async fn`: an `async fn`'s future holds its
+/// arguments twice (as given, and as the body's locals), and the execution
+/// alone is about 500 bytes.
+#[allow(clippy::manual_async_fn)]
+pub(super) fn drive_execution<'a>(
+    execution: Execution<'a>,
+    executor: &'a dyn TaskExecutor,
     input: Value,
-) -> Outcome {
-    // the execution input is measured once: its depth is checked (its size
-    // is not: AWS refuses a large input before any execution starts), and
-    // the measure starts the bound the states carry
-    // the streams end with the run, even when its future is dropped
-    let _close = super::live::CloseOnDrop(&execution.shared.live);
-    let limits = &execution.limits;
-    let scan = crate::json::scan(&input, limits.max_payload_bytes, limits.max_depth);
-    if scan.too_deep {
-        // rejected before anything recursive (history text, clone) sees it
-        crate::json::dismantle(input);
-        execution.shared.live.end(Status::Failed);
-        let mut outcome = Outcome::ended(Status::Failed);
-        outcome.error = Some("States.DataLimitExceeded".to_owned());
-        outcome.cause = Some(format!(
-            "The execution input has a nesting depth exceeding the maximum of {} levels.",
-            limits.max_depth.unwrap_or_default()
-        ));
-        return outcome;
+) -> impl std::future::Future<Output = Outcome> + 'a {
+    async move {
+        // the execution input is measured once: its depth is checked (its size
+        // is not: AWS refuses a large input before any execution starts), and
+        // the measure starts the bound the states carry
+        // the streams end with the run, even when its future is dropped
+        let _close = super::live::CloseOnDrop(&execution.shared.live);
+        let limits = &execution.limits;
+        let scan = crate::json::scan(&input, limits.max_payload_bytes, limits.max_depth);
+        if scan.too_deep {
+            // rejected before anything recursive (history text, clone) sees it
+            crate::json::dismantle(input);
+            execution.shared.live.end(Status::Failed);
+            let mut outcome = Outcome::ended(Status::Failed);
+            outcome.error = Some("States.DataLimitExceeded".to_owned());
+            outcome.cause = Some(format!(
+                "The execution input has a nesting depth exceeding the maximum of {} levels.",
+                limits.max_depth.unwrap_or_default()
+            ));
+            return outcome;
+        }
+        let sink = sink(&execution);
+        let mut run = Run::new(&execution, executor, &input);
+        run.events = Some(&sink);
+        sink.emit(
+            run.clock,
+            0,
+            "ExecutionStarted",
+            Some("executionStartedEventDetails"),
+            || {
+                let mut d = events::payload_details("input", &input);
+                d.insert("roleArn".into(), Value::from(run.ident().role_arn.as_str()));
+                d
+            },
+        );
+        let mut thread = Thread::new(0, Vars::root_with(run.limits), &sink, None);
+        thread.watch_top(&execution.shared.live);
+        thread.checkpointed = true;
+        let ended = walk_top(
+            &run,
+            &execution,
+            Payload::new(input, scan.measure),
+            &mut thread,
+        )
+        .await;
+        let cursor = thread.cursor;
+        drop(thread);
+        execution.shared.finished.store(true, Ordering::SeqCst);
+        let mut outcome = conclude(&run, &sink, ended, cursor);
+        execution.shared.live.end(outcome.status);
+        drop(run);
+        outcome.history = sink.take();
+        outcome
     }
-    let sink = sink(&execution);
-    let mut run = Run::new(&execution, executor, &input);
-    run.events = Some(&sink);
-    sink.emit(
-        run.clock,
-        0,
-        "ExecutionStarted",
-        Some("executionStartedEventDetails"),
-        || {
-            let mut d = events::payload_details("input", &input);
-            d.insert("roleArn".into(), Value::from(run.ident().role_arn.as_str()));
-            d
-        },
-    );
-    let mut thread = Thread::new(0, Vars::root_with(run.limits), &sink, None);
-    thread.watch_top(&execution.shared.live);
-    thread.checkpointed = true;
-    let ended = walk_top(
-        &run,
-        &execution,
-        Payload::new(input, scan.measure),
-        &mut thread,
-    )
-    .await;
-    let cursor = thread.cursor;
-    drop(thread);
-    execution.shared.finished.store(true, Ordering::SeqCst);
-    let mut outcome = conclude(&run, &sink, ended, cursor);
-    execution.shared.live.end(outcome.status);
-    drop(run);
-    outcome.history = sink.take();
-    outcome
 }
 
 /// The event sink of `execution`: watched when it has an observer or a

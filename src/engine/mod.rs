@@ -547,7 +547,10 @@ impl<'m> Execution<'m> {
         let executor: &dyn TaskExecutor = &executor_ref;
         match self.resume.take() {
             None => drive::drive_execution(self, executor, input).await,
-            Some(resume) => drive::drive_resumed(self, executor, input, *resume).await,
+            // boxed: a resumed run's future is the larger, and the future
+            // of every run (which `block_on` and the like copy) would
+            // otherwise be as large
+            Some(resume) => Box::pin(drive::drive_resumed(self, executor, input, *resume)).await,
         }
     }
 }

@@ -472,15 +472,20 @@ pub(crate) async fn walk_from<'x>(
             run.pause().await;
         }
         let span = super::trace::state(state);
-        let mut cx = super::trace::in_span(&span, || arrive(run, (state, sp), &input.value, th))?;
-        let step = if settles_at_once(&state.kind) {
-            super::trace::in_span(&span, || settle(&mut cx, input))?
-        } else {
-            #[cfg(feature = "tracing")]
-            let step = tracing::Instrument::instrument(enter(&mut cx, input), span).await?;
-            #[cfg(not(feature = "tracing"))]
-            let step = enter(&mut cx, input).await?;
-            step
+        // the context borrowed where `arrive` returned it, not moved out
+        let step = match super::trace::in_span(&span, || arrive(run, (state, sp), &input.value, th))
+        {
+            Err(f) => return Err(f),
+            Ok(ref mut cx) if settles_at_once(&state.kind) => {
+                super::trace::in_span(&span, || settle(cx, input))?
+            }
+            Ok(ref mut cx) => {
+                #[cfg(feature = "tracing")]
+                let step = tracing::Instrument::instrument(enter(cx, input), span).await?;
+                #[cfg(not(feature = "tracing"))]
+                let step = enter(cx, input).await?;
+                step
+            }
         };
         input = step.output;
         next = step.next;
@@ -562,10 +567,10 @@ fn settle_from<'x>(
             return Walked::Paused(next, input);
         }
         // matched in place, not chained: the context is not moved through
-        // a `Result` at every state
+        // a `Result` at every state (nor out of it: borrowed where it is)
         let step = super::trace::in_span(&super::trace::state(state), || {
             match arrive(run, (state, sp), &input.value, th) {
-                Ok(mut cx) => settle(&mut cx, input),
+                Ok(ref mut cx) => settle(cx, input),
                 Err(f) => Err(f),
             }
         });
@@ -710,7 +715,8 @@ impl StateCx<'_, '_> {
         next: Next,
         assigned: Option<Map<String, Value>>,
     ) -> Result<Step, Failure> {
-        let output = self.check_output(output)?;
+        let mut output = output;
+        self.check_output(&mut output)?;
         let sizes = match &assigned {
             Some(values) => match self.check_assigned(values) {
                 Ok(sizes) => sizes,
@@ -758,9 +764,10 @@ impl StateCx<'_, '_> {
         Ok(Step { output, next })
     }
 
-    /// The output within the payload limits, with its (possibly tighter)
-    /// bound.
-    fn check_output(&self, output: Payload) -> Result<Payload, Failure> {
+    /// Checks the output against the payload limits and tightens its
+    /// bound (in place: a payload is not moved through a `Result` at every
+    /// state).
+    fn check_output(&self, output: &mut Payload) -> Result<(), Failure> {
         #[cfg(debug_assertions)]
         {
             // the bound must never be below the real size
@@ -773,10 +780,13 @@ impl StateCx<'_, '_> {
             );
         }
         match self.run.check(&output.value, output.bound) {
-            Ok(bound) => Ok(Payload::new(output.value, bound)),
+            Ok(bound) => {
+                output.bound = bound;
+                Ok(())
+            }
             Err(exceeded) => {
                 if exceeded == Exceeded::Depth {
-                    crate::json::dismantle(output.value);
+                    crate::json::dismantle(std::mem::take(&mut output.value));
                 }
                 Err(Failure::new(
                     self.run.exceeded(&self.state.name, exceeded),

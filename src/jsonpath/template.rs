@@ -120,24 +120,41 @@ pub(crate) fn payload_cap(env: &Env<'_>) -> Option<usize> {
 /// Reference Path borrowed, the matches of any other path copied into an
 /// array once they are known to fit in `cap` bytes (`usize::MAX`:
 /// unbounded).
+///
+/// Inlined: the common case (a Reference Path, or no cap) is one call to
+/// [`Path::eval`] at the caller, without a frame of its own.
+#[inline]
 pub(crate) fn path_within<'v>(
     path: &Path,
     env: &Env<'v>,
     field: &str,
     cap: usize,
 ) -> Result<Cow<'v, Value>, StatesError> {
-    let failure = |e| path_failure(path, e, env, field);
     if cap == usize::MAX || path.as_reference().is_some() {
-        return path.eval(env).map_err(failure);
+        return path
+            .eval(env)
+            .map_err(|e| path_failure(path, e, env, field));
     }
-    let matches = path.select(env).map_err(failure)?;
+    matches_within(path, env, field, cap).map(Cow::Owned)
+}
+
+/// The matches of a path that is not a Reference Path, copied into an
+/// array once they are known to fit in `cap` bytes.
+#[inline(never)]
+fn matches_within(
+    path: &Path,
+    env: &Env<'_>,
+    field: &str,
+    cap: usize,
+) -> Result<Value, StatesError> {
+    let matches = path
+        .select(env)
+        .map_err(|e| path_failure(path, e, env, field))?;
     let mut budget = Budget::new(Some(cap));
     if !budget.take(1 + matches.len().max(1)) || !matches.iter().all(|m| budget.take_value(m)) {
         return Err(error::result_too_big());
     }
-    Ok(Cow::Owned(Value::Array(
-        matches.into_iter().cloned().collect(),
-    )))
+    Ok(Value::Array(matches.into_iter().cloned().collect()))
 }
 
 /// The error for a path in a template, an intrinsic argument, ErrorPath or
