@@ -216,38 +216,63 @@ pub(super) async fn claimed(db: &mut Db<'_>, claim: &Claim) -> Result<i64, Fail>
     Ok(row.try_get(0)?)
 }
 
+/// Inserts `events` in one statement (a commit of many transitions carries
+/// hundreds: one round trip each would dominate it); an event already
+/// stored is a conflict, named by the first such id.
 pub(super) async fn insert_events(
     db: &mut Db<'_>,
     execution: i64,
     events: &[StoredEvent],
 ) -> Result<(), Fail> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let n = events.len();
+    let (mut ids, mut previous, mut ts) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut types, mut keys, mut details) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
     for event in events {
-        let details = serde_json::to_string(&event.details)
-            .map_err(|e| StoreError::Backend(format!("history details: {e}")))?;
-        let inserted = db
-            .execute(
-                "INSERT INTO stepfn_history
-                   (execution_id, event_id, previous_event_id, ts, type, details_key, details)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT DO NOTHING",
-                &[
-                    &execution,
-                    &id(event.id)?,
-                    &id(event.previous_event_id)?,
-                    &nanos(event.timestamp)?,
-                    &event.event_type,
-                    &event.details_key,
-                    &details,
-                ],
-            )
-            .await?;
-        if inserted == 0 {
-            return Err(StoreError::Conflict(format!(
-                "history event {} is already stored",
-                event.id
-            ))
-            .into());
-        }
+        ids.push(id(event.id)?);
+        previous.push(id(event.previous_event_id)?);
+        ts.push(nanos(event.timestamp)?);
+        types.push(event.event_type.as_str());
+        keys.push(event.details_key.as_deref());
+        details.push(
+            serde_json::to_string(&event.details)
+                .map_err(|e| StoreError::Backend(format!("history details: {e}")))?,
+        );
+    }
+    let inserted = db
+        .query(
+            "INSERT INTO stepfn_history
+               (execution_id, event_id, previous_event_id, ts, type, details_key, details)
+             SELECT $1, * FROM UNNEST($2::BIGINT[], $3::BIGINT[], $4::BIGINT[],
+                                      $5::TEXT[], $6::TEXT[], $7::TEXT[])
+             ON CONFLICT DO NOTHING
+             RETURNING event_id",
+            &[&execution, &ids, &previous, &ts, &types, &keys, &details],
+        )
+        .await?;
+    if inserted.len() < n {
+        let stored: std::collections::HashSet<i64> = inserted
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<Result<_, _>>()?;
+        let first = events
+            .iter()
+            .zip(&ids)
+            .find(|(_, id)| !stored.contains(id))
+            .map_or(0, |(event, _)| event.id);
+        return Err(
+            StoreError::Conflict(format!("history event {first} is already stored")).into(),
+        );
     }
     Ok(())
 }
