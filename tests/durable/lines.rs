@@ -200,22 +200,33 @@ async fn callbacks_in_iterations_are_answered_through_the_store(s: &dyn Executio
     );
 }
 
+/// A Map whose iteration 1 calls `times` (the service these tests make
+/// fail) and the others `add`; `state` and `processor` add fields to the
+/// Map state and to its ItemProcessor.
+fn pick_map(state: Value, processor: Value) -> StateMachine {
+    let mut each = json!({"Type": "Map", "End": true,
+        "ItemSelector": {"n.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index"},
+        "ItemProcessor": {"StartAt": "Pick", "States": {
+            "Pick": {"Type": "Choice", "Choices": [{"Variable": "$.i", "NumericEquals": 1, "Next": "Slow"}],
+                     "Default": "Quick"},
+            "Quick": {"Type": "Task", "Resource": lambda("add"), "End": true},
+            "Slow": {"Type": "Task", "Resource": lambda("times"), "End": true}}}});
+    for (key, value) in state.as_object().into_iter().flatten() {
+        each[key] = value.clone();
+    }
+    for (key, value) in processor.as_object().into_iter().flatten() {
+        each["ItemProcessor"][key] = value.clone();
+    }
+    crate::common::machine(json!({"StartAt": "Each", "States": {"Each": each}}))
+}
+
 /// The second of three iterations (one at a time) fails until its service
 /// is fixed; the redrive runs it again and then the third, never started,
 /// while the first keeps its result (as AWS keeps it): keys name lines.
 async fn a_redriven_map_reruns_only_the_iterations_that_did_not_succeed(s: &dyn ExecutionStore) {
     let clock = VirtualClock::starting_at(t(0));
     let w = worker(s, &clock);
-    let machine = crate::common::machine(json!({
-        "StartAt": "Each",
-        "States": {"Each": {"Type": "Map", "End": true, "MaxConcurrency": 1,
-            "ItemSelector": {"n.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index"},
-            "ItemProcessor": {"StartAt": "Pick", "States": {
-                "Pick": {"Type": "Choice", "Choices": [{"Variable": "$.i", "NumericEquals": 1, "Next": "Slow"}],
-                         "Default": "Quick"},
-                "Quick": {"Type": "Task", "Resource": lambda("add"), "End": true},
-                "Slow": {"Type": "Task", "Resource": lambda("times"), "End": true}}}}}
-    }));
+    let machine = pick_map(json!({"MaxConcurrency": 1}), json!({}));
     w.start(&machine, start_request("each", json!([1, 2, 3])))
         .await
         .unwrap();
@@ -263,18 +274,8 @@ async fn a_redriven_distributed_map_reruns_only_the_failed_child_executions(
 ) {
     let clock = VirtualClock::starting_at(t(0));
     let w = worker(s, &clock);
-    let machine = crate::common::machine(json!({
-        "StartAt": "Each",
-        "States": {"Each": {"Type": "Map", "End": true,
-            "ItemSelector": {"n.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index"},
-            "ItemProcessor": {
-                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-                "StartAt": "Pick", "States": {
-                "Pick": {"Type": "Choice", "Choices": [{"Variable": "$.i", "NumericEquals": 1, "Next": "Slow"}],
-                         "Default": "Quick"},
-                "Quick": {"Type": "Task", "Resource": lambda("add"), "End": true},
-                "Slow": {"Type": "Task", "Resource": lambda("times"), "End": true}}}}}
-    }));
+    let mode = json!({"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"});
+    let machine = pick_map(json!({}), json!({"ProcessorConfig": mode}));
     w.start(&machine, start_request("children", json!([1, 2, 3])))
         .await
         .unwrap();

@@ -27,14 +27,7 @@ pub(crate) async fn attempt<'x>(
     attempt: Attempt<'_>,
 ) -> Result<Payload, Failure> {
     let n = items.items.len();
-    let started = match attempt.inside {
-        Some(inside) => inside.started,
-        None => cx.emit_next(
-            "MapStateStarted",
-            Some("mapStateStartedEventDetails"),
-            || details([("length", Value::from(n))]),
-        ),
-    };
+    let started = super::map::map_started(cx, &attempt, n);
     let (tolerated_count, tolerated_percentage) = match tolerance {
         Ok(t) => *t,
         Err(e) => return Err(cx.error(e.clone())),

@@ -508,14 +508,7 @@ async fn map_attempt<'x>(
     attempt: Attempt<'_>,
 ) -> Result<Payload, Failure> {
     let n = items.items.len();
-    let started = match attempt.inside {
-        Some(inside) => inside.started,
-        None => cx.emit_next(
-            "MapStateStarted",
-            Some("mapStateStartedEventDetails"),
-            || details([("length", Value::from(n))]),
-        ),
-    };
+    let started = map_started(cx, &attempt, n);
     let Some(plan) = cx.plan.children.first() else {
         return Ok(Payload::new(Value::Array(Vec::new()), ArrayBound::new(0).0));
     };
@@ -919,6 +912,19 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
                 abort_events(self.run, self.sink, f.event, kind);
             }
         }
+    }
+}
+
+/// The id of the attempt's `MapStateStarted` (`n` items): emitted now, or,
+/// in an attempt resumed from a checkpoint, the one emitted before.
+pub(super) fn map_started(cx: &mut StateCx<'_, '_>, attempt: &Attempt<'_>, n: usize) -> u64 {
+    match &attempt.inside {
+        Some(inside) => inside.started,
+        None => cx.emit_next(
+            "MapStateStarted",
+            Some("mapStateStartedEventDetails"),
+            || details([("length", Value::from(n))]),
+        ),
     }
 }
 
