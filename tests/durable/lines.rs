@@ -83,6 +83,25 @@ fn worker<'s>(s: &'s dyn ExecutionStore, clock: &VirtualClock) -> Durable<&'s dy
         .with_worker_id("w")
 }
 
+/// Redrives execution `name` 100 s on, with the failing service fixed;
+/// expects it to succeed and gives the idempotency keys of every call made
+/// so far.
+async fn redrive_fixed(
+    s: &dyn ExecutionStore,
+    (w, clock): (&Durable<&dyn ExecutionStore>, &VirtualClock),
+    services: &Services,
+    name: &str,
+) -> Vec<String> {
+    clock.advance(Duration::from_secs(100));
+    s.redrive(&arn(name), clock.now()).await.unwrap();
+    services.fixed.store(true, Ordering::SeqCst);
+    assert_eq!(
+        results(w, services).await,
+        [WorkResult::Ended(Status::Succeeded)]
+    );
+    services.keys.lock().unwrap().clone()
+}
+
 async fn results(worker: &Durable<&dyn ExecutionStore>, services: &Services) -> Vec<WorkResult> {
     let worked = worker.run_until_idle(services).await.unwrap();
     worked.into_iter().map(|w| w.result).collect()
@@ -237,14 +256,7 @@ async fn a_redriven_map_reruns_only_the_iterations_that_did_not_succeed(s: &dyn 
     );
     let first: Vec<String> = std::mem::take(&mut *services.keys.lock().unwrap());
     assert_eq!(first.len(), 2);
-    clock.advance(Duration::from_secs(100));
-    s.redrive(&arn("each"), clock.now()).await.unwrap();
-    services.fixed.store(true, Ordering::SeqCst);
-    assert_eq!(
-        results(&w, &services).await,
-        [WorkResult::Ended(Status::Succeeded)]
-    );
-    let again = services.keys.lock().unwrap().clone();
+    let again = redrive_fixed(s, (&w, &clock), &services, "each").await;
     let line = |key: &String| {
         let rest = key.strip_prefix(&format!("{}/", arn("each"))).unwrap();
         rest.rsplitn(3, '/').nth(2).unwrap().to_owned()
@@ -290,14 +302,7 @@ async fn a_redriven_distributed_map_reruns_only_the_failed_child_executions(
         Some("States.ExceedToleratedFailureThreshold")
     );
     assert_eq!(std::mem::take(&mut *services.keys.lock().unwrap()).len(), 3);
-    clock.advance(Duration::from_secs(100));
-    s.redrive(&arn("children"), clock.now()).await.unwrap();
-    services.fixed.store(true, Ordering::SeqCst);
-    assert_eq!(
-        results(&w, &services).await,
-        [WorkResult::Ended(Status::Succeeded)]
-    );
-    let again = services.keys.lock().unwrap().clone();
+    let again = redrive_fixed(s, (&w, &clock), &services, "children").await;
     assert_eq!(again.len(), 1, "{again:?}");
     assert!(
         again[0].starts_with(&format!("{}//Each/1/", arn("children"))),
