@@ -752,6 +752,9 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
         let mut pending = (items.items.into_iter().enumerate())
             .filter(|(index, _)| !loaded.get(*index).copied().unwrap_or(false));
         let mut failure: Option<(usize, Failure)> = None;
+        // kept from one batch to the next (a batch may end after a few
+        // iterations, at every pause)
+        let mut completed = Completed::default();
         // iterations are launched in batches, each polled once at once: one
         // that completes without waiting never enters the FuturesUnordered
         let mut batch = VecDeque::new();
@@ -799,8 +802,7 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
                 }
             }
             let launched = !batch.is_empty();
-            let mut completed = self
-                .launch(&mut batch, &mut running, failure.is_some())
+            self.launch(&mut batch, &mut running, &mut completed, failure.is_some())
                 .await;
             if completed.succeeded.is_empty() && completed.failed.is_none() && failure.is_none() {
                 match running.next().await {
@@ -809,7 +811,7 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
                     None => break,
                 }
             }
-            for (index, cursor) in completed.succeeded {
+            for (index, cursor) in completed.succeeded.drain(..) {
                 self.last_succeeded = self.event(
                     "MapIterationSucceeded",
                     "mapIterationSucceededEventDetails",
@@ -819,7 +821,7 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
                 self.prev_start = cursor;
                 self.ended(index, cursor);
             }
-            if let Some(f) = completed.failed {
+            if let Some(f) = completed.failed.take() {
                 failure = Some(f);
             }
             if failure.is_some() {
@@ -830,8 +832,8 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
     }
 
     /// Starts the iterations of `batch`, one future at a time (iterations
-    /// that do not wait never live at the same time); gives those done in
-    /// their first poll. Their outputs go to the results at once, their
+    /// that do not wait never live at the same time); adds those done in
+    /// their first poll to `completed` (empty on entry). Their outputs go to the results at once, their
     /// events follow the batch. An iteration that pauses (see
     /// [`Run::pause_due`]) leaves the rest of the batch for later: they
     /// would pause at once too, and all live at the same time. A failure
@@ -840,9 +842,9 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
         &mut self,
         batch: &mut VecDeque<(usize, Payload, u64)>,
         running: &mut FuturesUnordered<Iteration<'a>>,
+        completed: &mut Completed,
         failed: bool,
-    ) -> Completed {
-        let mut completed = Completed::default();
+    ) {
         let (processor, plan) = self.machine;
         while let Some((index, input, id)) = batch.pop_front() {
             if failed || completed.failed.is_some() {
@@ -853,7 +855,7 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
             let mut fut = if plan.settles && self.durable.is_none() {
                 match run_sub_now(self.run, (processor, plan), input, child) {
                     Settled::Done(outcome) => {
-                        self.complete(&mut completed, index, outcome);
+                        self.complete(completed, index, outcome);
                         continue;
                     }
                     // the rest runs as an iteration that waits
@@ -869,11 +871,10 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
                 break;
             }
             match futures::poll!(&mut fut) {
-                Poll::Ready(outcome) => self.complete(&mut completed, index, outcome),
+                Poll::Ready(outcome) => self.complete(completed, index, outcome),
                 Poll::Pending => running.push(Iteration { index, future: fut }),
             }
         }
-        completed
     }
 
     /// The failure of the ItemSelector of the next iteration, following the
