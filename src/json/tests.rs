@@ -1,5 +1,6 @@
 //! Unit tests of json.rs: measuring, depth, bounded text parsing.
 
+use super::text::{text_depth, TextError};
 use super::*;
 
 fn nested(levels: usize) -> String {
@@ -39,6 +40,59 @@ fn brackets_inside_strings_do_not_count() {
         "trailing characters at line 1 column 5"
     );
 }
+#[test]
+fn escapes_inside_strings_are_skipped_whole() {
+    // an escaped backslash ends before the quote: the brackets after count
+    assert_eq!(text_depth(br#"["\\", [[]]]"#, 10), Some(3));
+    assert!(matches!(
+        from_text(r#"["\\", [[]]]"#, 2),
+        Err(TextError::TooDeep(2))
+    ));
+    // an escaped quote does not end the string
+    assert_eq!(text_depth(br#"["\"[[", []]"#, 10), Some(2));
+    // an unterminated string hides what follows (the parser then fails)
+    assert_eq!(text_depth(br#"[["[[[["#, 10), Some(2));
+}
+
+#[test]
+fn text_reads_as_serde_json_reads_it() {
+    for text in [
+        r#"{"a": 1, "b": [true, null, -0, 1.5e300, 18446744073709551615, -9223372036854775808]}"#,
+        r#"{"k": 1, "j": 2, "k": 3}"#,
+        r#""\u00e9\n\"[""#,
+        "  [ [] , {} ]  ",
+        "0.1",
+        "-0.0",
+    ] {
+        let ours = from_text(text, 10).unwrap();
+        let theirs: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(ours, theirs, "{text}");
+        assert_eq!(ours.to_string(), theirs.to_string(), "{text}");
+    }
+}
+
+#[test]
+fn too_deep_wins_over_not_json() {
+    // refused for its depth even though it is not JSON either, inline or not
+    assert!(matches!(
+        from_text(&format!("[1,,{}", nested(2000)), MAX_TEXT_DEPTH),
+        Err(TextError::TooDeep(1000))
+    ));
+    assert!(matches!(
+        from_text(&format!("[1,,{}", nested(10)), 5),
+        Err(TextError::TooDeep(5))
+    ));
+    // a limit below the inline depth holds
+    assert!(from_text(&nested(5), 5).is_ok());
+    // deep text (read on a thread) that is not JSON: the parser's error
+    assert_eq!(
+        from_text(&format!("{}x", "[".repeat(100)), MAX_TEXT_DEPTH)
+            .unwrap_err()
+            .to_string(),
+        "expected value at line 1 column 101"
+    );
+}
+
 use proptest::prelude::*;
 use serde_json::json;
 

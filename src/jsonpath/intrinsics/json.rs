@@ -46,16 +46,46 @@ pub fn json_to_string(args: Args<'_>) -> Result<Value, String> {
 }
 
 /// `States.JsonToString` with its text held to `cap` bytes: `None` when
-/// the text would pass them (measured first, stopping at the cap: the
-/// text is the value's compact JSON), else the result.
+/// the text would pass them (the writing stops there: no text longer than
+/// `cap` is ever held, and the value is walked once), else the result.
 pub(crate) fn json_to_string_within(args: &Args<'_>, cap: usize) -> Result<Option<Value>, String> {
     let value = arg(args, 0)?;
-    if crate::json::len_within(value, cap).is_none() {
-        return Ok(None);
+    let mut out = Capped {
+        text: Vec::new(),
+        cap,
+    };
+    match serde_json::to_writer(&mut out, value) {
+        Ok(()) => {}
+        Err(e) if e.is_io() => return Ok(None),
+        Err(e) => return Err(format!("the value cannot be written as JSON: {e}")),
     }
-    serde_json::to_string(value)
+    String::from_utf8(out.text)
         .map(|text| Some(Value::String(text)))
         .map_err(|e| format!("the value cannot be written as JSON: {e}"))
+}
+
+/// A byte buffer that refuses to grow past `cap` bytes.
+struct Capped {
+    text: Vec<u8>,
+    cap: usize,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.write_all(buf).map(|()| buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        if buf.len() > self.cap - self.text.len() {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        self.text.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// `States.JsonMerge(left, right, false)`: a shallow merge of two objects;

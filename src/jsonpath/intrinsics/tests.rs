@@ -332,6 +332,18 @@ fn json_to_string() {
 }
 
 #[test]
+fn json_to_string_within_stops_writing_at_the_cap() {
+    use super::json::json_to_string_within;
+    let value = json!({"a": [1, "two"], "b": null});
+    let text = r#"{"a":[1,"two"],"b":null}"#;
+    let args = vec![std::borrow::Cow::Owned(value)];
+    let within = |cap| json_to_string_within(&args, cap).unwrap();
+    assert_eq!(within(text.len()), Some(json!(text)));
+    assert_eq!(within(text.len() - 1), None);
+    assert_eq!(within(0), None);
+}
+
+#[test]
 fn array() {
     // AWS
     gives("States.Array('', '')", json!(["", ""]));
