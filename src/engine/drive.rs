@@ -97,8 +97,14 @@ pub(crate) enum Exceeded {
 }
 
 impl<'a> Run<'a> {
-    /// The shared part of `execution`, run by `executor` on `input`.
-    fn new(execution: &'a Execution<'_>, executor: &'a dyn TaskExecutor, input: &Value) -> Self {
+    /// The shared part of `execution`, run by `executor` on `input`, whose
+    /// depth is `given_depth` (see [`given_depth`]).
+    fn new(
+        execution: &'a Execution<'_>,
+        executor: &'a dyn TaskExecutor,
+        input: &Value,
+        given_depth: usize,
+    ) -> Self {
         use rand::SeedableRng;
         let clock: &dyn Clock = &*execution.clock;
         let rng = match execution.random_seed {
@@ -125,7 +131,7 @@ impl<'a> Run<'a> {
             start_time,
             exec_input: execution.plan.wants_context.then(|| input.clone()),
             exec_context: Default::default(),
-            given_depth: AtomicUsize::new(given_depth(&execution.limits, input)),
+            given_depth: AtomicUsize::new(given_depth),
             checkpoints: execution.checkpoints,
             time: (!execution.time.is_empty()).then_some(&execution.time),
             deadline,
@@ -597,7 +603,11 @@ pub(super) fn drive_execution<'a>(
         // the streams end with the run, even when its future is dropped
         let _close = super::live::CloseOnDrop(&execution.shared.live);
         let limits = &execution.limits;
-        let scan = crate::json::scan(&input, limits.max_payload_bytes, limits.max_depth);
+        // (without a depth limit its depth is measured too, in the same
+        // pass: it raises the ceiling of what the machine may build, and a
+        // known depth spares every state's output a walk)
+        let depth_limit = limits.max_depth.or(Some(usize::MAX));
+        let scan = crate::json::scan(&input, limits.max_payload_bytes, depth_limit);
         if scan.too_deep {
             // rejected before anything recursive (history text, clone) sees it
             crate::json::dismantle(input);
@@ -611,7 +621,12 @@ pub(super) fn drive_execution<'a>(
             return outcome;
         }
         let sink = sink(&execution);
-        let mut run = Run::new(&execution, executor, &input);
+        let given = if limits.max_depth.is_none() {
+            scan.measure.depth
+        } else {
+            0
+        };
+        let mut run = Run::new(&execution, executor, &input, given);
         run.events = Some(&sink);
         sink.emit(
             run.clock,
@@ -739,7 +754,8 @@ pub(super) async fn drive_resumed(
 ) -> Outcome {
     let _close = super::live::CloseOnDrop(&execution.shared.live);
     let sink = sink(&execution).resumed(checkpoint.events);
-    let mut run = Run::new(&execution, executor, &exec_input);
+    let given = given_depth(&execution.limits, &exec_input);
+    let mut run = Run::new(&execution, executor, &exec_input, given);
     run.events = Some(&sink);
     *run.lines.lock().unwrap_or_else(|e| e.into_inner()) =
         lines.into_iter().map(|c| (c.line.clone(), c)).collect();
