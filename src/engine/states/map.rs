@@ -833,11 +833,11 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
 
     /// Starts the iterations of `batch`, one future at a time (iterations
     /// that do not wait never live at the same time); adds those done in
-    /// their first poll to `completed` (empty on entry). Their outputs go to the results at once, their
-    /// events follow the batch. An iteration that pauses (see
-    /// [`Run::pause_due`]) leaves the rest of the batch for later: they
-    /// would pause at once too, and all live at the same time. A failure
-    /// drops the rest.
+    /// their first poll to `completed` (empty on entry). Their outputs go
+    /// to the results at once, their events follow the batch. An iteration
+    /// that pauses (see [`Run::pause_due`]) leaves the rest of the batch
+    /// for later: they would pause at once too, and all live at the same
+    /// time. A failure drops the rest.
     async fn launch(
         &mut self,
         batch: &mut VecDeque<(usize, Payload, u64)>,
