@@ -219,6 +219,24 @@ async fn callbacks_in_iterations_are_answered_through_the_store(s: &dyn Executio
     );
 }
 
+/// Starts `machine` as `name` on items `[1, 2, 3]` and works it until it
+/// fails (its second item's service broken); gives the services.
+async fn failed_run(
+    w: &Durable<&dyn ExecutionStore>,
+    machine: &StateMachine,
+    name: &str,
+) -> Services {
+    w.start(machine, start_request(name, json!([1, 2, 3])))
+        .await
+        .unwrap();
+    let services = Services::default();
+    assert_eq!(
+        results(w, &services).await,
+        [WorkResult::Ended(Status::Failed)]
+    );
+    services
+}
+
 /// A Map whose iteration 1 calls `times` (the service these tests make
 /// fail) and the others `add`; `state` and `processor` add fields to the
 /// Map state and to its ItemProcessor.
@@ -246,14 +264,7 @@ async fn a_redriven_map_reruns_only_the_iterations_that_did_not_succeed(s: &dyn 
     let clock = VirtualClock::starting_at(t(0));
     let w = worker(s, &clock);
     let machine = pick_map(json!({"MaxConcurrency": 1}), json!({}));
-    w.start(&machine, start_request("each", json!([1, 2, 3])))
-        .await
-        .unwrap();
-    let services = Services::default();
-    assert_eq!(
-        results(&w, &services).await,
-        [WorkResult::Ended(Status::Failed)]
-    );
+    let services = failed_run(&w, &machine, "each").await;
     let first: Vec<String> = std::mem::take(&mut *services.keys.lock().unwrap());
     assert_eq!(first.len(), 2);
     let again = redrive_fixed(s, (&w, &clock), &services, "each").await;
@@ -288,14 +299,7 @@ async fn a_redriven_distributed_map_reruns_only_the_failed_child_executions(
     let w = worker(s, &clock);
     let mode = json!({"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"});
     let machine = pick_map(json!({}), json!({"ProcessorConfig": mode}));
-    w.start(&machine, start_request("children", json!([1, 2, 3])))
-        .await
-        .unwrap();
-    let services = Services::default();
-    assert_eq!(
-        results(&w, &services).await,
-        [WorkResult::Ended(Status::Failed)]
-    );
+    let services = failed_run(&w, &machine, "children").await;
     let record = s.describe(&arn("children")).await.unwrap();
     assert_eq!(
         record.error.as_deref(),
