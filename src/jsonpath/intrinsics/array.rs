@@ -4,7 +4,6 @@
 
 use super::{array_arg, deep_equal, integer_arg, Args};
 use serde_json::Value;
-use std::borrow::Cow;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -19,9 +18,11 @@ pub const MAX_RANGE_ITEMS: i64 = 1000;
 /// "BuildId.$": "States.Array($.Id, $.name, 'x')"
 /// output: {"BuildId": [123456, "a", "x"]}
 /// ```
-pub fn array(args: Args<'_>) -> Result<Value, String> {
+pub fn array(args: &mut Args<'_>) -> Result<Value, String> {
     Ok(Value::Array(
-        args.into_iter().map(Cow::into_owned).collect(),
+        args.iter_mut()
+            .map(|a| std::mem::take(a).into_owned())
+            .collect(),
     ))
 }
 
@@ -34,9 +35,9 @@ pub fn array(args: Args<'_>) -> Result<Value, String> {
 /// "chunks.$": "States.ArrayPartition($.items, 2)"
 /// output: {"chunks": [[1, 2], [3, 4], [5]]}
 /// ```
-pub fn partition(args: Args<'_>) -> Result<Value, String> {
-    let items = array_arg(&args, 0)?;
-    let size = integer_arg(&args, 1)?;
+pub fn partition(args: &mut Args<'_>) -> Result<Value, String> {
+    let items = array_arg(args, 0)?;
+    let size = integer_arg(args, 1)?;
     if size <= 0 {
         return Err(format!(
             "the chunk size must be a positive integer, got {size}"
@@ -59,8 +60,8 @@ pub fn partition(args: Args<'_>) -> Result<Value, String> {
 /// "found.$": "States.ArrayContains($.list, $.look)"
 /// output: {"found": true}
 /// ```
-pub fn contains(args: Args<'_>) -> Result<Value, String> {
-    let items = array_arg(&args, 0)?;
+pub fn contains(args: &mut Args<'_>) -> Result<Value, String> {
+    let items = array_arg(args, 0)?;
     let needle = args.get(1).ok_or("the second argument is missing")?;
     Ok(Value::Bool(
         items.iter().any(|item| deep_equal(item, needle)),
@@ -77,10 +78,10 @@ pub fn contains(args: Args<'_>) -> Result<Value, String> {
 /// "range.$": "States.ArrayRange(0, 10, 3)"
 /// output: {"range": [0, 3, 6, 9]}
 /// ```
-pub fn range(args: Args<'_>) -> Result<Value, String> {
-    let start = integer_arg(&args, 0)?;
-    let end = integer_arg(&args, 1)?;
-    let step = integer_arg(&args, 2)?;
+pub fn range(args: &mut Args<'_>) -> Result<Value, String> {
+    let start = integer_arg(args, 0)?;
+    let end = integer_arg(args, 1)?;
+    let step = integer_arg(args, 2)?;
     if step == 0 {
         return Err("the step must not be 0".to_owned());
     }
@@ -105,9 +106,9 @@ pub fn range(args: Args<'_>) -> Result<Value, String> {
 /// "item.$": "States.ArrayGetItem($.list, $.index)"
 /// output: {"item": 6}
 /// ```
-pub fn get_item(args: Args<'_>) -> Result<Value, String> {
-    let items = array_arg(&args, 0)?;
-    let index = integer_arg(&args, 1)?;
+pub fn get_item(args: &mut Args<'_>) -> Result<Value, String> {
+    let items = array_arg(args, 0)?;
+    let index = integer_arg(args, 1)?;
     usize::try_from(index)
         .ok()
         .and_then(|i| items.get(i))
@@ -127,8 +128,8 @@ pub fn get_item(args: Args<'_>) -> Result<Value, String> {
 /// "length.$": "States.ArrayLength($.list)"
 /// output: {"length": 9}
 /// ```
-pub fn length(args: Args<'_>) -> Result<Value, String> {
-    Ok(Value::from(array_arg(&args, 0)?.len()))
+pub fn length(args: &mut Args<'_>) -> Result<Value, String> {
+    Ok(Value::from(array_arg(args, 0)?.len()))
 }
 
 /// `States.ArrayUnique(array)`: the array without duplicates (compared
@@ -139,8 +140,8 @@ pub fn length(args: Args<'_>) -> Result<Value, String> {
 /// "unique.$": "States.ArrayUnique($.list)"
 /// output: {"unique": [1, 2, 3, 4]}
 /// ```
-pub fn unique(args: Args<'_>) -> Result<Value, String> {
-    let items = array_arg(&args, 0)?;
+pub fn unique(args: &mut Args<'_>) -> Result<Value, String> {
+    let items = array_arg(args, 0)?;
     Ok(Value::Array(unique_items(items, &mut 0)))
 }
 

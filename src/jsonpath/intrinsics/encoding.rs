@@ -25,8 +25,8 @@ pub(crate) fn check_length(text: &str) -> Result<(), String> {
 /// "base64.$": "States.Base64Encode($.input)"
 /// output: {"base64": "RGF0YSB0byBlbmNvZGU="}
 /// ```
-pub fn base64_encode(args: Args<'_>) -> Result<Value, String> {
-    let text = string_arg(&args, 0)?;
+pub fn base64_encode(args: &mut Args<'_>) -> Result<Value, String> {
+    let text = string_arg(args, 0)?;
     check_length(text)?;
     Ok(Value::String(crate::functions::base64_encode(
         text.as_bytes(),
@@ -42,8 +42,8 @@ pub fn base64_encode(args: Args<'_>) -> Result<Value, String> {
 /// "data.$": "States.Base64Decode($.base64)"
 /// output: {"data": "Data to encode"}
 /// ```
-pub fn base64_decode(args: Args<'_>) -> Result<Value, String> {
-    let text = string_arg(&args, 0)?;
+pub fn base64_decode(args: &mut Args<'_>) -> Result<Value, String> {
+    let text = string_arg(args, 0)?;
     check_length(text)?;
     let bytes = crate::functions::base64_decode(text).map_err(|e| {
         let what = match e {

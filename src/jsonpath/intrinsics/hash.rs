@@ -14,9 +14,9 @@ use serde_json::Value;
 /// "output.$": "States.Hash($.data, $.algorithm)"
 /// output: {"output": "812f45842bc6d66ee14572ce20db8e86"}
 /// ```
-pub fn hash(args: Args<'_>) -> Result<Value, String> {
-    let data = string_arg(&args, 0)?;
-    let algorithm = string_arg(&args, 1)?;
+pub fn hash(args: &mut Args<'_>) -> Result<Value, String> {
+    let data = string_arg(args, 0)?;
+    let algorithm = string_arg(args, 1)?;
     check_length(data)?;
     crate::functions::hash_hex(algorithm, data.as_bytes())
         .map(Value::String)

@@ -2,7 +2,6 @@
 
 use super::{arg, string_arg, wrong_type, Args};
 use serde_json::Value;
-use std::borrow::Cow;
 
 /// `States.StringToJson(string)`: parses JSON text. An empty or blank
 /// string gives `null`.
@@ -12,8 +11,8 @@ use std::borrow::Cow;
 /// "unescaped.$": "States.StringToJson($.escaped)"
 /// output: {"unescaped": {"foo": "bar"}}
 /// ```
-pub fn string_to_json(args: Args<'_>) -> Result<Value, String> {
-    let text = string_arg(&args, 0)?.trim();
+pub fn string_to_json(args: &mut Args<'_>) -> Result<Value, String> {
+    let text = string_arg(args, 0)?.trim();
     if text.is_empty() {
         return Ok(Value::Null);
     }
@@ -38,8 +37,8 @@ pub fn string_to_json(args: Args<'_>) -> Result<Value, String> {
 /// "escaped.$": "States.JsonToString($.unescaped)"
 /// output: {"escaped": "{\"foo\":\"bar\",\"n\":[1,2]}"}
 /// ```
-pub fn json_to_string(args: Args<'_>) -> Result<Value, String> {
-    let value = arg(&args, 0)?;
+pub fn json_to_string(args: &mut Args<'_>) -> Result<Value, String> {
+    let value = arg(args, 0)?;
     serde_json::to_string(value)
         .map(Value::String)
         .map_err(|e| format!("the value cannot be written as JSON: {e}"))
@@ -98,8 +97,8 @@ impl std::io::Write for Capped {
 /// "merged.$": "States.JsonMerge($.a, $.b, false)"
 /// output: {"merged": {"x": 1, "both": "right", "y": 2}}
 /// ```
-pub fn json_merge(mut args: Args<'_>) -> Result<Value, String> {
-    match arg(&args, 2)? {
+pub fn json_merge(args: &mut Args<'_>) -> Result<Value, String> {
+    match arg(args, 2)? {
         Value::Bool(false) => {}
         Value::Bool(true) => {
             return Err(
@@ -109,15 +108,13 @@ pub fn json_merge(mut args: Args<'_>) -> Result<Value, String> {
         other => return Err(wrong_type(2, "a boolean", other)),
     }
     for index in [0, 1] {
-        let value = arg(&args, index)?;
+        let value = arg(args, index)?;
         if !value.is_object() {
             return Err(wrong_type(index, "an object", value));
         }
     }
-    args.truncate(2);
-    let right = args.pop().map(Cow::into_owned);
-    let left = args.pop().map(Cow::into_owned);
-    match (left, right) {
+    let mut take = |index: usize| args.get_mut(index).map(|a| std::mem::take(a).into_owned());
+    match (take(0), take(1)) {
         (Some(Value::Object(mut left)), Some(Value::Object(right))) => {
             for (key, value) in right {
                 left.insert(key, value);

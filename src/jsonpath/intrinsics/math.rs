@@ -31,9 +31,9 @@ fn int32_arg(args: &Args<'_>, index: usize) -> Result<i64, String> {
 /// "sum.$": "States.MathAdd(1.5, -2.5)"
 /// output: {"sum": 0}
 /// ```
-pub fn add(args: Args<'_>) -> Result<Value, String> {
-    let a = int32_arg(&args, 0)?;
-    let b = int32_arg(&args, 1)?;
+pub fn add(args: &mut Args<'_>) -> Result<Value, String> {
+    let a = int32_arg(args, 0)?;
+    let b = int32_arg(args, 1)?;
     Ok(Value::from(a + b))
 }
 
@@ -47,16 +47,16 @@ pub fn add(args: Args<'_>) -> Result<Value, String> {
 /// "random.$": "States.MathRandom($.start, $.end)"
 /// output: {"random": 456}
 /// ```
-pub fn random(args: Args<'_>) -> Result<Value, String> {
-    let start = integer_arg(&args, 0)?;
-    let end = integer_arg(&args, 1)?;
+pub fn random(args: &mut Args<'_>) -> Result<Value, String> {
+    let start = integer_arg(args, 0)?;
+    let end = integer_arg(args, 1)?;
     if start >= end {
         return Err(format!(
             "the start ({start}) must be less than the end ({end})"
         ));
     }
     let value = if args.len() > 2 {
-        let seed = integer_arg(&args, 2)?;
+        let seed = integer_arg(args, 2)?;
         StdRng::seed_from_u64(seed as u64).gen_range(start..end)
     } else {
         rand::thread_rng().gen_range(start..end)

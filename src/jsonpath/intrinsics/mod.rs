@@ -79,11 +79,17 @@ impl std::error::Error for IntrinsicSyntaxError {}
 
 /// The arguments a function receives: literals are borrowed from the
 /// compiled call, path results are borrowed from the data where possible.
-pub type Args<'a> = Vec<Cow<'a, Value>>;
+/// A function may take an argument's value (leaving a null behind).
+pub type Args<'a> = [Cow<'a, Value>];
 
 /// An intrinsic function: its evaluated arguments in, its result or a
 /// lowercase description of what is wrong out.
-pub type IntrinsicFn = fn(Args<'_>) -> Result<Value, String>;
+pub type IntrinsicFn = fn(&mut Args<'_>) -> Result<Value, String>;
+
+/// How many arguments a call keeps on the stack; a call with more (only
+/// `States.Array` and `States.Format` take any number) puts them in a
+/// vector.
+const INLINE_ARGS: usize = 4;
 
 /// How many arguments a function takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -259,11 +265,22 @@ impl Call {
         let bounded = cap != usize::MAX;
         // a precompiled template stands for the first argument
         let skip = usize::from(self.format_pieces.is_some());
-        let mut args: Args<'_> = Vec::with_capacity(self.args.len());
+        let given = self.args.get(skip..).unwrap_or_default();
+        // borrowed nulls until filled: nothing to drop for the unused ones
+        let mut inline: [Cow<'_, Value>; INLINE_ARGS] =
+            [const { Cow::Borrowed(&Value::Null) }; INLINE_ARGS];
+        let mut spilled = Vec::new();
+        let args: &mut Args<'_> = match inline.get_mut(..given.len()) {
+            Some(args) => args,
+            None => {
+                spilled.resize(given.len(), Cow::Borrowed(&Value::Null));
+                &mut spilled
+            }
+        };
         // what the arguments built by this call hold
         let mut held = 0usize;
-        for arg in &self.args[skip..] {
-            args.push(match arg {
+        for (slot, arg) in args.iter_mut().zip(given) {
+            *slot = match arg {
                 Arg::Literal(value) => Cow::Borrowed(value),
                 Arg::Path(path) => {
                     let value = crate::jsonpath::template::path_within(path, env, field, cap)?;
@@ -277,20 +294,20 @@ impl Call {
                     held = held.saturating_add(bytes);
                     Cow::Owned(value)
                 }
-            });
+            };
             if held > cap {
                 return Err(crate::error::result_too_big());
             }
         }
-        if bounded && !self.fits(&args, cap) {
+        if bounded && !self.fits(args, cap) {
             return Err(crate::error::result_too_big());
         }
         let (name, _, function) = FUNCTIONS[self.function];
         let result = match &self.format_pieces {
-            Some(pieces) => string::format_pieces(pieces, &args),
+            Some(pieces) => string::format_pieces(pieces, args),
             // its text is held to the cap while it is written
             None if bounded && self.function == JSON_TO_STRING => {
-                match json::json_to_string_within(&args, cap) {
+                match json::json_to_string_within(args, cap) {
                     Ok(Some(value)) => Ok(value),
                     Ok(None) => return Err(crate::error::result_too_big()),
                     Err(cause) => Err(cause),

@@ -143,7 +143,7 @@ pub(crate) fn formatted_len(
 /// "tags.$": "States.Format('tags={}', $.tags)"
 /// output: {"tags": "tags={Arg1=1, Arg2=[]}"}
 /// ```
-pub fn format(args: Args<'_>) -> Result<Value, String> {
+pub fn format(args: &mut Args<'_>) -> Result<Value, String> {
     let template = match args.first().map(|a| a.as_ref()) {
         Some(Value::String(s)) => s,
         Some(other) => {
@@ -167,9 +167,9 @@ pub fn format(args: Args<'_>) -> Result<Value, String> {
 /// "parts.$": "States.StringSplit('This.is+a,test=string', '.+,=')"
 /// output: {"parts": ["This", "is", "a", "test", "string"]}
 /// ```
-pub fn string_split(args: Args<'_>) -> Result<Value, String> {
-    let text = string_arg(&args, 0)?;
-    let delimiters = string_arg(&args, 1)?;
+pub fn string_split(args: &mut Args<'_>) -> Result<Value, String> {
+    let text = string_arg(args, 0)?;
+    let delimiters = string_arg(args, 1)?;
     // counted first: the array is allocated once, never grown (a string
     // of one-letter pieces makes many 32-byte values)
     let mut out = Vec::with_capacity(pieces(text, delimiters).count());

@@ -356,6 +356,40 @@ fn array() {
     );
 }
 
+/// Up to four arguments are kept on the stack, more in a vector: calls on
+/// either side of that count, with arguments borrowed from the data and
+/// built by nested calls, give the same values.
+#[test]
+fn arguments_on_the_stack_and_in_a_vector() {
+    let data = json!({"a": {"x": 1}, "b": {"y": [2]}, "s": "t", "f": "{}-{}-{}"});
+    let env = Env::data(&data);
+    let on = |text: &str| IntrinsicCall::parse(text).map(|c| c.eval(&env));
+    let cases = [
+        (
+            "States.Array($.a, $.b, $.s, States.Array(1))",
+            json!([{"x": 1}, {"y": [2]}, "t", [1]]),
+        ),
+        (
+            "States.Array($.a, $.b, $.s, States.Array(1), $.a)",
+            json!([{"x": 1}, {"y": [2]}, "t", [1], {"x": 1}]),
+        ),
+        ("States.Format($.f, 1, 2, 3)", json!("1-2-3")),
+        (
+            "States.Format('{}{}{}{}{}', $.s, 1, $.a, 3, 'u')",
+            json!("t1{x=1}3u"),
+        ),
+        (
+            "States.JsonMerge($.a, States.StringToJson('{\"x\": 2}'), false)",
+            json!({"x": 2}),
+        ),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(on(text), Ok(Ok(expected)), "{text}");
+    }
+    // the merged objects are taken from the arguments, not the data
+    assert_eq!(data["a"], json!({"x": 1}));
+}
+
 #[test]
 fn array_partition() {
     // AWS
@@ -851,18 +885,18 @@ fn functions_are_callable_directly() {
     use crate::jsonpath::intrinsics::array::{array, length, partition};
     use std::borrow::Cow;
     assert_eq!(
-        partition(vec![Cow::Owned(json!([1, 2, 3])), Cow::Owned(json!(2))]),
+        partition(&mut [Cow::Owned(json!([1, 2, 3])), Cow::Owned(json!(2))]),
         Ok(json!([[1, 2], [3]]))
     );
-    assert_eq!(array(vec![]), Ok(json!([])));
+    assert_eq!(array(&mut []), Ok(json!([])));
     // too few arguments is an error, not a panic
     assert_eq!(
-        length(vec![]),
+        length(&mut []),
         Err("the first argument is missing".to_owned())
     );
     for (name, _, function) in FUNCTIONS.iter() {
         if *name != "States.Array" && *name != "States.UUID" {
-            assert!(function(vec![]).is_err(), "{name}");
+            assert!(function(&mut []).is_err(), "{name}");
         }
     }
 }
