@@ -471,6 +471,18 @@ pub(crate) async fn walk_from<'x>(
         if run.pause_due() {
             run.pause().await;
         }
+        if settles_at_once(&state.kind) && run.checkpoints_on(th).is_none() {
+            // states that never wait, walked without the future up to the
+            // next one that may (or a due pause); a durable run checkpoints
+            // each transition below instead
+            match settle_from(run, (sm, plan), (next, input), th, true) {
+                Walked::Ended(result) => return result,
+                Walked::Paused(at, rest) => {
+                    (next, input) = (at, rest);
+                    continue;
+                }
+            }
+        }
         let span = super::trace::state(state);
         // the context borrowed where `arrive` returned it, not moved out
         let step = match super::trace::in_span(&span, || arrive(run, (state, sp), &input.value, th))
@@ -542,13 +554,16 @@ pub(crate) fn run_sub_now<'x>(
 enum Walked {
     /// At the end of the sub-machine, or at a failure.
     Ended(Result<Payload, Failure>),
-    /// Before this state and its input: a pause is due.
+    /// Before this state and its input: a pause is due, or the state may
+    /// wait (a Task, Wait, Parallel or Map).
     Paused(Next, Payload),
 }
 
 /// Walks states that never wait from `next` on `input` until the end of
-/// the sub-machine or a due pause (not checked before the first state when
-/// `resumed`: the pause has just been taken).
+/// the sub-machine, a due pause (not checked before the first state when
+/// `resumed`: the pause has just been taken) or a state that may wait.
+/// Without a future: the hot loop of a workflow of Pass and Choice states
+/// stays in one frame.
 #[inline(always)]
 fn settle_from<'x>(
     run: &'x Run<'x>,
@@ -563,7 +578,7 @@ fn settle_from<'x>(
             Ok(None) => return Walked::Ended(Ok(input)),
             Err(f) => return Walked::Ended(Err(f)),
         };
-        if !std::mem::take(&mut resumed) && run.pause_due() {
+        if (!std::mem::take(&mut resumed) && run.pause_due()) || !settles_at_once(&state.kind) {
             return Walked::Paused(next, input);
         }
         // matched in place, not chained: the context is not moved through
