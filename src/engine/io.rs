@@ -11,7 +11,7 @@ use super::inspect::{Inspect, Stage};
 use super::plan::{MoveField, MoveTemplate};
 use crate::definition::{Assign, Choice, Dynamic, Task, WaitFor};
 use crate::error::StatesError;
-use crate::json::{add, sub, Bounds, Measure, Payload};
+use crate::json::{add, Bounds, Measure, Payload};
 use crate::jsonpath::data_flow;
 use crate::jsonpath::path::{Path, ReferencePath, Scope};
 use crate::jsonpath::template::{Expression, PayloadTemplate};
@@ -294,9 +294,9 @@ fn seconds_path(
 
 /// ResultSelector over an owned result: with a [`MoveTemplate`] from the
 /// plan, the values are taken out of the result (nothing reads it
-/// afterwards) and the bound stays exact (what is left of the result is
-/// measured: it is dropped); otherwise the template copies and the copy is
-/// measured.
+/// afterwards) and bounded by the result's bound and the new object's own
+/// bytes, without a walk (what is left of the result is dropped);
+/// otherwise the template copies and the copy is measured.
 pub(crate) fn select_result(
     bounds: Bounds,
     (selector, moving): (Option<&PayloadTemplate>, Option<&MoveTemplate>),
@@ -313,8 +313,7 @@ pub(crate) fn select_result(
     if let Some(m) = moving {
         if let Some(selected) = take_template(&mut result, m) {
             let bytes = if bounds.counts_bytes() {
-                let left = crate::json::json_len(&result);
-                add(sub(add(bound.bytes, 4 * m.takes()), left), m.skeleton_bytes)
+                add(bound.bytes, m.skeleton_bytes)
             } else {
                 usize::MAX
             };
@@ -411,15 +410,6 @@ pub(crate) fn take_template(input: &mut Value, m: &MoveTemplate) -> Option<Value
         out.insert(key.clone(), value);
     }
     Some(Value::Object(out))
-}
-
-/// The node at `keys` (object steps) inside `value`.
-pub(crate) fn node_at<'v>(value: &'v Value, keys: &[String]) -> Option<&'v Value> {
-    let mut node = value;
-    for key in keys {
-        node = node.as_object()?.get(key.as_str())?;
-    }
-    Some(node)
 }
 
 /// The node at `keys` (object steps) inside `value`, mutably.

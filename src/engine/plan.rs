@@ -88,16 +88,6 @@ impl MoveTemplate {
     }
 }
 
-impl MoveTemplate {
-    /// How many values it takes (each leaves a null behind).
-    pub fn takes(&self) -> usize {
-        self.fields
-            .iter()
-            .filter(|(_, f)| matches!(f, MoveField::Take(_)))
-            .count()
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum MoveField {
     Literal(Value),

@@ -93,6 +93,17 @@ fn pass_moving_a_document_through_result_path() {
     assert_byte_edge(def, doc(), "S3");
 }
 
+/// Moved values are bounded without a walk: each state's bound grows by
+/// its object's own bytes, past the limit long before the payload is, and
+/// is measured exactly there (not refused).
+#[test]
+fn pass_moving_many_times_keeps_to_the_exact_limit() {
+    let s = json!({"Type": "Pass", "Parameters": {"doc.$": "$.doc", "keep.$": "$.keep", "stage": "a stage name of some length"}});
+    let mut states: Vec<Value> = (0..40).map(|i| json!([format!("S{i}"), s])).collect();
+    states.push(grow());
+    assert_byte_edge(chain(Value::Array(states)), doc(), "Grow");
+}
+
 #[test]
 fn pass_moving_at_the_root() {
     let def = chain(

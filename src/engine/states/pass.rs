@@ -7,7 +7,7 @@ use crate::engine::jsonata;
 use crate::engine::plan::MoveTemplate;
 use crate::engine::walk::{Failure, StateCx, Step};
 use crate::error::StatesError;
-use crate::json::{add, sub, Bounds, Measure, Payload};
+use crate::json::{add, Bounds, Measure, Payload};
 use crate::jsonpath::data_flow;
 use crate::jsonpath::path::Scope;
 
@@ -91,7 +91,10 @@ fn moving(
     };
     // the taken values move from the input into the result, each leaving a
     // null behind; ResultPath then replaces (and drops) the node holding
-    // those nulls: the bound stays exact
+    // those nulls, which is at least as long as they are: the output is at
+    // most the input and the new object's own bytes (braces, keys,
+    // literals). Not walked: a bound that grows past the limit over many
+    // states is measured exactly where the limit applies
     let bounds = cx.bounds();
     let bound = if bounds.counts_bytes() && m.measure_result {
         // the result is the whole output (see `MoveTemplate::measure_result`)
@@ -101,10 +104,8 @@ fn moving(
             depth: exact.depth.min(add(1, bound.depth)),
         }
     } else if bounds.counts_bytes() {
-        let holes = 4 * m.takes();
-        let replaced = io::node_at(&input, &m.result).map_or(0, crate::json::json_len);
         Measure {
-            bytes: add(sub(add(bound.bytes, holes), replaced), m.skeleton_bytes),
+            bytes: add(bound.bytes, m.skeleton_bytes),
             // the result object (literals and values taken out of the input)
             // written at ResultPath, or the input itself
             depth: bound.depth.max(add(m.result.len(), m.depth(bound.depth))),
