@@ -280,6 +280,16 @@ pub(crate) struct LineGuard<'x> {
     pub line: u32,
 }
 
+impl<'x> LineGuard<'x> {
+    /// The line of branch or iteration `index` started from this one
+    /// (`None` once the execution's watch has ended).
+    #[cold]
+    pub(crate) fn child(&self, kind: PlaceKind, index: usize) -> Option<LineGuard<'x>> {
+        let live = self.live;
+        (live.open_line(Some((self.line, kind, index)))).map(|line| LineGuard { live, line })
+    }
+}
+
 impl Drop for LineGuard<'_> {
     fn drop(&mut self) {
         self.live.close_line(self.line);

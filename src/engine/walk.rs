@@ -238,21 +238,28 @@ impl<'x> Thread<'x> {
         self.watch = live.open_line(None).map(|line| LineGuard { live, line });
     }
 
-    /// Makes `self` the branch or iteration `index` of `parent`'s state,
-    /// when `parent` is watched.
-    pub(crate) fn placed(
-        mut self,
-        parent: Option<&LineGuard<'x>>,
-        kind: PlaceKind,
-        index: usize,
+    /// Branch or iteration `index` (`kind`) of a Parallel or Map state on
+    /// line `parent`: starts after event `cursor`, reads its parent's
+    /// variables through `vars`, reports its state's kind in `slot`; a line
+    /// of its own when the parent's is watched, checkpointed as `line` in a
+    /// durable run. Built in one piece: a Map builds one per item.
+    pub(crate) fn child(
+        (cursor, sink): (u64, &'x EventSink),
+        vars: &'x Vars<'x>,
+        slot: &'x AtomicU8,
+        (parent, kind, index): (Option<&LineGuard<'x>>, PlaceKind, usize),
+        line: Option<String>,
     ) -> Self {
-        if let Some(p) = parent {
-            let live = p.live;
-            self.watch = live
-                .open_line(Some((p.line, kind, index)))
-                .map(|line| LineGuard { live, line });
+        Thread {
+            cursor,
+            vars: Vars::child(vars),
+            sink,
+            slot: Some(slot),
+            watch: parent.and_then(|p| p.child(kind, index)),
+            checkpointed: line.is_some(),
+            line: line.unwrap_or_default(),
+            uncommitted: 0,
         }
-        self
     }
 }
 

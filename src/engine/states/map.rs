@@ -451,6 +451,19 @@ impl<'a> Selector<'a> {
         vars: &Vars<'_>,
         (index, item): (usize, Payload),
     ) -> Result<Payload, StatesError> {
+        if self.jsonata.is_none() && self.template.is_none() {
+            return Ok(item);
+        }
+        self.select(vars, (index, item))
+    }
+
+    /// The input of iteration `index` made by the ItemSelector.
+    #[inline(never)]
+    fn select(
+        &self,
+        vars: &Vars<'_>,
+        (index, item): (usize, Payload),
+    ) -> Result<Payload, StatesError> {
         if let Some((t, now_ms, seed)) = self.jsonata {
             let context = if self.needs_context {
                 let item = Some((index, &item.value));
@@ -643,10 +656,7 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
                     .taken
                     .take((index, &v, outcome.bound), |j| results.get(j)) =>
             {
-                let error = crate::error::result_too_big();
-                let name = self.name.as_str().unwrap_or_default();
-                let failure = Failure::new(crate::error::name_state(error, name), outcome.cursor);
-                completed.failed = Some((usize::MAX, failure));
+                completed.failed = Some((usize::MAX, self.too_big(outcome.cursor)));
             }
             Ok(v) => {
                 self.results[index] = v;
@@ -654,6 +664,15 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
             }
             Err(f) => completed.failed = Some((index, f)),
         }
+    }
+
+    /// The failure of a result that does not fit beside those taken, after
+    /// event `cursor`.
+    #[cold]
+    fn too_big(&self, cursor: u64) -> Failure {
+        let error = crate::error::result_too_big();
+        let name = self.name.as_str().unwrap_or_default();
+        Failure::new(crate::error::name_state(error, name), cursor)
     }
 
     /// The line of iteration `index` (durable runs).
@@ -667,19 +686,21 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
     where
         'a: 'x,
     {
-        Thread::new(
-            cursor,
-            Vars::child(self.vars),
-            self.sink,
-            Some(&self.slots[index]),
+        let place = (self.watch, PlaceKind::Iteration, index);
+        let line = self.line(index);
+        Thread::child(
+            (cursor, self.sink),
+            self.vars,
+            &self.slots[index],
+            place,
+            line,
         )
-        .placed(self.watch, PlaceKind::Iteration, index)
-        .durable(self.line(index))
     }
 
     /// A durable run: iteration `index` ended (its result is in
     /// `results`, its last event `cursor`), and its `MapIterationSucceeded`
     /// is out.
+    #[cold]
     fn ended(&mut self, index: usize, cursor: u64) {
         let Some(d) = self.durable.as_mut() else {
             return;
@@ -819,7 +840,9 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
                     index,
                 );
                 self.prev_start = cursor;
-                self.ended(index, cursor);
+                if self.durable.is_some() {
+                    self.ended(index, cursor);
+                }
             }
             if let Some(f) = completed.failed.take() {
                 failure = Some(f);

@@ -11,8 +11,8 @@ use crate::engine::io::{self, ResultFields};
 use crate::engine::jsonata;
 use crate::engine::live::PlaceKind;
 use crate::engine::retry::{self, retry_loop};
-use crate::engine::walk::{run_sub, run_sub_now, Failure, Settled, StateCx, Step, SubOutcome};
-use crate::engine::walk::{Thread, Vars};
+use crate::engine::walk::{run_sub, run_sub_now, Failure, Settled, StateCx, Step};
+use crate::engine::walk::{SubOutcome, Thread};
 use crate::json::{add, build_cap, Budget, Measure, Payload};
 use crate::jsonpath::data_flow;
 use futures::future::FutureExt;
@@ -246,9 +246,8 @@ async fn parallel_attempt<'x>(
     let branches = s.branches.iter().zip(&sp.children).enumerate();
     let (vars, sink, slots_ref, watch) = (&th.vars, th.sink, &slots, th.watch.as_ref());
     let child = move |i: usize| {
-        Thread::new(started, Vars::child(vars), sink, Some(&slots_ref[i]))
-            .placed(watch, PlaceKind::Branch, i)
-            .durable(line_of(i))
+        let place = (watch, PlaceKind::Branch, i);
+        Thread::child((started, sink), vars, &slots_ref[i], place, line_of(i))
     };
     let failure = if durable.is_none() && sp.children.iter().all(|p| p.settles) {
         // no branch waits: each runs to its end in turn, as the futures
