@@ -304,6 +304,79 @@ pub(crate) fn build_cap(limit: usize) -> usize {
     limit.saturating_mul(4).max(1 << 20)
 }
 
+/// The measure of an object being built from a template whose own text
+/// (braces, keys, separators and literal values) is known beforehand: only
+/// the values put in besides are measured, as they are put in, so the
+/// object is not walked once built. Within the limits the result is the
+/// object's exact measure, as [`Bounds::measure`] gives it (and
+/// [`Measure::UNKNOWN`] in what passes them).
+pub(crate) struct Built {
+    bounds: Bounds,
+    bytes: usize,
+    depth: usize,
+    over: bool,
+}
+
+impl Built {
+    /// An object whose own text is `skeleton` bytes long, under `bounds`.
+    pub(crate) fn new(bounds: Bounds, skeleton: usize) -> Built {
+        Built {
+            bounds,
+            bytes: skeleton,
+            depth: 1,
+            over: bounds.max_depth == Some(0) || bounds.max_bytes.is_some_and(|max| skeleton > max),
+        }
+    }
+
+    /// Counts `value`, one of the object's values not in its skeleton.
+    #[inline]
+    pub(crate) fn add(&mut self, value: &Value) {
+        if self.over {
+            return;
+        }
+        if !matches!(value, Value::Array(_) | Value::Object(_)) {
+            self.bytes = add(self.bytes, scalar_len(value));
+        } else {
+            let Bounds {
+                max_bytes,
+                max_depth,
+            } = self.bounds;
+            let left = max_bytes.map(|max| max - self.bytes);
+            let m = bound(value, left, max_depth.map(|max| max - 1));
+            if m == Measure::UNKNOWN {
+                self.over = true;
+                return;
+            }
+            self.bytes = add(self.bytes, m.bytes);
+            self.depth = self.depth.max(add(1, m.depth));
+        }
+        self.over = self.bounds.max_bytes.is_some_and(|max| self.bytes > max);
+    }
+
+    /// The object's measure.
+    pub(crate) fn measure(&self) -> Measure {
+        let Bounds {
+            max_bytes,
+            max_depth,
+        } = self.bounds;
+        if self.over || (max_bytes.is_none() && max_depth.is_none()) {
+            return Measure::UNKNOWN;
+        }
+        Measure {
+            bytes: if max_bytes.is_some() {
+                self.bytes
+            } else {
+                usize::MAX
+            },
+            depth: if max_depth.is_some() {
+                self.depth
+            } else {
+                usize::MAX
+            },
+        }
+    }
+}
+
 /// What a value being built may still take, in bytes of compact JSON text:
 /// a payload template or an intrinsic call takes each part it adds, and
 /// stops when the budget runs out (a part is measured before it is copied).

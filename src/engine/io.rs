@@ -11,7 +11,7 @@ use super::inspect::{Inspect, Stage};
 use super::plan::{MoveField, MoveTemplate};
 use crate::definition::{Assign, Choice, Dynamic, Task, WaitFor};
 use crate::error::StatesError;
-use crate::json::{add, Bounds, Measure, Payload};
+use crate::json::{add, Bounds, Built, Measure, Payload};
 use crate::jsonpath::data_flow;
 use crate::jsonpath::path::{Path, ReferencePath, Scope};
 use crate::jsonpath::template::{Expression, PayloadTemplate};
@@ -311,7 +311,7 @@ pub(crate) fn select_result(
         bound,
     } = result;
     if let Some(m) = moving {
-        if let Some(selected) = take_template(&mut result, m) {
+        if let Some(selected) = take_template(&mut result, m, None) {
             let bytes = if bounds.counts_bytes() {
                 add(bound.bytes, m.skeleton_bytes)
             } else {
@@ -378,10 +378,15 @@ pub(crate) fn results_to_output<I: Inspect + ?Sized>(
     Ok((out, assigned))
 }
 
-/// Evaluates a [`MoveTemplate`] by moving its values out of `input`;
-/// `None` (input untouched) when a path does not resolve, so that the
-/// regular evaluation reports it.
-pub(crate) fn take_template(input: &mut Value, m: &MoveTemplate) -> Option<Value> {
+/// Evaluates a [`MoveTemplate`] by moving its values out of `input`,
+/// counting each taken value in `built` when given; `None` (input
+/// untouched) when a path does not resolve, so that the regular evaluation
+/// reports it.
+pub(crate) fn take_template(
+    input: &mut Value,
+    m: &MoveTemplate,
+    mut built: Option<&mut Built>,
+) -> Option<Value> {
     let mut node = &mut *input;
     for step in &m.input {
         node = node.as_object_mut()?.get_mut(step.as_str())?;
@@ -391,7 +396,12 @@ pub(crate) fn take_template(input: &mut Value, m: &MoveTemplate) -> Option<Value
         let value = match field {
             MoveField::Literal(v) => v.clone(),
             MoveField::Take(steps) => match take_node(node, steps) {
-                Some(v) => v,
+                Some(v) => {
+                    if let Some(b) = built.as_deref_mut() {
+                        b.add(&v);
+                    }
+                    v
+                }
                 None => {
                     // put back what was taken: the input is as it was
                     for (key, field) in &m.fields[..i] {

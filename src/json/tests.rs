@@ -329,3 +329,31 @@ proptest! {
         }
     }
 }
+
+/// The measure of object `o` as a template builds it: its keys' text is
+/// known beforehand, its values are counted one by one.
+fn built(o: &serde_json::Map<String, Value>, bounds: Bounds) -> Measure {
+    let skeleton = 1 + o.len().max(1) + o.keys().map(|k| str_len(k) + 1).sum::<usize>();
+    let mut b = Built::new(bounds, skeleton);
+    for v in o.values() {
+        b.add(v);
+    }
+    b.measure()
+}
+
+proptest! {
+    #[test]
+    fn an_object_measured_as_it_is_built_measures_as_a_walk_of_it(
+        entries in prop::collection::vec((any::<String>(), any_json()), 0..8)
+    ) {
+        let o: serde_json::Map<String, Value> = entries.into_iter().collect();
+        let v = Value::Object(o.clone());
+        let exact = measure_exact(&v);
+        for max_bytes in [None, Some(exact.bytes), Some(exact.bytes - 1)] {
+            for max_depth in [None, Some(exact.depth), Some(exact.depth - 1)] {
+                let bounds = Bounds { max_bytes, max_depth };
+                prop_assert_eq!(built(&o, bounds), bounds.measure(&v), "{:?}", bounds);
+            }
+        }
+    }
+}

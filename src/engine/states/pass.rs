@@ -7,7 +7,7 @@ use crate::engine::jsonata;
 use crate::engine::plan::MoveTemplate;
 use crate::engine::walk::{Failure, StateCx, Step};
 use crate::error::StatesError;
-use crate::json::{add, Bounds, Measure, Payload};
+use crate::json::{add, Bounds, Built, Measure, Payload};
 use crate::jsonpath::data_flow;
 use crate::jsonpath::path::Scope;
 
@@ -86,19 +86,23 @@ fn moving(
         value: mut input,
         bound,
     } = input;
-    let Some(result) = io::take_template(&mut input, m) else {
+    let bounds = cx.bounds();
+    // the first state of a Map iteration: the item is bounded by its whole
+    // array, the result (the whole output) is measured as it is built (see
+    // `MoveTemplate::measure_result`)
+    let mut built =
+        (bounds.counts_bytes() && m.measure_result).then(|| Built::new(bounds, m.skeleton_bytes));
+    let Some(result) = io::take_template(&mut input, m, built.as_mut()) else {
         return Err(Payload::new(input, bound));
     };
-    // the taken values move from the input into the result, each leaving a
-    // null behind; ResultPath then replaces (and drops) the node holding
-    // those nulls, which is at least as long as they are: the output is at
-    // most the input and the new object's own bytes (braces, keys,
-    // literals). Not walked: a bound that grows past the limit over many
-    // states is measured exactly where the limit applies
-    let bounds = cx.bounds();
-    let bound = if bounds.counts_bytes() && m.measure_result {
-        // the result is the whole output (see `MoveTemplate::measure_result`)
-        let exact = bounds.measure(&result);
+    // otherwise the taken values move from the input into the result, each
+    // leaving a null behind; ResultPath then replaces (and drops) the node
+    // holding those nulls, which is at least as long as they are: the
+    // output is at most the input and the new object's own bytes (braces,
+    // keys, literals). Not walked: a bound that grows past the limit over
+    // many states is measured exactly where the limit applies
+    let bound = if let Some(built) = &built {
+        let exact = built.measure();
         Measure {
             bytes: exact.bytes,
             depth: exact.depth.min(add(1, bound.depth)),
