@@ -13,8 +13,11 @@
 //! each workload measured in a child process of its own:
 //! - time: the median nanoseconds per state transition of stepfn with the
 //!   256 KiB payload check on (the default) and off, of the hand-written
-//!   code, and stepfn's ratios to it. Each figure: a fresh input copy per
-//!   run (not timed), one warm-up, then at least 20 runs and 3 s.
+//!   code, and stepfn's ratios to it. Off means no payload and no depth
+//!   limit; the ceiling on how deep stepfn nests what it builds stays (see
+//!   `Limits::max_depth`), so the input's depth is still measured once per
+//!   execution. Each figure: a fresh input copy per run (not timed), one
+//!   warm-up, then at least 20 runs and 3 s.
 //! - memory: the peak heap bytes of one execution above what was allocated
 //!   before it started (counted by the bench's global allocator, which
 //!   counts only in this pass), next to the size of the input; map_10000
