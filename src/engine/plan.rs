@@ -3,7 +3,8 @@
 //! history events of each Task.
 
 use crate::definition::{
-    Assign, Dynamic, Io, ResourceKind, State, StateKind, SubMachine, Transition, WaitFor,
+    Assign, Dynamic, Io, ResourceKind, ResultHandling, State, StateKind, SubMachine, Transition,
+    WaitFor,
 };
 use crate::json::{json_len, str_len, Measure};
 use crate::jsonpath::path::ReferencePath;
@@ -325,35 +326,21 @@ fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> S
             ctx |= io_ctx(&s.io);
             ctx |= tpl_ctx(s.io.parameters());
             ctx |= assign_ctx(s.assign.as_ref());
-            if state.query_language == crate::definition::QueryLanguage::JsonPath {
+            if json_path {
                 p.pass_move = pass_move(s);
             }
             p.result_measure = s.result.as_ref().map(crate::json::measure_exact);
         }
         StateKind::Task(s) => {
-            p.next = transition(sm, index, &s.transition);
-            p.catch_next = s
-                .result_handling
-                .catch
-                .iter()
-                .map(|c| resolve(sm, index, &c.next))
-                .collect();
-            ctx |= io_ctx(&s.io);
-            ctx |=
-                tpl_ctx(s.io.parameters()) || tpl_ctx(s.result_handling.result_selector.as_ref());
-            ctx |= assign_ctx(s.assign.as_ref());
-            ctx |= s
-                .result_handling
-                .catch
-                .iter()
-                .any(|c| assign_ctx(c.assign.as_ref()));
+            let fields = (&s.transition, &s.io, &s.result_handling, s.assign.as_ref());
+            ctx |= plan_handled(&mut p, (sm, index), fields, json_path);
+            ctx |= tpl_ctx(s.io.parameters());
             if let Some(Dynamic::Path(e)) = s.credentials.as_ref().map(|c| &c.role_arn) {
                 ctx |= expr_ctx(e);
             }
             p.task = Some(task_names(&s.resource));
             if json_path {
                 p.task_move = task_move(s);
-                p.selector_move = selector_move(s.result_handling.result_selector.as_ref());
             }
         }
         StateKind::Choice(s) => {
@@ -387,51 +374,19 @@ fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> S
             }
         }
         StateKind::Parallel(s) => {
-            p.next = transition(sm, index, &s.transition);
-            p.catch_next = s
-                .result_handling
-                .catch
-                .iter()
-                .map(|c| resolve(sm, index, &c.next))
-                .collect();
-            ctx |= io_ctx(&s.io);
-            ctx |=
-                tpl_ctx(s.io.parameters()) || tpl_ctx(s.result_handling.result_selector.as_ref());
-            ctx |= assign_ctx(s.assign.as_ref());
-            ctx |= s
-                .result_handling
-                .catch
-                .iter()
-                .any(|c| assign_ctx(c.assign.as_ref()));
+            let fields = (&s.transition, &s.io, &s.result_handling, s.assign.as_ref());
+            ctx |= plan_handled(&mut p, (sm, index), fields, json_path);
+            ctx |= tpl_ctx(s.io.parameters());
             p.children = s.branches.iter().map(plan).collect();
-            if json_path {
-                p.selector_move = selector_move(s.result_handling.result_selector.as_ref());
-            }
         }
         StateKind::Map(s) => {
-            p.next = transition(sm, index, &s.transition);
-            p.catch_next = s
-                .result_handling
-                .catch
-                .iter()
-                .map(|c| resolve(sm, index, &c.next))
-                .collect();
-            ctx |= io_ctx(&s.io);
-            ctx |= tpl_ctx(s.result_handling.result_selector.as_ref());
+            let fields = (&s.transition, &s.io, &s.result_handling, s.assign.as_ref());
+            ctx |= plan_handled(&mut p, (sm, index), fields, json_path);
             ctx |= s.items_path.as_ref().is_some_and(ref_ctx);
-            ctx |= assign_ctx(s.assign.as_ref());
-            ctx |= s
-                .result_handling
-                .catch
-                .iter()
-                .any(|c| assign_ctx(c.assign.as_ref()));
             p.selector_needs_context = tpl_ctx(s.item_selector.as_ref());
             p.children = vec![plan(&s.item_processor)];
             if s.item_selector.is_none() {
                 measure_first_result(&mut p.children[0]);
-            }
-            if json_path {
-                p.selector_move = selector_move(s.result_handling.result_selector.as_ref());
             }
         }
     }
@@ -448,6 +403,28 @@ fn plan_state(sm: &SubMachine, index: &HashMap<&str, usize>, state: &State) -> S
     }
     p.needs_context = ctx;
     p
+}
+
+/// What a Task, Parallel or Map state plans alike: the state after it, its
+/// Catchers' states and, in JSONPath, its ResultSelector moved out of the
+/// result when it can be; gives whether its paths, ResultSelector, Assign
+/// or Catchers' Assign read the context object.
+fn plan_handled(
+    p: &mut StatePlan,
+    (sm, index): (&SubMachine, &HashMap<&str, usize>),
+    (next, io, handling, assign): (&Transition, &Io, &ResultHandling, Option<&Assign>),
+    json_path: bool,
+) -> bool {
+    p.next = transition(sm, index, next);
+    let catch = &handling.catch;
+    p.catch_next = catch.iter().map(|c| resolve(sm, index, &c.next)).collect();
+    if json_path {
+        p.selector_move = selector_move(handling.result_selector.as_ref());
+    }
+    io_ctx(io)
+        || tpl_ctx(handling.result_selector.as_ref())
+        || assign_ctx(assign)
+        || catch.iter().any(|c| assign_ctx(c.assign.as_ref()))
 }
 
 fn text_ctx(s: &str) -> bool {
