@@ -1,10 +1,10 @@
 //! [`MemoryStore`]: the [`ExecutionStore`] in one process's memory.
 
 use super::store::{
-    history_token, list_token, page_size, parse_history_token, parse_list_token, redriven_event,
-    Claim, ExecutionRecord, ExecutionStatus, ExecutionStore, ExecutionSummary, Frame, HistoryQuery,
-    ListFilter, NewExecution, Page, PendingSignal, Redriven, Renewal, Signal, Snapshot, Started,
-    StopRequest, StoreError, StoredEvent, TaskMessage, Transition,
+    history_token, lease_end, list_token, page_size, parse_history_token, parse_list_token,
+    redriven_event, Claim, ExecutionRecord, ExecutionStatus, ExecutionStore, ExecutionSummary,
+    Frame, HistoryQuery, ListFilter, NewExecution, Page, PendingSignal, Redriven, Renewal, Signal,
+    Snapshot, Started, StopRequest, StoreError, StoredEvent, TaskMessage, Transition,
 };
 use crate::executor::CallbackError;
 use crate::timestamp::unix_nanos;
@@ -202,9 +202,7 @@ impl ExecutionStore for MemoryStore {
         lease: Duration,
         max: usize,
     ) -> Result<Vec<Claim>, StoreError> {
-        let lease_until = now
-            .checked_add(lease)
-            .ok_or_else(|| StoreError::Backend("the lease ends past the end of time".into()))?;
+        let lease_until = lease_end(now, lease)?;
         let mut inner = self.lock();
         let mut due: Vec<(SystemTime, u64, String)> = inner
             .executions

@@ -715,6 +715,12 @@ pub struct Page<T> {
     pub next_token: Option<String>,
 }
 
+/// When a lease taken at `now` for `lease` ends (a store's `claim`).
+pub(crate) fn lease_end(now: SystemTime, lease: Duration) -> Result<SystemTime, StoreError> {
+    now.checked_add(lease)
+        .ok_or_else(|| StoreError::Backend("the lease ends past the end of time".into()))
+}
+
 /// The page size a query's `max_results` asks for.
 pub(crate) fn page_size(max_results: usize) -> usize {
     match max_results {

@@ -24,6 +24,7 @@ crate::common::durable::store_suite!(
     unknown_executions_do_not_exist,
     claim_excludes_a_second_claimant_until_the_lease_expires,
     claim_takes_only_due_executions_earliest_first,
+    a_lease_past_the_end_of_time_is_refused,
     stale_fencing_token_is_refused,
     commit_writes_frames_and_events,
     commit_is_atomic,
@@ -172,6 +173,15 @@ async fn claim_excludes_a_second_claimant_until_the_lease_expires(s: &dyn Execut
     s.release(&second).await.unwrap();
     let third = claim_one(s, "w3", 50).await;
     assert!(third.fencing_token > second.fencing_token);
+}
+
+async fn a_lease_past_the_end_of_time_is_refused(s: &dyn ExecutionStore) {
+    s.create(new_execution("a", "{}", 0)).await.unwrap();
+    let refused = s.claim("w1", t(0), Duration::MAX, 10).await.unwrap_err();
+    let past = StoreError::Backend("the lease ends past the end of time".into());
+    assert_eq!(refused, past);
+    // nothing was claimed
+    assert_eq!(claim_one(s, "w2", 0).await.worker, "w2");
 }
 
 async fn claim_takes_only_due_executions_earliest_first(s: &dyn ExecutionStore) {

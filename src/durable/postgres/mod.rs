@@ -23,10 +23,10 @@ mod rows;
 mod schema;
 
 use super::store::{
-    history_token, list_token, page_size, parse_history_token, parse_list_token, redriven_event,
-    Claim, ExecutionRecord, ExecutionStatus, ExecutionStore, ExecutionSummary, Frame, HistoryQuery,
-    ListFilter, NewExecution, Page, Redriven, Renewal, Signal, Snapshot, Started, StoreError,
-    StoredEvent, TaskMessage, Transition,
+    history_token, lease_end, list_token, page_size, parse_history_token, parse_list_token,
+    redriven_event, Claim, ExecutionRecord, ExecutionStatus, ExecutionStore, ExecutionSummary,
+    Frame, HistoryQuery, ListFilter, NewExecution, Page, Redriven, Renewal, Signal, Snapshot,
+    Started, StoreError, StoredEvent, TaskMessage, Transition,
 };
 use crate::durable::StopRequest;
 use crate::executor::CallbackError;
@@ -344,9 +344,7 @@ impl ExecutionStore for PostgresStore {
         lease: Duration,
         max: usize,
     ) -> Result<Vec<Claim>, StoreError> {
-        let lease_until = now
-            .checked_add(lease)
-            .ok_or_else(|| StoreError::Backend("the lease ends past the end of time".into()))?;
+        let lease_until = lease_end(now, lease)?;
         let at = nanos(now)?;
         let until = nanos(lease_until)?;
         let max = i64::try_from(max).unwrap_or(i64::MAX);

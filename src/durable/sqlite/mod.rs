@@ -20,10 +20,10 @@ mod rows;
 mod schema;
 
 use super::store::{
-    history_token, list_token, page_size, parse_history_token, parse_list_token, redriven_event,
-    Claim, ExecutionRecord, ExecutionStatus, ExecutionStore, ExecutionSummary, Frame, HistoryQuery,
-    ListFilter, NewExecution, Page, Redriven, Renewal, Signal, Snapshot, Started, StoreError,
-    StoredEvent, TaskMessage, Transition,
+    history_token, lease_end, list_token, page_size, parse_history_token, parse_list_token,
+    redriven_event, Claim, ExecutionRecord, ExecutionStatus, ExecutionStore, ExecutionSummary,
+    Frame, HistoryQuery, ListFilter, NewExecution, Page, Redriven, Renewal, Signal, Snapshot,
+    Started, StoreError, StoredEvent, TaskMessage, Transition,
 };
 use crate::durable::StopRequest;
 use crate::executor::CallbackError;
@@ -248,9 +248,7 @@ impl ExecutionStore for SqliteStore {
         lease: Duration,
         max: usize,
     ) -> Result<Vec<Claim>, StoreError> {
-        let lease_until = now
-            .checked_add(lease)
-            .ok_or_else(|| StoreError::Backend("the lease ends past the end of time".into()))?;
+        let lease_until = lease_end(now, lease)?;
         let worker = worker.to_owned();
         self.write(move |tx| {
             let now = nanos(now)?;
