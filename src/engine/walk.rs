@@ -523,38 +523,51 @@ pub(crate) async fn walk_from<'x>(
     }
 }
 
-/// A sub-machine run without a future: its end, or (when it had to
-/// pause) the future of the rest of its walk.
-pub(crate) enum Settled<'x> {
+/// A sub-machine run without a future: its end, or where it had to
+/// pause (the rest of its walk is [`run_rest`]'s).
+pub(crate) enum Settled {
     Done(SubOutcome),
-    Paused(BoxFuture<'x, SubOutcome>),
+    Paused(Next, Payload),
 }
 
 /// Runs a sub-machine whose states never wait (its plan is
 /// [`settles`](SubPlan::settles)) from its start to its end, without a
-/// future; when a [pause](Run::pause_due) is due, gives the rest of the
-/// walk as a future instead, which pauses first.
+/// future; when a [pause](Run::pause_due) is due, stops before the state it
+/// would enter next (the caller gives it and the thread to [`run_rest`]).
+/// The thread is borrowed, not moved: the caller builds it in place and
+/// keeps it, so the hot path of a Map iteration copies no thread.
 pub(crate) fn run_sub_now<'x>(
     run: &'x Run<'x>,
     machine: (&'x SubMachine, &'x SubPlan),
     input: Payload,
-    mut th: Thread<'x>,
-) -> Settled<'x> {
-    match settle_from(run, machine, (machine.1.start, input), &mut th, false) {
-        Walked::Ended(result) => Settled::Done(SubOutcome::ended(result, &th)),
-        // the future holds the walk's place, not a walk of states that
-        // may wait: it stays small (no large allocation at every pause)
-        Walked::Paused(next, input) => Settled::Paused(Box::pin(async move {
-            let mut at = (next, input);
-            loop {
-                run.pause().await;
-                match settle_from(run, machine, at, &mut th, true) {
-                    Walked::Ended(result) => return SubOutcome::ended(result, &th),
-                    Walked::Paused(next, input) => at = (next, input),
-                }
-            }
-        })),
+    th: &mut Thread<'x>,
+) -> Settled {
+    match settle_from(run, machine, (machine.1.start, input), th, false) {
+        Walked::Ended(result) => Settled::Done(SubOutcome::ended(result, th)),
+        Walked::Paused(next, input) => Settled::Paused(next, input),
     }
+}
+
+/// The rest of a walk [`run_sub_now`] paused before `at`, as a future that
+/// pauses first. It holds the walk's place, not a walk of states that may
+/// wait: it stays small (no large allocation at every pause).
+#[cold]
+pub(crate) fn run_rest<'x>(
+    run: &'x Run<'x>,
+    machine: (&'x SubMachine, &'x SubPlan),
+    at: (Next, Payload),
+    mut th: Thread<'x>,
+) -> BoxFuture<'x, SubOutcome> {
+    Box::pin(async move {
+        let mut at = at;
+        loop {
+            run.pause().await;
+            match settle_from(run, machine, at, &mut th, true) {
+                Walked::Ended(result) => return SubOutcome::ended(result, &th),
+                Walked::Paused(next, input) => at = (next, input),
+            }
+        }
+    })
 }
 
 /// Where [`settle_from`] stopped.

@@ -15,7 +15,7 @@ use crate::engine::live::{LineGuard, PlaceKind};
 use crate::engine::plan::SubPlan;
 use crate::engine::retry::retry_loop;
 use crate::engine::walk::SubOutcome;
-use crate::engine::walk::{evaluation_failed, prefixed, run_sub, run_sub_now};
+use crate::engine::walk::{evaluation_failed, prefixed, run_rest, run_sub, run_sub_now};
 use crate::engine::walk::{Failure, Settled, StateCx, Step};
 use crate::engine::walk::{Thread, Vars};
 use crate::error::{ErrorName, StatesError};
@@ -874,15 +874,17 @@ impl<'a, 'x: 'a> Inline<'a, 'x> {
                 batch.clear();
                 break;
             }
-            let child = self.thread(index, id);
+            let mut child = self.thread(index, id);
             let mut fut = if plan.settles && self.durable.is_none() {
-                match run_sub_now(self.run, (processor, plan), input, child) {
+                match run_sub_now(self.run, (processor, plan), input, &mut child) {
                     Settled::Done(outcome) => {
                         self.complete(completed, index, outcome);
                         continue;
                     }
                     // the rest runs as an iteration that waits
-                    Settled::Paused(rest) => rest,
+                    Settled::Paused(next, input) => {
+                        run_rest(self.run, (processor, plan), (next, input), child)
+                    }
                 }
             } else {
                 run_sub(self.run, (processor, plan), input, child)

@@ -11,7 +11,7 @@ use crate::engine::io::{self, ResultFields};
 use crate::engine::jsonata;
 use crate::engine::live::PlaceKind;
 use crate::engine::retry::{self, retry_loop};
-use crate::engine::walk::{run_sub, run_sub_now, Failure, Settled, StateCx, Step};
+use crate::engine::walk::{run_rest, run_sub, run_sub_now, Failure, Settled, StateCx, Step};
 use crate::engine::walk::{SubOutcome, Thread};
 use crate::json::{add, build_cap, Budget, Measure, Payload};
 use crate::jsonpath::data_flow;
@@ -255,9 +255,12 @@ async fn parallel_attempt<'x>(
         let mut failure = None;
         for (i, (branch, plan)) in branches {
             let input = Payload::new(input.value.clone(), input.bound);
-            let outcome = match run_sub_now(run, (branch, plan), input, child(i)) {
+            let mut th = child(i);
+            let outcome = match run_sub_now(run, (branch, plan), input, &mut th) {
                 Settled::Done(outcome) => outcome,
-                Settled::Paused(rest) => rest.await,
+                Settled::Paused(next, input) => {
+                    run_rest(run, (branch, plan), (next, input), th).await
+                }
             };
             if let Some(f) = record(i, outcome) {
                 failure = Some(f);
