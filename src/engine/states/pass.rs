@@ -10,6 +10,7 @@ use crate::error::StatesError;
 use crate::json::{add, Bounds, Built, Measure, Payload};
 use crate::jsonpath::data_flow;
 use crate::jsonpath::path::Scope;
+use serde_json::Value;
 
 /// Runs a Pass state on `input`.
 pub(crate) fn pass(cx: &mut StateCx<'_, '_>, s: &Pass, input: Payload) -> Result<Step, Failure> {
@@ -19,13 +20,12 @@ pub(crate) fn pass(cx: &mut StateCx<'_, '_>, s: &Pass, input: Payload) -> Result
         let (out, assigned) = r.map_err(|e| cx.error(e))?;
         return cx.finish(out, next, assigned);
     }
-    let input = match &cx.plan.pass_move {
-        Some(m) => match moving(cx, s, m, input) {
-            Ok(step) => return step,
-            Err(input) => input,
-        },
-        None => input,
-    };
+    let mut input = input;
+    if let Some(m) = &cx.plan.pass_move {
+        if let Some(result) = take(cx, m, &mut input) {
+            return moved(cx, s, input.value, result);
+        }
+    }
     let result_bound = cx.plan.result_measure.unwrap_or(Measure::UNKNOWN);
     let r = evaluate(
         s,
@@ -73,28 +73,23 @@ pub(crate) fn evaluate<I: Inspect + ?Sized>(
     Ok((out, assigned))
 }
 
-/// A Pass whose Parameters the plan can evaluate by moving the values out
-/// of the input; gives the input back untouched when a path does not
-/// resolve (the regular evaluation then reports it).
-fn moving(
-    cx: &mut StateCx<'_, '_>,
-    s: &Pass,
-    m: &MoveTemplate,
-    input: Payload,
-) -> Result<Result<Step, Failure>, Payload> {
-    let Payload {
-        value: mut input,
-        bound,
-    } = input;
+/// The result of a Pass whose Parameters the plan can evaluate by moving
+/// the values out of the input, bounded; `None` (the input untouched) when
+/// a path does not resolve (the regular evaluation then reports it).
+///
+/// The input is borrowed, and [`moved`] returns the step where [`pass`]
+/// does: on the hot path of a Map of reshaping Pass states, a payload just
+/// built and then moved costs a stalled load (written field by field, read
+/// back whole), more than the instructions of the move.
+fn take(cx: &StateCx<'_, '_>, m: &MoveTemplate, input: &mut Payload) -> Option<Payload> {
     let bounds = cx.bounds();
     // the first state of a Map iteration: the item is bounded by its whole
     // array, the result (the whole output) is measured as it is built (see
     // `MoveTemplate::measure_result`)
     let mut built =
         (bounds.counts_bytes() && m.measure_result).then(|| Built::new(bounds, m.skeleton_bytes));
-    let Some(result) = io::take_template(&mut input, m, built.as_mut()) else {
-        return Err(Payload::new(input, bound));
-    };
+    let result = io::take_template(&mut input.value, m, built.as_mut())?;
+    let bound = input.bound;
     // otherwise the taken values move from the input into the result, each
     // leaving a null behind; ResultPath then replaces (and drops) the node
     // holding those nulls, which is at least as long as they are: the
@@ -120,16 +115,37 @@ fn moving(
             depth: bound.depth.max(add(m.result.len(), m.depth(bound.depth))),
         }
     };
+    Some(Payload::new(result, bound))
+}
+
+/// The step of a Pass whose result [`take`] moved out of `input` (what is
+/// left of it): ResultPath, Assign and OutputPath.
+fn moved(
+    cx: &mut StateCx<'_, '_>,
+    s: &Pass,
+    input: Value,
+    result: Payload,
+) -> Result<Step, Failure> {
+    let next = cx.plan.next;
+    let replaces = s.assign.is_none()
+        && s.result_path.as_ref().is_some_and(|p| p.is_identity())
+        && s.io.output_path().is_some_and(|p| p.is_identity());
+    if replaces {
+        // the result is the output: nothing else reads the input
+        drop(input);
+        return cx.finish(result, next, None);
+    }
+    let bounds = cx.bounds();
     let scope = cx.scope();
     let r = (|| {
-        let assigned = io::assign(s.assign.as_ref(), &result, &scope)?;
-        let out = data_flow::result_path(s.result_path.as_ref(), input, result)?;
-        let out = Payload::new(out, bound);
+        let assigned = io::assign(s.assign.as_ref(), &result.value, &scope)?;
+        let out = data_flow::result_path(s.result_path.as_ref(), input, result.value)?;
+        let out = Payload::new(out, result.bound);
         let out = data_flow::select_owned(bounds, s.io.output_path(), out, &scope)?;
         Ok::<_, StatesError>((out, assigned))
     })();
-    Ok(match r {
-        Ok((out, assigned)) => cx.finish(out, cx.plan.next, assigned),
+    match r {
+        Ok((out, assigned)) => cx.finish(out, next, assigned),
         Err(e) => Err(cx.error(e)),
-    })
+    }
 }
