@@ -67,9 +67,14 @@ pub(crate) fn evaluate<I: Inspect + ?Sized>(
     };
     hook.step(Stage::Result, &result.value);
     let assigned = io::assign(s.assign.as_ref(), &result.value, scope)?;
-    let out = data_flow::result_path_bounded(bounds, s.result_path.as_ref(), raw, result)?;
+    // in place: a payload just built and moved again is read back whole
+    // right after it was written field by field, which stalls
+    let mut out = raw;
+    data_flow::result_path_into(bounds, s.result_path.as_ref(), &mut out, result)?;
     hook.step(Stage::AfterResultPath, &out.value);
-    let out = data_flow::select_owned(bounds, s.io.output_path(), out, scope)?;
+    if !s.io.output_path().is_some_and(|p| p.is_identity()) {
+        out = data_flow::select_owned(bounds, s.io.output_path(), out, scope)?;
+    }
     Ok((out, assigned))
 }
 
