@@ -387,151 +387,181 @@ impl Detached {
         if holes.is_empty() {
             return value;
         }
-        let same = |x: &Hole, y: &Hole| x.source == y.source && x.member == y.member;
         if holes.len() <= FEW_HOLES {
-            // a part taken by several holes moves into the last of them
-            // (the others copy it, first), a member of a source taken
-            // whole is copied
-            let mut moving = [false; FEW_HOLES];
-            for (i, h) in holes.iter().enumerate() {
-                let taken_later = holes[i + 1..].iter().any(|o| same(o, h));
-                let inside_whole = h.member.is_some()
-                    && holes
-                        .iter()
-                        .any(|o| o.source == h.source && o.member.is_none());
-                moving[i] = !taken_later && !inside_whole;
-            }
-            for moves in [false, true] {
-                for (i, h) in holes.iter().enumerate() {
-                    if moving[i] != moves {
-                        continue;
-                    }
-                    let Some(root) = sources.get_mut(h.source) else {
-                        continue;
-                    };
-                    let node = match h.member {
-                        None => Some(&mut **root),
-                        Some(m) => child(root, m),
-                    };
-                    let Some(node) = node else {
-                        continue;
-                    };
-                    let part = if moves {
-                        std::mem::take(node)
-                    } else {
-                        node.clone()
-                    };
-                    let mut slot = Some(&mut value);
-                    for step in h.at.as_slice() {
-                        slot = slot.and_then(|n| child(n, *step));
-                    }
-                    if let Some(slot) = slot {
-                        *slot = part;
-                    }
-                }
-            }
-            return value;
+            fill_few(&mut value, &holes, sources);
+        } else {
+            fill_many(&mut value, &holes, sources);
         }
-        // the same for many holes, each container walked once: a part
-        // taken by several holes moves into the last of them, a member of
-        // a source taken whole is copied
-        let mut whole: Vec<usize> = Vec::new();
-        for h in &holes {
-            if h.member.is_none() && !whole.contains(&h.source) {
-                whole.push(h.source);
-            }
-        }
-        let moving: Vec<bool> = holes
-            .iter()
-            .enumerate()
-            .map(|(i, h)| {
-                let taken_later = if holes.len() <= 16 {
-                    holes[i + 1..].iter().any(|o| same(o, h))
-                } else {
-                    false
-                };
-                let inside_whole = h.member.is_some() && whole.contains(&h.source);
-                !taken_later && !inside_whole
-            })
-            .collect();
-        let mut moving = moving;
-        if holes.len() > 16 {
-            // the same with the holes sorted by the part they take
-            let mut order: Vec<usize> = (0..holes.len()).collect();
-            order.sort_by(|a, b| {
-                let (x, y) = (&holes[*a], &holes[*b]);
-                (x.source, &x.member, a).cmp(&(y.source, &y.member, b))
-            });
-            for (n, i) in order.iter().enumerate() {
-                let later = order
-                    .get(n + 1)
-                    .is_some_and(|j| same(&holes[*j], &holes[*i]));
-                if later {
-                    moving[*i] = false;
-                }
-            }
-        }
-        // the parts, the copies first (from sources still whole), each
-        // source's members found in one pass over them
-        let mut parts: Vec<Option<Value>> = (0..holes.len()).map(|_| None).collect();
-        for moves in [false, true] {
-            for (s, source) in sources.iter_mut().enumerate() {
-                let mut wanted: Vec<(Option<usize>, usize)> = holes
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, h)| h.source == s && moving[*i] == moves)
-                    .map(|(i, h)| (h.member, i))
-                    .collect();
-                if wanted.is_empty() {
-                    continue;
-                }
-                wanted.sort_unstable();
-                let grab = |node: &mut Value| {
-                    if moves {
-                        std::mem::take(node)
-                    } else {
-                        node.clone()
-                    }
-                };
-                let mut members = Vec::with_capacity(wanted.len());
-                for (member, i) in wanted {
-                    match member {
-                        None => parts[i] = Some(grab(source)),
-                        Some(m) => members.push((m, i)),
-                    }
-                }
-                match &mut **source {
-                    Value::Array(items) => {
-                        for (m, i) in members {
-                            if let Some(node) = items.get_mut(m) {
-                                parts[i] = Some(grab(node));
-                            }
-                        }
-                    }
-                    Value::Object(map) => {
-                        let mut next = members.iter().peekable();
-                        for (at, node) in map.values_mut().enumerate() {
-                            while let Some((_, i)) = next.next_if(|(m, _)| *m == at) {
-                                parts[*i] = Some(grab(node));
-                            }
-                            if next.peek().is_none() {
-                                break;
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-        let mut placed: Vec<Placed<'_>> = holes
-            .iter()
-            .zip(parts)
-            .filter_map(|(h, p)| p.map(|p| (h.at.as_slice(), p)))
-            .collect();
-        placed.sort_by(|x, y| x.0.cmp(y.0));
-        place(&mut value, 0, &mut placed);
         value
     }
+}
+
+/// Two holes that take the same part of the same source.
+fn same(x: &Hole, y: &Hole) -> bool {
+    x.source == y.source && x.member == y.member
+}
+
+/// [`Detached::fill`] of at most [`FEW_HOLES`] holes, without allocating.
+fn fill_few(value: &mut Value, holes: &[Hole], sources: &mut [&mut Value]) {
+    // a part taken by several holes moves into the last of them
+    // (the others copy it, first), a member of a source taken
+    // whole is copied
+    let mut moving = [false; FEW_HOLES];
+    for (i, h) in holes.iter().enumerate() {
+        let taken_later = holes[i + 1..].iter().any(|o| same(o, h));
+        let inside_whole = h.member.is_some()
+            && holes
+                .iter()
+                .any(|o| o.source == h.source && o.member.is_none());
+        moving[i] = !taken_later && !inside_whole;
+    }
+    for moves in [false, true] {
+        for (i, h) in holes.iter().enumerate() {
+            if moving[i] != moves {
+                continue;
+            }
+            let Some(root) = sources.get_mut(h.source) else {
+                continue;
+            };
+            let node = match h.member {
+                None => Some(&mut **root),
+                Some(m) => child(root, m),
+            };
+            let Some(node) = node else {
+                continue;
+            };
+            let part = if moves {
+                std::mem::take(node)
+            } else {
+                node.clone()
+            };
+            let mut slot = Some(&mut *value);
+            for step in h.at.as_slice() {
+                slot = slot.and_then(|n| child(n, *step));
+            }
+            if let Some(slot) = slot {
+                *slot = part;
+            }
+        }
+    }
+}
+
+/// Which of many holes take their part by moving it (the others copy
+/// it): not one whose part a later hole takes too, not a member of a
+/// source another hole takes whole.
+fn moving_of_many(holes: &[Hole]) -> Vec<bool> {
+    // as `fill_few` decides, without its quadratic scans past 16 holes
+    let mut whole: Vec<usize> = Vec::new();
+    for h in holes {
+        if h.member.is_none() && !whole.contains(&h.source) {
+            whole.push(h.source);
+        }
+    }
+    let mut moving: Vec<bool> = holes
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let taken_later = if holes.len() <= 16 {
+                holes[i + 1..].iter().any(|o| same(o, h))
+            } else {
+                false
+            };
+            let inside_whole = h.member.is_some() && whole.contains(&h.source);
+            !taken_later && !inside_whole
+        })
+        .collect();
+    if holes.len() > 16 {
+        // the same with the holes sorted by the part they take
+        let mut order: Vec<usize> = (0..holes.len()).collect();
+        order.sort_by(|a, b| {
+            let (x, y) = (&holes[*a], &holes[*b]);
+            (x.source, &x.member, a).cmp(&(y.source, &y.member, b))
+        });
+        for (n, i) in order.iter().enumerate() {
+            let later = order
+                .get(n + 1)
+                .is_some_and(|j| same(&holes[*j], &holes[*i]));
+            if later {
+                moving[*i] = false;
+            }
+        }
+    }
+    moving
+}
+
+/// The part of each of many holes, each source's members found in one
+/// pass over them.
+fn parts_of_many(
+    holes: &[Hole],
+    moving: &[bool],
+    sources: &mut [&mut Value],
+) -> Vec<Option<Value>> {
+    // the copies first, from sources still whole
+    let mut parts: Vec<Option<Value>> = (0..holes.len()).map(|_| None).collect();
+    for moves in [false, true] {
+        for (s, source) in sources.iter_mut().enumerate() {
+            let mut wanted: Vec<(Option<usize>, usize)> = holes
+                .iter()
+                .enumerate()
+                .filter(|(i, h)| h.source == s && moving[*i] == moves)
+                .map(|(i, h)| (h.member, i))
+                .collect();
+            if wanted.is_empty() {
+                continue;
+            }
+            wanted.sort_unstable();
+            let grab = |node: &mut Value| {
+                if moves {
+                    std::mem::take(node)
+                } else {
+                    node.clone()
+                }
+            };
+            let mut members = Vec::with_capacity(wanted.len());
+            for (member, i) in wanted {
+                match member {
+                    None => parts[i] = Some(grab(source)),
+                    Some(m) => members.push((m, i)),
+                }
+            }
+            match &mut **source {
+                Value::Array(items) => {
+                    for (m, i) in members {
+                        if let Some(node) = items.get_mut(m) {
+                            parts[i] = Some(grab(node));
+                        }
+                    }
+                }
+                Value::Object(map) => {
+                    let mut next = members.iter().peekable();
+                    for (at, node) in map.values_mut().enumerate() {
+                        while let Some((_, i)) = next.next_if(|(m, _)| *m == at) {
+                            parts[*i] = Some(grab(node));
+                        }
+                        if next.peek().is_none() {
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    parts
+}
+
+/// [`Detached::fill`] of more than [`FEW_HOLES`] holes, each container
+/// walked once.
+fn fill_many(value: &mut Value, holes: &[Hole], sources: &mut [&mut Value]) {
+    let moving = moving_of_many(holes);
+    let parts = parts_of_many(holes, &moving, sources);
+    let mut placed: Vec<Placed<'_>> = holes
+        .iter()
+        .zip(parts)
+        .filter_map(|(h, p)| p.map(|p| (h.at.as_slice(), p)))
+        .collect();
+    placed.sort_by(|x, y| x.0.cmp(y.0));
+    place(value, 0, &mut placed);
 }
 
 /// A part and where it goes in the result.

@@ -754,6 +754,11 @@ fn an_output_taking_parts_of_the_input_several_times_gets_each_whole() {
             "{% [1..10].($states.input.a) %}",
             json!(vec![json!({"b": [1, 2]}); 10]),
         ),
+        // more than sixteen: which part moves decided on the holes sorted
+        (
+            "{% [1..20].($states.input.a) %}",
+            json!(vec![json!({"b": [1, 2]}); 20]),
+        ),
         ("{% [[1..9].($states.input.s), [$states.input]] %}", {
             let mut all = vec![json!("text"); 9];
             all.push(json!([input.clone()]));
