@@ -3,13 +3,15 @@
 //! the result side (Assign, ResultSelector, ResultPath, OutputPath).
 
 use crate::definition::{Assign, Io, Parallel, ResultHandling};
-use crate::engine::checkpoint::{self, Inside, Position, RetryPoint, RetryResume, UnderWay};
+use crate::engine::checkpoint::{self, CheckpointSink, Inside, Position, RetryPoint};
+use crate::engine::checkpoint::{RetryResume, UnderWay};
 use crate::engine::drive::Run;
 use crate::engine::events::{self, EventSink, KIND_NONE, KIND_TASK};
 use crate::engine::inspect::NoInspect;
 use crate::engine::io::{self, ResultFields};
 use crate::engine::jsonata;
 use crate::engine::live::PlaceKind;
+use crate::engine::plan::StatePlan;
 use crate::engine::retry::{self, retry_loop};
 use crate::engine::walk::{run_rest, run_sub, run_sub_now, Failure, Settled, StateCx, Step};
 use crate::engine::walk::{SubOutcome, Thread};
@@ -243,90 +245,16 @@ async fn parallel_attempt<'x>(
         }
         Err(f) => Some((i, f)),
     };
-    let branches = s.branches.iter().zip(&sp.children).enumerate();
     let (vars, sink, slots_ref, watch) = (&th.vars, th.sink, &slots, th.watch.as_ref());
     let child = move |i: usize| {
         let place = (watch, PlaceKind::Branch, i);
         Thread::child((started, sink), vars, &slots_ref[i], place, line_of(i))
     };
     let failure = if durable.is_none() && sp.children.iter().all(|p| p.settles) {
-        // no branch waits: each runs to its end in turn, as the futures
-        // below would be (polled in order, each done in its first poll)
-        let mut failure = None;
-        for (i, (branch, plan)) in branches {
-            let input = Payload::new(input.value.clone(), input.bound);
-            let mut th = child(i);
-            let outcome = match run_sub_now(run, (branch, plan), input, &mut th) {
-                Settled::Done(outcome) => outcome,
-                Settled::Paused(next, input) => {
-                    run_rest(run, (branch, plan), (next, input), th).await
-                }
-            };
-            if let Some(f) = record(i, outcome) {
-                failure = Some(f);
-                break;
-            }
-        }
-        failure
+        in_turn(run, (s, sp), input, &child, &mut record).await
     } else {
-        // each branch holds a copy of the input while it runs: past the
-        // build cap, the next branch starts when one ends
-        let cap = run.limits.max_payload_bytes.map_or(usize::MAX, build_cap);
-        let (mut branches, mut held) = (branches, 0usize);
-        let mut running = FuturesUnordered::new();
-        let mut failure = None;
-        'branches: loop {
-            while held <= cap || running.is_empty() {
-                let Some((i, (branch, plan))) = branches.next() else {
-                    break;
-                };
-                let th = child(i);
-                let line = durable.map(|sink| {
-                    let loaded = resumed.then(|| run.take_line(&th.line)).flatten();
-                    (sink, loaded)
-                });
-                let future = match line {
-                    Some((_, Some(done))) if done.at == Position::Done => {
-                        let outcome = SubOutcome {
-                            bound: run.measure(&done.input),
-                            result: Ok(done.input),
-                            cursor: done.cursor,
-                        };
-                        if let Some(f) = record(i, outcome) {
-                            failure = Some(f);
-                            break 'branches;
-                        }
-                        continue;
-                    }
-                    Some((_, Some(checkpoint))) => {
-                        checkpoint::resume_sub(run, (branch, plan), checkpoint, th)
-                    }
-                    Some((sink, None)) => {
-                        let at = Position::Enter {
-                            state: branch.start_at.clone(),
-                        };
-                        checkpoint::record(run, sink, at, &input.value, &th);
-                        let input = Payload::new(input.value.clone(), input.bound);
-                        run_sub(run, (branch, plan), input, th)
-                    }
-                    None => {
-                        let input = Payload::new(input.value.clone(), input.bound);
-                        run_sub(run, (branch, plan), input, th)
-                    }
-                };
-                held = held.saturating_add(input.bound.bytes);
-                running.push(future.map(move |o| (i, o)));
-            }
-            let Some((i, outcome)) = running.next().await else {
-                break;
-            };
-            held = held.saturating_sub(input.bound.bytes);
-            if let Some(f) = record(i, outcome) {
-                failure = Some(f);
-                break;
-            }
-        }
-        failure
+        let durable = durable.map(|sink| (sink, resumed));
+        concurrently(run, (s, sp), input, durable, &child, &mut record).await
     };
     if let Some((i, f)) = failure {
         if f.in_task {
@@ -347,6 +275,98 @@ async fn parallel_attempt<'x>(
     let bound = taken.bound();
     let results = results.into_iter().map(Option::unwrap_or_default).collect();
     Ok(Payload::new(Value::Array(results), bound))
+}
+
+/// Runs the branches of a Parallel state none of which waits: each to its
+/// end in turn, as the futures of [`concurrently`] would be (polled in
+/// order, each done in its first poll); gives the failure that ends the
+/// state.
+async fn in_turn<'y>(
+    run: &'y Run<'y>,
+    (s, sp): (&'y Parallel, &'y StatePlan),
+    input: &Payload,
+    child: &impl Fn(usize) -> Thread<'y>,
+    record: &mut impl FnMut(usize, SubOutcome) -> Option<(usize, Failure)>,
+) -> Option<(usize, Failure)> {
+    for (i, (branch, plan)) in s.branches.iter().zip(&sp.children).enumerate() {
+        let input = Payload::new(input.value.clone(), input.bound);
+        let mut th = child(i);
+        let outcome = match run_sub_now(run, (branch, plan), input, &mut th) {
+            Settled::Done(outcome) => outcome,
+            Settled::Paused(next, input) => run_rest(run, (branch, plan), (next, input), th).await,
+        };
+        if let Some(f) = record(i, outcome) {
+            return Some(f);
+        }
+    }
+    None
+}
+
+/// Runs the branches of a Parallel state as futures polled together; in
+/// a durable run (`durable`: where its checkpoints go, and whether the
+/// attempt is resumed) each starts with a checkpoint, and a resumed one
+/// goes on from its own. Each branch holds a copy of the input while it
+/// runs: past the build cap, the next branch starts when one ends. Gives
+/// the failure that ends the state.
+async fn concurrently<'y>(
+    run: &'y Run<'y>,
+    (s, sp): (&'y Parallel, &'y StatePlan),
+    input: &Payload,
+    durable: Option<(&'y dyn CheckpointSink, bool)>,
+    child: &impl Fn(usize) -> Thread<'y>,
+    record: &mut impl FnMut(usize, SubOutcome) -> Option<(usize, Failure)>,
+) -> Option<(usize, Failure)> {
+    let cap = run.limits.max_payload_bytes.map_or(usize::MAX, build_cap);
+    let mut branches = s.branches.iter().zip(&sp.children).enumerate();
+    let mut held = 0usize;
+    let mut running = FuturesUnordered::new();
+    loop {
+        while held <= cap || running.is_empty() {
+            let Some((i, (branch, plan))) = branches.next() else {
+                break;
+            };
+            let th = child(i);
+            let line = durable.map(|(sink, resumed)| {
+                let loaded = resumed.then(|| run.take_line(&th.line)).flatten();
+                (sink, loaded)
+            });
+            let future = match line {
+                Some((_, Some(done))) if done.at == Position::Done => {
+                    let outcome = SubOutcome {
+                        bound: run.measure(&done.input),
+                        result: Ok(done.input),
+                        cursor: done.cursor,
+                    };
+                    if let Some(f) = record(i, outcome) {
+                        return Some(f);
+                    }
+                    continue;
+                }
+                Some((_, Some(checkpoint))) => {
+                    checkpoint::resume_sub(run, (branch, plan), checkpoint, th)
+                }
+                Some((sink, None)) => {
+                    let at = Position::Enter {
+                        state: branch.start_at.clone(),
+                    };
+                    checkpoint::record(run, sink, at, &input.value, &th);
+                    let input = Payload::new(input.value.clone(), input.bound);
+                    run_sub(run, (branch, plan), input, th)
+                }
+                None => {
+                    let input = Payload::new(input.value.clone(), input.bound);
+                    run_sub(run, (branch, plan), input, th)
+                }
+            };
+            held = held.saturating_add(input.bound.bytes);
+            running.push(future.map(move |o| (i, o)));
+        }
+        let (i, outcome) = running.next().await?;
+        held = held.saturating_sub(input.bound.bytes);
+        if let Some(f) = record(i, outcome) {
+            return Some(f);
+        }
+    }
 }
 
 /// Emits the `...StateAborted` event of a cancelled child in a state of
