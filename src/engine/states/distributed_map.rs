@@ -4,13 +4,15 @@
 
 use super::map::{Items, Selector, Tolerance};
 use super::parallel::{ArrayBound, Attempt};
-use crate::definition::Map as MapState;
+use crate::definition::{Map as MapState, SubMachine};
 use crate::engine::checkpoint::{self, CheckpointSink, Position};
-use crate::engine::drive::fast_uuid;
+use crate::engine::drive::{fast_uuid, Run};
 use crate::engine::events::{details, EventSink};
+use crate::engine::plan::SubPlan;
 use crate::engine::walk::{run_sub, Failure, StateCx, Thread, Vars};
 use crate::error::{ErrorName, StatesError};
-use crate::json::{build_cap, Budget, Payload};
+use crate::json::{build_cap, Budget, Measure, Payload};
+use futures::future::BoxFuture;
 use futures::future::FutureExt;
 use futures::stream::{FuturesUnordered, StreamExt};
 use serde_json::{json, Map, Value};
@@ -87,6 +89,71 @@ pub(crate) async fn attempt<'x>(
     Ok(results)
 }
 
+/// The results of a distributed Map's children, in item order: a failed
+/// child's is its error output. Held to the build cap as they come in.
+struct Children {
+    results: Vec<Value>,
+    bound: ArrayBound,
+    budget: Budget,
+    failures: u64,
+}
+
+/// A child's end as its future gives it: the item's index, the result
+/// and its bound, the last event and the count of its own history.
+type ChildEnd = (usize, Result<Value, Failure>, Measure, (u64, u64));
+
+impl Children {
+    /// Room for `n` results; `None` when not even the brackets fit.
+    fn new(run: &Run<'_>, n: usize) -> Option<Self> {
+        let mut budget = Budget::new(run.limits.max_payload_bytes.map(build_cap));
+        budget.take(1 + n.max(1)).then(|| Children {
+            results: vec![Value::Null; n],
+            bound: ArrayBound::new(n),
+            budget,
+            failures: 0,
+        })
+    }
+
+    /// Keeps the result a child's checkpoint holds (`failed`: its error
+    /// output); false when it does not fit.
+    fn keep_done(&mut self, run: &Run<'_>, index: usize, value: Value, failed: bool) -> bool {
+        self.failures += u64::from(failed);
+        if !self.budget.take_value(&value) {
+            return false;
+        }
+        self.bound.add(run.measure(&value));
+        self.results[index] = value;
+        true
+    }
+
+    /// Keeps a child's result (bounded by `bound`) or its failure as its
+    /// error output; false when a result does not fit.
+    fn keep(
+        &mut self,
+        run: &Run<'_>,
+        index: usize,
+        result: Result<Value, Failure>,
+        bound: Measure,
+    ) -> bool {
+        match result {
+            Ok(v) if !self.budget.take_value(&v) => return false,
+            Ok(v) => {
+                self.results[index] = v;
+                self.bound.add(bound);
+            }
+            Err(f) => {
+                self.failures += 1;
+                self.results[index] = json!({
+                    "Error": f.error.name.as_str(),
+                    "Cause": f.error.cause.as_deref().map_or(Value::Null, Value::from),
+                });
+                self.bound.add(run.measure(&self.results[index]));
+            }
+        }
+        true
+    }
+}
+
 /// Runs every item as a child execution, up to MaxConcurrency at a time;
 /// gives the results (a failed child's is its error output) and how many
 /// failed. `durable`: where a durable run's checkpoints go, and whether
@@ -112,54 +179,25 @@ async fn run_children<'x>(
     let limit = items.limit();
     let item_bound = items.item_bound;
     let empty_vars = Vars::root_with(run.limits);
-    let mut results: Vec<Value> = vec![Value::Null; n];
-    let mut results_bound = ArrayBound::new(n);
-    let mut results_budget = Budget::new(run.limits.max_payload_bytes.map(build_cap));
-    if !results_budget.take(1 + n.max(1)) {
-        return Err(cx.error(crate::error::result_too_big()));
-    }
-    let mut failures = 0u64;
+    let too_big = |cx: &StateCx<'_, '_>| cx.error(crate::error::result_too_big());
+    let Some(mut children) = Children::new(run, n) else {
+        return Err(too_big(cx));
+    };
     let name = cx.name();
-    let line_of = |index: usize| durable.map(|_| checkpoint::child_line(&cx.th.line, name, index));
+    let parent = cx.th.line.as_str();
+    let line_of = |index: usize| durable.map(|_| checkpoint::child_line(parent, name, index));
     let mut running = FuturesUnordered::new();
     // a resumed attempt: the children its checkpoints name
-    let mut loaded = vec![false; n];
-    if let Some((_, true)) = durable {
-        for (index, seen) in loaded.iter_mut().enumerate() {
-            let Some(checkpoint) = line_of(index).and_then(|l| run.take_line(&l)) else {
-                continue;
-            };
-            *seen = true;
-            let value = match checkpoint.at {
-                Position::Done | Position::Failed => {
-                    if checkpoint.at == Position::Failed {
-                        failures += 1;
-                    }
-                    let value = checkpoint.input;
-                    if !results_budget.take_value(&value) {
-                        return Err(cx.error(crate::error::result_too_big()));
-                    }
-                    results_bound.add(run.measure(&value));
-                    results[index] = value;
-                    continue;
-                }
-                _ => checkpoint,
-            };
-            let line = line_of(index);
-            let fut = async move {
-                let sink = EventSink::new(false).resumed(value.events);
-                let child = Thread::new(0, Vars::root_with(run.limits), &sink, None).durable(line);
-                let outcome = checkpoint::resume_sub(run, (processor, plan), value, child).await;
-                (
-                    index,
-                    outcome.result,
-                    outcome.bound,
-                    (outcome.cursor, sink.count()),
-                )
-            };
-            running.push(fut.boxed());
+    let loaded = match durable {
+        Some((_, true)) => {
+            let machine = (processor, plan);
+            match resumed(run, machine, &line_of, &mut children, &mut running) {
+                Some(loaded) => loaded,
+                None => return Err(too_big(cx)),
+            }
         }
-    }
+        _ => vec![false; n],
+    };
     let mut pending = (items.items.into_iter().enumerate()).filter(|(i, _)| !loaded[*i]);
     // the inputs of the children running are held to the build cap: past
     // it, the next child waits for one to end
@@ -190,12 +228,8 @@ async fn run_children<'x>(
                 let sink = EventSink::new(false);
                 let child = Thread::new(0, Vars::root_with(run.limits), &sink, None).durable(line);
                 let outcome = run_sub(run, (processor, plan), input, child).await;
-                (
-                    index,
-                    outcome.result,
-                    outcome.bound,
-                    (outcome.cursor, sink.count()),
-                )
+                let count = (outcome.cursor, sink.count());
+                (index, outcome.result, outcome.bound, count)
             };
             running.push(fut.boxed());
         }
@@ -203,33 +237,57 @@ async fn run_children<'x>(
             break;
         };
         held = held.saturating_sub(std::mem::take(&mut sizes[index]));
-        match result {
-            // the results are refused once they pass the build cap
-            Ok(v) if !results_budget.take_value(&v) => {
-                return Err(cx.error(crate::error::result_too_big()));
-            }
-            Ok(v) => {
-                results[index] = v;
-                results_bound.add(bound);
-                if let (Some((cp, _)), Some(line)) = (durable, line_of(index)) {
-                    let done = (Position::Done, &results[index], cursor);
-                    checkpoint::record_done(run, cp, line, done, Some(count));
-                }
-            }
-            Err(f) => {
-                failures += 1;
-                results[index] = json!({
-                    "Error": f.error.name.as_str(),
-                    "Cause": f.error.cause.as_deref().map_or(Value::Null, Value::from),
-                });
-                results_bound.add(run.measure(&results[index]));
-                if let (Some((cp, _)), Some(line)) = (durable, line_of(index)) {
-                    let failed = (Position::Failed, &results[index], cursor);
-                    checkpoint::record_done(run, cp, line, failed, Some(count));
-                }
-            }
+        let failed = result.is_err();
+        // the results are refused once they pass the build cap
+        if !children.keep(run, index, result, bound) {
+            return Err(too_big(cx));
+        }
+        if let (Some((cp, _)), Some(line)) = (durable, line_of(index)) {
+            let at = if failed {
+                Position::Failed
+            } else {
+                Position::Done
+            };
+            let done = (at, &children.results[index], cursor);
+            checkpoint::record_done(run, cp, line, done, Some(count));
         }
     }
-    let results = Payload::new(Value::Array(results), results_bound.0);
-    Ok((results, failures))
+    let results = Payload::new(Value::Array(children.results), children.bound.0);
+    Ok((results, children.failures))
+}
+
+/// A resumed attempt's children as their checkpoints left them: those
+/// that ended kept in `children`, those under way resumed in `running`;
+/// gives which items they are (`None`: a result that does not fit).
+fn resumed<'x>(
+    run: &'x Run<'x>,
+    (processor, plan): (&'x SubMachine, &'x SubPlan),
+    line_of: &dyn Fn(usize) -> Option<String>,
+    children: &mut Children,
+    running: &mut FuturesUnordered<BoxFuture<'x, ChildEnd>>,
+) -> Option<Vec<bool>> {
+    let mut loaded = vec![false; children.results.len()];
+    for (index, seen) in loaded.iter_mut().enumerate() {
+        let Some(checkpoint) = line_of(index).and_then(|l| run.take_line(&l)) else {
+            continue;
+        };
+        *seen = true;
+        if matches!(checkpoint.at, Position::Done | Position::Failed) {
+            let failed = checkpoint.at == Position::Failed;
+            if !children.keep_done(run, index, checkpoint.input, failed) {
+                return None;
+            }
+            continue;
+        }
+        let line = line_of(index);
+        let fut = async move {
+            let sink = EventSink::new(false).resumed(checkpoint.events);
+            let child = Thread::new(0, Vars::root_with(run.limits), &sink, None).durable(line);
+            let outcome = checkpoint::resume_sub(run, (processor, plan), checkpoint, child).await;
+            let count = (outcome.cursor, sink.count());
+            (index, outcome.result, outcome.bound, count)
+        };
+        running.push(fut.boxed());
+    }
+    Some(loaded)
 }
