@@ -4,7 +4,7 @@
 //! left.
 
 use super::store::{Claim, Ending, ExecutionStore, Frame, NewExecution, Started, StoreError};
-use super::store::{Snapshot, StoredEvent, Transition};
+use super::store::{ExecutionRecord, Snapshot, StopRequest, StoredEvent, Transition};
 use crate::clock::{Clock, SystemClock};
 use crate::engine::checkpoint::{self, Checkpoint, CHECKPOINT_VERSION};
 use crate::engine::redrive;
@@ -352,60 +352,10 @@ impl<S: ExecutionStore> Durable<S> {
     {
         let record = snapshot.record;
         if let Some(stop) = snapshot.stop {
-            // StopExecution: the execution ends here, aborted
-            let now = self.clock.now();
-            let (error, cause) = (stop.error, stop.cause);
-            let event = checkpoint::aborted(
-                record.last_event_id,
-                error.as_deref(),
-                cause.as_deref(),
-                now,
-            );
-            let end = Ending {
-                status: Status::Aborted,
-                output: None,
-                error,
-                cause,
-                stop_date: now,
-            };
-            let last = Transition {
-                events: vec![StoredEvent::from(event)],
-                end: Some(end),
-                ..Transition::default()
-            };
-            self.store.commit(&claim, last).await?;
-            return Ok(WorkResult::Ended(Status::Aborted));
+            return self.stop(claim, &record, stop).await;
         }
         let machine = self.machine(&record.definition)?;
-        let mut root = None;
-        let mut lines = Vec::new();
-        for frame in snapshot.frames {
-            let checkpoint = read_frame(frame)?;
-            // redriven since this checkpoint: the line starts again at the
-            // state it stopped in
-            let checkpoint = if record.redrive_count > checkpoint.redrives {
-                match redrive::rearm(checkpoint, record.redrive_count, record.last_event_id) {
-                    Some(checkpoint) => checkpoint,
-                    // a line that starts again from nothing
-                    None => continue,
-                }
-            } else {
-                checkpoint
-            };
-            if checkpoint.line.is_empty() {
-                root = Some(checkpoint);
-            } else {
-                lines.push(checkpoint);
-            }
-        }
-        let mut root =
-            root.ok_or_else(|| unreadable("the execution has no checkpoint of its top level"))?;
-        // the counters of the latest commit, whichever line made it
-        for line in lines.iter().filter(|l| !l.child_execution) {
-            root.events = root.events.max(line.events);
-            root.transitions = root.transitions.max(line.transitions);
-            root.given_depth = root.given_depth.max(line.given_depth);
-        }
+        let (root, lines) = lines_of(&record, snapshot.frames)?;
         let input = crate::json::from_text(&record.input, crate::json::MAX_TEXT_DEPTH)
             .map_err(|_| unreadable("its input is not JSON text"))?;
         let consumed = snapshot.signals.iter().map(|s| s.id).collect();
@@ -496,6 +446,38 @@ impl<S: ExecutionStore> Durable<S> {
         Ok(WorkResult::Ended(outcome.status))
     }
 
+    /// Ends a claimed execution a StopExecution asked to stop: aborted,
+    /// with the request's error and cause.
+    async fn stop(
+        &self,
+        claim: Claim,
+        record: &ExecutionRecord,
+        stop: StopRequest,
+    ) -> Result<WorkResult, Trouble> {
+        let now = self.clock.now();
+        let (error, cause) = (stop.error, stop.cause);
+        let event = checkpoint::aborted(
+            record.last_event_id,
+            error.as_deref(),
+            cause.as_deref(),
+            now,
+        );
+        let end = Ending {
+            status: Status::Aborted,
+            output: None,
+            error,
+            cause,
+            stop_date: now,
+        };
+        let last = Transition {
+            events: vec![StoredEvent::from(event)],
+            end: Some(end),
+            ..Transition::default()
+        };
+        self.store.commit(&claim, last).await?;
+        Ok(WorkResult::Ended(Status::Aborted))
+    }
+
     /// The state machine of a stored definition, parsed once per driver.
     fn machine(&self, definition: &str) -> Result<Arc<StateMachine>, Trouble> {
         let mut machines = self.machines.lock().unwrap_or_else(|e| e.into_inner());
@@ -524,6 +506,46 @@ fn identity(
     identity.execution_name = Some(name.to_owned());
     identity.start_time = Some(start);
     identity
+}
+
+/// The lines of a claimed execution as its frames hold them: the top
+/// level's (with the counters of the latest commit, whichever line made
+/// it) and the others; a line redriven since its checkpoint starts again
+/// at the state it stopped in.
+fn lines_of(
+    record: &ExecutionRecord,
+    frames: Vec<Frame>,
+) -> Result<(Checkpoint, Vec<Checkpoint>), Trouble> {
+    let mut root = None;
+    let mut lines = Vec::new();
+    for frame in frames {
+        let checkpoint = read_frame(frame)?;
+        // redriven since this checkpoint: the line starts again at the
+        // state it stopped in
+        let checkpoint = if record.redrive_count > checkpoint.redrives {
+            match redrive::rearm(checkpoint, record.redrive_count, record.last_event_id) {
+                Some(checkpoint) => checkpoint,
+                // a line that starts again from nothing
+                None => continue,
+            }
+        } else {
+            checkpoint
+        };
+        if checkpoint.line.is_empty() {
+            root = Some(checkpoint);
+        } else {
+            lines.push(checkpoint);
+        }
+    }
+    let mut root =
+        root.ok_or_else(|| unreadable("the execution has no checkpoint of its top level"))?;
+    // the counters of the latest commit, whichever line made it
+    for line in lines.iter().filter(|l| !l.child_execution) {
+        root.events = root.events.max(line.events);
+        root.transitions = root.transitions.max(line.transitions);
+        root.given_depth = root.given_depth.max(line.given_depth);
+    }
+    Ok((root, lines))
 }
 
 /// The checkpoint a frame holds, of this stepfn's version.
