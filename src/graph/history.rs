@@ -237,18 +237,7 @@ impl Marks {
                     at = entries[e].parent;
                 }
             }
-            let family = if kind.starts_with("Task")
-                || kind.starts_with("LambdaFunction")
-                || kind.starts_with("Activity")
-            {
-                "Task"
-            } else if kind.starts_with("ParallelState") {
-                "Parallel"
-            } else if kind.starts_with("MapState") || kind.starts_with("MapRun") {
-                "Map"
-            } else if kind == "WaitStateAborted" {
-                "Wait"
-            } else {
+            let Some(family) = family_of(kind) else {
                 continue;
             };
             let Some(e) = find(&entries, prev, &mut budget, |e| {
@@ -272,28 +261,52 @@ impl Marks {
                 entry.ended = true;
             }
         }
-        let mut marks = Marks::new();
-        for (from, to) in transitions {
-            marks.insert_transition(from, to);
-        }
-        for entry in &entries {
-            let mark = if entry.exited {
-                if entry.last_failed {
-                    Mark::Caught
-                } else {
-                    Mark::Passed
-                }
-            } else if entry.last_failed || entry.failure_led_here || entry.family == "Fail" {
-                Mark::Failed
+        marks_of(&entries, transitions)
+    }
+}
+
+/// The state family a (non-entered) event of type `kind` belongs to:
+/// `None` for the events that do not mark a state.
+fn family_of(kind: &str) -> Option<&'static str> {
+    if kind.starts_with("Task")
+        || kind.starts_with("LambdaFunction")
+        || kind.starts_with("Activity")
+    {
+        Some("Task")
+    } else if kind.starts_with("ParallelState") {
+        Some("Parallel")
+    } else if kind.starts_with("MapState") || kind.starts_with("MapRun") {
+        Some("Map")
+    } else if kind == "WaitStateAborted" {
+        Some("Wait")
+    } else {
+        None
+    }
+}
+
+/// The marks of the states entered (`entries`) and the transitions taken.
+fn marks_of<'e>(entries: &[Entry<'e>], transitions: BTreeSet<(&'e str, &'e str)>) -> Marks {
+    let mut marks = Marks::new();
+    for (from, to) in transitions {
+        marks.insert_transition(from, to);
+    }
+    for entry in entries {
+        let mark = if entry.exited {
+            if entry.last_failed {
+                Mark::Caught
             } else {
                 Mark::Passed
-            };
-            if !entry.name.is_empty() {
-                marks.insert(entry.name, mark);
             }
+        } else if entry.last_failed || entry.failure_led_here || entry.family == "Fail" {
+            Mark::Failed
+        } else {
+            Mark::Passed
+        };
+        if !entry.name.is_empty() {
+            marks.insert(entry.name, mark);
         }
-        marks
     }
+    marks
 }
 
 /// One event, as much of it as the marks need.
