@@ -691,26 +691,54 @@ async fn resume_state<'x>(
             .then(|| run.context(&state.name, entered_time, None, None, None)),
         th,
     };
-    let (mut cx, resume) = match at {
-        Position::Waiting {
-            entered,
-            before_entered,
-            entered_time,
-            until,
-            assigned,
-            ..
-        } => {
-            let StateKind::Wait(s) = &state.kind else {
-                return Err(elsewhere(state, th));
-            };
-            let mut cx = inside(th, entered, before_entered, entered_time);
-            if let Ok(left) = until.duration_since(run.clock.now()) {
-                if !left.is_zero() {
-                    run.clock.sleep(left).await;
-                }
+    if let Position::Waiting {
+        entered,
+        before_entered,
+        entered_time,
+        until,
+        assigned,
+        ..
+    } = at
+    {
+        let StateKind::Wait(s) = &state.kind else {
+            return Err(elsewhere(state, th));
+        };
+        let mut cx = inside(th, entered, before_entered, entered_time);
+        if let Ok(left) = until.duration_since(run.clock.now()) {
+            if !left.is_zero() {
+                run.clock.sleep(left).await;
             }
-            return states::wait::ended(&mut cx, s, input, assigned);
         }
+        return states::wait::ended(&mut cx, s, input, assigned);
+    }
+    let Some(((entered, before_entered, entered_time), resume)) = retry_resume(at) else {
+        return Err(elsewhere(state, th));
+    };
+    if matches!(resume.under_way, UnderWay::Nothing) {
+        // backing off: the back-off waited out first
+        resume.wait_out(run.clock).await;
+    }
+    let mut cx = inside(th, entered, before_entered, entered_time);
+    match (&state.kind, &resume.under_way) {
+        (StateKind::Task(s), UnderWay::Nothing | UnderWay::Callback(_) | UnderWay::Call(_)) => {
+            states::task::task(&mut cx, s, input, Some(resume)).await
+        }
+        (StateKind::Parallel(s), UnderWay::Nothing | UnderWay::Lines(_)) => {
+            states::parallel::parallel(&mut cx, s, input, Some(resume)).await
+        }
+        (StateKind::Map(s), UnderWay::Nothing | UnderWay::Lines(_)) => {
+            states::map::map(&mut cx, s, input, Some(resume)).await
+        }
+        _ => Err(elsewhere(state, cx.th)),
+    }
+}
+
+/// Where a Task, Parallel or Map state whose line was at `at` goes on
+/// from: when it was entered (its `...StateEntered` event, the one before
+/// and the time) and its retries and what was under way; `None` for a
+/// position that is not inside such a state.
+fn retry_resume(at: Position) -> Option<((u64, u64, SystemTime), RetryResume)> {
+    let (entered, resume) = match at {
         Position::BackingOff {
             entered,
             before_entered,
@@ -726,8 +754,7 @@ async fn resume_state<'x>(
                 until,
                 under_way: UnderWay::Nothing,
             };
-            resume.wait_out(run.clock).await;
-            (inside(th, entered, before_entered, entered_time), resume)
+            ((entered, before_entered, entered_time), resume)
         }
         Position::Callback {
             entered,
@@ -754,7 +781,7 @@ async fn resume_state<'x>(
                 until: entered_time,
                 under_way: UnderWay::Callback(Box::new(in_flight)),
             };
-            (inside(th, entered, before_entered, entered_time), resume)
+            ((entered, before_entered, entered_time), resume)
         }
         Position::Calling {
             entered,
@@ -771,7 +798,7 @@ async fn resume_state<'x>(
                 until: entered_time,
                 under_way: UnderWay::Call(token),
             };
-            (inside(th, entered, before_entered, entered_time), resume)
+            ((entered, before_entered, entered_time), resume)
         }
         Position::Inside {
             entered,
@@ -794,24 +821,13 @@ async fn resume_state<'x>(
                     prev_start,
                 }),
             };
-            (inside(th, entered, before_entered, entered_time), resume)
+            ((entered, before_entered, entered_time), resume)
         }
-        Position::Enter { .. } | Position::Done | Position::Failed => {
-            return Err(elsewhere(state, th))
+        Position::Enter { .. } | Position::Waiting { .. } | Position::Done | Position::Failed => {
+            return None
         }
     };
-    match (&state.kind, &resume.under_way) {
-        (StateKind::Task(s), UnderWay::Nothing | UnderWay::Callback(_) | UnderWay::Call(_)) => {
-            states::task::task(&mut cx, s, input, Some(resume)).await
-        }
-        (StateKind::Parallel(s), UnderWay::Nothing | UnderWay::Lines(_)) => {
-            states::parallel::parallel(&mut cx, s, input, Some(resume)).await
-        }
-        (StateKind::Map(s), UnderWay::Nothing | UnderWay::Lines(_)) => {
-            states::map::map(&mut cx, s, input, Some(resume)).await
-        }
-        _ => Err(elsewhere(state, cx.th)),
-    }
+    Some((entered, resume))
 }
 
 /// A checkpoint inside a state of a type it cannot be in.
